@@ -1,0 +1,44 @@
+# Thin wrapper over CMake. `make run` and `make test` are all a newcomer needs.
+PARTNERD_DB     ?= sqlite:build/demo.db
+PARTNERD_LISTEN ?= 127.0.0.1:8080
+JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS      ?=
+
+.PHONY: all deps build build-asan test test-release run bench clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build/CMakeCache.txt:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: build/CMakeCache.txt
+	cmake --build build -j$(JOBS)
+
+# The sanitizer build uses clang so the same tree also builds the libFuzzer targets.
+build-asan/CMakeCache.txt:
+	CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=ON -DPD_FUZZ=ON >/dev/null
+
+build-asan: build-asan/CMakeCache.txt
+	cmake --build build-asan -j$(JOBS)
+
+# Every test on the ASan+UBSan build, then every test again on the optimised build.
+test: deps
+	@$(MAKE) --no-print-directory build-asan build
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	cd build && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+run: deps build
+	@scripts/run-demo.sh "$(PARTNERD_DB)" "$(PARTNERD_LISTEN)"
+
+bench: deps build
+	@bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages partnerd needs to build, test and run; only the missing ones.
+# Called by `make run` and `make test`; safe to run again.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config clang libclang-rt-dev
+    libevent-dev libsqlite3-dev libjansson-dev libsodium-dev libpq-dev libcmocka-dev
+    sqlite3 python3 curl ca-certificates procps
+)
+if [ -n "${PARTNERD_DEPS_EXTRA:-}" ]; then
+    read -r -a extra <<<"$PARTNERD_DEPS_EXTRA"
+    packages+=("${extra[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "deps: installing ${missing[*]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
