@@ -22,7 +22,8 @@ bool id_valid(const char *s, const char *prefix);
 /* Milliseconds encoded in an id's ULID part, or 0 when not valid. */
 uint64_t id_time_ms(const char *s, const char *prefix);
 
-/* Random URL-safe token of n characters from [A-Za-z0-9] (for API keys and secrets). */
+/* Random URL-safe token of n characters from [A-Za-z0-9] (for API keys and secrets), NUL-terminated:
+ * out must hold n + 1 bytes. Uniform (no modulo bias): 32 characters carry about 190 bits. */
 void id_random_token(char *out, size_t n);
 
 #endif
