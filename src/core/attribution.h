@@ -57,7 +57,10 @@ struct attr_result {
     const char *click_id;     /* the click credited, when there is one */
     int64_t since_ms;         /* the time to store on a new binding */
     /* Why a given click_id did not attribute ("click_not_found", "click_other_program",
-     * "click_outside_window", "click_is_bot", "partner_suspended"), or NULL. Static string. */
+     * "click_outside_window", "click_is_bot", "partner_suspended"), or NULL. Static string.
+     * When no click was given, why a coupon, binding or ref did not ("coupon_not_found",
+     * "binding_expired", "ref_not_found", "partner_suspended"). The first failure is kept, so it
+     * may be set even when a later rule attributed. "click_is_bot" comes with bot = true. */
     const char *reason;
     /* true when the customer's binding should be (re)written to partner_id: a new attribution under
      * last click, or the first one under first click. */
