@@ -45,12 +45,18 @@ struct ledger_delta ledger_post_approval(int64_t amount);
 bool ledger_post_reversal(enum commission_status status, int64_t amount, struct ledger_delta *out);
 /* Paying `amount` out of the approved balance. */
 struct ledger_delta ledger_post_payout(int64_t amount);
+/* A manual correction of the approved balance by `amount` (either sign). */
+struct ledger_delta ledger_post_adjustment(int64_t amount);
 
 /* Adds a delta to a balance; false on overflow (balance unchanged). */
 bool ledger_apply(struct ledger_balance *b, const struct ledger_delta *d);
+/* pending + approved + paid; false on overflow. */
+bool ledger_balance_total(const struct ledger_balance *b, int64_t *out);
 
 /* What a commission's entries must sum to, by status: its current amount sits in pending, approved
- * or paid; a reversed or rejected commission sums to zero. */
+ * or paid; a reversed or rejected commission sums to zero. Compare bucket by bucket only for a
+ * commission that was never paid: a claw-back takes from approved while the paid bucket keeps what
+ * was paid, so for a paid (or reversed-after-payment) commission compare ledger_balance_total. */
 struct ledger_balance ledger_expected_for_commission(enum commission_status status, int64_t amount);
 
 #endif
