@@ -175,8 +175,14 @@ bool time_parse_rfc3339(const char *s, int64_t *ms)
     if (*p != '\0')
         return false;
     /* Local time minus its offset is UTC. Years are 0000-9999, so nothing here can overflow. */
-    *ms = days * MS_PER_DAY + (int64_t)hour * 3600000 + (int64_t)minute * 60000 +
-          (int64_t)second * 1000 + millis - offset_ms;
+    int64_t utc = days * MS_PER_DAY + (int64_t)hour * 3600000 + (int64_t)minute * 60000 +
+                  (int64_t)second * 1000 + millis - offset_ms;
+    /* An offset can carry 0000-01-01 or 9999-12-31 out of four-digit years, which could then not
+     * be written back as RFC 3339: refuse those so every accepted time round-trips. */
+    if (utc < time_days_from_civil(0, 1, 1) * MS_PER_DAY ||
+        utc >= time_days_from_civil(10000, 1, 1) * MS_PER_DAY)
+        return false;
+    *ms = utc;
     return true;
 }
 

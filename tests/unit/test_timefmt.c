@@ -59,6 +59,8 @@ static void parse_reads_utc_offsets_and_fractions(void **state)
     assert_int_equal(ms, 1795824000000);
     assert_true(time_parse_rfc3339("1969-12-31T23:59:59.999Z", &ms));
     assert_int_equal(ms, -1);
+    assert_true(time_parse_rfc3339("0000-01-01T00:00:00Z", &ms));
+    assert_true(time_parse_rfc3339("9999-12-31T23:59:59.999Z", &ms));
 }
 
 static void parse_accepts_leap_day_and_leap_second(void **state)
@@ -82,7 +84,7 @@ static void parse_refuses_impossible_and_malformed_times(void **state)
         "2026-11-28 18:44:26Z", "2026-11-28T18:44:26.Z", "2026-11-28T18:44:26.1234567890Z",
         "2026-11-28T18:44:26+0100", "2026-11-28T18:44:26+24:00", "2026-11-28T18:44:26+01:60",
         "2026-11-28T18:44:26ZZ", "2026-11-28T18:44:26Z ", " 2026-11-28", "+2026-11-28",
-        "2026-1-28", "20261128", "2026-11-28T1:44:26Z", "2026-11-2aT18:44:26Z"};
+        "2026-1-28", "20261128", "0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "2026-11-28T1:44:26Z", "2026-11-2aT18:44:26Z"};
     int64_t ms = 77;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (time_parse_rfc3339(bad[i], &ms))
