@@ -1,0 +1,1035 @@
+/* The HTTP/1.1 server: N workers, each a thread with its own event_base and its own SO_REUSEPORT
+ * listener, so a connection lives and dies on one thread and nothing on the request path is shared.
+ *
+ * A connection reads into its own contiguous input buffer and runs the pure parser on it
+ * (parser.c). A complete request is copied once into the connection's arena (head and body in one
+ * block, NUL-terminated in place) and handed to the handler. Requests on a connection are handled
+ * one at a time, in order: the next pipelined request is parsed only once the current one has been
+ * answered and its response written. Responses are written with one sendmsg() of the head (built in
+ * a per-worker scratch buffer) and the body; only what the kernel does not take is copied.
+ *
+ * Connection states:
+ *   HEAD     waiting for (the rest of) a request head: idle timeout while the buffer is empty,
+ *            then the header timeout from the first byte (slowloris defence);
+ *   BODY     head parsed, body arriving: body timeout;
+ *   HANDLER  the handler owns the request (reading paused, no timer) until http_respond();
+ *   WRITE    response partly written, waiting for the socket (idle timeout as a send timeout);
+ *   LINGER   after an error answer: our side is shut down, the client's bytes are read and dropped
+ *            for a moment so the kernel does not reset the connection before the answer arrives. */
+#include "http/http.h"
+#include "http/parser.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+
+#include "util/banned.h"
+
+#define IN_INITIAL 4096
+#define BUF_SHRINK 65536
+#define LINGER_MS 2000
+#define GRACE_MS 5000
+#define SCRATCH_SIZE 8192
+#define CHUNKED_SLACK 65536
+
+enum conn_state { CS_HEAD, CS_BODY, CS_HANDLER, CS_WRITE, CS_LINGER };
+
+struct conn {
+    struct http_worker *w;
+    struct conn *prev, *next;
+    int fd;
+    enum conn_state state;
+    struct event *ev_read, *ev_write, *ev_timer;
+    bool reading;    /* ev_read is added */
+    bool in_process; /* process_input() is on the stack: closing is deferred */
+    bool dead;       /* close requested while in_process */
+    bool broken;     /* a write failed */
+    bool keep_alive; /* for the response being written */
+    bool linger;     /* after the response: shut down and drain instead of keeping alive */
+    char *in;
+    size_t in_len, in_cap;
+    size_t consumed; /* bytes of `in` the request being handled used */
+    char *out;
+    size_t out_off, out_len, out_cap;
+    struct http_parser parser;
+    struct arena arena;
+    struct http_request req;
+    char peer_ip[48];
+};
+
+struct job {
+    struct job *next;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+struct http_worker {
+    struct http_server *srv;
+    int index;
+    pthread_t thread;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct event *stop_ev, *post_ev, *grace_ev, *relisten_ev;
+    pthread_mutex_t post_lock;
+    struct job *post_head, *post_tail;
+    bool post_pending, post_closed;
+    bool stopping, init_failed;
+    size_t nconns;
+    struct conn *conns;
+    void *worker_data;
+    const struct timeval *tv_idle, *tv_header, *tv_body, *tv_linger;
+    time_t date_sec;
+    char date[40];
+    size_t date_len;
+    char scratch[SCRATCH_SIZE];
+};
+
+struct http_server {
+    struct http_server_config cfg;
+    struct http_limits limits;
+    int nworkers;
+    struct http_worker *workers;
+    int port;
+    int stop_pipe[2];
+    /* start-up gate: workers wait until every started worker has run worker_init */
+    pthread_mutex_t gate_lock;
+    pthread_cond_t gate_cond;
+    int gate_arrived;
+    bool gate_open;
+    atomic_bool init_failed;
+};
+
+static void process_input(struct conn *c);
+static void after_response(struct conn *c);
+
+/* ---------------------------------------------------------------------------------------------
+ * small helpers */
+
+void http_limits_default(struct http_limits *l)
+{
+    l->max_request_line = 8 * 1024;
+    l->max_header_bytes = 16 * 1024;
+    l->max_headers = 100;
+    l->max_body = 1024 * 1024;
+    l->header_timeout_ms = 10000;
+    l->idle_timeout_ms = 30000;
+    l->body_timeout_ms = 30000;
+    l->max_connections = 10000;
+}
+
+const char *http_header_get(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool would_block(int e)
+{
+    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (!q) {
+        fputs("partnerd: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+static const struct timeval *common_timeout(struct event_base *base, int ms)
+{
+    if (ms <= 0)
+        return NULL;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return event_base_init_common_timeout(base, &tv);
+}
+
+static void conn_timer(struct conn *c, const struct timeval *tv)
+{
+    if (tv)
+        event_add(c->ev_timer, tv);
+    else
+        event_del(c->ev_timer);
+}
+
+static void conn_reading(struct conn *c, bool on)
+{
+    if (on == c->reading)
+        return;
+    if (on)
+        event_add(c->ev_read, NULL);
+    else
+        event_del(c->ev_read);
+    c->reading = on;
+}
+
+static void refresh_date(struct http_worker *w)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct timeval tv;
+    event_base_gettimeofday_cached(w->base, &tv);
+    if (tv.tv_sec == w->date_sec && w->date_len)
+        return;
+    struct tm tm;
+    time_t t = tv.tv_sec;
+    gmtime_r(&t, &tm);
+    int n = snprintf(w->date, sizeof w->date, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                     days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+    w->date_len = n > 0 && (size_t)n < sizeof w->date ? (size_t)n : 0;
+    w->date_sec = tv.tv_sec;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * connection life */
+
+static void conn_free(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    event_free(c->ev_timer);
+    close(c->fd);
+    free(c->in);
+    free(c->out);
+    arena_free(&c->arena);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+    w->nconns--;
+    if (w->stopping && w->nconns == 0)
+        event_base_loopbreak(w->base);
+}
+
+/* Closes now, or at the end of process_input() when it is running for this connection. Never
+ * called while the handler owns the request. */
+static void conn_close(struct conn *c)
+{
+    if (c->in_process) {
+        c->dead = true;
+        conn_reading(c, false);
+        event_del(c->ev_write);
+        event_del(c->ev_timer);
+        return;
+    }
+    conn_free(c);
+}
+
+static void out_append(struct conn *c, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        c->out = xrealloc(c->out, cap);
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+}
+
+/* Writes what the socket takes now and keeps the rest (copied) for on_write. Sets c->broken on a
+ * hard error. */
+static void conn_writev(struct conn *c, struct iovec *iov, int n)
+{
+    ssize_t wrote = 0;
+    if (c->out_len == c->out_off) {
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        wrote = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        if (wrote < 0) {
+            if (!would_block(errno)) {
+                c->broken = true;
+                return;
+            }
+            wrote = 0;
+        }
+    }
+    size_t skip = (size_t)wrote;
+    for (int i = 0; i < n; i++) {
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        out_append(c, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+        skip = 0;
+    }
+    if (c->out_len > c->out_off)
+        event_add(c->ev_write, NULL);
+}
+
+static void start_linger(struct conn *c)
+{
+    shutdown(c->fd, SHUT_WR);
+    c->state = CS_LINGER;
+    conn_reading(c, true);
+    conn_timer(c, c->w->tv_linger);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    ssize_t n = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    if (n < 0) {
+        if (would_block(errno)) {
+            event_add(c->ev_write, NULL);
+            return;
+        }
+        conn_close(c);
+        return;
+    }
+    c->out_off += (size_t)n;
+    if (c->out_off < c->out_len) {
+        event_add(c->ev_write, NULL);
+        return;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->out_cap > BUF_SHRINK) {
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
+    if (c->state != CS_WRITE)
+        return; /* a 100 Continue went out */
+    if (c->linger)
+        start_linger(c);
+    else
+        after_response(c);
+}
+
+static bool reserved_header(const char *name)
+{
+    switch (strlen(name)) {
+    case 4:
+        return strcasecmp(name, "date") == 0;
+    case 6:
+        return strcasecmp(name, "server") == 0;
+    case 10:
+        return strcasecmp(name, "connection") == 0;
+    case 14:
+        return strcasecmp(name, "content-length") == 0;
+    case 17:
+        return strcasecmp(name, "transfer-encoding") == 0;
+    }
+    return false;
+}
+
+static bool header_ok(const struct http_header *h)
+{
+    return h->name && h->value && h->name[0] && !strpbrk(h->name, "\r\n: \t") &&
+           !strpbrk(h->value, "\r\n") && !reserved_header(h->name);
+}
+
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return put(o, tmp + i, sizeof tmp - i);
+}
+
+/* Writes a whole response; then continues with the next request, lingers or waits for the socket.
+ * Called only in state HANDLER. */
+static void send_response(struct conn *c, int status, const struct http_header *headers,
+                          size_t nheaders, const char *body, size_t body_len, bool is_head)
+{
+    struct http_worker *w = c->w;
+    if (status < 100 || status > 999)
+        status = 500;
+    bool keep = c->keep_alive && !c->linger && !w->stopping;
+    bool no_body = is_head || status == 204 || status == 304 || status < 200;
+    bool send_length = !(status == 204 || status < 200);
+    const char *reason = http_status_reason(status);
+
+    refresh_date(w);
+    size_t need = 160 + strlen(reason) + w->date_len;
+    for (size_t i = 0; i < nheaders; i++)
+        if (header_ok(&headers[i]))
+            need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
+    char *head = need <= sizeof w->scratch ? w->scratch : arena_alloc(&c->arena, need);
+    char *o = head;
+    o = put(o, "HTTP/1.1 ", 9);
+    *o++ = (char)('0' + status / 100);
+    *o++ = (char)('0' + status / 10 % 10);
+    *o++ = (char)('0' + status % 10);
+    *o++ = ' ';
+    o = put(o, reason, strlen(reason));
+    o = put(o, "\r\nServer: partnerd\r\nDate: ", 26);
+    o = put(o, w->date, w->date_len);
+    if (send_length) {
+        o = put(o, "\r\nContent-Length: ", 18);
+        o = put_u64(o, body_len);
+    }
+    if (keep)
+        o = put(o, "\r\nConnection: keep-alive\r\n", 26);
+    else
+        o = put(o, "\r\nConnection: close\r\n", 21);
+    for (size_t i = 0; i < nheaders; i++) {
+        if (!header_ok(&headers[i]))
+            continue;
+        o = put(o, headers[i].name, strlen(headers[i].name));
+        o = put(o, ": ", 2);
+        o = put(o, headers[i].value, strlen(headers[i].value));
+        o = put(o, "\r\n", 2);
+    }
+    o = put(o, "\r\n", 2);
+
+    struct iovec iov[2] = {{head, (size_t)(o - head)}, {(void *)body, no_body ? 0 : body_len}};
+    if (!body)
+        iov[1].iov_len = 0;
+    c->keep_alive = keep;
+    c->state = CS_WRITE;
+    conn_writev(c, iov, 2);
+    arena_reset(&c->arena);
+    if (c->broken) {
+        conn_close(c);
+        return;
+    }
+    if (c->out_len > c->out_off) {
+        conn_timer(c, w->tv_idle); /* send timeout */
+        return;
+    }
+    if (c->linger)
+        start_linger(c);
+    else
+        after_response(c);
+}
+
+void http_respond(struct http_request *req, int status, const struct http_header *headers,
+                  size_t nheaders, const char *body, size_t body_len)
+{
+    struct conn *c = (struct conn *)((char *)req - offsetof(struct conn, req));
+    if (c->state != CS_HANDLER) {
+        fputs("partnerd: http_respond called twice for one request\n", stderr);
+        return;
+    }
+    send_response(c, status, headers, nheaders, body, body_len, req->method == HTTP_HEAD);
+}
+
+static void send_error(struct conn *c, int status, const char *message)
+{
+    size_t len;
+    const char *body = http_json_error_body(&c->arena, status, NULL, message, NULL, &len);
+    static const struct http_header ct = {"Content-Type", "application/json"};
+    c->linger = true;
+    c->keep_alive = false;
+    c->state = CS_HANDLER;
+    conn_reading(c, false);
+    send_response(c, status, &ct, 1, body, len, false);
+}
+
+/* The response is fully written: drop the request from the input and go on with the next one. */
+static void after_response(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    if (!c->keep_alive || w->stopping) {
+        conn_close(c);
+        return;
+    }
+    size_t rest = c->in_len - c->consumed;
+    if (rest)
+        memmove(c->in, c->in + c->consumed, rest);
+    c->in_len = rest;
+    c->consumed = 0;
+    if (c->in_cap > BUF_SHRINK && rest <= IN_INITIAL) {
+        c->in = xrealloc(c->in, IN_INITIAL);
+        c->in_cap = IN_INITIAL;
+    }
+    http_parser_init(&c->parser, &w->srv->limits);
+    c->state = CS_HEAD;
+    conn_timer(c, rest ? w->tv_header : w->tv_idle);
+    conn_reading(c, true);
+    if (rest && !c->in_process)
+        process_input(c);
+}
+
+static void dispatch(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    struct http_parser *p = &c->parser;
+    struct http_request *r = &c->req;
+    c->state = CS_HANDLER;
+    conn_timer(c, NULL);
+
+    size_t total = p->head_len + p->body_len;
+    char *copy = arena_alloc(&c->arena, total + 1);
+    memcpy(copy, c->in, total);
+    copy[total] = '\0';
+    r->arena = &c->arena;
+    r->method = p->method;
+    r->nheaders = p->nheaders;
+    r->headers = p->nheaders ? arena_alloc(&c->arena, p->nheaders * sizeof *r->headers) : NULL;
+    http_parser_split(p, copy, r->headers, &r->path, &r->query);
+    r->body = copy + p->head_len;
+    r->body_len = p->body_len;
+    memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
+    r->worker = w;
+    r->worker_data = w->worker_data;
+    r->received_us = mono_us();
+    c->consumed = p->consumed;
+    c->keep_alive = p->keep_alive;
+    c->linger = false;
+
+    if (w->srv->cfg.handler) {
+        w->srv->cfg.handler(r, w->srv->cfg.ctx);
+    } else {
+        static const struct http_header ct = {"Content-Type", "application/json"};
+        size_t len;
+        const char *body = http_json_error_body(&c->arena, 404, NULL, "no handler", NULL, &len);
+        http_respond(r, 404, &ct, 1, body, len);
+    }
+}
+
+/* Input limit for the current state: the buffer never grows beyond it. */
+static size_t input_limit(const struct conn *c)
+{
+    const struct http_limits *l = &c->w->srv->limits;
+    const struct http_parser *p = &c->parser;
+    if (c->state == CS_BODY) {
+        if (p->chunked)
+            return p->head_len + l->max_body + CHUNKED_SLACK;
+        return p->head_len + (size_t)p->content_length;
+    }
+    return 2 * l->max_request_line + l->max_header_bytes + 64;
+}
+
+/* Parses what the buffer holds and runs every complete request, one at a time. */
+static void process_input(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    c->in_process = true;
+    while (!c->dead && (c->state == CS_HEAD || c->state == CS_BODY) && c->in_len > 0) {
+        enum http_parse_status r = http_parser_execute(&c->parser, c->in, c->in_len);
+        if (r == HTTP_PARSE_ERROR) {
+            send_error(c, c->parser.status, c->parser.error);
+            break;
+        }
+        if (r == HTTP_PARSE_NEED_MORE) {
+            struct http_parser *p = &c->parser;
+            if (c->state == CS_HEAD && p->phase != HTTP_PHASE_HEAD) {
+                c->state = CS_BODY;
+                conn_timer(c, w->tv_body);
+                if (!p->chunked && c->in_cap < p->head_len + p->content_length) {
+                    c->in_cap = p->head_len + (size_t)p->content_length;
+                    c->in = xrealloc(c->in, c->in_cap);
+                }
+                if (p->expect_continue) {
+                    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                    struct iovec iov = {(void *)cont, sizeof cont - 1};
+                    conn_writev(c, &iov, 1);
+                    if (c->broken) {
+                        conn_close(c);
+                        break;
+                    }
+                }
+            }
+            if (p->chunked)
+                c->in_len = http_parser_compact(p, c->in, c->in_len);
+            if (c->in_len >= input_limit(c)) {
+                send_error(c, 431, "request too large");
+                break;
+            }
+            conn_reading(c, true);
+            break;
+        }
+        dispatch(c);
+        if (c->state == CS_HANDLER) {
+            conn_reading(c, false); /* answered later: pause this connection */
+            break;
+        }
+    }
+    c->in_process = false;
+    if (c->dead)
+        conn_free(c);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->state == CS_LINGER) {
+        char sink[16384];
+        ssize_t n = recv(fd, sink, sizeof sink, 0);
+        if (n == 0 || (n < 0 && !would_block(errno)))
+            conn_close(c);
+        return;
+    }
+    if (c->state != CS_HEAD && c->state != CS_BODY) {
+        conn_reading(c, false); /* busy with a response; leave the bytes in the kernel */
+        return;
+    }
+    if (c->in_len == c->in_cap) {
+        size_t limit = input_limit(c);
+        size_t cap = c->in_cap ? c->in_cap * 2 : IN_INITIAL;
+        if (cap > limit)
+            cap = limit;
+        if (cap <= c->in_len) {
+            conn_close(c);
+            return;
+        }
+        c->in = xrealloc(c->in, cap);
+        c->in_cap = cap;
+    }
+    ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    if (n <= 0) {
+        if (n < 0 && would_block(errno))
+            return;
+        conn_close(c); /* EOF or error: an unfinished request is dropped */
+        return;
+    }
+    if (c->state == CS_HEAD && c->in_len == 0)
+        conn_timer(c, c->w->tv_header); /* the whole head must arrive within the header timeout */
+    c->in_len += (size_t)n;
+    process_input(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->state == CS_HANDLER)
+        return;
+    conn_close(c);
+}
+
+static void peer_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6))
+            inet_ntop(AF_INET, &a6->s6_addr[12], buf, (socklen_t)len);
+        else
+            inet_ntop(AF_INET6, a6, buf, (socklen_t)len);
+    } else {
+        snprintf(buf, len, "unknown");
+    }
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    struct http_worker *w = arg;
+    if (w->stopping || w->nconns >= w->srv->limits.max_connections) {
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->w = w;
+    c->fd = fd;
+    c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->ev_write = event_new(w->base, fd, EV_WRITE, on_write, c);
+    c->ev_timer = evtimer_new(w->base, on_timer, c);
+    if (!c->ev_read || !c->ev_write || !c->ev_timer)
+        abort();
+    arena_init(&c->arena, 4096);
+    http_parser_init(&c->parser, &w->srv->limits);
+    peer_text(sa, c->peer_ip, sizeof c->peer_ip);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    c->state = CS_HEAD;
+    conn_reading(c, true);
+    conn_timer(c, w->tv_idle);
+}
+
+static void on_relisten(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_worker *w = arg;
+    if (w->listener && !w->stopping)
+        evconnlistener_enable(w->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOBUFS...): pause accepting for a moment instead of spinning. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct http_worker *w = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    if (e == ECONNABORTED || e == EINTR || e == EAGAIN)
+        return;
+    evconnlistener_disable(l);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+    event_add(w->relisten_ev, &tv);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * cross-thread posting and stopping */
+
+int http_worker_post(struct http_worker *w, void (*fn)(void *arg), void *arg)
+{
+    struct job *j = malloc(sizeof *j);
+    if (!j)
+        return -1;
+    j->next = NULL;
+    j->fn = fn;
+    j->arg = arg;
+    pthread_mutex_lock(&w->post_lock);
+    if (w->post_closed) {
+        pthread_mutex_unlock(&w->post_lock);
+        free(j);
+        return -1;
+    }
+    if (w->post_tail)
+        w->post_tail->next = j;
+    else
+        w->post_head = j;
+    w->post_tail = j;
+    bool wake = !w->post_pending;
+    w->post_pending = true;
+    if (wake)
+        event_active(w->post_ev, EV_READ, 1);
+    pthread_mutex_unlock(&w->post_lock);
+    return 0;
+}
+
+static void run_posted(struct http_worker *w)
+{
+    pthread_mutex_lock(&w->post_lock);
+    struct job *j = w->post_head;
+    w->post_head = w->post_tail = NULL;
+    w->post_pending = false;
+    pthread_mutex_unlock(&w->post_lock);
+    while (j) {
+        struct job *next = j->next;
+        j->fn(j->arg);
+        free(j);
+        j = next;
+    }
+}
+
+static void on_post(evutil_socket_t fd, short what, void *arg)
+{
+    run_posted(arg);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_worker *w = arg;
+    event_base_loopbreak(w->base);
+}
+
+/* The stop pipe became readable (it is never drained, so every worker sees it). */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_worker *w = arg;
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    if (w->listener) {
+        evconnlistener_free(w->listener);
+        w->listener = NULL;
+    }
+    struct conn *c = w->conns;
+    while (c) {
+        struct conn *next = c->next;
+        if (c->state == CS_HEAD || c->state == CS_BODY || c->state == CS_LINGER)
+            conn_free(c);
+        c = next;
+    }
+    if (w->nconns == 0) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    struct timeval tv = {.tv_sec = GRACE_MS / 1000, .tv_usec = (GRACE_MS % 1000) * 1000};
+    event_add(w->grace_ev, &tv);
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    /* write() is async-signal-safe; the pipe is non-blocking and a full pipe already says "stop". */
+    char b = 1;
+    ssize_t n = write(srv->stop_pipe[1], &b, 1);
+    (void)n;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * workers and the server */
+
+static void *worker_main(void *arg)
+{
+    struct http_worker *w = arg;
+    struct http_server *srv = w->srv;
+    bool failed = false;
+    if (srv->cfg.worker_init)
+        w->worker_data = srv->cfg.worker_init(w->index, srv->cfg.ctx, &failed);
+    w->init_failed = failed;
+    if (failed)
+        atomic_store(&srv->init_failed, true);
+    pthread_mutex_lock(&srv->gate_lock);
+    srv->gate_arrived++;
+    pthread_cond_broadcast(&srv->gate_cond);
+    while (!srv->gate_open)
+        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
+    pthread_mutex_unlock(&srv->gate_lock);
+    if (!atomic_load(&srv->init_failed))
+        event_base_dispatch(w->base);
+
+    /* Jobs already posted still run (they may answer requests); later posts are refused. */
+    pthread_mutex_lock(&w->post_lock);
+    w->post_closed = true;
+    pthread_mutex_unlock(&w->post_lock);
+    w->stopping = true;
+    run_posted(w);
+    while (w->conns)
+        conn_free(w->conns);
+    if (w->listener) {
+        evconnlistener_free(w->listener);
+        w->listener = NULL;
+    }
+    if (!failed && srv->cfg.worker_fini)
+        srv->cfg.worker_fini(w->worker_data, srv->cfg.ctx);
+    return NULL;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+    evthread_use_pthreads();
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void fill_limits(struct http_limits *l, const struct http_limits *in)
+{
+    struct http_limits d;
+    http_limits_default(&d);
+    *l = *in;
+    if (!l->max_request_line)
+        l->max_request_line = d.max_request_line;
+    if (!l->max_header_bytes)
+        l->max_header_bytes = d.max_header_bytes;
+    if (!l->max_headers)
+        l->max_headers = d.max_headers;
+    if (!l->max_body)
+        l->max_body = d.max_body;
+    if (!l->max_connections)
+        l->max_connections = d.max_connections;
+}
+
+static int worker_setup(struct http_server *srv, struct http_worker *w, struct sockaddr *sa,
+                        socklen_t salen, char *errbuf, size_t errlen)
+{
+    w->base = event_base_new();
+    if (!w->base) {
+        snprintf(errbuf, errlen, "cannot create an event loop");
+        return -1;
+    }
+    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC |
+                     LEV_OPT_CLOSE_ON_FREE;
+    w->listener = evconnlistener_new_bind(w->base, on_accept, w, flags, 1024, sa, (int)salen);
+    if (!w->listener) {
+        char host[64] = "?";
+        getnameinfo(sa, salen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
+        snprintf(errbuf, errlen, "cannot listen on %s port %d: %s", host, srv->port,
+                 strerror(errno));
+        return -1;
+    }
+    evconnlistener_set_error_cb(w->listener, on_accept_error);
+    w->stop_ev = event_new(w->base, srv->stop_pipe[0], EV_READ, on_stop, w);
+    w->post_ev = event_new(w->base, -1, 0, on_post, w);
+    w->grace_ev = evtimer_new(w->base, on_grace, w);
+    w->relisten_ev = evtimer_new(w->base, on_relisten, w);
+    if (!w->stop_ev || !w->post_ev || !w->grace_ev || !w->relisten_ev)
+        abort();
+    event_add(w->stop_ev, NULL);
+    const struct http_limits *l = &srv->limits;
+    w->tv_idle = common_timeout(w->base, l->idle_timeout_ms);
+    w->tv_header = common_timeout(w->base, l->header_timeout_ms);
+    w->tv_body = common_timeout(w->base, l->body_timeout_ms);
+    w->tv_linger = common_timeout(w->base, LINGER_MS);
+    return 0;
+}
+
+struct http_server *http_server_new(const struct http_server_config *cfg, char *errbuf,
+                                    size_t errlen)
+{
+    pthread_once(&init_once, global_init);
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    srv->cfg = *cfg;
+    fill_limits(&srv->limits, &cfg->limits);
+    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    srv->nworkers = cfg->workers > 0 ? cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
+    srv->port = cfg->port;
+    if (pipe2(srv->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
+        free(srv);
+        return NULL;
+    }
+    srv->workers = calloc((size_t)srv->nworkers, sizeof *srv->workers);
+    if (!srv->workers) {
+        snprintf(errbuf, errlen, "out of memory");
+        http_server_free(srv);
+        return NULL;
+    }
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct http_worker *w = &srv->workers[i];
+        w->srv = srv;
+        w->index = i;
+        pthread_mutex_init(&w->post_lock, NULL);
+    }
+
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    const char *host = cfg->host && cfg->host[0] ? cfg->host : NULL;
+    int rc = getaddrinfo(host, "0", &hints, &ai);
+    if (rc != 0 || !ai) {
+        snprintf(errbuf, errlen, "cannot resolve %s: %s", host ? host : "(any)",
+                 gai_strerror(rc));
+        http_server_free(srv);
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sslen = ai->ai_addrlen;
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+
+    for (int i = 0; i < srv->nworkers; i++) {
+        if (ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->port);
+        else
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->port);
+        if (worker_setup(srv, &srv->workers[i], (struct sockaddr *)&ss, sslen, errbuf, errlen)) {
+            http_server_free(srv);
+            return NULL;
+        }
+        if (i == 0) {
+            /* With port 0 the kernel picked one: the other workers bind the same. */
+            struct sockaddr_storage bound;
+            socklen_t blen = sizeof bound;
+            getsockname(evconnlistener_get_fd(srv->workers[0].listener),
+                        (struct sockaddr *)&bound, &blen);
+            srv->port = ntohs(bound.ss_family == AF_INET
+                                  ? ((struct sockaddr_in *)&bound)->sin_port
+                                  : ((struct sockaddr_in6 *)&bound)->sin6_port);
+        }
+    }
+    return srv;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+int http_server_run(struct http_server *srv)
+{
+    pthread_mutex_init(&srv->gate_lock, NULL);
+    pthread_cond_init(&srv->gate_cond, NULL);
+    srv->gate_arrived = 0;
+    srv->gate_open = false;
+    int started = 0;
+    for (; started < srv->nworkers; started++) {
+        struct http_worker *w = &srv->workers[started];
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            atomic_store(&srv->init_failed, true);
+            break;
+        }
+    }
+    pthread_mutex_lock(&srv->gate_lock);
+    while (srv->gate_arrived < started)
+        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
+    srv->gate_open = true;
+    pthread_cond_broadcast(&srv->gate_cond);
+    pthread_mutex_unlock(&srv->gate_lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(srv->workers[i].thread, NULL);
+    pthread_cond_destroy(&srv->gate_cond);
+    pthread_mutex_destroy(&srv->gate_lock);
+    return atomic_load(&srv->init_failed) ? -1 : 0;
+}
+
+void http_server_free(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    for (int i = 0; srv->workers && i < srv->nworkers; i++) {
+        struct http_worker *w = &srv->workers[i];
+        while (w->conns)
+            conn_free(w->conns);
+        if (w->listener)
+            evconnlistener_free(w->listener);
+        if (w->stop_ev)
+            event_free(w->stop_ev);
+        if (w->post_ev)
+            event_free(w->post_ev);
+        if (w->grace_ev)
+            event_free(w->grace_ev);
+        if (w->relisten_ev)
+            event_free(w->relisten_ev);
+        struct job *j = w->post_head;
+        while (j) {
+            struct job *next = j->next;
+            free(j);
+            j = next;
+        }
+        if (w->base)
+            event_base_free(w->base);
+        pthread_mutex_destroy(&w->post_lock);
+    }
+    free(srv->workers);
+    if (srv->stop_pipe[0] >= 0)
+        close(srv->stop_pipe[0]);
+    if (srv->stop_pipe[1] >= 0)
+        close(srv->stop_pipe[1]);
+    free(srv);
+}
