@@ -1,0 +1,264 @@
+#include "api/api.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/query.h"
+#include "store/store.h"
+#include "util/banned.h"
+
+json_t *api_error_json(const struct pd_err *err)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(pd_err_code(err->kind)));
+    json_object_set_new(e, "message", json_string(err->message[0] ? err->message : "error"));
+    json_object_set_new(e, "param", err->param[0] ? json_string(err->param) : json_null());
+    json_t *root = json_object();
+    json_object_set_new(root, "error", e);
+    return root;
+}
+
+static const struct http_header json_headers[] = {
+    {"Content-Type", "application/json"},
+    {"Cache-Control", "no-store"},
+};
+
+void api_reply_raw(struct api_call *call, int status, const struct http_header *headers,
+                   size_t nheaders, const char *body, size_t len)
+{
+    if (status >= 500)
+        atomic_fetch_add(&call->app->metrics.errors_5xx, 1);
+    else if (status >= 400)
+        atomic_fetch_add(&call->app->metrics.errors_4xx, 1);
+    if (call->body) {
+        json_decref(call->body);
+        call->body = NULL;
+    }
+    http_respond(call->req, status, headers, nheaders, body, len);
+}
+
+void api_reply_json(struct api_call *call, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal_server_error\",\"message\":\"out of memory\",\"param\":null}}";
+        api_reply_raw(call, 500, json_headers, 2, oom, sizeof oom - 1);
+        return;
+    }
+    api_reply_raw(call, status, json_headers, 2, text, strlen(text));
+    free(text);
+}
+
+void api_reply_error(struct api_call *call, const struct pd_err *err)
+{
+    api_reply_json(call, pd_err_http_status(err->kind), api_error_json(err));
+}
+
+void api_reply_errorf(struct api_call *call, enum pd_errkind kind, const char *param,
+                      const char *fmt, ...)
+{
+    struct pd_err err = {.kind = kind};
+    snprintf(err.param, sizeof err.param, "%s", param ? param : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    api_reply_error(call, &err);
+}
+
+static const char *auth_kind_prefix[] = {
+    [AUTH_SECRET] = "pd_sk_",
+    [AUTH_PUBLISHABLE] = "pd_pk_",
+    [AUTH_PARTNER] = "pd_pt_",
+};
+
+int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err)
+{
+    const char *q = call->req->query;
+    if (q && (strstr(q, "pd_sk_") || strstr(q, "pd_pk_") || strstr(q, "pd_pt_") ||
+              api_query(call, "key") || api_query(call, "api_key")))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "key",
+                          "API keys are accepted only in the Authorization header, never in a URL");
+    const char *h = http_header_get(call->req, "Authorization");
+    if (!h)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL,
+                          "no API key: send \"Authorization: Bearer <key>\"");
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL,
+                          "the Authorization header must be \"Bearer <key>\"");
+    const char *key = h + 7;
+    while (*key == ' ')
+        key++;
+    size_t len = strlen(key);
+    enum auth_kind kind = AUTH_NONE;
+    for (int k = AUTH_SECRET; k <= AUTH_PARTNER; k++)
+        if (strncmp(key, auth_kind_prefix[k], 6) == 0)
+            kind = (enum auth_kind)k;
+    if (kind == AUTH_NONE || len < 16 || len > 128)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+
+    unsigned char digest[32];
+    char hex[65];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)key, len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    struct db_val p = db_text(hex);
+    struct store_cursor cur;
+    int rc = store_query_row(call->db,
+                             "SELECT id, kind, partner_id, key_hash FROM api_keys"
+                             " WHERE key_hash = ?1 AND revoked_at IS NULL",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    bool same = strlen(store_col_text(&cur, 3)) == 64 &&
+                sodium_memcmp(store_col_text(&cur, 3), hex, 64) == 0;
+    snprintf(call->auth.key_id, sizeof call->auth.key_id, "%s", store_col_text(&cur, 0));
+    snprintf(call->auth.partner_id, sizeof call->auth.partner_id, "%s", store_col_text(&cur, 2));
+    const char *stored_kind = store_col_text(&cur, 1);
+    enum auth_kind k = strcmp(stored_kind, "secret") == 0        ? AUTH_SECRET
+                       : strcmp(stored_kind, "publishable") == 0 ? AUTH_PUBLISHABLE
+                       : strcmp(stored_kind, "partner") == 0     ? AUTH_PARTNER
+                                                                 : AUTH_NONE;
+    store_finish(&cur);
+    if (!same || k != kind)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    call->auth.kind = kind;
+    if (!(allowed & AUTH_ALLOW(kind))) {
+        const char *what = kind == AUTH_PUBLISHABLE ? "a publishable key can only register clicks"
+                           : kind == AUTH_PARTNER   ? "a partner key can only read /api/v1/me"
+                                                    : "this endpoint needs a partner key";
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s", what);
+    }
+    return 0;
+}
+
+int api_parse_body(struct api_call *call, struct pd_err *err)
+{
+    const char *ct = http_header_get(call->req, "Content-Type");
+    if (ct && strncasecmp(ct, "application/json", 16) != 0)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL,
+                          "the body must be JSON (Content-Type: application/json)");
+    if (call->req->body_len == 0)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "the body must be a JSON object");
+    json_error_t jerr;
+    json_t *root = json_loadb(call->req->body, call->req->body_len,
+                              JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "malformed JSON at line %d column %d: %s",
+                          jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "the body must be a JSON object");
+    }
+    call->body = root;
+    return 0;
+}
+
+int api_check_fields(json_t *obj, const char *const *allowed, struct pd_err *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "unknown field %s", key);
+    }
+    return 0;
+}
+
+int api_get_string(json_t *obj, const char *key, bool required, size_t max_len,
+                   const char **out, struct pd_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s is required", key);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must be a string", key);
+    size_t len = json_string_length(v);
+    if (len > max_len)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s is longer than %zu characters", key,
+                          max_len);
+    if (strlen(json_string_value(v)) != len)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must not contain NUL", key);
+    if (required && len == 0)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must not be empty", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
+                int64_t *out, struct pd_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s is required", key);
+        return 0;
+    }
+    if (json_is_real(v))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key,
+                          "%s must be an integer (money is in minor units: 12.34 USD is 1234)",
+                          key);
+    if (!json_is_integer(v))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must be an integer", key);
+    json_int_t i = json_integer_value(v);
+    if (i < min || i > max)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, key,
+                          "%s must be between %lld and %lld", key, (long long)min, (long long)max);
+    *out = i;
+    return 0;
+}
+
+int api_get_bool(json_t *obj, const char *key, bool *out, struct pd_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must be true or false", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+const char *api_query(struct api_call *call, const char *key)
+{
+    struct http_request *req = call->req;
+    if (!req->query)
+        return NULL;
+    struct http_param *params = NULL;
+    size_t n = 0;
+    if (http_query_parse(req->arena, req->query, 64, &params, &n) < 0)
+        return NULL;
+    return http_param_get(params, n, key);
+}
+
+int api_list_params(struct api_call *call, int *limit, const char **starting_after,
+                    struct pd_err *err)
+{
+    *limit = 10;
+    *starting_after = api_query(call, "starting_after");
+    const char *l = api_query(call, "limit");
+    if (l) {
+        char *end = NULL;
+        long v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > 100)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "limit",
+                              "limit must be an integer from 1 to 100");
+        *limit = (int)v;
+    }
+    return 0;
+}

@@ -1,0 +1,127 @@
+/* The HTTP API's shared machinery: a call (request + who is asking), the route table, JSON in and
+ * out, errors, and handing writes to the group-commit writer. One file per resource uses it. */
+#ifndef PD_API_API_H
+#define PD_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "http/http.h"
+#include "store/writer.h"
+#include "util/err.h"
+
+enum auth_kind { AUTH_NONE = 0, AUTH_SECRET, AUTH_PUBLISHABLE, AUTH_PARTNER };
+
+struct auth {
+    enum auth_kind kind;
+    char key_id[48];
+    char partner_id[48]; /* AUTH_PARTNER */
+};
+
+#define API_MAX_PATH_PARAMS 3
+
+struct api_call {
+    struct http_request *req;
+    struct app *app;
+    struct app_worker *worker;
+    struct store *db; /* the worker's read connection */
+    const char *path_params[API_MAX_PATH_PARAMS];
+    struct auth auth;
+    json_t *body;     /* the parsed JSON object of a write, or NULL */
+    int64_t now_ms;
+};
+
+/* Answers and ends the call. The call must not be used afterwards. */
+void api_reply_json(struct api_call *call, int status, json_t *body /* stolen */);
+void api_reply_error(struct api_call *call, const struct pd_err *err);
+void api_reply_errorf(struct api_call *call, enum pd_errkind kind, const char *param,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void api_reply_raw(struct api_call *call, int status, const struct http_header *headers,
+                   size_t nheaders, const char *body, size_t len);
+
+/* The JSON error object, e.g. for a write's stored answer. New reference. */
+json_t *api_error_json(const struct pd_err *err);
+
+/* Authentication: reads "Authorization: Bearer <key>" and fills call->auth. Refuses a key in the
+ * query string. `allowed` is a bit set of (1 << AUTH_*). */
+int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err);
+#define AUTH_ALLOW(k) (1u << (k))
+
+/* Parses the body as a JSON object into call->body (limits: depth, size). */
+int api_parse_body(struct api_call *call, struct pd_err *err);
+
+/* Typed field access with errors that name the field. Missing optional → default / NULL. */
+int api_get_string(json_t *obj, const char *key, bool required, size_t max_len,
+                   const char **out, struct pd_err *err);
+int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
+                int64_t *out, struct pd_err *err);
+int api_get_bool(json_t *obj, const char *key, bool *out, struct pd_err *err);
+/* Refuses fields not in the NULL-terminated list (catches typos like "ammount"). */
+int api_check_fields(json_t *obj, const char *const *allowed, struct pd_err *err);
+
+/* Query string access (parsed once into the request arena). */
+const char *api_query(struct api_call *call, const char *key);
+/* ?limit= (1..100, default 10) and ?starting_after= */
+int api_list_params(struct api_call *call, int *limit, const char **starting_after,
+                    struct pd_err *err);
+
+/* A write: op runs on the writer thread inside its own savepoint and fills status + result, or
+ * returns -1 with err filled (its writes are undone). The reply is sent after the commit. Honours
+ * Idempotency-Key. op_arg is the caller's (lives in the request arena). */
+struct api_write;
+typedef int (*api_write_op)(struct store *s, struct api_write *w);
+struct api_write {
+    struct write_job job;
+    struct api_call *call;
+    api_write_op op;
+    void *op_arg;
+    int status;          /* set by op on success (200, 201) */
+    json_t *result;      /* set by op on success */
+    struct pd_err err;   /* set by op on failure */
+    const char *idem_key;
+    const char *inflight_key; /* key id + '/' + idem_key */
+    char request_hash[65];
+    char *answer;        /* serialized answer, made on the writer thread */
+    int answer_status;
+    bool replayed;
+};
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
+
+/* The router. */
+typedef void (*api_handler)(struct api_call *call);
+void api_dispatch(struct http_request *req, struct app *app);
+
+/* Resource handlers (one file each). */
+void api_health(struct api_call *call);
+void api_ready(struct api_call *call);
+void api_metrics(struct api_call *call);
+void api_click_redirect(struct api_call *call);
+void api_click_create(struct api_call *call);
+void api_programs_create(struct api_call *call);
+void api_programs_list(struct api_call *call);
+void api_programs_get(struct api_call *call);
+void api_programs_update(struct api_call *call);
+void api_partners_create(struct api_call *call);
+void api_partners_list(struct api_call *call);
+void api_partners_get(struct api_call *call);
+void api_partners_update(struct api_call *call);
+void api_partner_keys_create(struct api_call *call);
+void api_links_create(struct api_call *call);
+void api_links_list(struct api_call *call);
+void api_leads_create(struct api_call *call);
+void api_conversions_create(struct api_call *call);
+void api_conversions_list(struct api_call *call);
+void api_conversions_get(struct api_call *call);
+void api_refunds_create(struct api_call *call);
+void api_commissions_list(struct api_call *call);
+void api_commissions_get(struct api_call *call);
+void api_reports_get(struct api_call *call);
+void api_me_get(struct api_call *call);
+void api_me_links_list(struct api_call *call);
+void api_me_links_create(struct api_call *call);
+void api_me_report(struct api_call *call);
+void api_me_commissions(struct api_call *call);
+
+#endif

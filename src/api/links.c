@@ -1,0 +1,191 @@
+/* /api/v1/links and /api/v1/me/links */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app/records.h"
+#include "core/ids.h"
+#include "core/url.h"
+#include "util/banned.h"
+
+bool api_valid_code(const char *s);
+
+static const char *const link_fields[] = {"partner_id", "destination", "code", "sub1", "sub2",
+                                          "sub3", "sub4", "sub5", NULL};
+
+struct link_write {
+    char id[ID_MAX_LEN];
+    const char *program_id, *partner_id, *code, *destination;
+    const char *sub[5];
+};
+
+static json_t *link_json(const char *public_url, const char *id, const char *program_id,
+                         const char *partner_id, const char *code, const char *destination,
+                         const char *const sub[5], bool is_default, int64_t created)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "%s/c/%s", public_url, code);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "object", json_string("link"));
+    json_object_set_new(o, "program_id", json_string(program_id));
+    json_object_set_new(o, "partner_id", json_string(partner_id));
+    json_object_set_new(o, "code", json_string(code));
+    json_object_set_new(o, "url", json_string(url));
+    json_object_set_new(o, "destination", json_string(destination));
+    static const char *const names[5] = {"sub1", "sub2", "sub3", "sub4", "sub5"};
+    for (int i = 0; i < 5; i++)
+        json_object_set_new(o, names[i], sub[i] ? json_string(sub[i]) : json_null());
+    json_object_set_new(o, "is_default", json_boolean(is_default));
+    json_object_set_new(o, "created", json_time(created));
+    return o;
+}
+
+static int link_write_op(struct store *s, struct api_write *w)
+{
+    struct link_write *lw = w->op_arg;
+    int64_t now = w->call->now_ms;
+    id_new(lw->id, sizeof lw->id, "lnk_", (uint64_t)now);
+    if (!lw->code) {
+        char code[9];
+        id_random_token(code, 8);
+        code[8] = '\0';
+        lw->code = arena_strdup(w->call->req->arena, code);
+    }
+    struct db_val v[11] = {db_text(lw->id),          db_text(lw->program_id), db_text(lw->partner_id),
+                           db_text(lw->code),        db_text(lw->destination), db_text(lw->sub[0]),
+                           db_text(lw->sub[1]),      db_text(lw->sub[2]),     db_text(lw->sub[3]),
+                           db_text(lw->sub[4]),      db_int(now)};
+    int rc = store_exec(s,
+                        "INSERT INTO links (id, program_id, partner_id, code, destination,"
+                        " is_default, sub1, sub2, sub3, sub4, sub5, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        v, 11, NULL, &w->err);
+    if (rc == STORE_CONSTRAINT)
+        return pd_err_set(&w->err, PD_ERR_CONFLICT, "code", "this link code is already taken");
+    if (rc < 0)
+        return -1;
+    w->status = 201;
+    w->result = link_json(w->call->app->cfg.public_url, lw->id, lw->program_id, lw->partner_id,
+                          lw->code, lw->destination, lw->sub, false, now);
+    return 0;
+}
+
+/* Validates a link request for partner_id (already authorised) and submits it. */
+static void create_link(struct api_call *call, const char *partner_id)
+{
+    struct pd_err err = {0};
+    struct link_write *lw = arena_calloc(call->req->arena, sizeof *lw);
+    json_t *b = call->body;
+    static const char *const sub_names[5] = {"sub1", "sub2", "sub3", "sub4", "sub5"};
+    struct partner p;
+    struct program prog;
+    int rc;
+    if (api_check_fields(b, link_fields, &err) < 0 ||
+        api_get_string(b, "destination", true, 2048, &lw->destination, &err) < 0 ||
+        api_get_string(b, "code", false, 64, &lw->code, &err) < 0)
+        goto fail;
+    for (int i = 0; i < 5; i++)
+        if (api_get_string(b, sub_names[i], false, 255, &lw->sub[i], &err) < 0)
+            goto fail;
+    if (lw->code && !api_valid_code(lw->code)) {
+        pd_err_set(&err, PD_ERR_BAD_REQUEST, "code",
+                   "code must be 2 to 64 letters, digits, '_' or '-'");
+        goto fail;
+    }
+    rc = partner_load(call->db, partner_id, call->req->arena, &p, &err);
+    if (rc == 0)
+        rc = program_load(call->db, p.program_id, call->req->arena, &prog, &err);
+    if (rc != 0)
+        goto fail;
+    struct url_parts u;
+    if (!url_parse(lw->destination, &u)) {
+        pd_err_set(&err, PD_ERR_BAD_REQUEST, "destination",
+                   "destination must be an absolute http or https URL");
+        goto fail;
+    }
+    if (!url_host_allowed(u.host, prog.allowed_hosts, prog.nallowed_hosts)) {
+        pd_err_set(&err, PD_ERR_UNPROCESSABLE, "destination",
+                   "the host %s is not in the program's allowed_hosts", u.host);
+        goto fail;
+    }
+    lw->program_id = prog.id;
+    lw->partner_id = p.id;
+    api_submit_write(call, link_write_op, lw);
+    return;
+fail:
+    api_reply_error(call, &err);
+}
+
+void api_links_create(struct api_call *call)
+{
+    const char *partner_id;
+    struct pd_err err = {0};
+    if (api_get_string(call->body, "partner_id", true, 64, &partner_id, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    create_link(call, partner_id);
+}
+
+void api_me_links_create(struct api_call *call)
+{
+    if (json_object_get(call->body, "partner_id")) {
+        api_reply_errorf(call, PD_ERR_BAD_REQUEST, "partner_id",
+                         "a partner creates links for itself only; omit partner_id");
+        return;
+    }
+    create_link(call, call->auth.partner_id);
+}
+
+static void list_links(struct api_call *call, const char *partner_id)
+{
+    int limit;
+    const char *after;
+    struct pd_err err = {0};
+    if (api_list_params(call, &limit, &after, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    struct db_val v[3] = {db_text(after ? after : ""), db_int(limit + 1), db_text(partner_id)};
+    struct store_cursor cur;
+    if (store_query(call->db,
+                    "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4,"
+                    " sub5, is_default, created_at FROM links WHERE id > ?1"
+                    " AND (?3 IS NULL OR partner_id = ?3) ORDER BY id LIMIT ?2",
+                    v, 3, &cur, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    json_t *data = json_array();
+    int n = 0, rc;
+    while ((rc = store_step(&cur, &err)) == STORE_ROW) {
+        if (++n > limit)
+            break;
+        const char *sub[5];
+        for (int i = 0; i < 5; i++)
+            sub[i] = col_dup(call->req->arena, &cur, 5 + i);
+        json_array_append_new(
+            data, link_json(call->app->cfg.public_url, store_col_text(&cur, 0),
+                            store_col_text(&cur, 1), store_col_text(&cur, 2),
+                            store_col_text(&cur, 3), store_col_text(&cur, 4), sub,
+                            store_col_int(&cur, 10) != 0, store_col_int(&cur, 11)));
+    }
+    store_finish(&cur);
+    if (rc < 0) {
+        json_decref(data);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+}
+
+void api_links_list(struct api_call *call)
+{
+    list_links(call, api_query(call, "partner_id"));
+}
+
+void api_me_links_list(struct api_call *call)
+{
+    list_links(call, call->auth.partner_id);
+}

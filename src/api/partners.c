@@ -1,0 +1,337 @@
+/* /api/v1/partners and their API keys */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app/records.h"
+#include "core/ids.h"
+#include "util/banned.h"
+
+static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
+                                            "group", "status", "coupons", "payout_method",
+                                            "postback_url", NULL};
+static const char *const update_fields[] = {"email", "name", "parent_id", "group", "status",
+                                            "payout_method", "postback_url", NULL};
+
+struct partner_write {
+    struct partner p;
+    struct program program;
+    const char **coupons;
+    size_t ncoupons;
+    bool creating;
+};
+
+bool api_valid_code(const char *s);
+bool api_valid_code(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 2 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
+static bool valid_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+    return at && at != s && strchr(at + 1, '.') && !strchr(at + 1, '@') && !strchr(s, ' ') &&
+           at[1] != '.' && s[strlen(s) - 1] != '.';
+}
+
+static int partner_apply_json(struct api_call *call, struct partner_write *pw, struct pd_err *err)
+{
+    json_t *b = call->body;
+    struct partner *p = &pw->p;
+    struct arena *a = call->req->arena;
+    const char *s;
+    if (api_check_fields(b, pw->creating ? create_fields : update_fields, err) < 0)
+        return -1;
+    if (api_get_string(b, "email", pw->creating, 254, &s, err) < 0)
+        return -1;
+    if (s) {
+        if (!valid_email(s))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "email", "email is not an email address");
+        char *lower = arena_strdup(a, s);
+        for (char *c = lower; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        p->email = lower;
+    }
+    if (api_get_string(b, "name", false, 200, &s, err) < 0)
+        return -1;
+    if (s)
+        p->name = s;
+    if (!p->name)
+        p->name = p->email;
+    if (api_get_string(b, "group", false, 64, &s, err) < 0)
+        return -1;
+    if (s)
+        p->group = s;
+    if (api_get_string(b, "status", false, 16, &s, err) < 0)
+        return -1;
+    if (s) {
+        if (strcmp(s, "pending") && strcmp(s, "active") && strcmp(s, "suspended"))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "status",
+                              "status must be pending, active or suspended");
+        p->status = s;
+    }
+    if (api_get_string(b, "postback_url", false, 2048, &s, err) < 0)
+        return -1;
+    if (s)
+        p->postback_url = s;
+    json_t *pm = json_object_get(b, "payout_method");
+    if (pm && !json_is_null(pm)) {
+        const char *type = json_string_value(json_object_get(pm, "type"));
+        if (!json_is_object(pm) || !type ||
+            (strcmp(type, "paypal") != 0 && strcmp(type, "iban") != 0))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method",
+                              "payout_method must be {\"type\":\"paypal\",\"email\":...} or "
+                              "{\"type\":\"iban\",\"iban\":...,\"holder\":...}");
+        char *text = json_dumps(pm, JSON_COMPACT | JSON_SORT_KEYS);
+        p->payout_method = arena_strdup(a, text);
+        free(text);
+    }
+    if (api_get_string(b, "parent_id", false, 64, &s, err) < 0)
+        return -1;
+    if (s) {
+        struct partner parent;
+        int rc = partner_load(call->db, s, a, &parent, err);
+        if (rc != 0) {
+            if (rc > 0)
+                snprintf(err->param, sizeof err->param, "parent_id");
+            return -1;
+        }
+        if (strcmp(parent.program_id, p->program_id) != 0 || (p->id && strcmp(s, p->id) == 0))
+            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
+                              "parent_id must be another partner of the same program");
+        p->parent_id = parent.id;
+    }
+    if (!pw->creating)
+        return 0;
+    if (api_get_string(b, "ref_code", false, 64, &s, err) < 0)
+        return -1;
+    if (s) {
+        if (!api_valid_code(s))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "ref_code",
+                              "ref_code must be 2 to 64 letters, digits, '_' or '-'");
+        p->ref_code = s;
+    } else {
+        char code[11];
+        id_random_token(code, 10);
+        code[10] = '\0';
+        for (char *c = code; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        p->ref_code = arena_strdup(a, code);
+    }
+    json_t *coupons = json_object_get(b, "coupons");
+    if (coupons && !json_is_null(coupons)) {
+        if (!json_is_array(coupons) || json_array_size(coupons) > 50)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
+                              "coupons must be a list of at most 50 codes");
+        pw->ncoupons = json_array_size(coupons);
+        pw->coupons = arena_alloc(a, (pw->ncoupons + 1) * sizeof *pw->coupons);
+        for (size_t k = 0; k < pw->ncoupons; k++) {
+            const char *c = json_string_value(json_array_get(coupons, k));
+            if (!c || !api_valid_code(c))
+                return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
+                                  "coupons[%zu] must be 2 to 64 letters, digits, '_' or '-'", k);
+            char *upper = arena_strdup(a, c);
+            for (char *u = upper; *u; u++)
+                *u = (char)(*u >= 'a' && *u <= 'z' ? *u - 32 : *u);
+            pw->coupons[k] = upper;
+        }
+    }
+    return 0;
+}
+
+static int conflict(struct api_write *w, const char *param, const char *msg)
+{
+    return pd_err_set(&w->err, PD_ERR_CONFLICT, param, "%s", msg);
+}
+
+static int partner_write_op(struct store *s, struct api_write *w)
+{
+    struct partner_write *pw = w->op_arg;
+    struct partner *p = &pw->p;
+    struct arena *a = w->call->req->arena;
+    int64_t now = w->call->now_ms;
+    p->updated_at = now;
+    if (pw->creating) {
+        char id[ID_MAX_LEN];
+        id_new(id, sizeof id, "ptn_", (uint64_t)now);
+        p->id = arena_strdup(a, id);
+        p->created_at = now;
+        int rc = partner_insert(s, p, pw->program.default_url, pw->coupons, pw->ncoupons,
+                                &w->err);
+        if (rc < 0)
+            return -1;
+    } else {
+        struct db_val v[9] = {db_text(p->id), db_text(p->email), db_text(p->name),
+                              db_text(p->parent_id), db_text(p->group), db_text(p->status),
+                              db_text(p->payout_method), db_text(p->postback_url), db_int(now)};
+        int rc = store_exec(s,
+                            "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
+                            " partner_group = ?5, status = ?6, payout_method = ?7,"
+                            " postback_url = ?8, updated_at = ?9 WHERE id = ?1",
+                            v, 9, NULL, &w->err);
+        if (rc == STORE_CONSTRAINT)
+            return conflict(w, "email", "a partner with this email already exists");
+        if (rc < 0)
+            return -1;
+    }
+    w->result = partner_to_json(s, p, pw->program.currency->code, w->call->app->cfg.public_url,
+                                &w->err);
+    if (!w->result)
+        return -1;
+    w->status = pw->creating ? 201 : 200;
+    return 0;
+}
+
+void api_partners_create(struct api_call *call)
+{
+    struct partner_write *pw = arena_calloc(call->req->arena, sizeof *pw);
+    struct pd_err err = {0};
+    const char *program_id;
+    pw->creating = true;
+    pw->p.status = "active";
+    if (api_get_string(call->body, "program_id", false, 64, &program_id, &err) < 0 ||
+        program_resolve(call->db, program_id, call->req->arena, &pw->program, &err) != 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    pw->p.program_id = pw->program.id;
+    if (partner_apply_json(call, pw, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    api_submit_write(call, partner_write_op, pw);
+}
+
+void api_partners_update(struct api_call *call)
+{
+    struct partner_write *pw = arena_calloc(call->req->arena, sizeof *pw);
+    struct pd_err err = {0};
+    int rc = partner_load(call->db, call->path_params[0], call->req->arena, &pw->p, &err);
+    if (rc == 0)
+        rc = program_load(call->db, pw->p.program_id, call->req->arena, &pw->program, &err);
+    if (rc != 0 || partner_apply_json(call, pw, &err) < 0) {
+        if (rc > 0)
+            snprintf(err.param, sizeof err.param, "id");
+        api_reply_error(call, &err);
+        return;
+    }
+    api_submit_write(call, partner_write_op, pw);
+}
+
+/* Answers one partner as JSON; shared with /api/v1/me. */
+void api_reply_partner(struct api_call *call, const char *partner_id);
+void api_reply_partner(struct api_call *call, const char *partner_id)
+{
+    struct partner p;
+    struct program prog;
+    struct pd_err err = {0};
+    int rc = partner_load(call->db, partner_id, call->req->arena, &p, &err);
+    if (rc == 0)
+        rc = program_load(call->db, p.program_id, call->req->arena, &prog, &err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err.param, sizeof err.param, "id");
+        api_reply_error(call, &err);
+        return;
+    }
+    json_t *o = partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, &err);
+    if (!o) {
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, o);
+}
+
+void api_partners_get(struct api_call *call)
+{
+    api_reply_partner(call, call->path_params[0]);
+}
+
+void api_partners_list(struct api_call *call)
+{
+    int limit;
+    const char *after;
+    struct pd_err err = {0};
+    if (api_list_params(call, &limit, &after, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    const char *program_id = api_query(call, "program_id");
+    const char *status = api_query(call, "status");
+    struct db_val v[4] = {db_text(after ? after : ""), db_int(limit + 1), db_text(program_id),
+                          db_text(status)};
+    struct store_cursor cur;
+    if (store_query(call->db,
+                    "SELECT id FROM partners WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
+                    " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?2",
+                    v, 4, &cur, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    const char *ids[101];
+    int n = 0, rc;
+    while ((rc = store_step(&cur, &err)) == STORE_ROW)
+        ids[n++] = col_dup(call->req->arena, &cur, 0);
+    store_finish(&cur);
+    json_t *data = json_array();
+    for (int k = 0; k < n && k < limit && rc >= 0; k++) {
+        struct partner p;
+        struct program prog;
+        json_t *o = NULL;
+        if (partner_load(call->db, ids[k], call->req->arena, &p, &err) != 0 ||
+            program_load(call->db, p.program_id, call->req->arena, &prog, &err) != 0 ||
+            !(o = partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url,
+                                  &err))) {
+            rc = -1;
+            break;
+        }
+        json_array_append_new(data, o);
+    }
+    if (rc < 0) {
+        json_decref(data);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+}
+
+struct key_write {
+    const char *partner_id;
+    char key[64];
+};
+
+static int key_write_op(struct store *s, struct api_write *w)
+{
+    struct key_write *kw = w->op_arg;
+    char id[ID_MAX_LEN];
+    if (api_key_create(s, "partner", kw->partner_id, w->call->now_ms, kw->key, sizeof kw->key, id,
+                       sizeof id, &w->err) < 0)
+        return -1;
+    w->status = 201;
+    w->result = json_pack("{s:s, s:s, s:s}", "id", id, "partner_id", kw->partner_id, "key",
+                          kw->key);
+    return 0;
+}
+
+void api_partner_keys_create(struct api_call *call)
+{
+    struct partner p;
+    struct pd_err err = {0};
+    int rc = partner_load(call->db, call->path_params[0], call->req->arena, &p, &err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err.param, sizeof err.param, "id");
+        api_reply_error(call, &err);
+        return;
+    }
+    struct key_write *kw = arena_calloc(call->req->arena, sizeof *kw);
+    kw->partner_id = p.id;
+    api_submit_write(call, key_write_op, kw);
+}

@@ -1,0 +1,116 @@
+/* The route table: every endpoint, who may call it, and its handler. */
+#include <string.h>
+
+#include "api/api.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+#define SECRET AUTH_ALLOW(AUTH_SECRET)
+#define PUBLISHABLE AUTH_ALLOW(AUTH_PUBLISHABLE)
+#define PARTNER AUTH_ALLOW(AUTH_PARTNER)
+#define PUBLIC 0u
+
+struct route {
+    enum http_method method;
+    const char *pattern; /* '*' matches one path segment, captured into path_params */
+    unsigned auth;
+    bool json_body;
+    api_handler handler;
+};
+
+static const struct route routes[] = {
+    {HTTP_GET, "/c/*", PUBLIC, false, api_click_redirect},
+    {HTTP_GET, "/healthz", PUBLIC, false, api_health},
+    {HTTP_GET, "/readyz", PUBLIC, false, api_ready},
+    {HTTP_GET, "/metrics", PUBLIC, false, api_metrics},
+    {HTTP_POST, "/api/v1/clicks", SECRET | PUBLISHABLE, true, api_click_create},
+    {HTTP_POST, "/api/v1/programs", SECRET, true, api_programs_create},
+    {HTTP_GET, "/api/v1/programs", SECRET, false, api_programs_list},
+    {HTTP_GET, "/api/v1/programs/*", SECRET, false, api_programs_get},
+    {HTTP_PATCH, "/api/v1/programs/*", SECRET, true, api_programs_update},
+    {HTTP_POST, "/api/v1/partners", SECRET, true, api_partners_create},
+    {HTTP_GET, "/api/v1/partners", SECRET, false, api_partners_list},
+    {HTTP_GET, "/api/v1/partners/*", SECRET, false, api_partners_get},
+    {HTTP_PATCH, "/api/v1/partners/*", SECRET, true, api_partners_update},
+    {HTTP_POST, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_create},
+    {HTTP_POST, "/api/v1/links", SECRET, true, api_links_create},
+    {HTTP_GET, "/api/v1/links", SECRET, false, api_links_list},
+    {HTTP_POST, "/api/v1/leads", SECRET, true, api_leads_create},
+    {HTTP_POST, "/api/v1/conversions", SECRET, true, api_conversions_create},
+    {HTTP_GET, "/api/v1/conversions", SECRET, false, api_conversions_list},
+    {HTTP_GET, "/api/v1/conversions/*", SECRET, false, api_conversions_get},
+    {HTTP_POST, "/api/v1/conversions/*/refunds", SECRET, true, api_refunds_create},
+    {HTTP_GET, "/api/v1/commissions", SECRET, false, api_commissions_list},
+    {HTTP_GET, "/api/v1/commissions/*", SECRET, false, api_commissions_get},
+    {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
+    {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
+    {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},
+    {HTTP_POST, "/api/v1/me/links", PARTNER, true, api_me_links_create},
+    {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
+    {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
+};
+
+/* Matches path against pattern segment by segment; captured segments are copied into the arena. */
+static bool match(const char *pattern, const char *path, struct api_call *call)
+{
+    int captured = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '*') {
+            const char *end = strchr(s, '/');
+            size_t len = end ? (size_t)(end - s) : strlen(s);
+            if (len == 0 || captured == API_MAX_PATH_PARAMS)
+                return false;
+            call->path_params[captured++] = arena_strndup(call->req->arena, s, len);
+            p++;
+            s += len;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+void api_dispatch(struct http_request *req, struct app *app)
+{
+    atomic_fetch_add(&app->metrics.requests, 1);
+    struct api_call *call = arena_calloc(req->arena, sizeof *call);
+    call->req = req;
+    call->app = app;
+    call->worker = req->worker_data;
+    call->db = call->worker->db;
+    call->now_ms = time_now_ms();
+
+    bool path_known = false;
+    const struct route *route = NULL;
+    enum http_method method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
+        memset(call->path_params, 0, sizeof call->path_params);
+        if (!match(routes[i].pattern, req->path, call))
+            continue;
+        path_known = true;
+        if (routes[i].method == method)
+            route = &routes[i];
+    }
+    if (!route) {
+        if (path_known)
+            api_reply_errorf(call, PD_ERR_BAD_REQUEST, NULL, "method not allowed on %s",
+                             req->path);
+        else
+            api_reply_errorf(call, PD_ERR_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
+        return;
+    }
+    struct pd_err err = {0};
+    if (route->auth && api_authenticate(call, route->auth, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    if (route->json_body && api_parse_body(call, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    route->handler(call);
+}

@@ -1,0 +1,157 @@
+/* Writes go through the group-commit writer; this file is the bridge between a request on a worker
+ * thread and a job on the writer thread, and where Idempotency-Key is honoured. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "util/banned.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+
+static void hash_request(struct api_call *call, char out[65])
+{
+    unsigned char digest[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof digest);
+    const char *path = call->req->path;
+    crypto_generichash_update(&st, (const unsigned char *)path, strlen(path) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)call->req->body, call->req->body_len);
+    crypto_generichash_final(&st, digest, sizeof digest);
+    sodium_bin2hex(out, 65, digest, sizeof digest);
+}
+
+/* Replays a stored answer, refuses a different body under the same key, or returns 1 when the key
+ * is new. */
+static int idempotency_lookup(struct store *s, struct api_write *w)
+{
+    struct db_val p[2] = {db_text(w->call->auth.key_id), db_text(w->idem_key)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT request_hash, status, body FROM idempotency_keys"
+                             " WHERE scope = ?1 AND idem_key = ?2",
+                             p, 2, &cur, &w->err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE)
+        return 1;
+    int result = 0;
+    if (strcmp(store_col_text(&cur, 0), w->request_hash) != 0) {
+        pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "Idempotency-Key",
+                   "this Idempotency-Key was used with a different request");
+        result = -1;
+    } else {
+        w->answer_status = (int)store_col_int(&cur, 1);
+        w->answer = strdup(store_col_text(&cur, 2));
+        if (!w->answer)
+            abort();
+        w->replayed = true;
+    }
+    store_finish(&cur);
+    return result;
+}
+
+static int write_run(struct store *s, struct write_job *job)
+{
+    struct api_write *w = (struct api_write *)job;
+    if (w->idem_key) {
+        int rc = idempotency_lookup(s, w);
+        if (rc <= 0)
+            return rc == 0 ? 0 : -1;
+    }
+    if (w->op(s, w) < 0) {
+        if (w->err.kind == PD_ERR_NONE)
+            pd_err_set(&w->err, PD_ERR_INTERNAL, NULL, "the write failed");
+        return -1;
+    }
+    w->answer = json_dumps(w->result, JSON_COMPACT);
+    if (!w->answer)
+        abort();
+    w->answer_status = w->status;
+    if (w->idem_key) {
+        struct db_val p[6] = {db_text(w->call->auth.key_id), db_text(w->idem_key),
+                              db_text(w->request_hash), db_int(w->status), db_text(w->answer),
+                              db_int(w->call->now_ms)};
+        if (store_exec(s,
+                       "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, body,"
+                       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       p, 6, NULL, &w->err) < 0) {
+            free(w->answer);
+            w->answer = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Back on the request's worker thread. */
+static void write_reply(void *arg)
+{
+    struct api_write *w = arg;
+    struct api_call *call = w->call;
+    if (w->inflight_key)
+        inflight_remove(&call->app->inflight, w->inflight_key);
+    json_decref(w->result);
+    w->result = NULL;
+    if (w->job.outcome == WRITE_FAILED) {
+        free(w->answer);
+        api_reply_errorf(call, PD_ERR_INTERNAL, NULL, "the database could not commit; retry");
+        return;
+    }
+    if (w->job.outcome == WRITE_ROLLED_BACK) {
+        free(w->answer);
+        api_reply_error(call, &w->err);
+        return;
+    }
+    struct http_header headers[3] = {
+        {"Content-Type", "application/json"},
+        {"Cache-Control", "no-store"},
+        {"Idempotent-Replayed", "true"},
+    };
+    api_reply_raw(call, w->answer_status, headers, w->replayed ? 3 : 2, w->answer,
+                  strlen(w->answer));
+    free(w->answer);
+}
+
+static void write_done(struct write_job *job)
+{
+    struct api_write *w = (struct api_write *)job;
+    if (http_worker_post(w->call->req->worker, write_reply, w) < 0) {
+        /* The worker is gone (shutdown); nothing can be answered. */
+        json_decref(w->result);
+        free(w->answer);
+    }
+}
+
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+{
+    struct api_write *w = arena_calloc(call->req->arena, sizeof *w);
+    w->job.run = write_run;
+    w->job.done = write_done;
+    w->call = call;
+    w->op = op;
+    w->op_arg = op_arg;
+    const char *key = http_header_get(call->req, "Idempotency-Key");
+    if (key) {
+        size_t len = strlen(key);
+        if (len == 0 || len > IDEMPOTENCY_KEY_MAX) {
+            api_reply_errorf(call, PD_ERR_BAD_REQUEST, "Idempotency-Key",
+                             "Idempotency-Key must be 1 to %d characters", IDEMPOTENCY_KEY_MAX);
+            return;
+        }
+        hash_request(call, w->request_hash);
+        w->idem_key = key;
+        w->inflight_key = arena_sprintf(call->req->arena, "%s/%s", call->auth.key_id, key);
+        if (!inflight_add(&call->app->inflight, w->inflight_key)) {
+            api_reply_errorf(call, PD_ERR_CONFLICT, "Idempotency-Key",
+                             "a request with this Idempotency-Key is still being processed");
+            return;
+        }
+    }
+    if (writer_submit(call->app->writer, &w->job) < 0) {
+        if (w->inflight_key)
+            inflight_remove(&call->app->inflight, w->inflight_key);
+        api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
+    }
+}

@@ -1,0 +1,57 @@
+/* The server context: everything a running partnerd shares between threads. No other global
+ * mutable state exists. */
+#ifndef PD_APP_APP_H
+#define PD_APP_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "store/writer.h"
+
+struct http_server;
+
+struct app_config {
+    char db_url[1024];
+    char listen[256];        /* HOST:PORT */
+    char public_url[512];    /* base URL for links in answers, e.g. https://track.shop.example */
+    int workers;             /* 0 = number of cores */
+    int write_batch;         /* most jobs in one group commit */
+};
+
+struct app_metrics {
+    atomic_uint_fast64_t requests, clicks, clicks_not_found, conversions, errors_4xx, errors_5xx;
+};
+
+/* Idempotency keys whose first request is still being processed (→ 409 for a second one). */
+struct inflight_set {
+    pthread_mutex_t lock;
+    char **keys;
+    size_t n, cap;
+};
+
+struct app {
+    struct app_config cfg;
+    struct writer *writer;
+    struct http_server *http;
+    uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
+    struct inflight_set inflight;
+    struct app_metrics metrics;
+};
+
+/* Per HTTP worker thread. */
+struct app_worker {
+    struct app *app;
+    struct store *db; /* this thread's read connection */
+    int index;
+};
+
+void inflight_init(struct inflight_set *s);
+void inflight_destroy(struct inflight_set *s);
+/* false when the key is already in flight. */
+bool inflight_add(struct inflight_set *s, const char *key);
+void inflight_remove(struct inflight_set *s, const char *key);
+
+#endif

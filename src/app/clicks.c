@@ -1,0 +1,116 @@
+#include "app/clicks.h"
+
+#include <string.h>
+
+#include "app/records.h"
+#include "core/traffic.h"
+#include "util/banned.h"
+
+int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
+                     struct pd_err *err)
+{
+    struct db_val p = db_text(code);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT l.id, l.program_id, l.partner_id, l.destination, p.status,"
+                             " g.click_param, g.default_url, l.sub1, l.sub2, l.sub3, l.sub4, l.sub5"
+                             " FROM links l JOIN partners p ON p.id = l.partner_id"
+                             " JOIN programs g ON g.id = l.program_id WHERE l.code = ?1",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE)
+        return 1;
+    out->link_id = col_dup(a, &cur, 0);
+    out->program_id = col_dup(a, &cur, 1);
+    out->partner_id = col_dup(a, &cur, 2);
+    out->destination = col_dup(a, &cur, 3);
+    out->partner_status = col_dup(a, &cur, 4);
+    out->click_param = col_dup(a, &cur, 5);
+    out->default_url = col_dup(a, &cur, 6);
+    for (int i = 0; i < 5; i++)
+        out->sub[i] = col_dup(a, &cur, 7 + i);
+    store_finish(&cur);
+    return 0;
+}
+
+void click_prepare(struct click *c, const struct link_target *t, const uint8_t fingerprint_key[16],
+                   const char *raw_ip, const char *user_agent, const char *referrer,
+                   const char *landing_url, const char *const sub[5], int64_t now_ms,
+                   struct arena *a)
+{
+    memset(c, 0, sizeof *c);
+    id_new(c->id, sizeof c->id, "", (uint64_t)now_ms);
+    c->program_id = t->program_id;
+    c->partner_id = t->partner_id;
+    c->link_id = t->link_id;
+    char truncated[64];
+    if (raw_ip && traffic_truncate_ip(raw_ip, truncated, sizeof truncated))
+        c->ip = arena_strdup(a, truncated);
+    c->user_agent = user_agent;
+    c->referrer = referrer;
+    c->landing_url = landing_url;
+    for (int i = 0; i < 5; i++)
+        c->sub[i] = sub && sub[i] ? sub[i] : t->sub[i];
+    c->bot = traffic_is_bot(user_agent);
+    c->fingerprint = traffic_fingerprint(fingerprint_key, t->link_id, c->ip ? c->ip : "",
+                                         user_agent ? user_agent : "");
+    c->created_at = now_ms;
+}
+
+int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
+              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
+              int64_t revenue, int64_t commission, struct pd_err *err)
+{
+    int64_t day = at_ms >= 0 ? at_ms / 86400000 : -((-at_ms + 86399999) / 86400000);
+    struct db_val v[9] = {db_text(program_id), db_text(partner_id), db_text(link_id ? link_id : ""),
+                          db_int(day),         db_int(clicks),      db_int(unique_clicks),
+                          db_int(conversions), db_int(revenue),     db_int(commission)};
+    return store_exec(s,
+                      "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"
+                      " unique_clicks, conversions, revenue, commission)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                      " ON CONFLICT (program_id, partner_id, link_id, day) DO UPDATE SET"
+                      " clicks = daily_stats.clicks + excluded.clicks,"
+                      " unique_clicks = daily_stats.unique_clicks + excluded.unique_clicks,"
+                      " conversions = daily_stats.conversions + excluded.conversions,"
+                      " revenue = daily_stats.revenue + excluded.revenue,"
+                      " commission = daily_stats.commission + excluded.commission",
+                      v, 9, NULL, err);
+}
+
+int click_record(struct store *s, struct click *c, struct pd_err *err)
+{
+    c->unique = false;
+    if (!c->bot) {
+        /* One statement decides uniqueness: it inserts a new fingerprint, or restarts the window
+         * of one last seen more than 24 hours ago; either way exactly one row changes. */
+        int64_t changed = 0;
+        struct db_val f[3] = {db_int((int64_t)c->fingerprint), db_int(c->created_at),
+                              db_int(c->created_at - UNIQUE_WINDOW_MS)};
+        if (store_exec(s,
+                       "INSERT INTO click_fingerprints (fingerprint, last_at) VALUES (?1, ?2)"
+                       " ON CONFLICT (fingerprint) DO UPDATE SET last_at = excluded.last_at"
+                       " WHERE click_fingerprints.last_at <= ?3",
+                       f, 3, &changed, err) < 0)
+            return -1;
+        c->unique = changed == 1;
+    }
+    struct db_val v[16] = {
+        db_text(c->id),          db_text(c->program_id), db_text(c->partner_id),
+        db_text(c->link_id),     db_int(c->created_at),  db_text(c->ip),
+        db_text(c->user_agent),  db_text(c->referrer),   db_text(c->landing_url),
+        db_text(c->sub[0]),      db_text(c->sub[1]),     db_text(c->sub[2]),
+        db_text(c->sub[3]),      db_text(c->sub[4]),     db_int(c->bot),
+        db_int(c->unique),
+    };
+    if (store_exec(s,
+                   "INSERT INTO clicks (id, program_id, partner_id, link_id, created_at, ip,"
+                   " user_agent, referrer, landing_url, sub1, sub2, sub3, sub4, sub5, bot,"
+                   " is_unique) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                   " ?14, ?15, ?16)",
+                   v, 16, NULL, err) < 0)
+        return -1;
+    return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0,
+                     0, 0, err);
+}

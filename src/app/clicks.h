@@ -1,0 +1,52 @@
+/* Recording a click: the link it came through, the visitor facts, uniqueness, and the daily rollup,
+ * all in the caller's transaction. Shared by GET /c/{code} and POST /api/v1/clicks. */
+#ifndef PD_APP_CLICKS_H
+#define PD_APP_CLICKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ids.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#define UNIQUE_WINDOW_MS (24LL * 3600 * 1000)
+
+struct link_target {
+    const char *link_id, *program_id, *partner_id, *destination, *partner_status;
+    const char *click_param, *default_url;
+    const char *sub[5];
+};
+
+struct click {
+    char id[ID_MAX_LEN];
+    const char *program_id, *partner_id, *link_id;
+    const char *ip;          /* truncated */
+    const char *user_agent, *referrer, *landing_url;
+    const char *sub[5];
+    bool bot;
+    bool unique;             /* decided by click_record */
+    uint64_t fingerprint;
+    int64_t created_at;
+};
+
+/* 0 found, 1 no such code, -1 store error. */
+int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
+                     struct pd_err *err);
+
+/* Fills a click from a visitor's facts (raw ip, user agent, ...) and the link. */
+void click_prepare(struct click *c, const struct link_target *t, const uint8_t fingerprint_key[16],
+                   const char *raw_ip, const char *user_agent, const char *referrer,
+                   const char *landing_url, const char *const sub[5], int64_t now_ms,
+                   struct arena *a);
+
+/* Inserts the click, decides uniqueness (first of its fingerprint in 24 h) and updates the rollup. */
+int click_record(struct store *s, struct click *c, struct pd_err *err);
+
+/* Adds to the daily rollup row of (program, partner, link, day). */
+int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
+              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
+              int64_t revenue, int64_t commission, struct pd_err *err);
+
+#endif

@@ -1,0 +1,620 @@
+#include "app/conversions.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app/clicks.h"
+#include "app/records.h"
+#include "core/attribution.h"
+#include "core/ids.h"
+#include "core/ledger.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+#define DAY_MS (86400LL * 1000)
+
+json_t *commission_json_row(struct store_cursor *cur)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(store_col_text(cur, 0)));
+    json_object_set_new(o, "object", json_string("commission"));
+    json_object_set_new(o, "program_id", json_string(store_col_text(cur, 1)));
+    json_object_set_new(o, "partner_id", json_string(store_col_text(cur, 2)));
+    json_object_set_new(o, "conversion_id",
+                        store_is_null(cur, 3) ? json_null() : json_string(store_col_text(cur, 3)));
+    json_object_set_new(o, "lead_id",
+                        store_is_null(cur, 4) ? json_null() : json_string(store_col_text(cur, 4)));
+    json_object_set_new(o, "level", json_integer(store_col_int(cur, 5)));
+    json_object_set_new(o, "rule_id", json_string(store_col_text(cur, 6)));
+    json_object_set_new(o, "rule_version", json_integer(store_col_int(cur, 7)));
+    json_object_set_new(o, "base", json_integer(store_col_int(cur, 8)));
+    int64_t amount = store_col_int(cur, 9), reversed = store_col_int(cur, 10);
+    json_object_set_new(o, "amount", json_integer(amount));
+    json_object_set_new(o, "reversed", json_integer(reversed));
+    json_object_set_new(o, "net", json_integer(amount - reversed));
+    json_object_set_new(o, "currency", json_string(store_col_text(cur, 11)));
+    json_object_set_new(o, "status", json_string(store_col_text(cur, 12)));
+    json_object_set_new(o, "explanation", json_string(store_col_text(cur, 13)));
+    json_object_set_new(o, "hold_until", json_time(store_col_int(cur, 14)));
+    json_object_set_new(o, "created", json_time(store_col_int(cur, 15)));
+    return o;
+}
+
+static json_t *text_or_null(struct store_cursor *cur, int col)
+{
+    return store_is_null(cur, col) ? json_null() : json_string(store_col_text(cur, col));
+}
+
+json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct pd_err *err)
+{
+    struct db_val p = db_text(id);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT id, program_id, order_id, amount, currency, partner_id,"
+                             " attribution_method, click_id, attribution_reason, customer_id,"
+                             " coupon, ref, fraud_reason, refunded_amount, items, metadata,"
+                             " occurred_at, created_at FROM conversions WHERE id = ?1",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return NULL;
+    if (rc == STORE_DONE) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no conversion %s", id);
+        return NULL;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(store_col_text(&cur, 0)));
+    json_object_set_new(o, "object", json_string("conversion"));
+    json_object_set_new(o, "program_id", json_string(store_col_text(&cur, 1)));
+    json_object_set_new(o, "order_id", json_string(store_col_text(&cur, 2)));
+    json_object_set_new(o, "amount", json_integer(store_col_int(&cur, 3)));
+    json_object_set_new(o, "currency", json_string(store_col_text(&cur, 4)));
+    json_object_set_new(o, "partner_id", text_or_null(&cur, 5));
+    json_t *attr = json_object();
+    json_object_set_new(attr, "method", json_string(store_col_text(&cur, 6)));
+    json_object_set_new(attr, "click_id", text_or_null(&cur, 7));
+    json_object_set_new(attr, "reason", text_or_null(&cur, 8));
+    json_object_set_new(o, "attribution", attr);
+    json_object_set_new(o, "customer_id", text_or_null(&cur, 9));
+    json_object_set_new(o, "coupon", text_or_null(&cur, 10));
+    json_object_set_new(o, "ref", text_or_null(&cur, 11));
+    json_object_set_new(o, "fraud_reason", text_or_null(&cur, 12));
+    json_object_set_new(o, "refunded_amount", json_integer(store_col_int(&cur, 13)));
+    json_object_set_new(o, "items", store_is_null(&cur, 14)
+                                        ? json_null()
+                                        : json_loads(store_col_text(&cur, 14), 0, NULL));
+    json_object_set_new(o, "metadata", store_is_null(&cur, 15)
+                                           ? json_null()
+                                           : json_loads(store_col_text(&cur, 15), 0, NULL));
+    json_object_set_new(o, "occurred_at", json_time(store_col_int(&cur, 16)));
+    json_object_set_new(o, "created", json_time(store_col_int(&cur, 17)));
+    store_finish(&cur);
+
+    json_t *list = json_array();
+    rc = store_query(s,
+                     "SELECT " COMMISSION_COLUMNS
+                     " FROM commissions WHERE conversion_id = ?1 ORDER BY level, id",
+                     &p, 1, &cur, err);
+    if (rc == 0) {
+        while ((rc = store_step(&cur, err)) == STORE_ROW)
+            json_array_append_new(list, commission_json_row(&cur));
+        store_finish(&cur);
+    }
+    json_object_set_new(o, "commissions", list);
+    if (rc < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    (void)a;
+    return o;
+}
+
+/* The facts attribution needs, looked up in this transaction. */
+static int lookup_click(struct store *s, const char *program_id, const char *click_id,
+                        struct arena *a, struct attr_click *out, const char **link_id,
+                        struct pd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!click_id)
+        return 0;
+    out->given = true;
+    out->click_id = click_id;
+    struct db_val p = db_text(click_id);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT c.program_id, c.partner_id, c.created_at, c.bot, p.status,"
+                             " c.link_id FROM clicks c JOIN partners p ON p.id = c.partner_id"
+                             " WHERE c.id = ?1",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        out->found = true;
+        out->same_program = strcmp(store_col_text(&cur, 0), program_id) == 0;
+        out->partner_id = col_dup(a, &cur, 1);
+        out->clicked_at_ms = store_col_int(&cur, 2);
+        out->bot = store_col_int(&cur, 3) != 0;
+        out->partner_active = strcmp(store_col_text(&cur, 4), "active") == 0;
+        *link_id = col_dup(a, &cur, 5);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+static int lookup_code(struct store *s, const char *sql, const char *program_id, const char *code,
+                       struct arena *a, struct attr_code *out, struct pd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!code)
+        return 0;
+    out->given = true;
+    struct db_val p[2] = {db_text(program_id), db_text(code)};
+    struct store_cursor cur;
+    int rc = store_query_row(s, sql, p, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        out->found = true;
+        out->partner_id = col_dup(a, &cur, 0);
+        out->partner_active = strcmp(store_col_text(&cur, 1), "active") == 0;
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+static const char coupon_sql[] =
+    "SELECT c.partner_id, p.status FROM coupons c JOIN partners p ON p.id = c.partner_id"
+    " WHERE c.program_id = ?1 AND c.code = UPPER(?2)";
+static const char ref_sql[] =
+    "SELECT id, status FROM partners WHERE program_id = ?1 AND ref_code = ?2";
+
+static int lookup_binding(struct store *s, const char *program_id, const char *customer_id,
+                          struct arena *a, struct attr_binding *out, struct pd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!customer_id)
+        return 0;
+    struct db_val p[2] = {db_text(program_id), db_text(customer_id)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT b.partner_id, b.click_id, b.since, p.status FROM customers b"
+                             " JOIN partners p ON p.id = b.partner_id"
+                             " WHERE b.program_id = ?1 AND b.customer_id = ?2",
+                             p, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        out->found = true;
+        out->partner_id = col_dup(a, &cur, 0);
+        out->click_id = col_dup(a, &cur, 1);
+        out->since_ms = store_col_int(&cur, 2);
+        out->partner_active = strcmp(store_col_text(&cur, 3), "active") == 0;
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+static int bind_customer(struct store *s, const char *program_id, const char *customer_id,
+                         const char *partner_id, const char *click_id, int64_t since,
+                         int64_t now, struct pd_err *err)
+{
+    struct db_val v[6] = {db_text(program_id), db_text(customer_id), db_text(partner_id),
+                          db_text(click_id),   db_int(since),        db_int(now)};
+    return store_exec(s,
+                      "INSERT INTO customers (program_id, customer_id, partner_id, click_id, since,"
+                      " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                      " ON CONFLICT (program_id, customer_id) DO UPDATE SET"
+                      " partner_id = excluded.partner_id, click_id = excluded.click_id,"
+                      " since = excluded.since, updated_at = excluded.updated_at",
+                      v, 6, NULL, err);
+}
+
+/* Appends a ledger entry. */
+static int ledger_append(struct store *s, const char *program_id, const char *partner_id,
+                         const char *commission_id, const char *currency,
+                         const struct ledger_delta *d, int64_t now, struct pd_err *err)
+{
+    char id[ID_MAX_LEN];
+    id_new(id, sizeof id, "led_", (uint64_t)now);
+    struct db_val v[9] = {db_text(id),         db_text(program_id), db_text(partner_id),
+                          db_text(commission_id), db_text(currency),
+                          db_text(ledger_kind_name(d->kind)), db_int(d->pending),
+                          db_int(d->approved), db_int(d->paid)};
+    struct db_val all[10];
+    memcpy(all, v, sizeof v);
+    all[9] = db_int(now);
+    return store_exec(s,
+                      "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                      " currency, kind, pending, approved, paid, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      all, 10, NULL, err);
+}
+
+static int insert_commission(struct store *s, const struct program *prog, const char *partner_id,
+                             const char *conversion_id, const char *lead_id, int level,
+                             const struct rule *rule, int64_t base, int64_t amount,
+                             const char *explanation, int64_t now, struct pd_err *err)
+{
+    char id[ID_MAX_LEN];
+    id_new(id, sizeof id, "com_", (uint64_t)now);
+    int64_t hold_until = now + (int64_t)prog->hold_days * DAY_MS;
+    struct db_val v[15] = {db_text(id),           db_text(prog->id),
+                           db_text(partner_id),   db_text(conversion_id),
+                           db_text(lead_id),      db_int(level),
+                           db_text(rule->id),     db_int(prog->rules.version),
+                           db_int(base),          db_int(amount),
+                           db_text(prog->currency->code), db_text(explanation),
+                           db_int(hold_until),    db_int(now),
+                           db_int(now)};
+    int rc = store_exec(s,
+                        "INSERT INTO commissions (id, program_id, partner_id, conversion_id,"
+                        " lead_id, level, rule_id, rule_version, base, amount, reversed, currency,"
+                        " status, explanation, hold_until, created_at, updated_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, 'pending', ?12,"
+                        " ?13, ?14, ?15)",
+                        v, 15, NULL, err);
+    if (rc < 0)
+        return rc;
+    struct ledger_delta d = ledger_post_commission(amount);
+    return ledger_append(s, prog->id, partner_id, id, prog->currency->code, &d, now, err);
+}
+
+static int find_existing(struct store *s, const char *program_id, const char *order_id,
+                         struct arena *a, const char **id, const char **hash, struct pd_err *err)
+{
+    struct db_val p[2] = {db_text(program_id), db_text(order_id)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT id, request_hash FROM conversions"
+                             " WHERE program_id = ?1 AND order_id = ?2",
+                             p, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    *id = *hash = NULL;
+    if (rc == STORE_ROW) {
+        *id = col_dup(a, &cur, 0);
+        *hash = col_dup(a, &cur, 1);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                      struct arena *a, int *status, json_t **out, struct pd_err *err)
+{
+    struct program prog;
+    int rc = program_resolve(s, in->program_id, a, &prog, err);
+    if (rc != 0)
+        return -1;
+    const struct currency *cur = currency_find(in->currency);
+    if (!cur || strcmp(cur->code, prog.currency->code) != 0)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "currency",
+                          "this program is in %s; the conversion must be too",
+                          prog.currency->code);
+    const char *existing_id, *existing_hash;
+    if (find_existing(s, prog.id, in->order_id, a, &existing_id, &existing_hash, err) < 0)
+        return -1;
+    if (existing_id) {
+        if (strcmp(existing_hash, in->request_hash) != 0)
+            return pd_err_set(err, PD_ERR_CONFLICT, "order_id",
+                              "order %s was already recorded with a different body",
+                              in->order_id);
+        *out = conversion_json(s, existing_id, a, err);
+        *status = 200;
+        return *out ? 0 : -1;
+    }
+
+    int64_t occurred = in->occurred_at ? in->occurred_at : now_ms;
+    struct attr_input ai = {.occurred_at_ms = occurred};
+    ai.program.window_ms = (int64_t)prog.attribution_window_days * DAY_MS;
+    ai.program.model = prog.model;
+    ai.program.lifetime = prog.lifetime;
+    ai.program.recurring_months = prog.recurring_months;
+    const char *click_link_id = NULL;
+    if (lookup_click(s, prog.id, in->click_id, a, &ai.click, &click_link_id, err) < 0 ||
+        lookup_code(s, coupon_sql, prog.id, in->coupon, a, &ai.coupon, err) < 0 ||
+        lookup_binding(s, prog.id, in->customer_id, a, &ai.binding, err) < 0 ||
+        lookup_code(s, ref_sql, prog.id, in->ref, a, &ai.ref, err) < 0)
+        return -1;
+    struct attr_result ar;
+    attribute(&ai, &ar);
+
+    const char *fraud = NULL;
+    struct partner partner;
+    bool have_partner = false;
+    if (ar.partner_id) {
+        if (partner_load(s, ar.partner_id, a, &partner, err) != 0)
+            return -1;
+        have_partner = true;
+        if (ar.bot)
+            fraud = "bot_click";
+        else if (in->email && strcasecmp(in->email, partner.email) == 0)
+            fraud = "self_referral";
+    }
+
+    char conv_id[ID_MAX_LEN];
+    id_new(conv_id, sizeof conv_id, "cnv_", (uint64_t)now_ms);
+    struct db_val v[19] = {
+        db_text(conv_id),
+        db_text(prog.id),
+        db_text(in->order_id),
+        db_int(in->amount),
+        db_text(prog.currency->code),
+        db_text(ar.partner_id),
+        db_text(attr_method_name(ar.method)),
+        db_text(ar.click_id ? ar.click_id : in->click_id),
+        db_text(ar.reason),
+        db_text(in->customer_id),
+        db_text(in->email),
+        db_text(in->coupon),
+        db_text(in->ref),
+        db_text(in->items_json),
+        db_text(in->metadata_json),
+        db_text(fraud),
+        db_text(in->request_hash),
+        db_int(occurred),
+        db_int(now_ms),
+    };
+    rc = store_exec(s,
+                    "INSERT INTO conversions (id, program_id, order_id, amount, currency,"
+                    " partner_id, attribution_method, click_id, attribution_reason, customer_id,"
+                    " email, coupon, ref, items, metadata, fraud_reason, refunded_amount,"
+                    " request_hash, occurred_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19)",
+                    v, 19, NULL, err);
+    if (rc < 0)
+        return -1;
+
+    int64_t commission_total = 0;
+    if (have_partner && !fraud && strcmp(partner.status, "active") == 0) {
+        bool first_purchase = true;
+        if (in->customer_id) {
+            int64_t n = 0;
+            struct db_val q[3] = {db_text(prog.id), db_text(in->customer_id), db_text(conv_id)};
+            if (store_query_int(s,
+                                "SELECT COUNT(*) FROM conversions WHERE program_id = ?1"
+                                " AND customer_id = ?2 AND id <> ?3",
+                                q, 3, 0, &n, err) < 0)
+                return -1;
+            first_purchase = n == 0;
+        }
+        int64_t month_revenue = 0;
+        int64_t month_day = time_month_start_ms(occurred) / DAY_MS;
+        struct db_val q[2] = {db_text(partner.id), db_int(month_day)};
+        if (store_query_int(s,
+                            "SELECT COALESCE(SUM(revenue), 0) FROM daily_stats"
+                            " WHERE partner_id = ?1 AND day >= ?2",
+                            q, 2, 0, &month_revenue, err) < 0)
+            return -1;
+        struct commission_input ci = {
+            .amount = in->amount,
+            .items = in->items,
+            .nitems = in->nitems,
+            .partner_id = partner.id,
+            .partner_group = partner.group,
+            .first_purchase = first_purchase,
+            .month_revenue_before = month_revenue,
+        };
+        struct commission_result cr;
+        if (commission_compute(&prog.rules, &ci, &cr, err) < 0)
+            return -1;
+        for (size_t i = 0; i < cr.nlines; i++) {
+            const struct commission_line *line = &cr.lines[i];
+            if (line->amount <= 0)
+                continue;
+            const struct rule *rule = &prog.rules.rules[line->rule_index];
+            char *explanation = arena_sprintf(a, "%s", cr.explanation);
+            if (insert_commission(s, &prog, partner.id, conv_id, NULL, 0, rule, line->base,
+                                  line->amount, explanation, now_ms, err) < 0)
+                return -1;
+            commission_total += line->amount;
+        }
+    }
+    if (ar.partner_id && in->customer_id && ar.rebind) {
+        if (bind_customer(s, prog.id, in->customer_id, ar.partner_id, ar.click_id,
+                          ar.since_ms ? ar.since_ms : occurred, now_ms, err) < 0)
+            return -1;
+    }
+    if (ar.partner_id &&
+        stats_add(s, prog.id, ar.partner_id, ar.method == ATTR_CLICK ? click_link_id : NULL,
+                  occurred, 0, 0, 1, in->amount, commission_total, err) < 0)
+        return -1;
+    *out = conversion_json(s, conv_id, a, err);
+    *status = 201;
+    return *out ? 0 : -1;
+}
+
+int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
+                  json_t **out, struct pd_err *err)
+{
+    struct program prog;
+    if (program_resolve(s, in->program_id, a, &prog, err) != 0)
+        return -1;
+    struct db_val p[2] = {db_text(prog.id), db_text(in->order_id)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT id, amount, refunded_amount, partner_id, occurred_at,"
+                             " attribution_method, click_id FROM conversions"
+                             " WHERE program_id = ?1 AND order_id = ?2",
+                             p, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE)
+        return pd_err_set(err, PD_ERR_NOT_FOUND, "order_id", "no order %s in this program",
+                          in->order_id);
+    const char *conv_id = col_dup(a, &cur, 0);
+    int64_t amount = store_col_int(&cur, 1), refunded = store_col_int(&cur, 2);
+    const char *partner_id = col_dup(a, &cur, 3);
+    int64_t occurred = store_col_int(&cur, 4);
+    bool by_click = strcmp(store_col_text(&cur, 5), "click") == 0;
+    const char *click_id = col_dup(a, &cur, 6);
+    store_finish(&cur);
+    if (in->amount > amount - refunded)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "refund of %lld exceeds what is left to refund (%lld of %lld)",
+                          (long long)in->amount, (long long)(amount - refunded),
+                          (long long)amount);
+    int64_t cumulative = refunded + in->amount;
+    char refund_id[ID_MAX_LEN];
+    id_new(refund_id, sizeof refund_id, "ref_", (uint64_t)now_ms);
+    struct db_val r[5] = {db_text(refund_id), db_text(conv_id), db_int(in->amount),
+                          db_text(in->reason), db_int(now_ms)};
+    struct db_val u[2] = {db_text(conv_id), db_int(cumulative)};
+    if (store_exec(s,
+                   "INSERT INTO refunds (id, conversion_id, amount, reason, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5)",
+                   r, 5, NULL, err) < 0 ||
+        store_exec(s, "UPDATE conversions SET refunded_amount = ?2 WHERE id = ?1", u, 2, NULL,
+                   err) < 0)
+        return -1;
+
+    /* Each live commission reverses round(C * R / A) - already_reversed. */
+    struct db_val c = db_text(conv_id);
+    if (store_query(s,
+                    "SELECT id, partner_id, amount, reversed, status FROM commissions"
+                    " WHERE conversion_id = ?1 AND status IN ('pending', 'approved', 'paid')"
+                    " ORDER BY id",
+                    &c, 1, &cur, err) < 0)
+        return -1;
+    struct todo {
+        const char *id, *partner_id;
+        int64_t amount, reversed;
+        int status;
+    } todo[COMMISSION_MAX_LINES * 4];
+    size_t n = 0;
+    while ((rc = store_step(&cur, err)) == STORE_ROW && n < sizeof todo / sizeof todo[0]) {
+        todo[n].id = col_dup(a, &cur, 0);
+        todo[n].partner_id = col_dup(a, &cur, 1);
+        todo[n].amount = store_col_int(&cur, 2);
+        todo[n].reversed = store_col_int(&cur, 3);
+        todo[n].status = commission_status_parse(store_col_text(&cur, 4));
+        n++;
+    }
+    store_finish(&cur);
+    if (rc < 0)
+        return -1;
+    int64_t reversed_total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t rev;
+        if (!commission_refund_reversal(todo[i].amount, amount, cumulative, todo[i].reversed,
+                                        &rev))
+            return pd_err_set(err, PD_ERR_INTERNAL, NULL, "refund arithmetic failed");
+        if (rev == 0)
+            continue;
+        struct ledger_delta d;
+        if (!ledger_post_reversal((enum commission_status)todo[i].status, rev, &d))
+            return pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot reverse this commission");
+        int64_t now_reversed = todo[i].reversed + rev;
+        const char *status = commission_status_name((enum commission_status)todo[i].status);
+        if (now_reversed == todo[i].amount && todo[i].status != COMMISSION_PAID)
+            status = "reversed";
+        struct db_val up[4] = {db_text(todo[i].id), db_int(now_reversed), db_text(status),
+                               db_int(now_ms)};
+        if (store_exec(s,
+                       "UPDATE commissions SET reversed = ?2, status = ?3, updated_at = ?4"
+                       " WHERE id = ?1",
+                       up, 4, NULL, err) < 0 ||
+            ledger_append(s, prog.id, todo[i].partner_id, todo[i].id, prog.currency->code, &d,
+                          now_ms, err) < 0)
+            return -1;
+        reversed_total += rev;
+    }
+    if (partner_id) {
+        /* Reports show net figures: the refund comes off the conversion's own day. */
+        const char *link_id = NULL;
+        if (by_click && click_id) {
+            struct db_val q = db_text(click_id);
+            if (store_query_row(s, "SELECT link_id FROM clicks WHERE id = ?1", &q, 1, &cur, err) ==
+                STORE_ROW) {
+                link_id = col_dup(a, &cur, 0);
+                store_finish(&cur);
+            }
+        }
+        if (stats_add(s, prog.id, partner_id, link_id, occurred, 0, 0, 0, -in->amount,
+                      -reversed_total, err) < 0)
+            return -1;
+    }
+    json_t *conv = conversion_json(s, conv_id, a, err);
+    if (!conv)
+        return -1;
+    *out = json_object();
+    json_object_set_new(*out, "id", json_string(refund_id));
+    json_object_set_new(*out, "object", json_string("refund"));
+    json_object_set_new(*out, "order_id", json_string(in->order_id));
+    json_object_set_new(*out, "amount", json_integer(in->amount));
+    json_object_set_new(*out, "reason", in->reason ? json_string(in->reason) : json_null());
+    json_object_set_new(*out, "commission_reversed", json_integer(reversed_total));
+    json_object_set_new(*out, "conversion", conv);
+    return 0;
+}
+
+int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, struct arena *a,
+                json_t **out, struct pd_err *err)
+{
+    struct program prog;
+    if (program_resolve(s, in->program_id, a, &prog, err) != 0)
+        return -1;
+    struct attr_input ai = {.occurred_at_ms = now_ms};
+    ai.program.window_ms = (int64_t)prog.attribution_window_days * DAY_MS;
+    ai.program.model = prog.model;
+    ai.program.lifetime = prog.lifetime;
+    ai.program.recurring_months = prog.recurring_months;
+    const char *link_id = NULL;
+    if (lookup_click(s, prog.id, in->click_id, a, &ai.click, &link_id, err) < 0 ||
+        lookup_code(s, coupon_sql, prog.id, in->coupon, a, &ai.coupon, err) < 0 ||
+        lookup_binding(s, prog.id, in->customer_id, a, &ai.binding, err) < 0 ||
+        lookup_code(s, ref_sql, prog.id, in->ref, a, &ai.ref, err) < 0)
+        return -1;
+    struct attr_result ar;
+    attribute(&ai, &ar);
+    if (!ar.partner_id || ar.method == ATTR_CUSTOMER)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE,
+                          in->click_id ? "click_id" : in->coupon ? "coupon" : "ref",
+                          "the lead could not be attributed%s%s", ar.reason ? ": " : "",
+                          ar.reason ? ar.reason : "");
+    bool bound = false;
+    if (ar.rebind) {
+        if (bind_customer(s, prog.id, in->customer_id, ar.partner_id, ar.click_id,
+                          ar.since_ms ? ar.since_ms : now_ms, now_ms, err) < 0)
+            return -1;
+        bound = true;
+    }
+    char lead_id[ID_MAX_LEN];
+    id_new(lead_id, sizeof lead_id, "led_", (uint64_t)now_ms);
+    memcpy(lead_id, "lea", 3);
+    struct db_val v[8] = {db_text(lead_id),        db_text(prog.id),       db_text(ar.partner_id),
+                          db_text(in->customer_id), db_text(ar.click_id),  db_text(in->email),
+                          db_text(attr_method_name(ar.method)), db_int(now_ms)};
+    if (store_exec(s,
+                   "INSERT INTO leads (id, program_id, partner_id, customer_id, click_id, email,"
+                   " method, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   v, 8, NULL, err) < 0)
+        return -1;
+    struct partner partner;
+    if (partner_load(s, ar.partner_id, a, &partner, err) != 0)
+        return -1;
+    size_t rule_index = 0;
+    int64_t lead_amount =
+        commission_for_lead(&prog.rules, partner.id, partner.group, &rule_index);
+    bool self = in->email && strcasecmp(in->email, partner.email) == 0;
+    if (lead_amount > 0 && !ar.bot && !self && strcmp(partner.status, "active") == 0) {
+        char *explanation =
+            arena_sprintf(a, "lead rule %s: flat %lld", prog.rules.rules[rule_index].id,
+                          (long long)lead_amount);
+        if (insert_commission(s, &prog, partner.id, NULL, lead_id, 0,
+                              &prog.rules.rules[rule_index], 0, lead_amount, explanation, now_ms,
+                              err) < 0)
+            return -1;
+    }
+    *out = json_object();
+    json_object_set_new(*out, "id", json_string(lead_id));
+    json_object_set_new(*out, "object", json_string("lead"));
+    json_object_set_new(*out, "program_id", json_string(prog.id));
+    json_object_set_new(*out, "customer_id", json_string(in->customer_id));
+    json_object_set_new(*out, "partner_id", json_string(ar.partner_id));
+    json_object_set_new(*out, "method", json_string(attr_method_name(ar.method)));
+    json_object_set_new(*out, "click_id", ar.click_id ? json_string(ar.click_id) : json_null());
+    json_object_set_new(*out, "bound", json_boolean(bound));
+    json_object_set_new(*out, "created", json_time(now_ms));
+    return 0;
+}

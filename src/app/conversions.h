@@ -1,0 +1,60 @@
+/* Conversions, refunds and leads: the writes that move money. Each runs inside the caller's
+ * transaction (on the writer thread) and does every lookup there, so what it decides is consistent
+ * with what it writes. */
+#ifndef PD_APP_CONVERSIONS_H
+#define PD_APP_CONVERSIONS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/commission.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#define CONVERSION_MAX_ITEMS 100
+
+struct conversion_input {
+    const char *program_id;  /* NULL: the only program */
+    const char *order_id;
+    int64_t amount;
+    const char *currency;    /* as sent; checked against the program's */
+    const char *click_id, *coupon, *customer_id, *ref, *email;
+    struct commission_item *items;
+    size_t nitems;
+    const char *items_json, *metadata_json; /* canonical JSON text or NULL */
+    int64_t occurred_at;     /* 0: now */
+    char request_hash[65];   /* of the canonical body: a replay with the same body answers 200 */
+};
+
+/* Records a conversion (or finds the same one again). *status: 201 new, 200 replay.
+ * Errors: 409 same order_id with another body, 422 currency mismatch, 404 program. */
+int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                      struct arena *a, int *status, json_t **out, struct pd_err *err);
+
+/* The conversion with its commissions, as the API answers it. NULL with err when not found. */
+json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct pd_err *err);
+json_t *commission_json_row(struct store_cursor *cur); /* from COMMISSION_COLUMNS */
+#define COMMISSION_COLUMNS                                                                         \
+    "id, program_id, partner_id, conversion_id, lead_id, level, rule_id, rule_version, base,"    \
+    " amount, reversed, currency, status, explanation, hold_until, created_at"
+
+struct refund_input {
+    const char *program_id;
+    const char *order_id;
+    int64_t amount;
+    const char *reason;
+};
+/* Refunds part of an order and reverses its commissions in proportion (DESIGN §4). */
+int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
+                  json_t **out, struct pd_err *err);
+
+struct lead_input {
+    const char *program_id;
+    const char *click_id, *ref, *coupon;
+    const char *customer_id, *email;
+};
+int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, struct arena *a,
+                json_t **out, struct pd_err *err);
+
+#endif

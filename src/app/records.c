@@ -1,0 +1,370 @@
+#include "app/records.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/ids.h"
+#include "core/rules_json.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+const char *col_dup(struct arena *a, struct store_cursor *cur, int col)
+{
+    if (store_is_null(cur, col))
+        return NULL;
+    return arena_strdup(a, store_col_text(cur, col));
+}
+
+json_t *json_time(int64_t ms)
+{
+    char buf[40];
+    time_format_rfc3339(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+json_t *json_money(int64_t minor)
+{
+    return json_integer(minor);
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+#define PROGRAM_COLUMNS                                                                            \
+    "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"      \
+    " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"              \
+    " rules_version, postback_token, created_at, updated_at"
+
+static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
+                            struct pd_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->id = col_dup(a, cur, 0);
+    p->name = col_dup(a, cur, 1);
+    p->currency = currency_find(store_col_text(cur, 2));
+    const char *hosts = store_col_text(cur, 3);
+    p->default_url = col_dup(a, cur, 4);
+    p->click_param = col_dup(a, cur, 5);
+    p->attribution_window_days = (int)store_col_int(cur, 6);
+    p->hold_days = (int)store_col_int(cur, 7);
+    p->min_payout = store_col_int(cur, 8);
+    p->model = strcmp(store_col_text(cur, 9), "first_click") == 0 ? ATTR_FIRST_CLICK
+                                                                    : ATTR_LAST_CLICK;
+    p->lifetime = store_col_int(cur, 10) != 0;
+    p->recurring_months = store_is_null(cur, 11) ? -1 : (int)store_col_int(cur, 11);
+    p->parent_bps = (int)store_col_int(cur, 12);
+    p->rules_json = col_dup(a, cur, 13);
+    p->rules.version = (int)store_col_int(cur, 14);
+    p->postback_token = col_dup(a, cur, 15);
+    p->created_at = store_col_int(cur, 16);
+    p->updated_at = store_col_int(cur, 17);
+    if (!p->currency)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
+
+    json_t *h = json_loads(hosts, 0, NULL);
+    if (!json_is_array(h)) {
+        json_decref(h);
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s: bad allowed_hosts", p->id);
+    }
+    p->nallowed_hosts = json_array_size(h);
+    p->allowed_hosts = arena_alloc(a, (p->nallowed_hosts + 1) * sizeof *p->allowed_hosts);
+    for (size_t i = 0; i < p->nallowed_hosts; i++)
+        p->allowed_hosts[i] = arena_strdup(a, json_string_value(json_array_get(h, i)));
+    json_decref(h);
+
+    json_t *rules = json_loads(p->rules_json, 0, NULL);
+    int version = p->rules.version;
+    int rc = rules ? rules_from_json(rules, a, &p->rules, err) : -1;
+    json_decref(rules);
+    p->rules.version = version;
+    if (rc < 0)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s: stored rules are invalid", p->id);
+    return 0;
+}
+
+int program_load(struct store *s, const char *id, struct arena *a, struct program *out,
+                 struct pd_err *err)
+{
+    struct db_val p = db_text(id);
+    struct store_cursor cur;
+    int rc = store_query_row(s, "SELECT " PROGRAM_COLUMNS " FROM programs WHERE id = ?1", &p, 1,
+                             &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "program_id", "no program %s", id);
+        return 1;
+    }
+    rc = program_from_row(&cur, a, out, err);
+    store_finish(&cur);
+    return rc;
+}
+
+int program_resolve(struct store *s, const char *program_id, struct arena *a, struct program *out,
+                    struct pd_err *err)
+{
+    if (program_id)
+        return program_load(s, program_id, a, out, err);
+    struct store_cursor cur;
+    int rc = store_query(s, "SELECT " PROGRAM_COLUMNS " FROM programs ORDER BY id LIMIT 2", NULL,
+                         0, &cur, err);
+    if (rc < 0)
+        return -1;
+    int rows = 0;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        if (++rows == 1 && program_from_row(&cur, a, out, err) < 0) {
+            store_finish(&cur);
+            return -1;
+        }
+    }
+    store_finish(&cur);
+    if (rc < 0)
+        return -1;
+    if (rows == 1)
+        return 0;
+    pd_err_set(err, rows == 0 ? PD_ERR_NOT_FOUND : PD_ERR_BAD_REQUEST, "program_id",
+               rows == 0 ? "no program exists yet" : "program_id is required");
+    return 1;
+}
+
+json_t *program_to_json(const struct program *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(p->id));
+    json_object_set_new(o, "object", json_string("program"));
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "currency", json_string(p->currency->code));
+    json_t *hosts = json_array();
+    for (size_t i = 0; i < p->nallowed_hosts; i++)
+        json_array_append_new(hosts, json_string(p->allowed_hosts[i]));
+    json_object_set_new(o, "allowed_hosts", hosts);
+    json_object_set_new(o, "default_url", json_string(p->default_url));
+    json_object_set_new(o, "click_param", json_string(p->click_param));
+    json_object_set_new(o, "attribution_window_days", json_integer(p->attribution_window_days));
+    json_object_set_new(o, "hold_days", json_integer(p->hold_days));
+    json_object_set_new(o, "min_payout", json_money(p->min_payout));
+    json_object_set_new(o, "model",
+                        json_string(p->model == ATTR_FIRST_CLICK ? "first_click" : "last_click"));
+    json_object_set_new(o, "lifetime", json_boolean(p->lifetime));
+    json_object_set_new(o, "recurring_months",
+                        p->recurring_months < 0 ? json_null() : json_integer(p->recurring_months));
+    json_object_set_new(o, "parent_bps", json_integer(p->parent_bps));
+    json_object_set_new(o, "rules", json_loads(p->rules_json, 0, NULL));
+    json_object_set_new(o, "rules_version", json_integer(p->rules.version));
+    json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
+    json_object_set_new(o, "postback_token", json_str_or_null(p->postback_token));
+    json_object_set_new(o, "created", json_time(p->created_at));
+    json_object_set_new(o, "updated", json_time(p->updated_at));
+    return o;
+}
+
+int partner_load(struct store *s, const char *id, struct arena *a, struct partner *out,
+                 struct pd_err *err)
+{
+    struct db_val p = db_text(id);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT id, program_id, email, name, ref_code, parent_id,"
+                             " partner_group, status, payout_method, postback_url, created_at,"
+                             " updated_at FROM partners WHERE id = ?1",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "partner_id", "no partner %s", id);
+        return 1;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = col_dup(a, &cur, 0);
+    out->program_id = col_dup(a, &cur, 1);
+    out->email = col_dup(a, &cur, 2);
+    out->name = col_dup(a, &cur, 3);
+    out->ref_code = col_dup(a, &cur, 4);
+    out->parent_id = col_dup(a, &cur, 5);
+    out->group = col_dup(a, &cur, 6);
+    out->status = col_dup(a, &cur, 7);
+    out->payout_method = col_dup(a, &cur, 8);
+    out->postback_url = col_dup(a, &cur, 9);
+    out->created_at = store_col_int(&cur, 10);
+    out->updated_at = store_col_int(&cur, 11);
+    store_finish(&cur);
+    return 0;
+}
+
+int partner_balance(struct store *s, const char *partner_id, int64_t *pending, int64_t *approved,
+                    int64_t *paid, struct pd_err *err)
+{
+    struct db_val p = db_text(partner_id);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(approved), 0),"
+                             " COALESCE(SUM(paid), 0) FROM ledger_entries WHERE partner_id = ?1",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    *pending = *approved = *paid = 0;
+    if (rc == STORE_ROW) {
+        *pending = store_col_int(&cur, 0);
+        *approved = store_col_int(&cur, 1);
+        *paid = store_col_int(&cur, 2);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+json_t *partner_to_json(struct store *s, const struct partner *p, const char *currency,
+                        const char *public_url, struct pd_err *err)
+{
+    int64_t pending, approved, paid;
+    if (partner_balance(s, p->id, &pending, &approved, &paid, err) < 0)
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(p->id));
+    json_object_set_new(o, "object", json_string("partner"));
+    json_object_set_new(o, "program_id", json_string(p->program_id));
+    json_object_set_new(o, "email", json_string(p->email));
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "ref_code", json_string(p->ref_code));
+    json_object_set_new(o, "parent_id", json_str_or_null(p->parent_id));
+    json_object_set_new(o, "group", json_str_or_null(p->group));
+    json_object_set_new(o, "status", json_string(p->status));
+    json_object_set_new(o, "payout_method",
+                        p->payout_method ? json_loads(p->payout_method, 0, NULL) : json_null());
+    json_object_set_new(o, "postback_url", json_str_or_null(p->postback_url));
+    char url[1024];
+    snprintf(url, sizeof url, "%s/c/%s", public_url, p->ref_code);
+    json_t *link = json_object();
+    json_object_set_new(link, "code", json_string(p->ref_code));
+    json_object_set_new(link, "url", json_string(url));
+    json_object_set_new(o, "default_link", link);
+    json_t *bal = json_object();
+    json_object_set_new(bal, "pending", json_money(pending));
+    json_object_set_new(bal, "approved", json_money(approved));
+    json_object_set_new(bal, "paid", json_money(paid));
+    json_object_set_new(bal, "currency", json_string(currency));
+    json_object_set_new(o, "balance", bal);
+    json_object_set_new(o, "created", json_time(p->created_at));
+    return o;
+}
+
+int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
+                 bool creating, struct pd_err *err)
+{
+    struct db_val v[18] = {
+        db_text(p->id),
+        db_text(p->name),
+        db_text(p->currency->code),
+        db_text(allowed_hosts_json),
+        db_text(p->default_url),
+        db_text(p->click_param),
+        db_int(p->attribution_window_days),
+        db_int(p->hold_days),
+        db_int(p->min_payout),
+        db_text(p->model == ATTR_FIRST_CLICK ? "first_click" : "last_click"),
+        db_int(p->lifetime),
+        p->recurring_months < 0 ? db_null() : db_int(p->recurring_months),
+        db_int(p->parent_bps),
+        db_text(p->rules_json),
+        db_int(p->rules.version),
+        db_text(p->postback_token),
+        db_int(p->created_at),
+        db_int(p->updated_at),
+    };
+    const char *sql =
+        creating
+            ? "INSERT INTO programs (id, name, currency, allowed_hosts, default_url, click_param,"
+              " attribution_window_days, hold_days, min_payout, model, lifetime, recurring_months,"
+              " parent_bps, rules, rules_version, postback_token, created_at, updated_at)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+              " ?17, ?18)"
+            : "UPDATE programs SET name = ?2, currency = ?3, allowed_hosts = ?4,"
+              " default_url = ?5, click_param = ?6, attribution_window_days = ?7,"
+              " hold_days = ?8, min_payout = ?9, model = ?10, lifetime = ?11,"
+              " recurring_months = ?12, parent_bps = ?13, rules = ?14, rules_version = ?15,"
+              " postback_token = ?16, created_at = ?17, updated_at = ?18 WHERE id = ?1";
+    return store_exec(s, sql, v, 18, NULL, err);
+}
+
+int partner_insert(struct store *s, const struct partner *p, const char *default_url,
+                   const char *const *coupons, size_t ncoupons, struct pd_err *err)
+{
+    struct db_val v[12] = {db_text(p->id),       db_text(p->program_id), db_text(p->email),
+                           db_text(p->name),     db_text(p->ref_code),   db_text(p->parent_id),
+                           db_text(p->group),    db_text(p->status),     db_text(p->payout_method),
+                           db_text(p->postback_url), db_int(p->created_at), db_int(p->updated_at)};
+    int rc = store_exec(s,
+                        "INSERT INTO partners (id, program_id, email, name, ref_code,"
+                        " parent_id, partner_group, status, payout_method, postback_url,"
+                        " created_at, updated_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        v, 12, NULL, err);
+    if (rc == STORE_CONSTRAINT) {
+        pd_err_set(err, PD_ERR_CONFLICT, "email",
+                   "a partner with this email or ref_code already exists");
+        return rc;
+    }
+    if (rc < 0)
+        return rc;
+    char link_id[ID_MAX_LEN];
+    id_new(link_id, sizeof link_id, "lnk_", (uint64_t)p->created_at);
+    struct db_val l[6] = {db_text(link_id), db_text(p->program_id), db_text(p->id),
+                          db_text(p->ref_code), db_text(default_url), db_int(p->created_at)};
+    rc = store_exec(s,
+                    "INSERT INTO links (id, program_id, partner_id, code, destination,"
+                    " is_default, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                    l, 6, NULL, err);
+    if (rc == STORE_CONSTRAINT) {
+        pd_err_set(err, PD_ERR_CONFLICT, "ref_code", "this ref_code is already a link code");
+        return rc;
+    }
+    if (rc < 0)
+        return rc;
+    for (size_t k = 0; k < ncoupons; k++) {
+        struct db_val c[4] = {db_text(p->program_id), db_text(coupons[k]), db_text(p->id),
+                              db_int(p->created_at)};
+        rc = store_exec(s,
+                        "INSERT INTO coupons (program_id, code, partner_id, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+                        c, 4, NULL, err);
+        if (rc == STORE_CONSTRAINT) {
+            pd_err_set(err, PD_ERR_CONFLICT, "coupons",
+                       "the coupon %s is already taken in this program", coupons[k]);
+            return rc;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int api_key_create(struct store *s, const char *kind, const char *partner_id, int64_t now,
+                   char *key, size_t keylen, char *key_id, size_t idlen, struct pd_err *err)
+{
+    static const struct {
+        const char *kind, *prefix;
+    } prefixes[] = {{"secret", "pd_sk_"}, {"publishable", "pd_pk_"}, {"partner", "pd_pt_"}};
+    const char *prefix = NULL;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strcmp(prefixes[i].kind, kind) == 0)
+            prefix = prefixes[i].prefix;
+    if (!prefix)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "unknown key kind %s", kind);
+    char token[33], hex[65];
+    unsigned char digest[32];
+    id_random_token(token, 32);
+    token[32] = '\0';
+    snprintf(key, keylen, "%s%s", prefix, token);
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)key, strlen(key), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    id_new(key_id, idlen, "key_", (uint64_t)now);
+    struct db_val v[5] = {db_text(key_id), db_text(kind), db_text(hex), db_text(partner_id),
+                          db_int(now)};
+    return store_exec(s,
+                      "INSERT INTO api_keys (id, kind, key_hash, partner_id, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+                      v, 5, NULL, err);
+}

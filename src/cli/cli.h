@@ -1,0 +1,33 @@
+/* Subcommands: one file each, dispatched from main.c through commands[]. */
+#ifndef PD_CLI_CLI_H
+#define PD_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+extern const struct command commands[];
+
+/* Configuration: defaults < config file < PARTNERD_* environment < flags. Recognised flags are
+ * removed from argv (argc updated); what remains are the command's own arguments. Returns 0, or
+ * -1 after printing why (unknown flag, bad value). */
+int config_load(struct app_config *cfg, int *argc, char **argv, const char *usage);
+/* true when argv holds --help or -h (then the usage was printed). */
+bool cli_wants_help(int argc, char **argv, const char *usage);
+
+int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+
+/* Opens the database and checks the schema is there (migrations applied). */
+struct store *cli_open_store(const struct app_config *cfg, bool read_only);
+
+#endif

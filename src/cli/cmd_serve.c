@@ -1,0 +1,224 @@
+/* partnerd serve: the HTTP server, the group-commit writer, and a clean stop on SIGTERM. */
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "http/http.h"
+#include "util/banned.h"
+
+static const char usage[] =
+    "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
+    "                      [--write_batch N] [--config FILE] [--check-config]\n"
+    "\n"
+    "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
+    "variable (PARTNERD_DB, PARTNERD_LISTEN, ...) and a key in the config file; flags win over\n"
+    "the environment, which wins over the file. SIGTERM or SIGINT stops after in-flight work.\n"
+    "--check-config validates the settings and the database, then exits.\n";
+
+static int split_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return -1;
+    const char *h = listen;
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}
+
+static void *worker_init(int index, void *ctx, bool *failed)
+{
+    struct app *app = ctx;
+    struct pd_err err = {0};
+    struct store *db = store_open(app->cfg.db_url, true, &err);
+    if (!db) {
+        fprintf(stderr, "level=error msg=\"worker cannot open the database\" error=\"%s\"\n",
+                err.message);
+        *failed = true;
+        return NULL;
+    }
+    struct app_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    w->app = app;
+    w->db = db;
+    w->index = index;
+    return w;
+}
+
+static void worker_fini(void *worker_data, void *ctx)
+{
+    struct app_worker *w = worker_data;
+    if (!w)
+        return;
+    store_close(w->db);
+    free(w);
+}
+
+static void handle_request(struct http_request *req, void *ctx)
+{
+    api_dispatch(req, ctx);
+}
+
+struct signal_waiter {
+    sigset_t set;
+    struct http_server *srv;
+};
+
+/* All signals are blocked in every thread; this one waits for them. */
+static void *signal_main(void *arg)
+{
+    struct signal_waiter *sw = arg;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sw->set, &sig) != 0)
+            continue;
+        if (sig == SIGTERM || sig == SIGINT) {
+            fprintf(stderr, "level=info msg=stopping signal=%s\n",
+                    sig == SIGTERM ? "TERM" : "INT");
+            http_server_stop(sw->srv);
+            return NULL;
+        }
+    }
+}
+
+static int load_fingerprint_key(struct store *s, uint8_t key[16])
+{
+    struct pd_err err = {0};
+    struct store_cursor cur;
+    struct db_val k = db_text("fingerprint_key");
+    if (store_query_row(s, "SELECT value FROM settings WHERE key = ?1", &k, 1, &cur, &err) !=
+        STORE_ROW)
+        return -1;
+    size_t len = 0;
+    int rc = sodium_hex2bin(key, 16, store_col_text(&cur, 0), 32, NULL, &len, NULL);
+    store_finish(&cur);
+    return rc == 0 && len == 16 ? 0 : -1;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct app *app = calloc(1, sizeof *app);
+    if (!app)
+        abort();
+    int rc = 1;
+    bool check_only = false;
+    if (cli_wants_help(argc, argv, usage)) {
+        free(app);
+        return 0;
+    }
+    if (config_load(&app->cfg, &argc, argv, usage) < 0) {
+        free(app);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = true;
+        } else {
+            fprintf(stderr, "partnerd serve: unknown argument %s\n%s", argv[i], usage);
+            free(app);
+            return 2;
+        }
+    }
+    struct http_server_config hc = {0};
+    char host[256];
+    if (split_listen(app->cfg.listen, host, sizeof host, &hc.port) < 0) {
+        fprintf(stderr, "partnerd serve: --listen must be HOST:PORT, not %s\n", app->cfg.listen);
+        free(app);
+        return 2;
+    }
+    struct store *s = cli_open_store(&app->cfg, true);
+    if (!s) {
+        free(app);
+        return 1;
+    }
+    int fp = load_fingerprint_key(s, app->fingerprint_key);
+    store_close(s);
+    if (fp < 0) {
+        fprintf(stderr, "partnerd serve: the database has no installation key; run init\n");
+        free(app);
+        return 1;
+    }
+    if (check_only) {
+        printf("configuration ok: db=%s listen=%s public_url=%s\n", app->cfg.db_url,
+               app->cfg.listen, app->cfg.public_url);
+        free(app);
+        return 0;
+    }
+
+    /* Block the stop signals before any thread starts, so only signal_main receives them. */
+    struct signal_waiter sw;
+    sigemptyset(&sw.set);
+    sigaddset(&sw.set, SIGTERM);
+    sigaddset(&sw.set, SIGINT);
+    sigaddset(&sw.set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    inflight_init(&app->inflight);
+    struct pd_err err = {0};
+    app->writer = writer_start(app->cfg.db_url, app->cfg.write_batch, &err);
+    if (!app->writer) {
+        fprintf(stderr, "partnerd serve: %s\n", err.message);
+        goto fail_writer;
+    }
+    hc.host = host;
+    hc.workers = app->cfg.workers;
+    http_limits_default(&hc.limits);
+    hc.worker_init = worker_init;
+    hc.worker_fini = worker_fini;
+    hc.handler = handle_request;
+    hc.ctx = app;
+    char errbuf[256];
+    app->http = http_server_new(&hc, errbuf, sizeof errbuf);
+    if (!app->http) {
+        fprintf(stderr, "partnerd serve: %s\n", errbuf);
+        goto fail_http;
+    }
+    int port = http_server_port(app->http);
+    if (strcmp(app->cfg.public_url + 7, app->cfg.listen) == 0 && hc.port == 0) {
+        /* An ephemeral port: make the links in answers point at the real one. */
+        snprintf(app->cfg.public_url, sizeof app->cfg.public_url, "http://%s:%d", host, port);
+    }
+    sw.srv = app->http;
+    pthread_t sig_thread;
+    if (pthread_create(&sig_thread, NULL, signal_main, &sw) != 0) {
+        fprintf(stderr, "partnerd serve: cannot start the signal thread\n");
+        goto fail_signal;
+    }
+    fprintf(stderr, "level=info msg=listening addr=%s:%d db=%s public_url=%s\n", host, port,
+            app->cfg.db_url, app->cfg.public_url);
+    rc = http_server_run(app->http) == 0 ? 0 : 1;
+    pthread_cancel(sig_thread);
+    pthread_join(sig_thread, NULL);
+    /* The writer finishes its queue before the workers it answers to are freed. */
+    writer_stop(app->writer);
+    http_server_free(app->http);
+    fprintf(stderr, "level=info msg=stopped\n");
+    goto fail_writer;
+fail_signal:
+    http_server_free(app->http);
+fail_http:
+    writer_stop(app->writer);
+fail_writer:
+    inflight_destroy(&app->inflight);
+    free(app);
+    return rc;
+}

@@ -1,0 +1,201 @@
+/* Every setting is a config-file key, a PARTNERD_* variable and a --flag; the last one wins. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/banned.h"
+
+struct setting {
+    const char *key; /* file key and flag name (--key); env PARTNERD_KEY */
+    enum { TEXT, INT } type;
+    size_t offset, size;
+};
+
+#define TEXT_SETTING(k, field) {k, TEXT, offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)}
+#define INT_SETTING(k, field) {k, INT, offsetof(struct app_config, field), sizeof(int)}
+
+static const struct setting settings[] = {
+    TEXT_SETTING("db", db_url),
+    TEXT_SETTING("listen", listen),
+    TEXT_SETTING("public_url", public_url),
+    INT_SETTING("workers", workers),
+    INT_SETTING("write_batch", write_batch),
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static int set_value(struct app_config *cfg, const struct setting *s, const char *value,
+                     const char *source)
+{
+    char *field = (char *)cfg + s->offset;
+    if (s->type == TEXT) {
+        if (strlen(value) >= s->size) {
+            fprintf(stderr, "partnerd: %s: %s is too long\n", source, s->key);
+            return -1;
+        }
+        snprintf(field, s->size, "%s", value);
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || !*value || *end || v < 0 || v > 100000) {
+        fprintf(stderr, "partnerd: %s: %s must be a whole number\n", source, s->key);
+        return -1;
+    }
+    *(int *)field = (int)v;
+    return 0;
+}
+
+static const struct setting *find_setting(const char *key, size_t len)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strlen(settings[i].key) == len && strncmp(settings[i].key, key, len) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static int load_file(struct app_config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "partnerd: cannot read config file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || *p == '\0')
+            continue;
+        char *eq = strchr(p, '=');
+        char where[2100];
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        if (!eq) {
+            fprintf(stderr, "partnerd: %s: expected key = value\n", where);
+            rc = -1;
+            break;
+        }
+        char *kend = eq;
+        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t vlen = strlen(v);
+        while (vlen && (v[vlen - 1] == '\n' || v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+            v[--vlen] = '\0';
+        const struct setting *s = find_setting(p, (size_t)(kend - p));
+        if (!s) {
+            fprintf(stderr, "partnerd: %s: unknown key %.*s\n", where, (int)(kend - p), p);
+            rc = -1;
+            break;
+        }
+        rc = set_value(cfg, s, v, where);
+    }
+    fclose(f);
+    return rc;
+}
+
+bool cli_wants_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+int config_load(struct app_config *cfg, int *argc, char **argv, const char *usage)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->db_url, sizeof cfg->db_url, "sqlite:partnerd.db");
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
+    cfg->write_batch = 1024;
+
+    /* The config file first, wherever it is named. */
+    const char *file = getenv("PARTNERD_CONFIG");
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < *argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file && *file && load_file(cfg, file) < 0)
+        return -1;
+
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        char env[64];
+        snprintf(env, sizeof env, "PARTNERD_");
+        size_t n = strlen(env);
+        for (const char *k = settings[i].key; *k && n < sizeof env - 1; k++)
+            env[n++] = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v && *v && set_value(cfg, &settings[i], v, env) < 0)
+            return -1;
+    }
+
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const char *value = eq ? eq + 1 : NULL;
+        bool is_config = len == 6 && strncmp(name, "config", 6) == 0;
+        const struct setting *s = is_config ? NULL : find_setting(name, len);
+        if (!s && !is_config) {
+            argv[out++] = argv[i]; /* the command's own flag */
+            continue;
+        }
+        if (!value) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "partnerd: --%.*s needs a value\n%s", (int)len, name, usage);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (s) {
+            char where[80];
+            snprintf(where, sizeof where, "--%s", s->key);
+            if (set_value(cfg, s, value, where) < 0)
+                return -1;
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    if (!cfg->public_url[0])
+        snprintf(cfg->public_url, sizeof cfg->public_url, "http://%s", cfg->listen);
+    size_t pl = strlen(cfg->public_url);
+    while (pl > 0 && cfg->public_url[pl - 1] == '/')
+        cfg->public_url[--pl] = '\0';
+    return 0;
+}
+
+struct store *cli_open_store(const struct app_config *cfg, bool read_only)
+{
+    struct pd_err err = {0};
+    struct store *s = store_open(cfg->db_url, read_only, &err);
+    if (!s) {
+        fprintf(stderr, "partnerd: %s\n", err.message);
+        return NULL;
+    }
+    if (store_schema_version(s) < 1) {
+        fprintf(stderr, "partnerd: %s has no partnerd schema; run `partnerd init --db %s` first\n",
+                cfg->db_url, cfg->db_url);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}

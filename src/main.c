@@ -1,0 +1,43 @@
+/* partnerd: dispatches to a subcommand in src/cli/. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/banned.h"
+
+const struct command commands[] = {
+    {"serve", cmd_serve, "serve the tracking links, the API and the dashboards"},
+    {"init", cmd_init, "create the schema, the first admin and the API keys"},
+    {"migrate", cmd_migrate, "apply schema migrations"},
+    {"check", cmd_check, "verify the ledger invariants"},
+    {"demo", cmd_demo, "fill a new database with a demo program"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: partnerd <command> [options]\n\ncommands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\n`partnerd <command> --help` describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fputs("partnerd: libsodium failed to initialise\n", stderr);
+        return 1;
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "partnerd: unknown command %s\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

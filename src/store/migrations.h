@@ -1,0 +1,13 @@
+#ifndef PD_STORE_MIGRATIONS_H
+#define PD_STORE_MIGRATIONS_H
+
+struct migration {
+    const char *name; /* file name without .sql: "001_init" */
+    const char *sql;
+};
+
+/* Generated at build time from src/store/migrations/\*.sql, sorted by name. */
+extern const struct migration pd_migrations[];
+extern const int pd_migrations_count;
+
+#endif

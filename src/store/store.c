@@ -1,0 +1,170 @@
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/migrations.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+struct store *store_open(const char *url, bool read_only, struct pd_err *err)
+{
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return store_pg_open(url, read_only, err);
+    if (strncmp(url, "sqlite:", 7) == 0)
+        url += 7;
+    if (!*url) {
+        pd_err_set(err, PD_ERR_BAD_REQUEST, "db", "empty database path");
+        return NULL;
+    }
+    return store_sqlite_open(url, read_only, err);
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+int store_exec(struct store *s, const char *sql, const struct db_val *params, int n,
+               int64_t *changes, struct pd_err *err)
+{
+    struct store_cursor cur;
+    int rc = store_query(s, sql, params, n, &cur, err);
+    if (rc < 0)
+        return rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW)
+        ;
+    if (changes)
+        *changes = cur.changes;
+    store_finish(&cur);
+    return rc < 0 ? rc : 0;
+}
+
+int store_query_row(struct store *s, const char *sql, const struct db_val *params, int n,
+                    struct store_cursor *cur, struct pd_err *err)
+{
+    int rc = store_query(s, sql, params, n, cur, err);
+    if (rc < 0)
+        return rc;
+    rc = store_step(cur, err);
+    if (rc != STORE_ROW)
+        store_finish(cur);
+    return rc;
+}
+
+int store_query_int(struct store *s, const char *sql, const struct db_val *params, int n,
+                    int64_t fallback, int64_t *out, struct pd_err *err)
+{
+    struct store_cursor cur;
+    int rc = store_query_row(s, sql, params, n, &cur, err);
+    if (rc < 0)
+        return rc;
+    *out = fallback;
+    if (rc == STORE_ROW) {
+        if (!store_is_null(&cur, 0))
+            *out = store_col_int(&cur, 0);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+static const char *savepoint_sql(int depth, const char *verb)
+{
+    /* Savepoint names are fixed per depth so the statements can be cached as literals. */
+    static const char *const names[3][8] = {
+        {"SAVEPOINT sp1", "SAVEPOINT sp2", "SAVEPOINT sp3", "SAVEPOINT sp4", "SAVEPOINT sp5",
+         "SAVEPOINT sp6", "SAVEPOINT sp7", "SAVEPOINT sp8"},
+        {"RELEASE SAVEPOINT sp1", "RELEASE SAVEPOINT sp2", "RELEASE SAVEPOINT sp3",
+         "RELEASE SAVEPOINT sp4", "RELEASE SAVEPOINT sp5", "RELEASE SAVEPOINT sp6",
+         "RELEASE SAVEPOINT sp7", "RELEASE SAVEPOINT sp8"},
+        {"ROLLBACK TO SAVEPOINT sp1", "ROLLBACK TO SAVEPOINT sp2", "ROLLBACK TO SAVEPOINT sp3",
+         "ROLLBACK TO SAVEPOINT sp4", "ROLLBACK TO SAVEPOINT sp5", "ROLLBACK TO SAVEPOINT sp6",
+         "ROLLBACK TO SAVEPOINT sp7", "ROLLBACK TO SAVEPOINT sp8"},
+    };
+    int v = verb[0] == 'S' ? 0 : verb[0] == 'R' && verb[1] == 'E' ? 1 : 2;
+    return names[v][depth - 1];
+}
+
+int store_begin(struct store *s, struct pd_err *err)
+{
+    const char *sql;
+    if (s->tx_depth == 0)
+        sql = s->dialect == STORE_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
+    else if (s->tx_depth <= 8)
+        sql = savepoint_sql(s->tx_depth, "SAVEPOINT");
+    else
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "transactions nested too deep");
+    if (store_exec(s, sql, NULL, 0, NULL, err) < 0)
+        return -1;
+    s->tx_depth++;
+    return 0;
+}
+
+int store_commit(struct store *s, struct pd_err *err)
+{
+    if (s->tx_depth <= 0)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "commit outside a transaction");
+    const char *sql = s->tx_depth == 1 ? "COMMIT" : savepoint_sql(s->tx_depth - 1, "RELEASE");
+    if (store_exec(s, sql, NULL, 0, NULL, err) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    s->tx_depth--;
+    return 0;
+}
+
+void store_rollback(struct store *s)
+{
+    if (s->tx_depth <= 0)
+        return;
+    if (s->tx_depth == 1) {
+        store_exec(s, "ROLLBACK", NULL, 0, NULL, NULL);
+    } else {
+        store_exec(s, savepoint_sql(s->tx_depth - 1, "ROLLBACK"), NULL, 0, NULL, NULL);
+        store_exec(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0, NULL, NULL);
+    }
+    s->tx_depth--;
+}
+
+int store_schema_version(struct store *s)
+{
+    int64_t n = -1;
+    struct pd_err err;
+    if (store_query_int(s, "SELECT COUNT(*) FROM schema_migrations", NULL, 0, -1, &n, &err) < 0)
+        return -1;
+    return (int)n;
+}
+
+int store_migrate(struct store *s, struct pd_err *err)
+{
+    if (s->ops->exec_script(s,
+                            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            " name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                            err) < 0)
+        return -1;
+    int applied = 0;
+    for (int i = 0; i < pd_migrations_count; i++) {
+        const struct migration *m = &pd_migrations[i];
+        int64_t done = 0;
+        struct db_val name = db_text(m->name);
+        if (store_query_int(s, "SELECT COUNT(*) FROM schema_migrations WHERE name = ?1", &name, 1,
+                            0, &done, err) < 0)
+            return -1;
+        if (done)
+            continue;
+        if (store_begin(s, err) < 0)
+            return -1;
+        struct db_val row[2] = {db_text(m->name), db_int(time_now_ms())};
+        if (s->ops->exec_script(s, m->sql, err) < 0 ||
+            store_exec(s, "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)", row,
+                       2, NULL, err) < 0 ||
+            store_commit(s, err) < 0) {
+            store_rollback(s);
+            snprintf(err->param, sizeof err->param, "%s", m->name);
+            return -1;
+        }
+        applied++;
+    }
+    return applied;
+}

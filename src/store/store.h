@@ -1,0 +1,137 @@
+/* One interface to the database, two backends (SQLite, PostgreSQL). The vtable is deliberately
+ * small — run a statement, walk its rows, transactions — so a backend is a thin driver and every
+ * query is written once, in SQL both dialects accept. Parameters are written ?1, ?2, ... (the
+ * PostgreSQL driver turns them into $1, $2). Times are int64 milliseconds, booleans 0/1 integers,
+ * JSON documents TEXT.
+ *
+ * A struct store is one connection: use it from one thread at a time. */
+#ifndef PD_STORE_STORE_H
+#define PD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+enum store_rc {
+    STORE_DONE = 0,        /* no (more) rows */
+    STORE_ROW = 1,
+    STORE_ERROR = -1,
+    STORE_CONSTRAINT = -2, /* a unique or foreign key constraint refused the write */
+};
+
+enum db_type { DB_NULL = 0, DB_INT, DB_TEXT };
+
+struct db_val {
+    enum db_type type;
+    int64_t i;
+    const char *s;
+};
+
+static inline struct db_val db_int(int64_t i)
+{
+    return (struct db_val){.type = DB_INT, .i = i};
+}
+/* NULL strings bind as SQL NULL. */
+static inline struct db_val db_text(const char *s)
+{
+    return (struct db_val){.type = s ? DB_TEXT : DB_NULL, .s = s};
+}
+static inline struct db_val db_null(void)
+{
+    return (struct db_val){.type = DB_NULL};
+}
+
+#define STORE_MAX_PARAMS 32
+
+struct store;
+
+struct store_cursor {
+    struct store *store;
+    void *impl;       /* backend statement / result */
+    int row;          /* backend row index */
+    int64_t changes;  /* rows changed by an INSERT/UPDATE/DELETE, known once the cursor is done */
+};
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    /* Several statements with no parameters and no rows (migrations). */
+    int (*exec_script)(struct store *s, const char *sql, struct pd_err *err);
+    /* Prepares (cached by the sql pointer, so pass string literals) and runs a statement. */
+    int (*query)(struct store *s, const char *sql, const struct db_val *params, int nparams,
+                 struct store_cursor *cur, struct pd_err *err);
+    int (*step)(struct store_cursor *cur, struct pd_err *err);
+    bool (*is_null)(struct store_cursor *cur, int col);
+    int64_t (*col_int)(struct store_cursor *cur, int col);
+    /* Valid until the next step or finish; "" for NULL. */
+    const char *(*col_text)(struct store_cursor *cur, int col);
+    void (*finish)(struct store_cursor *cur);
+};
+
+enum store_dialect { STORE_SQLITE = 0, STORE_POSTGRES };
+
+struct store {
+    const struct store_ops *ops;
+    enum store_dialect dialect;
+    int tx_depth; /* 0 outside a transaction; savepoints nest above 1 */
+};
+
+/* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a
+ * connection that never writes (the worker threads' reads). */
+struct store *store_open(const char *url, bool read_only, struct pd_err *err);
+void store_close(struct store *s);
+
+static inline int store_query(struct store *s, const char *sql, const struct db_val *params, int n,
+                              struct store_cursor *cur, struct pd_err *err)
+{
+    return s->ops->query(s, sql, params, n, cur, err);
+}
+static inline int store_step(struct store_cursor *cur, struct pd_err *err)
+{
+    return cur->store->ops->step(cur, err);
+}
+static inline void store_finish(struct store_cursor *cur)
+{
+    cur->store->ops->finish(cur);
+}
+static inline int64_t store_col_int(struct store_cursor *cur, int col)
+{
+    return cur->store->ops->col_int(cur, col);
+}
+static inline const char *store_col_text(struct store_cursor *cur, int col)
+{
+    return cur->store->ops->col_text(cur, col);
+}
+static inline bool store_is_null(struct store_cursor *cur, int col)
+{
+    return cur->store->ops->is_null(cur, col);
+}
+
+/* Runs a statement that returns no rows. *changes (optional) gets the affected row count.
+ * Returns 0, STORE_CONSTRAINT, or STORE_ERROR (err filled). */
+int store_exec(struct store *s, const char *sql, const struct db_val *params, int n,
+               int64_t *changes, struct pd_err *err);
+/* Runs a query expected to return at most one row, leaving the cursor on it: STORE_ROW (caller
+ * must store_finish), STORE_DONE (finished already) or an error (finished already). */
+int store_query_row(struct store *s, const char *sql, const struct db_val *params, int n,
+                    struct store_cursor *cur, struct pd_err *err);
+/* A single integer from a one-row query; `fallback` when there is no row or it is NULL. */
+int store_query_int(struct store *s, const char *sql, const struct db_val *params, int n,
+                    int64_t fallback, int64_t *out, struct pd_err *err);
+
+/* Transactions; nested calls become savepoints. */
+int store_begin(struct store *s, struct pd_err *err);
+int store_commit(struct store *s, struct pd_err *err);
+void store_rollback(struct store *s);
+
+/* Applies every migration not yet applied (schema_migrations). Returns the number applied, or -1. */
+int store_migrate(struct store *s, struct pd_err *err);
+/* Schema version: the count of applied migrations, or -1 when the schema is missing. */
+int store_schema_version(struct store *s);
+
+/* Backends. */
+struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err *err);
+struct store *store_pg_open(const char *conninfo, bool read_only, struct pd_err *err);
+
+#endif

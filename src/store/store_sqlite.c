@@ -1,0 +1,244 @@
+/* The SQLite backend: WAL mode, synchronous=FULL (a COMMIT is on disk when it returns), prepared
+ * statements cached by their SQL text. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/banned.h"
+
+#define STMT_CACHE_SLOTS 512 /* power of two; more distinct statements than this are not cached */
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *stmt;
+    bool in_use;
+};
+
+struct store_sqlite {
+    struct store base; /* first: a struct store * is a struct store_sqlite * */
+    sqlite3 *db;
+    int cached;
+    struct stmt_slot slots[STMT_CACHE_SLOTS];
+};
+
+struct sqlite_cursor {
+    sqlite3_stmt *stmt;
+    struct stmt_slot *slot; /* NULL when the statement is not cached and must be finalized */
+};
+
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int sqlite_error(struct store_sqlite *s, int rc, struct pd_err *err)
+{
+    int primary = rc & 0xff;
+    if (primary == SQLITE_CONSTRAINT) {
+        pd_err_set(err, PD_ERR_CONFLICT, NULL, "constraint: %s", sqlite3_errmsg(s->db));
+        return STORE_CONSTRAINT;
+    }
+    pd_err_set(err, primary == SQLITE_BUSY ? PD_ERR_UNAVAILABLE : PD_ERR_INTERNAL, NULL,
+               "sqlite: %s", sqlite3_errmsg(s->db));
+    return STORE_ERROR;
+}
+
+static void sqlite_close(struct store *base)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
+        if (s->slots[i].sql) {
+            sqlite3_finalize(s->slots[i].stmt);
+            free(s->slots[i].sql);
+        }
+    }
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int sqlite_exec_script(struct store *base, const char *sql, struct pd_err *err)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        pd_err_set(err, PD_ERR_INTERNAL, NULL, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return STORE_ERROR;
+    }
+    return 0;
+}
+
+static struct stmt_slot *find_slot(struct store_sqlite *s, const char *sql, bool *found)
+{
+    uint64_t h = hash_sql(sql);
+    for (int probe = 0; probe < STMT_CACHE_SLOTS; probe++) {
+        struct stmt_slot *slot = &s->slots[(h + (uint64_t)probe) & (STMT_CACHE_SLOTS - 1)];
+        if (!slot->sql) {
+            *found = false;
+            return slot;
+        }
+        if (strcmp(slot->sql, sql) == 0) {
+            *found = true;
+            return slot;
+        }
+    }
+    *found = false;
+    return NULL;
+}
+
+static int sqlite_query(struct store *base, const char *sql, const struct db_val *params,
+                        int nparams, struct store_cursor *cur, struct pd_err *err)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    struct sqlite_cursor *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    bool found = false;
+    struct stmt_slot *slot = find_slot(s, sql, &found);
+    int rc;
+    if (found && !slot->in_use) {
+        c->stmt = slot->stmt;
+        c->slot = slot;
+        slot->in_use = true;
+    } else {
+        rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL);
+        if (rc != SQLITE_OK) {
+            free(c);
+            return sqlite_error(s, rc, err);
+        }
+        /* Keep it when there is room (3/4 full at most, so probing stays short). */
+        if (!found && slot && s->cached < STMT_CACHE_SLOTS * 3 / 4) {
+            slot->sql = strdup(sql);
+            if (!slot->sql)
+                abort();
+            slot->stmt = c->stmt;
+            slot->in_use = true;
+            c->slot = slot;
+            s->cached++;
+        }
+    }
+    for (int i = 0; i < nparams; i++) {
+        switch (params[i].type) {
+        case DB_INT:
+            rc = sqlite3_bind_int64(c->stmt, i + 1, params[i].i);
+            break;
+        case DB_TEXT:
+            rc = sqlite3_bind_text(c->stmt, i + 1, params[i].s, -1, SQLITE_STATIC);
+            break;
+        default:
+            rc = sqlite3_bind_null(c->stmt, i + 1);
+            break;
+        }
+        if (rc != SQLITE_OK) {
+            cur->store = base;
+            cur->impl = c;
+            rc = sqlite_error(s, rc, err);
+            base->ops->finish(cur);
+            return rc;
+        }
+    }
+    cur->store = base;
+    cur->impl = c;
+    cur->row = 0;
+    cur->changes = 0;
+    return 0;
+}
+
+static int sqlite_step(struct store_cursor *cur, struct pd_err *err)
+{
+    struct store_sqlite *s = (struct store_sqlite *)cur->store;
+    struct sqlite_cursor *c = cur->impl;
+    int rc = sqlite3_step(c->stmt);
+    if (rc == SQLITE_ROW) {
+        cur->row++;
+        return STORE_ROW;
+    }
+    if (rc == SQLITE_DONE) {
+        cur->changes = sqlite3_stmt_readonly(c->stmt) ? 0 : sqlite3_changes64(s->db);
+        return STORE_DONE;
+    }
+    return sqlite_error(s, rc, err);
+}
+
+static bool sqlite_is_null(struct store_cursor *cur, int col)
+{
+    struct sqlite_cursor *c = cur->impl;
+    return sqlite3_column_type(c->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t sqlite_col_int(struct store_cursor *cur, int col)
+{
+    struct sqlite_cursor *c = cur->impl;
+    return sqlite3_column_int64(c->stmt, col);
+}
+
+static const char *sqlite_col_text(struct store_cursor *cur, int col)
+{
+    struct sqlite_cursor *c = cur->impl;
+    const unsigned char *t = sqlite3_column_text(c->stmt, col);
+    return t ? (const char *)t : "";
+}
+
+static void sqlite_finish(struct store_cursor *cur)
+{
+    struct sqlite_cursor *c = cur->impl;
+    if (!c)
+        return;
+    if (c->slot) {
+        sqlite3_reset(c->stmt);
+        sqlite3_clear_bindings(c->stmt);
+        c->slot->in_use = false;
+    } else {
+        sqlite3_finalize(c->stmt);
+    }
+    free(c);
+    cur->impl = NULL;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .exec_script = sqlite_exec_script,
+    .query = sqlite_query,
+    .step = sqlite_step,
+    .is_null = sqlite_is_null,
+    .col_int = sqlite_col_int,
+    .col_text = sqlite_col_text,
+    .finish = sqlite_finish,
+};
+
+struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err *err)
+{
+    struct store_sqlite *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->base.ops = &sqlite_ops;
+    s->base.dialect = STORE_SQLITE;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (read_only ? 0 : SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot open %s: %s", path,
+                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    /* WAL lets the workers read while the writer writes; FULL makes every COMMIT durable before it
+     * returns, which is what lets a 302 or a 201 promise that the record survives kill -9. */
+    const char *pragmas = read_only ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1;"
+                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+    if (sqlite_exec_script(&s->base, pragmas, err) < 0)
+        goto fail;
+    return &s->base;
+fail:
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s);
+    return NULL;
+}

@@ -1,0 +1,176 @@
+#include "store/writer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/banned.h"
+
+struct writer {
+    struct store *store;
+    int max_batch;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct write_job *head, *tail; /* the queue, guarded by lock */
+    bool stopping;
+    struct writer_stats stats;     /* guarded by lock */
+};
+
+static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
+{
+    struct pd_err err;
+    bool ok = store_begin(w->store, &err) == 0;
+    if (!ok)
+        fprintf(stderr, "level=error msg=\"writer: begin failed\" error=\"%s\"\n", err.message);
+    for (struct write_job *j = batch; ok && j; j = j->next) {
+        if (store_begin(w->store, &err) < 0) {
+            ok = false;
+            break;
+        }
+        if (j->run(w->store, j) == 0) {
+            j->outcome = WRITE_COMMITTED;
+            if (store_commit(w->store, &err) < 0)
+                ok = false;
+        } else {
+            j->outcome = WRITE_ROLLED_BACK;
+            store_rollback(w->store);
+        }
+    }
+    if (ok && store_commit(w->store, &err) < 0) {
+        fprintf(stderr, "level=error msg=\"writer: commit failed\" error=\"%s\"\n", err.message);
+        ok = false;
+    }
+    if (!ok) {
+        while (w->store->tx_depth > 0)
+            store_rollback(w->store);
+    }
+    pthread_mutex_lock(&w->lock);
+    w->stats.batches++;
+    w->stats.jobs += n;
+    if (n > w->stats.max_batch)
+        w->stats.max_batch = n;
+    if (!ok)
+        w->stats.failed_batches++;
+    pthread_mutex_unlock(&w->lock);
+    for (struct write_job *j = batch, *next; j; j = next) {
+        next = j->next; /* done() may free the job */
+        if (!ok)
+            j->outcome = WRITE_FAILED;
+        j->done(j);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head && w->stopping) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
+        struct write_job *batch = w->head, *last = w->head;
+        uint64_t n = 1;
+        while (last->next && n < (uint64_t)w->max_batch) {
+            last = last->next;
+            n++;
+        }
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_batch(w, batch, n);
+    }
+    return NULL;
+}
+
+struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *err)
+{
+    struct writer *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    w->max_batch = max_batch > 0 ? max_batch : 1024;
+    w->store = store_open(db_url, false, err);
+    if (!w->store)
+        goto fail_store;
+    if (pthread_mutex_init(&w->lock, NULL) != 0)
+        goto fail_lock;
+    if (pthread_cond_init(&w->wake, NULL) != 0)
+        goto fail_cond;
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+        goto fail_thread;
+    return w;
+fail_thread:
+    pthread_cond_destroy(&w->wake);
+fail_cond:
+    pthread_mutex_destroy(&w->lock);
+fail_lock:
+    pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer thread");
+    store_close(w->store);
+fail_store:
+    free(w);
+    return NULL;
+}
+
+int writer_submit(struct writer *w, struct write_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        return -1;
+    }
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+void writer_stop(struct writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    store_close(w->store);
+    free(w);
+}
+
+void writer_get_stats(struct writer *w, struct writer_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+}
+
+int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err)
+{
+    if (store_begin(s, err) < 0)
+        return -1;
+    if (job->run(s, job) != 0) {
+        store_rollback(s);
+        job->outcome = WRITE_ROLLED_BACK;
+        return 0;
+    }
+    if (store_commit(s, err) < 0) {
+        job->outcome = WRITE_FAILED;
+        return -1;
+    }
+    job->outcome = WRITE_COMMITTED;
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Group commit. One writer thread owns the only writing connection. Request handlers never commit:
+ * they hand a job to the writer, which gathers every job queued meanwhile into one transaction (each
+ * job in its own savepoint, so one job's failure undoes only that job), commits once — one fsync for
+ * the whole batch — and only then reports each job done. That is how a 302 or a 201 can wait for
+ * durability without costing an fsync each. */
+#ifndef PD_STORE_WRITER_H
+#define PD_STORE_WRITER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum write_outcome {
+    WRITE_COMMITTED = 0,  /* run() returned 0 and the batch is durable */
+    WRITE_ROLLED_BACK,    /* run() returned -1: its savepoint was undone, the rest committed */
+    WRITE_FAILED,         /* the batch could not commit: nothing of this job was written */
+};
+
+struct write_job {
+    /* On the writer thread, inside a savepoint. Return 0 to keep the job's writes, -1 to undo them
+     * (the job keeps its own error to report). */
+    int (*run)(struct store *s, struct write_job *job);
+    /* On the writer thread, once, after the batch is committed or has failed. Must not block; it
+     * typically posts the response back to the request's worker thread. */
+    void (*done)(struct write_job *job);
+    enum write_outcome outcome;
+    struct write_job *next;
+};
+
+struct writer_stats {
+    uint64_t batches, jobs, failed_batches;
+    uint64_t max_batch;
+};
+
+struct writer;
+
+struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *err);
+/* Queues a job. Returns -1 (job untouched) when the writer is stopping. Thread-safe. */
+int writer_submit(struct writer *w, struct write_job *job);
+/* Finishes every queued job, then stops the thread and closes its connection. */
+void writer_stop(struct writer *w);
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+/* Runs one job as its own transaction on the caller's connection (command-line tools, tests). */
+int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err);
+
+#endif
