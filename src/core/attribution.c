@@ -6,13 +6,13 @@
  * - A conversion may be a little *before* its click (the store's clock against ours): up to
  *   ATTR_CLOCK_SKEW_MS earlier is treated as at the click. Earlier than that is outside the window.
  * - First click: an existing valid binding (rule 3) is checked before rules 1 and 2, so the partner
- *   who first brought the customer keeps them against a newer click or coupon. Last click (default):
- *   the plain order, and a new click, coupon or ref rewrites the binding.
- * - Bot clicks: a valid click flagged as a bot still attributes, to its partner, with bot = true and
- *   reason "click_is_bot". The conversion is stored with a fraud reason and earns no commission,
- *   which keeps the evidence visible to the merchant. Falling through to a coupon or ref instead
- *   would let a partner who drives bot traffic hide it behind another code. A bot click never
- *   (re)binds the customer.
+ *   who first brought the customer keeps them against a newer click or coupon. Last click
+ *   (default): the plain order, and a new click, coupon or ref rewrites the binding.
+ * - Bot clicks: a valid click flagged as a bot still attributes, to its partner, with bot = true
+ *   and reason "click_is_bot". The conversion is stored with a fraud reason and earns no
+ *   commission, which keeps the evidence visible to the merchant. Falling through to a coupon or
+ *   ref instead would let a partner who drives bot traffic hide it behind another code. A bot
+ *   click never (re)binds the customer.
  * - A suspended partner never attributes (by any rule). The evaluation moves on to the next rule,
  *   and the first reason a given code failed is reported, e.g. "partner_suspended".
  * - A binding is valid within window_ms of its since_ms; after that, with lifetime on, until
@@ -65,8 +65,8 @@ int64_t time_add_months_ms(int64_t t_ms, int months)
     }
     unsigned nm = (unsigned)nm0 + 1;
     /* Clamp to the target month's last day: the first of the next month, minus one day. */
-    int64_t first_next = nm == 12 ? time_days_from_civil(ny + 1, 1, 1)
-                                  : time_days_from_civil(ny, nm + 1, 1);
+    int64_t first_next =
+        nm == 12 ? time_days_from_civil(ny + 1, 1, 1) : time_days_from_civil(ny, nm + 1, 1);
     int64_t first_this = time_days_from_civil(ny, nm, 1);
     unsigned month_len = (unsigned)(first_next - first_this);
     if (d > month_len)
@@ -170,8 +170,7 @@ static bool try_click(const struct attr_input *in, struct attr_result *out)
 
 /* Rules 2 and 4: a coupon or a ref code. */
 static bool try_code(const struct attr_input *in, const struct attr_code *code,
-                     enum attr_method method, const char *not_found_reason,
-                     struct attr_result *out)
+                     enum attr_method method, const char *not_found_reason, struct attr_result *out)
 {
     if (!code->given)
         return false;

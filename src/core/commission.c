@@ -6,19 +6,20 @@
  *   listed first. So partner + category (5) beats partner (4) beats group + sku (3), and so on.
  * - Filters: first_purchase and min_amount narrow a rule's match; min_amount compares the order's
  *   amount (a minimum order value), also when items are sent.
- * - Items: each line is amount (unit price) * quantity and is matched on its own; lines without a
- *   matching rule earn nothing. Items are the base: shipping or tax in the order amount but not in
- *   any item earns nothing. Lines matched to the same rule become one commission line whose base is
- *   their sum; for a percent rule each item line is rounded half-to-even and the results summed
- *   (DESIGN: "Commission per line ... rounded; lines are summed"); a flat rule pays its amount once
- *   per conversion however many lines it matched.
+ * - Items: each line is amount (unit price) * quantity and is matched on its own; lines without
+ *   a matching rule earn nothing. Items are the base: shipping or tax in the order amount but not
+ *   in any item earns nothing. Lines matched to the same rule become one commission line whose
+ *   base is their sum; for a percent rule each item line is rounded half-to-even and the results
+ *   summed (DESIGN: "Commission per line ... rounded; lines are summed"); a flat rule pays its
+ *   amount once per conversion however many lines it matched.
  * - Tiers: the rate is the one of the tier the partner's attributed revenue this month falls in
- *   BEFORE this order (the highest tier whose `from` ≤ month_revenue_before), applied to the whole
- *   order. An order that crosses a threshold is not split; the next order gets the new rate. This
- *   keeps a commission independent of the order in which concurrent orders are committed within a
- *   tier. Below the first tier's `from` the rate is 0.
- * - A rule that matched but yields 0 (0 bps, a 0 flat amount, a 0 base) makes no commission line; the
- *   explanation still says so. */
+ *   BEFORE this order (the highest tier whose `from` <= month_revenue_before), applied to the
+ *   whole order. An order that crosses a threshold is not split; the next order gets the new
+ *   rate. One rate per order keeps the explanation to one line and means a partner reaches a
+ *   tier with revenue already earned, never with the order being paid. Below the first tier's
+ *   `from` the rate is 0.
+ * - A rule that matched but yields 0 (0 bps, a 0 flat amount, a 0 base) makes no commission line;
+ *   the explanation still says so. */
 #include "core/commission.h"
 
 #include <stdarg.h>
@@ -35,7 +36,8 @@ struct explain {
     bool truncated;
 };
 
-static void explain_add(struct explain *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void explain_add(struct explain *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void explain_add(struct explain *e, const char *fmt, ...)
 {
     if (e->truncated)
@@ -152,7 +154,8 @@ static void explain_rate(struct compute *c, const struct rule *r, int64_t bps, l
                     r->id, (long long)r->tiers[tier].from, (long long)c->in->month_revenue_before,
                     (long long)bps);
     else if (r->ntiers > 0)
-        explain_add(&c->ex, "rule %s percent, below the first tier (month revenue before %lld) 0 bps",
+        explain_add(&c->ex,
+                    "rule %s percent, below the first tier (month revenue before %lld) 0 bps",
                     r->id, (long long)c->in->month_revenue_before);
     else
         explain_add(&c->ex, "rule %s percent %lld bps", r->id, (long long)bps);
@@ -262,14 +265,16 @@ int commission_compute(const struct ruleset *rs, const struct commission_input *
             goto fail;
         }
         out->lines[out->nlines++] = (struct commission_line){
-            .rule_index = acc->rule_index, .base = acc->base, .amount = acc->amount,
+            .rule_index = acc->rule_index,
+            .base = acc->base,
+            .amount = acc->amount,
             .bps = rs->rules[acc->rule_index].type == RULE_PERCENT ? acc->bps : 0};
     }
     if (out->nlines > 1) {
         explain_add(&c.ex, "; total");
         for (size_t i = 0; i < out->nlines; i++)
-            explain_add(&c.ex, "%s %s %lld", i ? " +" : "",
-                        rs->rules[out->lines[i].rule_index].id, (long long)out->lines[i].amount);
+            explain_add(&c.ex, "%s %s %lld", i ? " +" : "", rs->rules[out->lines[i].rule_index].id,
+                        (long long)out->lines[i].amount);
         explain_add(&c.ex, " = %lld", (long long)out->total);
     } else {
         explain_add(&c.ex, "; total %lld", (long long)out->total);

@@ -1,6 +1,6 @@
 /* ULID-layout identifiers (https://github.com/ulid/spec): 48-bit millisecond time then 80 random
- * bits, written as 26 characters of Crockford base32 (no I, L, O, U), most significant first so that
- * string order is time order. */
+ * bits, written as 26 characters of Crockford base32 (no I, L, O, U), most significant first so
+ * that string order is time order. */
 #include "core/ids.h"
 
 #include <sodium.h>
@@ -10,8 +10,8 @@
 
 static const char crockford[33] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/* Value of an upper-case Crockford character, -1 for anything else. Lower case is refused so that an
- * id has exactly one spelling (ids are compared as strings in the database). */
+/* Value of an upper-case Crockford character, -1 for anything else. Lower case is refused so that
+ * an id has exactly one spelling (ids are compared as strings in the database). */
 static int crockford_value(char c)
 {
     const char *hit = c ? memchr(crockford, c, 32) : NULL;
@@ -21,7 +21,8 @@ static int crockford_value(char c)
 void id_encode_ulid(const uint8_t bytes[16], char out[ID_ULID_LEN + 1])
 {
     /* 26 * 5 = 130 bits: the 128 bits of the id preceded by two zero bits, so the first character
-     * carries 3 bits and is at most '7'. Bit k (0 = most significant of the 130) is id bit k - 2. */
+     * carries 3 bits and is at most '7'. Bit k (0 = most significant of the 130) is id bit k - 2.
+     */
     for (int ch = 0; ch < ID_ULID_LEN; ch++) {
         unsigned v = 0;
         for (int j = 0; j < 5; j++) {

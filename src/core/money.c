@@ -79,8 +79,8 @@ bool money_mul_div(int64_t a, int64_t b, int64_t d, int64_t *out)
         return false;
     /* |a * b| ≤ 2^126: exact in 128 bits, so the only rounding is the one below. */
     __int128 product = (__int128)a * (__int128)b;
-    __int128 quotient = product / d; /* truncates toward zero */
-    __int128 remainder = product % d; /* same sign as product */
+    __int128 quotient = product / d;                                  /* truncates toward zero */
+    __int128 remainder = product % d;                                 /* same sign as product */
     __int128 abs_rem2 = (remainder < 0 ? -remainder : remainder) * 2; /* < 2^64, no overflow */
     if (abs_rem2 > d || (abs_rem2 == d && (quotient & 1) != 0))
         quotient += product < 0 ? -1 : 1; /* away from zero: past half, or half and odd */

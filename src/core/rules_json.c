@@ -7,9 +7,9 @@
  *     "match":{"partner_id","group","sku","category": strings, "first_purchase": bool,
  *              "min_amount": integer}}]
  * A wrong JSON type or an unknown key is 400 (bad_request): the client sent something we cannot
- * read, often a typo ("bsp"), which must not silently become a default rule. A well-formed value out
- * of range or a contradiction (two rules with one id, tiers out of order) is 422. A null optional
- * value means "absent". */
+ * read, often a typo ("bsp"), which must not silently become a default rule. A well-formed value
+ * out of range or a contradiction (two rules with one id, tiers out of order) is 422. A null
+ * optional value means "absent". */
 #include "core/rules_json.h"
 
 #include <stdio.h>
@@ -54,7 +54,8 @@ static int check_keys(struct parse *p, const json_t *obj, const char *prefix,
     const char *key;
     json_t *value;
     void *iter_obj = (void *)obj; /* json_object_foreach takes a non-const object */
-    json_object_foreach(iter_obj, key, value) {
+    json_object_foreach(iter_obj, key, value)
+    {
         (void)value;
         if (!key_allowed(key, allowed)) {
             char param[64];
@@ -144,7 +145,7 @@ static int parse_match(struct parse *p, const json_t *match, size_t ri, struct r
     if (!json_is_object(match))
         return pd_err_set(p->err, PD_ERR_BAD_REQUEST, param_at(p, ri, ".match"),
                           "match must be an object");
-    static const char *const match_keys[] = {"partner_id", "group", "sku", "category",
+    static const char *const match_keys[] = {"partner_id",     "group",      "sku", "category",
                                              "first_purchase", "min_amount", NULL};
     char prefix[32];
     snprintf(prefix, sizeof prefix, "rules[%zu].match.", ri);
@@ -154,16 +155,15 @@ static int parse_match(struct parse *p, const json_t *match, size_t ri, struct r
                    RULE_STRING_MAX, &r->match.partner_id) ||
         get_string(p, json_object_get(match, "group"), param_at(p, ri, ".match.group"),
                    RULE_STRING_MAX, &r->match.group) ||
-        get_string(p, json_object_get(match, "sku"), param_at(p, ri, ".match.sku"),
-                   RULE_STRING_MAX, &r->match.sku) ||
+        get_string(p, json_object_get(match, "sku"), param_at(p, ri, ".match.sku"), RULE_STRING_MAX,
+                   &r->match.sku) ||
         get_string(p, json_object_get(match, "category"), param_at(p, ri, ".match.category"),
                    RULE_STRING_MAX, &r->match.category))
         return -1;
     const json_t *fp = json_object_get(match, "first_purchase");
     if (fp && !json_is_null(fp)) {
         if (!json_is_boolean(fp))
-            return pd_err_set(p->err, PD_ERR_BAD_REQUEST,
-                              param_at(p, ri, ".match.first_purchase"),
+            return pd_err_set(p->err, PD_ERR_BAD_REQUEST, param_at(p, ri, ".match.first_purchase"),
                               "first_purchase must be true or false");
         r->match.first_purchase = json_is_true(fp) ? 1 : 0;
     }
@@ -174,10 +174,11 @@ static int parse_match(struct parse *p, const json_t *match, size_t ri, struct r
         return -1;
     if (r->type == RULE_LEAD) {
         /* A lead carries no order: these filters could never match and would hide a mistake. */
-        const char *useless = r->match.sku ? "sku"
-                              : r->match.category ? "category"
+        const char *useless = r->match.sku                   ? "sku"
+                              : r->match.category            ? "category"
                               : r->match.first_purchase >= 0 ? "first_purchase"
-                              : r->match.min_amount >= 0 ? "min_amount" : NULL;
+                              : r->match.min_amount >= 0     ? "min_amount"
+                                                             : NULL;
         if (useless) {
             char param[64];
             snprintf(param, sizeof param, "rules[%zu].match.%s", ri, useless);

@@ -10,8 +10,9 @@
 
 /* Case-insensitive substrings of crawlers, link previewers, monitors, headless browsers and HTTP
  * libraries. Deliberately broad: a bot click costs a merchant money when it is attributed, while a
- * human misread as a bot only loses the "unique" flag. (Known false positive: "bot" also matches the
- * Cubot phone brand; accepted, because excluding it would let "cubot"-spoofing crawlers through.) */
+ * human misread as a bot only loses the "unique" flag. (Known false positive: "bot" also matches
+ * the Cubot phone brand; accepted: excluding it would let "cubot"-spoofing crawlers through.) */
+/* clang-format off */
 static const char *const bot_markers[] = {
     "bot",          "crawler",        "spider",          "slurp",          "facebookexternalhit",
     "facebookcatalog", "headlesschrome", "phantomjs",     "puppeteer",      "playwright",
@@ -22,6 +23,7 @@ static const char *const bot_markers[] = {
     "scrapy",       "preview",        "mediapartners-google", "feedfetcher", "ia_archiver",
     "whatsapp",     "embedly",        "validator",       "httrack",
 };
+/* clang-format on */
 
 bool traffic_is_bot(const char *user_agent)
 {

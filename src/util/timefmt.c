@@ -39,9 +39,9 @@ int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
-    unsigned yoe = (unsigned)(y - era * 400);                              /* [0, 399] */
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;        /* [0, 365] */
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                  /* [0, 146096] */
+    unsigned yoe = (unsigned)(y - era * 400);                       /* [0, 399] */
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + (int64_t)doe - 719468;
 }
 
@@ -49,10 +49,10 @@ void time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 {
     days += 719468;
     int64_t era = floor_div(days, 146097);
-    unsigned doe = (unsigned)(days - era * 146097);                        /* [0, 146096] */
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* [0, 399] */
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* [0, 365] */
-    unsigned mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
+    unsigned doe = (unsigned)(days - era * 146097);                       /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
     *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
@@ -74,7 +74,8 @@ void time_format_rfc3339(int64_t ms, char *buf, size_t len)
     if (!buf || len == 0)
         return;
     int64_t days = floor_div(ms, MS_PER_DAY);
-    int64_t ms_of_day = ms % MS_PER_DAY; /* not ms - days * MS_PER_DAY: that overflows near INT64_MIN */
+    /* Not ms - days * MS_PER_DAY: that overflows near INT64_MIN. */
+    int64_t ms_of_day = ms % MS_PER_DAY;
     if (ms_of_day < 0)
         ms_of_day += MS_PER_DAY;
     int64_t y;
@@ -139,7 +140,8 @@ bool time_parse_rfc3339(const char *s, int64_t *ms)
     if (!read_digits(&p, 2, &hour) || !expect_char(&p, ':') || !read_digits(&p, 2, &minute) ||
         !expect_char(&p, ':') || !read_digits(&p, 2, &second))
         return false;
-    if (hour > 23 || minute > 59 || second > 60) /* 60: a leap second, counted into the next minute */
+    /* Second 60 is a leap second; it is counted into the next minute. */
+    if (hour > 23 || minute > 59 || second > 60)
         return false;
     unsigned millis = 0;
     if (*p == '.') {

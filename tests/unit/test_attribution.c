@@ -18,28 +18,36 @@ static struct attr_input base_input(void)
 {
     return (struct attr_input){
         .occurred_at_ms = NOW,
-        .program = {.window_ms = 30 * DAY, .model = ATTR_LAST_CLICK, .lifetime = false,
+        .program = {.window_ms = 30 * DAY,
+                    .model = ATTR_LAST_CLICK,
+                    .lifetime = false,
                     .recurring_months = -1},
     };
 }
 
 static struct attr_click valid_click(int64_t at)
 {
-    return (struct attr_click){.given = true, .found = true, .same_program = true,
-                               .partner_active = true, .click_id = "CLICK1",
-                               .partner_id = "ptn_click", .clicked_at_ms = at};
+    return (struct attr_click){.given = true,
+                               .found = true,
+                               .same_program = true,
+                               .partner_active = true,
+                               .click_id = "CLICK1",
+                               .partner_id = "ptn_click",
+                               .clicked_at_ms = at};
 }
 
 static struct attr_code code_for(const char *partner)
 {
-    return (struct attr_code){.given = true, .found = true, .partner_active = true,
-                              .partner_id = partner};
+    return (struct attr_code){
+        .given = true, .found = true, .partner_active = true, .partner_id = partner};
 }
 
 static struct attr_binding binding_since(int64_t since)
 {
-    return (struct attr_binding){.found = true, .partner_active = true,
-                                 .partner_id = "ptn_bound", .click_id = "CLICK0",
+    return (struct attr_binding){.found = true,
+                                 .partner_active = true,
+                                 .partner_id = "ptn_bound",
+                                 .click_id = "CLICK0",
                                  .since_ms = since};
 }
 

@@ -9,7 +9,10 @@
 
 #include "core/commission.h"
 
-#define ANY_MATCH {.first_purchase = -1, .min_amount = -1}
+#define ANY_MATCH                                                                                  \
+    {                                                                                              \
+        .first_purchase = -1, .min_amount = -1                                                     \
+    }
 
 static struct rule percent(const char *id, int64_t bps)
 {
@@ -28,8 +31,8 @@ static struct rule lead(const char *id, int64_t amount)
 
 static struct commission_input order(int64_t amount)
 {
-    return (struct commission_input){.amount = amount, .partner_id = "ptn_a",
-                                     .partner_group = "gold", .first_purchase = true};
+    return (struct commission_input){
+        .amount = amount, .partner_id = "ptn_a", .partner_group = "gold", .first_purchase = true};
 }
 
 static void compute_ok(const struct rule *rules, size_t n, const struct commission_input *in,
@@ -106,8 +109,8 @@ static void partner_rule_beats_group_beats_sku_beats_default(void **state)
     rules[1].match.category = "shoes";
     rules[2].match.group = "gold";
     rules[3].match.partner_id = "ptn_a";
-    struct commission_item item = {.sku = "S1", .category = "shoes", .amount = 10000,
-                                   .quantity = 1};
+    struct commission_item item = {
+        .sku = "S1", .category = "shoes", .amount = 10000, .quantity = 1};
     struct commission_input in = order(10000);
     in.items = &item;
     in.nitems = 1;
@@ -202,7 +205,7 @@ static void items_are_matched_per_line_and_summed_per_rule(void **state)
     rules[1].match.category = "shoes";
     struct commission_item items[] = {
         {.sku = "A", .category = "shoes", .amount = 2500, .quantity = 2}, /* 5000 → 750 */
-        {.sku = "B", .category = "hats", .amount = 3333, .quantity = 1},  /* 3333 → 333.3 → 333 */
+        {.sku = "B", .category = "hats", .amount = 3333, .quantity = 1}, /* 3333 → 333.3 → 333 */
         {.sku = "C", .category = "shoes", .amount = 1003, .quantity = 1}, /* 1003 → 150.45 → 150 */
     };
     struct commission_input in = order(9336 + 500); /* shipping is in the order, not the items */
@@ -269,7 +272,8 @@ static void unmatched_items_earn_nothing(void **state)
     struct commission_result out;
     compute_ok(rules, 1, &in, &out);
     assert_int_equal(out.total, 100);
-    assert_non_null(strstr(out.explanation, "item 1 (sku B, category -) 1 x 9000 = 9000 -> no rule"));
+    assert_non_null(
+        strstr(out.explanation, "item 1 (sku B, category -) 1 x 9000 = 9000 -> no rule"));
 }
 
 static void overflow_is_unprocessable(void **state)
@@ -312,8 +316,8 @@ static void explanation_never_overflows(void **state)
     struct rule rules[] = {percent("a-rather-long-rule-identifier-for-the-explanation", 1000)};
     struct commission_item items[64];
     for (size_t i = 0; i < 64; i++)
-        items[i] = (struct commission_item){.sku = "SKU-WITH-A-LONG-NAME", .category = "category",
-                                            .amount = 1000, .quantity = 1};
+        items[i] = (struct commission_item){
+            .sku = "SKU-WITH-A-LONG-NAME", .category = "category", .amount = 1000, .quantity = 1};
     struct commission_input in = order(64000);
     in.items = items;
     in.nitems = 64;

@@ -73,7 +73,7 @@ static void hundred_thousand_ids_in_one_millisecond_are_unique(void **state)
 {
     (void)state;
     enum { N = 100000 };
-    char (*ids)[ID_ULID_LEN + 1] = malloc(sizeof *ids * N);
+    char(*ids)[ID_ULID_LEN + 1] = malloc(sizeof *ids * N);
     assert_non_null(ids);
     for (int i = 0; i < N; i++)
         assert_int_equal(id_new(ids[i], sizeof ids[i], "", 1795891466123), ID_ULID_LEN);

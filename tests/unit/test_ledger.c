@@ -75,7 +75,7 @@ static void refund_after_payment_is_a_clawback_from_approved(void **state)
     assert_true(ledger_post_reversal(COMMISSION_PAID, 400, &d[3]));
     assert_int_equal(d[3].kind, LEDGER_CLAWBACK);
     apply_all(&b, d, 4);
-    assert_int_equal(b.paid, 1000);    /* what was paid stays paid */
+    assert_int_equal(b.paid, 1000);     /* what was paid stays paid */
     assert_int_equal(b.approved, -400); /* carried into the next payout */
     int64_t total;
     assert_true(ledger_balance_total(&b, &total));

@@ -186,12 +186,13 @@ static void parse_reads_decimals_in_minor_units(void **state)
 static void parse_refuses_junk(void **state)
 {
     (void)state;
-    static const char *const junk[] = {"", "-", ".", ".5", "5.", "1.234", "1,50", " 1", "1 ",
-                                       "+1", "1e3", "0x10", "1.2.3", "--1", "12a", "NaN", "inf"};
+    static const char *const junk[] = {"",      "-",   ".",   ".5",  "5.",  "1.234",
+                                       "1,50",  " 1",  "1 ",  "+1",  "1e3", "0x10",
+                                       "1.2.3", "--1", "12a", "NaN", "inf"};
     int64_t out = 99;
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
         assert_false(money_parse_decimal(junk[i], 2, true, &out));
-    assert_false(money_parse_decimal("-1", 2, false, &out)); /* negative not allowed */
+    assert_false(money_parse_decimal("-1", 2, false, &out));  /* negative not allowed */
     assert_false(money_parse_decimal("1.5", 0, false, &out)); /* JPY has no minor digits */
     assert_false(money_parse_decimal(NULL, 2, false, &out));
     assert_int_equal(out, 99);
@@ -211,8 +212,8 @@ static void parse_refuses_overflow(void **state)
 static void format_and_parse_round_trip(void **state)
 {
     (void)state;
-    static const int64_t amounts[] = {0, 1, -1, 5, -5, 99, 100, 1234, -1234, 100000,
-                                      INT64_MAX, -INT64_MAX};
+    static const int64_t amounts[] = {0,   1,    -1,    5,      -5,        99,
+                                      100, 1234, -1234, 100000, INT64_MAX, -INT64_MAX};
     char buf[32];
     for (int exponent = 0; exponent <= 4; exponent++) {
         for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {

@@ -60,10 +60,11 @@ static void expect_error(struct fixture *f, const char *text, enum pd_errkind ki
 static void design_example_parses(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(parse(f, "[{\"type\":\"percent\",\"bps\":1000},"
-                              "{\"type\":\"percent\",\"bps\":1500,\"match\":{\"category\":\"shoes\"}},"
-                              "{\"type\":\"flat\",\"amount\":500,\"match\":{\"partner_id\":\"ptn_1\"}}]"),
-                     0);
+    assert_int_equal(
+        parse(f, "[{\"type\":\"percent\",\"bps\":1000},"
+                 "{\"type\":\"percent\",\"bps\":1500,\"match\":{\"category\":\"shoes\"}},"
+                 "{\"type\":\"flat\",\"amount\":500,\"match\":{\"partner_id\":\"ptn_1\"}}]"),
+        0);
     assert_int_equal(f->rs.nrules, 3);
     const struct rule *r = f->rs.rules;
     assert_string_equal(r[0].id, "r0");
@@ -82,11 +83,12 @@ static void design_example_parses(void **state)
 static void tiers_and_filters_parse(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(parse(f, "[{\"id\":\"tiered\",\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},"
-                              "{\"from\":1000000,\"bps\":1500}],\"match\":{\"group\":\"gold\","
-                              "\"first_purchase\":true,\"min_amount\":2000,\"sku\":null}},"
-                              "{\"type\":\"lead\",\"amount\":200}]"),
-                     0);
+    assert_int_equal(
+        parse(f, "[{\"id\":\"tiered\",\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},"
+                 "{\"from\":1000000,\"bps\":1500}],\"match\":{\"group\":\"gold\","
+                 "\"first_purchase\":true,\"min_amount\":2000,\"sku\":null}},"
+                 "{\"type\":\"lead\",\"amount\":200}]"),
+        0);
     const struct rule *r = f->rs.rules;
     assert_string_equal(r[0].id, "tiered");
     assert_int_equal(r[0].ntiers, 2);
@@ -162,11 +164,14 @@ static void contradictions_are_unprocessable(void **state)
                  "rules[0].amount");
     expect_error(f, "[{\"type\":\"flat\",\"amount\":5,\"bps\":1}]", PD_ERR_UNPROCESSABLE,
                  "rules[0].bps");
-    expect_error(f, "[{\"type\":\"percent\",\"tiers\":[]}]", PD_ERR_UNPROCESSABLE, "rules[0].tiers");
+    expect_error(f, "[{\"type\":\"percent\",\"tiers\":[]}]", PD_ERR_UNPROCESSABLE,
+                 "rules[0].tiers");
+    expect_error(
+        f, "[{\"type\":\"percent\",\"tiers\":[{\"from\":100,\"bps\":1},{\"from\":100,\"bps\":2}]}]",
+        PD_ERR_UNPROCESSABLE, "rules[0].tiers[1].from");
     expect_error(f,
-                 "[{\"type\":\"percent\",\"tiers\":[{\"from\":100,\"bps\":1},{\"from\":100,\"bps\":2}]}]",
-                 PD_ERR_UNPROCESSABLE, "rules[0].tiers[1].from");
-    expect_error(f, "[{\"id\":\"x\",\"type\":\"flat\",\"amount\":1},{\"id\":\"x\",\"type\":\"flat\",\"amount\":2}]",
+                 "[{\"id\":\"x\",\"type\":\"flat\",\"amount\":1},{\"id\":\"x\",\"type\":\"flat\","
+                 "\"amount\":2}]",
                  PD_ERR_UNPROCESSABLE, "rules[1].id");
     expect_error(f, "[{\"id\":\"has space\",\"type\":\"flat\",\"amount\":1}]", PD_ERR_UNPROCESSABLE,
                  "rules[0].id");
@@ -200,10 +205,12 @@ static void to_json_round_trips(void **state)
     struct fixture *f = *state;
     static const char *const text =
         "[{\"id\":\"default\",\"type\":\"percent\",\"bps\":1000},"
-        "{\"id\":\"t\",\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},{\"from\":5000,\"bps\":1200}],"
+        "{\"id\":\"t\",\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},{\"from\":5000,"
+        "\"bps\":1200}],"
         "\"match\":{\"partner_id\":\"ptn_1\",\"group\":\"gold\",\"sku\":\"S\",\"category\":\"C\","
         "\"first_purchase\":false,\"min_amount\":0}},"
-        "{\"id\":\"r2\",\"type\":\"flat\",\"amount\":500},{\"id\":\"l\",\"type\":\"lead\",\"amount\":0}]";
+        "{\"id\":\"r2\",\"type\":\"flat\",\"amount\":500},{\"id\":\"l\",\"type\":\"lead\","
+        "\"amount\":0}]";
     assert_int_equal(parse(f, text), 0);
     json_t *out = rules_to_json(&f->rs);
     assert_non_null(out);

@@ -19,8 +19,13 @@ static void known_crawlers_and_tools_are_bots(void **state)
         "Mozilla/5.0 (compatible; bingbot/2.0)",
         "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36",
-        "curl/8.5.0", "Wget/1.21", "python-requests/2.31", "Mozilla/5.0 (compatible; Yahoo! Slurp)",
-        "Slackbot-LinkExpanding 1.0", "SOME-CRAWLER", "WhatsApp/2.23"};
+        "curl/8.5.0",
+        "Wget/1.21",
+        "python-requests/2.31",
+        "Mozilla/5.0 (compatible; Yahoo! Slurp)",
+        "Slackbot-LinkExpanding 1.0",
+        "SOME-CRAWLER",
+        "WhatsApp/2.23"};
     for (size_t i = 0; i < sizeof bots / sizeof bots[0]; i++)
         if (!traffic_is_bot(bots[i]))
             fail_msg("not a bot: %s", bots[i]);
@@ -79,8 +84,15 @@ static void ipv4_mapped_ipv6_is_truncated_as_ipv4(void **state)
 static void non_addresses_are_refused_with_empty_output(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "localhost", "203.0.113", "203.0.113.256", "1.2.3.4/24",
-                                      "[::1]", "fe80::1%eth0", " 1.2.3.4", "1.2.3.4 ",
+    static const char *const bad[] = {"",
+                                      "localhost",
+                                      "203.0.113",
+                                      "203.0.113.256",
+                                      "1.2.3.4/24",
+                                      "[::1]",
+                                      "fe80::1%eth0",
+                                      " 1.2.3.4",
+                                      "1.2.3.4 ",
                                       "2001:db8::1::2",
                                       "0000000000000000000000000000000000000000000000001.2.3.4"};
     char out[64];
@@ -117,8 +129,10 @@ static void fingerprint_is_stable_and_keyed(void **state)
 static void fingerprint_fields_cannot_run_into_each_other(void **state)
 {
     (void)state;
-    assert_true(traffic_fingerprint(key, "ab", "c", "d") != traffic_fingerprint(key, "a", "bc", "d"));
-    assert_true(traffic_fingerprint(key, "a", "b", "cd") != traffic_fingerprint(key, "a", "bc", "d"));
+    assert_true(traffic_fingerprint(key, "ab", "c", "d") !=
+                traffic_fingerprint(key, "a", "bc", "d"));
+    assert_true(traffic_fingerprint(key, "a", "b", "cd") !=
+                traffic_fingerprint(key, "a", "bc", "d"));
     assert_true(traffic_fingerprint(key, NULL, NULL, NULL) == traffic_fingerprint(key, "", "", ""));
 }
 
