@@ -4,7 +4,7 @@ PARTNERD_LISTEN ?= 127.0.0.1:8080
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS      ?=
 
-.PHONY: all deps build build-asan test test-release run bench clean format
+.PHONY: all deps build build-asan test run bench clean format build/partnerd
 
 all: build
 
@@ -31,7 +31,10 @@ test: deps
 		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 	cd build && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
-run: deps build
+build/partnerd: build/CMakeCache.txt
+	cmake --build build -j$(JOBS) --target partnerd
+
+run: deps build/partnerd
 	@scripts/run-demo.sh "$(PARTNERD_DB)" "$(PARTNERD_LISTEN)"
 
 bench: deps build

@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,6 +140,26 @@ int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err
     return 0;
 }
 
+/* jansson refuses integers beyond int64; to name the field, parse again reading numbers as
+ * doubles — only to find which top-level field was out of range, never to use a value. */
+static int too_big_number(struct api_call *call, struct pd_err *err)
+{
+    json_t *root = json_loadb(call->req->body, call->req->body_len, JSON_DECODE_INT_AS_REAL, NULL);
+    const char *key = NULL;
+    json_t *v;
+    if (json_is_object(root)) {
+        json_object_foreach(root, key, v)
+        {
+            if (json_is_real(v) && fabs(json_real_value(v)) >= 9.2e18)
+                break;
+        }
+    }
+    pd_err_set(err, PD_ERR_UNPROCESSABLE, key, "%s is too large: numbers must fit in 64 bits",
+               key ? key : "a number");
+    json_decref(root);
+    return -1;
+}
+
 int api_parse_body(struct api_call *call, struct pd_err *err)
 {
     const char *ct = http_header_get(call->req, "Content-Type");
@@ -150,6 +171,8 @@ int api_parse_body(struct api_call *call, struct pd_err *err)
     json_error_t jerr;
     json_t *root = json_loadb(call->req->body, call->req->body_len,
                               JSON_REJECT_DUPLICATES, &jerr);
+    if (!root && strstr(jerr.text, "too big"))
+        return too_big_number(call, err);
     if (!root)
         return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "malformed JSON at line %d column %d: %s",
                           jerr.line, jerr.column, jerr.text);

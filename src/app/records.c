@@ -238,6 +238,18 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
     char url[1024];
     snprintf(url, sizeof url, "%s/c/%s", public_url, p->ref_code);
     json_t *link = json_object();
+    struct db_val lp = db_text(p->id);
+    struct store_cursor cur;
+    int rc = store_query_row(s, "SELECT id FROM links WHERE partner_id = ?1 AND is_default = 1",
+                             &lp, 1, &cur, err);
+    if (rc < 0) {
+        json_decref(link);
+        return NULL;
+    }
+    if (rc == STORE_ROW) {
+        json_object_set_new(link, "id", json_string(store_col_text(&cur, 0)));
+        store_finish(&cur);
+    }
     json_object_set_new(link, "code", json_string(p->ref_code));
     json_object_set_new(link, "url", json_string(url));
     json_object_set_new(o, "default_link", link);
@@ -292,6 +304,29 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
 int partner_insert(struct store *s, const struct partner *p, const char *default_url,
                    const char *const *coupons, size_t ncoupons, struct pd_err *err)
 {
+    /* Checked first so the error names the field that clashes (the writer runs one write at a
+     * time, so nothing can slip in between the check and the insert). */
+    int64_t taken = 0;
+    struct db_val code = db_text(p->ref_code);
+    if (store_query_int(s,
+                        "SELECT (SELECT COUNT(*) FROM partners WHERE ref_code = ?1)"
+                        " + (SELECT COUNT(*) FROM links WHERE code = ?1)",
+                        &code, 1, 0, &taken, err) < 0)
+        return STORE_ERROR;
+    if (taken) {
+        pd_err_set(err, PD_ERR_CONFLICT, "ref_code", "the ref_code %s is already taken",
+                   p->ref_code);
+        return STORE_CONSTRAINT;
+    }
+    struct db_val who[2] = {db_text(p->program_id), db_text(p->email)};
+    if (store_query_int(s, "SELECT COUNT(*) FROM partners WHERE program_id = ?1 AND email = ?2",
+                        who, 2, 0, &taken, err) < 0)
+        return STORE_ERROR;
+    if (taken) {
+        pd_err_set(err, PD_ERR_CONFLICT, "email",
+                   "this program already has a partner with the email %s", p->email);
+        return STORE_CONSTRAINT;
+    }
     struct db_val v[12] = {db_text(p->id),       db_text(p->program_id), db_text(p->email),
                            db_text(p->name),     db_text(p->ref_code),   db_text(p->parent_id),
                            db_text(p->group),    db_text(p->status),     db_text(p->payout_method),
