@@ -32,8 +32,11 @@ struct inflight_set {
     size_t n, cap;
 };
 
+struct web_state; /* the dashboards' sessions and login throttling (src/web/) */
+
 struct app {
     struct app_config cfg;
+    struct web_state *web;
     struct writer *writer;
     struct http_server *http;
     uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
