@@ -382,6 +382,8 @@ static void send_response(struct conn *c, int status, const struct http_header *
     struct http_worker *w = c->w;
     if (status < 100 || status > 999)
         status = 500;
+    if (!body)
+        body_len = 0;
     bool keep = c->keep_alive && !c->linger && !w->stopping;
     bool no_body = is_head || status == 204 || status == 304 || status < 200;
     bool send_length = !(status == 204 || status < 200);
@@ -421,11 +423,9 @@ static void send_response(struct conn *c, int status, const struct http_header *
     o = put(o, "\r\n", 2);
 
     struct iovec iov[2] = {{head, (size_t)(o - head)}, {(void *)body, no_body ? 0 : body_len}};
-    if (!body)
-        iov[1].iov_len = 0;
     c->keep_alive = keep;
     c->state = CS_WRITE;
-    conn_writev(c, iov, 2);
+    conn_writev(c, iov, iov[1].iov_len ? 2 : 1);
     arena_reset(&c->arena);
     if (c->broken) {
         conn_close(c);
