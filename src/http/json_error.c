@@ -10,23 +10,40 @@
 static const char *code_for_status(int status)
 {
     switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 408: return "request_timeout";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 417: return "expectation_failed";
-    case 422: return "unprocessable_entity";
-    case 429: return "rate_limit_exceeded";
-    case 431: return "request_header_fields_too_large";
-    case 501: return "not_implemented";
-    case 503: return "service_unavailable";
-    case 505: return "http_version_not_supported";
-    default: return status >= 500 ? "internal_server_error" : "bad_request";
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 408:
+        return "request_timeout";
+    case 409:
+        return "conflict";
+    case 413:
+        return "payload_too_large";
+    case 414:
+        return "uri_too_long";
+    case 417:
+        return "expectation_failed";
+    case 422:
+        return "unprocessable_entity";
+    case 429:
+        return "rate_limit_exceeded";
+    case 431:
+        return "request_header_fields_too_large";
+    case 501:
+        return "not_implemented";
+    case 503:
+        return "service_unavailable";
+    case 505:
+        return "http_version_not_supported";
+    default:
+        return status >= 500 ? "internal_server_error" : "bad_request";
     }
 }
 

@@ -2,9 +2,9 @@
  *
  * The caller keeps the bytes of a connection in one contiguous buffer and calls
  * http_parser_execute() with the whole buffer each time more bytes arrive (the prefix seen before
- * must be unchanged; the buffer may move). The parser remembers how far it has scanned, so bytes are
- * not rescanned. A chunked body is decoded in place: the decoded bytes are moved down to
- * buf + head_len, which is why the buffer is not const.
+ * must be unchanged; the buffer may move). The parser remembers how far it has scanned, so bytes
+ * are not rescanned. A chunked body is decoded in place: the decoded bytes are moved down to buf +
+ * head_len, which is why the buffer is not const.
  *
  * Strictness (request smuggling and desync are worse than refusing an odd client):
  *  - lines end with CRLF; a bare LF or a bare CR is 400;
@@ -56,13 +56,13 @@ struct http_parser {
     struct http_span path;        /* without the query; len 0 = "/" (absolute-form "http://h") */
     struct http_span query;       /* after '?'; only when has_query */
     bool has_query;
-    int version_minor;            /* HTTP/1.<minor>: 0 or 1 */
-    bool keep_alive;              /* after Connection and the version's default */
-    bool expect_continue;         /* HTTP/1.1 "Expect: 100-continue" */
+    int version_minor;    /* HTTP/1.<minor>: 0 or 1 */
+    bool keep_alive;      /* after Connection and the version's default */
+    bool expect_continue; /* HTTP/1.1 "Expect: 100-continue" */
     bool chunked;
-    uint64_t content_length;      /* when !chunked */
-    size_t nheaders;              /* header fields in the head */
-    size_t head_len;              /* bytes from buf[0] through the blank line */
+    uint64_t content_length; /* when !chunked */
+    size_t nheaders;         /* header fields in the head */
+    size_t head_len;         /* bytes from buf[0] through the blank line */
 
     /* Results, valid on HTTP_PARSE_DONE: the body is buf[head_len .. head_len + body_len) and the
      * request used buf[0 .. consumed); what follows belongs to the next (pipelined) request. */
@@ -74,14 +74,14 @@ struct http_parser {
     const char *error;
 
     /* Private scanning state. */
-    size_t start;     /* first byte of the request line (after skipped empty lines) */
-    size_t pos;       /* start of the line being scanned */
-    size_t scan;      /* next byte to look at for its end */
-    size_t line_end;  /* end of the request line (index of its CR), 0 while unknown */
-    size_t lines;     /* header lines seen so far */
+    size_t start;    /* first byte of the request line (after skipped empty lines) */
+    size_t pos;      /* start of the line being scanned */
+    size_t scan;     /* next byte to look at for its end */
+    size_t line_end; /* end of the request line (index of its CR), 0 while unknown */
+    size_t lines;    /* header lines seen so far */
     /* chunked decoding, offsets relative to head_len */
-    size_t in;        /* next input byte */
-    size_t out;       /* decoded bytes so far */
+    size_t in;  /* next input byte */
+    size_t out; /* decoded bytes so far */
     uint64_t chunk_left;
     int chunk_state;
     size_t trailer_bytes;

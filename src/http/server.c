@@ -693,7 +693,7 @@ static void on_relisten(evutil_socket_t fd, short what, void *arg)
         evconnlistener_enable(w->listener);
 }
 
-/* accept() failed (EMFILE, ENFILE, ENOBUFS...): pause accepting for a moment instead of spinning. */
+/* accept() failed (EMFILE, ENFILE, ENOBUFS...): pause accepting instead of spinning. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
     struct http_worker *w = arg;
@@ -789,7 +789,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 
 void http_server_stop(struct http_server *srv)
 {
-    /* write() is async-signal-safe; the pipe is non-blocking and a full pipe already says "stop". */
+    /* write() is async-signal-safe; the pipe is non-blocking; a full pipe already says stop. */
     char b = 1;
     ssize_t n = write(srv->stop_pipe[1], &b, 1);
     (void)n;
@@ -867,8 +867,8 @@ static int worker_setup(struct http_server *srv, struct http_worker *w, struct s
         snprintf(errbuf, errlen, "cannot create an event loop");
         return -1;
     }
-    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC |
-                     LEV_OPT_CLOSE_ON_FREE;
+    unsigned flags =
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE;
     w->listener = evconnlistener_new_bind(w->base, on_accept, w, flags, 1024, sa, (int)salen);
     if (!w->listener) {
         char host[64] = "?";
@@ -933,8 +933,7 @@ struct http_server *http_server_new(const struct http_server_config *cfg, char *
     const char *host = cfg->host && cfg->host[0] ? cfg->host : NULL;
     int rc = getaddrinfo(host, "0", &hints, &ai);
     if (rc != 0 || !ai) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", host ? host : "(any)",
-                 gai_strerror(rc));
+        snprintf(errbuf, errlen, "cannot resolve %s: %s", host ? host : "(any)", gai_strerror(rc));
         http_server_free(srv);
         return NULL;
     }
@@ -956,11 +955,11 @@ struct http_server *http_server_new(const struct http_server_config *cfg, char *
             /* With port 0 the kernel picked one: the other workers bind the same. */
             struct sockaddr_storage bound;
             socklen_t blen = sizeof bound;
-            getsockname(evconnlistener_get_fd(srv->workers[0].listener),
-                        (struct sockaddr *)&bound, &blen);
-            srv->port = ntohs(bound.ss_family == AF_INET
-                                  ? ((struct sockaddr_in *)&bound)->sin_port
-                                  : ((struct sockaddr_in6 *)&bound)->sin6_port);
+            getsockname(evconnlistener_get_fd(srv->workers[0].listener), (struct sockaddr *)&bound,
+                        &blen);
+            srv->port =
+                ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
         }
     }
     return srv;

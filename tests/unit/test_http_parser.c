@@ -129,9 +129,9 @@ static void every_method_maps_and_unknown_is_other(void **state)
     static const struct {
         const char *name;
         enum http_method m;
-    } cases[] = {{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD},       {"POST", HTTP_POST},
-                 {"PUT", HTTP_PUT},         {"PATCH", HTTP_PATCH},     {"DELETE", HTTP_DELETE},
-                 {"OPTIONS", HTTP_OPTIONS}, {"BREW", HTTP_OTHER},      {"get", HTTP_OTHER},
+    } cases[] = {{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD},    {"POST", HTTP_POST},
+                 {"PUT", HTTP_PUT},         {"PATCH", HTTP_PATCH},  {"DELETE", HTTP_DELETE},
+                 {"OPTIONS", HTTP_OPTIONS}, {"BREW", HTTP_OTHER},   {"get", HTTP_OTHER},
                  {"PROPFIND", HTTP_OTHER},  {"CONNECT", HTTP_OTHER}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char req[128];
@@ -485,15 +485,15 @@ static void content_length_over_limit_is_413(void **state)
 
 static void chunked_total_over_limit_is_413(void **state)
 {
-    expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n",
-                 413);
+    expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n", 413);
     expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                  "ffffffffffffffffffffffff\r\n",
                  413);
     /* many chunks that add up to more than 1 MiB */
     size_t cap = 1100 * 1024, n = 0;
     char *req = malloc(cap);
-    n += (size_t)snprintf(req, cap, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    n += (size_t)snprintf(req, cap,
+                          "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 17; i++) {
         n += (size_t)snprintf(req + n, cap - n, "10000\r\n");
         memset(req + n, 'x', 0x10000);
@@ -509,11 +509,11 @@ static void malformed_chunks_are_400(void **state)
 {
     const char *head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
     const char *bodies[] = {
-        "x\r\n",              /* not hex */
-        "\r\n",               /* no size */
-        "5\r\nhelloXY",       /* data not followed by CRLF */
+        "x\r\n",                 /* not hex */
+        "\r\n",                  /* no size */
+        "5\r\nhelloXY",          /* data not followed by CRLF */
         "5\nhello\r\n0\r\n\r\n", /* bare LF */
-        "5 x\r\nhello\r\n",   /* junk after the size */
+        "5 x\r\nhello\r\n",      /* junk after the size */
         "-5\r\n",
         "0\r\nTrailer: x\n\r\n",
     };

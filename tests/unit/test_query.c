@@ -30,8 +30,8 @@ static void pairs_are_split_and_decoded(void **state)
 {
     struct http_param *p;
     size_t n;
-    assert_int_equal(http_query_parse(*state, "sub1=x%20y&sub2=a+b&empty=&bare&k%3D=v%26", 10, &p, &n),
-                     0);
+    assert_int_equal(
+        http_query_parse(*state, "sub1=x%20y&sub2=a+b&empty=&bare&k%3D=v%26", 10, &p, &n), 0);
     assert_int_equal(n, 5);
     assert_string_equal(p[0].key, "sub1");
     assert_string_equal(p[0].value, "x y");
@@ -126,8 +126,8 @@ static void encode_then_decode_round_trips(void **state)
 static void json_error_body_is_valid_json(void **state)
 {
     size_t len;
-    const char *b = http_json_error_body(*state, 400, NULL, "amount must be \"an\" integer",
-                                         "amount", &len);
+    const char *b =
+        http_json_error_body(*state, 400, NULL, "amount must be \"an\" integer", "amount", &len);
     assert_int_equal(strlen(b), len);
     assert_string_equal(b, "{\"error\":{\"code\":\"bad_request\",\"message\":\"amount must be "
                            "\\\"an\\\" integer\",\"param\":\"amount\"}}");
