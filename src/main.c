@@ -12,6 +12,8 @@ const struct command commands[] = {
     {"migrate", cmd_migrate, "apply schema migrations"},
     {"check", cmd_check, "verify the ledger invariants"},
     {"demo", cmd_demo, "fill a new database with a demo program"},
+    {"approve-due", cmd_approve_due, "approve commissions whose hold period has passed"},
+    {"payouts", cmd_payouts, "payouts run --period YYYY-MM: batch and export a payout"},
     {NULL, NULL, NULL},
 };
 

@@ -11,8 +11,8 @@
 
 static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
-    "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps", "rules",
-    "postback_enabled", NULL};
+    "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
+    "parent_levels", "monthly_cap", "rules", "postback_enabled", NULL};
 
 struct program_write {
     struct program p;
@@ -139,6 +139,15 @@ static int program_apply_json(struct api_call *call, struct program_write *pw, s
     if (api_get_int(b, "parent_bps", false, 0, 10000, &i, err) < 0)
         return -1;
     p->parent_bps = (int)i;
+    i = p->parent_levels;
+    if (api_get_int(b, "parent_levels", false, 1, 10, &i, err) < 0)
+        return -1;
+    p->parent_levels = (int)i;
+    json_t *cap = json_object_get(b, "monthly_cap");
+    if (cap && json_is_null(cap))
+        p->monthly_cap = -1;
+    else if (cap && api_get_int(b, "monthly_cap", false, 0, INT64_MAX / 4, &p->monthly_cap, err) < 0)
+        return -1;
     json_t *rules = json_object_get(b, "rules");
     if (rules || pw->creating) {
         json_t *given = rules ? json_incref(rules) : json_array();
@@ -198,6 +207,8 @@ void api_programs_create(struct api_call *call)
     p->attribution_window_days = 30;
     p->hold_days = 30;
     p->recurring_months = -1;
+    p->parent_levels = 1;
+    p->monthly_cap = -1;
     p->rules.version = 0;
     p->default_url = "";
     struct pd_err err = {0};

@@ -42,12 +42,19 @@ static const struct route routes[] = {
     {HTTP_POST, "/api/v1/conversions/*/refunds", SECRET, true, api_refunds_create},
     {HTTP_GET, "/api/v1/commissions", SECRET, false, api_commissions_list},
     {HTTP_GET, "/api/v1/commissions/*", SECRET, false, api_commissions_get},
+    {HTTP_POST, "/api/v1/commissions/*/approve", SECRET, false, api_commissions_approve},
+    {HTTP_POST, "/api/v1/commissions/*/reject", SECRET, false, api_commissions_reject},
+    {HTTP_POST, "/api/v1/payouts", SECRET, true, api_payouts_create},
+    {HTTP_GET, "/api/v1/payouts", SECRET, false, api_payouts_list},
+    {HTTP_GET, "/api/v1/payouts/*", SECRET, false, api_payouts_get},
+    {HTTP_POST, "/api/v1/payouts/*/paid", SECRET, false, api_payouts_paid},
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
     {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
     {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},
     {HTTP_POST, "/api/v1/me/links", PARTNER, true, api_me_links_create},
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
+    {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
 };
 
 /* Matches path against pattern segment by segment; captured segments are copied into the arena. */

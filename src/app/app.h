@@ -19,6 +19,7 @@ struct app_config {
     char public_url[512];    /* base URL for links in answers, e.g. https://track.shop.example */
     int workers;             /* 0 = number of cores */
     int write_batch;         /* most jobs in one group commit */
+    int approve_interval;    /* seconds between approvals of commissions whose hold passed */
 };
 
 struct app_metrics {

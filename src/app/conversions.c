@@ -1,10 +1,12 @@
 #include "app/conversions.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "app/clicks.h"
+#include "app/lifecycle.h"
 #include "app/records.h"
 #include "core/attribution.h"
 #include "core/ids.h"
@@ -209,54 +211,34 @@ static int bind_customer(struct store *s, const char *program_id, const char *cu
                       v, 6, NULL, err);
 }
 
-/* Appends a ledger entry. */
-static int ledger_append(struct store *s, const char *program_id, const char *partner_id,
-                         const char *commission_id, const char *currency,
-                         const struct ledger_delta *d, int64_t now, struct pd_err *err)
-{
-    char id[ID_MAX_LEN];
-    id_new(id, sizeof id, "led_", (uint64_t)now);
-    struct db_val v[9] = {db_text(id),         db_text(program_id), db_text(partner_id),
-                          db_text(commission_id), db_text(currency),
-                          db_text(ledger_kind_name(d->kind)), db_int(d->pending),
-                          db_int(d->approved), db_int(d->paid)};
-    struct db_val all[10];
-    memcpy(all, v, sizeof v);
-    all[9] = db_int(now);
-    return store_exec(s,
-                      "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
-                      " currency, kind, pending, approved, paid, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                      all, 10, NULL, err);
-}
-
 static int insert_commission(struct store *s, const struct program *prog, const char *partner_id,
                              const char *conversion_id, const char *lead_id, int level,
-                             const struct rule *rule, int64_t base, int64_t amount,
-                             const char *explanation, int64_t now, struct pd_err *err)
+                             const char *rule_id, int64_t base, int64_t amount,
+                             const char *explanation, const char *details, int64_t now,
+                             struct pd_err *err)
 {
     char id[ID_MAX_LEN];
     id_new(id, sizeof id, "com_", (uint64_t)now);
     int64_t hold_until = now + (int64_t)prog->hold_days * DAY_MS;
-    struct db_val v[15] = {db_text(id),           db_text(prog->id),
+    struct db_val v[16] = {db_text(id),           db_text(prog->id),
                            db_text(partner_id),   db_text(conversion_id),
                            db_text(lead_id),      db_int(level),
-                           db_text(rule->id),     db_int(prog->rules.version),
+                           db_text(rule_id),      db_int(prog->rules.version),
                            db_int(base),          db_int(amount),
                            db_text(prog->currency->code), db_text(explanation),
                            db_int(hold_until),    db_int(now),
-                           db_int(now)};
+                           db_int(now),           db_text(details)};
     int rc = store_exec(s,
                         "INSERT INTO commissions (id, program_id, partner_id, conversion_id,"
                         " lead_id, level, rule_id, rule_version, base, amount, reversed, currency,"
-                        " status, explanation, hold_until, created_at, updated_at)"
+                        " status, explanation, hold_until, created_at, updated_at, details)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, 'pending', ?12,"
-                        " ?13, ?14, ?15)",
-                        v, 15, NULL, err);
+                        " ?13, ?14, ?15, ?16)",
+                        v, 16, NULL, err);
     if (rc < 0)
         return rc;
     struct ledger_delta d = ledger_post_commission(amount);
-    return ledger_append(s, prog->id, partner_id, id, prog->currency->code, &d, now, err);
+    return ledger_append(s, prog->id, partner_id, id, NULL, prog->currency->code, &d, now, err);
 }
 
 static int find_existing(struct store *s, const char *program_id, const char *order_id,
@@ -275,6 +257,66 @@ static int find_existing(struct store *s, const char *program_id, const char *or
         *id = col_dup(a, &cur, 0);
         *hash = col_dup(a, &cur, 1);
         store_finish(&cur);
+    }
+    return 0;
+}
+
+/* Canonical JSON text in the arena; takes the reference. */
+static const char *json_text(json_t *j, struct arena *a)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    const char *copy = arena_strdup(a, text);
+    free(text);
+    return copy;
+}
+
+/* Commission a partner has earned in the calendar month containing at (from the rollups). */
+static int month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
+                            struct pd_err *err)
+{
+    struct db_val q[2] = {db_text(partner_id), db_int(time_month_start_ms(at) / DAY_MS)};
+    return store_query_int(s,
+                           "SELECT COALESCE(SUM(commission), 0) FROM daily_stats"
+                           " WHERE partner_id = ?1 AND day >= ?2",
+                           q, 2, 0, out, err);
+}
+
+/* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. */
+static int pay_parents(struct store *s, const struct program *prog, const struct partner *child,
+                       const char *conv_id, int64_t child_commission, int64_t occurred,
+                       int64_t now, struct arena *a, struct pd_err *err)
+{
+    const char *parent_id = child->parent_id;
+    const char *below = child->id;
+    for (int level = 1; level <= prog->parent_levels && parent_id; level++) {
+        struct partner parent;
+        if (partner_load(s, parent_id, a, &parent, err) != 0)
+            return -1;
+        int64_t share;
+        if (!commission_parent_share(child_commission, prog->parent_bps, &share))
+            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount", "parent commission overflows");
+        if (share <= 0)
+            break;
+        if (strcmp(parent.status, "active") == 0) {
+            char rule_id[24];
+            snprintf(rule_id, sizeof rule_id, "parent:%d", level);
+            const char *explanation = arena_sprintf(
+                a, "level %d parent of %s: %lld * %d bps / 10000 = %lld (half to even)", level,
+                below, (long long)child_commission, prog->parent_bps, (long long)share);
+            const char *details = json_text(
+                json_pack("{s:i, s:s, s:I, s:i}", "level", level, "child_partner_id", below,
+                          "child_commission", (json_int_t)child_commission, "parent_bps",
+                          prog->parent_bps),
+                a);
+            if (insert_commission(s, prog, parent.id, conv_id, NULL, level, rule_id,
+                                  child_commission, share, explanation, details, now, err) < 0 ||
+                stats_add(s, prog->id, parent.id, NULL, occurred, 0, 0, 0, 0, share, err) < 0)
+                return -1;
+        }
+        child_commission = share;
+        below = parent.id;
+        parent_id = parent.parent_id;
     }
     return 0;
 }
@@ -398,17 +440,39 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         struct commission_result cr;
         if (commission_compute(&prog.rules, &ci, &cr, err) < 0)
             return -1;
+        int64_t earned = 0, cut = 0;
+        if (prog.monthly_cap >= 0) {
+            if (month_commission(s, partner.id, occurred, &earned, err) < 0)
+                return -1;
+            cut = commission_apply_cap(&cr, prog.monthly_cap, earned);
+        }
         for (size_t i = 0; i < cr.nlines; i++) {
             const struct commission_line *line = &cr.lines[i];
             if (line->amount <= 0)
                 continue;
             const struct rule *rule = &prog.rules.rules[line->rule_index];
-            char *explanation = arena_sprintf(a, "%s", cr.explanation);
-            if (insert_commission(s, &prog, partner.id, conv_id, NULL, 0, rule, line->base,
-                                  line->amount, explanation, now_ms, err) < 0)
+            json_t *d = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I}", "rule_id",
+                                  rule->id, "rule_version", prog.rules.version, "type",
+                                  rule->type == RULE_FLAT ? "flat" : "percent", "bps",
+                                  (json_int_t)line->bps, "base", (json_int_t)line->base,
+                                  "order_amount", (json_int_t)in->amount, "month_revenue_before",
+                                  (json_int_t)month_revenue, "first_purchase", first_purchase,
+                                  "items", (json_int_t)in->nitems);
+            if (prog.monthly_cap >= 0)
+                json_object_set_new(d, "cap", json_pack("{s:I, s:I, s:I}", "monthly_cap",
+                                                        (json_int_t)prog.monthly_cap,
+                                                        "earned_before", (json_int_t)earned,
+                                                        "cut", (json_int_t)cut));
+            const char *details = json_text(d, a);
+            if (insert_commission(s, &prog, partner.id, conv_id, NULL, 0, rule->id, line->base,
+                                  line->amount, cr.explanation, details, now_ms, err) < 0)
                 return -1;
             commission_total += line->amount;
         }
+        if (commission_total > 0 && prog.parent_bps > 0 &&
+            pay_parents(s, &prog, &partner, conv_id, commission_total, occurred, now_ms, a,
+                        err) < 0)
+            return -1;
     }
     if (ar.partner_id && in->customer_id && ar.rebind) {
         if (bind_customer(s, prog.id, in->customer_id, ar.partner_id, ar.click_id,
@@ -514,8 +578,8 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
                        "UPDATE commissions SET reversed = ?2, status = ?3, updated_at = ?4"
                        " WHERE id = ?1",
                        up, 4, NULL, err) < 0 ||
-            ledger_append(s, prog.id, todo[i].partner_id, todo[i].id, prog.currency->code, &d,
-                          now_ms, err) < 0)
+            ledger_append(s, prog.id, todo[i].partner_id, todo[i].id, NULL, prog.currency->code,
+                          &d, now_ms, err) < 0)
             return -1;
         reversed_total += rev;
     }
@@ -602,8 +666,8 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
             arena_sprintf(a, "lead rule %s: flat %lld", prog.rules.rules[rule_index].id,
                           (long long)lead_amount);
         if (insert_commission(s, &prog, partner.id, NULL, lead_id, 0,
-                              &prog.rules.rules[rule_index], 0, lead_amount, explanation, now_ms,
-                              err) < 0)
+                              prog.rules.rules[rule_index].id, 0, lead_amount, explanation, NULL,
+                              now_ms, err) < 0)
             return -1;
     }
     *out = json_object();

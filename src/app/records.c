@@ -37,7 +37,7 @@ static json_t *json_str_or_null(const char *s)
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"      \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"              \
-    " rules_version, postback_token, created_at, updated_at"
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -62,6 +62,8 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->postback_token = col_dup(a, cur, 15);
     p->created_at = store_col_int(cur, 16);
     p->updated_at = store_col_int(cur, 17);
+    p->parent_levels = (int)store_col_int(cur, 18);
+    p->monthly_cap = store_is_null(cur, 19) ? -1 : store_col_int(cur, 19);
     if (!p->currency)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
 
@@ -153,6 +155,9 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "recurring_months",
                         p->recurring_months < 0 ? json_null() : json_integer(p->recurring_months));
     json_object_set_new(o, "parent_bps", json_integer(p->parent_bps));
+    json_object_set_new(o, "parent_levels", json_integer(p->parent_levels));
+    json_object_set_new(o, "monthly_cap",
+                        p->monthly_cap < 0 ? json_null() : json_integer(p->monthly_cap));
     json_object_set_new(o, "rules", json_loads(p->rules_json, 0, NULL));
     json_object_set_new(o, "rules_version", json_integer(p->rules.version));
     json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
@@ -266,7 +271,7 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
                  bool creating, struct pd_err *err)
 {
-    struct db_val v[18] = {
+    struct db_val v[20] = {
         db_text(p->id),
         db_text(p->name),
         db_text(p->currency->code),
@@ -285,20 +290,50 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
         db_text(p->postback_token),
         db_int(p->created_at),
         db_int(p->updated_at),
+        db_int(p->parent_levels),
+        p->monthly_cap < 0 ? db_null() : db_int(p->monthly_cap),
     };
     const char *sql =
         creating
             ? "INSERT INTO programs (id, name, currency, allowed_hosts, default_url, click_param,"
               " attribution_window_days, hold_days, min_payout, model, lifetime, recurring_months,"
-              " parent_bps, rules, rules_version, postback_token, created_at, updated_at)"
+              " parent_bps, rules, rules_version, postback_token, created_at, updated_at,"
+              " parent_levels, monthly_cap)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-              " ?17, ?18)"
+              " ?17, ?18, ?19, ?20)"
             : "UPDATE programs SET name = ?2, currency = ?3, allowed_hosts = ?4,"
               " default_url = ?5, click_param = ?6, attribution_window_days = ?7,"
               " hold_days = ?8, min_payout = ?9, model = ?10, lifetime = ?11,"
               " recurring_months = ?12, parent_bps = ?13, rules = ?14, rules_version = ?15,"
-              " postback_token = ?16, created_at = ?17, updated_at = ?18 WHERE id = ?1";
-    return store_exec(s, sql, v, 18, NULL, err);
+              " postback_token = ?16, created_at = ?17, updated_at = ?18, parent_levels = ?19,"
+              " monthly_cap = ?20 WHERE id = ?1";
+    if (store_exec(s, sql, v, 20, NULL, err) < 0)
+        return -1;
+    return program_save_rule_version(s, p, p->updated_at, err);
+}
+
+int program_save_rule_version(struct store *s, const struct program *p, int64_t now,
+                              struct pd_err *err)
+{
+    struct db_val v[4] = {db_text(p->id), db_int(p->rules.version), db_text(p->rules_json),
+                          db_int(now)};
+    return store_exec(s,
+                      "INSERT INTO rule_versions (program_id, version, rules, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (program_id, version) DO NOTHING",
+                      v, 4, NULL, err);
+}
+
+const char *program_rules_at(struct store *s, const char *program_id, int version,
+                             struct arena *a, struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(program_id), db_int(version)};
+    struct store_cursor cur;
+    if (store_query_row(s, "SELECT rules FROM rule_versions WHERE program_id = ?1 AND version = ?2",
+                        v, 2, &cur, err) != STORE_ROW)
+        return NULL;
+    const char *rules = col_dup(a, &cur, 0);
+    store_finish(&cur);
+    return rules;
 }
 
 int partner_insert(struct store *s, const struct partner *p, const char *default_url,

@@ -26,6 +26,8 @@ struct program {
     bool lifetime;
     int recurring_months; /* -1: no limit */
     int parent_bps;
+    int parent_levels;    /* how many ancestors earn parent_bps of the level below */
+    int64_t monthly_cap;  /* per partner per calendar month; < 0: none */
     const char *rules_json;
     struct ruleset rules;
     int64_t created_at, updated_at;
@@ -66,6 +68,12 @@ json_t *json_money(int64_t minor);
 /* Inserts (creating) or updates a program; p->allowed_hosts_json is the canonical list. */
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
                  bool creating, struct pd_err *err);
+/* Keeps the rules of p->rules.version in rule_versions (once per version). */
+int program_save_rule_version(struct store *s, const struct program *p, int64_t now,
+                              struct pd_err *err);
+/* The rules JSON text of a program's version, or NULL. */
+const char *program_rules_at(struct store *s, const char *program_id, int version,
+                             struct arena *a, struct pd_err *err);
 /* Inserts a partner with its default link (code = ref_code, to default_url) and coupons.
  * STORE_CONSTRAINT with err->param naming the clashing field. */
 int partner_insert(struct store *s, const struct partner *p, const char *default_url,

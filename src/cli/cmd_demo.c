@@ -66,6 +66,8 @@ static int create_program(struct store *s, struct arena *a, int64_t now, struct 
     p->min_payout = 5000;
     p->model = ATTR_LAST_CLICK;
     p->recurring_months = -1;
+    p->parent_levels = 1;
+    p->monthly_cap = -1;
     p->rules_json = "[{\"type\":\"percent\",\"bps\":1000},"
                     "{\"type\":\"percent\",\"bps\":1500,\"match\":{\"category\":\"shoes\"}}]";
     json_t *rules = json_loads(p->rules_json, 0, NULL);

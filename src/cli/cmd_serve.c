@@ -9,11 +9,13 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "http/http.h"
+#include "jobs/scheduler.h"
 #include "util/banned.h"
 
 static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
-    "                      [--write_batch N] [--config FILE] [--check-config]\n"
+    "                      [--write_batch N] [--approve_interval SECONDS] [--config FILE]\n"
+    "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
     "variable (PARTNERD_DB, PARTNERD_LISTEN, ...) and a key in the config file; flags win over\n"
@@ -179,6 +181,11 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "partnerd serve: %s\n", err.message);
         goto fail_writer;
     }
+    struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000);
+    if (!sched) {
+        fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
+        goto fail_sched;
+    }
     hc.host = host;
     hc.workers = app->cfg.workers;
     http_limits_default(&hc.limits);
@@ -209,6 +216,7 @@ int cmd_serve(int argc, char **argv)
     pthread_cancel(sig_thread);
     pthread_join(sig_thread, NULL);
     /* The writer finishes its queue before the workers it answers to are freed. */
+    scheduler_stop(sched);
     writer_stop(app->writer);
     http_server_free(app->http);
     fprintf(stderr, "level=info msg=stopped\n");
@@ -216,6 +224,8 @@ int cmd_serve(int argc, char **argv)
 fail_signal:
     http_server_free(app->http);
 fail_http:
+    scheduler_stop(sched);
+fail_sched:
     writer_stop(app->writer);
 fail_writer:
     inflight_destroy(&app->inflight);

@@ -23,6 +23,7 @@ static const struct setting settings[] = {
     TEXT_SETTING("public_url", public_url),
     INT_SETTING("workers", workers),
     INT_SETTING("write_batch", write_batch),
+    INT_SETTING("approve_interval", approve_interval),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -119,6 +120,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     snprintf(cfg->db_url, sizeof cfg->db_url, "sqlite:partnerd.db");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     cfg->write_batch = 1024;
+    cfg->approve_interval = 60;
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

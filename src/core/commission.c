@@ -329,3 +329,34 @@ bool commission_refund_reversal(int64_t c, int64_t a, int64_t r_cumulative, int6
         return false;
     return money_sub(due, already, out);
 }
+
+int64_t commission_apply_cap(struct commission_result *r, int64_t cap, int64_t earned_before)
+{
+    if (cap < 0)
+        return 0;
+    int64_t room = cap - earned_before;
+    if (room < 0)
+        room = 0;
+    if (r->total <= room)
+        return 0;
+    int64_t cut = r->total - room;
+    int64_t left = cut;
+    for (size_t i = r->nlines; i-- > 0 && left > 0;) {
+        int64_t take = r->lines[i].amount < left ? r->lines[i].amount : left;
+        r->lines[i].amount -= take;
+        left -= take;
+    }
+    r->total = room;
+    struct explain e = {.buf = r->explanation, .len = strlen(r->explanation),
+                        .cap = sizeof r->explanation};
+    explain_add(&e, "; monthly cap %lld with %lld earned this month: cut by %lld to %lld",
+                (long long)cap, (long long)earned_before, (long long)cut, (long long)room);
+    return cut;
+}
+
+bool commission_parent_share(int64_t child_commission, int64_t parent_bps, int64_t *out)
+{
+    if (child_commission < 0 || parent_bps < 0 || parent_bps > 10000)
+        return false;
+    return money_apply_bps(child_commission, parent_bps, out);
+}

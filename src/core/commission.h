@@ -91,4 +91,13 @@ int64_t commission_for_lead(const struct ruleset *rs, const char *partner_id, co
 bool commission_refund_reversal(int64_t c, int64_t a, int64_t r_cumulative, int64_t already,
                                 int64_t *out);
 
+
+/* Caps (per partner per calendar month): cuts the result so earned_before + total ≤ cap, taking
+ * from the last lines first, and notes the cut in the explanation. Returns the amount cut. */
+int64_t commission_apply_cap(struct commission_result *r, int64_t cap, int64_t earned_before);
+
+/* Multi-tier: what a parent earns on a child's commission, round_half_even(child * bps / 10000).
+ * false on overflow or bad input. */
+bool commission_parent_share(int64_t child_commission, int64_t parent_bps, int64_t *out);
+
 #endif

@@ -1,0 +1,164 @@
+/* /api/v1/payouts and /api/v1/me/payouts */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app/payouts.h"
+#include "app/records.h"
+#include "util/banned.h"
+
+struct payout_request {
+    const char *program_id, *period, *id;
+};
+
+static int payout_create_op(struct store *s, struct api_write *w)
+{
+    struct payout_request *r = w->op_arg;
+    const char *id;
+    bool created;
+    if (payout_create(s, r->program_id, r->period, w->call->now_ms, w->call->req->arena, &id,
+                      &created, NULL, NULL, &w->err) < 0)
+        return -1;
+    w->result = payout_json(s, id, true, &w->err);
+    w->status = created ? 201 : 200;
+    return w->result ? 0 : -1;
+}
+
+void api_payouts_create(struct api_call *call)
+{
+    static const char *const fields[] = {"program_id", "period", NULL};
+    struct payout_request *r = arena_calloc(call->req->arena, sizeof *r);
+    struct pd_err err = {0};
+    int64_t start, end;
+    if (api_check_fields(call->body, fields, &err) < 0 ||
+        api_get_string(call->body, "program_id", false, 64, &r->program_id, &err) < 0 ||
+        api_get_string(call->body, "period", true, 7, &r->period, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    if (!payout_period_parse(r->period, &start, &end)) {
+        api_reply_errorf(call, PD_ERR_BAD_REQUEST, "period", "period must be YYYY-MM");
+        return;
+    }
+    api_submit_write(call, payout_create_op, r);
+}
+
+static int payout_paid_op(struct store *s, struct api_write *w)
+{
+    struct payout_request *r = w->op_arg;
+    if (payout_mark_paid(s, r->id, w->call->now_ms, &w->err) < 0)
+        return -1;
+    w->result = payout_json(s, r->id, true, &w->err);
+    w->status = 200;
+    return w->result ? 0 : -1;
+}
+
+void api_payouts_paid(struct api_call *call)
+{
+    struct payout_request *r = arena_calloc(call->req->arena, sizeof *r);
+    r->id = call->path_params[0];
+    api_submit_write(call, payout_paid_op, r);
+}
+
+static void reply_csv(struct api_call *call, const char *id)
+{
+    struct pd_err err = {0};
+    json_t *exists = payout_json(call->db, id, false, &err);
+    if (!exists) {
+        api_reply_error(call, &err);
+        return;
+    }
+    json_decref(exists);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        api_reply_errorf(call, PD_ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    int rc = payout_write_csv(call->db, id, f, NULL, NULL, &err);
+    fclose(f);
+    if (rc < 0) {
+        free(text);
+        api_reply_error(call, &err);
+        return;
+    }
+    char *disposition = arena_sprintf(call->req->arena, "attachment; filename=\"%s.csv\"", id);
+    struct http_header h[3] = {
+        {"Content-Type", "text/csv; charset=utf-8"},
+        {"Content-Disposition", disposition},
+        {"Cache-Control", "no-store"},
+    };
+    api_reply_raw(call, 200, h, 3, text, len);
+    free(text);
+}
+
+void api_payouts_get(struct api_call *call)
+{
+    const char *id = call->path_params[0];
+    size_t len = strlen(id);
+    if (len > 4 && strcmp(id + len - 4, ".csv") == 0) {
+        reply_csv(call, arena_strndup(call->req->arena, id, len - 4));
+        return;
+    }
+    struct pd_err err = {0};
+    json_t *o = payout_json(call->db, id, true, &err);
+    if (!o) {
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, o);
+}
+
+void api_payouts_list(struct api_call *call)
+{
+    int limit;
+    const char *after;
+    struct pd_err err = {0};
+    if (api_list_params(call, &limit, &after, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    struct db_val v[3] = {db_text(after ? after : ""), db_int(limit + 1),
+                          db_text(api_query(call, "program_id"))};
+    struct store_cursor cur;
+    if (store_query(call->db,
+                    "SELECT id FROM payouts WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
+                    " ORDER BY id LIMIT ?2",
+                    v, 3, &cur, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    const char *ids[101];
+    int n = 0, rc;
+    while ((rc = store_step(&cur, &err)) == STORE_ROW)
+        ids[n++] = col_dup(call->req->arena, &cur, 0);
+    store_finish(&cur);
+    json_t *data = json_array();
+    for (int k = 0; k < n && k < limit && rc >= 0; k++) {
+        json_t *o = payout_json(call->db, ids[k], false, &err);
+        if (!o) {
+            rc = -1;
+            break;
+        }
+        json_array_append_new(data, o);
+    }
+    if (rc < 0) {
+        json_decref(data);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+}
+
+void api_me_payouts(struct api_call *call)
+{
+    struct pd_err err = {0};
+    json_t *o = payouts_of_partner(call->db, call->auth.partner_id, &err);
+    if (!o) {
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, o);
+}
