@@ -15,9 +15,10 @@ struct arena {
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
-/* Frees everything allocated from the arena; the arena can be used again. */
+/* Frees everything allocated from the arena (keeping one chunk for reuse); the arena can be
+ * used again. */
 void arena_reset(struct arena *a);
-void arena_free(struct arena *a);
+void arena_free(struct arena *a); /* frees everything; arena_init before using it again */
 
 void *arena_alloc(struct arena *a, size_t n);   /* 16-byte aligned, uninitialised */
 void *arena_calloc(struct arena *a, size_t n);  /* zeroed */

@@ -380,7 +380,7 @@ static void long_request_line_is_414(void **state)
     free(req);
     assert_int_equal(read_response(c, &r), 0);
     assert_int_equal(r.status, 414);
-    assert_non_null(strstr(r.body, "\"code\":\"uri_too_long\""));
+    assert_non_null(strstr(r.body, "\"code\":\"bad_request\""));
     client_close(c);
 }
 
