@@ -1,0 +1,128 @@
+#include "app/invariants.h"
+
+#include "util/banned.h"
+
+struct invariant {
+    const char *name;
+    /* Returns the offending rows (first column: what, second: detail); none when it holds. */
+    const char *sql;
+};
+
+static const struct invariant invariants[] = {
+    {"each ledger entry moves money the way its kind says",
+     "SELECT id, kind || ' ' || pending || '/' || approved || '/' || paid FROM ledger_entries"
+     " WHERE NOT ((kind = 'commission' AND approved = 0 AND paid = 0)"
+     " OR (kind = 'approval' AND pending = -approved AND paid = 0)"
+     " OR (kind = 'reversal' AND paid = 0 AND (pending = 0 OR approved = 0))"
+     " OR (kind = 'clawback' AND pending = 0 AND paid = 0)"
+     " OR (kind = 'payout' AND pending = 0 AND approved = -paid)"
+     " OR (kind = 'adjustment' AND pending = 0 AND paid = 0))"},
+    {"ledger entries belong to an existing partner of their program, in its currency",
+     "SELECT e.id, 'partner ' || e.partner_id || ' currency ' || e.currency"
+     " FROM ledger_entries e LEFT JOIN partners p ON p.id = e.partner_id"
+     " LEFT JOIN programs g ON g.id = e.program_id"
+     " WHERE p.id IS NULL OR g.id IS NULL OR p.program_id <> e.program_id"
+     " OR e.currency <> g.currency"},
+    {"each commission's entries sum to its current amount, in the bucket of its status",
+     "SELECT c.id, c.status || ' amount ' || (c.amount - c.reversed) || ' entries '"
+     " || COALESCE(SUM(e.pending), 0) || '/' || COALESCE(SUM(e.approved), 0) || '/'"
+     " || COALESCE(SUM(e.paid), 0)"
+     " FROM commissions c LEFT JOIN ledger_entries e ON e.commission_id = c.id"
+     " GROUP BY c.id, c.status, c.amount, c.reversed"
+     " HAVING COALESCE(SUM(e.pending), 0) + COALESCE(SUM(e.approved), 0)"
+     " + COALESCE(SUM(e.paid), 0)"
+     " <> CASE WHEN c.status = 'rejected' THEN 0 ELSE c.amount - c.reversed END"
+     " OR (c.status = 'pending' AND (COALESCE(SUM(e.approved), 0) <> 0"
+     "     OR COALESCE(SUM(e.paid), 0) <> 0))"
+     " OR (c.status = 'approved' AND (COALESCE(SUM(e.pending), 0) <> 0"
+     "     OR COALESCE(SUM(e.paid), 0) <> 0))"},
+    {"commissions are not reversed beyond their amount",
+     "SELECT id, 'reversed ' || reversed || ' of ' || amount FROM commissions"
+     " WHERE reversed < 0 OR reversed > amount OR amount < 0"},
+    {"nothing is paid beyond what was approved",
+     "SELECT partner_id, 'paid ' || SUM(paid) || ' approved in total '"
+     " || SUM(CASE WHEN kind = 'approval' THEN approved ELSE 0 END)"
+     " FROM ledger_entries GROUP BY partner_id"
+     " HAVING SUM(paid) > SUM(CASE WHEN kind = 'approval' THEN approved ELSE 0 END)"},
+    {"each order id yields at most one conversion per program",
+     "SELECT program_id || '/' || order_id, COUNT(*) || ' conversions' FROM conversions"
+     " GROUP BY program_id, order_id HAVING COUNT(*) > 1"},
+    {"each (conversion, rule, partner) yields at most one commission",
+     "SELECT conversion_id || '/' || rule_id || '/' || partner_id, COUNT(*) || ' commissions'"
+     " FROM commissions WHERE conversion_id IS NOT NULL"
+     " GROUP BY conversion_id, rule_id, partner_id HAVING COUNT(*) > 1"},
+    {"refunds add up to each conversion's refunded amount, never beyond its amount",
+     "SELECT v.id, 'refunded ' || v.refunded_amount || ' refunds ' || COALESCE(SUM(r.amount), 0)"
+     " FROM conversions v LEFT JOIN refunds r ON r.conversion_id = v.id"
+     " GROUP BY v.id, v.refunded_amount, v.amount"
+     " HAVING COALESCE(SUM(r.amount), 0) <> v.refunded_amount OR v.refunded_amount > v.amount"},
+    {"the click rollups equal the stored clicks",
+     "SELECT COALESCE(s.partner_id, c.partner_id), 'rollup ' || COALESCE(s.n, 0) || ' clicks '"
+     " || COALESCE(c.n, 0) FROM"
+     " (SELECT partner_id, SUM(clicks) AS n FROM daily_stats GROUP BY partner_id) s"
+     " FULL OUTER JOIN (SELECT partner_id, COUNT(*) AS n FROM clicks GROUP BY partner_id) c"
+     " ON c.partner_id = s.partner_id"
+     " WHERE COALESCE(s.n, 0) <> COALESCE(c.n, 0)"},
+    {"the conversion rollups equal the stored attributed conversions",
+     "SELECT COALESCE(s.partner_id, c.partner_id), 'rollup ' || COALESCE(s.n, 0) || '/'"
+     " || COALESCE(s.r, 0) || ' conversions ' || COALESCE(c.n, 0) || '/' || COALESCE(c.r, 0) FROM"
+     " (SELECT partner_id, SUM(conversions) AS n, SUM(revenue) AS r FROM daily_stats"
+     "  GROUP BY partner_id) s"
+     " FULL OUTER JOIN (SELECT partner_id, COUNT(*) AS n, SUM(amount - refunded_amount) AS r"
+     "  FROM conversions WHERE partner_id IS NOT NULL GROUP BY partner_id) c"
+     " ON c.partner_id = s.partner_id"
+     " WHERE COALESCE(s.n, 0) <> COALESCE(c.n, 0) OR COALESCE(s.r, 0) <> COALESCE(c.r, 0)"},
+    {"each payout's total equals the sum of its items",
+     "SELECT y.id, 'total ' || y.total || ' items ' || COALESCE(SUM(i.amount), 0)"
+     " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id"
+     " GROUP BY y.id, y.total HAVING y.total <> COALESCE(SUM(i.amount), 0)"},
+    {"a paid payout posted exactly its items to the ledger, an unpaid one nothing",
+     "SELECT i.payout_id || '/' || i.partner_id, y.status || ' item ' || i.amount || ' posted '"
+     " || COALESCE(e.paid, 0) FROM payout_items i JOIN payouts y ON y.id = i.payout_id"
+     " LEFT JOIN (SELECT payout_id, partner_id, SUM(paid) AS paid FROM ledger_entries"
+     "  WHERE kind = 'payout' GROUP BY payout_id, partner_id) e"
+     " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
+     " WHERE (y.status = 'paid' AND COALESCE(e.paid, 0) <> i.amount)"
+     " OR (y.status <> 'paid' AND COALESCE(e.paid, 0) <> 0)"},
+};
+
+int invariants_check(struct store *s, FILE *out, struct invariant_report *r)
+{
+    size_t n = sizeof invariants / sizeof invariants[0];
+    r->checked = (int)n;
+    r->failed = r->errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pd_err err = {0};
+        struct store_cursor cur;
+        if (store_query(s, invariants[i].sql, NULL, 0, &cur, &err) < 0) {
+            if (out)
+                fprintf(out, "ERROR  %s: %s\n", invariants[i].name, err.message);
+            r->errors++;
+            continue;
+        }
+        int bad = 0, rc;
+        while ((rc = store_step(&cur, &err)) == STORE_ROW) {
+            if (bad++ == 0 && out)
+                fprintf(out, "FAIL   %s\n", invariants[i].name);
+            if (bad <= 20 && out)
+                fprintf(out, "         %s: %s\n", store_col_text(&cur, 0),
+                        store_col_text(&cur, 1));
+        }
+        store_finish(&cur);
+        if (rc < 0) {
+            if (out)
+                fprintf(out, "ERROR  %s: %s\n", invariants[i].name, err.message);
+            r->errors++;
+        } else if (bad) {
+            if (bad > 20 && out)
+                fprintf(out, "         ... and %d more\n", bad - 20);
+            r->failed++;
+        } else if (out) {
+            fprintf(out, "ok     %s\n", invariants[i].name);
+        }
+    }
+    if (out)
+        fprintf(out, "%zu invariants: %d hold, %d fail, %d could not be checked\n", n,
+                r->checked - r->failed - r->errors, r->failed, r->errors);
+    return r->failed || r->errors ? -1 : 0;
+}
