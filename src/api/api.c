@@ -10,6 +10,7 @@
 
 #include "http/query.h"
 #include "store/store.h"
+#include "web/web.h"
 #include "util/banned.h"
 
 json_t *api_error_json(const struct pd_err *err)
@@ -87,6 +88,11 @@ int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "key",
                           "API keys are accepted only in the Authorization header, never in a URL");
     const char *h = http_header_get(call->req, "Authorization");
+    /* web: a dashboard page's request authenticates with its session cookie (src/web/session.c),
+     * CSRF token required on every non-GET */
+    if (!h && call->app->web && http_header_get(call->req, "Cookie"))
+        return web_session_auth(call, allowed, err);
+    /* end web */
     if (!h)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL,
                           "no API key: send \"Authorization: Bearer <key>\"");
@@ -162,10 +168,7 @@ static int too_big_number(struct api_call *call, struct pd_err *err)
 
 int api_parse_body(struct api_call *call, struct pd_err *err)
 {
-    const char *ct = http_header_get(call->req, "Content-Type");
-    if (ct && strncasecmp(ct, "application/json", 16) != 0)
-        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL,
-                          "the body must be JSON (Content-Type: application/json)");
+    /* The body is JSON whatever Content-Type says (curl -d sends a form type by default). */
     if (call->req->body_len == 0)
         return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "the body must be a JSON object");
     json_error_t jerr;
