@@ -210,7 +210,7 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
         json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
         json_array_append_new(
             items, json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0),
-                             (json_int_t)store_col_int(&cur, 1), "currency",
+                             "amount", (json_int_t)store_col_int(&cur, 1), "currency",
                              store_col_text(&cur, 2), "method", m ? m : json_null(), "reference",
                              store_col_text(&cur, 4)));
     }
