@@ -1,0 +1,86 @@
+#include "core/payout_method.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "util/banned.h"
+
+bool iban_normalize(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *c = in; *c; c++) {
+        if (*c == ' ')
+            continue;
+        if (!isalnum((unsigned char)*c) || n >= 34 || n + 1 >= outlen)
+            return false;
+        out[n++] = (char)toupper((unsigned char)*c);
+    }
+    out[n] = '\0';
+    if (n < 15 || !isalpha((unsigned char)out[0]) || !isalpha((unsigned char)out[1]) ||
+        !isdigit((unsigned char)out[2]) || !isdigit((unsigned char)out[3]))
+        return false;
+    /* Move the first four characters to the end, letters become 10..35, the number mod 97 is 1. */
+    unsigned remainder = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = out[(i + 4) % n];
+        if (isdigit((unsigned char)c))
+            remainder = (remainder * 10 + (unsigned)(c - '0')) % 97;
+        else
+            remainder = (remainder * 100 + (unsigned)(c - 'A' + 10)) % 97;
+    }
+    return remainder == 1;
+}
+
+bool email_plausible(const char *s)
+{
+    size_t len = strlen(s);
+    const char *at = strchr(s, '@');
+    if (len == 0 || len > 254 || !at || at == s || strchr(at + 1, '@'))
+        return false;
+    const char *dot = strrchr(at + 1, '.');
+    if (!dot || dot == at + 1 || dot[1] == '\0')
+        return false;
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return false;
+    return true;
+}
+
+json_t *payout_method_canonical(const json_t *pm, struct pd_err *err)
+{
+    const char *type = json_string_value(json_object_get(pm, "type"));
+    if (!json_is_object(pm) || !type) {
+        pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.type",
+                   "payout_method must be {\"type\":\"paypal\",\"email\":...} or "
+                   "{\"type\":\"iban\",\"iban\":...,\"holder\":...}");
+        return NULL;
+    }
+    if (strcmp(type, "paypal") == 0) {
+        const char *email = json_string_value(json_object_get(pm, "email"));
+        if (json_object_size(pm) != 2 || !email || !email_plausible(email)) {
+            pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.email",
+                       "a PayPal payout method needs exactly an email address");
+            return NULL;
+        }
+        return json_pack("{s:s, s:s}", "type", "paypal", "email", email);
+    }
+    if (strcmp(type, "iban") == 0) {
+        const char *iban = json_string_value(json_object_get(pm, "iban"));
+        const char *holder = json_string_value(json_object_get(pm, "holder"));
+        char normalized[40];
+        if (!iban || !iban_normalize(iban, normalized, sizeof normalized)) {
+            pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.iban",
+                       "iban is not a valid IBAN (its check digits do not match)");
+            return NULL;
+        }
+        if (!holder || !*holder || strlen(holder) > 140 || json_object_size(pm) != 3) {
+            pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.holder",
+                       "a bank payout method needs exactly iban and holder (the account name)");
+            return NULL;
+        }
+        return json_pack("{s:s, s:s, s:s}", "type", "iban", "iban", normalized, "holder", holder);
+    }
+    pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.type",
+               "payout_method.type must be paypal or iban");
+    return NULL;
+}
