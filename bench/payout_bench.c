@@ -1,0 +1,159 @@
+/* The payout run at scale (issue 3): 100,000 partners and 1,000,000 approved commissions in a fresh
+ * SQLite database, then the batch (payout_create), its CSV and marking it paid, each timed.
+ * Usage: payout_bench [DIR] [PARTNERS] [COMMISSIONS]   Prints one line of figures per stage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/payouts.h"
+#include "app/records.h"
+#include "core/ids.h"
+#include "store/store.h"
+#include "util/timefmt.h"
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void die(const char *what, const struct pd_err *err)
+{
+    fprintf(stderr, "payout_bench: %s: %s\n", what, err->message);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "/tmp";
+    long partners = argc > 2 ? strtol(argv[2], NULL, 10) : 100000;
+    long commissions = argc > 3 ? strtol(argv[3], NULL, 10) : 1000000;
+    char path[1024];
+    snprintf(path, sizeof path, "sqlite:%s/payout-bench.db", dir);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char f[1100];
+        snprintf(f, sizeof f, "%s/payout-bench.db%s", dir, suffixes[i]);
+        remove(f);
+    }
+    struct pd_err err = {0};
+    struct store *s = store_open(path, false, &err);
+    if (!s || store_migrate(s, &err) < 0)
+        die("open", &err);
+
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t now = time_now_ms();
+    int64_t month = time_month_start_ms(now);
+    struct arena a;
+    arena_init(&a, 1 << 16);
+    struct program p = {0};
+    p.id = "prg_bench";
+    p.name = "Bench";
+    p.currency = currency_find("USD");
+    p.default_url = "https://shop.example/";
+    p.click_param = "pd_click";
+    p.attribution_window_days = 30;
+    p.min_payout = 5000;
+    p.recurring_months = -1;
+    p.parent_levels = 1;
+    p.monthly_cap = -1;
+    p.rules_json = "[{\"type\":\"percent\",\"bps\":1000}]";
+    p.rules.version = 1;
+    p.created_at = p.updated_at = month;
+    if (store_begin(s, &err) < 0 || program_save(s, &p, "[\"shop.example\"]", true, &err) < 0)
+        die("program", &err);
+    char id[ID_MAX_LEN], email[64], code[32];
+    for (long i = 0; i < partners; i++) {
+        snprintf(id, sizeof id, "ptn_%08ld", i);
+        snprintf(email, sizeof email, "p%ld@partners.example", i);
+        snprintf(code, sizeof code, "p%ld", i);
+        struct db_val v[6] = {db_text(id), db_text(email), db_text(code),
+                              db_text(i % 2 ? "{\"email\":\"x@partners.example\",\"type\":\"paypal\"}"
+                                            : "{\"holder\":\"Holder\",\"iban\":\"DE89370400440532013000\",\"type\":\"iban\"}"),
+                              db_int(month), db_int(month)};
+        if (store_exec(s,
+                       "INSERT INTO partners (id, program_id, email, name, ref_code, status,"
+                       " payout_method, created_at, updated_at)"
+                       " VALUES (?1, 'prg_bench', ?2, ?2, ?3, 'active', ?4, ?5, ?6)",
+                       v, 6, NULL, &err) < 0)
+            die("partners", &err);
+    }
+    for (long i = 0; i < commissions; i++) {
+        char cid[32], pid[32], l1[40], l2[40];
+        snprintf(cid, sizeof cid, "com_%010ld", i);
+        snprintf(pid, sizeof pid, "ptn_%08ld", i % partners);
+        snprintf(l1, sizeof l1, "led_c%010ld", i);
+        snprintf(l2, sizeof l2, "led_a%010ld", i);
+        int64_t amount = 100 + (i * 7919) % 2000;
+        int64_t at = month + (i % 86400000);
+        struct db_val c[5] = {db_text(cid), db_text(pid), db_int(amount), db_int(at),
+                              db_int(at + 1000)};
+        struct db_val e1[5] = {db_text(l1), db_text(pid), db_text(cid), db_int(amount),
+                               db_int(at)};
+        struct db_val e2[5] = {db_text(l2), db_text(pid), db_text(cid), db_int(amount),
+                               db_int(at + 1000)};
+        if (store_exec(s,
+                       "INSERT INTO commissions (id, program_id, partner_id, level, rule_id,"
+                       " rule_version, base, amount, reversed, currency, status, explanation,"
+                       " hold_until, created_at, updated_at, approved_at)"
+                       " VALUES (?1, 'prg_bench', ?2, 0, 'r0', 1, ?3 * 10, ?3, 0, 'USD',"
+                       " 'approved', '', ?4, ?4, ?5, ?5)",
+                       c, 5, NULL, &err) < 0 ||
+            store_exec(s,
+                       "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                       " currency, kind, pending, approved, paid, created_at)"
+                       " VALUES (?1, 'prg_bench', ?2, ?3, 'USD', 'commission', ?4, 0, 0, ?5)",
+                       e1, 5, NULL, &err) < 0 ||
+            store_exec(s,
+                       "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                       " currency, kind, pending, approved, paid, created_at)"
+                       " VALUES (?1, 'prg_bench', ?2, ?3, 'USD', 'approval', -?4, ?4, 0, ?5)",
+                       e2, 5, NULL, &err) < 0)
+            die("commissions", &err);
+    }
+    if (store_commit(s, &err) < 0)
+        die("commit", &err);
+    printf("load: %ld partners, %ld approved commissions, %ld ledger entries in %.2f s\n",
+           partners, commissions, 2 * commissions, seconds_since(&t0));
+
+    char period[8];
+    int64_t y;
+    unsigned m, d;
+    time_civil_from_days(month / 86400000, &y, &m, &d);
+    snprintf(period, sizeof period, "%04lld-%02u", (long long)y, m);
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *payout_id;
+    bool created;
+    if (store_begin(s, &err) < 0 ||
+        payout_create(s, NULL, period, now, &a, &payout_id, &created, NULL, NULL, &err) < 0 ||
+        store_commit(s, &err) < 0)
+        die("payout_create", &err);
+    double t_create = seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char csv[1100];
+    snprintf(csv, sizeof csv, "%s/payout-bench.csv", dir);
+    FILE *f = fopen(csv, "w");
+    if (!f || payout_write_csv(s, payout_id, f, NULL, NULL, &err) < 0)
+        die("csv", &err);
+    fclose(f);
+    double t_csv = seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (store_begin(s, &err) < 0 || payout_mark_paid(s, payout_id, now, &err) < 0 ||
+        store_commit(s, &err) < 0)
+        die("mark paid", &err);
+    double t_paid = seconds_since(&t0);
+    json_t *summary = payout_json(s, payout_id, false, &err);
+    printf("payout run (batch + CSV): %.2f s (batch %.2f s, CSV %.2f s) for %lld partners, total "
+           "%lld; mark paid: %.2f s\n",
+           t_create + t_csv, t_create, t_csv,
+           (long long)json_integer_value(json_object_get(summary, "item_count")),
+           (long long)json_integer_value(json_object_get(summary, "total")), t_paid);
+    json_decref(summary);
+    arena_free(&a);
+    store_close(s);
+    return 0;
+}
