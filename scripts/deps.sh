@@ -7,6 +7,7 @@ packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libevent-dev libsqlite3-dev libjansson-dev libsodium-dev libpq-dev libcmocka-dev
     sqlite3 python3 curl ca-certificates procps
+    postgresql postgresql-client
 )
 if [ -n "${PARTNERD_DEPS_EXTRA:-}" ]; then
     read -r -a extra <<<"$PARTNERD_DEPS_EXTRA"
