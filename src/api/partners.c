@@ -5,11 +5,12 @@
 #include "api/api.h"
 #include "app/records.h"
 #include "core/ids.h"
+#include "web/web.h"
 #include "util/banned.h"
 
 static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
                                             "group", "status", "coupons", "payout_method",
-                                            "postback_url", NULL};
+                                            "postback_url", "password" /* web */, NULL};
 static const char *const update_fields[] = {"email", "name", "parent_id", "group", "status",
                                             "payout_method", "postback_url", NULL};
 
@@ -19,6 +20,7 @@ struct partner_write {
     const char **coupons;
     size_t ncoupons;
     bool creating;
+    struct web_partner_credentials cred; /* web: password or invite (src/web/credentials.c) */
 };
 
 bool api_valid_code(const char *s);
@@ -185,6 +187,11 @@ static int partner_write_op(struct store *s, struct api_write *w)
                                 &w->err);
     if (!w->result)
         return -1;
+    /* web: the dashboard login: a password, or a one-time invite_url in the answer */
+    if (pw->creating && web_partner_credentials_store(s, p->id, &pw->cred,
+                                                      w->call->app->cfg.public_url, w->result,
+                                                      &w->err) < 0)
+        return -1;
     w->status = pw->creating ? 201 : 200;
     return 0;
 }
@@ -202,7 +209,8 @@ void api_partners_create(struct api_call *call)
         return;
     }
     pw->p.program_id = pw->program.id;
-    if (partner_apply_json(call, pw, &err) < 0) {
+    if (partner_apply_json(call, pw, &err) < 0 ||
+        web_partner_credentials_prepare(call, &pw->cred, &err) < 0 /* web */) {
         api_reply_error(call, &err);
         return;
     }

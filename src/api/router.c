@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "util/timefmt.h"
+#include "web/web.h"
 #include "util/banned.h"
 
 #define SECRET AUTH_ALLOW(AUTH_SECRET)
@@ -55,6 +56,24 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    /* web: the dashboards (src/web/); pages check their session themselves */
+    {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
+    {HTTP_GET, "/", PUBLIC, false, web_root},
+    {HTTP_GET, "/login", PUBLIC, false, web_login_page},
+    {HTTP_POST, "/login", PUBLIC, false, web_login},
+    {HTTP_POST, "/logout", PUBLIC, false, web_logout},
+    {HTTP_GET, "/web/session", PUBLIC, false, web_session_info},
+    {HTTP_GET, "/admin", PUBLIC, false, web_admin_page},
+    {HTTP_GET, "/admin/", PUBLIC, false, web_admin_page},
+    {HTTP_GET, "/admin/*", PUBLIC, false, web_admin_page},
+    {HTTP_GET, "/partner", PUBLIC, false, web_partner_page},
+    {HTTP_GET, "/partner/", PUBLIC, false, web_partner_page},
+    {HTTP_GET, "/partner/*", PUBLIC, false, web_partner_page},
+    {HTTP_GET, "/assets/*", PUBLIC, false, web_asset},
+    {HTTP_GET, "/invite/*", PUBLIC, false, web_invite_page},
+    {HTTP_GET, "/invite/*/status", PUBLIC, false, web_invite_status},
+    {HTTP_POST, "/invite/*", PUBLIC, false, web_invite_accept},
+    /* end web */
 };
 
 /* Matches path against pattern segment by segment; captured segments are copied into the arena. */

@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "core/rules_json.h"
 #include "util/timefmt.h"
+#include "web/web.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -219,6 +220,10 @@ int cmd_demo(int argc, char **argv)
             arena_reset(&a);
         }
     }
+    /* web: known dashboard passwords for the demo */
+    char admin_email[256];
+    if (web_demo_logins(s, admin_email, sizeof admin_email, &err) < 0)
+        goto fail_tx;
     if (store_commit(s, &err) < 0)
         goto fail;
     printf("demo program %s: %zu partners, %d clicks, %d conversions, %d refunds\n", prog.id,
@@ -226,6 +231,12 @@ int cmd_demo(int argc, char **argv)
     for (size_t i = 0; i < NPARTNERS; i++)
         printf("  partner %-16s %-10s key %s\n", demo_partners[i].name, demo_partners[i].status,
                keys[i]);
+    /* web: the demo logins */
+    printf("\ndashboard logins (demo passwords):\n  merchant  %-24s %s\n", admin_email,
+           WEB_DEMO_ADMIN_PASSWORD);
+    for (size_t i = 0; i < NPARTNERS; i++)
+        if (strcmp(demo_partners[i].status, "suspended") != 0)
+            printf("  partner   %-24s %s\n", demo_partners[i].email, WEB_DEMO_PARTNER_PASSWORD);
     rc = 0;
     goto done;
 fail_tx:

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "jobs/scheduler.h"
+#include "web/web.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -176,6 +177,12 @@ int cmd_serve(int argc, char **argv)
 
     inflight_init(&app->inflight);
     struct pd_err err = {0};
+    /* web: the dashboards' state (src/web/): sessions, login throttling, password hashing */
+    app->web = web_state_new(app, &err);
+    if (!app->web) {
+        fprintf(stderr, "partnerd serve: %s\n", err.message);
+        goto fail_writer;
+    }
     app->writer = writer_start(app->cfg.db_url, app->cfg.write_batch, &err);
     if (!app->writer) {
         fprintf(stderr, "partnerd serve: %s\n", err.message);
@@ -218,6 +225,8 @@ int cmd_serve(int argc, char **argv)
     /* The writer finishes its queue before the workers it answers to are freed. */
     scheduler_stop(sched);
     writer_stop(app->writer);
+    web_state_free(app->web); /* web: its hashing thread answers through the workers */
+    app->web = NULL;
     http_server_free(app->http);
     fprintf(stderr, "level=info msg=stopped\n");
     goto fail_writer;
@@ -228,6 +237,7 @@ fail_http:
 fail_sched:
     writer_stop(app->writer);
 fail_writer:
+    web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);
     free(app);
     return rc;

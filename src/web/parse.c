@@ -1,0 +1,105 @@
+/* The pure parsers of outside input the dashboards need: the Cookie header, invite tokens and the
+ * Origin header. No I/O, no allocation; fuzzed by tests/fuzz/fuzz_web_*.c. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "web/web.h"
+#include "util/banned.h"
+
+static bool token_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
+static bool alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool web_cookie_get(const char *header, const char *name, char *out, size_t outlen)
+{
+    if (!header || !name || !out || outlen == 0)
+        return false;
+    size_t name_len = strlen(name);
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        const char *pair = p;
+        while (*p && *p != ';')
+            p++;
+        size_t pair_len = (size_t)(p - pair);
+        const char *eq = memchr(pair, '=', pair_len);
+        if (!eq)
+            continue;
+        size_t key_len = (size_t)(eq - pair);
+        while (key_len > 0 && (pair[key_len - 1] == ' ' || pair[key_len - 1] == '\t'))
+            key_len--;
+        if (key_len != name_len || memcmp(pair, name, name_len) != 0)
+            continue;
+        const char *v = eq + 1;
+        size_t vlen = pair_len - (size_t)(v - pair);
+        while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+            v++;
+            vlen--;
+        }
+        while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+            v++;
+            vlen -= 2;
+        }
+        bool ok = vlen > 0 && vlen < outlen;
+        for (size_t i = 0; ok && i < vlen; i++)
+            ok = token_char(v[i]);
+        if (!ok)
+            continue; /* a malformed duplicate does not hide a good one */
+        memcpy(out, v, vlen);
+        out[vlen] = '\0';
+        return true;
+    }
+    return false;
+}
+
+bool web_invite_token_parse(const char *token, int64_t *expires_ms)
+{
+    if (!token)
+        return false;
+    int64_t secs = 0;
+    size_t i = 0;
+    for (; token[i] >= '0' && token[i] <= '9'; i++) {
+        if (i >= 12)
+            return false;
+        secs = secs * 10 + (token[i] - '0');
+    }
+    if (i == 0 || token[i] != '-')
+        return false;
+    const char *r = token + i + 1;
+    size_t n = 0;
+    for (; r[n]; n++)
+        if (n >= WEB_INVITE_RANDOM_LEN || !alnum(r[n]))
+            return false;
+    if (n != WEB_INVITE_RANDOM_LEN)
+        return false;
+    if (expires_ms)
+        *expires_ms = secs * 1000;
+    return true;
+}
+
+bool web_origin_matches(const char *origin, const char *host, const char *scheme)
+{
+    if (!origin || !host || !scheme || !*host)
+        return false;
+    size_t sl = strlen(scheme);
+    if (strncasecmp(origin, scheme, sl) != 0 || strncmp(origin + sl, "://", 3) != 0)
+        return false;
+    const char *oh = origin + sl + 3;
+    for (const char *c = host; *c; c++)
+        if (!(alnum(*c) || *c == '.' || *c == '-' || *c == ':' || *c == '[' || *c == ']'))
+            return false;
+    return strcasecmp(oh, host) == 0;
+}

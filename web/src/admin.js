@@ -1,0 +1,343 @@
+// The merchant dashboard: the whole program through the JSON API, with the session cookie (the
+// server treats an admin session like the secret key, CSRF token required on every change).
+import {
+  h, $, api, listAll, loadSession, frame, section, card, table, badge, money, parseMoney, number,
+  percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
+} from './common.js';
+import { dailyChart } from './chart.js';
+
+const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
+const main = $('#main');
+let program = null; // the program shown (the first one; a selector when there are several)
+let partnerNames = new Map();
+
+async function loadProgram() {
+  const progs = await listAll('/api/v1/programs', 100);
+  if (!progs.length) return null;
+  const wanted = sessionStorage.getItem('pd_program');
+  program = progs.find((p) => p.id === wanted) || progs[0];
+  if (progs.length > 1) {
+    const sel = h('select', { 'aria-label': 'Program', class: 'program-select' }, progs.map((p) => h('option', { value: p.id }, p.name)));
+    sel.value = program.id;
+    sel.addEventListener('change', () => { sessionStorage.setItem('pd_program', sel.value); location.reload(); });
+    $('.top').insertBefore(sel, $('#nav'));
+  }
+  return program;
+}
+
+async function loadPartnerNames() {
+  const ps = await listAll(`/api/v1/partners?program_id=${program.id}`, 5000);
+  partnerNames = new Map(ps.map((p) => [p.id, p.name]));
+  return ps;
+}
+const partnerName = (id) => (id ? partnerNames.get(id) || id : '—');
+
+// ---- overview ----------------------------------------------------------------------------------
+async function overview() {
+  const [report, byPartner] = await Promise.all([
+    api('GET', `/api/v1/reports?program_id=${program.id}&group_by=day`),
+    api('GET', `/api/v1/reports?program_id=${program.id}&group_by=partner`),
+    loadPartnerNames(),
+  ]);
+  const t = report.totals;
+  const cur = program.currency;
+  const rows = byPartner.data.slice().sort((a, b) => b.commission - a.commission || b.clicks - a.clicks);
+  return [
+    section(`${program.name} · last 30 days`,
+      h('div', { class: 'cards', id: 'totals' },
+        card('Clicks', number(t.clicks), `${number(t.unique_clicks)} unique`),
+        card('Conversions', number(t.conversions)),
+        card('Revenue', money(t.revenue, cur)),
+        card('Commission', money(t.commission, cur)),
+        card('Conversion rate', percent(t.conversion_rate)),
+        card('EPC', money(t.epc, cur), 'commission per click')),
+      dailyChart(report, cur)),
+    section('Partners by commission', table([
+      { key: 'partner_id', label: 'Partner', render: (r) => partnerName(r.partner_id), csv: (r) => partnerName(r.partner_id) },
+      { key: 'clicks', label: 'Clicks', num: true, render: (r) => number(r.clicks) },
+      { key: 'conversions', label: 'Conversions', num: true, render: (r) => number(r.conversions) },
+      { key: 'revenue', label: 'Revenue', num: true, render: (r) => money(r.revenue, cur) },
+      { key: 'commission', label: 'Commission', num: true, render: (r) => money(r.commission, cur) },
+      { key: 'conversion_rate', label: 'Conv. rate', num: true, render: (r) => percent(r.conversion_rate) },
+      { key: 'epc', label: 'EPC', num: true, render: (r) => money(r.epc, cur) },
+    ], rows, { csvName: 'partners-30-days.csv', empty: ['No partner activity in the last 30 days.', 'Invite partners on the Partners page; their clicks and sales show here.'] })),
+  ];
+}
+
+// ---- partners ----------------------------------------------------------------------------------
+function inviteForm(onDone) {
+  const email = h('input', { name: 'email', type: 'email', required: true, placeholder: 'partner@example.com' });
+  const name = h('input', { name: 'name', placeholder: 'Their name or site' });
+  const ref = h('input', { name: 'ref_code', placeholder: 'optional, e.g. janes-blog' });
+  const result = h('div', { class: 'invite-result', id: 'invite-result' });
+  const form = h('form', { class: 'grid-form', id: 'invite', novalidate: true },
+    field('Email', email), field('Name', name), field('Referral code', ref, 'Their default link is /c/<code>; random when empty.'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Invite partner')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    if (!email.value.trim()) { formError(form, { message: 'Enter the partner’s email.', param: 'email' }); return; }
+    const body = { program_id: program.id, email: email.value.trim() };
+    if (name.value.trim()) body.name = name.value.trim();
+    if (ref.value.trim()) body.ref_code = ref.value.trim();
+    const b = form.querySelector('button');
+    b.disabled = true;
+    try {
+      const p = await api('POST', '/api/v1/partners', body);
+      result.replaceChildren(h('div', { class: 'notice ok' },
+        h('p', {}, h('strong', {}, `${p.name} is invited.`), ' Send them this one-time link (valid 14 days) to set their password:'),
+        h('div', { class: 'linkbox' }, h('code', { id: 'invite-url' }, p.invite_url), copyButton(p.invite_url, 'Copy invite link'))));
+      form.reset();
+      onDone();
+    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+  });
+  return h('div', {}, form, result);
+}
+
+async function partners() {
+  const search = h('input', { type: 'search', name: 'q', placeholder: 'Search name, email or code', 'aria-label': 'Search partners' });
+  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended'].map((s) => h('option', { value: s }, s)));
+  const list = h('div', { id: 'partners' });
+  let all = [];
+  const setStatus = (p, s, button) => act(button, () => api('PATCH', `/api/v1/partners/${p.id}`, { status: s }),
+    `${p.name} is now ${s}.`).then(reload, () => {});
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    const rows = all.filter((p) => (status.value === 'all' || p.status === status.value) &&
+      (!q || [p.name, p.email, p.ref_code, p.id].some((v) => (v || '').toLowerCase().includes(q))));
+    const cur = program.currency;
+    list.replaceChildren(table([
+      { key: 'name', label: 'Partner', render: (p) => h('span', {}, h('strong', {}, p.name), h('br'), h('span', { class: 'muted small' }, p.email)) , csv: (p) => p.name },
+      { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
+      { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
+      { key: 'status', label: 'Status', render: (p) => badge(p.status) },
+      { key: 'pending', label: 'Pending', num: true, render: (p) => money(p.balance.pending, cur), csv: (p) => p.balance.pending },
+      { key: 'approved', label: 'Approved', num: true, render: (p) => money(p.balance.approved, cur), csv: (p) => p.balance.approved },
+      { key: 'paid', label: 'Paid', num: true, render: (p) => money(p.balance.paid, cur), csv: (p) => p.balance.paid },
+      { key: 'created', label: 'Joined', render: (p) => day(p.created) },
+      { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
+        p.status !== 'active' ? h('button', { type: 'button', class: 'small', 'data-action': 'approve', onclick: (e) => setStatus(p, 'active', e.target) }, p.status === 'pending' ? 'Approve' : 'Reactivate') : null,
+        p.status !== 'suspended' ? h('button', { type: 'button', class: 'small danger', 'data-action': 'suspend', onclick: (e) => setStatus(p, 'suspended', e.target) }, 'Suspend') : null) },
+    ], rows, { csvName: 'partners.csv', empty: all.length ? ['No partner matches.', 'Clear the search or pick another status.'] : ['No partners yet.', 'Invite your first partner above.'] }));
+  };
+  const reload = () => loadInto(list, 'partners', async () => {
+    all = (await listAll(`/api/v1/partners?program_id=${program.id}`, 5000)).reverse();
+    render();
+    return [...list.childNodes];
+  });
+  search.addEventListener('input', render);
+  status.addEventListener('change', render);
+  reload();
+  return [section('Invite a partner', inviteForm(reload)),
+    section('Partners', h('div', { class: 'filters' }, field('Search', search), field('Status', status)), list)];
+}
+
+// ---- conversions -------------------------------------------------------------------------------
+async function conversions() {
+  await loadPartnerNames();
+  const partner = h('select', { name: 'partner_id', 'aria-label': 'Partner' }, h('option', { value: '' }, 'all partners'),
+    [...partnerNames].map(([id, n]) => h('option', { value: id }, n)));
+  const method = h('select', { name: 'method', 'aria-label': 'Attribution' },
+    ['any', 'click', 'coupon', 'customer', 'ref', 'none'].map((m) => h('option', { value: m }, m)));
+  const from = h('input', { type: 'date', name: 'from' });
+  const to = h('input', { type: 'date', name: 'to' });
+  const fraud = h('input', { type: 'checkbox', name: 'fraud' });
+  const list = h('div', { id: 'conversions' });
+  const cur = program.currency;
+  const reload = () => loadInto(list, 'conversions', async () => {
+    const q = `/api/v1/conversions?program_id=${program.id}${partner.value ? '&partner_id=' + partner.value : ''}`;
+    const rows = (await listAll(q, 5000)).reverse().filter((c) => {
+      const d = (c.occurred_at || c.created || '').slice(0, 10);
+      const m = (c.attribution && c.attribution.method) || 'none';
+      return (method.value === 'any' || m === method.value) && (!from.value || d >= from.value) &&
+        (!to.value || d <= to.value) && (!fraud.checked || c.fraud_reason);
+    });
+    const commission = (c) => (c.commissions || []).reduce((s, k) => s + (k.net ?? k.amount), 0);
+    return table([
+      { key: 'occurred_at', label: 'Date', render: (c) => dateTime(c.occurred_at || c.created) },
+      { key: 'order_id', label: 'Order', render: (c) => h('code', {}, c.order_id) },
+      { key: 'amount', label: 'Amount', num: true, render: (c) => money(c.amount, c.currency) },
+      { key: 'refunded_amount', label: 'Refunded', num: true, render: (c) => (c.refunded_amount ? money(c.refunded_amount, c.currency) : '—') },
+      { key: 'partner_id', label: 'Partner', render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+      { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
+      { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
+      { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
+    ], rows, { csvName: 'conversions.csv', empty: ['No conversions match.', 'Change the filters, or send conversions from your store with POST /api/v1/conversions.'] });
+  });
+  for (const el of [partner, method, from, to, fraud]) el.addEventListener('change', reload);
+  reload();
+  return section('Conversions', h('div', { class: 'filters' }, field('Partner', partner), field('Attribution', method),
+    field('From', from), field('To', to), h('label', { class: 'check' }, fraud, ' only flagged as fraud')), list);
+}
+
+// ---- commissions -------------------------------------------------------------------------------
+async function commissions() {
+  await loadPartnerNames();
+  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['pending', 'approved', 'paid', 'reversed', 'rejected', 'all'].map((s) => h('option', { value: s }, s)));
+  const list = h('div', { id: 'commissions' });
+  const decide = (c, button) => {
+    const cell = button.closest('td');
+    const reason = h('input', { name: 'reason', placeholder: 'Why? (required)', 'aria-label': 'Reason' });
+    const form = h('form', { class: 'inline-form' }, reason, h('button', { type: 'submit', class: 'small danger' }, 'Reject'),
+      h('button', { type: 'button', class: 'small secondary', onclick: () => reload() }, 'Cancel'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (!reason.value.trim()) { reason.focus(); flash('Give a reason to reject the commission.', 'error'); return; }
+      act(form.querySelector('button'), () => api('POST', `/api/v1/commissions/${c.id}/reject`, { reason: reason.value.trim() }),
+        'Commission rejected.').then(reload, () => {});
+    });
+    cell.replaceChildren(form);
+    reason.focus();
+  };
+  const reload = () => loadInto(list, 'commissions', async () => {
+    const q = `/api/v1/commissions${status.value === 'all' ? '' : '?status=' + status.value}`;
+    const rows = (await listAll(q, 5000)).filter((c) => c.program_id === program.id).reverse();
+    return table([
+      { key: 'created', label: 'Date', render: (c) => day(c.created) },
+      { key: 'partner_id', label: 'Partner', render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+      { key: 'status', label: 'Status', render: (c) => badge(c.status) },
+      { key: 'net', label: 'Amount', num: true, render: (c) => money(c.net, c.currency) },
+      { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain' }, c.explanation) },
+      { key: 'hold_until', label: 'Hold until', render: (c) => day(c.hold_until) },
+      { key: 'actions', label: '', csv: false, render: (c) => (c.status === 'pending' ? h('span', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'small', 'data-action': 'approve',
+          onclick: (e) => act(e.target, () => api('POST', `/api/v1/commissions/${c.id}/approve`), 'Commission approved.').then(reload, () => {}) }, 'Approve'),
+        h('button', { type: 'button', class: 'small danger', 'data-action': 'reject', onclick: (e) => decide(c, e.target) }, 'Reject')) : '') },
+    ], rows, { csvName: `commissions-${status.value}.csv`, empty: [`No ${status.value === 'all' ? '' : status.value + ' '}commissions.`, status.value === 'pending' ? 'Pending commissions wait here for approval; those past their hold period are approved automatically.' : 'Pick another status above.'] });
+  });
+  status.addEventListener('change', reload);
+  reload();
+  return section('Commissions', h('div', { class: 'filters' }, field('Status', status)), list);
+}
+
+// ---- payouts -----------------------------------------------------------------------------------
+async function payouts() {
+  await loadPartnerNames();
+  const now = new Date();
+  const period = h('input', { type: 'month', name: 'period', required: true,
+    value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}` });
+  const list = h('div', { id: 'payouts' });
+  const detail = h('div', { id: 'payout-detail' });
+  const form = h('form', { class: 'grid-form', id: 'new-payout', novalidate: true },
+    field('Period', period, `Pays every partner’s approved balance up to the end of this month, if at least ${money(program.min_payout, program.currency)}.`),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create payout batch')));
+  const showItems = (p) => {
+    detail.replaceChildren(section(`Batch ${p.period}`, table([
+      { key: 'partner_id', label: 'Partner', render: (i) => partnerName(i.partner_id), csv: (i) => i.partner_id },
+      { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
+      { key: 'method', label: 'Payout method', render: (i) => (i.method ? (i.method.type === 'paypal' ? `PayPal ${i.method.email}` : `IBAN ${i.method.iban}`) : h('span', { class: 'badge pending' }, 'no method set')),
+        csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
+    ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
+  };
+  const reload = () => loadInto(list, 'payout batches', async () => {
+    const rows = (await listAll(`/api/v1/payouts?program_id=${program.id}`)).reverse();
+    return table([
+      { key: 'period', label: 'Period' },
+      { key: 'status', label: 'Status', render: (p) => badge(p.status) },
+      { key: 'total', label: 'Total', num: true, render: (p) => money(p.total, p.currency) },
+      { key: 'item_count', label: 'Partners', num: true },
+      { key: 'created', label: 'Created', render: (p) => day(p.created) },
+      { key: 'paid_at', label: 'Paid', render: (p) => day(p.paid_at) },
+      { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
+        h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
+        p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
+          onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
+    ], rows, { csvName: 'payouts.csv', empty: ['No payout batches yet.', 'Create one for a month above: it gathers every partner’s approved balance.'] });
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    if (!/^\d{4}-\d{2}$/.test(period.value)) { formError(form, { message: 'Pick a month (YYYY-MM).', param: 'period' }); return; }
+    const b = form.querySelector('button');
+    b.disabled = true;
+    try {
+      const p = await api('POST', '/api/v1/payouts', { program_id: program.id, period: period.value });
+      flash(`Payout batch ${p.period}: ${money(p.total, p.currency)} to ${p.item_count ?? (p.items || []).length} partner(s).`);
+      showItems(p);
+      reload();
+    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+  });
+  reload();
+  return [section('Create a payout batch', form), section('Payout batches', list), detail];
+}
+
+// ---- settings ----------------------------------------------------------------------------------
+async function settings() {
+  const p = await api('GET', `/api/v1/programs/${program.id}`);
+  const cur = p.currency;
+  const inp = (name, value, attrs = {}) => h('input', { name, value: value ?? '', ...attrs });
+  const name = inp('name', p.name, { required: true });
+  const defaultUrl = inp('default_url', p.default_url, { type: 'url' });
+  const hosts = inp('allowed_hosts', (p.allowed_hosts || []).join(', '));
+  const clickParam = inp('click_param', p.click_param);
+  const windowDays = inp('attribution_window_days', p.attribution_window_days, { type: 'number', min: 1 });
+  const holdDays = inp('hold_days', p.hold_days, { type: 'number', min: 0 });
+  const minPayout = inp('min_payout', money(p.min_payout, cur).replace(/[^\d.]/g, ''), { inputmode: 'decimal' });
+  const model = h('select', { name: 'model' }, h('option', { value: 'last_click' }, 'last click'), h('option', { value: 'first_click' }, 'first click'));
+  model.value = p.model;
+  const lifetime = h('input', { type: 'checkbox', name: 'lifetime', checked: p.lifetime });
+  const recurring = inp('recurring_months', p.recurring_months, { type: 'number', min: 1, placeholder: 'no limit' });
+  const parentBps = inp('parent_bps', p.parent_bps, { type: 'number', min: 0, max: 10000 });
+  const rules = h('textarea', { name: 'rules', rows: 12, spellcheck: 'false', class: 'code' }, JSON.stringify(p.rules, null, 2));
+  const form = h('form', { id: 'settings', class: 'grid-form', novalidate: true },
+    field('Name', name), field('Default URL', defaultUrl, 'Where a suspended partner’s links send visitors.'),
+    field('Allowed hosts', hosts, 'Comma-separated; links may only point at these hosts (*.example.com for subdomains).'),
+    field('Click parameter', clickParam), field('Attribution window (days)', windowDays), field('Hold period (days)', holdDays),
+    field(`Minimum payout (${cur})`, minPayout), field('Attribution model', model),
+    h('label', { class: 'check' }, lifetime, ' lifetime attribution of customers'),
+    field('Recurring months', recurring, 'Empty: no limit.'), field('Parent share (basis points)', parentBps, '1000 = 10 % of the child’s commission.'),
+    h('div', { class: 'field wide' }, h('span', { class: 'label' }, `Commission rules (JSON) · version ${p.rules_version}`), rules,
+      h('span', { class: 'hint' }, 'Ordered list, most specific match wins. {"type":"percent","bps":1000} is 10 %; flat amounts are minor units. The server checks the rules and names the field at fault.')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    let parsedRules;
+    try { parsedRules = JSON.parse(rules.value); } catch (e) { formError(form, { message: `The rules are not valid JSON: ${e.message}`, param: 'rules' }); return; }
+    const min = parseMoney(minPayout.value, cur);
+    if (min === null) { formError(form, { message: `Enter the minimum payout as an amount in ${cur}, e.g. 50.00`, param: 'min_payout' }); return; }
+    const body = {
+      name: name.value.trim(), default_url: defaultUrl.value.trim(),
+      allowed_hosts: hosts.value.split(',').map((s) => s.trim()).filter(Boolean), click_param: clickParam.value.trim(),
+      attribution_window_days: Number(windowDays.value), hold_days: Number(holdDays.value), min_payout: min,
+      model: model.value, lifetime: lifetime.checked, parent_bps: Number(parentBps.value), rules: parsedRules,
+    };
+    if (recurring.value !== '') body.recurring_months = Number(recurring.value);
+    const b = form.querySelector('button[type=submit]');
+    b.disabled = true;
+    try {
+      const saved = await api('PATCH', `/api/v1/programs/${program.id}`, body);
+      program = saved;
+      rules.value = JSON.stringify(saved.rules, null, 2);
+      flash(`Settings saved (rules version ${saved.rules_version}).`);
+    } catch (e) {
+      if (e.param && e.param.startsWith('rules')) e.message = `${e.param}: ${e.message}`;
+      formError(form, e);
+    } finally { b.disabled = false; }
+  });
+  return [section('Program settings', form),
+    section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
+      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
+}
+
+const pages = { '': overview, partners, conversions, commissions, payouts, settings };
+
+async function start() {
+  try {
+    await loadSession('admin');
+    frame(sections, '/admin/');
+    if (!(await loadProgram())) {
+      main.replaceChildren(emptyState('No program yet.', 'Create one with POST /api/v1/programs (see the README), then reload this page.'));
+      return;
+    }
+  } catch (e) {
+    main.replaceChildren(emptyState('The dashboard cannot start.', `${e.message}. Reload the page; if it keeps failing, log in again.`));
+    return;
+  }
+  const slug = location.pathname.slice('/admin/'.length);
+  document.title = `${(sections.find((s) => s[0] === slug) || sections[0])[1]} — merchant dashboard — partnerd`;
+  await loadInto(main, 'the dashboard', pages[slug] || overview);
+  main.dataset.ready = 'true';
+}
+start();

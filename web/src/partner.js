@@ -1,0 +1,211 @@
+// The partner dashboard: everything comes from /api/v1/me/*, so a partner's pages can only ever
+// show that partner's own data (the server decides whose, from the session).
+import {
+  h, $, api, listAll, loadSession, session, frame, section, card, table, badge, money, number,
+  percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState,
+} from './common.js';
+import { dailyChart } from './chart.js';
+
+const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
+const main = $('#main');
+
+function balanceCards(me) {
+  const b = me.balance;
+  return h('div', { class: 'cards', id: 'balance' },
+    card('Pending', money(b.pending, b.currency), 'in the hold period; becomes approved'),
+    card('Approved', money(b.approved, b.currency), 'paid in the next payout'),
+    card('Paid', money(b.paid, b.currency), 'paid out so far'));
+}
+
+function statusNote(me) {
+  if (me.status === 'pending')
+    return h('p', { class: 'notice' }, 'Your account is waiting for the program manager’s approval. Your links already work; commissions count once you are approved.');
+  return null;
+}
+
+async function overview() {
+  const [me, report] = await Promise.all([api('GET', '/api/v1/me'), api('GET', '/api/v1/me/report?group_by=day')]);
+  const t = report.totals;
+  const cur = report.currency;
+  return [
+    statusNote(me),
+    section('Balance', balanceCards(me)),
+    section('Last 30 days',
+      h('div', { class: 'cards', id: 'totals' },
+        card('Clicks', number(t.clicks)),
+        card('Conversions', number(t.conversions)),
+        card('Commission', money(t.commission, cur)),
+        card('Conversion rate', percent(t.conversion_rate)),
+        card('EPC', money(t.epc, cur), 'earnings per click')),
+      dailyChart(report, cur)),
+    section('Your link',
+      h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
+      h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
+  ];
+}
+
+function linkForm(onCreated) {
+  const prog = session.program;
+  const dest = h('input', { name: 'destination', type: 'url', required: true, placeholder: prog.default_url, value: prog.default_url });
+  const code = h('input', { name: 'code', placeholder: 'optional, e.g. summer-sale', pattern: '[A-Za-z0-9_-]{2,64}' });
+  const subs = [1, 2, 3, 4, 5].map((i) => h('input', { name: `sub${i}`, placeholder: `sub${i}`, 'aria-label': `sub${i}` }));
+  const form = h('form', { class: 'grid-form', id: 'new-link', novalidate: true },
+    field('Destination', dest, `A page on ${prog.allowed_hosts.join(', ')}.`),
+    field('Code', code, 'The end of the link; leave empty for a random one.'),
+    h('div', { class: 'field wide' }, h('span', { class: 'label' }, 'Sub-ids'), h('div', { class: 'subs' }, subs),
+      h('span', { class: 'hint' }, 'Optional labels you get back in reports and postbacks (campaign, placement…).')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create link')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    const body = { destination: dest.value.trim() };
+    if (code.value.trim()) body.code = code.value.trim();
+    subs.forEach((s, i) => { if (s.value.trim()) body[`sub${i + 1}`] = s.value.trim(); });
+    const b = form.querySelector('button');
+    b.disabled = true;
+    try {
+      const link = await api('POST', '/api/v1/me/links', body);
+      flash(`Link created: ${link.url}`);
+      code.value = '';
+      subs.forEach((s) => { s.value = ''; });
+      onCreated();
+    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+  });
+  return form;
+}
+
+async function links() {
+  const list = h('div', { id: 'links' });
+  const reload = () => loadInto(list, 'your links', async () => {
+    const rows = (await listAll('/api/v1/me/links')).reverse();
+    return table([
+      { key: 'url', label: 'Link', render: (r) => h('span', { class: 'linkcell' }, h('code', {}, r.url), copyButton(r.url)) },
+      { key: 'destination', label: 'Destination', render: (r) => h('span', { class: 'truncate', title: r.destination }, r.destination) },
+      { key: 'subs', label: 'Sub-ids', render: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' · ') || '—',
+        csv: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' ') },
+      { key: 'is_default', label: 'Default', render: (r) => (r.is_default ? 'yes' : '') },
+      { key: 'created', label: 'Created', render: (r) => day(r.created) },
+    ], rows, { csvName: 'links.csv', empty: ['You have no links yet.', 'Create one above for any page of the shop.'] });
+  });
+  reload();
+  return [section('Create a link', linkForm(reload)), section('Your links', list)];
+}
+
+async function commissions() {
+  const filter = h('select', { name: 'status', 'aria-label': 'Status' },
+    ['all', 'pending', 'approved', 'paid', 'reversed', 'rejected'].map((s) => h('option', { value: s }, s)));
+  const list = h('div', { id: 'commissions' });
+  const reload = () => loadInto(list, 'your commissions', async () => {
+    const q = filter.value === 'all' ? '' : `?status=${filter.value}`;
+    const rows = (await listAll('/api/v1/me/commissions' + q)).reverse();
+    return table([
+      { key: 'created', label: 'Date', render: (r) => day(r.created) },
+      { key: 'status', label: 'Status', render: (r) => badge(r.status) },
+      { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
+      { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
+      { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
+      { key: 'hold_until', label: 'Approved after', render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
+      { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
+    ], rows, { csvName: 'commissions.csv', empty: ['No commissions yet.', 'A commission appears here as soon as a sale through one of your links is recorded.'] });
+  });
+  filter.addEventListener('change', reload);
+  reload();
+  return section('Commissions', h('div', { class: 'filters' }, field('Status', filter)), list);
+}
+
+async function payouts() {
+  const list = h('div', { id: 'payouts' });
+  const me = await api('GET', '/api/v1/me');
+  loadInto(list, 'your payouts', async () => {
+    const rows = ((await api('GET', '/api/v1/me/payouts')).data || []).slice().reverse();
+    return table([
+      { key: 'period', label: 'Period' },
+      { key: 'status', label: 'Status', render: (r) => badge(r.status) },
+      { key: 'amount', label: 'Amount', num: true, render: (r) => money(r.amount, r.currency) },
+      { key: 'reference', label: 'Reference' },
+      { key: 'created', label: 'Created', render: (r) => day(r.created) },
+      { key: 'paid_at', label: 'Paid', render: (r) => day(r.paid_at) },
+    ], rows, { csvName: 'payouts.csv', empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'] });
+  });
+  return [section('Balance', balanceCards(me)), section('Payout history', list)];
+}
+
+function payoutForm(me) {
+  const pm = me.payout_method || {};
+  const type = h('select', { name: 'type' }, h('option', { value: 'paypal' }, 'PayPal'), h('option', { value: 'iban' }, 'Bank transfer (IBAN)'));
+  type.value = pm.type || 'paypal';
+  const email = h('input', { name: 'email', type: 'email', value: pm.email || '', placeholder: 'you@example.com' });
+  const iban = h('input', { name: 'iban', value: pm.iban || '', placeholder: 'DE89 3704 0044 0532 0130 00' });
+  const holder = h('input', { name: 'holder', value: pm.holder || '', placeholder: 'Account holder' });
+  const paypal = field('PayPal email', email);
+  const bank = h('div', { class: 'field-group' }, field('IBAN', iban), field('Account holder', holder));
+  const show = () => { paypal.hidden = type.value !== 'paypal'; bank.hidden = type.value !== 'iban'; };
+  type.addEventListener('change', show);
+  show();
+  const form = h('form', { id: 'payout-method', novalidate: true },
+    field('Method', type), paypal, bank,
+    h('p', { class: 'muted small' }, pm.type ? `Current: ${pm.type === 'paypal' ? 'PayPal ' + pm.email : 'IBAN ' + pm.iban}` : 'No payout method yet: payouts wait until you set one.'),
+    h('button', { type: 'submit' }, 'Save payout method'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    const method = type.value === 'paypal' ? { type: 'paypal', email: email.value.trim() } : { type: 'iban', iban: iban.value.trim(), holder: holder.value.trim() };
+    const b = form.querySelector('button[type=submit]');
+    b.disabled = true;
+    try {
+      await api('PATCH', '/api/v1/me', { payout_method: method });
+      flash('Payout method saved.');
+    } catch (e) {
+      if (e.param) e.param = e.param.replace(/^payout_method\./, '');
+      formError(form, e);
+    } finally { b.disabled = false; }
+  });
+  return form;
+}
+
+function postbackForm(me) {
+  const url = h('input', { name: 'postback_url', type: 'url', value: me.postback_url || '', placeholder: 'https://tracker.example/postback?click={click_id}&payout={commission}' });
+  const form = h('form', { id: 'postback', novalidate: true },
+    field('Postback URL', url, 'Called on every sale credited to you. Placeholders: {click_id}, {sub1}…{sub5}, {commission}, {order_id}. Leave empty for none.'),
+    h('button', { type: 'submit' }, 'Save postback URL'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    const b = form.querySelector('button');
+    b.disabled = true;
+    try {
+      await api('PATCH', '/api/v1/me', { postback_url: url.value.trim() || null });
+      flash(url.value.trim() ? 'Postback URL saved.' : 'Postback URL removed.');
+    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+  });
+  return form;
+}
+
+async function settings() {
+  const me = await api('GET', '/api/v1/me');
+  return [
+    section('Payout method', payoutForm(me)),
+    section('Postback', postbackForm(me)),
+    section('Account', h('dl', { class: 'facts' },
+      h('dt', {}, 'Name'), h('dd', {}, me.name), h('dt', {}, 'Email'), h('dd', {}, me.email),
+      h('dt', {}, 'Referral code'), h('dd', {}, me.ref_code), h('dt', {}, 'Status'), h('dd', {}, badge(me.status)),
+      h('dt', {}, 'Program'), h('dd', {}, session.program.name), h('dt', {}, 'Partner since'), h('dd', {}, dateTime(me.created)))),
+  ];
+}
+
+const pages = { '': overview, links, commissions, payouts, settings };
+
+async function start() {
+  try {
+    await loadSession('partner');
+  } catch (e) {
+    main.replaceChildren(emptyState('The dashboard cannot start.', `${e.message}. Reload the page; if it keeps failing, log in again.`));
+    return;
+  }
+  const slug = frame(sections, '/partner/');
+  const page = pages[slug] || overview;
+  document.title = `${(sections.find((s) => s[0] === slug) || sections[0])[1]} — partner dashboard — partnerd`;
+  await loadInto(main, 'your dashboard', page);
+  main.dataset.ready = 'true';
+}
+start();
