@@ -26,20 +26,26 @@ struct db_val {
     enum db_type type;
     int64_t i;
     const char *s;
+    /* For a NULL: the type PostgreSQL is told the parameter has. DB_TEXT (from db_text(NULL)) so
+     * `?3 IS NULL OR col = ?3` type-checks; DB_NULL (db_null()) leaves it to the server, which
+     * works where the statement gives the parameter a type (INSERT ... VALUES, `col = ?3`) but
+     * not where its first use is `?3 IS NULL`: for a BIGINT column write
+     * `CAST(?3 AS BIGINT) IS NULL OR col = ?3` (both dialects accept it). */
+    enum db_type null_as;
 };
 
 static inline struct db_val db_int(int64_t i)
 {
     return (struct db_val){.type = DB_INT, .i = i};
 }
-/* NULL strings bind as SQL NULL. */
+/* NULL strings bind as SQL NULL (of type text). */
 static inline struct db_val db_text(const char *s)
 {
-    return (struct db_val){.type = s ? DB_TEXT : DB_NULL, .s = s};
+    return (struct db_val){.type = s ? DB_TEXT : DB_NULL, .s = s, .null_as = DB_TEXT};
 }
 static inline struct db_val db_null(void)
 {
-    return (struct db_val){.type = DB_NULL};
+    return (struct db_val){.type = DB_NULL, .null_as = DB_NULL};
 }
 
 #define STORE_MAX_PARAMS 32

@@ -2,8 +2,8 @@
  *
  * Statements are written once for both dialects with ?1, ?2 parameters; the first time a statement
  * runs on a connection its text is rewritten to $1, $2 and prepared under a generated name
- * (PQprepare) with explicit parameter types — int64 as int8, text as text, NULL left for the server
- * to infer — so `?3 IS NULL OR col = ?3` type-checks. The cache is keyed by the SQL text and the
+ * (PQprepare) with explicit parameter types — int64 as int8, text (and db_text(NULL)) as text,
+ * db_null() left for the server to infer — so `?3 IS NULL OR col = ?3` type-checks. The cache is keyed by the SQL text and the
  * parameter type signature. Results are fetched whole (text format), so a caller may run another
  * statement while a cursor is open, as it can with SQLite.
  *
@@ -30,7 +30,8 @@
 
 struct pg_stmt {
     char *sql;                   /* the caller's text (?N parameters) */
-    char sig[STORE_MAX_PARAMS + 1]; /* per parameter: 'i' int8, 't' text, 'n' NULL (inferred) */
+    char sig[STORE_MAX_PARAMS + 1]; /* per parameter: 'i' int8, 't' text, NULL as 'I' int8,
+                                     * 'T' text or 'n' (inferred by the server) */
     char name[24];               /* the prepared statement's name on this connection */
 };
 
@@ -271,8 +272,16 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
             values[i] = params[i].s;
             break;
         default:
-            sig[i] = 'n';
-            types[i] = 0; /* let the server infer it from the statement */
+            if (params[i].null_as == DB_TEXT) {
+                sig[i] = 'T';
+                types[i] = PG_TEXTOID;
+            } else if (params[i].null_as == DB_INT) {
+                sig[i] = 'I';
+                types[i] = PG_INT8OID;
+            } else {
+                sig[i] = 'n';
+                types[i] = 0; /* let the server infer it from the statement */
+            }
             values[i] = NULL;
             break;
         }
