@@ -1,10 +1,12 @@
 /* /api/v1/partners and their API keys */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "app/records.h"
 #include "core/ids.h"
+#include "core/payout_method.h"
 #include "web/web.h"
 #include "util/banned.h"
 
@@ -84,14 +86,14 @@ static int partner_apply_json(struct api_call *call, struct partner_write *pw, s
     if (s)
         p->postback_url = s;
     json_t *pm = json_object_get(b, "payout_method");
-    if (pm && !json_is_null(pm)) {
-        const char *type = json_string_value(json_object_get(pm, "type"));
-        if (!json_is_object(pm) || !type ||
-            (strcmp(type, "paypal") != 0 && strcmp(type, "iban") != 0))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method",
-                              "payout_method must be {\"type\":\"paypal\",\"email\":...} or "
-                              "{\"type\":\"iban\",\"iban\":...,\"holder\":...}");
-        char *text = json_dumps(pm, JSON_COMPACT | JSON_SORT_KEYS);
+    if (pm && json_is_null(pm)) {
+        p->payout_method = NULL;
+    } else if (pm) {
+        json_t *canon = payout_method_canonical(pm, err);
+        if (!canon)
+            return -1;
+        char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(canon);
         p->payout_method = arena_strdup(a, text);
         free(text);
     }
