@@ -206,7 +206,12 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
                      "SELECT partner_id, amount, currency, method, reference FROM payout_items"
                      " WHERE payout_id = ?1 ORDER BY partner_id",
                      &k, 1, &cur, err);
-    while (rc == 0 && (rc = store_step(&cur, err)) == STORE_ROW) {
+    if (rc < 0) {
+        json_decref(items);
+        json_decref(o);
+        return NULL;
+    }
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
         json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
         json_array_append_new(
             items, json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0),
@@ -214,8 +219,7 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
                              store_col_text(&cur, 2), "method", m ? m : json_null(), "reference",
                              store_col_text(&cur, 4)));
     }
-    if (rc >= 0)
-        store_finish(&cur);
+    store_finish(&cur);
     json_object_set_new(o, "items", items);
     if (rc < 0) {
         json_decref(o);
