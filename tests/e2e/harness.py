@@ -7,6 +7,9 @@ Standard library only. Each tests/e2e/test_*.py imports this file and ends with
 
 Environment: PARTNERD_BIN (set by ctest) is the binary under test; PARTNERD_E2E_KEEP=1 keeps the
 temporary directories; PARTNERD_E2E_VERBOSE=1 prints the server log after every test.
+PARTNERD_TEST_DB=postgres runs against PostgreSQL instead: every Server gets a fresh database on the
+cluster at PARTNERD_TEST_PG_URL (scripts/pg-test.sh), and Server.sql reads it over a small
+stdlib-only PostgreSQL client (PgConn).
 """
 
 import http.client
@@ -19,6 +22,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -49,6 +53,8 @@ ERROR_CODES = {
 
 START_TIMEOUT = float(os.environ.get("PARTNERD_E2E_START_TIMEOUT", "20"))
 # Tables whose row counts prove that a refused request wrote nothing.
+PG = os.environ.get("PARTNERD_TEST_DB", "sqlite") == "postgres"
+PG_URL = os.environ.get("PARTNERD_TEST_PG_URL", "")
 WRITE_TABLES = ("programs", "partners", "links", "clicks", "customers", "leads", "conversions",
                 "refunds", "commissions", "ledger_entries", "coupons", "api_keys")
 
@@ -58,6 +64,136 @@ def binary():
     if not os.path.isfile(path) or not os.access(path, os.X_OK):
         raise SystemExit("partnerd binary not found: set PARTNERD_BIN (tried %r)" % path)
     return path
+
+
+def pg_url_for(dbname):
+    """PG_URL (the cluster's maintenance database) with its database name replaced."""
+    parts = urllib.parse.urlsplit(PG_URL)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+
+
+def pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, bytes):
+        v = v.decode("utf-8")
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+class PgConn:
+    """A minimal PostgreSQL client (protocol 3, simple queries, trust authentication only): enough
+    for the tests to read the database without a driver, over one connection per Server."""
+
+    INT_TYPES = {20, 21, 23, 26}  # int8, int2, int4, oid
+
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=30)
+        self.buf = b""
+        params = b"user\0%s\0database\0%s\0client_encoding\0UTF8\0\0" % (
+            (u.username or "postgres").encode(), u.path.lstrip("/").encode())
+        self.sock.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+        while True:
+            kind, body = self._read()
+            if kind == b"R" and struct.unpack("!i", body[:4])[0] != 0:
+                raise Failure("PgConn: the server asks for a password (only trust is supported)")
+            if kind == b"E":
+                raise Failure("PgConn: %s" % self._error(body))
+            if kind == b"Z":
+                return
+
+    def _read(self):
+        while True:
+            if len(self.buf) >= 5:
+                n = struct.unpack("!i", self.buf[1:5])[0]
+                if len(self.buf) >= 1 + n:
+                    kind, body, self.buf = self.buf[:1], self.buf[5:1 + n], self.buf[1 + n:]
+                    return kind, body
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Failure("PgConn: the server closed the connection")
+            self.buf += chunk
+
+    @staticmethod
+    def _error(body):
+        fields = dict((f[:1], f[1:].decode("utf-8", "replace")) for f in body.split(b"\0") if f)
+        return "%s (%s)" % (fields.get(b"M", "?"), fields.get(b"C", "?"))
+
+    def query(self, sql):
+        data = sql.encode("utf-8") + b"\0"
+        self.sock.sendall(b"Q" + struct.pack("!i", 4 + len(data)) + data)
+        rows, types, error = [], [], None
+        while True:
+            kind, body = self._read()
+            if kind == b"T":
+                types, off = [], 2
+                for _ in range(struct.unpack("!h", body[:2])[0]):
+                    off = body.index(b"\0", off) + 1
+                    types.append(struct.unpack("!i", body[off + 6:off + 10])[0])
+                    off += 18
+            elif kind == b"D":
+                row, off = [], 2
+                for i in range(struct.unpack("!h", body[:2])[0]):
+                    n = struct.unpack("!i", body[off:off + 4])[0]
+                    off += 4
+                    if n < 0:
+                        row.append(None)
+                        continue
+                    row.append(self._value(types[i], body[off:off + n].decode("utf-8")))
+                    off += n
+                rows.append(tuple(row))
+            elif kind == b"E":
+                error = self._error(body)
+            elif kind == b"Z":
+                if error:
+                    raise Failure("SQL %r: %s" % (sql, error))
+                return rows
+
+    def _value(self, oid, text):
+        if oid in self.INT_TYPES:
+            return int(text)
+        if oid == 1700:  # numeric: SUM() of integers
+            return int(text) if re.match(r"^-?\d+$", text) else float(text)
+        if oid in (700, 701):
+            return float(text)
+        if oid == 16:
+            return text == "t"
+        return text
+
+    def close(self):
+        try:
+            self.sock.sendall(b"X" + struct.pack("!i", 4))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def pg_inline(query, params=()):
+    """sqlite3-style ? parameters (outside quotes) replaced by SQL literals."""
+    params = list(params)
+    out, quote = [], None
+    for ch in query:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            ch = pg_literal(params.pop(0))
+        out.append(ch)
+    return "".join(out)
+
+
+def pg_admin(sql):
+    """One statement on the cluster's maintenance database (CREATE/DROP DATABASE)."""
+    con = PgConn(PG_URL)
+    try:
+        con.query(sql)
+    finally:
+        con.close()
 
 
 def clean_env():
@@ -144,6 +280,8 @@ class Server:
         self.bin = binary()
         self.workers = workers
         self.dir = None
+        self.pg_db = None
+        self.pg_conn = None     # the tests' own connection to pg_db (Server.sql)
         self.proc = None
         self.port = None
         self.log = []           # every stderr line of every serve process, in order
@@ -156,6 +294,12 @@ class Server:
     # context manager ------------------------------------------------------------------------
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="partnerd-e2e-")
+        if PG:
+            if not PG_URL:
+                raise SystemExit("PARTNERD_TEST_DB=postgres needs PARTNERD_TEST_PG_URL "
+                                 "(scripts/pg-test.sh start)")
+            self.pg_db = "pd_e2e_" + uid(12)
+            pg_admin("CREATE DATABASE %s" % self.pg_db)
         try:
             self.init()
             self.start()
@@ -171,12 +315,21 @@ class Server:
         return False
 
     def cleanup(self, force_keep=False):
+        if self.pg_conn is not None:
+            self.pg_conn.close()
+            self.pg_conn = None
         if self.dir is None:
             return
         if force_keep or os.environ.get("PARTNERD_E2E_KEEP"):
-            print("  (kept %s)" % self.dir, file=sys.stderr)
+            print("  (kept %s%s)" % (self.dir, " and database " + self.db_url if PG else ""),
+                  file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+            if PG and not self.alive():
+                try:
+                    pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_db)
+                except Exception as e:  # the cluster is thrown away anyway
+                    print("  (could not drop %s: %s)" % (self.pg_db, e), file=sys.stderr)
 
     @property
     def db_path(self):
@@ -184,7 +337,7 @@ class Server:
 
     @property
     def db_url(self):
-        return "sqlite:" + self.db_path
+        return pg_url_for(self.pg_db) if PG else "sqlite:" + self.db_path
 
     # lifecycle ------------------------------------------------------------------------------
     def init(self):
@@ -341,6 +494,10 @@ class Server:
 
     # database (read-only) -------------------------------------------------------------------
     def sql(self, query, params=()):
+        if PG:
+            if self.pg_conn is None:
+                self.pg_conn = PgConn(self.db_url)
+            return self.pg_conn.query(pg_inline(query, params))
         con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True, timeout=10)
         try:
             return con.execute(query, params).fetchall()
@@ -353,7 +510,8 @@ class Server:
         return rows[0][0]
 
     def counts(self, tables=WRITE_TABLES):
-        return {t: self.sql1("SELECT count(*) FROM %s" % t) for t in tables}
+        row = self.sql("SELECT " + ", ".join("(SELECT count(*) FROM %s)" % t for t in tables))[0]
+        return dict(zip(tables, row))
 
 
 # ----------------------------------------------------------------------------------------------
