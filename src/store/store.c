@@ -136,7 +136,7 @@ int store_schema_version(struct store *s)
     return (int)n;
 }
 
-int store_migrate(struct store *s, struct pd_err *err)
+static int migrate_locked(struct store *s, struct pd_err *err)
 {
     if (s->ops->exec_script(s,
                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -167,4 +167,18 @@ int store_migrate(struct store *s, struct pd_err *err)
         applied++;
     }
     return applied;
+}
+
+int store_migrate(struct store *s, struct pd_err *err)
+{
+    if (s->dialect != STORE_POSTGRES)
+        return migrate_locked(s, err);
+    /* Several nodes may run `partnerd migrate` at once: they take turns on a session advisory
+     * lock, and each applies only what the previous one left. */
+    struct db_val key = db_int(0x70646d6967LL); /* "pdmig" */
+    if (store_exec(s, "SELECT pg_advisory_lock(?1)", &key, 1, NULL, err) < 0)
+        return -1;
+    int rc = migrate_locked(s, err);
+    store_exec(s, "SELECT pg_advisory_unlock(?1)", &key, 1, NULL, NULL);
+    return rc;
 }

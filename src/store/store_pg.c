@@ -331,8 +331,11 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
         return pd_err_set(err, PD_ERR_INTERNAL, NULL,
                           "postgres: the transaction failed earlier and was rolled back");
     }
-    const char *n = PQcmdTuples(res);
-    cur->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+    /* Rows written, as SQLite counts them: 0 for a SELECT (whose tag also carries a count). */
+    const char *tag = PQcmdStatus(res), *n = PQcmdTuples(res);
+    bool writes = strncmp(tag, "INSERT", 6) == 0 || strncmp(tag, "UPDATE", 6) == 0 ||
+                  strncmp(tag, "DELETE", 6) == 0;
+    cur->changes = writes && n && *n ? strtoll(n, NULL, 10) : 0;
     cur->impl = res;
     return 0;
 }

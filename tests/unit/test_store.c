@@ -192,6 +192,10 @@ static void changes_count_rows_written(void **state)
                      0);
     assert_int_equal(changes, 1);
     assert_int_equal(count_items(s), 2);
+    /* A SELECT changes nothing, however many rows it reads. */
+    changes = -1;
+    assert_int_equal(store_exec(s, "SELECT id FROM ct_item", NULL, 0, &changes, &err), 0);
+    assert_int_equal(changes, 0);
 }
 
 static void nulls_bind_and_read_back(void **state)
