@@ -9,6 +9,12 @@ packages=(
     sqlite3 python3 curl ca-certificates procps
     postgresql postgresql-client
 )
+# web: Chromium for the browser tests; Node.js and npm build the dashboards (npm ci) and run those
+# tests. Any Node.js >= 18 will do: Debian's packages only when there is no node or npm at all (a
+# nodesource nodejs already brings npm, and Debian's npm would conflict with it).
+packages+=(chromium)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ -n "${PARTNERD_DEPS_EXTRA:-}" ]; then
     read -r -a extra <<<"$PARTNERD_DEPS_EXTRA"
     packages+=("${extra[@]}")

@@ -8,7 +8,8 @@ bin=build/partnerd
 keys=build/demo-keys.txt
 
 reuse=0
-if [ -f "$keys" ] && grep -qx "db: $db" "$keys"; then
+# web: a demo made before the dashboards has no logins: make it again
+if [ -f "$keys" ] && grep -qx "db: $db" "$keys" && grep -q "dashboard logins" "$keys"; then
     case "$db" in
         sqlite:*) [ -f "${db#sqlite:}" ] && reuse=1 ;;
         *) reuse=1 ;;
@@ -30,4 +31,5 @@ cat "$keys"
 echo
 echo "partnerd is serving on http://$listen (Ctrl-C stops it)"
 echo "  try: curl -i http://$listen/c/alice"
+echo "  dashboards: http://$listen/login (logins above)"
 exec "$bin" serve --db "$db" --listen "$listen"

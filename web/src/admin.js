@@ -107,14 +107,14 @@ async function partners() {
       (!q || [p.name, p.email, p.ref_code, p.id].some((v) => (v || '').toLowerCase().includes(q))));
     const cur = program.currency;
     list.replaceChildren(table([
-      { key: 'name', label: 'Partner', render: (p) => h('span', {}, h('strong', {}, p.name), h('br'), h('span', { class: 'muted small' }, p.email)) , csv: (p) => p.name },
+      { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
       { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
       { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
       { key: 'status', label: 'Status', render: (p) => badge(p.status) },
       { key: 'pending', label: 'Pending', num: true, render: (p) => money(p.balance.pending, cur), csv: (p) => p.balance.pending },
       { key: 'approved', label: 'Approved', num: true, render: (p) => money(p.balance.approved, cur), csv: (p) => p.balance.approved },
       { key: 'paid', label: 'Paid', num: true, render: (p) => money(p.balance.paid, cur), csv: (p) => p.balance.paid },
-      { key: 'created', label: 'Joined', render: (p) => day(p.created) },
+      { key: 'created', label: 'Joined', nowrap: true, render: (p) => day(p.created) },
       { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
         p.status !== 'active' ? h('button', { type: 'button', class: 'small', 'data-action': 'approve', onclick: (e) => setStatus(p, 'active', e.target) }, p.status === 'pending' ? 'Approve' : 'Reactivate') : null,
         p.status !== 'suspended' ? h('button', { type: 'button', class: 'small danger', 'data-action': 'suspend', onclick: (e) => setStatus(p, 'suspended', e.target) }, 'Suspend') : null) },
@@ -154,11 +154,11 @@ async function conversions() {
     });
     const commission = (c) => (c.commissions || []).reduce((s, k) => s + (k.net ?? k.amount), 0);
     return table([
-      { key: 'occurred_at', label: 'Date', render: (c) => dateTime(c.occurred_at || c.created) },
+      { key: 'occurred_at', label: 'Date', nowrap: true, render: (c) => dateTime(c.occurred_at || c.created) },
       { key: 'order_id', label: 'Order', render: (c) => h('code', {}, c.order_id) },
       { key: 'amount', label: 'Amount', num: true, render: (c) => money(c.amount, c.currency) },
       { key: 'refunded_amount', label: 'Refunded', num: true, render: (c) => (c.refunded_amount ? money(c.refunded_amount, c.currency) : '—') },
-      { key: 'partner_id', label: 'Partner', render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+      { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
       { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
       { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
       { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
@@ -193,12 +193,12 @@ async function commissions() {
     const q = `/api/v1/commissions${status.value === 'all' ? '' : '?status=' + status.value}`;
     const rows = (await listAll(q, 5000)).filter((c) => c.program_id === program.id).reverse();
     return table([
-      { key: 'created', label: 'Date', render: (c) => day(c.created) },
-      { key: 'partner_id', label: 'Partner', render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+      { key: 'created', label: 'Date', nowrap: true, render: (c) => day(c.created) },
+      { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
       { key: 'status', label: 'Status', render: (c) => badge(c.status) },
       { key: 'net', label: 'Amount', num: true, render: (c) => money(c.net, c.currency) },
       { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain' }, c.explanation) },
-      { key: 'hold_until', label: 'Hold until', render: (c) => day(c.hold_until) },
+      { key: 'hold_until', label: 'Hold until', nowrap: true, render: (c) => day(c.hold_until) },
       { key: 'actions', label: '', csv: false, render: (c) => (c.status === 'pending' ? h('span', { class: 'row-actions' },
         h('button', { type: 'button', class: 'small', 'data-action': 'approve',
           onclick: (e) => act(e.target, () => api('POST', `/api/v1/commissions/${c.id}/approve`), 'Commission approved.').then(reload, () => {}) }, 'Approve'),
@@ -236,8 +236,8 @@ async function payouts() {
       { key: 'status', label: 'Status', render: (p) => badge(p.status) },
       { key: 'total', label: 'Total', num: true, render: (p) => money(p.total, p.currency) },
       { key: 'item_count', label: 'Partners', num: true },
-      { key: 'created', label: 'Created', render: (p) => day(p.created) },
-      { key: 'paid_at', label: 'Paid', render: (p) => day(p.paid_at) },
+      { key: 'created', label: 'Created', nowrap: true, render: (p) => day(p.created) },
+      { key: 'paid_at', label: 'Paid', nowrap: true, render: (p) => day(p.paid_at) },
       { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
         h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
         h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
@@ -279,6 +279,8 @@ async function settings() {
   const lifetime = h('input', { type: 'checkbox', name: 'lifetime', checked: p.lifetime });
   const recurring = inp('recurring_months', p.recurring_months, { type: 'number', min: 1, placeholder: 'no limit' });
   const parentBps = inp('parent_bps', p.parent_bps, { type: 'number', min: 0, max: 10000 });
+  const parentLevels = inp('parent_levels', p.parent_levels ?? 1, { type: 'number', min: 1, max: 10 });
+  const monthlyCap = inp('monthly_cap', p.monthly_cap == null ? '' : money(p.monthly_cap, cur).replace(/[^\d.]/g, ''), { inputmode: 'decimal', placeholder: 'no cap' });
   const rules = h('textarea', { name: 'rules', rows: 12, spellcheck: 'false', class: 'code' }, JSON.stringify(p.rules, null, 2));
   const form = h('form', { id: 'settings', class: 'grid-form', novalidate: true },
     field('Name', name), field('Default URL', defaultUrl, 'Where a suspended partner’s links send visitors.'),
@@ -287,6 +289,8 @@ async function settings() {
     field(`Minimum payout (${cur})`, minPayout), field('Attribution model', model),
     h('label', { class: 'check' }, lifetime, ' lifetime attribution of customers'),
     field('Recurring months', recurring, 'Empty: no limit.'), field('Parent share (basis points)', parentBps, '1000 = 10 % of the child’s commission.'),
+    field('Parent levels', parentLevels, 'How many levels of parents earn a share.'),
+    field(`Monthly cap per partner (${cur})`, monthlyCap, 'Empty: no cap.'),
     h('div', { class: 'field wide' }, h('span', { class: 'label' }, `Commission rules (JSON) · version ${p.rules_version}`), rules,
       h('span', { class: 'hint' }, 'Ordered list, most specific match wins. {"type":"percent","bps":1000} is 10 %; flat amounts are minor units. The server checks the rules and names the field at fault.')),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings')));
@@ -303,7 +307,13 @@ async function settings() {
       attribution_window_days: Number(windowDays.value), hold_days: Number(holdDays.value), min_payout: min,
       model: model.value, lifetime: lifetime.checked, parent_bps: Number(parentBps.value), rules: parsedRules,
     };
-    if (recurring.value !== '') body.recurring_months = Number(recurring.value);
+    body.recurring_months = recurring.value === '' ? null : Number(recurring.value);
+    if (p.parent_levels !== undefined) body.parent_levels = Number(parentLevels.value);
+    if (p.monthly_cap !== undefined) {
+      const cap = monthlyCap.value.trim() === '' ? null : parseMoney(monthlyCap.value, cur);
+      if (monthlyCap.value.trim() !== '' && cap === null) { formError(form, { message: `Enter the cap as an amount in ${cur}, or leave it empty`, param: 'monthly_cap' }); return; }
+      body.monthly_cap = cap;
+    }
     const b = form.querySelector('button[type=submit]');
     b.disabled = true;
     try {
@@ -312,7 +322,7 @@ async function settings() {
       rules.value = JSON.stringify(saved.rules, null, 2);
       flash(`Settings saved (rules version ${saved.rules_version}).`);
     } catch (e) {
-      if (e.param && e.param.startsWith('rules')) e.message = `${e.param}: ${e.message}`;
+      if (e.param && e.param.startsWith('rules') && !e.message.includes(e.param)) e.message = `${e.param}: ${e.message}`;
       formError(form, e);
     } finally { b.disabled = false; }
   });

@@ -26,7 +26,7 @@ export function dailyChart(report, currency) {
     axes: [
       { stroke: '#5b6472', grid: { stroke: '#eef0f3' } },
       { scale: 'n', stroke: '#5b6472', grid: { stroke: '#eef0f3' } },
-      { scale: 'm', side: 1, stroke: '#d9822b', grid: { show: false }, size: 60,
+      { scale: 'm', side: 1, stroke: '#d9822b', grid: { show: false }, size: 78,
         values: (u, vals) => vals.map((v) => `${v.toLocaleString('en')} ${currency}`) },
     ],
     series: [

@@ -235,8 +235,9 @@ export function download(name, text, type = 'text/csv;charset=utf-8') {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-// columns: [{key, label, render?(row) → node|string, csv?(row) → value, num?}]
-// opts: {rows, empty: [message, hint], csvName, caption}
+// columns: [{key, label, render?(row) → node|string, csv?(row) → value, num?, nowrap?}]
+// opts: {empty: [message, hint], csvName, caption, pageSize}. Long tables show their first
+// pageSize rows and a button for the rest; the CSV export always has every row.
 export function table(columns, rows, opts = {}) {
   const wrap = h('div', { class: 'table-block' });
   const bar = h('div', { class: 'table-bar' },
@@ -250,10 +251,18 @@ export function table(columns, rows, opts = {}) {
     wrap.append(emptyState(...(opts.empty || ['Nothing here yet.'])));
     return wrap;
   }
-  const thead = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : null, scope: 'col' }, c.label))));
-  const tbody = h('tbody', {}, rows.map((r) => h('tr', { 'data-id': r.id || null },
-    columns.map((c) => h('td', { class: c.num ? 'num' : null, 'data-col': c.key || null }, c.render ? c.render(r) : (r[c.key] ?? '—'))))));
+  const cls = (c) => [c.num ? 'num' : '', c.nowrap ? 'nowrap' : ''].join(' ').trim() || null;
+  const thead = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: cls(c), scope: 'col' }, c.label))));
+  const row = (r) => h('tr', { 'data-id': r.id || null },
+    columns.map((c) => h('td', { class: cls(c), 'data-col': c.key || null }, c.render ? c.render(r) : (r[c.key] ?? '—'))));
+  const size = opts.pageSize || 25;
+  const tbody = h('tbody', {}, rows.slice(0, size).map(row));
   wrap.append(h('div', { class: 'table-scroll' }, h('table', {}, opts.caption ? h('caption', {}, opts.caption) : null, thead, tbody)));
+  if (rows.length > size) {
+    const more = h('button', { type: 'button', class: 'secondary small more', 'data-action': 'show-all' }, `Show all ${rows.length} rows`);
+    more.addEventListener('click', () => { tbody.append(...rows.slice(size).map(row)); more.remove(); });
+    wrap.append(h('div', { class: 'table-more' }, h('span', { class: 'muted small' }, `Showing ${size} of ${rows.length}. `), more));
+  }
   return wrap;
 }
 

@@ -84,7 +84,7 @@ async function links() {
       { key: 'subs', label: 'Sub-ids', render: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' · ') || '—',
         csv: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' ') },
       { key: 'is_default', label: 'Default', render: (r) => (r.is_default ? 'yes' : '') },
-      { key: 'created', label: 'Created', render: (r) => day(r.created) },
+      { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
     ], rows, { csvName: 'links.csv', empty: ['You have no links yet.', 'Create one above for any page of the shop.'] });
   });
   reload();
@@ -99,12 +99,12 @@ async function commissions() {
     const q = filter.value === 'all' ? '' : `?status=${filter.value}`;
     const rows = (await listAll('/api/v1/me/commissions' + q)).reverse();
     return table([
-      { key: 'created', label: 'Date', render: (r) => day(r.created) },
+      { key: 'created', label: 'Date', nowrap: true, render: (r) => day(r.created) },
       { key: 'status', label: 'Status', render: (r) => badge(r.status) },
       { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
       { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
       { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
-      { key: 'hold_until', label: 'Approved after', render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
+      { key: 'hold_until', label: 'Approved after', nowrap: true, render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
       { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
     ], rows, { csvName: 'commissions.csv', empty: ['No commissions yet.', 'A commission appears here as soon as a sale through one of your links is recorded.'] });
   });
@@ -123,8 +123,8 @@ async function payouts() {
       { key: 'status', label: 'Status', render: (r) => badge(r.status) },
       { key: 'amount', label: 'Amount', num: true, render: (r) => money(r.amount, r.currency) },
       { key: 'reference', label: 'Reference' },
-      { key: 'created', label: 'Created', render: (r) => day(r.created) },
-      { key: 'paid_at', label: 'Paid', render: (r) => day(r.paid_at) },
+      { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
+      { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
     ], rows, { csvName: 'payouts.csv', empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'] });
   });
   return [section('Balance', balanceCards(me)), section('Payout history', list)];
