@@ -4,7 +4,7 @@ PARTNERD_LISTEN ?= 127.0.0.1:8080
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS      ?=
 
-.PHONY: all deps build build-asan test run bench clean format build/partnerd
+.PHONY: all deps build build-asan test run bench bench-deps clean format build/partnerd
 
 all: build
 
@@ -37,7 +37,11 @@ build/partnerd: build/CMakeCache.txt
 run: deps build/partnerd
 	@scripts/run-demo.sh "$(PARTNERD_DB)" "$(PARTNERD_LISTEN)"
 
-bench: deps build
+# nginx-light (the baseline) and wrk are needed only here, never by `make test`.
+bench-deps:
+	@PARTNERD_DEPS_EXTRA="$(strip $(PARTNERD_DEPS_EXTRA) nginx-light wrk)" scripts/deps.sh
+
+bench: bench-deps build
 	@bench/run.sh
 
 format:

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "app/clicks.h"
+#include "app/link_cache.h"
 #include "core/url.h"
 #include "http/query.h"
 #include "util/banned.h"
@@ -52,6 +53,23 @@ static int click_job_run(struct store *s, struct write_job *job)
     return click_record(s, &cj->click, &cj->err);
 }
 
+/* A run of click jobs in one batch: one savepoint, one rollup update per (link, day). */
+static int click_jobs_run_many(struct store *s, struct write_job *first, size_t n)
+{
+    struct click **clicks = malloc(n * sizeof *clicks);
+    if (!clicks)
+        abort();
+    struct write_job *j = first;
+    for (size_t i = 0; i < n; i++, j = j->next)
+        clicks[i] = &((struct click_job *)j)->click;
+    struct click_job *cj = (struct click_job *)first;
+    int rc = click_record_many(s, clicks, n, &cj->err);
+    free(clicks);
+    return rc;
+}
+
+static const struct write_group click_jobs = {.run_many = click_jobs_run_many};
+
 static void click_job_reply(void *arg)
 {
     struct click_job *cj = arg;
@@ -79,12 +97,30 @@ static void subs_from_query(struct api_call *call, const char *sub[5])
     }
 }
 
+/* The link behind a code: from the link cache, or from the database (then cached). */
+static int link_lookup(struct api_call *call, const char *code, struct link_target *t,
+                       struct pd_err *err)
+{
+    struct link_cache *cache = call->app->links;
+    if (!cache)
+        return link_target_load(call->db, code, call->req->arena, t, err);
+    /* The generation is read before the database, so data older than a change is never filed
+     * under the generation that follows the change. */
+    uint64_t gen = writer_generation(call->app->writer);
+    if (link_cache_get(cache, code, gen, call->now_ms, call->req->arena, t) == 0)
+        return 0;
+    int rc = link_target_load(call->db, code, call->req->arena, t, err);
+    if (rc == 0)
+        link_cache_put(cache, code, gen, call->now_ms, t);
+    return rc;
+}
+
 void api_click_redirect(struct api_call *call)
 {
     struct link_target t;
     struct pd_err err = {0};
     const char *code = call->path_params[0];
-    int rc = strlen(code) > 64 ? 1 : link_target_load(call->db, code, call->req->arena, &t, &err);
+    int rc = strlen(code) > 64 ? 1 : link_lookup(call, code, &t, &err);
     if (rc < 0) {
         api_reply_error(call, &err);
         return;
@@ -102,6 +138,8 @@ void api_click_redirect(struct api_call *call)
     cj->call = call;
     cj->job.run = click_job_run;
     cj->job.done = click_job_done;
+    cj->job.group = &click_jobs;
+    cj->job.keeps_links = true;
     const char *sub[5];
     subs_from_query(call, sub);
     click_prepare(&cj->click, &t, call->app->fingerprint_key, call->req->peer_ip,

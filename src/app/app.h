@@ -34,11 +34,13 @@ struct inflight_set {
 };
 
 struct web_state; /* the dashboards' sessions and login throttling (src/web/) */
+struct link_cache; /* the click path's links in memory (src/app/link_cache.h) */
 
 struct app {
     struct app_config cfg;
     struct web_state *web;
     struct writer *writer;
+    struct link_cache *links;
     struct http_server *http;
     uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
     struct inflight_set inflight;

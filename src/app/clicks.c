@@ -1,5 +1,6 @@
 #include "app/clicks.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/records.h"
@@ -79,7 +80,8 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
                       v, 9, NULL, err);
 }
 
-int click_record(struct store *s, struct click *c, struct pd_err *err)
+/* The fingerprint (uniqueness) and the click row; not the rollup. */
+static int click_insert(struct store *s, struct click *c, struct pd_err *err)
 {
     c->unique = false;
     if (!c->bot) {
@@ -104,13 +106,72 @@ int click_record(struct store *s, struct click *c, struct pd_err *err)
         db_text(c->sub[3]),      db_text(c->sub[4]),     db_int(c->bot),
         db_int(c->unique),
     };
-    if (store_exec(s,
-                   "INSERT INTO clicks (id, program_id, partner_id, link_id, created_at, ip,"
-                   " user_agent, referrer, landing_url, sub1, sub2, sub3, sub4, sub5, bot,"
-                   " is_unique) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                   " ?14, ?15, ?16)",
-                   v, 16, NULL, err) < 0)
+    return store_exec(s,
+                      "INSERT INTO clicks (id, program_id, partner_id, link_id, created_at, ip,"
+                      " user_agent, referrer, landing_url, sub1, sub2, sub3, sub4, sub5, bot,"
+                      " is_unique) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                      " ?14, ?15, ?16)",
+                      v, 16, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+int click_record(struct store *s, struct click *c, struct pd_err *err)
+{
+    if (click_insert(s, c, err) < 0)
         return -1;
     return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0,
                      0, 0, err);
+}
+
+static int64_t day_of(int64_t ms)
+{
+    return ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+}
+
+/* One rollup row's increment within a batch. */
+struct rollup {
+    const struct click *c; /* the first click of the (link, day): its program, partner, link */
+    int64_t day, clicks, uniques;
+};
+
+int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (click_insert(s, clicks[i], err) < 0)
+            return -1;
+    /* Clicks of a batch mostly share a few links: add them up per (link, day) and write each
+     * rollup row once (open addressing over a table at least twice the batch). */
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    struct rollup *t = calloc(cap, sizeof *t);
+    if (!t)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        const struct click *c = clicks[i];
+        int64_t day = day_of(c->created_at);
+        uint64_t h = (uint64_t)day * 0x9e3779b97f4a7c15ULL;
+        for (const char *p = c->link_id; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        size_t k = h & (cap - 1);
+        while (t[k].c && !(t[k].day == day && strcmp(t[k].c->link_id, c->link_id) == 0))
+            k = (k + 1) & (cap - 1);
+        if (!t[k].c) {
+            t[k].c = c;
+            t[k].day = day;
+        }
+        t[k].clicks++;
+        t[k].uniques += c->unique;
+    }
+    int rc = 0;
+    for (size_t k = 0; k < cap && rc == 0; k++) {
+        if (!t[k].c)
+            continue;
+        const struct click *c = t[k].c;
+        rc = stats_add(s, c->program_id, c->partner_id, c->link_id, t[k].day * 86400000,
+                       t[k].clicks, t[k].uniques, 0, 0, 0, err);
+    }
+    free(t);
+    return rc;
 }

@@ -44,6 +44,10 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
 /* Inserts the click, decides uniqueness (first of its fingerprint in 24 h) and updates the rollup. */
 int click_record(struct store *s, struct click *c, struct pd_err *err);
 
+/* The same for n clicks (one writer batch): each click's row and uniqueness, and one rollup
+ * update per (link, day) for the lot. */
+int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err);
+
 /* Adds to the daily rollup row of (program, partner, link, day). */
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
               int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,

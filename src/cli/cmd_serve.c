@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/link_cache.h"
 #include "cli/cli.h"
 #include "http/http.h"
 #include "jobs/scheduler.h"
@@ -188,6 +189,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "partnerd serve: %s\n", err.message);
         goto fail_writer;
     }
+    app->links = link_cache_new(LINK_CACHE_SLOTS);
     struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000);
     if (!sched) {
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
@@ -237,6 +239,7 @@ fail_http:
 fail_sched:
     writer_stop(app->writer);
 fail_writer:
+    link_cache_free(app->links);
     web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);
     free(app);

@@ -81,6 +81,11 @@ struct store {
     const struct store_ops *ops;
     enum store_dialect dialect;
     int tx_depth; /* 0 outside a transaction; savepoints nest above 1 */
+    /* Rows of links, partners or programs this connection inserted, updated or deleted (what the
+     * click path caches), counted when counts_link_changes; the writer compares it around a batch
+     * to know when to invalidate the link cache. Backends that cannot tell leave it false. */
+    bool counts_link_changes;
+    uint64_t link_changes;
 };
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a

@@ -213,8 +213,52 @@ static const struct store_ops sqlite_ops = {
     .finish = sqlite_finish,
 };
 
-struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err *err)
+/* Called by SQLite for every row a statement of this connection changes. */
+static void count_link_changes(void *arg, int op, const char *db, const char *table,
+                               sqlite3_int64 rowid)
 {
+    struct store_sqlite *s = arg;
+    if (strcmp(table, "links") == 0 || strcmp(table, "partners") == 0 ||
+        strcmp(table, "programs") == 0)
+        s->base.link_changes++;
+}
+
+/* "PATH" or "PATH?synchronous=full|normal". FULL (the default) fsyncs the WAL at every commit, so
+ * an acknowledged write survives a power cut; NORMAL leaves the WAL in the OS page cache at commit,
+ * which survives kill -9 of partnerd but not a crash of the machine. */
+static int parse_options(const char *url, char *path, size_t pathlen, const char **sync,
+                         struct pd_err *err)
+{
+    const char *q = strchr(url, '?');
+    size_t n = q ? (size_t)(q - url) : strlen(url);
+    if (n == 0 || n >= pathlen)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "db", "bad database path");
+    memcpy(path, url, n);
+    path[n] = '\0';
+    *sync = "FULL";
+    while (q && *q) {
+        q++;
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        if (len == strlen("synchronous=normal") && strncmp(q, "synchronous=normal", len) == 0)
+            *sync = "NORMAL";
+        else if (len == strlen("synchronous=full") && strncmp(q, "synchronous=full", len) == 0)
+            *sync = "FULL";
+        else
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "db",
+                              "unknown database option %.*s (known: synchronous=full|normal)",
+                              (int)len, q);
+        q = end;
+    }
+    return 0;
+}
+
+struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *err)
+{
+    char path[1024];
+    const char *sync = "FULL";
+    if (parse_options(url, path, sizeof path, &sync, err) < 0)
+        return NULL;
     struct store_sqlite *s = calloc(1, sizeof *s);
     if (!s)
         abort();
@@ -228,13 +272,22 @@ struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err 
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    /* WAL lets the workers read while the writer writes; FULL makes every COMMIT durable before it
-     * returns, which is what lets a 302 or a 201 promise that the record survives kill -9. */
-    const char *pragmas = read_only ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1;"
-                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+    /* WAL lets the workers read while the writer writes; FULL makes every COMMIT durable on disk
+     * before it returns (a 302 or a 201 promises the record survives even a power cut). */
+    char pragmas[256];
+    if (read_only)
+        snprintf(pragmas, sizeof pragmas, "PRAGMA foreign_keys=ON; PRAGMA query_only=1;");
+    else
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+                 " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                 sync);
     if (sqlite_exec_script(&s->base, pragmas, err) < 0)
         goto fail;
+    if (!read_only) {
+        s->base.counts_link_changes = true;
+        sqlite3_update_hook(s->db, count_link_changes, s);
+    }
     return &s->base;
 fail:
     if (s->db)

@@ -1,6 +1,7 @@
 #include "store/writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,27 +17,67 @@ struct writer {
     struct write_job *head, *tail; /* the queue, guarded by lock */
     bool stopping;
     struct writer_stats stats;     /* guarded by lock */
+    atomic_uint_fast64_t generation;
 };
+
+/* One job in its own savepoint. false when the batch can no longer commit. */
+static bool run_one(struct writer *w, struct write_job *j)
+{
+    struct pd_err err;
+    if (store_begin(w->store, &err) < 0)
+        return false;
+    if (j->run(w->store, j) == 0) {
+        j->outcome = WRITE_COMMITTED;
+        return store_commit(w->store, &err) == 0;
+    }
+    j->outcome = WRITE_ROLLED_BACK;
+    store_rollback(w->store);
+    return true;
+}
+
+/* n consecutive jobs of one group in one savepoint; one by one when that fails. */
+static bool run_group(struct writer *w, struct write_job *first, size_t n)
+{
+    struct pd_err err;
+    if (store_begin(w->store, &err) < 0)
+        return false;
+    if (first->group->run_many(w->store, first, n) == 0) {
+        struct write_job *j = first;
+        for (size_t i = 0; i < n; i++, j = j->next)
+            j->outcome = WRITE_COMMITTED;
+        return store_commit(w->store, &err) == 0;
+    }
+    store_rollback(w->store);
+    struct write_job *j = first;
+    for (size_t i = 0; i < n; i++, j = j->next)
+        if (!run_one(w, j))
+            return false;
+    return true;
+}
 
 static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
 {
     struct pd_err err;
+    uint64_t link_changes = w->store->link_changes;
+    bool may_change_links = false;
     bool ok = store_begin(w->store, &err) == 0;
     if (!ok)
         fprintf(stderr, "level=error msg=\"writer: begin failed\" error=\"%s\"\n", err.message);
-    for (struct write_job *j = batch; ok && j; j = j->next) {
-        if (store_begin(w->store, &err) < 0) {
-            ok = false;
-            break;
-        }
-        if (j->run(w->store, j) == 0) {
-            j->outcome = WRITE_COMMITTED;
-            if (store_commit(w->store, &err) < 0)
-                ok = false;
+    for (struct write_job *j = batch; ok && j;) {
+        size_t run = 1;
+        struct write_job *last = j;
+        if (!j->keeps_links)
+            may_change_links = true;
+        if (j->group) {
+            while (last->next && last->next->group == j->group) {
+                last = last->next;
+                run++;
+            }
+            ok = run_group(w, j, run);
         } else {
-            j->outcome = WRITE_ROLLED_BACK;
-            store_rollback(w->store);
+            ok = run_one(w, j);
         }
+        j = last->next;
     }
     if (ok && store_commit(w->store, &err) < 0) {
         fprintf(stderr, "level=error msg=\"writer: commit failed\" error=\"%s\"\n", err.message);
@@ -46,6 +87,11 @@ static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
         while (w->store->tx_depth > 0)
             store_rollback(w->store);
     }
+    /* Before any job is reported done: a request that follows an acknowledged change of a link,
+     * partner or program never sees the link cache's older copy. */
+    if (ok && (w->store->counts_link_changes ? w->store->link_changes != link_changes
+                                              : may_change_links))
+        atomic_fetch_add(&w->generation, 1);
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
     w->stats.jobs += n;
@@ -156,6 +202,11 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
     pthread_mutex_lock(&w->lock);
     *out = w->stats;
     pthread_mutex_unlock(&w->lock);
+}
+
+uint64_t writer_generation(struct writer *w)
+{
+    return atomic_load(&w->generation);
 }
 
 int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err)

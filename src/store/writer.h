@@ -6,6 +6,8 @@
 #ifndef PD_STORE_WRITER_H
 #define PD_STORE_WRITER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -16,6 +18,17 @@ enum write_outcome {
     WRITE_FAILED,         /* the batch could not commit: nothing of this job was written */
 };
 
+struct write_job;
+
+/* Jobs of one kind that can run back to back without a savepoint each (clicks): the writer hands a
+ * run of consecutive jobs of the same group to run_many inside one savepoint. When run_many fails,
+ * that savepoint is undone and the jobs run again one by one, each in its own savepoint, so one
+ * bad job still undoes only itself. */
+struct write_group {
+    /* n jobs linked by next, starting at first. 0 to keep all their writes, -1 otherwise. */
+    int (*run_many)(struct store *s, struct write_job *first, size_t n);
+};
+
 struct write_job {
     /* On the writer thread, inside a savepoint. Return 0 to keep the job's writes, -1 to undo them
      * (the job keeps its own error to report). */
@@ -23,6 +36,10 @@ struct write_job {
     /* On the writer thread, once, after the batch is committed or has failed. Must not block; it
      * typically posts the response back to the request's worker thread. */
     void (*done)(struct write_job *job);
+    const struct write_group *group; /* optional */
+    /* The job never changes links, partners or programs (so it need not invalidate the link
+     * cache on a backend that cannot count such changes). */
+    bool keeps_links;
     enum write_outcome outcome;
     struct write_job *next;
 };
@@ -40,6 +57,9 @@ int writer_submit(struct writer *w, struct write_job *job);
 /* Finishes every queued job, then stops the thread and closes its connection. */
 void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
+/* Bumped after every committed batch that changed links, partners or programs, before its jobs are
+ * reported done: what the link cache compares its entries with. Thread-safe. */
+uint64_t writer_generation(struct writer *w);
 
 /* Runs one job as its own transaction on the caller's connection (command-line tools, tests). */
 int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err);

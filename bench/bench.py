@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""partnerd's benchmark suite (`make bench`, through bench/run.sh).
+
+Runs nginx (`return 302`, the speed of a web server that stores nothing) and partnerd side by side on
+loopback and measures, in one run on one machine:
+
+  clicks      wrk -t1 -c32 -d10s on GET /c/{code}: nginx, partnerd (synchronous=full, the default:
+              each click's commit is fsynced before its 302) and partnerd (synchronous=normal: the
+              commit is in the OS before the 302, which survives kill -9 but not a power cut).
+              Alternated A/B/C, median of three rounds. Then every 302 answered must be a stored
+              click, and the rollups must add up to the stored clicks.
+  click p99   at half of nginx's maximum rate, with a fixed-rate client (bench/ratebench.c).
+  conversions POST /api/v1/conversions (auth, attribution by ref, commission, ledger, committed):
+              wrk with unique order ids (bench/conversions.lua), and p99 at 5,000/s.
+  reports     GET /api/v1/reports for the busiest partner over 30 days, with 10M clicks stored.
+  disk        bytes of database per stored click, with 10M clicks stored.
+  flat        click latency at a fixed rate with 10k clicks stored, and with 10M.
+  RSS         of partnerd with 1M links, after clicks on 100k different links.
+
+Prints a table of figures and ratios and appends the run (command, machine, date, load, table) to
+bench/RESULTS.md. Speed is never asserted here: the exit status says only whether the benchmarks ran
+and every answered click was stored.
+
+Environment: BENCH_CLICKS (10000000), BENCH_DURATION (10 s), BENCH_ROUNDS (3), BENCH_DATA (where
+the generated databases are kept between runs: build/bench-data), BENCH_RESULTS (bench/RESULTS.md),
+PARTNERD_BIN, RATEBENCH_BIN, BENCH_LOAD_BIN.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(ROOT, "build")
+PARTNERD = os.environ.get("PARTNERD_BIN", os.path.join(BUILD, "partnerd"))
+RATEBENCH = os.environ.get("RATEBENCH_BIN", os.path.join(BUILD, "bench", "ratebench"))
+BENCH_LOAD = os.environ.get("BENCH_LOAD_BIN", os.path.join(BUILD, "bench", "bench_load"))
+DATA = os.environ.get("BENCH_DATA", os.path.join(BUILD, "bench-data"))
+RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
+BIG_CLICKS = int(os.environ.get("BENCH_CLICKS", "10000000"))
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+DESTINATION = "https://shop.example/?pd_click=01JDTZ8W5K3V4Y6Q2N7M9P0R1S"
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("bench: %s exited at start (status %s)" % (what, proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("bench: %s did not listen on %d" % (what, port))
+
+
+def stop(proc):
+    """SIGTERM to the one process we started, then wait (SIGKILL after 10 s)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# ----------------------------------------------------------------------------------------------
+# the contenders
+
+class Nginx:
+    def __init__(self, work):
+        self.dir = os.path.join(work, "nginx")
+        os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write("""worker_processes auto;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000000;
+    client_body_temp_path %(d)s/tmp;
+    proxy_temp_path %(d)s/tmp;
+    fastcgi_temp_path %(d)s/tmp;
+    uwsgi_temp_path %(d)s/tmp;
+    scgi_temp_path %(d)s/tmp;
+    server {
+        listen 127.0.0.1:%(p)d;
+        location / { return 302 %(dest)s; }
+    }
+}
+""" % {"d": self.dir, "p": self.port, "dest": DESTINATION})
+        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-c", self.conf, "-e",
+                                      os.path.join(self.dir, "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, "nginx")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def close(self):
+        stop(self.proc)
+
+
+def run(cmd, env=None, check=True):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if check and p.returncode != 0:
+        raise SystemExit("bench: %s failed (%d)\n%s%s" % (" ".join(cmd), p.returncode, p.stdout,
+                                                         p.stderr))
+    return p
+
+
+class Partnerd:
+    """One `partnerd serve` on its own database (created with `init` when missing)."""
+
+    def __init__(self, db_path, sync="full", keys=None):
+        self.db_path = db_path
+        self.sync = sync
+        self.keys = keys
+        if keys is None:
+            out = run([PARTNERD, "init", "--db", "sqlite:" + db_path, "--json"]).stdout
+            self.keys = json.loads(out)
+        self.proc = None
+        self.port = None
+        self.log = None
+
+    @property
+    def url_db(self):
+        return "sqlite:%s?synchronous=%s" % (self.db_path, self.sync)
+
+    def start(self):
+        self.port = free_port()
+        self.log = open(self.db_path + ".log", "a")
+        self.proc = subprocess.Popen([PARTNERD, "serve", "--db", self.url_db, "--listen",
+                                      "127.0.0.1:%d" % self.port],
+                                     stdout=self.log, stderr=self.log)
+        wait_port(self.port, self.proc, "partnerd")
+        return self
+
+    def close(self):
+        stop(self.proc)
+        self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def api(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url(path), data=data, method=method, headers={
+            "Authorization": "Bearer " + self.keys["secret_key"],
+            "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def setup_program(self):
+        status, prog = self.api("POST", "/api/v1/programs", {
+            "name": "Bench", "currency": "USD", "allowed_hosts": ["shop.example"],
+            "default_url": "https://shop.example/", "rules": [{"type": "percent", "bps": 1000}]})
+        if status != 201:
+            raise SystemExit("bench: cannot create the program: %s" % prog)
+        return prog["id"]
+
+    def setup_partner(self, program_id, code):
+        status, ptn = self.api("POST", "/api/v1/partners", {
+            "program_id": program_id, "email": code + "@partners.example", "name": code,
+            "ref_code": code, "status": "active"})
+        if status != 201:
+            raise SystemExit("bench: cannot create the partner: %s" % ptn)
+        return ptn["id"]
+
+    def rss_kib(self):
+        fields = {}
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                fields[k] = v.strip()
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+    def checkpoint(self):
+        with sqlite3.connect(self.db_path) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def sql1(db_path, q):
+    c = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+    try:
+        return c.execute(q).fetchone()[0]
+    finally:
+        c.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# load generators
+
+def to_ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v if unit == "ms" else v * 1000 if unit == "s" else v * 60000
+
+
+def wrk(url, duration=DURATION, conns=32, script=None, headers=(), env=None):
+    cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % duration, "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    out = run(cmd, env=env).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"rps": rps, "p99_ms": p99, "requests": total, "bad": int(bad.group(1)) if bad else 0,
+            "socket_errors": sum(int(x) for x in errs.groups()) if errs else 0, "cmd": " ".join(cmd)}
+
+
+def ratebench(url, rate, duration=DURATION, conns=32, headers=(), method=None, body=None,
+              first=None):
+    cmd = [RATEBENCH, "-r", str(int(rate)), "-d", str(duration), "-c", str(conns), "-w", "1"]
+    for h in headers:
+        cmd += ["-H", h]
+    if method:
+        cmd += ["-m", method]
+    if body:
+        cmd += ["-b", body]
+    if first is not None:
+        cmd += ["-s", str(first)]
+    cmd.append(url)
+    p = run(cmd, check=False)
+    if p.returncode not in (0, 1) or "p99_us=" not in p.stdout:
+        raise SystemExit("bench: ratebench failed: %s\n%s" % (p.stdout, p.stderr))
+    figures = dict(kv.split("=") for kv in p.stdout.split())
+    out = {k: float(v) for k, v in figures.items()}
+    out["cmd"] = " ".join(cmd)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# data sets (kept between runs in BENCH_DATA, keyed by what shapes them)
+
+def dataset_key():
+    h = hashlib.sha256()
+    files = [os.path.join(HERE, "bench_load.c"), os.path.join(ROOT, "src", "app", "clicks.c")]
+    mig = os.path.join(ROOT, "src", "store", "migrations")
+    files += sorted(os.path.join(mig, f) for f in os.listdir(mig))
+    for f in files:
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()[:12]
+
+
+def dataset(name, partners, links, clicks):
+    """A database with a program, `partners` partners, `links` links and `clicks` clicks spread over
+    30 days. Returns (path, info)."""
+    d = os.path.join(DATA, dataset_key())
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name + ".db")
+    meta = path + ".json"
+    if os.path.exists(meta) and os.path.exists(path):
+        with open(meta) as f:
+            return path, json.load(f)
+    for suffix in ("", "-wal", "-shm", ".log"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    log("generating %s: %d partners, %d links, %d clicks (kept in %s)" % (name, partners, links,
+                                                                          clicks, d))
+    pd = Partnerd(path)
+    pd.start()
+    program_id = pd.setup_program()
+    pd.close()
+    t0 = time.time()
+    out = run([BENCH_LOAD, "--db", "sqlite:%s?synchronous=normal" % path, "--program", program_id,
+               "--partners", str(partners), "--links", str(links), "--clicks", str(clicks)]).stdout
+    info = json.loads(out)
+    info.update({"program_id": program_id, "keys": pd.keys, "load_seconds": time.time() - t0})
+    with sqlite3.connect(path) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(meta, "w") as f:
+        json.dump(info, f)
+    log("%s: loaded in %.0f s (%.0f clicks/s)" % (name, info["load_seconds"],
+                                                  info.get("clicks_per_second", 0)))
+    return path, info
+
+
+# ----------------------------------------------------------------------------------------------
+# the benchmarks
+
+def bench_clicks(work, nginx, results):
+    log("clicks: wrk -t1 -c32 -d%ds, %d alternated rounds" % (DURATION, ROUNDS))
+    contenders = {}
+    for sync in ("full", "normal"):
+        pd = Partnerd(os.path.join(work, "clicks-%s.db" % sync), sync=sync).start()
+        prog = pd.setup_program()
+        pd.setup_partner(prog, "alice")
+        pd.program_id = prog
+        contenders["partnerd-" + sync] = pd
+    names = ["nginx", "partnerd-full", "partnerd-normal"]
+    urls = {"nginx": nginx.url("/c/alice")}
+    for n, pd in contenders.items():
+        urls[n] = pd.url("/c/alice")
+    runs = {n: [] for n in names}
+    headers = ["User-Agent: " + UA]
+    for n in names:  # warm up: connections, caches, the WAL
+        wrk(urls[n], duration=2, headers=headers)
+    answered = {n: 0 for n in contenders}
+    before = {n: sql1(pd.db_path, "SELECT COUNT(*) FROM clicks") for n, pd in contenders.items()}
+    for r in range(ROUNDS):
+        order = names[r % 3:] + names[:r % 3]
+        for n in order:
+            res = wrk(urls[n], headers=headers)
+            runs[n].append(res)
+            if n in answered:
+                answered[n] += res["requests"] - res["bad"]
+            log("  round %d %-16s %8.0f req/s  p99 %.2f ms  (non-3xx %d, socket errors %d)" % (
+                r + 1, n, res["rps"], res["p99_ms"], res["bad"], res["socket_errors"]))
+    med = {n: statistics.median(x["rps"] for x in runs[n]) for n in names}
+    p99 = {n: statistics.median(x["p99_ms"] for x in runs[n]) for n in names}
+    results["clicks"] = {"rps": med, "p99_ms": p99, "runs": runs}
+
+    # Every answered click is stored, and the rollups add up.
+    time.sleep(0.5)
+    counted = {}
+    for n, pd in contenders.items():
+        rows = sql1(pd.db_path, "SELECT COUNT(*) FROM clicks") - before[n]
+        rolled = sql1(pd.db_path, "SELECT COALESCE(SUM(clicks), 0) FROM daily_stats")
+        total = sql1(pd.db_path, "SELECT COUNT(*) FROM clicks")
+        counted[n] = {"answered": answered[n], "stored": rows, "rollup_ok": rolled == total,
+                      "ok": rows >= answered[n] and rolled == total}
+        log("  %s: %d clicks answered, %d stored, rollups %s" % (
+            n, answered[n], rows, "add up" if rolled == total else "DO NOT add up"))
+    results["counted"] = counted
+
+    # p99 at half of nginx's maximum rate, open loop.
+    rate = med["nginx"] / 2
+    log("click p99 at %.0f/s (half of nginx's maximum), fixed rate" % rate)
+    fixed = {}
+    for n in names:
+        fixed[n] = ratebench(urls[n], rate, headers=headers)
+        log("  %-16s p50 %.2f ms  p99 %.2f ms  achieved %.0f/s  errors %d" % (
+            n, fixed[n]["p50_us"] / 1000, fixed[n]["p99_us"] / 1000, fixed[n]["achieved_rate"],
+            fixed[n]["errors"] + fixed[n]["bad_status"]))
+    results["fixed"] = {"rate": rate, "by": fixed}
+    return contenders
+
+
+def bench_conversions(pd, results):
+    log("conversions: wrk -t1 -c32 -d%ds (unique order ids), then p99 at 5,000/s" % DURATION)
+    env = dict(os.environ, PARTNERD_BENCH_KEY=pd.keys["secret_key"],
+               PARTNERD_BENCH_PROGRAM=pd.program_id, PARTNERD_BENCH_REF="alice")
+    runs = []
+    for r in range(ROUNDS):
+        res = wrk(pd.url("/api/v1/conversions"), script=os.path.join(HERE, "conversions.lua"),
+                  env=env)
+        runs.append(res)
+        log("  round %d %8.0f conversions/s  p99 %.2f ms  (non-2xx %d)" % (
+            r + 1, res["rps"], res["p99_ms"], res["bad"]))
+    body = ('{"program_id":"%s","order_id":"rb-{run}-{n}","amount":4999,"currency":"USD",'
+            '"ref":"alice"}' % pd.program_id)
+    fixed = ratebench(pd.url("/api/v1/conversions"), 5000, method="POST", body=body,
+                      headers=["Authorization: Bearer " + pd.keys["secret_key"],
+                               "Content-Type: application/json"])
+    log("  at 5,000/s: p50 %.2f ms  p99 %.2f ms  achieved %.0f/s  errors %d" % (
+        fixed["p50_us"] / 1000, fixed["p99_us"] / 1000, fixed["achieved_rate"],
+        fixed["errors"] + fixed["bad_status"]))
+    results["conversions"] = {"rps": statistics.median(x["rps"] for x in runs), "runs": runs,
+                              "fixed": fixed}
+
+
+def db_bytes(path):
+    return sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+
+
+def bench_big(results):
+    big, info = dataset("clicks-%d" % BIG_CLICKS, 1000, 5000, BIG_CLICKS)
+    small, sinfo = dataset("clicks-10000", 1000, 5000, 10000)
+    stored = sql1(big, "SELECT COUNT(*) FROM clicks")
+    results["disk"] = {"clicks": stored, "bytes": db_bytes(big),
+                       "per_click": db_bytes(big) / max(stored, 1),
+                       "load_seconds": info["load_seconds"]}
+    log("disk: %d clicks in %.0f MiB: %.0f bytes per click" % (
+        stored, db_bytes(big) / 2**20, results["disk"]["per_click"]))
+    # Work on copies, so the kept data sets stay as generated.
+    flat = {}
+    for name, path, meta in (("10k", small, sinfo), ("10M", big, info)):
+        copy = path + ".run.db"
+        shutil.copyfile(path, copy)
+        pd = Partnerd(copy, keys=meta["keys"]).start()
+        try:
+            if name == "10M":
+                q = "/api/v1/reports?program_id=%s&partner_id=%s" % (meta["program_id"],
+                                                                    meta["partner_id"])
+                status, body = pd.api("GET", q)
+                ok = status == 200 and body.get("totals", {}).get("clicks", 0) > 0
+                rep = ratebench(pd.url(q), 200, conns=4,
+                                headers=["Authorization: Bearer " + meta["keys"]["secret_key"]])
+                results["reports"] = {"p99_ms": rep["p99_us"] / 1000, "p50_ms": rep["p50_us"] / 1000,
+                                      "ok": ok, "clicks_in_report": body["totals"]["clicks"]}
+                log("reports (10M clicks, one partner, 30 days): p50 %.2f ms  p99 %.2f ms  (%d "
+                    "clicks in the report)" % (rep["p50_us"] / 1000, rep["p99_us"] / 1000,
+                                               body["totals"]["clicks"]))
+            res = ratebench(pd.url("/c/bp0"), 2000, headers=["User-Agent: " + UA])
+            flat[name] = res
+            log("flat: clicks at 2,000/s with %s stored: p50 %.2f ms  p99 %.2f ms" % (
+                name, res["p50_us"] / 1000, res["p99_us"] / 1000))
+        finally:
+            pd.close()
+            for s in ("", "-wal", "-shm", ".log"):
+                if os.path.exists(copy + s):
+                    os.remove(copy + s)
+    results["flat"] = flat
+
+
+def bench_rss(results):
+    path, meta = dataset("links-1M", 10000, 1000000, 0)
+    copy = path + ".run.db"
+    shutil.copyfile(path, copy)
+    pd = Partnerd(copy, keys=meta["keys"]).start()
+    try:
+        res = ratebench(pd.url("/c/bl{n}"), 10000, first=10000, headers=["User-Agent: " + UA])
+        rss, hwm = pd.rss_kib()
+        results["rss"] = {"rss_kib": rss, "hwm_kib": hwm, "links": 1000000,
+                          "distinct_links_clicked": int(res["requests"])}
+        log("RSS with 1M links after clicks on %d of them: %.1f MiB (peak %.1f MiB)" % (
+            res["requests"], rss / 1024, hwm / 1024))
+    finally:
+        pd.close()
+        for s in ("", "-wal", "-shm", ".log"):
+            if os.path.exists(copy + s):
+                os.remove(copy + s)
+
+
+# ----------------------------------------------------------------------------------------------
+# the table
+
+def table(results):
+    c, f = results["clicks"], results["fixed"]
+    rows = []
+
+    def row(what, ngx, pd, ratio, goal, met):
+        rows.append((what, ngx, pd, ratio, goal, met))
+
+    for sync in ("full", "normal"):
+        n = "partnerd-" + sync
+        ratio = c["rps"][n] / c["rps"]["nginx"]
+        row("clicks/s, wrk -t1 -c32 -d%ds, median of %d (synchronous=%s)" % (DURATION, ROUNDS, sync),
+            "%.0f" % c["rps"]["nginx"], "%.0f" % c["rps"][n], "%.2f×" % ratio, "≥ 0.70×",
+            ratio >= 0.7)
+    for sync in ("full", "normal"):
+        n = "partnerd-" + sync
+        ngx, pd = f["by"]["nginx"]["p99_us"] / 1000, f["by"][n]["p99_us"] / 1000
+        ratio = pd / ngx if ngx else float("inf")
+        row("click p99 at %.0f/s (half nginx max), ms (synchronous=%s)" % (f["rate"], sync),
+            "%.2f" % ngx, "%.2f" % pd, "%.2f×" % ratio, "≤ 2×", ratio <= 2)
+    cv = results["conversions"]
+    row("conversions/s, wrk -t1 -c32 -d%ds, median of %d" % (DURATION, ROUNDS), "", "%.0f" % cv["rps"],
+        "", "≥ 10,000", cv["rps"] >= 10000)
+    p99 = cv["fixed"]["p99_us"] / 1000
+    row("conversion p99 at 5,000/s, ms", "", "%.2f" % p99, "", "≤ 10", p99 <= 10)
+    if "reports" in results:
+        r = results["reports"]
+        row("report p99, one partner, 30 days, %s clicks stored, ms" % fmt_n(results["disk"]["clicks"]),
+            "", "%.2f" % r["p99_ms"], "", "≤ 10", r["p99_ms"] <= 10 and r["ok"])
+    if "disk" in results:
+        d = results["disk"]["per_click"]
+        row("disk per stored click, bytes", "", "%.0f" % d, "", "≤ 200", d <= 200)
+    if "rss" in results:
+        m = results["rss"]["rss_kib"] / 1024
+        row("RSS with 1M links, MiB", "", "%.1f" % m, "", "≤ 64", m <= 64)
+    if "flat" in results:
+        a, b = results["flat"]["10k"]["p99_us"] / 1000, results["flat"]["10M"]["p99_us"] / 1000
+        ratio = b / a if a else float("inf")
+        row("click p99 at 2,000/s: 10k vs %s clicks stored, ms" % fmt_n(results["disk"]["clicks"]),
+            "%.2f" % a, "%.2f" % b, "%.2f×" % ratio, "flat (≤ 1.5×)", ratio <= 1.5)
+    ok = all(v["ok"] for v in results["counted"].values())
+    row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
+    head = ("benchmark", "nginx / base", "partnerd", "ratio", "goal", "met")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lines.append("| " + " | ".join(list(r[:5]) + ["yes" if r[5] else "**no**"]) + " |")
+    return "\n".join(lines)
+
+
+def fmt_n(n):
+    return "10M" if n == 10000000 else "{:,}".format(n)
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return "nproc %d, %s, %s" % (os.cpu_count(), cpu, " ".join(os.uname()[2:3]))
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def git_rev():
+    p = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return p.stdout.strip() or "unknown"
+
+
+def main():
+    for tool in (PARTNERD, RATEBENCH, BENCH_LOAD):
+        if not os.access(tool, os.X_OK):
+            raise SystemExit("bench: %s not built (make build)" % tool)
+    for tool in ("nginx", "wrk"):
+        if not shutil.which(tool):
+            raise SystemExit("bench: %s not installed (make bench installs nginx-light and wrk)" % tool)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = load()
+    t0 = time.time()
+    work = tempfile.mkdtemp(prefix="partnerd-bench-")
+    results = {}
+    nginx = None
+    contenders = {}
+    try:
+        nginx = Nginx(work)
+        contenders = bench_clicks(work, nginx, results)
+        for name, pd in contenders.items():
+            if name != "partnerd-full":
+                pd.close()
+        bench_conversions(contenders["partnerd-full"], results)
+        contenders["partnerd-full"].close()
+        nginx.close()
+        bench_big(results)
+        bench_rss(results)
+    finally:
+        for pd in contenders.values():
+            pd.close()
+        if nginx:
+            nginx.close()
+        shutil.rmtree(work, ignore_errors=True)
+    tab = table(results)
+    elapsed = time.time() - t0
+    print()
+    print(tab)
+    print()
+    entry = ("\n## %s\n\n- command: `make bench` (%s)\n- machine: %s\n- commit: %s\n"
+             "- load average before / after: %s / %s\n- took %.0f s; 10M-click data set %s\n\n%s\n" % (
+                 started.strftime("%Y-%m-%d %H:%M UTC"), "BENCH_CLICKS=%d BENCH_DURATION=%d BENCH_ROUNDS=%d" % (
+                     BIG_CLICKS, DURATION, ROUNDS), machine(), git_rev(), load_before, load(), elapsed,
+                 "loaded in %.0f s" % results["disk"]["load_seconds"] if "disk" in results else "",
+                 tab))
+    new = not os.path.exists(RESULTS)
+    with open(RESULTS, "a") as f:
+        if new:
+            f.write("# Benchmark results\n\nAppended by `make bench` (bench/bench.py), newest last. "
+                    "Figures from a shared 2-core machine are noisy: compare ratios measured in the "
+                    "same run, and the load average noted with each.\n")
+        f.write(entry)
+    log("appended to %s" % RESULTS)
+    return 0 if all(v["ok"] for v in results["counted"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

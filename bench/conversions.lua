@@ -1,0 +1,27 @@
+-- wrk script: POST /api/v1/conversions with a unique order id per request (attributed by ref, so
+-- each one writes a conversion, a commission, ledger entries and the rollup).
+-- Environment: PARTNERD_BENCH_KEY (secret key), PARTNERD_BENCH_PROGRAM, PARTNERD_BENCH_REF.
+local key = os.getenv("PARTNERD_BENCH_KEY")
+local program = os.getenv("PARTNERD_BENCH_PROGRAM")
+local ref = os.getenv("PARTNERD_BENCH_REF")
+local tag = string.format("%d-%d", os.time(), math.floor(os.clock() * 1e6))
+local n = 0
+local threads = 0
+
+-- Each wrk thread runs its own copy of this script: number them so order ids never collide.
+function setup(thread)
+    threads = threads + 1
+    thread:set("thread_id", threads)
+end
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. key
+
+request = function()
+    n = n + 1
+    local body = string.format(
+        '{"program_id":"%s","order_id":"wrk-%s-%s-%d","amount":4999,"currency":"USD","ref":"%s"}',
+        program, tag, tostring(thread_id or 0), n, ref)
+    return wrk.format(nil, nil, nil, body)
+end
