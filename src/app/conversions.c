@@ -271,15 +271,24 @@ static const char *json_text(json_t *j, struct arena *a)
     return copy;
 }
 
+/* The first day (days since the epoch) of the month after the one starting on `first`. A
+ * conversion may be dated in an earlier month (occurred_at): that month's figures must not
+ * include later months'. */
+static int64_t next_month_day(int64_t first)
+{
+    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
+}
+
 /* Commission a partner has earned in the calendar month containing at (from the rollups). */
 static int month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
                             struct pd_err *err)
 {
-    struct db_val q[2] = {db_text(partner_id), db_int(time_month_start_ms(at) / DAY_MS)};
+    int64_t first = time_month_start_ms(at) / DAY_MS;
+    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
     return store_query_int(s,
                            "SELECT COALESCE(SUM(commission), 0) FROM daily_stats"
-                           " WHERE partner_id = ?1 AND day >= ?2",
-                           q, 2, 0, out, err);
+                           " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                           q, 3, 0, out, err);
 }
 
 /* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. */
@@ -422,11 +431,12 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         }
         int64_t month_revenue = 0;
         int64_t month_day = time_month_start_ms(occurred) / DAY_MS;
-        struct db_val q[2] = {db_text(partner.id), db_int(month_day)};
+        struct db_val q[3] = {db_text(partner.id), db_int(month_day),
+                              db_int(next_month_day(month_day))};
         if (store_query_int(s,
                             "SELECT COALESCE(SUM(revenue), 0) FROM daily_stats"
-                            " WHERE partner_id = ?1 AND day >= ?2",
-                            q, 2, 0, &month_revenue, err) < 0)
+                            " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                            q, 3, 0, &month_revenue, err) < 0)
             return -1;
         struct commission_input ci = {
             .amount = in->amount,
@@ -557,7 +567,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     store_finish(&cur);
     if (rc < 0)
         return -1;
-    int64_t reversed_total = 0;
+    int64_t reversed_total = 0, own_reversed = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t rev;
         if (!commission_refund_reversal(todo[i].amount, amount, cumulative, todo[i].reversed,
@@ -582,6 +592,15 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
                           &d, now_ms, err) < 0)
             return -1;
         reversed_total += rev;
+        if (partner_id && strcmp(todo[i].partner_id, partner_id) != 0) {
+            /* A parent's share comes off that parent's own rollup, where pay_parents put it
+             * (link-less): it counts towards the parent's cap, never the child's. */
+            if (stats_add(s, prog.id, todo[i].partner_id, NULL, occurred, 0, 0, 0, 0, -rev,
+                          err) < 0)
+                return -1;
+        } else {
+            own_reversed += rev;
+        }
     }
     if (partner_id) {
         /* Reports show net figures: the refund comes off the conversion's own day. */
@@ -595,7 +614,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
             }
         }
         if (stats_add(s, prog.id, partner_id, link_id, occurred, 0, 0, 0, -in->amount,
-                      -reversed_total, err) < 0)
+                      -own_reversed, err) < 0)
             return -1;
     }
     json_t *conv = conversion_json(s, conv_id, a, err);
