@@ -4,7 +4,7 @@ PARTNERD_LISTEN ?= 127.0.0.1:8080
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS      ?=
 
-.PHONY: all deps build build-asan test run bench bench-deps clean format build/partnerd
+.PHONY: all deps build build-asan test soak run bench bench-deps clean format build/partnerd
 
 all: build
 
@@ -30,6 +30,11 @@ test: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 	cd build && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+# The ledger property test at full length (issue 3): 100,000 random money operations on the
+# optimised build. PARTNERD_PROPERTY_SEED=N replays a seed.
+soak: deps build
+	PARTNERD_PROPERTY_STEPS=$${PARTNERD_PROPERTY_STEPS:-100000} build/test_ledger_property
 
 build/partnerd: build/CMakeCache.txt
 	cmake --build build -j$(JOBS) --target partnerd
