@@ -69,6 +69,10 @@ int store_query_int(struct store *s, const char *sql, const struct db_val *param
     return 0;
 }
 
+/* PostgreSQL advisory lock keys: write transactions, migrations. */
+#define PG_WRITE_LOCK 0x7064777269LL /* "pdwri" */
+#define PG_MIGRATE_LOCK 0x70646d6967LL /* "pdmig" */
+
 static const char *savepoint_sql(int depth, const char *verb)
 {
     /* Savepoint names are fixed per depth so the statements can be cached as literals. */
@@ -98,6 +102,17 @@ int store_begin(struct store *s, struct pd_err *err)
     if (store_exec(s, sql, NULL, 0, NULL, err) < 0)
         return -1;
     s->tx_depth++;
+    /* PostgreSQL's counterpart of BEGIN IMMEDIATE: several nodes' writers take turns on one
+     * transaction advisory lock (released at COMMIT or ROLLBACK). One write transaction at a time,
+     * each a whole group-commit batch, means no deadlocks between nodes' batches, and a check made
+     * inside a write transaction (is this order id new?) still holds when the insert runs. */
+    if (s->tx_depth == 1 && s->dialect == STORE_POSTGRES) {
+        struct db_val key = db_int(PG_WRITE_LOCK);
+        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -175,7 +190,7 @@ int store_migrate(struct store *s, struct pd_err *err)
         return migrate_locked(s, err);
     /* Several nodes may run `partnerd migrate` at once: they take turns on a session advisory
      * lock, and each applies only what the previous one left. */
-    struct db_val key = db_int(0x70646d6967LL); /* "pdmig" */
+    struct db_val key = db_int(PG_MIGRATE_LOCK);
     if (store_exec(s, "SELECT pg_advisory_lock(?1)", &key, 1, NULL, err) < 0)
         return -1;
     int rc = migrate_locked(s, err);

@@ -276,11 +276,13 @@ def expect_error(resp, statuses, param=None, any_param=False):
 class Server:
     """`with Server() as s:` initialises a database in a temporary directory and serves it."""
 
-    def __init__(self, workers=None):
+    def __init__(self, workers=None, share=None):
+        """share: another (started) Server whose database this one serves too: a second node."""
         self.bin = binary()
         self.workers = workers
+        self.share = share
         self.dir = None
-        self.pg_db = None
+        self.pg_db = share.pg_db if share else None
         self.pg_conn = None     # the tests' own connection to pg_db (Server.sql)
         self.proc = None
         self.port = None
@@ -294,6 +296,14 @@ class Server:
     # context manager ------------------------------------------------------------------------
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="partnerd-e2e-")
+        if self.share:
+            self.keys, self.sk, self.pk = self.share.keys, self.share.sk, self.share.pk
+            try:
+                self.start()
+            except BaseException:
+                self.cleanup(force_keep=True)
+                raise
+            return self
         if PG:
             if not PG_URL:
                 raise SystemExit("PARTNERD_TEST_DB=postgres needs PARTNERD_TEST_PG_URL "
@@ -325,7 +335,7 @@ class Server:
                   file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
-            if PG and not self.alive():
+            if PG and not self.alive() and not self.share:
                 try:
                     pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_db)
                 except Exception as e:  # the cluster is thrown away anyway
@@ -333,7 +343,7 @@ class Server:
 
     @property
     def db_path(self):
-        return os.path.join(self.dir, "t.db")
+        return self.share.db_path if self.share else os.path.join(self.dir, "t.db")
 
     @property
     def db_url(self):

@@ -574,6 +574,31 @@ static void pg_commit_after_a_failed_statement_is_an_error(void **state)
     assert_int_equal(count_items(s), 1);
 }
 
+static void pg_write_transactions_take_a_cluster_wide_turn(void **state)
+{
+    struct backend *b = *state;
+    if (!b->pg)
+        skip();
+    struct store *s = fresh_tables(state);
+    struct pd_err err = {0};
+    struct store *other = store_open(b->url, true, &err);
+    assert_non_null(other);
+    const char *held = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                       " AND pid <> pg_backend_pid()";
+    int64_t n = -1;
+    assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_begin(s, &err), 0); /* a savepoint takes nothing more */
+    assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_commit(s, &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+    assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
+    assert_int_equal(n, 0); /* released at COMMIT */
+    store_close(other);
+}
+
 static int64_t backend_pid(struct store *s)
 {
     struct pd_err err = {0};
@@ -651,6 +676,7 @@ int main(void)
         cmocka_unit_test(cursors_nest_and_statements_are_reused),
         cmocka_unit_test(read_only_connections_refuse_writes),
         cmocka_unit_test(pg_commit_after_a_failed_statement_is_an_error),
+        cmocka_unit_test(pg_write_transactions_take_a_cluster_wide_turn),
         cmocka_unit_test(pg_a_lost_connection_is_an_error_then_reconnects_outside_transactions),
     };
     srand((unsigned)getpid());
