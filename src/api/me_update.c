@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "app/records.h"
+#include "core/payout_method.h"
 #include "core/url.h"
 #include "web/web.h"
 #include "util/banned.h"
@@ -15,57 +16,19 @@ struct me_write {
     const char *currency;
 };
 
-static bool iban_like(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++) {
-        if (*s == ' ')
-            continue;
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-            return false;
-        n++;
-    }
-    return n >= 15 && n <= 34;
-}
-
-/* {"type":"paypal","email":…} or {"type":"iban","iban":…,"holder":…}; canonical JSON text. */
+/* The same rules as the merchant's partner API (src/core/payout_method.c): canonical JSON text. */
 static int parse_payout_method(json_t *pm, struct arena *a, const char **out, struct pd_err *err)
 {
-    static const char *const paypal_fields[] = {"type", "email", NULL};
-    static const char *const iban_fields[] = {"type", "iban", "holder", NULL};
-    const char *type = json_string_value(json_object_get(pm, "type"));
-    const char *s;
-    if (!json_is_object(pm) || !type || (strcmp(type, "paypal") && strcmp(type, "iban")))
-        return pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method",
-                          "payout_method must be {\"type\":\"paypal\",\"email\":…} or "
-                          "{\"type\":\"iban\",\"iban\":…,\"holder\":…}");
-    if (strcmp(type, "paypal") == 0) {
-        if (api_check_fields(pm, paypal_fields, err) < 0 ||
-            api_get_string(pm, "email", true, 254, &s, err) < 0)
-            goto named;
-        if (!strchr(s, '@') || strchr(s, ' '))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.email",
-                              "the PayPal email is not an email address");
-    } else {
-        if (api_check_fields(pm, iban_fields, err) < 0 ||
-            api_get_string(pm, "iban", true, 64, &s, err) < 0)
-            goto named;
-        if (!iban_like(s))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "payout_method.iban",
-                              "the IBAN must be 15 to 34 letters and digits");
-        if (api_get_string(pm, "holder", true, 200, &s, err) < 0)
-            goto named;
-    }
-    char *text = json_dumps(pm, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *canon = payout_method_canonical(pm, err);
+    if (!canon)
+        return -1;
+    char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(canon);
+    if (!text)
+        abort();
     *out = arena_strdup(a, text);
     free(text);
     return 0;
-named: {
-    char field[sizeof err->param];
-    snprintf(field, sizeof field, "%s", err->param);
-    snprintf(err->param, sizeof err->param, "payout_method.%.40s", field);
-    return -1;
-}
 }
 
 static int me_write_op(struct store *s, struct api_write *w)

@@ -36,15 +36,17 @@ function cleanEnv() {
 }
 
 class Server {
-  async start() {
+  // opts.demo (default true): fill with `partnerd demo`; opts.publicUrl: --public_url.
+  async start(opts = {}) {
     if (!fs.existsSync(BIN)) throw new Error(`partnerd binary not found: ${BIN}`);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-browser-'));
     this.dbPath = path.join(this.dir, 'demo.db');
     this.db = `sqlite:${this.dbPath}`;
     this.keys = JSON.parse(run(['init', '--db', this.db, '--json']));
-    this.demoOut = run(['demo', '--db', this.db]);
+    this.demoOut = opts.demo === false ? '' : run(['demo', '--db', this.db]);
     this.log = [];
-    this.proc = spawn(BIN, ['serve', '--db', this.db, '--listen', '127.0.0.1:0', '--workers', '2'], {
+    const extra = opts.publicUrl ? ['--public_url', opts.publicUrl] : [];
+    this.proc = spawn(BIN, ['serve', '--db', this.db, '--listen', '127.0.0.1:0', '--workers', '2', ...extra], {
       env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc.stderr.setEncoding('utf8');
@@ -63,14 +65,17 @@ class Server {
 
   async stop() {
     if (this.proc && this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc.once('exit', r));
+      const exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
       this.proc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+      this.exit = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 10000))]);
+      if (!this.exit) this.proc.kill('SIGKILL');
     }
     if (process.env.PD_BROWSER_VERBOSE) process.stderr.write(this.log.join(''));
     if (!process.env.PD_BROWSER_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
     else process.stderr.write(`kept ${this.dir}\n`);
+    // A clean stop on SIGTERM; under ASan a leak or memory error makes this fail.
+    if (!this.exit || this.exit.code !== 0)
+      throw new Error(`partnerd did not stop cleanly (${JSON.stringify(this.exit)}):\n${this.log.join('').slice(-4000)}`);
   }
 
   // Rows of a read-only query, as objects.

@@ -360,6 +360,24 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       assert.equal(form.status, 400, 'a cross-site form post (not JSON) cannot log anyone in');
     });
 
+    await t.test('served over https (public_url), the cookie is Secure with the __Host- prefix', async () => {
+      const tls = await new Server().start({ demo: false, publicUrl: 'https://track.shop.example' });
+      try {
+        const r = await tls.fetch('/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: tls.keys.admin_email, password: tls.keys.admin_password }) });
+        assert.equal(r.status, 200);
+        const cookie = r.headers.get('set-cookie');
+        assert.match(cookie, /^__Host-pd_session=[A-Za-z0-9]{43}; Path=\/;/);
+        assert.match(cookie, /; HttpOnly/);
+        assert.match(cookie, /; SameSite=Lax/);
+        assert.match(cookie, /; Secure/);
+        assert.doesNotMatch(cookie, /Domain=/i);
+        assert.ok(r.headers.get('strict-transport-security'));
+      } finally {
+        await tls.stop();
+      }
+    });
+
     await t.test('no script errors on any page', async () => {
       for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'settings']) {
         await admin.goto(`${base}/admin/${slug}`);
