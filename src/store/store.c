@@ -70,7 +70,7 @@ int store_query_int(struct store *s, const char *sql, const struct db_val *param
 }
 
 /* PostgreSQL advisory lock keys: write transactions, migrations. */
-#define PG_WRITE_LOCK 0x7064777269LL /* "pdwri" */
+#define PG_WRITE_LOCK 0x7064777269LL   /* "pdwri" */
 #define PG_MIGRATE_LOCK 0x70646d6967LL /* "pdmig" */
 
 static const char *savepoint_sql(int depth, const char *verb)

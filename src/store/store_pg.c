@@ -3,9 +3,9 @@
  * Statements are written once for both dialects with ?1, ?2 parameters; the first time a statement
  * runs on a connection its text is rewritten to $1, $2 and prepared under a generated name
  * (PQprepare) with explicit parameter types — int64 as int8, text (and db_text(NULL)) as text,
- * db_null() left for the server to infer — so `?3 IS NULL OR col = ?3` type-checks. The cache is keyed by the SQL text and the
- * parameter type signature. Results are fetched whole (text format), so a caller may run another
- * statement while a cursor is open, as it can with SQLite.
+ * db_null() left for the server to infer — so `?3 IS NULL OR col = ?3` type-checks. The cache is
+ * keyed by the SQL text and the parameter type signature. Results are fetched whole (text format),
+ * so a caller may run another statement while a cursor is open, as it can with SQLite.
  *
  * Lost connections: the statement that finds the connection gone fails (PD_ERR_UNAVAILABLE) and
  * nothing is retried. The next statement issued outside a transaction reconnects first (and
@@ -22,17 +22,18 @@
 #include "store/store.h"
 #include "util/banned.h"
 
-#define PG_STMT_CACHE_SLOTS 512 /* power of two; more distinct statements than this are not cached */
+#define PG_STMT_CACHE_SLOTS                                                                        \
+    512 /* power of two; more distinct statements than this are not cached */
 
 /* Parameter type OIDs (pg_type.h is not part of libpq's public headers). */
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
 
 struct pg_stmt {
-    char *sql;                   /* the caller's text (?N parameters) */
+    char *sql;                      /* the caller's text (?N parameters) */
     char sig[STORE_MAX_PARAMS + 1]; /* per parameter: 'i' int8, 't' text, NULL as 'I' int8,
                                      * 'T' text or 'n' (inferred by the server) */
-    char name[24];               /* the prepared statement's name on this connection */
+    char name[24];                  /* the prepared statement's name on this connection */
 };
 
 struct store_pg {

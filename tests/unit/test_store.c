@@ -19,8 +19,8 @@
 
 struct backend {
     bool pg;
-    char dir[64];       /* SQLite: the temporary directory */
-    char url[512];      /* what store_open gets */
+    char dir[64];        /* SQLite: the temporary directory */
+    char url[512];       /* what store_open gets */
     char admin_url[512]; /* PostgreSQL: the cluster's maintenance database */
     char dbname[64];
     struct store *s;
@@ -127,8 +127,8 @@ static void insert_item(struct store *s, const char *id, const char *name, int64
 {
     struct pd_err err = {0};
     struct db_val v[3] = {db_text(id), db_text(name), db_int(n)};
-    int rc = store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3, NULL,
-                        &err);
+    int rc =
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3, NULL, &err);
     if (rc != 0)
         fail_msg("insert %s: %d %s", id, rc, err.message);
 }
@@ -147,16 +147,16 @@ static void exec_script_runs_several_statements_and_query_walks_rows_in_order(vo
 {
     struct store *s = fresh_tables(state);
     struct pd_err err = {0};
-    assert_int_equal(s->ops->exec_script(s,
-                                         "INSERT INTO ct_item (id, name, n) VALUES ('b', 'two', 2);"
-                                         " INSERT INTO ct_item (id, name, n) VALUES ('a', 'one', 1);",
-                                         &err),
-                     0);
+    assert_int_equal(
+        s->ops->exec_script(s,
+                            "INSERT INTO ct_item (id, name, n) VALUES ('b', 'two', 2);"
+                            " INSERT INTO ct_item (id, name, n) VALUES ('a', 'one', 1);",
+                            &err),
+        0);
     insert_item(s, "c", "three", 3);
     struct store_cursor cur;
-    assert_int_equal(store_query(s, "SELECT id, name, n FROM ct_item ORDER BY id", NULL, 0, &cur,
-                                 &err),
-                     0);
+    assert_int_equal(
+        store_query(s, "SELECT id, name, n FROM ct_item ORDER BY id", NULL, 0, &cur, &err), 0);
     const char *ids[] = {"a", "b", "c"}, *names[] = {"one", "two", "three"};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(store_step(&cur, &err), STORE_ROW);
@@ -178,14 +178,12 @@ static void changes_count_rows_written(void **state)
     insert_item(s, "c", "y", 3);
     int64_t changes = -1;
     struct db_val x = db_text("x");
-    assert_int_equal(store_exec(s, "UPDATE ct_item SET n = n + 10 WHERE name = ?1", &x, 1,
-                                &changes, &err),
-                     0);
+    assert_int_equal(
+        store_exec(s, "UPDATE ct_item SET n = n + 10 WHERE name = ?1", &x, 1, &changes, &err), 0);
     assert_int_equal(changes, 2);
     struct db_val none = db_text("none");
-    assert_int_equal(store_exec(s, "UPDATE ct_item SET n = 0 WHERE name = ?1", &none, 1, &changes,
-                                &err),
-                     0);
+    assert_int_equal(
+        store_exec(s, "UPDATE ct_item SET n = 0 WHERE name = ?1", &none, 1, &changes, &err), 0);
     assert_int_equal(changes, 0);
     struct db_val y = db_text("y");
     assert_int_equal(store_exec(s, "DELETE FROM ct_item WHERE name = ?1", &y, 1, &changes, &err),
@@ -203,7 +201,8 @@ static void nulls_bind_and_read_back(void **state)
     struct store *s = fresh_tables(state);
     struct pd_err err = {0};
     struct db_val v[4] = {db_text("a"), db_text(NULL), db_null(), db_null()};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n, small) VALUES (?1, ?2, ?3, ?4)",
+    assert_int_equal(store_exec(s,
+                                "INSERT INTO ct_item (id, name, n, small) VALUES (?1, ?2, ?3, ?4)",
                                 v, 4, NULL, &err),
                      0);
     insert_item(s, "b", "bee", 7);
@@ -223,12 +222,14 @@ static void nulls_bind_and_read_back(void **state)
     /* An optional filter: `?1 IS NULL OR col = ?1`, with NULL and with values of both types. */
     int64_t n = -1;
     struct db_val f = db_text(NULL);
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE ?1 IS NULL OR name = ?1",
+    assert_int_equal(store_query_int(s,
+                                     "SELECT COUNT(*) FROM ct_item WHERE ?1 IS NULL OR name = ?1",
                                      &f, 1, -1, &n, &err),
                      0);
     assert_int_equal(n, 2);
     f = db_text("bee");
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE ?1 IS NULL OR name = ?1",
+    assert_int_equal(store_query_int(s,
+                                     "SELECT COUNT(*) FROM ct_item WHERE ?1 IS NULL OR name = ?1",
                                      &f, 1, -1, &n, &err),
                      0);
     assert_int_equal(n, 1);
@@ -249,23 +250,21 @@ static void nulls_bind_and_read_back(void **state)
     assert_int_equal(n, 2);
     /* db_null() where a column gives the type: INSERT VALUES and comparisons. */
     struct db_val nv[2] = {db_text("c"), db_null()};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, n) VALUES (?1, ?2)", nv, 2, NULL, &err),
-                     0);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, n) VALUES (?1, ?2)", nv, 2, NULL, &err), 0);
     f = db_null();
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n = ?1", &f, 1, -1, &n,
-                                     &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n = ?1", &f, 1, -1, &n, &err), 0);
     assert_int_equal(n, 0);
     assert_int_equal(store_exec(s, "DELETE FROM ct_item WHERE id = 'c'", NULL, 0, NULL, &err), 0);
 
     /* store_query_int: no row and a NULL value both give the fallback. */
-    assert_int_equal(store_query_int(s, "SELECT n FROM ct_item WHERE id = 'nope'", NULL, 0, 42,
-                                     &n, &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT n FROM ct_item WHERE id = 'nope'", NULL, 0, 42, &n, &err), 0);
     assert_int_equal(n, 42);
-    assert_int_equal(store_query_int(s, "SELECT MAX(n) FROM ct_item WHERE id = 'nope'", NULL, 0,
-                                     -5, &n, &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT MAX(n) FROM ct_item WHERE id = 'nope'", NULL, 0, -5, &n, &err),
+        0);
     assert_int_equal(n, -5);
 }
 
@@ -291,19 +290,16 @@ static void int64_extremes_round_trip(void **state)
     /* Parameters compare exactly at the extremes, against BIGINT and in arithmetic. */
     int64_t n = 0;
     struct db_val p = db_int(INT64_MIN);
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n = ?1", &p, 1, -1, &n,
-                                     &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n = ?1", &p, 1, -1, &n, &err), 0);
     assert_int_equal(n, 1);
     p = db_int(INT64_MAX);
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n >= ?1", &p, 1, -1,
-                                     &n, &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n >= ?1", &p, 1, -1, &n, &err), 0);
     assert_int_equal(n, 1);
 
     /* SUM of BIGINT is NUMERIC in PostgreSQL: read back as an integer all the same. */
-    assert_int_equal(store_query_int(s,
-                                     "SELECT SUM(n) FROM ct_item WHERE id IN ('v0', 'v6', 'v4')",
+    assert_int_equal(store_query_int(s, "SELECT SUM(n) FROM ct_item WHERE id IN ('v0', 'v6', 'v4')",
                                      NULL, 0, -1, &n, &err),
                      0);
     assert_int_equal(n, 0); /* INT64_MIN + INT64_MAX + 1 */
@@ -311,26 +307,25 @@ static void int64_extremes_round_trip(void **state)
                                      NULL, 0, -1, &n, &err),
                      0);
     assert_int_equal(n, 0);
-    assert_int_equal(store_query_int(s, "SELECT SUM(n) FROM ct_item WHERE id IN ('v5', 'v4')",
-                                     NULL, 0, -1, &n, &err),
+    assert_int_equal(store_query_int(s, "SELECT SUM(n) FROM ct_item WHERE id IN ('v5', 'v4')", NULL,
+                                     0, -1, &n, &err),
                      0);
     assert_true(n == INT64_MAX);
     /* A comparison is a boolean in PostgreSQL and 0/1 in SQLite: 0/1 either way. */
     assert_int_equal(store_query_int(s, "SELECT COUNT(*) > 3 FROM ct_item", NULL, 0, -1, &n, &err),
                      0);
     assert_int_equal(n, 1);
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) > 100 FROM ct_item", NULL, 0, -1, &n,
-                                     &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT COUNT(*) > 100 FROM ct_item", NULL, 0, -1, &n, &err), 0);
     assert_int_equal(n, 0);
     /* An int64 parameter stored into an INTEGER column and compared with it. */
     struct db_val sm[2] = {db_int(123456), db_text("v3")};
-    assert_int_equal(store_exec(s, "UPDATE ct_item SET small = ?1 WHERE id = ?2", sm, 2, NULL, &err),
-                     0);
+    assert_int_equal(
+        store_exec(s, "UPDATE ct_item SET small = ?1 WHERE id = ?2", sm, 2, NULL, &err), 0);
     p = db_int(123456);
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE small = ?1", &p, 1, -1,
-                                     &n, &err),
-                     0);
+    assert_int_equal(
+        store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE small = ?1", &p, 1, -1, &n, &err),
+        0);
     assert_int_equal(n, 1);
 }
 
@@ -353,9 +348,9 @@ static void text_with_quotes_placeholders_and_utf8_round_trips(void **state)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         struct store_cursor cur;
         struct db_val v = db_text(texts[i]);
-        assert_int_equal(store_query_row(s, "SELECT name, n FROM ct_item WHERE name = ?1", &v, 1,
-                                         &cur, &err),
-                         STORE_ROW);
+        assert_int_equal(
+            store_query_row(s, "SELECT name, n FROM ct_item WHERE name = ?1", &v, 1, &cur, &err),
+            STORE_ROW);
         assert_string_equal(store_col_text(&cur, 0), texts[i]);
         assert_false(store_is_null(&cur, 0)); /* '' is not NULL */
         assert_int_equal(store_col_int(&cur, 1), (int64_t)i);
@@ -407,22 +402,22 @@ static void constraint_violations_are_store_constraint(void **state)
     struct pd_err err = {0};
     insert_item(s, "a", "x", 1);
     struct db_val dup[3] = {db_text("a"), db_text("y"), db_int(2)};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3,
-                                NULL, &err),
-                     STORE_CONSTRAINT);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3, NULL, &err),
+        STORE_CONSTRAINT);
     assert_int_equal(err.kind, PD_ERR_CONFLICT);
     /* A foreign key to a missing row. */
     struct db_val child[2] = {db_text("c1"), db_text("missing")};
     pd_err_clear(&err);
-    assert_int_equal(store_exec(s, "INSERT INTO ct_child (id, item_id) VALUES (?1, ?2)", child, 2,
-                                NULL, &err),
-                     STORE_CONSTRAINT);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_child (id, item_id) VALUES (?1, ?2)", child, 2, NULL, &err),
+        STORE_CONSTRAINT);
     assert_int_equal(err.kind, PD_ERR_CONFLICT);
     /* The connection goes on working, and a valid child is accepted. */
     child[1] = db_text("a");
-    assert_int_equal(store_exec(s, "INSERT INTO ct_child (id, item_id) VALUES (?1, ?2)", child, 2,
-                                NULL, &err),
-                     0);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_child (id, item_id) VALUES (?1, ?2)", child, 2, NULL, &err),
+        0);
     assert_int_equal(count_items(s), 1);
     /* A syntax error is an error, not a constraint. */
     pd_err_clear(&err);
@@ -441,9 +436,9 @@ static void savepoint_rollback_undoes_only_the_inner_work(void **state)
     assert_int_equal(s->tx_depth, 2);
     insert_item(s, "b", "inner", 2);
     struct db_val dup[3] = {db_text("a"), db_text("dup"), db_int(3)};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3,
-                                NULL, &err),
-                     STORE_CONSTRAINT);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3, NULL, &err),
+        STORE_CONSTRAINT);
     store_rollback(s); /* undoes b and the failed statement; the transaction goes on */
     assert_int_equal(s->tx_depth, 1);
     insert_item(s, "c", "after", 3);
@@ -503,7 +498,10 @@ static void cursors_nest_and_statements_are_reused(void **state)
     /* Many runs of one cached statement. */
     for (int i = 0; i < 200; i++) {
         int64_t n = 0;
-        assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n >= ?1", &(struct db_val){.type = DB_INT, .i = i % 3}, 1, -1, &n, &err), 0);
+        assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item WHERE n >= ?1",
+                                         &(struct db_val){.type = DB_INT, .i = i % 3}, 1, -1, &n,
+                                         &err),
+                         0);
         assert_int_equal(n, i % 3 == 0 ? 2 : i % 3 == 1 ? 2 : 1);
     }
 }
@@ -521,9 +519,9 @@ static void read_only_connections_refuse_writes(void **state)
     assert_int_equal(store_query_int(ro, "SELECT COUNT(*) FROM ct_item", NULL, 0, -1, &n, &err), 0);
     assert_int_equal(n, 1);
     struct db_val v[3] = {db_text("b"), db_text("y"), db_int(2)};
-    assert_int_equal(store_exec(ro, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3,
-                                NULL, &err),
-                     STORE_ERROR);
+    assert_int_equal(
+        store_exec(ro, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3, NULL, &err),
+        STORE_ERROR);
     store_close(ro);
     assert_int_equal(count_items(s), 1);
 }
@@ -544,12 +542,12 @@ static void migrations_apply_once(void **state)
     assert_int_equal(b->s->tx_depth, 0);
     /* The schema is usable: a settings row in and out. */
     struct db_val kv[2] = {db_text("k"), db_text("v")};
-    assert_int_equal(store_exec(b->s, "INSERT INTO settings (key, value) VALUES (?1, ?2)", kv, 2,
-                                NULL, &err),
-                     0);
-    assert_int_equal(store_exec(b->s, "INSERT INTO settings (key, value) VALUES (?1, ?2)", kv, 2,
-                                NULL, &err),
-                     STORE_CONSTRAINT);
+    assert_int_equal(
+        store_exec(b->s, "INSERT INTO settings (key, value) VALUES (?1, ?2)", kv, 2, NULL, &err),
+        0);
+    assert_int_equal(
+        store_exec(b->s, "INSERT INTO settings (key, value) VALUES (?1, ?2)", kv, 2, NULL, &err),
+        STORE_CONSTRAINT);
 }
 
 /* PostgreSQL only: what SQLite cannot do or does differently. */
@@ -565,9 +563,9 @@ static void pg_commit_after_a_failed_statement_is_an_error(void **state)
     assert_int_equal(store_begin(s, &err), 0);
     insert_item(s, "b", "x", 2);
     struct db_val dup[3] = {db_text("a"), db_text("dup"), db_int(3)};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3,
-                                NULL, &err),
-                     STORE_CONSTRAINT);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", dup, 3, NULL, &err),
+        STORE_CONSTRAINT);
     /* PostgreSQL answers such a COMMIT with ROLLBACK: the store must say it failed. */
     assert_int_equal(store_commit(s, &err), -1);
     assert_int_equal(s->tx_depth, 0);
@@ -614,9 +612,8 @@ static void terminate(struct backend *b, int64_t pid)
     assert_non_null(killer);
     struct db_val p = db_int(pid);
     int64_t ok = 0;
-    assert_int_equal(store_query_int(killer, "SELECT pg_terminate_backend(?1::int)", &p, 1, 0, &ok,
-                                     &err),
-                     0);
+    assert_int_equal(
+        store_query_int(killer, "SELECT pg_terminate_backend(?1::int)", &p, 1, 0, &ok, &err), 0);
     assert_int_equal(ok, 1);
     store_close(killer);
     usleep(100 * 1000); /* the backend is gone once it has processed the signal */
@@ -650,12 +647,12 @@ static void pg_a_lost_connection_is_an_error_then_reconnects_outside_transaction
     insert_item(s, "b", "x", 2);
     terminate(b, backend_pid(s));
     struct db_val v[3] = {db_text("c"), db_text("x"), db_int(3)};
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3,
-                                NULL, &err),
-                     STORE_ERROR);
-    assert_int_equal(store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3,
-                                NULL, &err),
-                     STORE_ERROR);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3, NULL, &err),
+        STORE_ERROR);
+    assert_int_equal(
+        store_exec(s, "INSERT INTO ct_item (id, name, n) VALUES (?1, ?2, ?3)", v, 3, NULL, &err),
+        STORE_ERROR);
     assert_int_equal(store_commit(s, &err), -1); /* rolls back to depth 0 */
     assert_int_equal(s->tx_depth, 0);
     assert_int_equal(count_items(s), 1);
