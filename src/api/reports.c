@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "app/records.h"
+#include "core/ids.h"
 #include "core/money.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
@@ -26,6 +27,16 @@ static int parse_day(const char *s, const char *param, int64_t *day, struct pd_e
                           "%s must be a date (2026-11-28) or an RFC 3339 time", param);
     *day = ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
     return 0;
+}
+
+/* The smallest click id of a millisecond (its time, then zero random bits). */
+static void ulid_floor(int64_t ms, char out[ID_ULID_LEN + 1])
+{
+    uint8_t b[16] = {0};
+    uint64_t t = ms > 0 ? (uint64_t)ms : 0;
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(t >> (40 - 8 * i));
+    id_encode_ulid(b, out);
 }
 
 static void add_metrics(json_t *row, int64_t clicks, int64_t uniques, int64_t conversions,
@@ -54,29 +65,47 @@ static void run_report(struct api_call *call, const struct report_query *q)
         api_reply_error(call, &err);
         return;
     }
+    /* One statement per (group_by, one partner or all): with a partner the rollups are read
+     * through daily_stats_partner (partner_id, day), only that partner's rows of the period; a
+     * generic "?2 IS NULL OR partner_id = ?2" would make SQLite scan the whole program's rows. */
+    static const char *const rollup_sql[3][2] = {
+        {"SELECT day, SUM(clicks), SUM(unique_clicks), SUM(conversions), SUM(revenue),"
+         " SUM(commission) FROM daily_stats WHERE program_id = ?1 AND ?2 IS NULL"
+         " AND day >= ?3 AND day <= ?4 GROUP BY day ORDER BY day",
+         "SELECT day, SUM(clicks), SUM(unique_clicks), SUM(conversions), SUM(revenue),"
+         " SUM(commission) FROM daily_stats WHERE partner_id = ?2 AND program_id = ?1"
+         " AND day >= ?3 AND day <= ?4 GROUP BY day ORDER BY day"},
+        {"SELECT partner_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
+         " SUM(revenue), SUM(commission) FROM daily_stats WHERE program_id = ?1 AND ?2 IS NULL"
+         " AND day >= ?3 AND day <= ?4 GROUP BY partner_id ORDER BY partner_id",
+         "SELECT partner_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
+         " SUM(revenue), SUM(commission) FROM daily_stats WHERE partner_id = ?2"
+         " AND program_id = ?1 AND day >= ?3 AND day <= ?4 GROUP BY partner_id"
+         " ORDER BY partner_id"},
+        {"SELECT link_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
+         " SUM(revenue), SUM(commission) FROM daily_stats WHERE program_id = ?1 AND ?2 IS NULL"
+         " AND day >= ?3 AND day <= ?4 GROUP BY link_id ORDER BY link_id",
+         "SELECT link_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
+         " SUM(revenue), SUM(commission) FROM daily_stats WHERE partner_id = ?2"
+         " AND program_id = ?1 AND day >= ?3 AND day <= ?4 GROUP BY link_id ORDER BY link_id"},
+    };
     const char *sql;
+    int one = q->partner_id != NULL;
     if (strcmp(q->group_by, "day") == 0)
-        sql = "SELECT day, SUM(clicks), SUM(unique_clicks), SUM(conversions), SUM(revenue),"
-              " SUM(commission) FROM daily_stats WHERE program_id = ?1"
-              " AND (?2 IS NULL OR partner_id = ?2) AND day >= ?3 AND day <= ?4"
-              " GROUP BY day ORDER BY day";
+        sql = rollup_sql[0][one];
     else if (strcmp(q->group_by, "partner") == 0)
-        sql = "SELECT partner_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
-              " SUM(revenue), SUM(commission) FROM daily_stats WHERE program_id = ?1"
-              " AND (?2 IS NULL OR partner_id = ?2) AND day >= ?3 AND day <= ?4"
-              " GROUP BY partner_id ORDER BY partner_id";
+        sql = rollup_sql[1][one];
     else if (strcmp(q->group_by, "link") == 0)
-        sql = "SELECT link_id, SUM(clicks), SUM(unique_clicks), SUM(conversions),"
-              " SUM(revenue), SUM(commission) FROM daily_stats WHERE program_id = ?1"
-              " AND (?2 IS NULL OR partner_id = ?2) AND day >= ?3 AND day <= ?4"
-              " GROUP BY link_id ORDER BY link_id";
+        sql = rollup_sql[2][one];
     else if (strcmp(q->group_by, "sub1") == 0)
-        /* Sub-ids are not rolled up: this one scans the period's clicks. */
+        /* Sub-ids are not rolled up: this one scans the period's clicks, found by their ids
+         * (a click id starts with its time, so the period is a range of ids). */
         sql = "SELECT COALESCE(c.sub1, ''), COUNT(*), SUM(c.is_unique),"
               " COUNT(v.id), COALESCE(SUM(v.amount - v.refunded_amount), 0), 0"
               " FROM clicks c LEFT JOIN conversions v ON v.click_id = c.id"
               " AND v.attribution_method = 'click'"
-              " WHERE c.program_id = ?1 AND (?2 IS NULL OR c.partner_id = ?2)"
+              " WHERE c.id >= ?5 AND c.id < ?6"
+              " AND c.program_id = ?1 AND (?2 IS NULL OR c.partner_id = ?2)"
               " AND c.created_at >= ?3 * 86400000 AND c.created_at < (?4 + 1) * 86400000"
               " GROUP BY COALESCE(c.sub1, '') ORDER BY 1";
     else {
@@ -84,10 +113,14 @@ static void run_report(struct api_call *call, const struct report_query *q)
                          "group_by must be day, partner, link or sub1");
         return;
     }
-    struct db_val v[4] = {db_text(prog.id), db_text(q->partner_id), db_int(q->from_day),
-                          db_int(q->to_day)};
+    char id_from[ID_ULID_LEN + 1], id_to[ID_ULID_LEN + 1];
+    ulid_floor(q->from_day * DAY_MS, id_from);
+    ulid_floor((q->to_day + 1) * DAY_MS, id_to);
+    struct db_val v[6] = {db_text(prog.id),     db_text(q->partner_id), db_int(q->from_day),
+                          db_int(q->to_day),    db_text(id_from),       db_text(id_to)};
+    int nparams = strcmp(q->group_by, "sub1") == 0 ? 6 : 4;
     struct store_cursor cur;
-    if (store_query(call->db, sql, v, 4, &cur, &err) < 0) {
+    if (store_query(call->db, sql, v, nparams, &cur, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }

@@ -1,5 +1,6 @@
 #include "app/clicks.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->bot = traffic_is_bot(user_agent);
     c->fingerprint = traffic_fingerprint(fingerprint_key, t->link_id, c->ip ? c->ip : "",
                                          user_agent ? user_agent : "");
+    c->agent_id = user_agent ? click_text_id(fingerprint_key, user_agent) : 0;
+    c->referrer_id = referrer ? click_text_id(fingerprint_key, referrer) : 0;
     c->created_at = now_ms;
 }
 
@@ -80,7 +83,42 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
                       v, 9, NULL, err);
 }
 
-/* The fingerprint (uniqueness) and the click row; not the rollup. */
+int64_t click_text_id(const uint8_t key[16], const char *text)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)text, strlen(text), key);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | h[i];
+    return (int64_t)(v >> 1);
+}
+
+static int click_text_add(struct store *s, int64_t id, const char *text, struct pd_err *err)
+{
+    struct db_val v[2] = {db_int(id), db_text(text)};
+    return store_exec(s,
+                      "INSERT INTO click_texts (id, text) VALUES (?1, ?2)"
+                      " ON CONFLICT (id) DO NOTHING",
+                      v, 2, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+int click_fingerprints_sweep(struct store *s, int64_t now_ms, int limit, struct pd_err *err)
+{
+    int64_t from;
+    randombytes_buf(&from, sizeof from);
+    struct db_val v[3] = {db_int(from), db_int(now_ms - UNIQUE_WINDOW_MS), db_int(limit)};
+    return store_exec(s,
+                      "DELETE FROM click_fingerprints WHERE fingerprint IN"
+                      " (SELECT fingerprint FROM click_fingerprints WHERE fingerprint >= ?1"
+                      " ORDER BY fingerprint LIMIT ?3) AND last_at <= ?2",
+                      v, 3, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+/* The fingerprint (uniqueness) and the click row; not the rollup, not the texts. */
 static int click_insert(struct store *s, struct click *c, struct pd_err *err)
 {
     c->unique = false;
@@ -98,27 +136,36 @@ static int click_insert(struct store *s, struct click *c, struct pd_err *err)
             return -1;
         c->unique = changed == 1;
     }
-    struct db_val v[16] = {
-        db_text(c->id),          db_text(c->program_id), db_text(c->partner_id),
-        db_text(c->link_id),     db_int(c->created_at),  db_text(c->ip),
-        db_text(c->user_agent),  db_text(c->referrer),   db_text(c->landing_url),
-        db_text(c->sub[0]),      db_text(c->sub[1]),     db_text(c->sub[2]),
-        db_text(c->sub[3]),      db_text(c->sub[4]),     db_int(c->bot),
+    struct db_val v[14] = {
+        db_text(c->id),
+        db_text(c->link_id),
+        db_int(c->created_at),
+        db_text(c->ip),
+        c->user_agent ? db_int(c->agent_id) : db_null(),
+        c->referrer ? db_int(c->referrer_id) : db_null(),
+        db_text(c->landing_url),
+        db_text(c->sub[0]),
+        db_text(c->sub[1]),
+        db_text(c->sub[2]),
+        db_text(c->sub[3]),
+        db_text(c->sub[4]),
+        db_int(c->bot),
         db_int(c->unique),
     };
     return store_exec(s,
-                      "INSERT INTO clicks (id, program_id, partner_id, link_id, created_at, ip,"
-                      " user_agent, referrer, landing_url, sub1, sub2, sub3, sub4, sub5, bot,"
-                      " is_unique) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                      " ?14, ?15, ?16)",
-                      v, 16, NULL, err) < 0
+                      "INSERT INTO click_log (id, link_id, created_at, ip, agent, referrer,"
+                      " landing_url, sub1, sub2, sub3, sub4, sub5, bot, is_unique)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      v, 14, NULL, err) < 0
                ? -1
                : 0;
 }
 
 int click_record(struct store *s, struct click *c, struct pd_err *err)
 {
-    if (click_insert(s, c, err) < 0)
+    if ((c->user_agent && click_text_add(s, c->agent_id, c->user_agent, err) < 0) ||
+        (c->referrer && click_text_add(s, c->referrer_id, c->referrer, err) < 0) ||
+        click_insert(s, c, err) < 0)
         return -1;
     return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0,
                      0, 0, err);
@@ -135,11 +182,51 @@ struct rollup {
     int64_t day, clicks, uniques;
 };
 
+/* Each distinct user agent and referrer of a batch is written once (most clicks of a batch share
+ * a few): open addressing over a table at least four times the batch. */
+static int click_texts_add_many(struct store *s, struct click *const *clicks, size_t n,
+                                struct pd_err *err)
+{
+    size_t cap = 16;
+    while (cap < 4 * n)
+        cap <<= 1;
+    uint64_t *seen = calloc(cap, sizeof *seen); /* ids + 1, 0 = empty */
+    if (!seen)
+        abort();
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            const char *text = k == 0 ? clicks[i]->user_agent : clicks[i]->referrer;
+            int64_t id = k == 0 ? clicks[i]->agent_id : clicks[i]->referrer_id;
+            if (!text)
+                continue;
+            size_t h = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+            uint64_t key = (uint64_t)id + 1;
+            while (seen[h] && seen[h] != key)
+                h = (h + 1) & (cap - 1);
+            if (seen[h])
+                continue;
+            seen[h] = key;
+            rc = click_text_add(s, id, text, err);
+        }
+    }
+    free(seen);
+    return rc;
+}
+
 int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err)
 {
+    if (n == 0)
+        return 0;
+    if (click_texts_add_many(s, clicks, n, err) < 0)
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (click_insert(s, clicks[i], err) < 0)
             return -1;
+    /* Twice as many fingerprints looked at as clicks written keeps the table near one day's
+     * visitors. */
+    if (click_fingerprints_sweep(s, clicks[n - 1]->created_at, (int)(2 * n + 16), err) < 0)
+        return -1;
     /* Clicks of a batch mostly share a few links: add them up per (link, day) and write each
      * rollup row once (open addressing over a table at least twice the batch). */
     size_t cap = 16;

@@ -28,6 +28,7 @@ struct click {
     bool bot;
     bool unique;             /* decided by click_record */
     uint64_t fingerprint;
+    int64_t agent_id, referrer_id; /* click_texts ids of user_agent and referrer (when not NULL) */
     int64_t created_at;
 };
 
@@ -47,6 +48,13 @@ int click_record(struct store *s, struct click *c, struct pd_err *err);
 /* The same for n clicks (one writer batch): each click's row and uniqueness, and one rollup
  * update per (link, day) for the lot. */
 int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err);
+
+/* The click_texts id of a user agent or referrer: a keyed 63-bit hash of the text. */
+int64_t click_text_id(const uint8_t key[16], const char *text);
+
+/* Forgets up to `limit` fingerprints last seen more than 24 hours before now_ms, from a random
+ * point of the key space (an expired fingerprint means the same as none). */
+int click_fingerprints_sweep(struct store *s, int64_t now_ms, int limit, struct pd_err *err);
 
 /* Adds to the daily rollup row of (program, partner, link, day). */
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
