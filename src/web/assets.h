@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 struct web_asset {
-    const char *name;         /* "admin.html", "common.js", "uPlot.esm.js" */
+    const char *name; /* "admin.html", "common.js", "uPlot.esm.js" */
     const char *content_type;
-    const char *etag;         /* quoted, from the content's hash */
+    const char *etag; /* quoted, from the content's hash */
     const unsigned char *data;
     size_t len;
 };

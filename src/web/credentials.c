@@ -33,8 +33,7 @@ int web_partner_credentials_store(struct store *s, const char *partner_id,
                                   json_t *result, struct pd_err *err)
 {
     bool invite = c->password_hash[0] == '\0';
-    struct db_val v[2] = {db_text(partner_id),
-                          db_text(invite ? c->invite_hash : c->password_hash)};
+    struct db_val v[2] = {db_text(partner_id), db_text(invite ? c->invite_hash : c->password_hash)};
     int rc = store_exec(s,
                         invite ? "UPDATE partners SET invite_token_hash = ?2 WHERE id = ?1"
                                : "UPDATE partners SET password_hash = ?2 WHERE id = ?1",
@@ -60,8 +59,8 @@ int web_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_er
         store_exec(s, "UPDATE partners SET password_hash = ?1", &p, 1, NULL, err) < 0)
         return -1;
     struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT email FROM admins ORDER BY created_at, id LIMIT 1", NULL,
-                             0, &cur, err);
+    int rc = store_query_row(s, "SELECT email FROM admins ORDER BY created_at, id LIMIT 1", NULL, 0,
+                             &cur, err);
     if (rc < 0)
         return -1;
     snprintf(admin_email, len, "%s", rc == STORE_ROW ? store_col_text(&cur, 0) : "");
@@ -162,7 +161,8 @@ static void invite_written(struct web_write *w)
 {
     struct invite *inv = w->arg;
     fprintf(stderr, "level=info msg=\"invite accepted\" partner=%s\n", inv->partner_id);
-    web_reply_json(w->call, 200, json_pack("{s:s, s:s}", "kind", "partner", "redirect", "/partner/"),
+    web_reply_json(w->call, 200,
+                   json_pack("{s:s, s:s}", "kind", "partner", "redirect", "/partner/"),
                    web_cookie_set(w->call, inv->session));
     sodium_memzero(inv->session, sizeof inv->session);
 }

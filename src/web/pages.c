@@ -129,14 +129,13 @@ static void dashboard_page(struct api_call *call, const char *kind, const char *
 
 void web_admin_page(struct api_call *call)
 {
-    static const char *const sections[] = {"",         "partners", "conversions", "commissions",
-                                           "payouts",  "settings", NULL};
+    static const char *const sections[] = {"",        "partners", "conversions", "commissions",
+                                           "payouts", "settings", NULL};
     dashboard_page(call, "admin", "/admin", sections, "admin.html");
 }
 
 void web_partner_page(struct api_call *call)
 {
-    static const char *const sections[] = {"", "links", "commissions", "payouts", "settings",
-                                           NULL};
+    static const char *const sections[] = {"", "links", "commissions", "payouts", "settings", NULL};
     dashboard_page(call, "partner", "/partner", sections, "partner.html");
 }

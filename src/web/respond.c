@@ -11,8 +11,8 @@
 
 /* No inline script or style anywhere: every script and style sheet is an embedded file. */
 #define WEB_CSP                                                                                    \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"             \
-    " font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none';"                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"               \
+    " font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none';"                   \
     " frame-ancestors 'none'"
 
 static const struct http_header security_headers[] = {

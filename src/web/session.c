@@ -72,8 +72,8 @@ int web_session_insert(struct store *s, const char *kind, const char *subject_id
     struct db_val old = db_int(now);
     if (store_exec(s, "DELETE FROM sessions WHERE expires_at <= ?1", &old, 1, NULL, err) < 0)
         return -1;
-    struct db_val v[6] = {db_text(hash), db_text(kind), db_text(subject_id), db_text(csrf),
-                          db_int(now), db_int(now + WEB_SESSION_TTL_MS)};
+    struct db_val v[6] = {db_text(hash), db_text(kind), db_text(subject_id),
+                          db_text(csrf), db_int(now),   db_int(now + WEB_SESSION_TTL_MS)};
     return store_exec(s,
                       "INSERT INTO sessions (token_hash, kind, subject_id, csrf_token, created_at,"
                       " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -100,8 +100,8 @@ int web_session_auth(struct api_call *call, unsigned allowed, struct pd_err *err
             sodium_memcmp(sent, ses.csrf, WEB_CSRF_LEN) != 0)
             return pd_err_set(err, PD_ERR_FORBIDDEN, "X-CSRF-Token",
                               "missing or wrong CSRF token: reload the page and try again");
-        if (origin && !web_origin_matches(origin, http_header_get(call->req, "Host"),
-                                          call->app->web->scheme))
+        if (origin &&
+            !web_origin_matches(origin, http_header_get(call->req, "Host"), call->app->web->scheme))
             return pd_err_set(err, PD_ERR_FORBIDDEN, "Origin",
                               "this request came from another site");
     }
@@ -165,10 +165,10 @@ static void login_written(struct web_write *w)
     bool admin = strcmp(l->kind, "admin") == 0;
     fprintf(stderr, "level=info msg=login kind=%s subject=%s ip=%s\n", l->kind, l->subject_id,
             w->call->req->peer_ip);
-    web_reply_json(w->call, 200,
-                   json_pack("{s:s, s:s}", "kind", l->kind, "redirect",
-                             admin ? "/admin/" : "/partner/"),
-                   web_cookie_set(w->call, l->token));
+    web_reply_json(
+        w->call, 200,
+        json_pack("{s:s, s:s}", "kind", l->kind, "redirect", admin ? "/admin/" : "/partner/"),
+        web_cookie_set(w->call, l->token));
     sodium_memzero(l->token, sizeof l->token);
 }
 
@@ -178,12 +178,13 @@ static void login_verified(struct web_hash_job *job)
     struct api_call *call = job->arg;
     struct web_state *ws = call->app->web;
     if (job->matched < 0) {
-        web_rl_fail(ws, "ip", call->req->peer_ip, call->now_ms);
-        web_rl_fail(ws, "email", l->email, call->now_ms);
         fprintf(stderr, "level=info msg=\"login failed\" ip=%s\n", call->req->peer_ip);
         reply_error(call, PD_ERR_UNAUTHORIZED, "password", "wrong email or password");
         return;
     }
+    /* Counted as a failure when it was submitted; it was not one. */
+    web_rl_refund(ws, "ip", call->req->peer_ip, call->now_ms);
+    web_rl_refund(ws, "email", l->email, call->now_ms);
     int i = job->matched;
     if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "suspended") == 0) {
         reply_error(call, PD_ERR_FORBIDDEN, NULL,
@@ -247,9 +248,16 @@ void web_login(struct api_call *call)
     l->job.worker = call->req->worker;
     l->job.done = login_verified;
     l->job.arg = call;
-    if (web_hash_submit(ws, &l->job) < 0)
+    /* Counted as failed up front, so parallel attempts cannot outrun the limit; a right password
+     * takes it back. */
+    web_rl_fail(ws, "ip", call->req->peer_ip, call->now_ms);
+    web_rl_fail(ws, "email", l->email, call->now_ms);
+    if (web_hash_submit(ws, &l->job) < 0) {
+        web_rl_refund(ws, "ip", call->req->peer_ip, call->now_ms);
+        web_rl_refund(ws, "email", l->email, call->now_ms);
         reply_error(call, PD_ERR_UNAVAILABLE, NULL,
                     "the server is busy checking other logins; try again in a few seconds");
+    }
 }
 
 /* ---- logout ------------------------------------------------------------------------------- */
@@ -276,8 +284,7 @@ void web_logout(struct api_call *call)
         return;
     }
     if (rc == 0) {
-        web_reply_json(call, 200, json_pack("{s:s}", "redirect", "/login"),
-                       web_cookie_clear(call));
+        web_reply_json(call, 200, json_pack("{s:s}", "redirect", "/login"), web_cookie_clear(call));
         return;
     }
     const char *sent = http_header_get(call->req, "X-CSRF-Token");
@@ -286,8 +293,7 @@ void web_logout(struct api_call *call)
                     "missing or wrong CSRF token: reload the page and try again");
         return;
     }
-    web_submit(call, logout_write, logout_written,
-               arena_strdup(call->req->arena, ses.token_hash));
+    web_submit(call, logout_write, logout_written, arena_strdup(call->req->arena, ses.token_hash));
 }
 
 /* ---- /web/session: who is logged in, the CSRF token, and what the pages need ----------------- */
@@ -307,8 +313,7 @@ void web_session_info(struct api_call *call)
     if (strcmp(ses.kind, "admin") == 0) {
         struct db_val p = db_text(ses.subject_id);
         struct store_cursor cur;
-        rc = store_query_row(call->db, "SELECT email FROM admins WHERE id = ?1", &p, 1, &cur,
-                             &err);
+        rc = store_query_row(call->db, "SELECT email FROM admins WHERE id = ?1", &p, 1, &cur, &err);
         if (rc == STORE_ROW) {
             json_object_set_new(o, "email", json_string(store_col_text(&cur, 0)));
             json_object_set_new(o, "name", json_string(store_col_text(&cur, 0)));
@@ -330,8 +335,8 @@ void web_session_info(struct api_call *call)
             json_object_set_new(o, "program",
                                 json_pack("{s:s, s:s, s:s, s:o, s:i}", "name", prog.name,
                                           "currency", prog.currency->code, "default_url",
-                                          prog.default_url, "allowed_hosts", hosts,
-                                          "hold_days", prog.hold_days));
+                                          prog.default_url, "allowed_hosts", hosts, "hold_days",
+                                          prog.hold_days));
         }
     }
     if (rc < 0) {

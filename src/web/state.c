@@ -79,8 +79,7 @@ static void run_job(struct web_state *ws, struct web_hash_job *job)
         return;
     }
     for (int i = 0; i < job->nhashes; i++) {
-        if (job->matched < 0 &&
-            crypto_pwhash_str_verify(job->hashes[i], job->password, plen) == 0)
+        if (job->matched < 0 && crypto_pwhash_str_verify(job->hashes[i], job->password, plen) == 0)
             job->matched = i;
     }
 }
@@ -193,6 +192,16 @@ void web_rl_fail(struct web_state *ws, const char *what, const char *value, int6
         s->failures = 0;
     }
     s->failures++;
+    pthread_mutex_unlock(&ws->rl_lock);
+}
+
+void web_rl_refund(struct web_state *ws, const char *what, const char *value, int64_t now)
+{
+    uint64_t key = rl_key(ws, what, value);
+    pthread_mutex_lock(&ws->rl_lock);
+    struct web_rl_slot *s = rl_slot(ws, key, now, false);
+    if (s && s->failures > 0)
+        s->failures--;
     pthread_mutex_unlock(&ws->rl_lock);
 }
 

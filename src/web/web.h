@@ -16,11 +16,11 @@
 #include "api/api.h"
 #include "util/err.h"
 
-#define WEB_SESSION_TTL_MS (12LL * 3600 * 1000)      /* absolute lifetime of a login */
-#define WEB_INVITE_TTL_MS (14LL * 24 * 3600 * 1000)  /* an invite link is valid 14 days */
+#define WEB_SESSION_TTL_MS (12LL * 3600 * 1000)     /* absolute lifetime of a login */
+#define WEB_INVITE_TTL_MS (14LL * 24 * 3600 * 1000) /* an invite link is valid 14 days */
 #define WEB_PASSWORD_MIN 10
 #define WEB_PASSWORD_MAX 128
-#define WEB_TOKEN_LEN 43      /* session tokens: 43 of [A-Za-z0-9] ≈ 256 bits */
+#define WEB_TOKEN_LEN 43 /* session tokens: 43 of [A-Za-z0-9] ≈ 256 bits */
 #define WEB_CSRF_LEN 32
 #define WEB_INVITE_RANDOM_LEN 32
 

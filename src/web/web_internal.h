@@ -9,9 +9,9 @@
 
 #include "web/web.h"
 
-#define WEB_HASH_MAX 128           /* crypto_pwhash_STRBYTES */
-#define WEB_MAX_CANDIDATES 4       /* accounts one email may name (admin + partners of programs) */
-#define WEB_HASH_QUEUE_MAX 32      /* pending hash jobs; beyond → 503 */
+#define WEB_HASH_MAX 128      /* crypto_pwhash_STRBYTES */
+#define WEB_MAX_CANDIDATES 4  /* accounts one email may name (admin + partners of programs) */
+#define WEB_HASH_QUEUE_MAX 32 /* pending hash jobs; beyond → 503 */
 #define WEB_RL_SLOTS 1024
 #define WEB_RL_PROBE 8
 
@@ -20,14 +20,14 @@ enum web_hash_op { WEB_HASH_VERIFY, WEB_HASH_NEW };
 struct web_hash_job {
     struct web_hash_job *next;
     enum web_hash_op op;
-    const char *password;                    /* request arena */
-    const char *hashes[WEB_MAX_CANDIDATES];  /* VERIFY: none → verified against a dummy hash */
+    const char *password;                   /* request arena */
+    const char *hashes[WEB_MAX_CANDIDATES]; /* VERIFY: none → verified against a dummy hash */
     int nhashes;
-    int matched;                             /* VERIFY: index of the matching hash, or -1 */
-    char hash[WEB_HASH_MAX];                 /* NEW: the result */
-    int rc;                                  /* NEW: 0 or -1 (out of memory) */
+    int matched;             /* VERIFY: index of the matching hash, or -1 */
+    char hash[WEB_HASH_MAX]; /* NEW: the result */
+    int rc;                  /* NEW: 0 or -1 (out of memory) */
     struct http_worker *worker;
-    void (*done)(struct web_hash_job *job);  /* back on the worker thread */
+    void (*done)(struct web_hash_job *job); /* back on the worker thread */
     void *arg;
 };
 
@@ -39,9 +39,9 @@ struct web_rl_slot {
 
 struct web_state {
     const struct app *app;
-    bool secure;             /* public_url is https: Secure cookies with the __Host- prefix */
+    bool secure; /* public_url is https: Secure cookies with the __Host- prefix */
     const char *cookie_name;
-    const char *scheme;      /* "http" or "https", for Origin checks */
+    const char *scheme; /* "http" or "https", for Origin checks */
 
     pthread_t thread;
     pthread_mutex_t lock;
@@ -63,12 +63,14 @@ int web_hash_submit(struct web_state *ws, struct web_hash_job *job);
 bool web_rl_blocked(struct web_state *ws, const char *what, const char *value, int64_t now,
                     uint32_t max, int *retry_after_s);
 void web_rl_fail(struct web_state *ws, const char *what, const char *value, int64_t now);
+/* Takes back one failure (a login counted as failed up front turned out right). */
+void web_rl_refund(struct web_state *ws, const char *what, const char *value, int64_t now);
 
 /* A session found from the request's cookie. */
 struct web_session {
     char token_hash[65];
-    char kind[16];          /* "admin" | "partner" */
-    char subject_id[48];    /* adm_… | ptn_… */
+    char kind[16];       /* "admin" | "partner" */
+    char subject_id[48]; /* adm_… | ptn_… */
     char csrf[WEB_CSRF_LEN + 1];
     char partner_status[16];
 };
