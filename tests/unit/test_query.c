@@ -132,7 +132,7 @@ static void json_error_body_is_valid_json(void **state)
     assert_string_equal(b, "{\"error\":{\"code\":\"bad_request\",\"message\":\"amount must be "
                            "\\\"an\\\" integer\",\"param\":\"amount\"}}");
     b = http_json_error_body(*state, 413, NULL, "too big", NULL, &len);
-    assert_string_equal(b, "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"too big\"}}");
+    assert_string_equal(b, "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"too big\",\"param\":null}}");
     b = http_json_error_body(*state, 409, "conflict", "bad \xff utf8", "p\xc3", &len);
     json_error_t err;
     json_t *j = json_loads(b, 0, &err);
