@@ -70,8 +70,8 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
     char id[ID_MAX_LEN];
     id_new(id, sizeof id, "pay_", (uint64_t)now_ms);
     *payout_id = arena_strdup(a, id);
-    struct db_val p[6] = {db_text(id), db_text(prog.id), db_text(period),
-                          db_text(prog.currency->code), db_int(now_ms), db_int(end)};
+    struct db_val p[5] = {db_text(id), db_text(prog.id), db_text(period),
+                          db_text(prog.currency->code), db_int(now_ms)};
     if (store_exec(s,
                    "INSERT INTO payouts (id, program_id, period, status, total, currency,"
                    " created_at) VALUES (?1, ?2, ?3, 'created', 0, ?4, ?5)",
@@ -81,25 +81,26 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
     /* What each partner can be paid: approved money earned before the period's end (clawbacks
      * included, so a negative balance carries forward), less what earlier batches already took. */
     int64_t min = prog.min_payout > 0 ? prog.min_payout : 1;
-    struct db_val q[4] = {db_text(prog.id), db_int(end), db_int(min), db_text(id)};
+    struct db_val q[5] = {db_text(prog.id), db_int(end), db_int(min), db_text(id),
+                          db_text(prog.currency->code)};
     int64_t items = 0;
+    /* Driven from the program's partners: each balance is two index-only sums. */
     if (store_exec(s,
                    "INSERT INTO payout_items (payout_id, partner_id, amount, currency, method,"
                    " reference)"
-                   " SELECT ?4, b.partner_id, b.amount, g.currency, p.payout_method,"
-                   " ?4 || '-' || p.ref_code"
-                   " FROM (SELECT e.partner_id, SUM(e.approved)"
+                   " SELECT ?4, b.id, b.amount, ?5, b.payout_method, ?4 || '-' || b.ref_code"
+                   " FROM (SELECT p.id, p.payout_method, p.ref_code,"
+                   "        COALESCE((SELECT SUM(e.approved) FROM ledger_entries e"
+                   "                  WHERE e.partner_id = p.id AND e.created_at < ?2"
+                   "                  AND e.kind <> 'payout'), 0)"
                    "        - COALESCE((SELECT SUM(i.amount) FROM payout_items i"
-                   "                    WHERE i.partner_id = e.partner_id), 0) AS amount"
-                   "       FROM ledger_entries e WHERE e.program_id = ?1 AND e.kind <> 'payout'"
-                   "       AND e.created_at < ?2 GROUP BY e.partner_id) b"
-                   " JOIN partners p ON p.id = b.partner_id"
-                   " JOIN programs g ON g.id = p.program_id"
-                   " WHERE b.amount >= ?3 AND p.status <> 'suspended'",
-                   q, 4, &items, err) < 0)
+                   "                    WHERE i.partner_id = p.id), 0) AS amount"
+                   "       FROM partners p WHERE p.program_id = ?1 AND p.status <> 'suspended') b"
+                   " WHERE b.amount >= ?3",
+                   q, 5, &items, err) < 0)
         return -1;
     report(progress, progress_arg, "balances", 1, 1);
-    struct db_val t[3] = {db_text(id), db_int(end)};
+    struct db_val t[2] = {db_text(id), db_int(end)};
     if (store_exec(s,
                    "UPDATE payouts SET total = (SELECT COALESCE(SUM(amount), 0) FROM payout_items"
                    " WHERE payout_id = ?1) WHERE id = ?1",
