@@ -288,3 +288,39 @@ int api_list_params(struct api_call *call, int *limit, const char **starting_aft
     }
     return 0;
 }
+
+void api_reply_list(struct api_call *call, const char *sql, struct db_val *params, int nparams,
+                    api_row_json row_json)
+{
+    int limit;
+    const char *after;
+    struct pd_err err = {0};
+    struct store_cursor cur;
+    if (api_list_params(call, &limit, &after, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    params[0] = db_text(after ? after : "");
+    params[1] = db_int(limit + 1); /* one more than asked tells whether there are more */
+    if (store_query(call->db, sql, params, nparams, &cur, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    json_t *data = json_array();
+    int n = 0, rc;
+    while ((rc = store_step(&cur, &err)) == STORE_ROW && ++n <= limit) {
+        json_t *o = row_json(call, &cur, &err);
+        if (!o) {
+            rc = -1;
+            break;
+        }
+        json_array_append_new(data, o);
+    }
+    store_finish(&cur);
+    if (rc < 0) {
+        json_decref(data);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+}

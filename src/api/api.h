@@ -67,6 +67,15 @@ const char *api_query(struct api_call *call, const char *key);
 int api_list_params(struct api_call *call, int *limit, const char **starting_after,
                     struct pd_err *err);
 
+/* Turns the current row of a list query into its JSON object (NULL with err on failure). */
+typedef json_t *(*api_row_json)(struct api_call *call, struct store_cursor *cur,
+                                struct pd_err *err);
+/* Answers one page of a list, {"data":[…],"has_more":…}. sql selects rows in id order with
+ * `id > ?1 … ORDER BY id LIMIT ?2`; params[0] and params[1] are set here from ?starting_after
+ * and ?limit, the rest are the caller's filters. */
+void api_reply_list(struct api_call *call, const char *sql, struct db_val *params, int nparams,
+                    api_row_json row_json);
+
 /* A write: op runs on the writer thread inside its own savepoint and fills status + result, or
  * returns -1 with err filled (its writes are undone). The reply is sent after the commit. Honours
  * Idempotency-Key. op_arg is the caller's (lives in the request arena). */

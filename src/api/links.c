@@ -138,46 +138,24 @@ void api_me_links_create(struct api_call *call)
     create_link(call, call->auth.partner_id);
 }
 
+static json_t *link_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    const char *sub[5];
+    for (int i = 0; i < 5; i++)
+        sub[i] = col_dup(call->req->arena, cur, 5 + i);
+    return link_json(call->app->cfg.public_url, store_col_text(cur, 0), store_col_text(cur, 1),
+                     store_col_text(cur, 2), store_col_text(cur, 3), store_col_text(cur, 4), sub,
+                     store_col_int(cur, 10) != 0, store_col_int(cur, 11));
+}
+
 static void list_links(struct api_call *call, const char *partner_id)
 {
-    int limit;
-    const char *after;
-    struct pd_err err = {0};
-    if (api_list_params(call, &limit, &after, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    struct db_val v[3] = {db_text(after ? after : ""), db_int(limit + 1), db_text(partner_id)};
-    struct store_cursor cur;
-    if (store_query(call->db,
-                    "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4,"
-                    " sub5, is_default, created_at FROM links WHERE id > ?1"
-                    " AND (?3 IS NULL OR partner_id = ?3) ORDER BY id LIMIT ?2",
-                    v, 3, &cur, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    json_t *data = json_array();
-    int n = 0, rc;
-    while ((rc = store_step(&cur, &err)) == STORE_ROW) {
-        if (++n > limit)
-            break;
-        const char *sub[5];
-        for (int i = 0; i < 5; i++)
-            sub[i] = col_dup(call->req->arena, &cur, 5 + i);
-        json_array_append_new(
-            data, link_json(call->app->cfg.public_url, store_col_text(&cur, 0),
-                            store_col_text(&cur, 1), store_col_text(&cur, 2),
-                            store_col_text(&cur, 3), store_col_text(&cur, 4), sub,
-                            store_col_int(&cur, 10) != 0, store_col_int(&cur, 11)));
-    }
-    store_finish(&cur);
-    if (rc < 0) {
-        json_decref(data);
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+    struct db_val v[3] = {[2] = db_text(partner_id)};
+    api_reply_list(call,
+                   "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4,"
+                   " sub5, is_default, created_at FROM links WHERE id > ?1"
+                   " AND (?3 IS NULL OR partner_id = ?3) ORDER BY id LIMIT ?2",
+                   v, 3, link_row);
 }
 
 void api_links_list(struct api_call *call)

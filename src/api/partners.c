@@ -264,52 +264,24 @@ void api_partners_get(struct api_call *call)
     api_reply_partner(call, call->path_params[0]);
 }
 
+static json_t *partner_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    struct partner p;
+    struct program prog;
+    if (partner_load(call->db, store_col_text(cur, 0), call->req->arena, &p, err) != 0 ||
+        program_load(call->db, p.program_id, call->req->arena, &prog, err) != 0)
+        return NULL;
+    return partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, err);
+}
+
 void api_partners_list(struct api_call *call)
 {
-    int limit;
-    const char *after;
-    struct pd_err err = {0};
-    if (api_list_params(call, &limit, &after, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    const char *program_id = api_query(call, "program_id");
-    const char *status = api_query(call, "status");
-    struct db_val v[4] = {db_text(after ? after : ""), db_int(limit + 1), db_text(program_id),
-                          db_text(status)};
-    struct store_cursor cur;
-    if (store_query(call->db,
-                    "SELECT id FROM partners WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
-                    " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?2",
-                    v, 4, &cur, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    const char *ids[101];
-    int n = 0, rc;
-    while ((rc = store_step(&cur, &err)) == STORE_ROW)
-        ids[n++] = col_dup(call->req->arena, &cur, 0);
-    store_finish(&cur);
-    json_t *data = json_array();
-    for (int k = 0; k < n && k < limit && rc >= 0; k++) {
-        struct partner p;
-        struct program prog;
-        json_t *o = NULL;
-        if (partner_load(call->db, ids[k], call->req->arena, &p, &err) != 0 ||
-            program_load(call->db, p.program_id, call->req->arena, &prog, &err) != 0 ||
-            !(o = partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url,
-                                  &err))) {
-            rc = -1;
-            break;
-        }
-        json_array_append_new(data, o);
-    }
-    if (rc < 0) {
-        json_decref(data);
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+    struct db_val v[4] = {[2] = db_text(api_query(call, "program_id")),
+                          [3] = db_text(api_query(call, "status"))};
+    api_reply_list(call,
+                   "SELECT id FROM partners WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
+                   " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?2",
+                   v, 4, partner_row);
 }
 
 struct key_write {

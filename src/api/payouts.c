@@ -111,45 +111,18 @@ void api_payouts_get(struct api_call *call)
     api_reply_json(call, 200, o);
 }
 
+static json_t *payout_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    return payout_json(call->db, store_col_text(cur, 0), false, err);
+}
+
 void api_payouts_list(struct api_call *call)
 {
-    int limit;
-    const char *after;
-    struct pd_err err = {0};
-    if (api_list_params(call, &limit, &after, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    struct db_val v[3] = {db_text(after ? after : ""), db_int(limit + 1),
-                          db_text(api_query(call, "program_id"))};
-    struct store_cursor cur;
-    if (store_query(call->db,
-                    "SELECT id FROM payouts WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
-                    " ORDER BY id LIMIT ?2",
-                    v, 3, &cur, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    const char *ids[101];
-    int n = 0, rc;
-    while ((rc = store_step(&cur, &err)) == STORE_ROW)
-        ids[n++] = col_dup(call->req->arena, &cur, 0);
-    store_finish(&cur);
-    json_t *data = json_array();
-    for (int k = 0; k < n && k < limit && rc >= 0; k++) {
-        json_t *o = payout_json(call->db, ids[k], false, &err);
-        if (!o) {
-            rc = -1;
-            break;
-        }
-        json_array_append_new(data, o);
-    }
-    if (rc < 0) {
-        json_decref(data);
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+    struct db_val v[3] = {[2] = db_text(api_query(call, "program_id"))};
+    api_reply_list(call,
+                   "SELECT id FROM payouts WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
+                   " ORDER BY id LIMIT ?2",
+                   v, 3, payout_row);
 }
 
 void api_me_payouts(struct api_call *call)

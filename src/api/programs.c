@@ -258,40 +258,17 @@ void api_programs_get(struct api_call *call)
     api_reply_json(call, 200, program_to_json(&p));
 }
 
+static json_t *program_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    struct program p;
+    if (program_load(call->db, store_col_text(cur, 0), call->req->arena, &p, err) != 0)
+        return NULL;
+    return program_to_json(&p);
+}
+
 void api_programs_list(struct api_call *call)
 {
-    int limit;
-    const char *after;
-    struct pd_err err = {0};
-    if (api_list_params(call, &limit, &after, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    struct db_val v[2] = {db_text(after ? after : ""), db_int(limit + 1)};
-    struct store_cursor cur;
-    if (store_query(call->db, "SELECT id FROM programs WHERE id > ?1 ORDER BY id LIMIT ?2", v, 2,
-                    &cur, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    const char *ids[101];
-    int n = 0, rc;
-    while ((rc = store_step(&cur, &err)) == STORE_ROW)
-        ids[n++] = col_dup(call->req->arena, &cur, 0);
-    store_finish(&cur);
-    json_t *data = json_array();
-    for (int k = 0; k < n && k < limit && rc >= 0; k++) {
-        struct program p;
-        if (program_load(call->db, ids[k], call->req->arena, &p, &err) != 0) {
-            rc = -1;
-            break;
-        }
-        json_array_append_new(data, program_to_json(&p));
-    }
-    if (rc < 0) {
-        json_decref(data);
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
+    struct db_val v[2];
+    api_reply_list(call, "SELECT id FROM programs WHERE id > ?1 ORDER BY id LIMIT ?2", v, 2,
+                   program_row);
 }
