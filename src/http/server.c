@@ -580,7 +580,9 @@ static void process_input(struct conn *c)
         }
         dispatch(c);
         if (c->state == CS_HANDLER) {
-            conn_reading(c, false); /* answered later: pause this connection */
+            /* Answered later. Reading stays on: a client waiting for its answer sends nothing, and
+             * on_read pauses the connection only when bytes do arrive meanwhile (pipelining, EOF).
+             * That saves two epoll_ctl calls per deferred request (every click). */
             break;
         }
     }

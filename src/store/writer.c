@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "util/banned.h"
 
@@ -18,7 +19,85 @@ struct writer {
     bool stopping;
     struct writer_stats stats;     /* guarded by lock */
     atomic_uint_fast64_t generation;
+    /* SQLite: checkpoints on a thread of their own (see checkpointer_main) */
+    struct store *ckpt_store;
+    pthread_t ckpt_thread;
+    pthread_cond_t ckpt_wake;
+    bool ckpt_running, ckpt_stopping; /* ckpt_stopping guarded by lock */
 };
+
+#define CHECKPOINT_INTERVAL_MS 100
+
+/* SQLite in WAL mode copies the log back into the database file (a checkpoint, with an fsync of
+ * the database) once the log passes 1000 pages, by default on the connection that just committed:
+ * every click waiting for the writer's next commit would wait for the checkpoint too. Instead the
+ * writer's connection never checkpoints, and this thread, on its own connection, runs a PASSIVE
+ * checkpoint (it never blocks the writer) every CHECKPOINT_INTERVAL_MS. */
+static void *checkpointer_main(void *arg)
+{
+    struct writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->ckpt_stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_INTERVAL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->ckpt_wake, &w->lock, &until);
+        if (w->ckpt_stopping)
+            break;
+        pthread_mutex_unlock(&w->lock);
+        struct pd_err err;
+        if (w->ckpt_store->ops->exec_script(w->ckpt_store, "PRAGMA wal_checkpoint(PASSIVE)",
+                                            &err) < 0)
+            fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n",
+                    err.message);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Best effort: without it SQLite checkpoints on the writer's connection as usual. */
+static void checkpointer_start(struct writer *w, const char *db_url)
+{
+    struct pd_err err;
+    if (w->store->dialect != STORE_SQLITE)
+        return;
+    w->ckpt_store = store_open(db_url, false, &err);
+    if (!w->ckpt_store)
+        return;
+    if (pthread_cond_init(&w->ckpt_wake, NULL) != 0)
+        goto fail_cond;
+    if (pthread_create(&w->ckpt_thread, NULL, checkpointer_main, w) != 0)
+        goto fail_thread;
+    if (w->store->ops->exec_script(w->store, "PRAGMA wal_autocheckpoint = 0", &err) < 0)
+        fprintf(stderr, "level=warn msg=\"cannot turn off automatic checkpoints\" error=\"%s\"\n",
+                err.message);
+    w->ckpt_running = true;
+    return;
+fail_thread:
+    pthread_cond_destroy(&w->ckpt_wake);
+fail_cond:
+    store_close(w->ckpt_store);
+    w->ckpt_store = NULL;
+}
+
+static void checkpointer_stop(struct writer *w)
+{
+    if (!w->ckpt_running)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->ckpt_stopping = true;
+    pthread_cond_signal(&w->ckpt_wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->ckpt_thread, NULL);
+    pthread_cond_destroy(&w->ckpt_wake);
+    store_close(w->ckpt_store);
+    w->ckpt_running = false;
+}
 
 /* One job in its own savepoint. false when the batch can no longer commit. */
 static bool run_one(struct writer *w, struct write_job *j)
@@ -149,10 +228,12 @@ struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *er
         goto fail_lock;
     if (pthread_cond_init(&w->wake, NULL) != 0)
         goto fail_cond;
+    checkpointer_start(w, db_url); /* before the writer thread uses its connection */
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
         goto fail_thread;
     return w;
 fail_thread:
+    checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
 fail_cond:
     pthread_mutex_destroy(&w->lock);
@@ -191,6 +272,7 @@ void writer_stop(struct writer *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     store_close(w->store);
