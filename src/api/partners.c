@@ -45,7 +45,9 @@ static bool valid_email(const char *s)
            at[1] != '.' && s[strlen(s) - 1] != '.';
 }
 
-static int partner_apply_json(struct api_call *call, struct partner_write *pw, struct pd_err *err)
+/* db: where to look up the parent (the worker's connection, or the writer's inside a job). */
+static int partner_apply_json(struct api_call *call, struct store *db, struct partner_write *pw,
+                              struct pd_err *err)
 {
     json_t *b = call->body;
     struct partner *p = &pw->p;
@@ -101,7 +103,7 @@ static int partner_apply_json(struct api_call *call, struct partner_write *pw, s
         return -1;
     if (s) {
         struct partner parent;
-        int rc = partner_load(call->db, s, a, &parent, err);
+        int rc = partner_load(db, s, a, &parent, err);
         if (rc != 0) {
             if (rc > 0)
                 snprintf(err->param, sizeof err->param, "parent_id");
@@ -211,7 +213,7 @@ void api_partners_create(struct api_call *call)
         return;
     }
     pw->p.program_id = pw->program.id;
-    if (partner_apply_json(call, pw, &err) < 0 ||
+    if (partner_apply_json(call, call->db, pw, &err) < 0 ||
         web_partner_credentials_prepare(call, &pw->cred, &err) < 0 /* web */) {
         api_reply_error(call, &err);
         return;
@@ -219,20 +221,28 @@ void api_partners_create(struct api_call *call)
     api_submit_write(call, partner_write_op, pw);
 }
 
+/* Read, change and write in one writer job, so two concurrent edits cannot lose each other. */
+static int partner_update_op(struct store *s, struct api_write *w)
+{
+    struct partner_write *pw = w->op_arg;
+    struct arena *a = w->call->req->arena;
+    int rc = partner_load(s, w->call->path_params[0], a, &pw->p, &w->err);
+    if (rc == 0)
+        rc = program_load(s, pw->p.program_id, a, &pw->program, &w->err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(w->err.param, sizeof w->err.param, "id");
+        return -1;
+    }
+    if (partner_apply_json(w->call, s, pw, &w->err) < 0)
+        return -1;
+    return partner_write_op(s, w);
+}
+
 void api_partners_update(struct api_call *call)
 {
     struct partner_write *pw = arena_calloc(call->req->arena, sizeof *pw);
-    struct pd_err err = {0};
-    int rc = partner_load(call->db, call->path_params[0], call->req->arena, &pw->p, &err);
-    if (rc == 0)
-        rc = program_load(call->db, pw->p.program_id, call->req->arena, &pw->program, &err);
-    if (rc != 0 || partner_apply_json(call, pw, &err) < 0) {
-        if (rc > 0)
-            snprintf(err.param, sizeof err.param, "id");
-        api_reply_error(call, &err);
-        return;
-    }
-    api_submit_write(call, partner_write_op, pw);
+    api_submit_write(call, partner_update_op, pw);
 }
 
 /* Answers one partner as JSON; shared with /api/v1/me. */

@@ -19,7 +19,6 @@ struct program_write {
     char *allowed_hosts_json;
     char *rules_json;
     bool creating;
-    bool rules_changed;
 };
 
 static bool valid_click_param(const char *s)
@@ -159,10 +158,8 @@ static int program_apply_json(struct api_call *call, struct program_write *pw, s
         json_t *canon = rules_to_json(&rs);
         char *text = json_dumps(canon, JSON_COMPACT);
         json_decref(canon);
-        if (!p->rules_json || strcmp(text, p->rules_json) != 0) {
-            pw->rules_changed = true;
+        if (!p->rules_json || strcmp(text, p->rules_json) != 0)
             p->rules.version++;
-        }
         p->rules_json = arena_strdup(a, text);
         free(text);
     }
@@ -219,29 +216,33 @@ void api_programs_create(struct api_call *call)
     api_submit_write(call, program_write_op, pw);
 }
 
-void api_programs_update(struct api_call *call)
+/* Read, change and write in one writer job, so two concurrent edits cannot lose each other. */
+static int program_update_op(struct store *s, struct api_write *w)
 {
-    struct program_write *pw = arena_calloc(call->req->arena, sizeof *pw);
-    struct pd_err err = {0};
-    int rc = program_load(call->db, call->path_params[0], call->req->arena, &pw->p, &err);
+    struct program_write *pw = w->op_arg;
+    struct arena *a = w->call->req->arena;
+    int rc = program_load(s, w->call->path_params[0], a, &pw->p, &w->err);
     if (rc != 0) {
         if (rc > 0)
-            snprintf(err.param, sizeof err.param, "id");
-        api_reply_error(call, &err);
-        return;
+            snprintf(w->err.param, sizeof w->err.param, "id");
+        return -1;
     }
     json_t *hosts = json_array();
     for (size_t k = 0; k < pw->p.nallowed_hosts; k++)
         json_array_append_new(hosts, json_string(pw->p.allowed_hosts[k]));
     char *text = json_dumps(hosts, JSON_COMPACT);
     json_decref(hosts);
-    pw->allowed_hosts_json = arena_strdup(call->req->arena, text);
+    pw->allowed_hosts_json = arena_strdup(a, text);
     free(text);
-    if (program_apply_json(call, pw, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    api_submit_write(call, program_write_op, pw);
+    if (program_apply_json(w->call, pw, &w->err) < 0)
+        return -1;
+    return program_write_op(s, w);
+}
+
+void api_programs_update(struct api_call *call)
+{
+    struct program_write *pw = arena_calloc(call->req->arena, sizeof *pw);
+    api_submit_write(call, program_update_op, pw);
 }
 
 void api_programs_get(struct api_call *call)
