@@ -11,6 +11,7 @@ const struct command commands[] = {
     {"init", cmd_init, "create the schema, the first admin and the API keys"},
     {"migrate", cmd_migrate, "apply schema migrations"},
     {"check", cmd_check, "verify the ledger invariants"},
+    {"backup", cmd_backup, "write a consistent copy of a SQLite database"},
     {"demo", cmd_demo, "fill a new database with a demo program"},
     {"approve-due", cmd_approve_due, "approve commissions whose hold period has passed"},
     {"payouts", cmd_payouts, "payouts run --period YYYY-MM: batch and export a payout"},

@@ -28,6 +28,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_payouts(int argc, char **argv);
 int cmd_approve_due(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 /* Opens the database and checks the schema is there (migrations applied). */
 struct store *cli_open_store(const struct app_config *cfg, bool read_only);
