@@ -104,10 +104,9 @@ static int click_text_add(struct store *s, int64_t id, const char *text, struct 
                : 0;
 }
 
-int click_fingerprints_sweep(struct store *s, int64_t now_ms, int limit, struct pd_err *err)
+int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int limit,
+                             struct pd_err *err)
 {
-    int64_t from;
-    randombytes_buf(&from, sizeof from);
     struct db_val v[3] = {db_int(from), db_int(now_ms - UNIQUE_WINDOW_MS), db_int(limit)};
     return store_exec(s,
                       "DELETE FROM click_fingerprints WHERE fingerprint IN"
@@ -224,8 +223,10 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
         if (click_insert(s, clicks[i], err) < 0)
             return -1;
     /* Twice as many fingerprints looked at as clicks written keeps the table near one day's
-     * visitors. */
-    if (click_fingerprints_sweep(s, clicks[n - 1]->created_at, (int)(2 * n + 16), err) < 0)
+     * visitors. A keyed hash, the last fingerprint is as good a random starting point as any. */
+    const struct click *last = clicks[n - 1];
+    if (click_fingerprints_sweep(s, (int64_t)last->fingerprint, last->created_at, (int)(2 * n + 16),
+                                 err) < 0)
         return -1;
     /* Clicks of a batch mostly share a few links: add them up per (link, day) and write each
      * rollup row once (open addressing over a table at least twice the batch). */

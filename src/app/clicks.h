@@ -52,9 +52,11 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
 /* The click_texts id of a user agent or referrer: a keyed 63-bit hash of the text. */
 int64_t click_text_id(const uint8_t key[16], const char *text);
 
-/* Forgets up to `limit` fingerprints last seen more than 24 hours before now_ms, from a random
- * point of the key space (an expired fingerprint means the same as none). */
-int click_fingerprints_sweep(struct store *s, int64_t now_ms, int limit, struct pd_err *err);
+/* Forgets up to `limit` fingerprints last seen more than 24 hours before now_ms, looking from
+ * `from` (pass a random point of the key space) upwards. An expired fingerprint means the same as
+ * none. */
+int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int limit,
+                             struct pd_err *err);
 
 /* Adds to the daily rollup row of (program, partner, link, day). */
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,

@@ -143,6 +143,12 @@ int store_schema_version(struct store *s);
 
 /* Backends. */
 struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err *err);
+/* For the group-commit writer: when this SQLite connection was opened with synchronous=FULL,
+ * turns its commits into synchronous=NORMAL ones (written to the WAL, not yet fsynced) and returns
+ * a descriptor of the WAL file, which the caller must fdatasync before it acknowledges anything
+ * committed so far (then closes). -1 when not applicable (PostgreSQL, synchronous=normal, not in
+ * WAL mode): commits stay as they are. */
+int store_sqlite_defer_wal_sync(struct store *s);
 struct store *store_pg_open(const char *conninfo, bool read_only, struct pd_err *err);
 
 #endif

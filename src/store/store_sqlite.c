@@ -1,31 +1,44 @@
 /* The SQLite backend: WAL mode, synchronous=FULL (a COMMIT is on disk when it returns), prepared
  * statements cached by their SQL text. */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/banned.h"
 
 #define STMT_CACHE_SLOTS 512 /* power of two; more distinct statements than this are not cached */
 
+#define PTR_CACHE_SLOTS 1024 /* power of two */
+
+struct stmt_slot;
+
+struct sqlite_cursor {
+    sqlite3_stmt *stmt;
+    struct stmt_slot *slot; /* NULL when the statement is not cached and must be finalized */
+};
+
 struct stmt_slot {
     char *sql;
     sqlite3_stmt *stmt;
     bool in_use;
+    struct sqlite_cursor cursor; /* the cursor while in use: no allocation per query */
 };
 
 struct store_sqlite {
     struct store base; /* first: a struct store * is a struct store_sqlite * */
     sqlite3 *db;
+    char path[1024];
+    bool full_sync; /* synchronous=FULL was asked for */
     int cached;
     struct stmt_slot slots[STMT_CACHE_SLOTS];
-};
-
-struct sqlite_cursor {
-    sqlite3_stmt *stmt;
-    struct stmt_slot *slot; /* NULL when the statement is not cached and must be finalized */
+    /* Callers pass string literals, so the SQL's address finds its slot without hashing the
+     * text (a hit is still confirmed with strcmp). */
+    const char *ptr_key[PTR_CACHE_SLOTS];
+    struct stmt_slot *ptr_slot[PTR_CACHE_SLOTS];
 };
 
 static uint64_t hash_sql(const char *s)
@@ -74,8 +87,19 @@ static int sqlite_exec_script(struct store *base, const char *sql, struct pd_err
     return 0;
 }
 
+static size_t ptr_index(const char *sql)
+{
+    uint64_t p = (uint64_t)(uintptr_t)sql;
+    return (size_t)((p * 0x9e3779b97f4a7c15ULL) >> 54) & (PTR_CACHE_SLOTS - 1);
+}
+
 static struct stmt_slot *find_slot(struct store_sqlite *s, const char *sql, bool *found)
 {
+    size_t pi = ptr_index(sql);
+    if (s->ptr_key[pi] == sql && strcmp(s->ptr_slot[pi]->sql, sql) == 0) {
+        *found = true;
+        return s->ptr_slot[pi];
+    }
     uint64_t h = hash_sql(sql);
     for (int probe = 0; probe < STMT_CACHE_SLOTS; probe++) {
         struct stmt_slot *slot = &s->slots[(h + (uint64_t)probe) & (STMT_CACHE_SLOTS - 1)];
@@ -85,6 +109,8 @@ static struct stmt_slot *find_slot(struct store_sqlite *s, const char *sql, bool
         }
         if (strcmp(slot->sql, sql) == 0) {
             *found = true;
+            s->ptr_key[pi] = sql;
+            s->ptr_slot[pi] = slot;
             return slot;
         }
     }
@@ -96,31 +122,40 @@ static int sqlite_query(struct store *base, const char *sql, const struct db_val
                         int nparams, struct store_cursor *cur, struct pd_err *err)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    struct sqlite_cursor *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    struct sqlite_cursor *c;
     bool found = false;
     struct stmt_slot *slot = find_slot(s, sql, &found);
     int rc;
     if (found && !slot->in_use) {
+        c = &slot->cursor;
         c->stmt = slot->stmt;
         c->slot = slot;
         slot->in_use = true;
     } else {
-        rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL);
-        if (rc != SQLITE_OK) {
-            free(c);
+        sqlite3_stmt *stmt;
+        rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+        if (rc != SQLITE_OK)
             return sqlite_error(s, rc, err);
-        }
         /* Keep it when there is room (3/4 full at most, so probing stays short). */
         if (!found && slot && s->cached < STMT_CACHE_SLOTS * 3 / 4) {
             slot->sql = strdup(sql);
             if (!slot->sql)
                 abort();
-            slot->stmt = c->stmt;
+            slot->stmt = stmt;
             slot->in_use = true;
+            c = &slot->cursor;
+            c->stmt = stmt;
             c->slot = slot;
             s->cached++;
+            size_t pi = ptr_index(sql);
+            s->ptr_key[pi] = sql;
+            s->ptr_slot[pi] = slot;
+        } else {
+            /* Not cached (cache full, or this statement is already running): its own cursor. */
+            c = calloc(1, sizeof *c);
+            if (!c)
+                abort();
+            c->stmt = stmt;
         }
     }
     for (int i = 0; i < nparams; i++) {
@@ -196,8 +231,8 @@ static void sqlite_finish(struct store_cursor *cur)
         c->slot->in_use = false;
     } else {
         sqlite3_finalize(c->stmt);
+        free(c);
     }
-    free(c);
     cur->impl = NULL;
 }
 
@@ -264,6 +299,8 @@ struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *
         abort();
     s->base.ops = &sqlite_ops;
     s->base.dialect = STORE_SQLITE;
+    memcpy(s->path, path, sizeof s->path);
+    s->full_sync = strcmp(sync, "FULL") == 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (read_only ? 0 : SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -294,4 +331,30 @@ fail:
         sqlite3_close(s->db);
     free(s);
     return NULL;
+}
+
+int store_sqlite_defer_wal_sync(struct store *base)
+{
+    if (base->dialect != STORE_SQLITE)
+        return -1;
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    if (!s->full_sync)
+        return -1; /* synchronous=normal: no fsync at all was asked for */
+    struct pd_err err;
+    /* The log exists once the connection has read the database in WAL mode. */
+    int64_t mode_is_wal = 0;
+    if (store_query_int(base, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'",
+                        NULL, 0, 0, &mode_is_wal, &err) < 0 ||
+        !mode_is_wal)
+        return -1;
+    char wal[sizeof s->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    int fd = open(wal, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (sqlite_exec_script(base, "PRAGMA synchronous = NORMAL", &err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

@@ -42,6 +42,7 @@ struct write_job {
     bool keeps_links;
     enum write_outcome outcome;
     struct write_job *next;
+    uint64_t commit_seq; /* the writer's own bookkeeping */
 };
 
 struct writer_stats {
