@@ -501,6 +501,8 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
 int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
                   json_t **out, struct pd_err *err)
 {
+    if (in->amount <= 0)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount", "a refund must be positive");
     struct program prog;
     if (program_resolve(s, in->program_id, a, &prog, err) != 0)
         return -1;
@@ -650,7 +652,9 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
         return -1;
     struct attr_result ar;
     attribute(&ai, &ar);
-    if (!ar.partner_id || ar.method == ATTR_CUSTOMER)
+    /* A customer already bound (and still within its binding) keeps that partner: the lead is
+     * recorded for it, and nothing is rebound. */
+    if (!ar.partner_id)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE,
                           in->click_id ? "click_id" : in->coupon ? "coupon" : "ref",
                           "the lead could not be attributed%s%s", ar.reason ? ": " : "",
@@ -663,8 +667,7 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
         bound = true;
     }
     char lead_id[ID_MAX_LEN];
-    id_new(lead_id, sizeof lead_id, "led_", (uint64_t)now_ms);
-    memcpy(lead_id, "lea", 3);
+    id_new(lead_id, sizeof lead_id, "lea_", (uint64_t)now_ms);
     struct db_val v[8] = {db_text(lead_id),        db_text(prog.id),       db_text(ar.partner_id),
                           db_text(in->customer_id), db_text(ar.click_id),  db_text(in->email),
                           db_text(attr_method_name(ar.method)), db_int(now_ms)};
@@ -680,7 +683,10 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
     int64_t lead_amount =
         commission_for_lead(&prog.rules, partner.id, partner.group, &rule_index);
     bool self = in->email && strcasecmp(in->email, partner.email) == 0;
-    if (lead_amount > 0 && !ar.bot && !self && strcmp(partner.status, "active") == 0) {
+    /* A lead pays once, when it brings a customer; one already bound earns nothing new. */
+    bool new_customer = ar.method != ATTR_CUSTOMER;
+    if (lead_amount > 0 && new_customer && !ar.bot && !self &&
+        strcmp(partner.status, "active") == 0) {
         char *explanation =
             arena_sprintf(a, "lead rule %s: flat %lld", prog.rules.rules[rule_index].id,
                           (long long)lead_amount);

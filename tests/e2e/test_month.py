@@ -244,5 +244,25 @@ def test_rejected_and_approved_transitions(srv):
     srv.check()
 
 
+def test_a_lead_pays_once_and_keeps_an_existing_binding(srv):
+    prog = create_program(srv, rules=[{"type": "percent", "bps": 1000}, {"type": "lead", "amount": 250}])
+    a = create_partner(srv, prog["id"])
+    b = create_partner(srv, prog["id"])
+    resp = srv.api("POST", "/api/v1/leads", {"program_id": prog["id"], "ref": a["ref_code"],
+                                             "customer_id": "cus_lead"})
+    expect_status(resp, 201)
+    expect_eq((resp[2]["partner_id"], resp[2]["method"], resp[2]["bound"]), (a["id"], "ref", True),
+              "the first lead binds the customer to A")
+    resp = srv.api("POST", "/api/v1/leads", {"program_id": prog["id"], "ref": b["ref_code"],
+                                             "customer_id": "cus_lead"})
+    expect_status(resp, 201)
+    expect_eq((resp[2]["partner_id"], resp[2]["method"], resp[2]["bound"]), (a["id"], "customer", False),
+              "a second lead for the bound customer stays with A")
+    expect_eq(balance(srv, a["id"]), (250, 0, 0), "A earns the lead commission once")
+    expect_eq(balance(srv, b["id"]), (0, 0, 0), "B earns nothing")
+    expect_eq(srv.api("POST", "/api/v1/conversions/nope/refunds",
+                      {"program_id": prog["id"], "amount": 0})[0], 422, "a refund of 0")
+
+
 if __name__ == "__main__":
     harness.main(globals())
