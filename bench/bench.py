@@ -404,6 +404,17 @@ def bench_conversions(pd, results):
                               "fixed": fixed}
 
 
+def copy_synced(src, dst):
+    """A working copy, flushed to disk: a copy's gigabyte of dirty pages written back during a
+    measurement would stall every fsync of it."""
+    shutil.copyfile(src, dst)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def db_bytes(path):
     return sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
 
@@ -421,7 +432,7 @@ def bench_big(results):
     flat = {}
     for name, path, meta in (("10k", small, sinfo), ("10M", big, info)):
         copy = path + ".run.db"
-        shutil.copyfile(path, copy)
+        copy_synced(path, copy)
         pd = Partnerd(copy, keys=meta["keys"]).start()
         try:
             if name == "10M":
@@ -451,7 +462,7 @@ def bench_big(results):
 def bench_rss(results):
     path, meta = dataset("links-1M", 10000, 1000000, 0)
     copy = path + ".run.db"
-    shutil.copyfile(path, copy)
+    copy_synced(path, copy)
     pd = Partnerd(copy, keys=meta["keys"]).start()
     try:
         res = ratebench(pd.url("/c/bl{n}"), 10000, first=10000, headers=["User-Agent: " + UA])
@@ -538,9 +549,20 @@ def load():
 
 
 def git_rev():
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     p = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return p.stdout.strip() or "unknown"
+
+
+def command():
+    """How this run was started: the settings that change what is measured, then the command."""
+    keys = ("BENCH_CLICKS", "BENCH_DURATION", "BENCH_ROUNDS", "PARTNERD_BIN", "RATEBENCH_BIN",
+            "BENCH_LOAD_BIN")
+    env = " ".join("%s=%s" % (k, os.environ[k]) for k in keys if k in os.environ)
+    cmd = os.environ.get("BENCH_COMMAND", "make bench")
+    return (env + " " + cmd).strip()
 
 
 def main():
@@ -579,12 +601,13 @@ def main():
     print()
     print(tab)
     print()
-    entry = ("\n## %s\n\n- command: `make bench` (%s)\n- machine: %s\n- commit: %s\n"
-             "- load average before / after: %s / %s\n- took %.0f s; 10M-click data set %s\n\n%s\n" % (
-                 started.strftime("%Y-%m-%d %H:%M UTC"), "BENCH_CLICKS=%d BENCH_DURATION=%d BENCH_ROUNDS=%d" % (
-                     BIG_CLICKS, DURATION, ROUNDS), machine(), git_rev(), load_before, load(), elapsed,
-                 "loaded in %.0f s" % results["disk"]["load_seconds"] if "disk" in results else "",
-                 tab))
+    entry = ("\n## %s\n\n- command: `%s` (clicks stored: %d, wrk %d s x %d rounds)\n"
+             "- machine: %s\n- commit: %s\n- load average before / after: %s / %s\n"
+             "- took %.0f s; the big data set %s\n\n%s\n" % (
+                 started.strftime("%Y-%m-%d %H:%M UTC"), command(), BIG_CLICKS, DURATION, ROUNDS,
+                 machine(), git_rev(), load_before, load(), elapsed,
+                 "was generated in %.0f s" % results["disk"]["load_seconds"]
+                 if "disk" in results else "", tab))
     new = not os.path.exists(RESULTS)
     with open(RESULTS, "a") as f:
         if new:
