@@ -446,5 +446,12 @@ int main(int argc, char **argv)
            o->rate, elapsed > 0 ? (double)r.nlat / elapsed : 0.0, r.nlat, r.errors, r.bad_status,
            r.late_start, r.nlat ? sum / (double)r.nlat : 0.0, pct(&r, 50), pct(&r, 90),
            pct(&r, 99), pct(&r, 99.9), r.nlat ? r.lat_us[r.nlat - 1] : 0);
+    for (int i = 0; i < o->conns; i++)
+        close(r.conns[i].fd);
+    close(r.tfd);
+    close(r.epfd);
+    free(r.lat_us);
+    free(r.conns);
+    free(r.idle);
     return r.errors || r.bad_status ? 1 : 0;
 }

@@ -109,9 +109,11 @@ static void write_reply(void *arg)
         {"Cache-Control", "no-store"},
         {"Idempotent-Replayed", "true"},
     };
-    api_reply_raw(call, w->answer_status, headers, w->replayed ? 3 : 2, w->answer,
-                  strlen(w->answer));
-    free(w->answer);
+    /* w lives in the request's arena, which answering may free (a connection that closes after
+     * its answer is freed at once): keep what is needed after the answer in locals. */
+    char *answer = w->answer;
+    api_reply_raw(call, w->answer_status, headers, w->replayed ? 3 : 2, answer, strlen(answer));
+    free(answer);
 }
 
 static void write_done(struct write_job *job)
