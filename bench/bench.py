@@ -516,10 +516,13 @@ def table(results):
         m = results["rss"]["rss_kib"] / 1024
         row("RSS with 1M links, MiB", "", "%.1f" % m, "", "≤ 64", m <= 64)
     if "flat" in results:
-        a, b = results["flat"]["10k"]["p99_us"] / 1000, results["flat"]["10M"]["p99_us"] / 1000
-        ratio = b / a if a else float("inf")
-        row("click p99 at 2,000/s: 10k vs %s clicks stored, ms" % fmt_n(results["disk"]["clicks"]),
-            "%.2f" % a, "%.2f" % b, "%.2f×" % ratio, "flat (≤ 1.5×)", ratio <= 1.5)
+        for q in ("p50", "p99"):
+            a = results["flat"]["10k"][q + "_us"] / 1000
+            b = results["flat"]["10M"][q + "_us"] / 1000
+            ratio = b / a if a else float("inf")
+            row("click %s at 2,000/s, ms: 10k clicks stored (base) vs %s" % (
+                q, fmt_n(results["disk"]["clicks"])), "%.2f" % a, "%.2f" % b, "%.2f×" % ratio,
+                "flat (≤ 1.5×)", ratio <= 1.5)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
     head = ("benchmark", "nginx / base", "partnerd", "ratio", "goal", "met")

@@ -139,5 +139,9 @@ void api_me_links_list(struct api_call *call);
 void api_me_links_create(struct api_call *call);
 void api_me_report(struct api_call *call);
 void api_me_commissions(struct api_call *call);
+/* webhooks: outgoing webhook endpoints (src/api/webhooks.c) */
+void api_webhooks_create(struct api_call *call);
+void api_webhooks_list(struct api_call *call);
+void api_webhooks_delete(struct api_call *call);
 
 #endif

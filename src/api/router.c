@@ -50,6 +50,11 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/payouts/*", SECRET, false, api_payouts_get},
     {HTTP_POST, "/api/v1/payouts/*/paid", SECRET, false, api_payouts_paid},
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
+    /* webhooks */
+    {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},
+    {HTTP_GET, "/api/v1/webhooks", SECRET, false, api_webhooks_list},
+    {HTTP_DELETE, "/api/v1/webhooks/*", SECRET, false, api_webhooks_delete},
+    /* end webhooks */
     {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
     {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},
     {HTTP_POST, "/api/v1/me/links", PARTNER, true, api_me_links_create},

@@ -20,6 +20,8 @@ struct app_config {
     int workers;             /* 0 = number of cores */
     int write_batch;         /* most jobs in one group commit */
     int approve_interval;    /* seconds between approvals of commissions whose hold passed */
+    int webhook_retry_base_ms; /* webhooks: first retry after a failed delivery (then doubled) */
+    int webhook_poll_ms;       /* webhooks: how often the outbox is looked at */
 };
 
 struct app_metrics {

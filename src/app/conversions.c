@@ -7,6 +7,7 @@
 
 #include "app/clicks.h"
 #include "app/lifecycle.h"
+#include "app/outbox.h" /* webhooks */
 #include "app/records.h"
 #include "core/attribution.h"
 #include "core/ids.h"
@@ -495,6 +496,9 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         return -1;
     *out = conversion_json(s, conv_id, a, err);
     *status = 201;
+    /* webhooks: its events and the partner's postback, in this transaction */
+    if (*out && outbox_conversion(s, *out, now_ms, err) < 0)
+        return -1;
     return *out ? 0 : -1;
 }
 
@@ -591,7 +595,9 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
                        " WHERE id = ?1",
                        up, 4, NULL, err) < 0 ||
             ledger_append(s, prog.id, todo[i].partner_id, todo[i].id, NULL, prog.currency->code,
-                          &d, now_ms, err) < 0)
+                          &d, now_ms, err) < 0 ||
+            /* webhooks */
+            outbox_emit_commission(s, "commission.reversed", todo[i].id, now_ms, err) < 0)
             return -1;
         reversed_total += rev;
         if (partner_id && strcmp(todo[i].partner_id, partner_id) != 0) {

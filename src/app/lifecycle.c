@@ -6,6 +6,7 @@
 
 #include "app/clicks.h"
 #include "app/conversions.h"
+#include "app/outbox.h" /* webhooks */
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/ledger.h"
@@ -73,7 +74,9 @@ static int approve_loaded(struct store *s, const struct commission_state *c, int
         return -1;
     if (changed != 1)
         return pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s is not pending", c->id);
-    return ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now, err);
+    if (ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now, err) < 0)
+        return -1;
+    return outbox_emit_commission(s, "commission.approved", c->id, now, err); /* webhooks */
 }
 
 int commission_approve(struct store *s, const char *id, int64_t now_ms, struct pd_err *err)
@@ -145,6 +148,8 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
                            -current, err);
         }
     }
+    if (rc == 0) /* webhooks: a rejection reverses the commission */
+        rc = outbox_emit_commission(s, "commission.reversed", id, now_ms, err);
 done:
     arena_free(&a);
     return rc < 0 ? -1 : 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/lifecycle.h"
+#include "app/outbox.h" /* webhooks */
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/ledger.h"
@@ -113,7 +114,7 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
         return -1;
     report(progress, progress_arg, "items", items, items);
     *created = true;
-    return 0;
+    return outbox_emit_payout(s, "payout.created", id, now_ms, err); /* webhooks */
 }
 
 int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err)
@@ -169,7 +170,7 @@ int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, str
                    " WHERE payout_id = ?1 AND status = 'approved'",
                    v, 2, NULL, err) < 0)
         return -1;
-    return 0;
+    return outbox_emit_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
 }
 
 json_t *payout_json(struct store *s, const char *payout_id, bool with_items, struct pd_err *err)

@@ -11,12 +11,14 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "jobs/scheduler.h"
+#include "jobs/webhooks.h" /* webhooks */
 #include "web/web.h"
 #include "util/banned.h"
 
 static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS] [--config FILE]\n"
+    "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -195,6 +197,13 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
         goto fail_sched;
     }
+    /* webhooks: the outbox sender */
+    struct webhook_sender *hooks = webhook_sender_start(app->writer, app->cfg.webhook_retry_base_ms,
+                                                        app->cfg.webhook_poll_ms);
+    if (!hooks) {
+        fprintf(stderr, "partnerd serve: cannot start the webhook sender\n");
+        goto fail_http;
+    }
     hc.host = host;
     hc.workers = app->cfg.workers;
     http_limits_default(&hc.limits);
@@ -225,6 +234,7 @@ int cmd_serve(int argc, char **argv)
     pthread_cancel(sig_thread);
     pthread_join(sig_thread, NULL);
     /* The writer finishes its queue before the workers it answers to are freed. */
+    webhook_sender_stop(hooks); /* webhooks */
     scheduler_stop(sched);
     writer_stop(app->writer);
     web_state_free(app->web); /* web: its hashing thread answers through the workers */
@@ -235,6 +245,7 @@ int cmd_serve(int argc, char **argv)
 fail_signal:
     http_server_free(app->http);
 fail_http:
+    webhook_sender_stop(hooks); /* webhooks (NULL when it did not start) */
     scheduler_stop(sched);
 fail_sched:
     writer_stop(app->writer);

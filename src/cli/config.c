@@ -24,6 +24,8 @@ static const struct setting settings[] = {
     INT_SETTING("workers", workers),
     INT_SETTING("write_batch", write_batch),
     INT_SETTING("approve_interval", approve_interval),
+    INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
+    INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -121,6 +123,8 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     cfg->write_batch = 1024;
     cfg->approve_interval = 60;
+    cfg->webhook_retry_base_ms = 30000; /* webhooks */
+    cfg->webhook_poll_ms = 1000;        /* webhooks */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

@@ -276,9 +276,11 @@ def expect_error(resp, statuses, param=None, any_param=False):
 class Server:
     """`with Server() as s:` initialises a database in a temporary directory and serves it."""
 
-    def __init__(self, workers=None, share=None):
-        """share: another (started) Server whose database this one serves too: a second node."""
+    def __init__(self, workers=None, share=None, serve_args=None):
+        """share: another (started) Server whose database this one serves too: a second node.
+        serve_args: more `partnerd serve` flags (e.g. ["--webhook_retry_base_ms", "200"])."""
         self.bin = binary()
+        self.serve_args = list(serve_args or [])
         self.workers = workers
         self.share = share
         self.dir = None
@@ -370,6 +372,7 @@ class Server:
         args = [self.bin, "serve", "--db", self.db_url, "--listen", "127.0.0.1:0"]
         if self.workers:
             args += ["--workers", str(self.workers)]
+        args += self.serve_args
         self.expected_exit = False
         self.log.append("---- %s" % " ".join(args))
         self.proc = subprocess.Popen(args, cwd=self.dir, env=clean_env(), stdin=subprocess.DEVNULL,

@@ -1,0 +1,200 @@
+#include "app/outbox.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/lifecycle.h"
+#include "app/payouts.h"
+#include "app/records.h"
+#include "app/webhook_format.h"
+#include "core/ids.h"
+#include "core/money.h"
+#include "core/url.h"
+#include "util/arena.h"
+#include "util/banned.h"
+
+static int insert_delivery(struct store *s, const char *event_id, const char *type,
+                           const char *endpoint_id, const char *partner_id, const char *method,
+                           const char *url, const char *body, int64_t now_ms, struct pd_err *err)
+{
+    char id[ID_MAX_LEN];
+    id_new(id, sizeof id, "whd_", (uint64_t)now_ms);
+    struct db_val v[10] = {db_text(id),         db_text(event_id),
+                           db_text(type),       db_text(endpoint_id),
+                           db_text(partner_id), db_text(method),
+                           db_text(url),        db_text(body),
+                           db_int(now_ms),      db_int(now_ms + WEBHOOK_MAX_AGE_MS)};
+    return store_exec(s,
+                      "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id,"
+                      " partner_id, method, url, body, status, attempts, next_attempt_at,"
+                      " expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending',"
+                      " 0, ?9, ?10, ?9)",
+                      v, 10, NULL, err);
+}
+
+static int subscribed(struct store *s, const char *type, bool *yes, struct pd_err *err)
+{
+    struct db_val p = db_text(type);
+    int64_t n = 0;
+    if (store_query_int(s, "SELECT COUNT(*) FROM webhook_subscriptions WHERE event_type = ?1", &p,
+                        1, 0, &n, err) < 0)
+        return -1;
+    *yes = n > 0;
+    return 0;
+}
+
+int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms, struct pd_err *err)
+{
+    struct db_val p = db_text(type);
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT e.id, e.url FROM webhook_subscriptions w"
+                    " JOIN webhook_endpoints e ON e.id = w.endpoint_id WHERE w.event_type = ?1"
+                    " ORDER BY e.id",
+                    &p, 1, &cur, err) < 0)
+        return -1;
+    struct arena a;
+    arena_init(&a, 2048);
+    struct target {
+        const char *id, *url;
+        struct target *next;
+    } *targets = NULL;
+    int rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        struct target *t = arena_alloc(&a, sizeof *t);
+        t->id = col_dup(&a, &cur, 0);
+        t->url = col_dup(&a, &cur, 1);
+        t->next = targets;
+        targets = t;
+    }
+    store_finish(&cur);
+    char *body = NULL;
+    char event_id[ID_MAX_LEN];
+    if (rc == STORE_DONE && targets) {
+        id_new(event_id, sizeof event_id, "evt_", (uint64_t)now_ms);
+        json_t *ev = json_pack("{s:s, s:s, s:I, s:O}", "id", event_id, "type", type, "created",
+                               (json_int_t)(now_ms / 1000), "data", data ? data : json_null());
+        body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        json_decref(ev);
+        if (!body)
+            rc = pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot encode the %s event", type);
+    }
+    for (struct target *t = targets; rc == STORE_DONE && t; t = t->next)
+        if (insert_delivery(s, event_id, type, t->id, NULL, "POST", t->url, body, now_ms, err) < 0)
+            rc = -1;
+    free(body);
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
+}
+
+int outbox_emit_commission(struct store *s, const char *type, const char *commission_id,
+                           int64_t now_ms, struct pd_err *err)
+{
+    bool yes = false;
+    if (subscribed(s, type, &yes, err) < 0)
+        return -1;
+    if (!yes)
+        return 0;
+    struct arena a;
+    arena_init(&a, 2048);
+    json_t *c = commission_explained(s, commission_id, &a, err);
+    int rc = c ? outbox_emit(s, type, c, now_ms, err) : -1;
+    json_decref(c);
+    arena_free(&a);
+    return rc;
+}
+
+int outbox_emit_payout(struct store *s, const char *type, const char *payout_id, int64_t now_ms,
+                       struct pd_err *err)
+{
+    bool yes = false;
+    if (subscribed(s, type, &yes, err) < 0)
+        return -1;
+    if (!yes)
+        return 0;
+    json_t *p = payout_json(s, payout_id, false, err);
+    int rc = p ? outbox_emit(s, type, p, now_ms, err) : -1;
+    json_decref(p);
+    return rc;
+}
+
+/* The attributed partner's postback: a GET of its template with this conversion's values. */
+static int postback(struct store *s, json_t *conv, int64_t now_ms, struct pd_err *err)
+{
+    const char *partner_id = json_string_value(json_object_get(conv, "partner_id"));
+    if (!partner_id)
+        return 0;
+    int64_t total = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(conv, "commissions"), i, c)
+    {
+        const char *pid = json_string_value(json_object_get(c, "partner_id"));
+        if (pid && strcmp(pid, partner_id) == 0)
+            total += (int64_t)json_integer_value(json_object_get(c, "amount"));
+    }
+    if (total <= 0)
+        return 0;
+    struct arena a;
+    arena_init(&a, 4096);
+    int rc = 0;
+    struct db_val p = db_text(partner_id);
+    struct store_cursor cur;
+    const char *tmpl = NULL;
+    if (store_query_row(s, "SELECT postback_url FROM partners WHERE id = ?1", &p, 1, &cur, err) ==
+        STORE_ROW) {
+        if (!store_is_null(&cur, 0))
+            tmpl = col_dup(&a, &cur, 0);
+        store_finish(&cur);
+    }
+    if (!tmpl || !*tmpl)
+        goto done;
+    struct postback_vars v = {0};
+    v.order_id = json_string_value(json_object_get(conv, "order_id"));
+    v.click_id =
+        json_string_value(json_object_get(json_object_get(conv, "attribution"), "click_id"));
+    if (v.click_id) {
+        /* Only the partner's own click gives sub-ids. */
+        struct db_val q[2] = {db_text(v.click_id), db_text(partner_id)};
+        if (store_query_row(s,
+                            "SELECT sub1, sub2, sub3, sub4, sub5 FROM clicks"
+                            " WHERE id = ?1 AND partner_id = ?2",
+                            q, 2, &cur, err) == STORE_ROW) {
+            for (int k = 0; k < 5; k++)
+                v.sub[k] = store_is_null(&cur, k) ? NULL : col_dup(&a, &cur, k);
+            store_finish(&cur);
+        }
+    }
+    const struct currency *cu = currency_find(json_string_value(json_object_get(conv, "currency")));
+    char amount[48];
+    money_format(total, cu ? cu->exponent : 2, amount, sizeof amount);
+    v.commission = amount;
+    const char *url = postback_expand(&a, tmpl, &v, 2048);
+    struct url_parts u;
+    if (!url || !url_parse(url, &u) || u.https)
+        goto done; /* not a URL, or https (the sender has no TLS client yet): nothing to send */
+    char event_id[ID_MAX_LEN];
+    id_new(event_id, sizeof event_id, "evt_", (uint64_t)now_ms);
+    rc = insert_delivery(s, event_id, "postback", NULL, partner_id, "GET", url, NULL, now_ms, err);
+done:
+    arena_free(&a);
+    return rc;
+}
+
+int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err)
+{
+    if (outbox_emit(s, "conversion.created", conversion, now_ms, err) < 0)
+        return -1;
+    bool yes = false;
+    if (subscribed(s, "commission.created", &yes, err) < 0)
+        return -1;
+    size_t i;
+    json_t *c;
+    json_array_foreach(yes ? json_object_get(conversion, "commissions") : NULL, i, c)
+    {
+        if (outbox_emit(s, "commission.created", c, now_ms, err) < 0)
+            return -1;
+    }
+    return postback(s, conversion, now_ms, err);
+}

@@ -1,0 +1,39 @@
+/* The pure parts of outgoing webhooks and partner postbacks: event names, the signature header,
+ * the retry schedule and the postback URL template. No SQL, no sockets, the clock passed in. */
+#ifndef PD_APP_WEBHOOK_FORMAT_H
+#define PD_APP_WEBHOOK_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+
+#define WEBHOOK_MAX_AGE_MS (3LL * 86400 * 1000) /* retried until 3 days after the event */
+#define WEBHOOK_MAX_DELAY_MS (3600LL * 1000)    /* backoff cap */
+
+/* true for the event types an endpoint can subscribe to. */
+bool webhook_event_known(const char *type);
+
+/* "t=<unix>,v1=<hex hmac-sha256 of "<unix>.<body>" keyed with the whole secret>" into out
+ * (≥ 96 bytes). Returns the length, or -1 when out is too small. */
+int webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,
+                      size_t outlen);
+
+/* The wait before attempt n+1 after n failed attempts (n ≥ 1): base, 2·base, 4·base … capped at
+ * WEBHOOK_MAX_DELAY_MS. base_ms ≤ 0 means the default 30 s. */
+int64_t webhook_backoff_ms(int64_t base_ms, int attempts);
+
+/* Values for a postback URL template; NULL values expand to "". */
+struct postback_vars {
+    const char *click_id, *order_id, *commission;
+    const char *sub[5];
+};
+
+/* Expands {click_id}, {sub1}..{sub5}, {commission} and {order_id} in tmpl, each value
+ * percent-encoded; anything else (other braces included) is copied as is. NULL when the result
+ * would exceed max_len bytes. */
+char *postback_expand(struct arena *a, const char *tmpl, const struct postback_vars *v,
+                      size_t max_len);
+
+#endif

@@ -1,0 +1,369 @@
+#include "jobs/webhooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/records.h"
+#include "app/webhook_format.h"
+#include "core/url.h"
+#include "util/arena.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+#define CLAIM_BATCH 20
+#define CLAIM_LEASE_MS (120LL * 1000) /* a claimed delivery not recorded by then is sent again */
+#define SEND_TIMEOUT_MS 10000
+
+struct webhook_sender {
+    struct writer *writer;
+    int64_t retry_base_ms;
+    int poll_ms;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_bool stopping;
+};
+
+struct delivery {
+    const char *id, *method, *url, *body, *secret;
+};
+
+/* A writer job the sender waits for. */
+struct sender_job {
+    struct write_job job;
+    struct webhook_sender *ws;
+    bool finished;
+    struct pd_err err;
+    /* claim */
+    struct arena *arena;
+    struct delivery items[CLAIM_BATCH];
+    int n;
+    /* result */
+    const char *id;
+    bool ok;
+    int http_status;
+    const char *error;
+};
+
+static void job_done(struct write_job *job)
+{
+    struct sender_job *sj = (struct sender_job *)job;
+    pthread_mutex_lock(&sj->ws->lock);
+    sj->finished = true;
+    pthread_cond_broadcast(&sj->ws->wake);
+    pthread_mutex_unlock(&sj->ws->lock);
+}
+
+static bool run_job(struct webhook_sender *ws, struct sender_job *sj)
+{
+    sj->ws = ws;
+    sj->job.done = job_done;
+    sj->job.keeps_links = true;
+    if (writer_submit(ws->writer, &sj->job) < 0)
+        return false;
+    pthread_mutex_lock(&ws->lock);
+    while (!sj->finished)
+        pthread_cond_wait(&ws->wake, &ws->lock);
+    pthread_mutex_unlock(&ws->lock);
+    return sj->job.outcome == WRITE_COMMITTED;
+}
+
+static int claim_run(struct store *s, struct write_job *job)
+{
+    struct sender_job *sj = (struct sender_job *)job;
+    int64_t now = time_now_ms();
+    struct db_val p[2] = {db_int(now), db_int(CLAIM_BATCH)};
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT d.id, d.method, d.url, d.body, e.secret FROM webhook_deliveries d"
+                    " LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+                    " WHERE d.status = 'pending' AND d.next_attempt_at <= ?1"
+                    " ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+                    p, 2, &cur, &sj->err) < 0)
+        return -1;
+    int rc;
+    while (sj->n < CLAIM_BATCH && (rc = store_step(&cur, &sj->err)) == STORE_ROW) {
+        struct delivery *d = &sj->items[sj->n++];
+        d->id = col_dup(sj->arena, &cur, 0);
+        d->method = col_dup(sj->arena, &cur, 1);
+        d->url = col_dup(sj->arena, &cur, 2);
+        d->body = store_is_null(&cur, 3) ? NULL : col_dup(sj->arena, &cur, 3);
+        d->secret = store_is_null(&cur, 4) ? NULL : col_dup(sj->arena, &cur, 4);
+    }
+    store_finish(&cur);
+    if (rc < 0)
+        return -1;
+    for (int i = 0; i < sj->n; i++) {
+        struct db_val u[2] = {db_text(sj->items[i].id), db_int(now + CLAIM_LEASE_MS)};
+        if (store_exec(s, "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1", u, 2,
+                       NULL, &sj->err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int result_run(struct store *s, struct write_job *job)
+{
+    struct sender_job *sj = (struct sender_job *)job;
+    int64_t now = time_now_ms();
+    struct db_val k = db_text(sj->id);
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT attempts, expires_at FROM webhook_deliveries"
+                             " WHERE id = ?1 AND status = 'pending'",
+                             &k, 1, &cur, &sj->err);
+    if (rc != STORE_ROW)
+        return rc < 0 ? -1 : 0;
+    int attempts = (int)store_col_int(&cur, 0) + 1;
+    int64_t expires = store_col_int(&cur, 1);
+    store_finish(&cur);
+    int64_t next = now + webhook_backoff_ms(sj->ws->retry_base_ms, attempts);
+    const char *status = sj->ok ? "delivered" : next > expires ? "failed" : "pending";
+    bool finished = strcmp(status, "pending") != 0;
+    struct db_val v[7] = {db_text(sj->id),
+                          db_text(status),
+                          db_int(attempts),
+                          db_int(next),
+                          sj->http_status ? db_int(sj->http_status) : db_null(),
+                          db_text(sj->ok ? NULL : sj->error),
+                          finished ? db_int(now) : db_null()};
+    return store_exec(s,
+                      "UPDATE webhook_deliveries SET status = ?2, attempts = ?3,"
+                      " next_attempt_at = ?4, last_status = ?5, last_error = ?6,"
+                      " finished_at = ?7 WHERE id = ?1",
+                      v, 7, NULL, &sj->err);
+}
+
+/* Waits for fd to be ready (events) until deadline, in short slices so a stop is noticed. */
+static int wait_fd(struct webhook_sender *ws, int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        if (atomic_load(&ws->stopping))
+            return -1;
+        int64_t left = deadline - time_now_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int r = poll(&pfd, 1, left < 200 ? (int)left : 200);
+        if (r > 0)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+/* One attempt. *status: the HTTP status, 0 when none came. Returns 0 or -1 with why. */
+static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int *status,
+                        const char **why, struct arena *a)
+{
+    *status = 0;
+    struct url_parts u;
+    if (!url_parse(d->url, &u)) {
+        *why = "the URL is not valid";
+        return -1;
+    }
+    if (u.https) {
+        *why = "https delivery is not supported by this version";
+        return -1;
+    }
+    const char *path = d->url + u.rest_off;
+    size_t plen = strcspn(path, "#");
+    const char *target =
+        plen == 0 ? "/" : arena_sprintf(a, "%s%.*s", *path == '?' ? "/" : "", (int)plen, path);
+    char port[8];
+    snprintf(port, sizeof port, "%d", u.port ? u.port : 80);
+    int64_t deadline = time_now_ms() + SEND_TIMEOUT_MS;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(u.host, port, &hints, &ai) != 0 || !ai) {
+        *why = "the host name does not resolve";
+        return -1;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    int rc = -1;
+    *why = "cannot connect";
+    if (fd < 0)
+        goto out;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+        goto out;
+    if (wait_fd(ws, fd, POLLOUT, deadline) < 0)
+        goto out;
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0)
+        goto out;
+    char hostport[300];
+    if (u.port)
+        snprintf(hostport, sizeof hostport, "%s:%d", u.host, u.port);
+    else
+        snprintf(hostport, sizeof hostport, "%s", u.host);
+    const char *req;
+    if (d->body) {
+        char sig[128];
+        size_t blen = strlen(d->body);
+        if (webhook_signature(d->secret ? d->secret : "", time_now_ms() / 1000, d->body, blen, sig,
+                              sizeof sig) < 0) {
+            *why = "cannot sign";
+            goto out;
+        }
+        req = arena_sprintf(a,
+                            "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: partnerd-webhooks/1\r\n"
+                            "Content-Type: application/json\r\nPartnerd-Signature: %s\r\n"
+                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                            d->method, target, hostport, sig, blen, d->body);
+    } else {
+        req = arena_sprintf(a,
+                            "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: partnerd-postback/1\r\n"
+                            "Connection: close\r\n\r\n",
+                            d->method, target, hostport);
+    }
+    *why = "the request could not be sent";
+    size_t len = strlen(req), off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(ws, fd, POLLOUT, deadline) < 0)
+                goto out;
+        } else {
+            goto out;
+        }
+    }
+    *why = "no HTTP answer in time";
+    char buf[512];
+    size_t got = 0;
+    while (got < sizeof buf - 1 && !memchr(buf, '\n', got)) {
+        if (wait_fd(ws, fd, POLLIN, deadline) < 0)
+            goto out;
+        ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            goto out;
+        }
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    int code = 0;
+    if (strncmp(buf, "HTTP/1.", 7) != 0 || got < 12 || buf[8] != ' ' ||
+        sscanf(buf + 9, "%3d", &code) != 1 || code < 100 || code > 599) {
+        *why = "not an HTTP answer";
+        goto out;
+    }
+    *status = code;
+    if (code >= 200 && code < 300) {
+        rc = 0;
+    } else {
+        *why = arena_sprintf(a, "answered %d%s", code,
+                             code >= 300 && code < 400 ? " (redirects are not followed)" : "");
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return rc;
+}
+
+/* Claims a batch, sends it, records each outcome. Returns the number claimed. */
+static int send_batch(struct webhook_sender *ws)
+{
+    struct arena a;
+    arena_init(&a, 1 << 14);
+    struct sender_job claim = {.job = {.run = claim_run}, .arena = &a};
+    int n = 0;
+    if (!run_job(ws, &claim)) {
+        if (claim.err.kind != PD_ERR_NONE)
+            fprintf(stderr, "level=error msg=\"claiming webhook deliveries failed\" error=\"%s\"\n",
+                    claim.err.message);
+        goto done;
+    }
+    n = claim.n;
+    for (int i = 0; i < n && !atomic_load(&ws->stopping); i++) {
+        const struct delivery *d = &claim.items[i];
+        struct sender_job res = {.job = {.run = result_run}, .id = d->id};
+        const char *why = NULL;
+        res.ok = http_attempt(ws, d, &res.http_status, &why, &a) == 0;
+        res.error = why;
+        if (!res.ok)
+            fprintf(stderr, "level=warn msg=\"webhook delivery failed\" id=%s error=\"%s\"\n",
+                    d->id, why ? why : "?");
+        if (!run_job(ws, &res))
+            fprintf(stderr,
+                    "level=error msg=\"recording a webhook delivery failed\" id=%s"
+                    " error=\"%s\"\n",
+                    d->id, res.err.message);
+    }
+done:
+    arena_free(&a);
+    return n;
+}
+
+static void *sender_main(void *arg)
+{
+    struct webhook_sender *ws = arg;
+    while (!atomic_load(&ws->stopping)) {
+        if (send_batch(ws) == CLAIM_BATCH)
+            continue;
+        pthread_mutex_lock(&ws->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ws->poll_ms / 1000;
+        until.tv_nsec += (long)(ws->poll_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!atomic_load(&ws->stopping) &&
+               pthread_cond_timedwait(&ws->wake, &ws->lock, &until) == 0)
+            ;
+        pthread_mutex_unlock(&ws->lock);
+    }
+    return NULL;
+}
+
+struct webhook_sender *webhook_sender_start(struct writer *w, int64_t retry_base_ms, int poll_ms)
+{
+    struct webhook_sender *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        abort();
+    ws->writer = w;
+    ws->retry_base_ms = retry_base_ms > 0 ? retry_base_ms : 30000;
+    ws->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+    atomic_init(&ws->stopping, false);
+    pthread_mutex_init(&ws->lock, NULL);
+    pthread_cond_init(&ws->wake, NULL);
+    if (pthread_create(&ws->thread, NULL, sender_main, ws) != 0) {
+        pthread_cond_destroy(&ws->wake);
+        pthread_mutex_destroy(&ws->lock);
+        free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void webhook_sender_stop(struct webhook_sender *ws)
+{
+    if (!ws)
+        return;
+    pthread_mutex_lock(&ws->lock);
+    atomic_store(&ws->stopping, true);
+    pthread_cond_broadcast(&ws->wake);
+    pthread_mutex_unlock(&ws->lock);
+    pthread_join(ws->thread, NULL);
+    pthread_cond_destroy(&ws->wake);
+    pthread_mutex_destroy(&ws->lock);
+    free(ws);
+}

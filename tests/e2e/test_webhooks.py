@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Outgoing webhooks and partner postbacks (DESIGN §6): endpoints are created with a secret shown
+once; a conversion, an approval, a refund and a payout each deliver signed events to a receiver on
+127.0.0.1; a partner's postback template is fired with its placeholders expanded; a receiver that
+fails first gets the event again (backoff shortened with --webhook_retry_base_ms); an event
+committed before a kill -9 is still delivered after the restart; a refused write emits nothing."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (Server, click_ok, convert, create_partner, create_program, expect,  # noqa: E402
+                     expect_eq, expect_error, expect_status, short, uid)
+
+FAST = ["--webhook_retry_base_ms", "200", "--webhook_poll_ms", "100"]
+ALL_EVENTS = ["conversion.created", "commission.created", "commission.approved",
+              "commission.reversed", "payout.created", "payout.paid"]
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 (ephemeral port) in a thread that records every request and
+    answers with the next status of `statuses` (then 200)."""
+
+    def __init__(self, statuses=()):
+        self.requests = []
+        self.statuses = list(statuses)
+        self.lock = threading.Lock()
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _handle(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                with rec.lock:
+                    rec.requests.append({"method": self.command, "path": self.path,
+                                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                                         "body": body})
+                    status = rec.statuses.pop(0) if rec.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            do_POST = _handle
+            do_GET = _handle
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/hook"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def events(self):
+        with self.lock:
+            reqs = [r for r in self.requests if r["method"] == "POST"]
+        return [(r, json.loads(r["body"])) for r in reqs]
+
+    def wait(self, pred, what, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            found = pred(self)
+            if found:
+                return found
+            time.sleep(0.05)
+        raise harness.Failure("receiver: no %s within %.0f s; got %s" % (
+            what, timeout, short([e for _, e in self.events()], 2000)))
+
+    def wait_event(self, type_, obj_id=None, timeout=10):
+        def pred(rec):
+            for r, e in rec.events():
+                if e.get("type") == type_ and (obj_id is None or e["data"].get("id") == obj_id):
+                    return r, e
+            return None
+        return self.wait(pred, "%s event%s" % (type_, " for " + obj_id if obj_id else ""), timeout)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def verify_signature(req, secret):
+    sig = req["headers"].get("partnerd-signature", "")
+    parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
+    expect("t" in parts and "v1" in parts, "signature header %r" % sig)
+    expect(abs(int(parts["t"]) - time.time()) < 120, "signature time %r" % parts["t"])
+    mac = hmac.new(secret.encode(), parts["t"].encode() + b"." + req["body"], hashlib.sha256)
+    expect(hmac.compare_digest(mac.hexdigest(), parts["v1"]), "signature does not verify: %r" % sig)
+    expect_eq(req["headers"].get("content-type"), "application/json", "Content-Type")
+
+
+def create_endpoint(srv, url, events):
+    resp = srv.api("POST", "/api/v1/webhooks", {"url": url, "events": events,
+                                                "description": "test " + uid()})
+    expect_status(resp, 201)
+    ep = resp[2]
+    expect(ep["id"].startswith("whe_"), "endpoint id %r" % ep["id"])
+    expect(ep["secret"].startswith("whsec_") and len(ep["secret"]) >= 38, "secret %r" % ep["secret"])
+    expect_eq(ep["events"], events, "events")
+    return ep
+
+
+def test_endpoints_api(srv):
+    for body, param in [({"url": "ftp://127.0.0.1/x", "events": ["payout.paid"]}, "url"),
+                        ({"url": "not a url", "events": ["payout.paid"]}, "url"),
+                        ({"url": "http://127.0.0.1/x", "events": []}, "events"),
+                        ({"url": "http://127.0.0.1/x", "events": ["order.eaten"]}, "events"),
+                        ({"url": "http://127.0.0.1/x", "events": "payout.paid"}, "events"),
+                        ({"url": "http://127.0.0.1/x", "events": ["payout.paid"], "secret": "x"},
+                         "secret")]:
+        expect_error(srv.api("POST", "/api/v1/webhooks", body), 400, param)
+    ep = create_endpoint(srv, "http://127.0.0.1:9/hook", ["payout.paid", "conversion.created"])
+    status, _, body = srv.api("GET", "/api/v1/webhooks")
+    expect_eq(status, 200, "list")
+    mine = [e for e in body["data"] if e["id"] == ep["id"]]
+    expect_eq(len(mine), 1, "endpoint listed")
+    expect("secret" not in mine[0], "the list shows no secret: %s" % short(mine[0]))
+    expect(srv.request("GET", "/api/v1/webhooks", key=srv.pk)[0] in (401, 403),
+           "a publishable key cannot list webhooks")
+    expect_status(srv.api("DELETE", "/api/v1/webhooks/" + ep["id"]), 200)
+    expect_error(srv.api("DELETE", "/api/v1/webhooks/" + ep["id"]), 404, "id")
+
+
+def test_events_and_postback():
+    rec = Receiver()
+    try:
+        with Server(serve_args=FAST) as srv:
+            ep = create_endpoint(srv, rec.url(), ALL_EVENTS)
+            prog = create_program(srv, min_payout=1)
+            pb = rec.url("/pb?click={click_id}&s1={sub1}&s5={sub5}&amt={commission}"
+                         "&order={order_id}&keep={other}")
+            ptn = create_partner(srv, prog["id"], status="active")
+            expect_status(srv.api("PATCH", "/api/v1/partners/" + ptn["id"],
+                                  {"postback_url": pb}), 200)
+            _, cid = click_ok(srv, ptn["ref_code"], "sub1=ads%20one&sub5=z%26z")
+            order = "o-" + uid()
+            status, _, conv = convert(srv, prog["id"], order, 12345, click_id=cid)
+            expect_eq(status, 201, "conversion (%s)" % short(conv))
+            com = conv["commissions"][0]
+
+            r, e = rec.wait_event("conversion.created", conv["id"])
+            verify_signature(r, ep["secret"])
+            expect(e["id"].startswith("evt_"), "event id %r" % e["id"])
+            expect(isinstance(e["created"], int) and abs(e["created"] - time.time()) < 120,
+                   "created %r" % e["created"])
+            expect_eq(e["data"], conv, "conversion.created data is the API's conversion")
+            r, e = rec.wait_event("commission.created", com["id"])
+            verify_signature(r, ep["secret"])
+            expect_eq(e["data"]["amount"], 1234, "commission amount")
+
+            # The partner's postback: one GET with the placeholders expanded and encoded.
+            got = rec.wait(lambda rc: [q for q in rc.requests if q["path"].startswith("/pb")],
+                           "postback")
+            expect_eq(len(got), 1, "postbacks")
+            expect_eq(got[0]["method"], "GET", "postback method")
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(got[0]["path"]).query,
+                                      keep_blank_values=True)
+            expect_eq(q, {"click": [cid], "s1": ["ads one"], "s5": ["z&z"], "amt": ["12.34"],
+                          "order": [order], "keep": ["{other}"]}, "postback query")
+            expect("%20" in got[0]["path"] and "%26" in got[0]["path"],
+                   "values are percent-encoded: %r" % got[0]["path"])
+
+            expect_status(srv.api("POST", "/api/v1/commissions/%s/approve" % com["id"]), 200)
+            r, e = rec.wait_event("commission.approved", com["id"])
+            verify_signature(r, ep["secret"])
+            expect_eq(e["data"]["status"], "approved", "approved commission status")
+
+            status, _, pay = srv.api("POST", "/api/v1/payouts",
+                                     {"program_id": prog["id"], "period": time.strftime("%Y-%m", time.gmtime())})
+            expect_eq(status, 201, "payout (%s)" % short(pay))
+            _, e = rec.wait_event("payout.created", pay["id"])
+            expect_eq(e["data"]["total"], 1234, "payout total")
+            expect("items" not in e["data"], "payout event without items")
+            expect_status(srv.api("POST", "/api/v1/payouts/%s/paid" % pay["id"]), 200)
+            _, e = rec.wait_event("payout.paid", pay["id"])
+            expect_eq(e["data"]["status"], "paid", "paid payout status")
+
+            # A refund reverses a commission; a refused write emits nothing.
+            order2 = "o-" + uid()
+            status, _, conv2 = convert(srv, prog["id"], order2, 1000, ref=ptn["ref_code"])
+            expect_eq(status, 201, "second conversion")
+            before = srv.sql1("SELECT COUNT(*) FROM webhook_deliveries")
+            expect_error(convert(srv, prog["id"], "o-" + uid(), 1000, currency="EUR"), 422,
+                         "currency")
+            expect_eq(srv.sql1("SELECT COUNT(*) FROM webhook_deliveries"), before,
+                      "deliveries after a refused conversion")
+            expect_status(srv.api("POST", "/api/v1/conversions/%s/refunds" % order2,
+                                  {"amount": 1000}), 200, 201)
+            _, e = rec.wait_event("commission.reversed", conv2["commissions"][0]["id"])
+            expect_eq(e["data"]["status"], "reversed", "reversed commission status")
+
+            # Every delivery is recorded as delivered, once each.
+            rec.wait(lambda rc: srv.sql1("SELECT COUNT(*) FROM webhook_deliveries"
+                                         " WHERE status <> 'delivered'") == 0, "all delivered")
+            ids = [e["id"] for _, e in rec.events()]
+            expect_eq(len(ids), len(set(ids)), "each event delivered once")
+            srv.check()
+    finally:
+        rec.close()
+
+
+def test_retry_after_500():
+    rec = Receiver(statuses=[500])
+    try:
+        with Server(serve_args=FAST) as srv:
+            ep = create_endpoint(srv, rec.url(), ["conversion.created"])
+            prog = create_program(srv)
+            status, _, conv = convert(srv, prog["id"], "o-" + uid(), 500)
+            expect_eq(status, 201, "conversion")
+            rec.wait(lambda rc: len(rc.events()) >= 2, "second attempt")
+            (r1, e1), (r2, e2) = rec.events()[:2]
+            expect_eq(e1["id"], e2["id"], "the retry carries the same event")
+            verify_signature(r2, ep["secret"])
+            rec.wait(lambda rc: srv.sql("SELECT status, attempts, last_status FROM webhook_deliveries")
+                     == [("delivered", 2, 200)], "delivered after 2 attempts")
+    finally:
+        rec.close()
+
+
+def test_durable_across_kill9():
+    rec = Receiver()
+    try:
+        # The sender looks at the outbox once at start, then not for 100 s: the event cannot go
+        # out before the kill.
+        with Server(serve_args=["--webhook_poll_ms", "100000"]) as srv:
+            create_endpoint(srv, rec.url(), ["conversion.created"])
+            prog = create_program(srv)
+            status, _, conv = convert(srv, prog["id"], "o-" + uid(), 700)
+            expect_eq(status, 201, "conversion")
+            srv.kill9()
+            expect_eq(rec.events(), [], "nothing delivered before the kill")
+            expect_eq(srv.sql("SELECT status FROM webhook_deliveries"), [("pending",)],
+                      "the event is in the outbox")
+            srv.serve_args = FAST
+            srv.start()
+            _, e = rec.wait_event("conversion.created", conv["id"])
+            expect_eq(e["data"]["id"], conv["id"], "delivered after the restart")
+            rec.wait(lambda rc: srv.sql("SELECT status FROM webhook_deliveries")
+                     == [("delivered",)], "recorded as delivered")
+    finally:
+        rec.close()
+
+
+if __name__ == "__main__":
+    harness.main(globals())
