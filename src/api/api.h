@@ -139,6 +139,11 @@ void api_me_links_list(struct api_call *call);
 void api_me_links_create(struct api_call *call);
 void api_me_report(struct api_call *call);
 void api_me_commissions(struct api_call *call);
+/* integrations (DESIGN §6): postback.c, track.c, pd_js.c */
+void api_postback(struct api_call *call);
+void api_track_lead(struct api_call *call);
+void api_track_sale(struct api_call *call);
+void api_pd_js(struct api_call *call);
 /* webhooks: outgoing webhook endpoints (src/api/webhooks.c) */
 void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);

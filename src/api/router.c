@@ -61,6 +61,12 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    /* integrations: postback (token in the query), Dub-compatible tracking, the store helper */
+    {HTTP_GET, "/postback", PUBLIC, false, api_postback},
+    {HTTP_POST, "/track/lead", SECRET, true, api_track_lead},
+    {HTTP_POST, "/track/sale", SECRET, true, api_track_sale},
+    {HTTP_GET, "/pd.js", PUBLIC, false, api_pd_js},
+    /* end integrations */
     /* web: the dashboards (src/web/); pages check their session themselves */
     {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
     {HTTP_GET, "/", PUBLIC, false, web_root},
