@@ -7,6 +7,7 @@
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/payout_method.h"
+#include "core/url.h" /* webhooks: postback_url */
 #include "web/web.h"
 #include "util/banned.h"
 
@@ -85,6 +86,11 @@ static int partner_apply_json(struct api_call *call, struct store *db, struct pa
     }
     if (api_get_string(b, "postback_url", false, 2048, &s, err) < 0)
         return -1;
+    struct url_parts pu; /* webhooks: the postback template must be a URL, as in PATCH /me */
+    if (s && *s && !url_parse(s, &pu))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "postback_url",
+                          "postback_url must be an absolute http or https URL, e.g. "
+                          "https://tracker.example/pb?click={click_id}&amount={commission}");
     if (s)
         p->postback_url = s;
     json_t *pm = json_object_get(b, "payout_method");

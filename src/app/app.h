@@ -22,6 +22,7 @@ struct app_config {
     int approve_interval;    /* seconds between approvals of commissions whose hold passed */
     int webhook_retry_base_ms; /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;       /* webhooks: how often the outbox is looked at */
+    char webhook_ca_file[512]; /* webhooks: PEM CAs trusted for https (empty: the system's) */
 };
 
 struct app_metrics {

@@ -19,6 +19,7 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS] [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
+    "                      [--webhook_ca_file PEM]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -198,10 +199,11 @@ int cmd_serve(int argc, char **argv)
         goto fail_sched;
     }
     /* webhooks: the outbox sender */
-    struct webhook_sender *hooks = webhook_sender_start(app->writer, app->cfg.webhook_retry_base_ms,
-                                                        app->cfg.webhook_poll_ms);
+    struct webhook_sender *hooks =
+        webhook_sender_start(app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms,
+                             app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file, &err);
     if (!hooks) {
-        fprintf(stderr, "partnerd serve: cannot start the webhook sender\n");
+        fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         goto fail_http;
     }
     hc.host = host;

@@ -26,6 +26,7 @@ static const struct setting settings[] = {
     INT_SETTING("approve_interval", approve_interval),
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
+    TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

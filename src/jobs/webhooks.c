@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +32,8 @@ struct webhook_sender {
     struct writer *writer;
     int64_t retry_base_ms;
     int poll_ms;
+    SSL_CTX *tls;     /* https: verifies the chain and the host name */
+    struct store *db; /* read only: is anything due? */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -163,6 +168,104 @@ static int wait_fd(struct webhook_sender *ws, int fd, short events, int64_t dead
     }
 }
 
+/* One connection, plain or TLS, on a non-blocking socket. */
+struct conn {
+    struct webhook_sender *ws;
+    int fd;
+    SSL *ssl;
+    int64_t deadline;
+};
+
+/* Waits for what the last TLS call wants; -1 on a real error. */
+static int tls_wait(struct conn *c, int rc)
+{
+    int e = SSL_get_error(c->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ)
+        return wait_fd(c->ws, c->fd, POLLIN, c->deadline);
+    if (e == SSL_ERROR_WANT_WRITE)
+        return wait_fd(c->ws, c->fd, POLLOUT, c->deadline);
+    return -1;
+}
+
+static int conn_send(struct conn *c, const char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (c->ssl) {
+            size_t w = 0;
+            int rc = SSL_write_ex(c->ssl, buf + off, len - off, &w);
+            if (rc == 1)
+                off += w;
+            else if (tls_wait(c, rc) < 0)
+                return -1;
+            continue;
+        }
+        ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(c->ws, c->fd, POLLOUT, c->deadline) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Some bytes into buf: > 0, 0 at the end of the stream, -1 on error or timeout. */
+static ssize_t conn_recv(struct conn *c, char *buf, size_t len)
+{
+    for (;;) {
+        if (c->ssl) {
+            size_t r = 0;
+            int rc = SSL_read_ex(c->ssl, buf, len, &r);
+            if (rc == 1)
+                return (ssize_t)r;
+            int e = SSL_get_error(c->ssl, rc);
+            if (e == SSL_ERROR_ZERO_RETURN)
+                return 0;
+            if (tls_wait(c, rc) < 0)
+                return -1;
+            continue;
+        }
+        if (wait_fd(c->ws, c->fd, POLLIN, c->deadline) < 0)
+            return -1;
+        ssize_t r = recv(c->fd, buf, len, 0);
+        if (r >= 0)
+            return r;
+        if (errno != EAGAIN && errno != EINTR)
+            return -1;
+    }
+}
+
+/* The TLS handshake, checking the certificate chain and that it names host. */
+static int tls_start(struct conn *c, const char *host, const char **why)
+{
+    *why = "TLS setup failed";
+    c->ssl = SSL_new(c->ws->tls);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+        return -1;
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+    if (is_ip) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) != 1)
+            return -1;
+    } else if (SSL_set_tlsext_host_name(c->ssl, host) != 1 || SSL_set1_host(c->ssl, host) != 1) {
+        return -1;
+    }
+    for (;;) {
+        int rc = SSL_connect(c->ssl);
+        if (rc == 1)
+            return 0;
+        if (tls_wait(c, rc) < 0) {
+            long v = SSL_get_verify_result(c->ssl);
+            *why = v != X509_V_OK ? X509_verify_cert_error_string(v) : "the TLS handshake failed";
+            return -1;
+        }
+    }
+}
+
 /* One attempt. *status: the HTTP status, 0 when none came. Returns 0 or -1 with why. */
 static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int *status,
                         const char **why, struct arena *a)
@@ -173,34 +276,32 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
         *why = "the URL is not valid";
         return -1;
     }
-    if (u.https) {
-        *why = "https delivery is not supported by this version";
-        return -1;
-    }
     const char *path = d->url + u.rest_off;
     size_t plen = strcspn(path, "#");
     const char *target =
         plen == 0 ? "/" : arena_sprintf(a, "%s%.*s", *path == '?' ? "/" : "", (int)plen, path);
     char port[8];
-    snprintf(port, sizeof port, "%d", u.port ? u.port : 80);
-    int64_t deadline = time_now_ms() + SEND_TIMEOUT_MS;
+    snprintf(port, sizeof port, "%d", u.port ? u.port : u.https ? 443 : 80);
+    struct conn c = {.ws = ws, .fd = -1, .deadline = time_now_ms() + SEND_TIMEOUT_MS};
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     if (getaddrinfo(u.host, port, &hints, &ai) != 0 || !ai) {
         *why = "the host name does not resolve";
         return -1;
     }
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     int rc = -1;
     *why = "cannot connect";
-    if (fd < 0)
+    c.fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (c.fd < 0)
         goto out;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+    if (connect(c.fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
         goto out;
-    if (wait_fd(ws, fd, POLLOUT, deadline) < 0)
+    if (wait_fd(ws, c.fd, POLLOUT, c.deadline) < 0)
         goto out;
     int soerr = 0;
     socklen_t sl = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0)
+    if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0)
+        goto out;
+    if (u.https && tls_start(&c, u.host, why) < 0)
         goto out;
     char hostport[300];
     if (u.port)
@@ -228,32 +329,17 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
                             d->method, target, hostport);
     }
     *why = "the request could not be sent";
-    size_t len = strlen(req), off = 0;
-    while (off < len) {
-        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
-        if (w > 0) {
-            off += (size_t)w;
-        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(ws, fd, POLLOUT, deadline) < 0)
-                goto out;
-        } else {
-            goto out;
-        }
-    }
+    if (conn_send(&c, req, strlen(req)) < 0)
+        goto out;
     *why = "no HTTP answer in time";
     char buf[512];
     size_t got = 0;
     while (got < sizeof buf - 1 && !memchr(buf, '\n', got)) {
-        if (wait_fd(ws, fd, POLLIN, deadline) < 0)
+        ssize_t r = conn_recv(&c, buf + got, sizeof buf - 1 - got);
+        if (r < 0)
             goto out;
-        ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
         if (r == 0)
             break;
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            goto out;
-        }
         got += (size_t)r;
     }
     buf[got] = '\0';
@@ -271,15 +357,32 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
                              code >= 300 && code < 400 ? " (redirects are not followed)" : "");
     }
 out:
-    if (fd >= 0)
-        close(fd);
+    if (c.ssl)
+        SSL_free(c.ssl);
+    if (c.fd >= 0)
+        close(c.fd);
     freeaddrinfo(ai);
     return rc;
+}
+
+/* true when some delivery is due (or the database cannot tell: the claim will find out). */
+static bool anything_due(struct webhook_sender *ws)
+{
+    struct pd_err err = {0};
+    struct db_val p = db_int(time_now_ms());
+    int64_t n = 1;
+    store_query_int(ws->db,
+                    "SELECT COUNT(*) FROM (SELECT id FROM webhook_deliveries"
+                    " WHERE status = 'pending' AND next_attempt_at <= ?1 LIMIT 1) due",
+                    &p, 1, 1, &n, &err);
+    return n > 0;
 }
 
 /* Claims a batch, sends it, records each outcome. Returns the number claimed. */
 static int send_batch(struct webhook_sender *ws)
 {
+    if (!anything_due(ws))
+        return 0;
     struct arena a;
     arena_init(&a, 1 << 14);
     struct sender_job claim = {.job = {.run = claim_run}, .arena = &a};
@@ -334,12 +437,37 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-struct webhook_sender *webhook_sender_start(struct writer *w, int64_t retry_base_ms, int poll_ms)
+struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url,
+                                            int64_t retry_base_ms, int poll_ms, const char *ca_file,
+                                            struct pd_err *err)
 {
+    struct store *db = store_open(db_url, true, err);
+    if (!db)
+        return NULL;
+    SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
+    if (!tls) {
+        store_close(db);
+        pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot make a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+    int ok = ca_file && *ca_file ? SSL_CTX_load_verify_locations(tls, ca_file, NULL)
+                                 : SSL_CTX_set_default_verify_paths(tls);
+    if (ok != 1) {
+        SSL_CTX_free(tls);
+        store_close(db);
+        pd_err_set(err, PD_ERR_BAD_REQUEST, "webhook_ca_file",
+                   "cannot load the CA certificates%s%s", ca_file && *ca_file ? " from " : "",
+                   ca_file ? ca_file : "");
+        return NULL;
+    }
     struct webhook_sender *ws = calloc(1, sizeof *ws);
     if (!ws)
         abort();
     ws->writer = w;
+    ws->tls = tls;
+    ws->db = db;
     ws->retry_base_ms = retry_base_ms > 0 ? retry_base_ms : 30000;
     ws->poll_ms = poll_ms > 0 ? poll_ms : 1000;
     atomic_init(&ws->stopping, false);
@@ -348,7 +476,10 @@ struct webhook_sender *webhook_sender_start(struct writer *w, int64_t retry_base
     if (pthread_create(&ws->thread, NULL, sender_main, ws) != 0) {
         pthread_cond_destroy(&ws->wake);
         pthread_mutex_destroy(&ws->lock);
+        SSL_CTX_free(tls);
+        store_close(db);
         free(ws);
+        pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the thread");
         return NULL;
     }
     return ws;
@@ -365,5 +496,7 @@ void webhook_sender_stop(struct webhook_sender *ws)
     pthread_join(ws->thread, NULL);
     pthread_cond_destroy(&ws->wake);
     pthread_mutex_destroy(&ws->lock);
+    SSL_CTX_free(ws->tls);
+    store_close(ws->db);
     free(ws);
 }

@@ -10,7 +10,11 @@ import hmac
 import http.server
 import json
 import os
+import shutil
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -29,7 +33,7 @@ class Receiver:
     """An HTTP server on 127.0.0.1 (ephemeral port) in a thread that records every request and
     answers with the next status of `statuses` (then 200)."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), tls=None):
         self.requests = []
         self.statuses = list(statuses)
         self.lock = threading.Lock()
@@ -57,11 +61,17 @@ class Receiver:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
+        self.scheme = "http"
+        if tls:  # (cert file, key file)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def events(self):
         with self.lock:
@@ -142,6 +152,8 @@ def test_events_and_postback():
             pb = rec.url("/pb?click={click_id}&s1={sub1}&s5={sub5}&amt={commission}"
                          "&order={order_id}&keep={other}")
             ptn = create_partner(srv, prog["id"], status="active")
+            expect_error(srv.api("PATCH", "/api/v1/partners/" + ptn["id"],
+                                 {"postback_url": "ftp://x/{click_id}"}), 400, "postback_url")
             expect_status(srv.api("PATCH", "/api/v1/partners/" + ptn["id"],
                                   {"postback_url": pb}), 200)
             _, cid = click_ok(srv, ptn["ref_code"], "sub1=ads%20one&sub5=z%26z")
@@ -251,6 +263,42 @@ def test_durable_across_kill9():
                      == [("delivered",)], "recorded as delivered")
     finally:
         rec.close()
+
+
+def self_signed(d, name):
+    """A throwaway certificate for 127.0.0.1 (openssl command line)."""
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def test_https_verifies_the_certificate():
+    d = tempfile.mkdtemp(prefix="partnerd-tls-")
+    trusted, untrusted = self_signed(d, "trusted"), self_signed(d, "untrusted")
+    good, bad = Receiver(tls=trusted), Receiver(tls=untrusted)
+    try:
+        with Server(serve_args=FAST + ["--webhook_ca_file", trusted[0]]) as srv:
+            ep = create_endpoint(srv, good.url(), ["conversion.created"])
+            bad_ep = create_endpoint(srv, bad.url(), ["conversion.created"])
+            prog = create_program(srv)
+            status, _, conv = convert(srv, prog["id"], "o-" + uid(), 900)
+            expect_eq(status, 201, "conversion")
+            r, _ = good.wait_event("conversion.created", conv["id"])
+            verify_signature(r, ep["secret"])
+            rows = good.wait(lambda rc: srv.sql(
+                "SELECT status, last_error FROM webhook_deliveries WHERE endpoint_id = ?",
+                (bad_ep["id"],)) if srv.sql1("SELECT attempts FROM webhook_deliveries"
+                                             " WHERE endpoint_id = ?", (bad_ep["id"],)) else None,
+                "an attempt at the untrusted endpoint")
+            expect_eq(rows[0][0], "pending", "an untrusted certificate is retried later")
+            expect("certificate" in (rows[0][1] or ""), "last_error %r" % rows[0][1])
+            expect_eq(bad.events(), [], "nothing reached the untrusted endpoint")
+    finally:
+        good.close()
+        bad.close()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
