@@ -23,6 +23,7 @@ struct app_config {
     int webhook_retry_base_ms; /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;       /* webhooks: how often the outbox is looked at */
     char webhook_ca_file[512]; /* webhooks: PEM CAs trusted for https (empty: the system's) */
+    int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
 };
 
 struct app_metrics {

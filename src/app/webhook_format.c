@@ -1,5 +1,6 @@
 #include "app/webhook_format.h"
 
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,4 +108,27 @@ char *postback_expand(struct arena *a, const char *tmpl, const struct postback_v
     }
     *o = '\0';
     return out;
+}
+
+static bool ipv4_private(const unsigned char *a)
+{
+    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+           (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
+}
+
+bool webhook_address_private(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ipv4_private((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
+    if (sa->sa_family != AF_INET6)
+        return true;
+    const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char zero[15] = {0};
+    if (memcmp(a, v4mapped, 12) == 0)
+        return ipv4_private(a + 12);
+    return (memcmp(a, zero, 15) == 0 && a[15] <= 1) /* :: and ::1 */ ||
+           (a[0] & 0xfe) == 0xfc /* fc00::/7 */ || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+           a[0] == 0xff;
 }

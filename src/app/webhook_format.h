@@ -9,6 +9,8 @@
 
 #include "util/arena.h"
 
+struct sockaddr;
+
 #define WEBHOOK_MAX_AGE_MS (3LL * 86400 * 1000) /* retried until 3 days after the event */
 #define WEBHOOK_MAX_DELAY_MS (3600LL * 1000)    /* backoff cap */
 
@@ -35,5 +37,10 @@ struct postback_vars {
  * would exceed max_len bytes. */
 char *postback_expand(struct arena *a, const char *tmpl, const struct postback_vars *v,
                       size_t max_len);
+
+/* true for loopback, private, link-local, shared (100.64/10), unspecified, multicast and reserved
+ * addresses, IPv4-mapped ones included, and for anything not IPv4 or IPv6: where a partner's
+ * postback must not reach. */
+bool webhook_address_private(const struct sockaddr *sa);
 
 #endif

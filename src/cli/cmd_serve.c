@@ -19,7 +19,7 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS] [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
-    "                      [--webhook_ca_file PEM]\n"
+    "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -201,7 +201,8 @@ int cmd_serve(int argc, char **argv)
     /* webhooks: the outbox sender */
     struct webhook_sender *hooks =
         webhook_sender_start(app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms,
-                             app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file, &err);
+                             app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file,
+                             app->cfg.postback_allow_private != 0, &err);
     if (!hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         goto fail_http;

@@ -27,6 +27,7 @@ static const struct setting settings[] = {
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
+    INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -32,8 +32,9 @@ struct webhook_sender {
     struct writer *writer;
     int64_t retry_base_ms;
     int poll_ms;
-    SSL_CTX *tls;     /* https: verifies the chain and the host name */
-    struct store *db; /* read only: is anything due? */
+    SSL_CTX *tls;       /* https: verifies the chain and the host name */
+    struct store *db;   /* read only: is anything due? */
+    bool allow_private; /* postbacks may go to loopback/private addresses (tests) */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -42,6 +43,7 @@ struct webhook_sender {
 
 struct delivery {
     const char *id, *method, *url, *body, *secret;
+    bool postback; /* a partner's URL, not a merchant's endpoint */
 };
 
 /* A writer job the sender waits for. */
@@ -57,6 +59,7 @@ struct sender_job {
     /* result */
     const char *id;
     bool ok;
+    bool permanent; /* a failure that no retry can mend */
     int http_status;
     const char *error;
 };
@@ -91,7 +94,8 @@ static int claim_run(struct store *s, struct write_job *job)
     struct db_val p[2] = {db_int(now), db_int(CLAIM_BATCH)};
     struct store_cursor cur;
     if (store_query(s,
-                    "SELECT d.id, d.method, d.url, d.body, e.secret FROM webhook_deliveries d"
+                    "SELECT d.id, d.method, d.url, d.body, e.secret, d.endpoint_id IS NULL"
+                    " FROM webhook_deliveries d"
                     " LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id"
                     " WHERE d.status = 'pending' AND d.next_attempt_at <= ?1"
                     " ORDER BY d.next_attempt_at, d.id LIMIT ?2",
@@ -105,6 +109,7 @@ static int claim_run(struct store *s, struct write_job *job)
         d->url = col_dup(sj->arena, &cur, 2);
         d->body = store_is_null(&cur, 3) ? NULL : col_dup(sj->arena, &cur, 3);
         d->secret = store_is_null(&cur, 4) ? NULL : col_dup(sj->arena, &cur, 4);
+        d->postback = store_col_int(&cur, 5) != 0;
     }
     store_finish(&cur);
     if (rc < 0)
@@ -134,7 +139,9 @@ static int result_run(struct store *s, struct write_job *job)
     int64_t expires = store_col_int(&cur, 1);
     store_finish(&cur);
     int64_t next = now + webhook_backoff_ms(sj->ws->retry_base_ms, attempts);
-    const char *status = sj->ok ? "delivered" : next > expires ? "failed" : "pending";
+    const char *status = sj->ok                            ? "delivered"
+                         : sj->permanent || next > expires ? "failed"
+                                                           : "pending";
     bool finished = strcmp(status, "pending") != 0;
     struct db_val v[7] = {db_text(sj->id),
                           db_text(status),
@@ -268,9 +275,10 @@ static int tls_start(struct conn *c, const char *host, const char **why)
 
 /* One attempt. *status: the HTTP status, 0 when none came. Returns 0 or -1 with why. */
 static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int *status,
-                        const char **why, struct arena *a)
+                        bool *permanent, const char **why, struct arena *a)
 {
     *status = 0;
+    *permanent = false;
     struct url_parts u;
     if (!url_parse(d->url, &u)) {
         *why = "the URL is not valid";
@@ -289,6 +297,12 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
         return -1;
     }
     int rc = -1;
+    if (d->postback && !ws->allow_private && webhook_address_private(ai->ai_addr)) {
+        /* Partners choose postback URLs: they must not reach the server's own network. */
+        *why = "postbacks to loopback, private or link-local addresses are refused";
+        *permanent = true;
+        goto out;
+    }
     *why = "cannot connect";
     c.fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (c.fd < 0)
@@ -398,7 +412,7 @@ static int send_batch(struct webhook_sender *ws)
         const struct delivery *d = &claim.items[i];
         struct sender_job res = {.job = {.run = result_run}, .id = d->id};
         const char *why = NULL;
-        res.ok = http_attempt(ws, d, &res.http_status, &why, &a) == 0;
+        res.ok = http_attempt(ws, d, &res.http_status, &res.permanent, &why, &a) == 0;
         res.error = why;
         if (!res.ok)
             fprintf(stderr, "level=warn msg=\"webhook delivery failed\" id=%s error=\"%s\"\n",
@@ -439,7 +453,7 @@ static void *sender_main(void *arg)
 
 struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url,
                                             int64_t retry_base_ms, int poll_ms, const char *ca_file,
-                                            struct pd_err *err)
+                                            bool postback_allow_private, struct pd_err *err)
 {
     struct store *db = store_open(db_url, true, err);
     if (!db)
@@ -468,6 +482,7 @@ struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url
     ws->writer = w;
     ws->tls = tls;
     ws->db = db;
+    ws->allow_private = postback_allow_private;
     ws->retry_base_ms = retry_base_ms > 0 ? retry_base_ms : 30000;
     ws->poll_ms = poll_ms > 0 ? poll_ms : 1000;
     atomic_init(&ws->stopping, false);

@@ -146,7 +146,8 @@ def test_endpoints_api(srv):
 def test_events_and_postback():
     rec = Receiver()
     try:
-        with Server(serve_args=FAST) as srv:
+        # The receiver is on 127.0.0.1: postbacks there must be allowed explicitly.
+        with Server(serve_args=FAST + ["--postback_allow_private", "1"]) as srv:
             ep = create_endpoint(srv, rec.url(), ALL_EVENTS)
             prog = create_program(srv, min_payout=1)
             pb = rec.url("/pb?click={click_id}&s1={sub1}&s5={sub5}&amt={commission}"
@@ -219,6 +220,24 @@ def test_events_and_postback():
             ids = [e["id"] for _, e in rec.events()]
             expect_eq(len(ids), len(set(ids)), "each event delivered once")
             srv.check()
+    finally:
+        rec.close()
+
+
+def test_postback_to_a_private_address_is_refused():
+    rec = Receiver()
+    try:
+        with Server(serve_args=FAST) as srv:
+            prog = create_program(srv)
+            ptn = create_partner(srv, prog["id"], status="active",
+                                 postback_url=rec.url("/pb?o={order_id}"))
+            status, _, _ = convert(srv, prog["id"], "o-" + uid(), 5000, ref=ptn["ref_code"])
+            expect_eq(status, 201, "conversion")
+            rows = rec.wait(lambda rc: srv.sql("SELECT status, last_error FROM webhook_deliveries"
+                                               " WHERE status <> 'pending'"), "a finished postback")
+            expect_eq(rows[0][0], "failed", "a postback to 127.0.0.1 fails at once")
+            expect("private" in rows[0][1], "last_error %r" % rows[0][1])
+            expect_eq(rec.requests, [], "nothing reached 127.0.0.1")
     finally:
         rec.close()
 

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
 #include <sodium.h>
 
 #include "app/webhook_format.h"
@@ -112,6 +114,34 @@ static void postback_template_respects_max_len(void **state)
     assert_null(postback_expand(a, "http://h/{order_id}", &v, 18));
 }
 
+static bool private_address(const char *text)
+{
+    struct sockaddr_in v4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET, text, &v4.sin_addr) == 1)
+        return webhook_address_private((const struct sockaddr *)&v4);
+    assert_int_equal(inet_pton(AF_INET6, text, &v6.sin6_addr), 1);
+    return webhook_address_private((const struct sockaddr *)&v6);
+}
+
+static void private_addresses_are_told_apart(void **state)
+{
+    (void)state;
+    const char *private[] = {"127.0.0.1",      "10.1.2.3",        "172.16.0.1", "172.31.255.255",
+                             "192.168.1.1",    "169.254.169.254", "0.0.0.0",    "100.64.0.1",
+                             "224.0.0.1",      "255.255.255.255", "::1",        "::",
+                             "fe80::1",        "fd00::1",         "ff02::1",    "::ffff:127.0.0.1",
+                             "::ffff:10.0.0.1"};
+    const char *public[] = {"8.8.8.8",     "172.32.0.1", "172.15.255.255",       "192.169.0.1",
+                            "100.128.0.1", "1.1.1.1",    "2001:4860:4860::8888", "::ffff:8.8.8.8"};
+    for (size_t i = 0; i < sizeof private / sizeof private[0]; i++)
+        if (!private_address(private[i]))
+            fail_msg("%s should be private", private[i]);
+    for (size_t i = 0; i < sizeof public / sizeof public[0]; i++)
+        if (private_address(public[i]))
+            fail_msg("%s should be public", public[i]);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -121,6 +151,7 @@ int main(void)
         cmocka_unit_test(signature_depends_on_time_body_and_secret),
         cmocka_unit_test(backoff_doubles_up_to_an_hour),
         cmocka_unit_test(event_names),
+        cmocka_unit_test(private_addresses_are_told_apart),
         cmocka_unit_test_setup_teardown(postback_template_expands_and_encodes, setup, teardown),
         cmocka_unit_test_setup_teardown(postback_template_respects_max_len, setup, teardown),
     };
