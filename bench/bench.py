@@ -48,6 +48,7 @@ BUILD = os.path.join(ROOT, "build")
 PARTNERD = os.environ.get("PARTNERD_BIN", os.path.join(BUILD, "partnerd"))
 RATEBENCH = os.environ.get("RATEBENCH_BIN", os.path.join(BUILD, "bench", "ratebench"))
 BENCH_LOAD = os.environ.get("BENCH_LOAD_BIN", os.path.join(BUILD, "bench", "bench_load"))
+PAYOUT_BENCH = os.environ.get("PAYOUT_BENCH_BIN", os.path.join(BUILD, "bench", "payout_bench"))
 DATA = os.environ.get("BENCH_DATA", os.path.join(BUILD, "bench-data"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
 BIG_CLICKS = int(os.environ.get("BENCH_CLICKS", "10000000"))
@@ -481,6 +482,20 @@ def bench_rss(results):
 # ----------------------------------------------------------------------------------------------
 # the table
 
+def bench_payouts(results):
+    """The payout run (issue 3): 100,000 partners, 1,000,000 approved commissions; batch + CSV."""
+    work = tempfile.mkdtemp(prefix="partnerd-payouts-", dir=DATA if os.path.isdir(DATA) else None)
+    try:
+        log("payout run: 100,000 partners, 1,000,000 commissions")
+        out = subprocess.run([PAYOUT_BENCH, work, "100000", "1000000"], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+        log(out.strip())
+        m = re.search(r"payout run \(batch \+ CSV\): ([0-9.]+) s .* mark paid: ([0-9.]+) s", out)
+        results["payouts"] = {"run_s": float(m.group(1)), "paid_s": float(m.group(2))}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def table(results):
     c, f = results["clicks"], results["fixed"]
     rows = []
@@ -523,6 +538,12 @@ def table(results):
             row("click %s at 2,000/s, ms: 10k clicks stored (base) vs %s" % (
                 q, fmt_n(results["disk"]["clicks"])), "%.2f" % a, "%.2f" % b, "%.2f×" % ratio,
                 "flat (≤ 1.5×)", ratio <= 1.5)
+    if "payouts" in results:
+        pr = results["payouts"]
+        row("payout run (batch + CSV), 100k partners, 1M commissions, s", "", "%.2f" % pr["run_s"],
+            "", "≤ 5", pr["run_s"] <= 5)
+        row("marking that batch paid (ledger + commissions), s", "", "%.2f" % pr["paid_s"], "", "(none)",
+            True)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
     head = ("benchmark", "nginx / base", "partnerd", "ratio", "goal", "met")
@@ -569,7 +590,7 @@ def command():
 
 
 def main():
-    for tool in (PARTNERD, RATEBENCH, BENCH_LOAD):
+    for tool in (PARTNERD, RATEBENCH, BENCH_LOAD, PAYOUT_BENCH):
         if not os.access(tool, os.X_OK):
             raise SystemExit("bench: %s not built (make build)" % tool)
     for tool in ("nginx", "wrk"):
@@ -593,6 +614,7 @@ def main():
         nginx.close()
         bench_big(results)
         bench_rss(results)
+        bench_payouts(results)
     finally:
         for pd in contenders.values():
             pd.close()
