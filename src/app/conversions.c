@@ -197,6 +197,27 @@ static int lookup_binding(struct store *s, const char *program_id, const char *c
     return 0;
 }
 
+/* Looks up what the request names (click, coupon, customer binding, ref) in this transaction and
+ * lets the pure attribution rules decide. *click_link_id: the link of the named click, if found. */
+static int attribute_in_store(struct store *s, const struct program *prog, int64_t occurred,
+                              const char *click_id, const char *coupon, const char *customer_id,
+                              const char *ref, struct arena *a, const char **click_link_id,
+                              struct attr_result *ar, struct pd_err *err)
+{
+    struct attr_input ai = {.occurred_at_ms = occurred};
+    ai.program.window_ms = (int64_t)prog->attribution_window_days * DAY_MS;
+    ai.program.model = prog->model;
+    ai.program.lifetime = prog->lifetime;
+    ai.program.recurring_months = prog->recurring_months;
+    if (lookup_click(s, prog->id, click_id, a, &ai.click, click_link_id, err) < 0 ||
+        lookup_code(s, coupon_sql, prog->id, coupon, a, &ai.coupon, err) < 0 ||
+        lookup_binding(s, prog->id, customer_id, a, &ai.binding, err) < 0 ||
+        lookup_code(s, ref_sql, prog->id, ref, a, &ai.ref, err) < 0)
+        return -1;
+    attribute(&ai, ar);
+    return 0;
+}
+
 static int bind_customer(struct store *s, const char *program_id, const char *customer_id,
                          const char *partner_id, const char *click_id, int64_t since,
                          int64_t now, struct pd_err *err)
@@ -357,19 +378,11 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     }
 
     int64_t occurred = in->occurred_at ? in->occurred_at : now_ms;
-    struct attr_input ai = {.occurred_at_ms = occurred};
-    ai.program.window_ms = (int64_t)prog.attribution_window_days * DAY_MS;
-    ai.program.model = prog.model;
-    ai.program.lifetime = prog.lifetime;
-    ai.program.recurring_months = prog.recurring_months;
     const char *click_link_id = NULL;
-    if (lookup_click(s, prog.id, in->click_id, a, &ai.click, &click_link_id, err) < 0 ||
-        lookup_code(s, coupon_sql, prog.id, in->coupon, a, &ai.coupon, err) < 0 ||
-        lookup_binding(s, prog.id, in->customer_id, a, &ai.binding, err) < 0 ||
-        lookup_code(s, ref_sql, prog.id, in->ref, a, &ai.ref, err) < 0)
-        return -1;
     struct attr_result ar;
-    attribute(&ai, &ar);
+    if (attribute_in_store(s, &prog, occurred, in->click_id, in->coupon, in->customer_id, in->ref,
+                           a, &click_link_id, &ar, err) < 0)
+        return -1;
 
     const char *fraud = NULL;
     struct partner partner;
@@ -645,19 +658,11 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
     struct program prog;
     if (program_resolve(s, in->program_id, a, &prog, err) != 0)
         return -1;
-    struct attr_input ai = {.occurred_at_ms = now_ms};
-    ai.program.window_ms = (int64_t)prog.attribution_window_days * DAY_MS;
-    ai.program.model = prog.model;
-    ai.program.lifetime = prog.lifetime;
-    ai.program.recurring_months = prog.recurring_months;
     const char *link_id = NULL;
-    if (lookup_click(s, prog.id, in->click_id, a, &ai.click, &link_id, err) < 0 ||
-        lookup_code(s, coupon_sql, prog.id, in->coupon, a, &ai.coupon, err) < 0 ||
-        lookup_binding(s, prog.id, in->customer_id, a, &ai.binding, err) < 0 ||
-        lookup_code(s, ref_sql, prog.id, in->ref, a, &ai.ref, err) < 0)
-        return -1;
     struct attr_result ar;
-    attribute(&ai, &ar);
+    if (attribute_in_store(s, &prog, now_ms, in->click_id, in->coupon, in->customer_id, in->ref, a,
+                           &link_id, &ar, err) < 0)
+        return -1;
     /* A customer already bound (and still within its binding) keeps that partner: the lead is
      * recorded for it, and nothing is rebound. */
     if (!ar.partner_id)
