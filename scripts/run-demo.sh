@@ -17,6 +17,7 @@ if [ -f "$keys" ] && grep -qx "db: $db" "$keys" && grep -q "dashboard logins" "$
 fi
 if [ $reuse = 1 ]; then
     echo "reusing the demo database $db"
+    "$bin" migrate --db "$db" # a demo made by an older partnerd gets the newer schema
 else
     case "$db" in sqlite:*) rm -f "${db#sqlite:}" "${db#sqlite:}-wal" "${db#sqlite:}-shm" ;; esac
     {
