@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http/http.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -56,6 +57,9 @@ struct app_worker {
     struct app *app;
     struct store *db; /* this thread's read connection */
     int index;
+    /* Clicks read in this turn of the loop, committed together at its end (src/api/clicks.c). */
+    struct http_deferred click_flush;
+    struct write_job *clicks_head, *clicks_tail;
 };
 
 void inflight_init(struct inflight_set *s);

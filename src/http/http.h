@@ -53,6 +53,19 @@ void http_respond(struct http_request *req, int status, const struct http_header
  * thread hands a finished job back). Returns 0, or -1 when the worker is shutting down. */
 int http_worker_post(struct http_worker *worker, void (*fn)(void *arg), void *arg);
 
+/* Work a handler leaves for the end of its loop's turn, on the same thread: requests that arrive
+ * together are then handled together (clicks read in one turn are committed in one transaction).
+ * The node belongs to the caller; queuing a node already queued does nothing. */
+struct http_deferred {
+    void (*fn)(struct http_deferred *d);
+    struct http_deferred *next;
+    bool queued;
+};
+
+/* Runs d->fn(d) once the events the loop is handling now are handled. Only on `worker`'s own
+ * thread. */
+void http_worker_defer(struct http_worker *worker, struct http_deferred *d);
+
 struct http_limits {
     size_t max_request_line;  /* 8 KiB: longer → 414 */
     size_t max_header_bytes;  /* 16 KiB in all: more → 431 */

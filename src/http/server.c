@@ -88,7 +88,8 @@ struct http_worker {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct event *stop_ev, *post_ev, *grace_ev, *relisten_ev;
+    struct event *stop_ev, *post_ev, *grace_ev, *relisten_ev, *defer_ev;
+    struct http_deferred *deferred; /* this thread's own, see http_worker_defer */
     pthread_mutex_t post_lock;
     struct job *post_head, *post_tail;
     bool post_pending, post_closed;
@@ -757,6 +758,37 @@ static void on_post(evutil_socket_t fd, short what, void *arg)
     run_posted(arg);
 }
 
+/* libevent appends an event activated during a callback to the queue it is running, behind the
+ * read events already taken from epoll: so this runs after every request of the turn. */
+void http_worker_defer(struct http_worker *w, struct http_deferred *d)
+{
+    if (d->queued)
+        return;
+    d->queued = true;
+    d->next = w->deferred;
+    if (!w->deferred)
+        event_active(w->defer_ev, EV_READ, 1);
+    w->deferred = d;
+}
+
+static void run_deferred(struct http_worker *w)
+{
+    while (w->deferred) {
+        struct http_deferred *d = w->deferred;
+        w->deferred = NULL;
+        for (struct http_deferred *next; d; d = next) {
+            next = d->next;
+            d->queued = false;
+            d->fn(d);
+        }
+    }
+}
+
+static void on_defer(evutil_socket_t fd, short what, void *arg)
+{
+    run_deferred(arg);
+}
+
 static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
     struct http_worker *w = arg;
@@ -819,7 +851,9 @@ static void *worker_main(void *arg)
     if (!atomic_load(&srv->init_failed))
         event_base_dispatch(w->base);
 
-    /* Jobs already posted still run (they may answer requests); later posts are refused. */
+    /* Deferred work and jobs already posted still run (they may answer requests); later posts
+     * are refused. */
+    run_deferred(w);
     pthread_mutex_lock(&w->post_lock);
     w->post_closed = true;
     pthread_mutex_unlock(&w->post_lock);
@@ -884,7 +918,8 @@ static int worker_setup(struct http_server *srv, struct http_worker *w, struct s
     w->post_ev = event_new(w->base, -1, 0, on_post, w);
     w->grace_ev = evtimer_new(w->base, on_grace, w);
     w->relisten_ev = evtimer_new(w->base, on_relisten, w);
-    if (!w->stop_ev || !w->post_ev || !w->grace_ev || !w->relisten_ev)
+    w->defer_ev = event_new(w->base, -1, 0, on_defer, w);
+    if (!w->stop_ev || !w->post_ev || !w->grace_ev || !w->relisten_ev || !w->defer_ev)
         abort();
     event_add(w->stop_ev, NULL);
     const struct http_limits *l = &srv->limits;
@@ -1013,6 +1048,8 @@ void http_server_free(struct http_server *srv)
             event_free(w->stop_ev);
         if (w->post_ev)
             event_free(w->post_ev);
+        if (w->defer_ev)
+            event_free(w->defer_ev);
         if (w->grace_ev)
             event_free(w->grace_ev);
         if (w->relisten_ev)

@@ -17,6 +17,11 @@
 
 struct writer {
     struct store *store;
+    /* The writing connection is used by the writer thread and, for jobs run where they were made
+     * (writer_run_here), by the HTTP workers: one at a time, under conn_lock. Never taken while
+     * holding lock. */
+    pthread_mutex_t conn_lock;
+    bool runs_here; /* SQLite: a commit is a few writes to the WAL, fine on an event loop */
     int max_batch;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -30,6 +35,7 @@ struct writer {
     pthread_t ckpt_thread;
     pthread_cond_t ckpt_wake;
     bool ckpt_running, ckpt_stopping; /* ckpt_stopping guarded by lock */
+    atomic_bool ckpt_caught_up; /* the checkpointer finished a pass; the writer catches up */
     /* SQLite with synchronous=FULL: the fsyncs after the commits, on threads of their own (see
      * syncer_main); wal_fd -1 when commits sync themselves (or need not). */
     int wal_fd;
@@ -153,7 +159,14 @@ static void syncer_stop(struct writer *w)
  * the database) once the log passes 1000 pages, by default on the connection that just committed:
  * every click waiting for the writer's next commit would wait for the checkpoint too. Instead the
  * writer's connection never checkpoints, and this thread, on its own connection, runs a PASSIVE
- * checkpoint (it never blocks the writer) every CHECKPOINT_INTERVAL_MS. */
+ * checkpoint (it never blocks the writer) every CHECKPOINT_INTERVAL_MS.
+ *
+ * Under steady writes a PASSIVE checkpoint never catches up: the writer appends while it copies,
+ * and SQLite starts the log over only when a transaction begins with every frame copied. The log
+ * then grew without end (60 MB/s at 20k clicks/s), and every fdatasync of a growing file also
+ * commits the file system's journal. So after each pass the writer copies the few frames added
+ * meanwhile itself, between two batches (see writer_catch_up), and its next commit reuses the log
+ * from the start. */
 static void *checkpointer_main(void *arg)
 {
     struct writer *w = arg;
@@ -175,6 +188,8 @@ static void *checkpointer_main(void *arg)
                                             &err) < 0)
             fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n",
                     err.message);
+        else
+            atomic_store(&w->ckpt_caught_up, true);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
@@ -255,7 +270,9 @@ static bool run_group(struct writer *w, struct write_job *first, size_t n)
     return true;
 }
 
-static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
+/* Runs the batch in one transaction on the writing connection (conn_lock held). false when it did
+ * not commit (nothing of it was written). *links_changed: the link cache must forget. */
+static bool execute_batch(struct writer *w, struct write_job *batch, bool *links_changed)
 {
     struct pd_err err;
     uint64_t link_changes = w->store->link_changes;
@@ -287,11 +304,23 @@ static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
         while (w->store->tx_depth > 0)
             store_rollback(w->store);
     }
+    *links_changed = ok && (w->store->counts_link_changes ? w->store->link_changes != link_changes
+                                                           : may_change_links);
+    return ok;
+}
+
+/* After execute_batch, conn_lock released. Returns true when the syncers will report the jobs
+ * done once the batch is on disk; false when they are done now (outcomes set, done() not called). */
+static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, bool links_changed)
+{
     /* Before any job is reported done: a request that follows an acknowledged change of a link,
      * partner or program never sees the link cache's older copy. */
-    if (ok && (w->store->counts_link_changes ? w->store->link_changes != link_changes
-                                              : may_change_links))
+    if (links_changed)
         atomic_fetch_add(&w->generation, 1);
+    uint64_t n = 0;
+    struct write_job *last = batch;
+    for (struct write_job *j = batch; j; j = j->next, n++)
+        last = j;
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
     w->stats.jobs += n;
@@ -300,11 +329,11 @@ static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
     if (!ok)
         w->stats.failed_batches++;
     if (ok && w->wal_fd >= 0) {
-        /* Committed, not yet on disk: a syncer answers once it is. */
+        /* Committed, not yet on disk: a syncer answers once it is. Sequence numbers are taken
+         * after the commit, so whatever a number covers had committed before it was taken. */
         uint64_t seq = ++w->committed_seq;
-        struct write_job *last = batch;
-        for (last->commit_seq = seq; last->next; last = last->next)
-            last->next->commit_seq = seq;
+        for (struct write_job *j = batch; j; j = j->next)
+            j->commit_seq = seq;
         if (w->sync_tail)
             w->sync_tail->next = batch;
         else
@@ -312,15 +341,56 @@ static void run_batch(struct writer *w, struct write_job *batch, uint64_t n)
         w->sync_tail = last;
         pthread_cond_signal(&w->sync_wake);
         pthread_mutex_unlock(&w->lock);
-        return;
+        return true;
     }
     pthread_mutex_unlock(&w->lock);
+    if (!ok)
+        for (struct write_job *j = batch; j; j = j->next)
+            j->outcome = WRITE_FAILED;
+    return false;
+}
+
+static void writer_catch_up(struct writer *w);
+
+static void run_batch(struct writer *w, struct write_job *batch)
+{
+    bool links_changed;
+    pthread_mutex_lock(&w->conn_lock);
+    writer_catch_up(w);
+    bool ok = execute_batch(w, batch, &links_changed);
+    pthread_mutex_unlock(&w->conn_lock);
+    if (settle_batch(w, batch, ok, links_changed))
+        return;
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next; /* done() may free the job */
-        if (!ok)
-            j->outcome = WRITE_FAILED;
         j->done(j);
     }
+}
+
+bool writer_can_run_here(const struct writer *w)
+{
+    return w->runs_here;
+}
+
+enum writer_answer writer_run_here(struct writer *w, struct write_job *batch)
+{
+    bool links_changed;
+    pthread_mutex_lock(&w->conn_lock);
+    writer_catch_up(w);
+    bool ok = execute_batch(w, batch, &links_changed);
+    pthread_mutex_unlock(&w->conn_lock);
+    return settle_batch(w, batch, ok, links_changed) ? WRITER_ANSWER_LATER : WRITER_ANSWER_NOW;
+}
+
+/* The rest of a checkpoint pass, on the writer's connection between two batches (see
+ * checkpointer_main). */
+static void writer_catch_up(struct writer *w)
+{
+    if (!atomic_exchange(&w->ckpt_caught_up, false))
+        return;
+    struct pd_err err;
+    if (w->store->ops->exec_script(w->store, "PRAGMA wal_checkpoint(PASSIVE)", &err) < 0)
+        fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
 }
 
 static void *writer_main(void *arg)
@@ -336,8 +406,8 @@ static void *writer_main(void *arg)
         }
         /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
         struct write_job *batch = w->head, *last = w->head;
-        uint64_t n = 1;
-        while (last->next && n < (uint64_t)w->max_batch) {
+        int n = 1;
+        while (last->next && n < w->max_batch) {
             last = last->next;
             n++;
         }
@@ -346,7 +416,7 @@ static void *writer_main(void *arg)
             w->tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&w->lock);
-        run_batch(w, batch, n);
+        run_batch(w, batch);
     }
     return NULL;
 }
@@ -363,6 +433,11 @@ struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *er
         goto fail_store;
     if (pthread_mutex_init(&w->lock, NULL) != 0)
         goto fail_lock;
+    if (pthread_mutex_init(&w->conn_lock, NULL) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        goto fail_lock;
+    }
+    w->runs_here = w->store->dialect == STORE_SQLITE;
     if (pthread_cond_init(&w->wake, NULL) != 0)
         goto fail_cond;
     /* Both before the writer thread uses its connection. */
@@ -376,6 +451,7 @@ fail_thread:
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
 fail_cond:
+    pthread_mutex_destroy(&w->conn_lock);
     pthread_mutex_destroy(&w->lock);
 fail_lock:
     pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer thread");
@@ -415,6 +491,7 @@ void writer_stop(struct writer *w)
     syncer_stop(w);
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->conn_lock);
     pthread_mutex_destroy(&w->lock);
     store_close(w->store);
     free(w);

@@ -58,6 +58,20 @@ int writer_submit(struct writer *w, struct write_job *job);
 /* Finishes every queued job, then stops the thread and closes its connection. */
 void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+/* Whether writer_run_here may be used: on SQLite, where a commit without its fsync is a few
+ * writes to the WAL (on PostgreSQL a commit is a network round trip: jobs go to the thread). */
+bool writer_can_run_here(const struct writer *w);
+
+enum writer_answer {
+    WRITER_ANSWER_NOW,   /* outcomes are set; done() is not called: the caller answers */
+    WRITER_ANSWER_LATER, /* committed; each job's done() is called once it is on disk */
+};
+
+/* Runs jobs (linked by next) as one batch on the calling thread, in turn with the writer thread's
+ * batches: no hand-off to another thread and back when nothing else needs to wait. With
+ * synchronous=FULL the fdatasync still happens on the syncer threads (ANSWER_LATER). */
+enum writer_answer writer_run_here(struct writer *w, struct write_job *batch);
 /* Bumped after every committed batch that changed links, partners or programs, before its jobs are
  * reported done: what the link cache compares its entries with. Thread-safe. */
 uint64_t writer_generation(struct writer *w);
