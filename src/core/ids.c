@@ -37,6 +37,27 @@ void id_encode_ulid(const uint8_t bytes[16], char out[ID_ULID_LEN + 1])
     out[ID_ULID_LEN] = '\0';
 }
 
+/* 10 random bytes. randombytes_buf is a getrandom() system call each time (it works before
+ * sodium_init(), so an id is never made from predictable bits); a click or a conversion makes
+ * several ids, so each thread draws 400 ids' worth at once. The bytes are used once each and the
+ * process never forks, so no two ids share them. Thread-local: a cache of the kernel's random
+ * bytes, not state of the server. */
+#define RANDOM_CHUNK 10
+#define RANDOM_POOL (400 * RANDOM_CHUNK)
+
+static void random_bits(uint8_t out[RANDOM_CHUNK])
+{
+    static _Thread_local uint8_t pool[RANDOM_POOL];
+    static _Thread_local size_t used = RANDOM_POOL;
+    if (used == RANDOM_POOL) {
+        randombytes_buf(pool, sizeof pool);
+        used = 0;
+    }
+    memcpy(out, pool + used, RANDOM_CHUNK);
+    sodium_memzero(pool + used, RANDOM_CHUNK);
+    used += RANDOM_CHUNK;
+}
+
 size_t id_new(char *out, size_t outlen, const char *prefix, uint64_t now_ms)
 {
     if (!prefix)
@@ -51,9 +72,7 @@ size_t id_new(char *out, size_t outlen, const char *prefix, uint64_t now_ms)
     /* The time is big-endian so the encoding sorts by it; 48 bits last until the year 10889. */
     for (int i = 0; i < 6; i++)
         bytes[i] = (uint8_t)(now_ms >> (8 * (5 - i)));
-    /* randombytes_buf works before sodium_init() (it falls back to the default implementation,
-     * getrandom() on Linux), so an id is never made from predictable bits. */
-    randombytes_buf(bytes + 6, 10);
+    random_bits(bytes + 6);
     memcpy(out, prefix, plen);
     id_encode_ulid(bytes, out + plen);
     return plen + ID_ULID_LEN;
