@@ -65,11 +65,18 @@ static int write_run(struct store *s, struct write_job *job)
             pd_err_set(&w->err, PD_ERR_INTERNAL, NULL, "the write failed");
         return -1;
     }
-    w->answer = json_dumps(w->result, JSON_COMPACT);
-    if (!w->answer)
-        abort();
     w->answer_status = w->status;
+    if (w->idem_key && !w->result && w->reread) {
+        w->result = w->reread(s, w->reread_id, w->call->req->arena, &w->err);
+        if (!w->result)
+            return -1;
+    }
     if (w->idem_key) {
+        /* Stored with the write. Otherwise the answer is encoded on the request's worker thread
+         * (write_reply), not on the one thread every write goes through. */
+        w->answer = json_dumps(w->result, JSON_COMPACT);
+        if (!w->answer)
+            abort();
         struct db_val p[6] = {db_text(w->call->auth.key_id), db_text(w->idem_key),
                               db_text(w->request_hash), db_int(w->status), db_text(w->answer),
                               db_int(w->call->now_ms)};
@@ -92,6 +99,18 @@ static void write_reply(void *arg)
     struct api_call *call = w->call;
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
+    if (w->job.outcome == WRITE_COMMITTED && !w->answer && !w->result && w->reread) {
+        w->result = w->reread(call->db, w->reread_id, call->req->arena, &w->err);
+        if (!w->result) {
+            api_reply_error(call, &w->err);
+            return;
+        }
+    }
+    if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
+        w->answer = json_dumps(w->result, JSON_COMPACT);
+        if (!w->answer)
+            abort();
+    }
     json_decref(w->result);
     w->result = NULL;
     if (w->job.outcome == WRITE_FAILED) {

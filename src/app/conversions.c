@@ -352,9 +352,11 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
     return 0;
 }
 
-int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
-                      struct arena *a, int *status, json_t **out, struct pd_err *err)
+/* lazy_id: see conversion_record_lazy; NULL to always build *out. */
+static int record(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                  struct arena *a, int *status, json_t **out, char *lazy_id, struct pd_err *err)
 {
+    *out = NULL;
     struct program prog;
     int rc = program_resolve(s, in->program_id, a, &prog, err);
     if (rc != 0)
@@ -372,8 +374,12 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
             return pd_err_set(err, PD_ERR_CONFLICT, "order_id",
                               "order %s was already recorded with a different body",
                               in->order_id);
-        *out = conversion_json(s, existing_id, a, err);
         *status = 200;
+        if (lazy_id) {
+            snprintf(lazy_id, ID_MAX_LEN, "%s", existing_id);
+            return 0;
+        }
+        *out = conversion_json(s, existing_id, a, err);
         return *out ? 0 : -1;
     }
 
@@ -507,12 +513,35 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         stats_add(s, prog.id, ar.partner_id, ar.method == ATTR_CLICK ? click_link_id : NULL,
                   occurred, 0, 0, 1, in->amount, commission_total, err) < 0)
         return -1;
-    *out = conversion_json(s, conv_id, a, err);
     *status = 201;
+    if (lazy_id) {
+        bool wanted = false;
+        if (outbox_wants_conversion(s, have_partner ? partner.postback_url : NULL, &wanted,
+                                    err) < 0)
+            return -1;
+        if (!wanted) {
+            snprintf(lazy_id, ID_MAX_LEN, "%s", conv_id);
+            return 0;
+        }
+    }
+    *out = conversion_json(s, conv_id, a, err);
     /* webhooks: its events and the partner's postback, in this transaction */
     if (*out && outbox_conversion(s, *out, now_ms, err) < 0)
         return -1;
     return *out ? 0 : -1;
+}
+
+int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                      struct arena *a, int *status, json_t **out, struct pd_err *err)
+{
+    return record(s, in, now_ms, a, status, out, NULL, err);
+}
+
+int conversion_record_lazy(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                           struct arena *a, int *status, json_t **out, char *id,
+                           struct pd_err *err)
+{
+    return record(s, in, now_ms, a, status, out, id, err);
 }
 
 int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
