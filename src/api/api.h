@@ -87,16 +87,12 @@ struct api_write {
     api_write_op op;
     void *op_arg;
     int status;          /* set by op on success (200, 201) */
-    json_t *result;      /* set by op on success, or: */
-    /* the record to answer with, read after the commit on the request's worker thread (so the
-     * JSON is not built on the one thread every write goes through) */
-    json_t *(*reread)(struct store *db, const char *id, struct arena *a, struct pd_err *err);
-    char reread_id[64];
+    json_t *result;      /* set by op on success */
     struct pd_err err;   /* set by op on failure */
     const char *idem_key;
     const char *inflight_key; /* key id + '/' + idem_key */
     char request_hash[65];
-    char *answer;        /* serialized answer */
+    char *answer;        /* serialized answer (on the worker thread unless stored) */
     int answer_status;
     bool replayed;
 };

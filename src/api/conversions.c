@@ -116,10 +116,9 @@ static int parse_conversion(struct api_call *call, struct conversion_input *in,
 
 static int conversion_op(struct store *s, struct api_write *w)
 {
-    if (conversion_record_lazy(s, w->op_arg, w->call->now_ms, w->call->req->arena, &w->status,
-                               &w->result, w->reread_id, &w->err) < 0)
+    if (conversion_record(s, w->op_arg, w->call->now_ms, w->call->req->arena, &w->status,
+                          &w->result, &w->err) < 0)
         return -1;
-    w->reread = conversion_json;
     atomic_fetch_add(&w->call->app->metrics.conversions, 1);
     return 0;
 }

@@ -66,11 +66,6 @@ static int write_run(struct store *s, struct write_job *job)
         return -1;
     }
     w->answer_status = w->status;
-    if (w->idem_key && !w->result && w->reread) {
-        w->result = w->reread(s, w->reread_id, w->call->req->arena, &w->err);
-        if (!w->result)
-            return -1;
-    }
     if (w->idem_key) {
         /* Stored with the write. Otherwise the answer is encoded on the request's worker thread
          * (write_reply), not on the one thread every write goes through. */
@@ -99,13 +94,6 @@ static void write_reply(void *arg)
     struct api_call *call = w->call;
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
-    if (w->job.outcome == WRITE_COMMITTED && !w->answer && !w->result && w->reread) {
-        w->result = w->reread(call->db, w->reread_id, call->req->arena, &w->err);
-        if (!w->result) {
-            api_reply_error(call, &w->err);
-            return;
-        }
-    }
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
         w->answer = json_dumps(w->result, JSON_COMPACT);
         if (!w->answer)

@@ -17,36 +17,103 @@
 
 #define DAY_MS (86400LL * 1000)
 
-json_t *commission_json_row(struct store_cursor *cur)
+/* A commission as stored, as the API shows it. */
+struct commission_row {
+    const char *id, *program_id, *partner_id, *conversion_id, *lead_id, *rule_id, *currency,
+        *status, *explanation;
+    int64_t level, rule_version, base, amount, reversed, hold_until, created_at;
+};
+
+static json_t *str_or_null(const char *v)
+{
+    return v ? json_string(v) : json_null();
+}
+
+static json_t *commission_json_from(const struct commission_row *c)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(store_col_text(cur, 0)));
+    json_object_set_new(o, "id", json_string(c->id));
     json_object_set_new(o, "object", json_string("commission"));
-    json_object_set_new(o, "program_id", json_string(store_col_text(cur, 1)));
-    json_object_set_new(o, "partner_id", json_string(store_col_text(cur, 2)));
-    json_object_set_new(o, "conversion_id",
-                        store_is_null(cur, 3) ? json_null() : json_string(store_col_text(cur, 3)));
-    json_object_set_new(o, "lead_id",
-                        store_is_null(cur, 4) ? json_null() : json_string(store_col_text(cur, 4)));
-    json_object_set_new(o, "level", json_integer(store_col_int(cur, 5)));
-    json_object_set_new(o, "rule_id", json_string(store_col_text(cur, 6)));
-    json_object_set_new(o, "rule_version", json_integer(store_col_int(cur, 7)));
-    json_object_set_new(o, "base", json_integer(store_col_int(cur, 8)));
-    int64_t amount = store_col_int(cur, 9), reversed = store_col_int(cur, 10);
-    json_object_set_new(o, "amount", json_integer(amount));
-    json_object_set_new(o, "reversed", json_integer(reversed));
-    json_object_set_new(o, "net", json_integer(amount - reversed));
-    json_object_set_new(o, "currency", json_string(store_col_text(cur, 11)));
-    json_object_set_new(o, "status", json_string(store_col_text(cur, 12)));
-    json_object_set_new(o, "explanation", json_string(store_col_text(cur, 13)));
-    json_object_set_new(o, "hold_until", json_time(store_col_int(cur, 14)));
-    json_object_set_new(o, "created", json_time(store_col_int(cur, 15)));
+    json_object_set_new(o, "program_id", json_string(c->program_id));
+    json_object_set_new(o, "partner_id", json_string(c->partner_id));
+    json_object_set_new(o, "conversion_id", str_or_null(c->conversion_id));
+    json_object_set_new(o, "lead_id", str_or_null(c->lead_id));
+    json_object_set_new(o, "level", json_integer(c->level));
+    json_object_set_new(o, "rule_id", json_string(c->rule_id));
+    json_object_set_new(o, "rule_version", json_integer(c->rule_version));
+    json_object_set_new(o, "base", json_integer(c->base));
+    json_object_set_new(o, "amount", json_integer(c->amount));
+    json_object_set_new(o, "reversed", json_integer(c->reversed));
+    json_object_set_new(o, "net", json_integer(c->amount - c->reversed));
+    json_object_set_new(o, "currency", json_string(c->currency));
+    json_object_set_new(o, "status", json_string(c->status));
+    json_object_set_new(o, "explanation", json_string(c->explanation));
+    json_object_set_new(o, "hold_until", json_time(c->hold_until));
+    json_object_set_new(o, "created", json_time(c->created_at));
     return o;
 }
 
-static json_t *text_or_null(struct store_cursor *cur, int col)
+static const char *col_text_or_null(struct store_cursor *cur, int col)
 {
-    return store_is_null(cur, col) ? json_null() : json_string(store_col_text(cur, col));
+    return store_is_null(cur, col) ? NULL : store_col_text(cur, col);
+}
+
+json_t *commission_json_row(struct store_cursor *cur)
+{
+    struct commission_row c = {
+        .id = store_col_text(cur, 0),
+        .program_id = store_col_text(cur, 1),
+        .partner_id = store_col_text(cur, 2),
+        .conversion_id = col_text_or_null(cur, 3),
+        .lead_id = col_text_or_null(cur, 4),
+        .level = store_col_int(cur, 5),
+        .rule_id = store_col_text(cur, 6),
+        .rule_version = store_col_int(cur, 7),
+        .base = store_col_int(cur, 8),
+        .amount = store_col_int(cur, 9),
+        .reversed = store_col_int(cur, 10),
+        .currency = store_col_text(cur, 11),
+        .status = store_col_text(cur, 12),
+        .explanation = store_col_text(cur, 13),
+        .hold_until = store_col_int(cur, 14),
+        .created_at = store_col_int(cur, 15),
+    };
+    return commission_json_from(&c);
+}
+
+/* A conversion as stored (items and metadata: canonical JSON text or NULL). */
+struct conversion_row {
+    const char *id, *program_id, *order_id, *currency, *partner_id, *method, *click_id, *reason,
+        *customer_id, *coupon, *ref, *fraud_reason, *items, *metadata;
+    int64_t amount, refunded_amount, occurred_at, created_at;
+};
+
+/* Without its commissions. */
+static json_t *conversion_json_from(const struct conversion_row *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "object", json_string("conversion"));
+    json_object_set_new(o, "program_id", json_string(r->program_id));
+    json_object_set_new(o, "order_id", json_string(r->order_id));
+    json_object_set_new(o, "amount", json_integer(r->amount));
+    json_object_set_new(o, "currency", json_string(r->currency));
+    json_object_set_new(o, "partner_id", str_or_null(r->partner_id));
+    json_t *attr = json_object();
+    json_object_set_new(attr, "method", json_string(r->method));
+    json_object_set_new(attr, "click_id", str_or_null(r->click_id));
+    json_object_set_new(attr, "reason", str_or_null(r->reason));
+    json_object_set_new(o, "attribution", attr);
+    json_object_set_new(o, "customer_id", str_or_null(r->customer_id));
+    json_object_set_new(o, "coupon", str_or_null(r->coupon));
+    json_object_set_new(o, "ref", str_or_null(r->ref));
+    json_object_set_new(o, "fraud_reason", str_or_null(r->fraud_reason));
+    json_object_set_new(o, "refunded_amount", json_integer(r->refunded_amount));
+    json_object_set_new(o, "items", r->items ? json_loads(r->items, 0, NULL) : json_null());
+    json_object_set_new(o, "metadata", r->metadata ? json_loads(r->metadata, 0, NULL) : json_null());
+    json_object_set_new(o, "occurred_at", json_time(r->occurred_at));
+    json_object_set_new(o, "created", json_time(r->created_at));
+    return o;
 }
 
 json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct pd_err *err)
@@ -65,32 +132,27 @@ json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct
         pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no conversion %s", id);
         return NULL;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(store_col_text(&cur, 0)));
-    json_object_set_new(o, "object", json_string("conversion"));
-    json_object_set_new(o, "program_id", json_string(store_col_text(&cur, 1)));
-    json_object_set_new(o, "order_id", json_string(store_col_text(&cur, 2)));
-    json_object_set_new(o, "amount", json_integer(store_col_int(&cur, 3)));
-    json_object_set_new(o, "currency", json_string(store_col_text(&cur, 4)));
-    json_object_set_new(o, "partner_id", text_or_null(&cur, 5));
-    json_t *attr = json_object();
-    json_object_set_new(attr, "method", json_string(store_col_text(&cur, 6)));
-    json_object_set_new(attr, "click_id", text_or_null(&cur, 7));
-    json_object_set_new(attr, "reason", text_or_null(&cur, 8));
-    json_object_set_new(o, "attribution", attr);
-    json_object_set_new(o, "customer_id", text_or_null(&cur, 9));
-    json_object_set_new(o, "coupon", text_or_null(&cur, 10));
-    json_object_set_new(o, "ref", text_or_null(&cur, 11));
-    json_object_set_new(o, "fraud_reason", text_or_null(&cur, 12));
-    json_object_set_new(o, "refunded_amount", json_integer(store_col_int(&cur, 13)));
-    json_object_set_new(o, "items", store_is_null(&cur, 14)
-                                        ? json_null()
-                                        : json_loads(store_col_text(&cur, 14), 0, NULL));
-    json_object_set_new(o, "metadata", store_is_null(&cur, 15)
-                                           ? json_null()
-                                           : json_loads(store_col_text(&cur, 15), 0, NULL));
-    json_object_set_new(o, "occurred_at", json_time(store_col_int(&cur, 16)));
-    json_object_set_new(o, "created", json_time(store_col_int(&cur, 17)));
+    struct conversion_row r = {
+        .id = store_col_text(&cur, 0),
+        .program_id = store_col_text(&cur, 1),
+        .order_id = store_col_text(&cur, 2),
+        .amount = store_col_int(&cur, 3),
+        .currency = store_col_text(&cur, 4),
+        .partner_id = col_text_or_null(&cur, 5),
+        .method = store_col_text(&cur, 6),
+        .click_id = col_text_or_null(&cur, 7),
+        .reason = col_text_or_null(&cur, 8),
+        .customer_id = col_text_or_null(&cur, 9),
+        .coupon = col_text_or_null(&cur, 10),
+        .ref = col_text_or_null(&cur, 11),
+        .fraud_reason = col_text_or_null(&cur, 12),
+        .refunded_amount = store_col_int(&cur, 13),
+        .items = col_text_or_null(&cur, 14),
+        .metadata = col_text_or_null(&cur, 15),
+        .occurred_at = store_col_int(&cur, 16),
+        .created_at = store_col_int(&cur, 17),
+    };
+    json_t *o = conversion_json_from(&r);
     store_finish(&cur);
 
     json_t *list = json_array();
@@ -110,6 +172,38 @@ json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct
     }
     (void)a;
     return o;
+}
+
+/* The commissions a new conversion wrote, so that its answer is built without reading them back. */
+struct written_commission {
+    struct commission_row row;
+    struct written_commission *next;
+};
+
+static int by_level_then_id(const void *x, const void *y)
+{
+    const struct commission_row *a = *(const struct commission_row *const *)x;
+    const struct commission_row *b = *(const struct commission_row *const *)y;
+    if (a->level != b->level)
+        return a->level < b->level ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* In the order conversion_json reads them: by level, then id. */
+static json_t *written_commissions_json(const struct written_commission *list, struct arena *a)
+{
+    size_t n = 0;
+    for (const struct written_commission *c = list; c; c = c->next)
+        n++;
+    const struct commission_row **rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
+    n = 0;
+    for (const struct written_commission *c = list; c; c = c->next)
+        rows[n++] = &c->row;
+    qsort(rows, n, sizeof *rows, by_level_then_id);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, commission_json_from(rows[i]));
+    return out;
 }
 
 /* The facts attribution needs, looked up in this transaction. */
@@ -233,10 +327,12 @@ static int bind_customer(struct store *s, const char *program_id, const char *cu
                       v, 6, NULL, err);
 }
 
+/* written: when not NULL, the new row is added to it (strings copied into a). */
 static int insert_commission(struct store *s, const struct program *prog, const char *partner_id,
                              const char *conversion_id, const char *lead_id, int level,
                              const char *rule_id, int64_t base, int64_t amount,
                              const char *explanation, const char *details, int64_t now,
+                             struct arena *a, struct written_commission **written,
                              struct pd_err *err)
 {
     char id[ID_MAX_LEN];
@@ -259,6 +355,29 @@ static int insert_commission(struct store *s, const struct program *prog, const 
                         v, 16, NULL, err);
     if (rc < 0)
         return rc;
+    if (written) {
+        struct written_commission *c = arena_alloc(a, sizeof *c);
+        c->row = (struct commission_row){
+            .id = arena_strdup(a, id),
+            .program_id = prog->id,
+            .partner_id = arena_strdup(a, partner_id),
+            .conversion_id = conversion_id ? arena_strdup(a, conversion_id) : NULL,
+            .lead_id = lead_id ? arena_strdup(a, lead_id) : NULL,
+            .rule_id = arena_strdup(a, rule_id),
+            .currency = prog->currency->code,
+            .status = "pending",
+            .explanation = arena_strdup(a, explanation),
+            .level = level,
+            .rule_version = prog->rules.version,
+            .base = base,
+            .amount = amount,
+            .reversed = 0,
+            .hold_until = hold_until,
+            .created_at = now,
+        };
+        c->next = *written;
+        *written = c;
+    }
     struct ledger_delta d = ledger_post_commission(amount);
     return ledger_append(s, prog->id, partner_id, id, NULL, prog->currency->code, &d, now, err);
 }
@@ -316,7 +435,8 @@ static int month_commission(struct store *s, const char *partner_id, int64_t at,
 /* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. */
 static int pay_parents(struct store *s, const struct program *prog, const struct partner *child,
                        const char *conv_id, int64_t child_commission, int64_t occurred,
-                       int64_t now, struct arena *a, struct pd_err *err)
+                       int64_t now, struct arena *a, struct written_commission **written,
+                       struct pd_err *err)
 {
     const char *parent_id = child->parent_id;
     const char *below = child->id;
@@ -341,7 +461,8 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
                           prog->parent_bps),
                 a);
             if (insert_commission(s, prog, parent.id, conv_id, NULL, level, rule_id,
-                                  child_commission, share, explanation, details, now, err) < 0 ||
+                                  child_commission, share, explanation, details, now, a, written,
+                                  err) < 0 ||
                 stats_add(s, prog->id, parent.id, NULL, occurred, 0, 0, 0, 0, share, err) < 0)
                 return -1;
         }
@@ -352,11 +473,9 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
     return 0;
 }
 
-/* lazy_id: see conversion_record_lazy; NULL to always build *out. */
-static int record(struct store *s, const struct conversion_input *in, int64_t now_ms,
-                  struct arena *a, int *status, json_t **out, char *lazy_id, struct pd_err *err)
+int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
+                      struct arena *a, int *status, json_t **out, struct pd_err *err)
 {
-    *out = NULL;
     struct program prog;
     int rc = program_resolve(s, in->program_id, a, &prog, err);
     if (rc != 0)
@@ -374,12 +493,8 @@ static int record(struct store *s, const struct conversion_input *in, int64_t no
             return pd_err_set(err, PD_ERR_CONFLICT, "order_id",
                               "order %s was already recorded with a different body",
                               in->order_id);
-        *status = 200;
-        if (lazy_id) {
-            snprintf(lazy_id, ID_MAX_LEN, "%s", existing_id);
-            return 0;
-        }
         *out = conversion_json(s, existing_id, a, err);
+        *status = 200;
         return *out ? 0 : -1;
     }
 
@@ -437,6 +552,7 @@ static int record(struct store *s, const struct conversion_input *in, int64_t no
         return -1;
 
     int64_t commission_total = 0;
+    struct written_commission *written = NULL;
     if (have_partner && !fraud && strcmp(partner.status, "active") == 0) {
         bool first_purchase = true;
         if (in->customer_id) {
@@ -495,13 +611,14 @@ static int record(struct store *s, const struct conversion_input *in, int64_t no
                                                         "cut", (json_int_t)cut));
             const char *details = json_text(d, a);
             if (insert_commission(s, &prog, partner.id, conv_id, NULL, 0, rule->id, line->base,
-                                  line->amount, cr.explanation, details, now_ms, err) < 0)
+                                  line->amount, cr.explanation, details, now_ms, a, &written,
+                                  err) < 0)
                 return -1;
             commission_total += line->amount;
         }
         if (commission_total > 0 && prog.parent_bps > 0 &&
             pay_parents(s, &prog, &partner, conv_id, commission_total, occurred, now_ms, a,
-                        err) < 0)
+                        &written, err) < 0)
             return -1;
     }
     if (ar.partner_id && in->customer_id && ar.rebind) {
@@ -513,35 +630,34 @@ static int record(struct store *s, const struct conversion_input *in, int64_t no
         stats_add(s, prog.id, ar.partner_id, ar.method == ATTR_CLICK ? click_link_id : NULL,
                   occurred, 0, 0, 1, in->amount, commission_total, err) < 0)
         return -1;
+    /* The answer from what was just written (conversion_json would read the same back). */
+    struct conversion_row row = {
+        .id = conv_id,
+        .program_id = prog.id,
+        .order_id = in->order_id,
+        .currency = prog.currency->code,
+        .partner_id = ar.partner_id,
+        .method = attr_method_name(ar.method),
+        .click_id = ar.click_id ? ar.click_id : in->click_id,
+        .reason = ar.reason,
+        .customer_id = in->customer_id,
+        .coupon = in->coupon,
+        .ref = in->ref,
+        .fraud_reason = fraud,
+        .items = in->items_json,
+        .metadata = in->metadata_json,
+        .amount = in->amount,
+        .refunded_amount = 0,
+        .occurred_at = occurred,
+        .created_at = now_ms,
+    };
+    *out = conversion_json_from(&row);
+    json_object_set_new(*out, "commissions", written_commissions_json(written, a));
     *status = 201;
-    if (lazy_id) {
-        bool wanted = false;
-        if (outbox_wants_conversion(s, have_partner ? partner.postback_url : NULL, &wanted,
-                                    err) < 0)
-            return -1;
-        if (!wanted) {
-            snprintf(lazy_id, ID_MAX_LEN, "%s", conv_id);
-            return 0;
-        }
-    }
-    *out = conversion_json(s, conv_id, a, err);
     /* webhooks: its events and the partner's postback, in this transaction */
     if (*out && outbox_conversion(s, *out, now_ms, err) < 0)
         return -1;
     return *out ? 0 : -1;
-}
-
-int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
-                      struct arena *a, int *status, json_t **out, struct pd_err *err)
-{
-    return record(s, in, now_ms, a, status, out, NULL, err);
-}
-
-int conversion_record_lazy(struct store *s, const struct conversion_input *in, int64_t now_ms,
-                           struct arena *a, int *status, json_t **out, char *id,
-                           struct pd_err *err)
-{
-    return record(s, in, now_ms, a, status, out, id, err);
 }
 
 int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
@@ -732,7 +848,7 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
                           (long long)lead_amount);
         if (insert_commission(s, &prog, partner.id, NULL, lead_id, 0,
                               prog.rules.rules[rule_index].id, 0, lead_amount, explanation, NULL,
-                              now_ms, err) < 0)
+                              now_ms, a, NULL, err) < 0)
             return -1;
     }
     *out = json_object();

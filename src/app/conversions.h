@@ -31,12 +31,6 @@ struct conversion_input {
  * Errors: 409 same order_id with another body, 422 currency mismatch, 404 program. */
 int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
                       struct arena *a, int *status, json_t **out, struct pd_err *err);
-/* The same, except that when nothing in the transaction needs the conversion's JSON (no webhook
- * or postback wants it), *out is NULL and id (ID_MAX_LEN bytes) names the conversion for the
- * caller to read once committed: building the JSON is then off the writer's thread. */
-int conversion_record_lazy(struct store *s, const struct conversion_input *in, int64_t now_ms,
-                           struct arena *a, int *status, json_t **out, char *id,
-                           struct pd_err *err);
 
 /* The conversion with its commissions, as the API answers it. NULL with err when not found. */
 json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct pd_err *err);

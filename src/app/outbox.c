@@ -182,22 +182,6 @@ done:
     return rc;
 }
 
-int outbox_wants_conversion(struct store *s, const char *partner_postback_url, bool *yes,
-                            struct pd_err *err)
-{
-    *yes = partner_postback_url && *partner_postback_url;
-    if (*yes)
-        return 0;
-    int64_t n = 0;
-    if (store_query_int(s,
-                        "SELECT COUNT(*) FROM webhook_subscriptions"
-                        " WHERE event_type IN ('conversion.created', 'commission.created')",
-                        NULL, 0, 0, &n, err) < 0)
-        return -1;
-    *yes = n > 0;
-    return 0;
-}
-
 int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err)
 {
     if (outbox_emit(s, "conversion.created", conversion, now_ms, err) < 0)

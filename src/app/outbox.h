@@ -24,9 +24,5 @@ int outbox_emit_payout(struct store *s, const char *type, const char *payout_id,
 /* A new conversion (as conversion_json answers it): conversion.created, commission.created for
  * each of its commissions, and the attributed partner's postback when it earned a commission. */
 int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err);
-/* Whether outbox_conversion would use the conversion at all: an endpoint subscribed to
- * conversion.created or commission.created, or a postback template of the attributed partner. */
-int outbox_wants_conversion(struct store *s, const char *partner_postback_url, bool *yes,
-                            struct pd_err *err);
 
 #endif

@@ -163,7 +163,7 @@ def test_conversion_by_click_then_replay_and_conflict(srv):
     before = srv.counts()
     status, _, again = convert(srv, prog["id"], "o1", 10000, "usd", click_id=cid)
     expect_eq(status, 200, "replay of the same conversion")
-    expect_eq(again.get("id"), conv["id"], "replayed conversion id")
+    expect_eq(again, conv, "the replay (read back) equals the first answer (built as written)")
     expect_eq([c.get("id") for c in again.get("commissions", [])], [com["id"]], "replayed commission ids")
 
     resp = convert(srv, prog["id"], "o1", 10001, "usd", click_id=cid)

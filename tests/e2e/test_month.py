@@ -77,6 +77,9 @@ def test_a_month_of_a_program(srv):
             amount = amounts[order]
         status, _, body = convert(srv, pid, order, amount, **extra)
         expect_eq(status, 201, "conversion %s (%s)" % (order, short(body)))
+        # The answer is built from what was written; reading it back must give the same object.
+        expect_eq(srv.api("GET", "/api/v1/conversions/" + body["id"])[2], body,
+                  "conversion %s read back" % order)
         conv_ids[order] = body["id"]
         by_partner = {c["partner_id"]: c["amount"] for c in body["commissions"]}
         if items:
