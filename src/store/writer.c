@@ -14,6 +14,8 @@
 
 #define SYNCERS 3
 #define CHECKPOINT_INTERVAL_MS 100
+#define CATCH_UP_FRAMES 64 /* 256 KiB of the log: what the writer may be left to copy */
+#define CATCH_UP_PASSES 20
 
 struct writer {
     struct store *store;
@@ -164,9 +166,27 @@ static void syncer_stop(struct writer *w)
  * Under steady writes a PASSIVE checkpoint never catches up: the writer appends while it copies,
  * and SQLite starts the log over only when a transaction begins with every frame copied. The log
  * then grew without end (60 MB/s at 20k clicks/s), and every fdatasync of a growing file also
- * commits the file system's journal. So after each pass the writer copies the few frames added
- * meanwhile itself, between two batches (see writer_catch_up), and its next commit reuses the log
- * from the start. */
+ * commits the file system's journal. So this thread repeats its pass until only a few frames
+ * (CATCH_UP_FRAMES) are left, each pass copying what was added during the previous one, and then
+ * the writer copies those itself between two batches (see writer_catch_up): its next commit reuses
+ * the log from the start. The writer's part is bounded so: what it copies, and what the fsyncs of
+ * its checkpoint must flush. */
+/* One PASSIVE checkpoint on the checkpointer's connection: the frames it left in the log (0 when
+ * all are copied or on failure). */
+static int64_t checkpoint_pass(struct writer *w)
+{
+    struct pd_err err;
+    struct store_cursor cur;
+    if (store_query_row(w->ckpt_store, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &cur, &err) !=
+        STORE_ROW) {
+        fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
+        return 0;
+    }
+    int64_t frames = store_col_int(&cur, 1), copied = store_col_int(&cur, 2);
+    store_finish(&cur);
+    return frames > copied ? frames - copied : 0;
+}
+
 static void *checkpointer_main(void *arg)
 {
     struct writer *w = arg;
@@ -183,12 +203,10 @@ static void *checkpointer_main(void *arg)
         if (w->ckpt_stopping)
             break;
         pthread_mutex_unlock(&w->lock);
-        struct pd_err err;
-        if (w->ckpt_store->ops->exec_script(w->ckpt_store, "PRAGMA wal_checkpoint(PASSIVE)",
-                                            &err) < 0)
-            fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n",
-                    err.message);
-        else
+        int64_t left = checkpoint_pass(w);
+        for (int pass = 1; left > CATCH_UP_FRAMES && pass < CATCH_UP_PASSES; pass++)
+            left = checkpoint_pass(w);
+        if (left > 0 && left <= CATCH_UP_FRAMES)
             atomic_store(&w->ckpt_caught_up, true);
         pthread_mutex_lock(&w->lock);
     }
