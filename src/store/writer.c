@@ -16,6 +16,9 @@
 #define CHECKPOINT_INTERVAL_MS 100
 #define CATCH_UP_FRAMES 64 /* 256 KiB of the log: what the writer may be left to copy */
 #define CATCH_UP_PASSES 20
+/* The writer's part costs two fsyncs while every write waits: at most once a second (the log
+ * then holds about a second of writes at most), not after every pass. */
+#define CATCH_UP_INTERVAL_MS 1000
 
 struct writer {
     struct store *store;
@@ -169,8 +172,8 @@ static void syncer_stop(struct writer *w)
  * commits the file system's journal. So this thread repeats its pass until only a few frames
  * (CATCH_UP_FRAMES) are left, each pass copying what was added during the previous one, and then
  * the writer copies those itself between two batches (see writer_catch_up): its next commit reuses
- * the log from the start. The writer's part is bounded so: what it copies, and what the fsyncs of
- * its checkpoint must flush. */
+ * the log from the start (at most once every CATCH_UP_INTERVAL_MS). The writer's part is bounded
+ * so: what it copies, and what the fsyncs of its checkpoint must flush. */
 /* One PASSIVE checkpoint on the checkpointer's connection: the frames it left in the log (0 when
  * all are copied or on failure). */
 static int64_t checkpoint_pass(struct writer *w)
@@ -190,6 +193,7 @@ static int64_t checkpoint_pass(struct writer *w)
 static void *checkpointer_main(void *arg)
 {
     struct writer *w = arg;
+    int64_t last_catch_up = 0;
     pthread_mutex_lock(&w->lock);
     while (!w->ckpt_stopping) {
         struct timespec until;
@@ -206,8 +210,13 @@ static void *checkpointer_main(void *arg)
         int64_t left = checkpoint_pass(w);
         for (int pass = 1; left > CATCH_UP_FRAMES && pass < CATCH_UP_PASSES; pass++)
             left = checkpoint_pass(w);
-        if (left > 0 && left <= CATCH_UP_FRAMES)
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        if (left > 0 && left <= CATCH_UP_FRAMES && now_ms - last_catch_up >= CATCH_UP_INTERVAL_MS) {
             atomic_store(&w->ckpt_caught_up, true);
+            last_catch_up = now_ms;
+        }
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
