@@ -75,6 +75,41 @@ static void *async_thread(void *arg)
     return NULL;
 }
 
+/* /deferred: answered by work deferred to the end of the loop's turn (http_worker_defer), queued
+ * twice per request: it must run once per turn and answer every request it found. */
+struct deferral {
+    struct http_deferred node;
+    struct http_request *pending[64];
+    int npending;
+};
+
+static struct deferral deferrals[WORKERS];
+
+static void answer_deferred(struct http_deferred *d)
+{
+    struct deferral *df = (struct deferral *)d;
+    int n = df->npending;
+    df->npending = 0;
+    for (int i = 0; i < n; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "deferred %d of %d", i + 1, n);
+        http_respond(df->pending[i], 200, NULL, 0, body, strlen(body));
+    }
+}
+
+static void defer_request(struct http_request *req)
+{
+    struct deferral *df = &deferrals[*(int *)req->worker_data];
+    if (df->npending == 64) {
+        http_respond(req, 503, NULL, 0, "", 0);
+        return;
+    }
+    df->pending[df->npending++] = req;
+    df->node.fn = answer_deferred;
+    http_worker_defer(req->worker, &df->node);
+    http_worker_defer(req->worker, &df->node);
+}
+
 static void handler(struct http_request *req, void *ctx)
 {
     struct http_param *params;
@@ -83,6 +118,10 @@ static void handler(struct http_request *req, void *ctx)
         size_t len;
         const char *b = http_json_error_body(req->arena, 400, NULL, "bad query", NULL, &len);
         http_respond(req, 400, NULL, 0, b, len);
+        return;
+    }
+    if (strcmp(req->path, "/deferred") == 0) {
+        defer_request(req);
         return;
     }
     if (strcmp(req->path, "/async") == 0) {
@@ -465,6 +504,37 @@ static void async_response_is_delivered(void **state)
     client_close(c);
 }
 
+static void deferred_work_answers_after_the_turn(void **state)
+{
+    struct client *c = client_open();
+    struct response r;
+    /* queued twice in the handler, run once: the only request of its turn */
+    send_str(c, "GET /deferred HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "deferred 1 of 1");
+    /* pipelined after an ordinary request, on a connection that stays usable */
+    send_str(c, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\nGET /deferred HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_string_equal(r.body, "1 /echo -||");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_string_equal(r.body, "deferred 1 of 1");
+    /* many connections at once: every request is answered, each exactly once */
+    enum { N = 8 };
+    struct client *cs[N];
+    for (int i = 0; i < N; i++)
+        cs[i] = client_open();
+    for (int i = 0; i < N; i++)
+        send_str(cs[i], "GET /deferred HTTP/1.1\r\nHost: t\r\n\r\n");
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(read_response(cs[i], &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_true(strncmp(r.body, "deferred ", 9) == 0);
+        client_close(cs[i]);
+    }
+    client_close(c);
+}
+
 static void client_gone_before_async_response_is_harmless(void **state)
 {
     int before = atomic_load(&async_done);
@@ -629,6 +699,7 @@ int main(void)
         cmocka_unit_test(slow_header_client_is_dropped_while_others_are_served),
         cmocka_unit_test(async_response_is_delivered),
         cmocka_unit_test(client_gone_before_async_response_is_harmless),
+        cmocka_unit_test(deferred_work_answers_after_the_turn),
         cmocka_unit_test(head_response_has_no_body),
         cmocka_unit_test(expect_continue_is_answered),
         cmocka_unit_test(chunked_request_body_is_decoded),
