@@ -95,11 +95,18 @@ static void flush_clicks(struct http_deferred *d)
     struct app_worker *aw = (struct app_worker *)((char *)d - offsetof(struct app_worker, click_flush));
     struct write_job *batch = aw->clicks_head;
     aw->clicks_head = aw->clicks_tail = NULL;
-    if (!batch || writer_run_here(aw->app->writer, batch) == WRITER_ANSWER_LATER)
+    if (!batch)
+        return;
+    enum writer_answer answer = writer_run_here(aw->app->writer, batch);
+    if (answer == WRITER_ANSWER_LATER)
         return;
     for (struct write_job *j = batch, *next; j; j = next) {
-        next = j->next; /* answering may free the job */
-        click_job_reply(j);
+        next = j->next; /* answering (or the writer) may free the job */
+        struct click_job *cj = (struct click_job *)j;
+        if (answer == WRITER_ANSWER_NOW)
+            click_job_reply(cj);
+        else if (writer_submit(aw->app->writer, j) < 0)
+            api_reply_errorf(cj->call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
     }
 }
 

@@ -171,7 +171,8 @@ static void syncer_stop(struct writer *w)
  * then grew without end (60 MB/s at 20k clicks/s), and every fdatasync of a growing file also
  * commits the file system's journal. So this thread repeats its pass until only a few frames
  * (CATCH_UP_FRAMES) are left, each pass copying what was added during the previous one, and then
- * the writer copies those itself between two batches (see writer_catch_up): its next commit reuses
+ * the writer thread (never an event loop) copies those itself between two batches (see
+ * writer_catch_up), blocking commits meanwhile: the next commit reuses
  * the log from the start (at most once every CATCH_UP_INTERVAL_MS). The writer's part is bounded
  * so: what it copies, and what the fsyncs of its checkpoint must flush. */
 /* One PASSIVE checkpoint on the checkpointer's connection: the frames it left in the log (0 when
@@ -213,11 +214,12 @@ static void *checkpointer_main(void *arg)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        pthread_mutex_lock(&w->lock);
         if (left > 0 && left <= CATCH_UP_FRAMES && now_ms - last_catch_up >= CATCH_UP_INTERVAL_MS) {
             atomic_store(&w->ckpt_caught_up, true);
+            pthread_cond_signal(&w->wake); /* the writer thread does it, even when idle */
             last_catch_up = now_ms;
         }
-        pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -402,8 +404,9 @@ bool writer_can_run_here(const struct writer *w)
 enum writer_answer writer_run_here(struct writer *w, struct write_job *batch)
 {
     bool links_changed;
-    pthread_mutex_lock(&w->conn_lock);
-    writer_catch_up(w);
+    /* Never wait on an event loop: the writer thread may be in a long job or a checkpoint. */
+    if (pthread_mutex_trylock(&w->conn_lock) != 0)
+        return WRITER_BUSY;
     bool ok = execute_batch(w, batch, &links_changed);
     pthread_mutex_unlock(&w->conn_lock);
     return settle_batch(w, batch, ok, links_changed) ? WRITER_ANSWER_LATER : WRITER_ANSWER_NOW;
@@ -425,11 +428,19 @@ static void *writer_main(void *arg)
     struct writer *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping)
+        while (!w->head && !w->stopping && !atomic_load(&w->ckpt_caught_up))
             pthread_cond_wait(&w->wake, &w->lock);
         if (!w->head && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
+        }
+        if (!w->head) {
+            /* Only the checkpoint's catch-up to do (the event loops never do it). */
+            pthread_mutex_unlock(&w->lock);
+            pthread_mutex_lock(&w->conn_lock);
+            writer_catch_up(w);
+            pthread_mutex_unlock(&w->conn_lock);
+            continue;
         }
         /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
         struct write_job *batch = w->head, *last = w->head;

@@ -66,10 +66,12 @@ bool writer_can_run_here(const struct writer *w);
 enum writer_answer {
     WRITER_ANSWER_NOW,   /* outcomes are set; done() is not called: the caller answers */
     WRITER_ANSWER_LATER, /* committed; each job's done() is called once it is on disk */
+    WRITER_BUSY,         /* the connection is in use (a batch, a checkpoint): nothing was run;
+                          * submit the jobs to the writer thread instead of waiting */
 };
 
-/* Runs jobs (linked by next) as one batch on the calling thread, in turn with the writer thread's
- * batches: no hand-off to another thread and back when nothing else needs to wait. With
+/* Runs jobs (linked by next) as one batch on the calling thread, when the writer thread is not
+ * using the connection: no hand-off to another thread and back when nothing else needs to wait. With
  * synchronous=FULL the fdatasync still happens on the syncer threads (ANSWER_LATER). */
 enum writer_answer writer_run_here(struct writer *w, struct write_job *batch);
 /* Bumped after every committed batch that changed links, partners or programs, before its jobs are
