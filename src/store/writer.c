@@ -19,6 +19,7 @@
 /* The writer's part costs two fsyncs while every write waits: at most once a second (the log
  * then holds about a second of writes at most), not after every pass. */
 #define CATCH_UP_INTERVAL_MS 1000
+#define RUN_HERE_WAIT_US 1000
 
 struct writer {
     struct store *store;
@@ -404,8 +405,18 @@ bool writer_can_run_here(const struct writer *w)
 enum writer_answer writer_run_here(struct writer *w, struct write_job *batch)
 {
     bool links_changed;
-    /* Never wait on an event loop: the writer thread may be in a long job or a checkpoint. */
-    if (pthread_mutex_trylock(&w->conn_lock) != 0)
+    /* An event loop waits for the connection at most RUN_HERE_WAIT_US: long enough for the writer
+     * thread's usual batch (handing over at every busy moment could keep the clicks on the
+     * writer thread's path, each hand-over making the next more likely), not for a long job or the
+     * checkpoint catch-up. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += RUN_HERE_WAIT_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&w->conn_lock, &until) != 0)
         return WRITER_BUSY;
     bool ok = execute_batch(w, batch, &links_changed);
     pthread_mutex_unlock(&w->conn_lock);
