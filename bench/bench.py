@@ -16,6 +16,8 @@ loopback and measures, in one run on one machine:
   disk        bytes of database per stored click, with 10M clicks stored.
   flat        click latency at a fixed rate with 10k clicks stored, and with 10M.
   RSS         of partnerd with 1M links, after clicks on 100k different links.
+  flush       what one fdatasync of a 4 KiB overwrite costs on this disk (bench/flushbench.c): the
+              floor under every click with synchronous=full. Context, not a goal.
 
 Prints a table of figures and ratios and appends the run (command, machine, date, load, table) to
 bench/RESULTS.md. Speed is never asserted here: the exit status says only whether the benchmarks ran
@@ -54,6 +56,7 @@ PARTNERD = os.environ.get("PARTNERD_BIN", os.path.join(BUILD, "partnerd"))
 RATEBENCH = os.environ.get("RATEBENCH_BIN", os.path.join(BUILD, "bench", "ratebench"))
 BENCH_LOAD = os.environ.get("BENCH_LOAD_BIN", os.path.join(BUILD, "bench", "bench_load"))
 PAYOUT_BENCH = os.environ.get("PAYOUT_BENCH_BIN", os.path.join(BUILD, "bench", "payout_bench"))
+FLUSHBENCH = os.environ.get("FLUSHBENCH_BIN", os.path.join(BUILD, "bench", "flushbench"))
 DATA = os.environ.get("BENCH_DATA", os.path.join(BUILD, "bench-data"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
 BIG_CLICKS = int(os.environ.get("BENCH_CLICKS", "10000000"))
@@ -388,6 +391,15 @@ def bench_clicks(work, nginx, results):
     return contenders
 
 
+def bench_flush(work, results):
+    """What one fdatasync costs on the disk the databases are on: the floor under every click
+    with synchronous=full. Context for the table, not a goal."""
+    p = run([FLUSHBENCH, "-n", "2000", work])
+    results["flush"] = {k: float(v) for k, v in (kv.split("=") for kv in p.stdout.split())}
+    log("disk flush (fdatasync of a 4 KiB overwrite): p50 %.2f ms  p99 %.2f ms" % (
+        results["flush"]["p50_us"] / 1000, results["flush"]["p99_us"] / 1000))
+
+
 def bench_conversions(pd, sync, results):
     log("conversions (synchronous=%s): wrk -t1 -c32 -d%ds (unique order ids), then p99 at 5,000/s"
         % (sync, DURATION))
@@ -562,6 +574,10 @@ def table(results):
             True)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
+    if "flush" in results:
+        fl = results["flush"]
+        row("(context) disk flush, fdatasync of 4 KiB, idle disk, p50 / p99 ms", "",
+            "%.2f / %.2f" % (fl["p50_us"] / 1000, fl["p99_us"] / 1000), "", "(none)", True)
     head = ("benchmark", "nginx / base", "partnerd", "ratio", "goal", "met")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -606,7 +622,7 @@ def command():
 
 
 def main():
-    for tool in (PARTNERD, RATEBENCH, BENCH_LOAD, PAYOUT_BENCH):
+    for tool in (PARTNERD, RATEBENCH, BENCH_LOAD, PAYOUT_BENCH, FLUSHBENCH):
         if not os.access(tool, os.X_OK):
             raise SystemExit("bench: %s not built (make build)" % tool)
     for tool in ("nginx", "wrk"):
@@ -620,6 +636,7 @@ def main():
     nginx = None
     contenders = {}
     try:
+        bench_flush(work, results)
         nginx = Nginx(work)
         contenders = bench_clicks(work, nginx, results)
         for sync in ("full", "normal"):
