@@ -24,11 +24,6 @@ struct commission_row {
     int64_t level, rule_version, base, amount, reversed, hold_until, created_at;
 };
 
-static json_t *str_or_null(const char *v)
-{
-    return v ? json_string(v) : json_null();
-}
-
 static json_t *commission_json_from(const struct commission_row *c)
 {
     json_t *o = json_object();
@@ -36,8 +31,8 @@ static json_t *commission_json_from(const struct commission_row *c)
     json_object_set_new(o, "object", json_string("commission"));
     json_object_set_new(o, "program_id", json_string(c->program_id));
     json_object_set_new(o, "partner_id", json_string(c->partner_id));
-    json_object_set_new(o, "conversion_id", str_or_null(c->conversion_id));
-    json_object_set_new(o, "lead_id", str_or_null(c->lead_id));
+    json_object_set_new(o, "conversion_id", json_str_or_null(c->conversion_id));
+    json_object_set_new(o, "lead_id", json_str_or_null(c->lead_id));
     json_object_set_new(o, "level", json_integer(c->level));
     json_object_set_new(o, "rule_id", json_string(c->rule_id));
     json_object_set_new(o, "rule_version", json_integer(c->rule_version));
@@ -98,16 +93,16 @@ static json_t *conversion_json_from(const struct conversion_row *r)
     json_object_set_new(o, "order_id", json_string(r->order_id));
     json_object_set_new(o, "amount", json_integer(r->amount));
     json_object_set_new(o, "currency", json_string(r->currency));
-    json_object_set_new(o, "partner_id", str_or_null(r->partner_id));
+    json_object_set_new(o, "partner_id", json_str_or_null(r->partner_id));
     json_t *attr = json_object();
     json_object_set_new(attr, "method", json_string(r->method));
-    json_object_set_new(attr, "click_id", str_or_null(r->click_id));
-    json_object_set_new(attr, "reason", str_or_null(r->reason));
+    json_object_set_new(attr, "click_id", json_str_or_null(r->click_id));
+    json_object_set_new(attr, "reason", json_str_or_null(r->reason));
     json_object_set_new(o, "attribution", attr);
-    json_object_set_new(o, "customer_id", str_or_null(r->customer_id));
-    json_object_set_new(o, "coupon", str_or_null(r->coupon));
-    json_object_set_new(o, "ref", str_or_null(r->ref));
-    json_object_set_new(o, "fraud_reason", str_or_null(r->fraud_reason));
+    json_object_set_new(o, "customer_id", json_str_or_null(r->customer_id));
+    json_object_set_new(o, "coupon", json_str_or_null(r->coupon));
+    json_object_set_new(o, "ref", json_str_or_null(r->ref));
+    json_object_set_new(o, "fraud_reason", json_str_or_null(r->fraud_reason));
     json_object_set_new(o, "refunded_amount", json_integer(r->refunded_amount));
     json_object_set_new(o, "items", r->items ? json_loads(r->items, 0, NULL) : json_null());
     json_object_set_new(o, "metadata", r->metadata ? json_loads(r->metadata, 0, NULL) : json_null());

@@ -29,7 +29,7 @@ json_t *json_money(int64_t minor)
     return json_integer(minor);
 }
 
-static json_t *json_str_or_null(const char *s)
+json_t *json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
 }

@@ -61,6 +61,8 @@ const char *col_dup(struct arena *a, struct store_cursor *cur, int col);
 json_t *json_time(int64_t ms);
 /* Money as JSON integer. */
 json_t *json_money(int64_t minor);
+/* The string, or JSON null for NULL. */
+json_t *json_str_or_null(const char *s);
 
 #endif
 
