@@ -1,0 +1,324 @@
+/* Tests for src/store/journal.c: what is appended is replayed after a crash, in order; a torn or
+ * corrupted tail and the records of an older use of a segment are not; segments are left, drained,
+ * released and reused; with flush, waiters hear once the records are on disk. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/journal.h"
+
+struct dir {
+    char path[64];
+    char prefix[128];
+};
+
+static void dir_make(struct dir *d)
+{
+    snprintf(d->path, sizeof d->path, "/tmp/pd-test-journal-XXXXXX");
+    assert_non_null(mkdtemp(d->path));
+    snprintf(d->prefix, sizeof d->prefix, "%s/db-clicks", d->path);
+}
+
+static void dir_remove(struct dir *d)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d->path);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* What a replay saw: the records' first bytes as numbers, and their lengths. */
+struct seen {
+    size_t n;
+    uint32_t tag[4096];
+    size_t len[4096];
+};
+
+static int collect(void *arg, const uint8_t *p, size_t len)
+{
+    struct seen *s = arg;
+    assert_true(s->n < 4096);
+    uint32_t tag = 0;
+    memcpy(&tag, p, len < 4 ? len : 4);
+    s->tag[s->n] = tag;
+    s->len[s->n++] = len;
+    return 0;
+}
+
+/* n records tagged first, first + 1, ... each len bytes long (len ≥ 4). */
+static void append_tagged(struct journal *j, uint32_t first, size_t n, size_t len,
+                          struct journal_waiter *w, uint32_t *segment)
+{
+    uint8_t *bufs = calloc(n, len);
+    const uint8_t *p[64];
+    size_t l[64];
+    assert_true(n <= 64 && bufs);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tag = first + (uint32_t)i;
+        memcpy(bufs + i * len, &tag, 4);
+        memset(bufs + i * len + 4, (int)(tag & 0xff), len - 4);
+        p[i] = bufs + i * len;
+        l[i] = len;
+    }
+    struct pd_err err;
+    assert_int_equal(journal_append(j, p, l, n, w, segment, &err), 0);
+    free(bufs);
+}
+
+static struct journal *open_journal(struct dir *d, bool flush)
+{
+    struct pd_err err = {0};
+    struct journal *j = journal_open(d->prefix, flush, NULL, NULL, &err);
+    if (!j)
+        fail_msg("journal_open: %s", err.message);
+    return j;
+}
+
+static void replay(struct journal *j, struct seen *s)
+{
+    struct pd_err err;
+    memset(s, 0, sizeof *s);
+    assert_int_equal(journal_replay(j, collect, s, &err), 0);
+}
+
+static void appended_records_are_replayed_in_order_after_a_crash(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, 0); /* a new journal holds nothing */
+    uint32_t seg;
+    append_tagged(j, 100, 3, 40, NULL, &seg);
+    append_tagged(j, 103, 1, 7, NULL, &seg);
+    append_tagged(j, 104, 2, 300, NULL, &seg);
+    journal_close(j); /* as after kill -9: nothing was forgotten */
+    j = open_journal(&d, false);
+    replay(j, &s);
+    assert_int_equal(s.n, 6);
+    for (uint32_t i = 0; i < 6; i++)
+        assert_int_equal(s.tag[i], 100 + i);
+    assert_int_equal(s.len[3], 7);
+    assert_int_equal(s.len[5], 300);
+    /* forgotten once the database has them: nothing the next time */
+    struct pd_err err;
+    assert_int_equal(journal_forget_all(j, &err), 0);
+    journal_close(j);
+    j = open_journal(&d, false);
+    replay(j, &s);
+    assert_int_equal(s.n, 0);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+static void a_corrupted_record_ends_the_replay(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, false);
+    uint32_t seg;
+    append_tagged(j, 1, 4, 100, NULL, &seg);
+    journal_close(j);
+    /* flip one payload byte of the third record, as a torn write would leave it */
+    char path[160];
+    snprintf(path, sizeof path, "%s.%u", d.prefix, seg);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t at = 2 * (JOURNAL_RECORD_HEADER + 100) + JOURNAL_RECORD_HEADER + 50;
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, at), 1);
+    b ^= 0x40;
+    assert_int_equal(pwrite(fd, &b, 1, at), 1);
+    close(fd);
+    j = open_journal(&d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.tag[1], 2);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+static void records_of_an_older_use_of_a_segment_are_not_replayed(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, false);
+    uint32_t seg_a, seg_b;
+    append_tagged(j, 1, 5, 64, NULL, &seg_a);
+    struct pd_err err;
+    assert_int_equal(journal_forget_all(j, &err), 0);
+    append_tagged(j, 50, 2, 64, NULL, &seg_b); /* over the first two of the older five */
+    assert_int_equal(seg_a, seg_b);
+    journal_close(j);
+    j = open_journal(&d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, 2); /* not the three older records that follow in the file */
+    assert_int_equal(s.tag[0], 50);
+    assert_int_equal(s.tag[1], 51);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+struct drain_log {
+    atomic_int calls;
+    uint32_t last;
+};
+
+static void note_drained(void *arg, struct journal *j, uint32_t segment)
+{
+    (void)j;
+    struct drain_log *l = arg;
+    l->last = segment;
+    atomic_fetch_add(&l->calls, 1);
+}
+
+static void a_full_segment_is_left_drained_released_and_reused(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct drain_log log = {0};
+    struct pd_err err = {0};
+    struct journal *j = journal_open(d.prefix, false, note_drained, &log, &err);
+    assert_non_null(j);
+    const size_t len = 60000;
+    const size_t per_segment = JOURNAL_SEGMENT_BYTES / (JOURNAL_RECORD_HEADER + len);
+    uint32_t first, seg;
+    append_tagged(j, 0, 1, len, NULL, &first);
+    for (size_t i = 1; i < per_segment; i++) {
+        append_tagged(j, (uint32_t)i, 1, len, NULL, &seg);
+        assert_int_equal(seg, first);
+    }
+    append_tagged(j, 9999, 1, len, NULL, &seg); /* does not fit: the next segment */
+    assert_int_not_equal(seg, first);
+    assert_int_equal(atomic_load(&log.calls), 0); /* none of the first is applied yet */
+    journal_applied(j, first, per_segment - 1);
+    assert_int_equal(atomic_load(&log.calls), 0);
+    journal_applied(j, first, 1);
+    assert_int_equal(atomic_load(&log.calls), 1);
+    assert_int_equal(log.last, first);
+    journal_release(j, first);
+    /* the active one is not drained by being applied; the released one is used next */
+    journal_applied(j, seg, 1);
+    assert_int_equal(atomic_load(&log.calls), 1);
+    uint32_t next;
+    for (size_t i = 1; i < per_segment; i++)
+        append_tagged(j, (uint32_t)(20000 + i), 1, len, NULL, &next);
+    append_tagged(j, 30000, 1, len, NULL, &next);
+    assert_int_equal(next, first);
+    struct journal_stats st;
+    journal_get_stats(j, &st);
+    assert_int_equal(st.segments, 2); /* no third file was needed */
+    assert_int_equal(st.pending, per_segment);
+    journal_close(j);
+    /* a crash now: the unapplied records of the second segment, then the one in the first */
+    j = open_journal(&d, false);
+    struct seen *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    replay(j, s);
+    assert_int_equal(s->n, per_segment + 1);
+    assert_int_equal(s->tag[0], 9999);
+    assert_int_equal(s->tag[per_segment], 30000);
+    free(s);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+struct flag_waiter {
+    struct journal_waiter w;
+    atomic_int calls, ok;
+};
+
+static void note_durable(struct journal_waiter *w, bool ok)
+{
+    struct flag_waiter *f = (struct flag_waiter *)w;
+    atomic_store(&f->ok, ok);
+    atomic_fetch_add(&f->calls, 1);
+}
+
+static void with_flush_the_waiter_hears_once_the_records_are_on_disk(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, true);
+    struct flag_waiter f[3];
+    memset(f, 0, sizeof f);
+    uint32_t seg;
+    for (int i = 0; i < 3; i++) {
+        f[i].w.durable = note_durable;
+        append_tagged(j, (uint32_t)i, 2, 32, &f[i].w, &seg);
+    }
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 5000 && atomic_load(&f[i].calls) == 0; k++)
+            usleep(1000);
+        assert_int_equal(atomic_load(&f[i].calls), 1);
+        assert_int_equal(atomic_load(&f[i].ok), 1);
+    }
+    struct journal_stats st;
+    journal_get_stats(j, &st);
+    assert_true(st.flushes >= 1);
+    assert_int_equal(st.records, 6);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+static void oversized_appends_are_refused_and_write_nothing(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, false);
+    uint8_t *big = calloc(1, JOURNAL_RECORD_MAX + 1);
+    assert_non_null(big);
+    const uint8_t *p[1] = {big};
+    size_t l[1] = {JOURNAL_RECORD_MAX + 1};
+    uint32_t seg;
+    struct pd_err err;
+    assert_int_equal(journal_append(j, p, l, 1, NULL, &seg, &err), -1);
+    l[0] = 0;
+    assert_int_equal(journal_append(j, p, l, 1, NULL, &seg, &err), -1);
+    free(big);
+    journal_close(j);
+    j = open_journal(&d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, 0);
+    journal_close(j);
+    dir_remove(&d);
+}
+
+static void crc32c_matches_the_known_check_value(void **state)
+{
+    (void)state;
+    /* the standard check: CRC-32C of "123456789" */
+    assert_int_equal(journal_crc32c(0, (const uint8_t *)"123456789", 9), 0xE3069283u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(appended_records_are_replayed_in_order_after_a_crash),
+        cmocka_unit_test(a_corrupted_record_ends_the_replay),
+        cmocka_unit_test(records_of_an_older_use_of_a_segment_are_not_replayed),
+        cmocka_unit_test(a_full_segment_is_left_drained_released_and_reused),
+        cmocka_unit_test(with_flush_the_waiter_hears_once_the_records_are_on_disk),
+        cmocka_unit_test(oversized_appends_are_refused_and_write_nothing),
+        cmocka_unit_test(crc32c_matches_the_known_check_value),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
