@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/click_journal.h"
 #include "util/banned.h"
 
 void api_health(struct api_call *call)
@@ -15,12 +16,14 @@ void api_ready(struct api_call *call)
     struct pd_err err = {0};
     int version = store_schema_version(call->db);
     if (version < 1) {
-        api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the database is not reachable or not "
-                                                         "initialised");
+        api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL,
+                         "the database is not reachable or not "
+                         "initialised");
         return;
     }
     (void)err;
-    api_reply_json(call, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version", version));
+    api_reply_json(call, 200,
+                   json_pack("{s:s, s:i}", "status", "ready", "schema_version", version));
 }
 
 void api_metrics(struct api_call *call)
@@ -29,27 +32,46 @@ void api_metrics(struct api_call *call)
     struct writer_stats ws;
     writer_get_stats(call->app->writer, &ws);
     char body[2048];
-    int n = snprintf(body, sizeof body,
-                     "# TYPE partnerd_requests_total counter\npartnerd_requests_total %llu\n"
-                     "# TYPE partnerd_clicks_total counter\npartnerd_clicks_total %llu\n"
-                     "# TYPE partnerd_clicks_not_found_total counter\n"
-                     "partnerd_clicks_not_found_total %llu\n"
-                     "# TYPE partnerd_conversions_total counter\npartnerd_conversions_total %llu\n"
-                     "# TYPE partnerd_responses_4xx_total counter\npartnerd_responses_4xx_total %llu\n"
-                     "# TYPE partnerd_responses_5xx_total counter\npartnerd_responses_5xx_total %llu\n"
-                     "# TYPE partnerd_commit_batches_total counter\npartnerd_commit_batches_total %llu\n"
-                     "# TYPE partnerd_commit_jobs_total counter\npartnerd_commit_jobs_total %llu\n"
-                     "# TYPE partnerd_commit_failed_batches_total counter\n"
-                     "partnerd_commit_failed_batches_total %llu\n"
-                     "# TYPE partnerd_commit_batch_max gauge\npartnerd_commit_batch_max %llu\n",
-                     (unsigned long long)atomic_load(&m->requests),
-                     (unsigned long long)atomic_load(&m->clicks),
-                     (unsigned long long)atomic_load(&m->clicks_not_found),
-                     (unsigned long long)atomic_load(&m->conversions),
-                     (unsigned long long)atomic_load(&m->errors_4xx),
-                     (unsigned long long)atomic_load(&m->errors_5xx),
-                     (unsigned long long)ws.batches, (unsigned long long)ws.jobs,
-                     (unsigned long long)ws.failed_batches, (unsigned long long)ws.max_batch);
+    int n = snprintf(
+        body, sizeof body,
+        "# TYPE partnerd_requests_total counter\npartnerd_requests_total %llu\n"
+        "# TYPE partnerd_clicks_total counter\npartnerd_clicks_total %llu\n"
+        "# TYPE partnerd_clicks_not_found_total counter\n"
+        "partnerd_clicks_not_found_total %llu\n"
+        "# TYPE partnerd_conversions_total counter\npartnerd_conversions_total %llu\n"
+        "# TYPE partnerd_responses_4xx_total counter\npartnerd_responses_4xx_total %llu\n"
+        "# TYPE partnerd_responses_5xx_total counter\npartnerd_responses_5xx_total %llu\n"
+        "# TYPE partnerd_commit_batches_total counter\npartnerd_commit_batches_total %llu\n"
+        "# TYPE partnerd_commit_jobs_total counter\npartnerd_commit_jobs_total %llu\n"
+        "# TYPE partnerd_commit_failed_batches_total counter\n"
+        "partnerd_commit_failed_batches_total %llu\n"
+        "# TYPE partnerd_commit_batch_max gauge\npartnerd_commit_batch_max %llu\n",
+        (unsigned long long)atomic_load(&m->requests), (unsigned long long)atomic_load(&m->clicks),
+        (unsigned long long)atomic_load(&m->clicks_not_found),
+        (unsigned long long)atomic_load(&m->conversions),
+        (unsigned long long)atomic_load(&m->errors_4xx),
+        (unsigned long long)atomic_load(&m->errors_5xx), (unsigned long long)ws.batches,
+        (unsigned long long)ws.jobs, (unsigned long long)ws.failed_batches,
+        (unsigned long long)ws.max_batch);
+    struct click_journal *cj = call->app->click_journal;
+    if (cj && n > 0 && (size_t)n < sizeof body) {
+        struct journal_stats js;
+        journal_get_stats(cj->journal, &js);
+        n += snprintf(body + n, sizeof body - (size_t)n,
+                      "# TYPE partnerd_journal_records_total counter\n"
+                      "partnerd_journal_records_total %llu\n"
+                      "# TYPE partnerd_journal_appends_total counter\n"
+                      "partnerd_journal_appends_total %llu\n"
+                      "# TYPE partnerd_journal_flushes_total counter\n"
+                      "partnerd_journal_flushes_total %llu\n"
+                      "# TYPE partnerd_journal_flush_seconds_total counter\n"
+                      "partnerd_journal_flush_seconds_total %.6f\n"
+                      "# TYPE partnerd_journal_pending gauge\npartnerd_journal_pending %llu\n"
+                      "# TYPE partnerd_journal_segments gauge\npartnerd_journal_segments %u\n",
+                      (unsigned long long)js.records, (unsigned long long)js.appends,
+                      (unsigned long long)js.flushes, (double)js.flush_us / 1e6,
+                      (unsigned long long)js.pending, js.segments);
+    }
     static const struct http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
     api_reply_raw(call, 200, h, 1, body, n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/click_journal.h"
 #include "util/timefmt.h"
 #include "web/web.h"
 #include "util/banned.h"
@@ -111,6 +112,44 @@ static bool match(const char *pattern, const char *path, struct api_call *call)
     return *p == '\0' && *s == '\0';
 }
 
+/* Every request but a click sees every click acknowledged before it arrived. Clicks reach the
+ * database through the writer thread after their 302 (src/api/clicks.c); when some are still on
+ * their way, the request waits for a job queued behind them, then runs. */
+struct click_barrier {
+    struct write_job job;
+    struct api_call *call;
+    api_handler handler;
+};
+
+static void barrier_resume(void *arg)
+{
+    struct click_barrier *b = arg;
+    b->handler(b->call);
+}
+
+static void barrier_done(struct write_job *job)
+{
+    struct click_barrier *b = (struct click_barrier *)job;
+    http_worker_post(b->call->req->worker, barrier_resume, b);
+}
+
+static void run_after_clicks(struct api_call *call, api_handler handler)
+{
+    if (handler == api_click_redirect || !click_journal_in_flight(call->app->click_journal)) {
+        handler(call);
+        return;
+    }
+    struct click_barrier *b = arena_calloc(call->req->arena, sizeof *b);
+    b->job.run = writer_run_nothing;
+    b->job.done = barrier_done;
+    b->job.keeps_links = true;
+    b->job.writes_nothing = true;
+    b->call = call;
+    b->handler = handler;
+    if (writer_submit(call->app->writer, &b->job) < 0)
+        handler(call); /* stopping */
+}
+
 void api_dispatch(struct http_request *req, struct app *app)
 {
     atomic_fetch_add(&app->metrics.requests, 1);
@@ -134,8 +173,7 @@ void api_dispatch(struct http_request *req, struct app *app)
     }
     if (!route) {
         if (path_known)
-            api_reply_errorf(call, PD_ERR_BAD_REQUEST, NULL, "method not allowed on %s",
-                             req->path);
+            api_reply_errorf(call, PD_ERR_BAD_REQUEST, NULL, "method not allowed on %s", req->path);
         else
             api_reply_errorf(call, PD_ERR_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         return;
@@ -149,5 +187,5 @@ void api_dispatch(struct http_request *req, struct app *app)
         api_reply_error(call, &err);
         return;
     }
-    route->handler(call);
+    run_after_clicks(call, route->handler);
 }

@@ -16,14 +16,14 @@ struct http_server;
 
 struct app_config {
     char db_url[1024];
-    char listen[256];        /* HOST:PORT */
-    char public_url[512];    /* base URL for links in answers, e.g. https://track.shop.example */
-    int workers;             /* 0 = number of cores */
-    int write_batch;         /* most jobs in one group commit */
-    int approve_interval;    /* seconds between approvals of commissions whose hold passed */
-    int webhook_retry_base_ms; /* webhooks: first retry after a failed delivery (then doubled) */
-    int webhook_poll_ms;       /* webhooks: how often the outbox is looked at */
-    char webhook_ca_file[512]; /* webhooks: PEM CAs trusted for https (empty: the system's) */
+    char listen[256];           /* HOST:PORT */
+    char public_url[512];       /* base URL for links in answers, e.g. https://track.shop.example */
+    int workers;                /* 0 = number of cores */
+    int write_batch;            /* most jobs in one group commit */
+    int approve_interval;       /* seconds between approvals of commissions whose hold passed */
+    int webhook_retry_base_ms;  /* webhooks: first retry after a failed delivery (then doubled) */
+    int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
+    char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
 };
 
@@ -38,14 +38,16 @@ struct inflight_set {
     size_t n, cap;
 };
 
-struct web_state; /* the dashboards' sessions and login throttling (src/web/) */
-struct link_cache; /* the click path's links in memory (src/app/link_cache.h) */
+struct web_state;     /* the dashboards' sessions and login throttling (src/web/) */
+struct link_cache;    /* the click path's links in memory (src/app/link_cache.h) */
+struct click_journal; /* the click path's journal (src/app/click_journal.h), NULL on PostgreSQL */
 
 struct app {
     struct app_config cfg;
     struct web_state *web;
     struct writer *writer;
     struct link_cache *links;
+    struct click_journal *click_journal;
     struct http_server *http;
     uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
     struct inflight_set inflight;
@@ -60,6 +62,7 @@ struct app_worker {
     /* Clicks read in this turn of the loop, committed together at its end (src/api/clicks.c). */
     struct http_deferred click_flush;
     struct write_job *clicks_head, *clicks_tail;
+    uint8_t *journal_buf; /* the journal records of a chunk of those clicks */
 };
 
 void inflight_init(struct inflight_set *s);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/click_journal.h"
 #include "app/link_cache.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -76,6 +77,7 @@ static void worker_fini(void *worker_data, void *ctx)
     if (!w)
         return;
     store_close(w->db);
+    free(w->journal_buf);
     free(w);
 }
 
@@ -98,8 +100,7 @@ static void *signal_main(void *arg)
         if (sigwait(&sw->set, &sig) != 0)
             continue;
         if (sig == SIGTERM || sig == SIGINT) {
-            fprintf(stderr, "level=info msg=stopping signal=%s\n",
-                    sig == SIGTERM ? "TERM" : "INT");
+            fprintf(stderr, "level=info msg=stopping signal=%s\n", sig == SIGTERM ? "TERM" : "INT");
             http_server_stop(sw->srv);
             return NULL;
         }
@@ -118,6 +119,27 @@ static int load_fingerprint_key(struct store *s, uint8_t key[16])
     int rc = sodium_hex2bin(key, 16, store_col_text(&cur, 0), 32, NULL, &len, NULL);
     store_finish(&cur);
     return rc == 0 && len == 16 ? 0 : -1;
+}
+
+static int open_click_journal(struct app *app)
+{
+    struct pd_err err = {0};
+    struct store *s = store_open(app->cfg.db_url, false, &err);
+    if (!s) {
+        fprintf(stderr, "partnerd serve: %s\n", err.message);
+        return -1;
+    }
+    size_t replayed = 0;
+    app->click_journal = click_journal_open(s, &replayed, &err);
+    store_close(s);
+    if (!app->click_journal && err.kind != PD_ERR_NONE) {
+        fprintf(stderr, "partnerd serve: the click journal: %s\n", err.message);
+        return -1;
+    }
+    if (replayed)
+        fprintf(stderr, "level=info msg=\"clicks replayed from the journal\" count=%zu\n",
+                replayed);
+    return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -181,6 +203,9 @@ int cmd_serve(int argc, char **argv)
 
     inflight_init(&app->inflight);
     struct pd_err err = {0};
+    /* The clicks a crash left only in the journal go into the database before anything else. */
+    if (open_click_journal(app) < 0)
+        goto fail_writer;
     /* web: the dashboards' state (src/web/): sessions, login throttling, password hashing */
     app->web = web_state_new(app, &err);
     if (!app->web) {
@@ -192,6 +217,8 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "partnerd serve: %s\n", err.message);
         goto fail_writer;
     }
+    if (app->click_journal)
+        app->click_journal->writer = app->writer;
     app->links = link_cache_new(LINK_CACHE_SLOTS);
     struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000);
     if (!sched) {
@@ -199,10 +226,9 @@ int cmd_serve(int argc, char **argv)
         goto fail_sched;
     }
     /* webhooks: the outbox sender */
-    struct webhook_sender *hooks =
-        webhook_sender_start(app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms,
-                             app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file,
-                             app->cfg.postback_allow_private != 0, &err);
+    struct webhook_sender *hooks = webhook_sender_start(
+        app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms, app->cfg.webhook_poll_ms,
+        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0, &err);
     if (!hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         goto fail_http;
@@ -240,6 +266,10 @@ int cmd_serve(int argc, char **argv)
     webhook_sender_stop(hooks); /* webhooks */
     scheduler_stop(sched);
     writer_stop(app->writer);
+    /* After the writer (every click is in the database), before the workers its flushing
+     * threads answer through are freed. */
+    click_journal_close(app->click_journal);
+    app->click_journal = NULL;
     web_state_free(app->web); /* web: its hashing thread answers through the workers */
     app->web = NULL;
     http_server_free(app->http);
@@ -253,6 +283,8 @@ fail_http:
 fail_sched:
     writer_stop(app->writer);
 fail_writer:
+    click_journal_close(app->click_journal); /* after the writer: every click is in the database */
+    app->click_journal = NULL;
     link_cache_free(app->links);
     web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);

@@ -14,7 +14,7 @@
 #include "util/err.h"
 
 enum store_rc {
-    STORE_DONE = 0,        /* no (more) rows */
+    STORE_DONE = 0, /* no (more) rows */
     STORE_ROW = 1,
     STORE_ERROR = -1,
     STORE_CONSTRAINT = -2, /* a unique or foreign key constraint refused the write */
@@ -54,9 +54,9 @@ struct store;
 
 struct store_cursor {
     struct store *store;
-    void *impl;       /* backend statement / result */
-    int row;          /* backend row index */
-    int64_t changes;  /* rows changed by an INSERT/UPDATE/DELETE, known once the cursor is done */
+    void *impl;      /* backend statement / result */
+    int row;         /* backend row index */
+    int64_t changes; /* rows changed by an INSERT/UPDATE/DELETE, known once the cursor is done */
 };
 
 struct store_ops {
@@ -136,7 +136,8 @@ int store_begin(struct store *s, struct pd_err *err);
 int store_commit(struct store *s, struct pd_err *err);
 void store_rollback(struct store *s);
 
-/* Applies every migration not yet applied (schema_migrations). Returns the number applied, or -1. */
+/* Applies every migration not yet applied (schema_migrations). Returns the number applied, or -1.
+ */
 int store_migrate(struct store *s, struct pd_err *err);
 /* Schema version: the count of applied migrations, or -1 when the schema is missing. */
 int store_schema_version(struct store *s);
@@ -149,6 +150,9 @@ struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err 
  * committed so far (then closes). -1 when not applicable (PostgreSQL, synchronous=normal, not in
  * WAL mode): commits stay as they are. */
 int store_sqlite_defer_wal_sync(struct store *s);
+/* A SQLite connection's database file and whether it was opened with synchronous=FULL; NULL for
+ * another backend. */
+const char *store_sqlite_path(const struct store *s, bool *full_sync);
 struct store *store_pg_open(const char *conninfo, bool read_only, struct pd_err *err);
 
 #endif

@@ -371,3 +371,12 @@ int store_sqlite_defer_wal_sync(struct store *base)
     }
     return fd;
 }
+
+const char *store_sqlite_path(const struct store *base, bool *full_sync)
+{
+    if (base->dialect != STORE_SQLITE)
+        return NULL;
+    const struct store_sqlite *s = (const struct store_sqlite *)base;
+    *full_sync = s->full_sync;
+    return s->path;
+}

@@ -19,29 +19,30 @@
 /* The writer's part costs two fsyncs while every write waits: at most once a second (the log
  * then holds about a second of writes at most), not after every pass. */
 #define CATCH_UP_INTERVAL_MS 1000
-#define RUN_HERE_WAIT_US 1000
+/* Journaled jobs (clicks, durable already) wait this long for company: one batch of many clicks
+ * writes each page of the click log, its index and the rollups once instead of once per few clicks
+ * (the log's volume, hence the cost of every fsync and checkpoint, falls with it). */
+#define GATHER_MS 20
 
 struct writer {
-    struct store *store;
-    /* The writing connection is used by the writer thread and, for jobs run where they were made
-     * (writer_run_here), by the HTTP workers: one at a time, under conn_lock. Never taken while
-     * holding lock. */
-    pthread_mutex_t conn_lock;
-    bool runs_here; /* SQLite: a commit is a few writes to the WAL, fine on an event loop */
+    struct store *store; /* the writing connection, used only by the writer thread */
     int max_batch;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct write_job *head, *tail; /* the queue, guarded by lock */
+    int queued;                    /* jobs in it */
+    atomic_int gather_ms;
+    int urgent; /* jobs in it that are not journaled */
     bool stopping;
-    struct writer_stats stats;     /* guarded by lock */
+    struct writer_stats stats; /* guarded by lock */
     atomic_uint_fast64_t generation;
     /* SQLite: checkpoints on a thread of their own (see checkpointer_main) */
     struct store *ckpt_store;
     pthread_t ckpt_thread;
     pthread_cond_t ckpt_wake;
     bool ckpt_running, ckpt_stopping; /* ckpt_stopping guarded by lock */
-    atomic_bool ckpt_caught_up; /* the checkpointer finished a pass; the writer catches up */
+    atomic_bool ckpt_caught_up;       /* the checkpointer finished a pass; the writer catches up */
     /* SQLite with synchronous=FULL: the fsyncs after the commits, on threads of their own (see
      * syncer_main); wal_fd -1 when commits sync themselves (or need not). */
     int wal_fd;
@@ -103,7 +104,8 @@ static void *syncer_main(void *arg)
             w->stats.failed_batches++;
         pthread_mutex_unlock(&w->lock);
         if (!ok)
-            fprintf(stderr, "level=error msg=\"writer: fdatasync of the WAL failed\" error=\"%s\"\n",
+            fprintf(stderr,
+                    "level=error msg=\"writer: fdatasync of the WAL failed\" error=\"%s\"\n",
                     strerror(e));
         for (struct write_job *j = done, *next; j; j = next) {
             next = j->next; /* done() may free the job */
@@ -300,7 +302,7 @@ static bool run_group(struct writer *w, struct write_job *first, size_t n)
     return true;
 }
 
-/* Runs the batch in one transaction on the writing connection (conn_lock held). false when it did
+/* Runs the batch in one transaction on the writing connection. false when it did
  * not commit (nothing of it was written). *links_changed: the link cache must forget. */
 static bool execute_batch(struct writer *w, struct write_job *batch, bool *links_changed)
 {
@@ -335,12 +337,13 @@ static bool execute_batch(struct writer *w, struct write_job *batch, bool *links
             store_rollback(w->store);
     }
     *links_changed = ok && (w->store->counts_link_changes ? w->store->link_changes != link_changes
-                                                           : may_change_links);
+                                                          : may_change_links);
     return ok;
 }
 
-/* After execute_batch, conn_lock released. Returns true when the syncers will report the jobs
- * done once the batch is on disk; false when they are done now (outcomes set, done() not called). */
+/* After execute_batch. Returns true when the syncers will report the jobs
+ * done once the batch is on disk; false when they are done now (outcomes set, done() not called).
+ */
 static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, bool links_changed)
 {
     /* Before any job is reported done: a request that follows an acknowledged change of a link,
@@ -348,9 +351,12 @@ static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, boo
     if (links_changed)
         atomic_fetch_add(&w->generation, 1);
     uint64_t n = 0;
+    bool needs_sync = false;
     struct write_job *last = batch;
-    for (struct write_job *j = batch; j; j = j->next, n++)
+    for (struct write_job *j = batch; j; j = j->next, n++) {
         last = j;
+        needs_sync |= !j->journaled && !j->writes_nothing;
+    }
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
     w->stats.jobs += n;
@@ -358,7 +364,7 @@ static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, boo
         w->stats.max_batch = n;
     if (!ok)
         w->stats.failed_batches++;
-    if (ok && w->wal_fd >= 0) {
+    if (ok && w->wal_fd >= 0 && needs_sync) {
         /* Committed, not yet on disk: a syncer answers once it is. Sequence numbers are taken
          * after the commit, so whatever a number covers had committed before it was taken. */
         uint64_t seq = ++w->committed_seq;
@@ -385,42 +391,14 @@ static void writer_catch_up(struct writer *w);
 static void run_batch(struct writer *w, struct write_job *batch)
 {
     bool links_changed;
-    pthread_mutex_lock(&w->conn_lock);
     writer_catch_up(w);
     bool ok = execute_batch(w, batch, &links_changed);
-    pthread_mutex_unlock(&w->conn_lock);
     if (settle_batch(w, batch, ok, links_changed))
         return;
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next; /* done() may free the job */
         j->done(j);
     }
-}
-
-bool writer_can_run_here(const struct writer *w)
-{
-    return w->runs_here;
-}
-
-enum writer_answer writer_run_here(struct writer *w, struct write_job *batch)
-{
-    bool links_changed;
-    /* An event loop waits for the connection at most RUN_HERE_WAIT_US: long enough for the writer
-     * thread's usual batch (handing over at every busy moment could keep the clicks on the
-     * writer thread's path, each hand-over making the next more likely), not for a long job or the
-     * checkpoint catch-up. */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += RUN_HERE_WAIT_US * 1000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    if (pthread_mutex_timedlock(&w->conn_lock, &until) != 0)
-        return WRITER_BUSY;
-    bool ok = execute_batch(w, batch, &links_changed);
-    pthread_mutex_unlock(&w->conn_lock);
-    return settle_batch(w, batch, ok, links_changed) ? WRITER_ANSWER_LATER : WRITER_ANSWER_NOW;
 }
 
 /* The rest of a checkpoint pass, on the writer's connection between two batches (see
@@ -432,6 +410,20 @@ static void writer_catch_up(struct writer *w)
     struct pd_err err;
     if (w->store->ops->exec_script(w->store, "PRAGMA wal_checkpoint(PASSIVE)", &err) < 0)
         fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
+}
+
+/* Only journaled jobs are queued: wait up to GATHER_MS for more of them, unless a job that someone
+ * waits for arrives, the batch is full or the writer stops. Under lock. */
+static void gather(struct writer *w)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (int64_t)atomic_load(&w->gather_ms) * 1000000;
+    until.tv_sec += ns / 1000000000;
+    until.tv_nsec = ns % 1000000000;
+    while (w->urgent == 0 && w->queued < w->max_batch && !w->stopping)
+        if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+            break;
 }
 
 static void *writer_main(void *arg)
@@ -446,20 +438,23 @@ static void *writer_main(void *arg)
             break;
         }
         if (!w->head) {
-            /* Only the checkpoint's catch-up to do (the event loops never do it). */
+            /* Only the checkpoint's catch-up to do. */
             pthread_mutex_unlock(&w->lock);
-            pthread_mutex_lock(&w->conn_lock);
             writer_catch_up(w);
-            pthread_mutex_unlock(&w->conn_lock);
             continue;
         }
+        if (w->urgent == 0)
+            gather(w);
         /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
         struct write_job *batch = w->head, *last = w->head;
         int n = 1;
+        w->urgent -= !last->journaled;
         while (last->next && n < w->max_batch) {
             last = last->next;
+            w->urgent -= !last->journaled;
             n++;
         }
+        w->queued -= n;
         w->head = last->next;
         if (!w->head)
             w->tail = NULL;
@@ -476,17 +471,13 @@ struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *er
     if (!w)
         abort();
     w->max_batch = max_batch > 0 ? max_batch : 1024;
+    atomic_init(&w->gather_ms, GATHER_MS);
     w->wal_fd = -1;
     w->store = store_open(db_url, false, err);
     if (!w->store)
         goto fail_store;
     if (pthread_mutex_init(&w->lock, NULL) != 0)
         goto fail_lock;
-    if (pthread_mutex_init(&w->conn_lock, NULL) != 0) {
-        pthread_mutex_destroy(&w->lock);
-        goto fail_lock;
-    }
-    w->runs_here = w->store->dialect == STORE_SQLITE;
     if (pthread_cond_init(&w->wake, NULL) != 0)
         goto fail_cond;
     /* Both before the writer thread uses its connection. */
@@ -500,7 +491,6 @@ fail_thread:
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
 fail_cond:
-    pthread_mutex_destroy(&w->conn_lock);
     pthread_mutex_destroy(&w->lock);
 fail_lock:
     pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer thread");
@@ -523,7 +513,11 @@ int writer_submit(struct writer *w, struct write_job *job)
     else
         w->head = job;
     w->tail = job;
-    pthread_cond_signal(&w->wake);
+    w->queued++;
+    w->urgent += !job->journaled;
+    /* A journaled job alone does not wake a gathering writer (it wakes an idle one). */
+    if (!job->journaled || w->queued == 1 || w->queued >= w->max_batch)
+        pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return 0;
 }
@@ -540,10 +534,14 @@ void writer_stop(struct writer *w)
     syncer_stop(w);
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->conn_lock);
     pthread_mutex_destroy(&w->lock);
     store_close(w->store);
     free(w);
+}
+
+void writer_set_gather_ms(struct writer *w, int ms)
+{
+    atomic_store(&w->gather_ms, ms);
 }
 
 void writer_get_stats(struct writer *w, struct writer_stats *out)
@@ -556,6 +554,13 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
 uint64_t writer_generation(struct writer *w)
 {
     return atomic_load(&w->generation);
+}
+
+int writer_run_nothing(struct store *s, struct write_job *job)
+{
+    (void)s;
+    (void)job;
+    return 0;
 }
 
 int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err)

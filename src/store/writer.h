@@ -1,8 +1,8 @@
 /* Group commit. One writer thread owns the only writing connection. Request handlers never commit:
- * they hand a job to the writer, which gathers every job queued meanwhile into one transaction (each
- * job in its own savepoint, so one job's failure undoes only that job), commits once — one fsync for
- * the whole batch — and only then reports each job done. That is how a 302 or a 201 can wait for
- * durability without costing an fsync each. */
+ * they hand a job to the writer, which gathers every job queued meanwhile into one transaction
+ * (each job in its own savepoint, so one job's failure undoes only that job), commits once — one
+ * fsync for the whole batch — and only then reports each job done. That is how a 302 or a 201 can
+ * wait for durability without costing an fsync each. */
 #ifndef PD_STORE_WRITER_H
 #define PD_STORE_WRITER_H
 
@@ -13,9 +13,9 @@
 #include "store/store.h"
 
 enum write_outcome {
-    WRITE_COMMITTED = 0,  /* run() returned 0 and the batch is durable */
-    WRITE_ROLLED_BACK,    /* run() returned -1: its savepoint was undone, the rest committed */
-    WRITE_FAILED,         /* the batch could not commit: nothing of this job was written */
+    WRITE_COMMITTED = 0, /* run() returned 0 and the batch is durable */
+    WRITE_ROLLED_BACK,   /* run() returned -1: its savepoint was undone, the rest committed */
+    WRITE_FAILED,        /* the batch could not commit: nothing of this job was written */
 };
 
 struct write_job;
@@ -40,6 +40,14 @@ struct write_job {
     /* The job never changes links, partners or programs (so it need not invalidate the link
      * cache on a backend that cannot count such changes). */
     bool keeps_links;
+    /* The job's write is already durable elsewhere (a click in the journal): nobody waits for it,
+     * so the writer gathers such jobs for up to GATHER_MS (writer.c) into larger batches, and
+     * reports them done at commit, without an fsync of the database's log. Any other job ends the
+     * gathering, so a request queued after a journaled job still finds it applied. */
+    bool journaled;
+    /* The job only marks a place in the queue (what was queued before it is done when it is):
+     * it ends the gathering but needs no fsync. */
+    bool writes_nothing;
     enum write_outcome outcome;
     struct write_job *next;
     uint64_t commit_seq; /* the writer's own bookkeeping */
@@ -58,25 +66,16 @@ int writer_submit(struct writer *w, struct write_job *job);
 /* Finishes every queued job, then stops the thread and closes its connection. */
 void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
+/* How long journaled jobs wait for company (GATHER_MS in writer.c unless set; tests). */
+void writer_set_gather_ms(struct writer *w, int ms);
 
-/* Whether writer_run_here may be used: on SQLite, where a commit without its fsync is a few
- * writes to the WAL (on PostgreSQL a commit is a network round trip: jobs go to the thread). */
-bool writer_can_run_here(const struct writer *w);
-
-enum writer_answer {
-    WRITER_ANSWER_NOW,   /* outcomes are set; done() is not called: the caller answers */
-    WRITER_ANSWER_LATER, /* committed; each job's done() is called once it is on disk */
-    WRITER_BUSY,         /* the connection is in use (a batch, a checkpoint): nothing was run;
-                          * submit the jobs to the writer thread instead of waiting */
-};
-
-/* Runs jobs (linked by next) as one batch on the calling thread, when the writer thread is not
- * using the connection: no hand-off to another thread and back when nothing else needs to wait. With
- * synchronous=FULL the fdatasync still happens on the syncer threads (ANSWER_LATER). */
-enum writer_answer writer_run_here(struct writer *w, struct write_job *batch);
 /* Bumped after every committed batch that changed links, partners or programs, before its jobs are
  * reported done: what the link cache compares its entries with. Thread-safe. */
 uint64_t writer_generation(struct writer *w);
+
+/* A run() that writes nothing, for a job that only marks a place in the queue: its done() is
+ * called once everything queued before it is. */
+int writer_run_nothing(struct store *s, struct write_job *job);
 
 /* Runs one job as its own transaction on the caller's connection (command-line tools, tests). */
 int writer_run_now(struct store *s, struct write_job *job, struct pd_err *err);

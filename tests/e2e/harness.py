@@ -507,6 +507,11 @@ class Server:
 
     # database (read-only) -------------------------------------------------------------------
     def sql(self, query, params=()):
+        """Reads the database directly. A running SQLite node answers a click once it is in the
+        node's journal and writes it to the database just after (src/app/click_journal.h); any
+        request to the node waits for the clicks answered before it, so one is sent first."""
+        if not PG and self.alive():
+            self.request("GET", "/healthz")
         if PG:
             if self.pg_conn is None:
                 self.pg_conn = PgConn(self.db_url)

@@ -1,7 +1,6 @@
 /* Tests for src/store/writer.c on SQLite: group commit on the writer thread, a failing job undoing
- * only itself, jobs run on the caller's thread (writer_run_here: answered now with
- * synchronous=normal, after the fdatasync with synchronous=full), and a caller that finds the
- * connection in use told so instead of waiting. */
+ * only itself, journaled jobs (clicks) gathered into one batch, and a job queued after journaled
+ * ones finding them applied. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,8 +21,7 @@
 struct test_job {
     struct write_job job;
     int64_t value;
-    bool fail;               /* run() inserts, then asks for its savepoint to be undone */
-    pthread_mutex_t *gate;   /* when set, run() waits until the test releases it */
+    bool fail; /* run() inserts, then asks for its savepoint to be undone */
     atomic_int started, done_calls;
 };
 
@@ -31,10 +29,6 @@ static int insert_run(struct store *s, struct write_job *j)
 {
     struct test_job *t = (struct test_job *)j;
     atomic_store(&t->started, 1);
-    if (t->gate) {
-        pthread_mutex_lock(t->gate);
-        pthread_mutex_unlock(t->gate);
-    }
     struct db_val v = db_int(t->value);
     struct pd_err err;
     if (store_exec(s, "INSERT INTO t (x) VALUES (?1)", &v, 1, NULL, &err) < 0)
@@ -133,58 +127,69 @@ static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **st
     teardown(f);
 }
 
-static void run_here_answers_now_with_synchronous_normal(void **state)
+static int64_t now_ms(void)
 {
-    (void)state;
-    struct fixture *f = setup("normal");
-    assert_true(writer_can_run_here(f->w));
-    struct test_job a, b;
-    job_init(&a, 10);
-    job_init(&b, 11);
-    b.fail = true;
-    a.job.next = &b.job;
-    assert_int_equal(writer_run_here(f->w, &a.job), WRITER_ANSWER_NOW);
-    assert_int_equal(a.job.outcome, WRITE_COMMITTED);
-    assert_int_equal(b.job.outcome, WRITE_ROLLED_BACK);
-    assert_int_equal(atomic_load(&a.done_calls), 0); /* the caller answers, not done() */
-    assert_int_equal(rows_with(f, 10), 1);
-    assert_int_equal(rows_with(f, 11), 0);
-    teardown(f);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void run_here_answers_after_the_fdatasync_with_synchronous_full(void **state)
+static void journaled_jobs_are_gathered_into_one_batch(void **state)
 {
     (void)state;
     struct fixture *f = setup("full");
-    struct test_job a;
-    job_init(&a, 20);
-    assert_int_equal(writer_run_here(f->w, &a.job), WRITER_ANSWER_LATER);
-    wait_for(&a.done_calls, 1);
-    assert_int_equal(a.job.outcome, WRITE_COMMITTED);
-    assert_int_equal(rows_with(f, 20), 1);
+    writer_set_gather_ms(f->w, 1000); /* long, so that this test does not depend on the timing */
+    struct test_job j[3];
+    for (int i = 0; i < 3; i++) {
+        job_init(&j[i], 41 + i);
+        j[i].job.journaled = true;
+        assert_int_equal(writer_submit(f->w, &j[i].job), 0);
+        usleep(5000); /* without gathering, the writer would have run the first alone */
+    }
+    for (int i = 0; i < 3; i++) {
+        wait_for(&j[i].done_calls, 1);
+        assert_int_equal(j[i].job.outcome, WRITE_COMMITTED);
+        assert_int_equal(rows_with(f, 41 + i), 1);
+    }
+    struct writer_stats st;
+    writer_get_stats(f->w, &st);
+    assert_int_equal(st.batches, 1);
+    assert_int_equal(st.jobs, 3);
     teardown(f);
 }
 
-static void run_here_is_refused_while_the_writer_thread_holds_the_connection(void **state)
+static void
+a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void **state)
 {
     (void)state;
     struct fixture *f = setup("normal");
-    pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&gate);
-    struct test_job slow, quick;
-    job_init(&slow, 30);
-    slow.gate = &gate;
-    job_init(&quick, 31);
-    assert_int_equal(writer_submit(f->w, &slow.job), 0);
-    wait_for(&slow.started, 1); /* the writer thread is inside its batch */
-    assert_int_equal(writer_run_here(f->w, &quick.job), WRITER_BUSY);
-    assert_int_equal(atomic_load(&quick.started), 0); /* nothing of it ran */
-    pthread_mutex_unlock(&gate);
-    wait_for(&slow.done_calls, 1);
-    assert_int_equal(writer_run_here(f->w, &quick.job), WRITER_ANSWER_NOW);
-    assert_int_equal(quick.job.outcome, WRITE_COMMITTED);
-    assert_int_equal(rows_with(f, 30), 1);
-    assert_int_equal(rows_with(f, 31), 1);
+    writer_set_gather_ms(f->w, 5000);
+    struct test_job journaled, barrier;
+    job_init(&journaled, 50);
+    journaled.job.journaled = true;
+    job_init(&barrier, 51);
+    barrier.job.writes_nothing = true;
+    int64_t t0 = now_ms();
+    assert_int_equal(writer_submit(f->w, &journaled.job), 0);
+    assert_int_equal(writer_submit(f->w, &barrier.job), 0);
+    wait_for(&barrier.done_calls, 1);
+    assert_true(now_ms() - t0 < 2500); /* not after the gathering time */
+    /* done() of the journaled job ran before (or in the same batch as) the barrier's */
+    assert_int_equal(atomic_load(&journaled.done_calls), 1);
+    assert_int_equal(rows_with(f, 50), 1);
+    teardown(f);
+}
+
+static void a_lone_journaled_job_is_applied_without_another_job(void **state)
+{
+    (void)state;
+    struct fixture *f = setup("normal");
+    struct test_job j;
+    job_init(&j, 60);
+    j.job.journaled = true;
+    assert_int_equal(writer_submit(f->w, &j.job), 0);
+    wait_for(&j.done_calls, 1); /* after the gathering time, not never */
+    assert_int_equal(rows_with(f, 60), 1);
     teardown(f);
 }
 
@@ -192,9 +197,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(submitted_jobs_commit_and_a_failing_one_undoes_only_itself),
-        cmocka_unit_test(run_here_answers_now_with_synchronous_normal),
-        cmocka_unit_test(run_here_answers_after_the_fdatasync_with_synchronous_full),
-        cmocka_unit_test(run_here_is_refused_while_the_writer_thread_holds_the_connection),
+        cmocka_unit_test(journaled_jobs_are_gathered_into_one_batch),
+        cmocka_unit_test(
+            a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),
+        cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

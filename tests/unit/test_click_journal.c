@@ -1,0 +1,205 @@
+/* Tests for src/app/click_codec.c and src/app/click_journal.c: a click survives the trip through
+ * its journal record unchanged; malformed records are refused; after a crash the replay writes
+ * each journaled click the database lacks exactly once, with its uniqueness and rollup, and then
+ * forgets the journal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/click_codec.h"
+#include "app/click_journal.h"
+#include "app/clicks.h"
+#include "store/journal.h"
+#include "store/store.h"
+
+static void sample_click(struct click *c, const char *id, int64_t at, uint64_t fingerprint)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->program_id = "prg_01M8HRFEDHYQH4W081S7TS3RFH";
+    c->partner_id = "ptn_01M8HRFEDHYQH4W081S7TS3RFH";
+    c->link_id = "lnk_01M8HRFEDHYQH4W081S7TS3RFH";
+    c->ip = "203.0.113.0";
+    c->user_agent = "Mozilla/5.0 (X11; Linux x86_64)";
+    c->referrer = NULL;
+    c->landing_url = NULL;
+    c->sub[0] = "spring";
+    c->sub[4] = "";
+    c->fingerprint = fingerprint;
+    c->agent_id = 123456789;
+    c->referrer_id = 0;
+    c->created_at = at;
+}
+
+static void assert_same_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void a_click_survives_its_record_unchanged(void **state)
+{
+    (void)state;
+    struct click c, d;
+    sample_click(&c, "01M8HRFEDHYQH4W081S7TS3RFH", 1700000000123, 0xfedcba9876543210ULL);
+    c.bot = true;
+    uint8_t rec[1024];
+    size_t len = click_encode(&c, rec, sizeof rec);
+    assert_true(len > 0);
+    char strings[1024];
+    assert_int_equal(click_decode(rec, len, &d, strings, len), 0);
+    assert_string_equal(d.id, c.id);
+    assert_same_text(d.program_id, c.program_id);
+    assert_same_text(d.partner_id, c.partner_id);
+    assert_same_text(d.link_id, c.link_id);
+    assert_same_text(d.ip, c.ip);
+    assert_same_text(d.user_agent, c.user_agent);
+    assert_null(d.referrer);
+    assert_null(d.landing_url);
+    for (int i = 0; i < 5; i++)
+        assert_same_text(d.sub[i], c.sub[i]); /* NULL stays NULL, "" stays "" */
+    assert_true(d.bot);
+    assert_true(d.fingerprint == c.fingerprint);
+    assert_true(d.agent_id == c.agent_id && d.referrer_id == 0);
+    assert_true(d.created_at == c.created_at);
+    /* too small a buffer: nothing */
+    assert_int_equal(click_encode(&c, rec, len - 1), 0);
+}
+
+static void malformed_records_are_refused(void **state)
+{
+    (void)state;
+    struct click c, d;
+    sample_click(&c, "01M8HRFEDHYQH4W081S7TS3RFH", 1, 2);
+    uint8_t rec[1024];
+    size_t len = click_encode(&c, rec, sizeof rec);
+    char strings[1024];
+    for (size_t cut = 0; cut < len; cut++) /* every truncation */
+        assert_int_equal(click_decode(rec, cut, &d, strings, sizeof strings), -1);
+    uint8_t longer[1025];
+    memcpy(longer, rec, len);
+    longer[len] = 0;
+    assert_int_equal(click_decode(longer, len + 1, &d, strings, sizeof strings), -1);
+    rec[0] = 2; /* an unknown version */
+    assert_int_equal(click_decode(rec, len, &d, strings, sizeof strings), -1);
+    rec[0] = 1;
+    rec[1] = 7; /* bot is 0 or 1 */
+    assert_int_equal(click_decode(rec, len, &d, strings, sizeof strings), -1);
+    /* a click without its link */
+    c.link_id = NULL;
+    len = click_encode(&c, rec, sizeof rec);
+    assert_int_equal(click_decode(rec, len, &d, strings, sizeof strings), -1);
+}
+
+static int64_t count(struct store *s, const char *sql)
+{
+    struct pd_err err;
+    int64_t n = -1;
+    assert_int_equal(store_query_int(s, sql, NULL, 0, 0, &n, &err), 0);
+    return n;
+}
+
+static void replay_writes_each_missing_click_once_then_forgets(void **state)
+{
+    (void)state;
+    char dir[64], url[160], prefix[128];
+    snprintf(dir, sizeof dir, "/tmp/pd-test-click-journal-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+    snprintf(prefix, sizeof prefix, "%s/t.db-clicks", dir);
+    struct pd_err err = {0};
+    struct store *s = store_open(url, false, &err);
+    assert_non_null(s);
+    assert_true(store_migrate(s, &err) >= 0);
+    /* three clicks journaled; the first also reached the database before the crash */
+    struct click c[3];
+    sample_click(&c[0], "01M8HRFEDHYQH4W081S7TS3RF0", 1700000000000, 11);
+    sample_click(&c[1], "01M8HRFEDHYQH4W081S7TS3RF1", 1700000000001, 11); /* same visitor */
+    sample_click(&c[2], "01M8HRFEDHYQH4W081S7TS3RF2", 1700000000002, 22);
+    struct journal *j = journal_open(prefix, false, NULL, NULL, &err);
+    assert_non_null(j);
+    uint8_t rec[3][1024];
+    const uint8_t *p[3];
+    size_t len[3];
+    for (int i = 0; i < 3; i++) {
+        len[i] = click_encode(&c[i], rec[i], sizeof rec[i]);
+        p[i] = rec[i];
+    }
+    uint32_t seg;
+    assert_int_equal(journal_append(j, p, len, 3, NULL, &seg, &err), 0);
+    journal_close(j);
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(click_record(s, &c[0], &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+
+    j = journal_open(prefix, false, NULL, NULL, &err);
+    assert_non_null(j);
+    size_t replayed = 0;
+    assert_int_equal(click_journal_replay(j, s, &replayed, &err), 0);
+    assert_int_equal(replayed, 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 3);
+    assert_int_equal(count(s, "SELECT count(DISTINCT id) FROM click_log"), 3);
+    /* uniqueness in journal order: the second click of the same visitor is not unique */
+    assert_int_equal(count(s, "SELECT sum(is_unique) FROM click_log"), 2);
+    assert_int_equal(count(s, "SELECT sum(clicks) FROM daily_stats"), 3);
+    assert_int_equal(count(s, "SELECT sum(unique_clicks) FROM daily_stats"), 2);
+    /* forgotten: a second start replays nothing */
+    journal_close(j);
+    j = journal_open(prefix, false, NULL, NULL, &err);
+    assert_non_null(j);
+    assert_int_equal(click_journal_replay(j, s, &replayed, &err), 0);
+    assert_int_equal(replayed, 0);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 3);
+    journal_close(j);
+    store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void a_second_process_cannot_take_the_journal(void **state)
+{
+    (void)state;
+    char dir[64], prefix[128];
+    snprintf(dir, sizeof dir, "/tmp/pd-test-click-journal-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(prefix, sizeof prefix, "%s/x-clicks", dir);
+    struct pd_err err = {0};
+    struct journal *j = journal_open(prefix, false, NULL, NULL, &err);
+    assert_non_null(j);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* flock is per open file: a child opening the journal anew is refused */
+        struct pd_err e2 = {0};
+        struct journal *k = journal_open(prefix, false, NULL, NULL, &e2);
+        _exit(k == NULL && e2.kind == PD_ERR_CONFLICT ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    journal_close(j);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_click_survives_its_record_unchanged),
+        cmocka_unit_test(malformed_records_are_refused),
+        cmocka_unit_test(replay_writes_each_missing_click_once_then_forgets),
+        cmocka_unit_test(a_second_process_cannot_take_the_journal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
