@@ -5,8 +5,9 @@ Runs nginx (`return 302`, the speed of a web server that stores nothing) and par
 loopback and measures, in one run on one machine:
 
   clicks      wrk -t1 -c32 -d10s on GET /c/{code}: nginx, partnerd (synchronous=full, the default:
-              each click's commit is fsynced before its 302) and partnerd (synchronous=normal: the
-              commit is in the OS before the 302, which survives kill -9 but not a power cut).
+              each click is in the click journal and fsynced before its 302) and partnerd
+              (synchronous=normal: written to the journal in the OS before the 302, which survives
+              kill -9 but not a power cut).
               Alternated A/B/C, median of three rounds. Then every 302 answered must be a stored
               click, and the rollups must add up to the stored clicks.
   click p99   at half of nginx's maximum rate, with a fixed-rate client (bench/ratebench.c).
