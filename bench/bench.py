@@ -35,6 +35,7 @@ PARTNERD_BIN, RATEBENCH_BIN, BENCH_LOAD_BIN.
 """
 
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -440,6 +441,14 @@ def db_bytes(path):
     return sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
 
 
+def remove_db(path):
+    """A database and the files beside it: its log, its click journal (PATH-clicks.*), partnerd's
+    log."""
+    for f in [path + s for s in ("", "-wal", "-shm", ".log")] + glob.glob(path + "-clicks.*"):
+        if os.path.exists(f):
+            os.remove(f)
+
+
 def bench_big(results):
     big, info = dataset("clicks-%d" % BIG_CLICKS, 1000, 5000, BIG_CLICKS)
     small, sinfo = dataset("clicks-10000", 1000, 5000, 10000)
@@ -478,9 +487,7 @@ def bench_big(results):
                 name, res["p50_us"] / 1000, res["p99_us"] / 1000))
         finally:
             pd.close()
-            for s in ("", "-wal", "-shm", ".log"):
-                if os.path.exists(copy + s):
-                    os.remove(copy + s)
+            remove_db(copy)
     results["flat"] = {name: {q: statistics.median(r[q] for r in rs) for q in ("p50_us", "p99_us")}
                        for name, rs in flat.items()}
 
@@ -499,9 +506,7 @@ def bench_rss(results):
             res["requests"], rss / 1024, hwm / 1024))
     finally:
         pd.close()
-        for s in ("", "-wal", "-shm", ".log"):
-            if os.path.exists(copy + s):
-                os.remove(copy + s)
+        remove_db(copy)
 
 
 # ----------------------------------------------------------------------------------------------
