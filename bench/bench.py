@@ -309,9 +309,7 @@ def dataset(name, partners, links, clicks):
     if os.path.exists(meta) and os.path.exists(path):
         with open(meta) as f:
             return path, json.load(f)
-    for suffix in ("", "-wal", "-shm", ".log"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    remove_db(path)
     log("generating %s: %d partners, %d links, %d clicks (kept in %s)" % (name, partners, links,
                                                                           clicks, d))
     pd = Partnerd(path)
