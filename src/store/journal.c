@@ -490,7 +490,15 @@ int journal_forget_all(struct journal *j, struct pd_err *err)
         s->pending = 0;
     }
     j->active = NO_SEGMENT;
+    /* The fdatasyncs above covered every append: nothing is left for the flushers (which would
+     * otherwise look for an active segment). */
+    if (rc == 0)
+        j->durable_seq = j->appended_seq;
+    j->started_seq = j->appended_seq;
+    struct journal_waiter *done = detach_waiters(j, j->appended_seq);
+    uint64_t durable = j->durable_seq;
     pthread_mutex_unlock(&j->lock);
+    tell_waiters(done, durable);
     return rc;
 }
 
