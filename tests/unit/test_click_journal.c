@@ -1,7 +1,7 @@
 /* Tests for src/app/click_codec.c and src/app/click_journal.c: a click survives the trip through
  * its journal record unchanged; malformed records are refused; after a crash the replay writes
  * each journaled click the database lacks exactly once, with its uniqueness and rollup, and then
- * forgets the journal. */
+ * forgets the journal; a clean stop never forgets a click the database does not have. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +167,42 @@ static void replay_writes_each_missing_click_once_then_forgets(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void a_clean_stop_keeps_clicks_the_database_does_not_have(void **state)
+{
+    (void)state;
+    char dir[64], url[160];
+    snprintf(dir, sizeof dir, "/tmp/pd-test-click-journal-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/t.db?synchronous=normal", dir); /* no flush waiter */
+    struct pd_err err = {0};
+    struct store *s = store_open(url, false, &err);
+    assert_non_null(s);
+    assert_true(store_migrate(s, &err) >= 0);
+    size_t replayed = 9;
+    struct click_journal *cj = click_journal_open(s, &replayed, &err);
+    assert_non_null(cj);
+    assert_int_equal(replayed, 0);
+    /* journaled, never applied (as when the database refused it) */
+    struct click c;
+    sample_click(&c, "01M8HRFEDHYQH4W081S7TS3RF9", 1700000000000, 33);
+    uint8_t rec[1024];
+    const uint8_t *p[1] = {rec};
+    size_t len[1] = {click_encode(&c, rec, sizeof rec)};
+    uint32_t seg;
+    assert_int_equal(journal_append(cj->journal, p, len, 1, NULL, &seg, &err), 0);
+    click_journal_close(cj);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 0);
+    cj = click_journal_open(s, &replayed, &err); /* the next start */
+    assert_non_null(cj);
+    assert_int_equal(replayed, 1);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 1);
+    click_journal_close(cj);
+    store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void a_second_process_cannot_take_the_journal(void **state)
 {
     (void)state;
@@ -199,6 +235,7 @@ int main(void)
         cmocka_unit_test(a_click_survives_its_record_unchanged),
         cmocka_unit_test(malformed_records_are_refused),
         cmocka_unit_test(replay_writes_each_missing_click_once_then_forgets),
+        cmocka_unit_test(a_clean_stop_keeps_clicks_the_database_does_not_have),
         cmocka_unit_test(a_second_process_cannot_take_the_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
