@@ -83,6 +83,34 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
                       v, 9, NULL, err);
 }
 
+int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
+{
+    /* The smallest id of before_ms: every id below it was made earlier. */
+    uint8_t bytes[16] = {0};
+    for (int i = 0; i < 6; i++)
+        bytes[i] = (uint8_t)((uint64_t)before_ms >> (8 * (5 - i)));
+    char floor[ID_ULID_LEN + 1];
+    id_encode_ulid(bytes, floor);
+    struct db_val v[2] = {db_text(floor), db_int(limit)};
+    int64_t n = 0, old = 0;
+    if (store_exec(s,
+                   "DELETE FROM click_log WHERE id IN"
+                   " (SELECT id FROM click_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                   v, 2, &n, err) < 0)
+        return -1;
+    /* Clicks stored before migration 004. */
+    if (n < limit) {
+        v[1] = db_int(limit - n);
+        if (store_exec(s,
+                       "DELETE FROM clicks_v1 WHERE id IN"
+                       " (SELECT id FROM clicks_v1 WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                       v, 2, &old, err) < 0)
+            return -1;
+    }
+    *purged = n + old;
+    return 0;
+}
+
 int64_t click_text_id(const uint8_t key[16], const char *text)
 {
     uint8_t h[crypto_shorthash_BYTES];
@@ -166,8 +194,8 @@ int click_record(struct store *s, struct click *c, struct pd_err *err)
         (c->referrer && click_text_add(s, c->referrer_id, c->referrer, err) < 0) ||
         click_insert(s, c, err) < 0)
         return -1;
-    return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0,
-                     0, 0, err);
+    return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0, 0,
+                     0, err);
 }
 
 static int64_t day_of(int64_t ms)

@@ -22,11 +22,11 @@ struct link_target {
 struct click {
     char id[ID_MAX_LEN];
     const char *program_id, *partner_id, *link_id;
-    const char *ip;          /* truncated */
+    const char *ip; /* truncated */
     const char *user_agent, *referrer, *landing_url;
     const char *sub[5];
     bool bot;
-    bool unique;             /* decided by click_record */
+    bool unique; /* decided by click_record */
     uint64_t fingerprint;
     int64_t agent_id, referrer_id; /* click_texts ids of user_agent and referrer (when not NULL) */
     int64_t created_at;
@@ -42,7 +42,8 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
                    const char *landing_url, const char *const sub[5], int64_t now_ms,
                    struct arena *a);
 
-/* Inserts the click, decides uniqueness (first of its fingerprint in 24 h) and updates the rollup. */
+/* Inserts the click, decides uniqueness (first of its fingerprint in 24 h) and updates the rollup.
+ */
 int click_record(struct store *s, struct click *c, struct pd_err *err);
 
 /* The same for n clicks (one writer batch): each click's row and uniqueness, and one rollup
@@ -57,6 +58,11 @@ int64_t click_text_id(const uint8_t key[16], const char *text);
  * none. */
 int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int limit,
                              struct pd_err *err);
+
+/* Deletes up to `limit` raw clicks made before before_ms, oldest first (the daily rollups stay):
+ * the retention period. *purged: how many. Ids sort by time, so the cut is a range of the key. */
+int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                 struct pd_err *err);
 
 /* Adds to the daily rollup row of (program, partner, link, day). */
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,

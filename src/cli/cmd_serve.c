@@ -18,7 +18,8 @@
 
 static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
-    "                      [--write_batch N] [--approve_interval SECONDS] [--config FILE]\n"
+    "                      [--write_batch N] [--approve_interval SECONDS]\n"
+    "                      [--click_retention_days DAYS] [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--check-config]\n"
@@ -220,7 +221,8 @@ int cmd_serve(int argc, char **argv)
     if (app->click_journal)
         app->click_journal->writer = app->writer;
     app->links = link_cache_new(LINK_CACHE_SLOTS);
-    struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000);
+    struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000,
+                                              app->cfg.click_retention_days);
     if (!sched) {
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
         goto fail_sched;

@@ -14,8 +14,14 @@ struct setting {
     size_t offset, size;
 };
 
-#define TEXT_SETTING(k, field) {k, TEXT, offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)}
-#define INT_SETTING(k, field) {k, INT, offsetof(struct app_config, field), sizeof(int)}
+#define TEXT_SETTING(k, field)                                                                     \
+    {                                                                                              \
+        k, TEXT, offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)       \
+    }
+#define INT_SETTING(k, field)                                                                      \
+    {                                                                                              \
+        k, INT, offsetof(struct app_config, field), sizeof(int)                                    \
+    }
 
 static const struct setting settings[] = {
     TEXT_SETTING("db", db_url),
@@ -24,9 +30,10 @@ static const struct setting settings[] = {
     INT_SETTING("workers", workers),
     INT_SETTING("write_batch", write_batch),
     INT_SETTING("approve_interval", approve_interval),
-    INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
-    INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
-    TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
+    INT_SETTING("click_retention_days", click_retention_days),
+    INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms),   /* webhooks */
+    INT_SETTING("webhook_poll_ms", webhook_poll_ms),               /* webhooks */
+    TEXT_SETTING("webhook_ca_file", webhook_ca_file),              /* webhooks */
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -125,6 +132,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     cfg->write_batch = 1024;
     cfg->approve_interval = 60;
+    cfg->click_retention_days = 400;
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
 

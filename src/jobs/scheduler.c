@@ -6,63 +6,79 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "app/clicks.h"
 #include "app/lifecycle.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
 #define APPROVAL_BATCH 1000
+#define PURGE_BATCH 10000
 
 struct scheduler {
     struct writer *writer;
     int interval_ms;
+    int click_retention_days;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
 };
 
-struct approval_job {
+/* One batch of a background task, as a writer job the scheduler's thread waits for. */
+struct task_job {
     struct write_job job;
     struct scheduler *sched;
-    int64_t approved;
+    int64_t done_count; /* commissions approved, clicks deleted */
     struct pd_err err;
     bool finished;
 };
 
 static int approval_run(struct store *s, struct write_job *job)
 {
-    struct approval_job *aj = (struct approval_job *)job;
-    return commissions_approve_due(s, time_now_ms(), APPROVAL_BATCH, &aj->approved, &aj->err);
+    struct task_job *tj = (struct task_job *)job;
+    return commissions_approve_due(s, time_now_ms(), APPROVAL_BATCH, &tj->done_count, &tj->err);
 }
 
-static void approval_done(struct write_job *job)
+static int purge_run(struct store *s, struct write_job *job)
 {
-    struct approval_job *aj = (struct approval_job *)job;
-    pthread_mutex_lock(&aj->sched->lock);
-    aj->finished = true;
-    pthread_cond_broadcast(&aj->sched->wake);
-    pthread_mutex_unlock(&aj->sched->lock);
+    struct task_job *tj = (struct task_job *)job;
+    /* Never a click some program could still attribute: the longest window wins. */
+    int64_t window = 0;
+    if (store_query_int(s, "SELECT COALESCE(MAX(attribution_window_days), 0) FROM programs", NULL,
+                        0, 0, &window, &tj->err) < 0)
+        return -1;
+    int64_t days =
+        window > tj->sched->click_retention_days ? window : tj->sched->click_retention_days;
+    return clicks_purge(s, time_now_ms() - days * 86400000, PURGE_BATCH, &tj->done_count, &tj->err);
 }
 
-/* One writer job; true when a full batch was approved (so there may be more due now). */
-static bool approve_batch(struct scheduler *s)
+static void task_done(struct write_job *job)
 {
-    struct approval_job aj = {.job = {.run = approval_run, .done = approval_done}, .sched = s};
-    if (writer_submit(s->writer, &aj.job) < 0)
+    struct task_job *tj = (struct task_job *)job;
+    pthread_mutex_lock(&tj->sched->lock);
+    tj->finished = true;
+    pthread_cond_broadcast(&tj->sched->wake);
+    pthread_mutex_unlock(&tj->sched->lock);
+}
+
+/* Runs one batch and waits for it; true when it was full (so there may be more to do now). */
+static bool run_task(struct scheduler *s, int (*run)(struct store *, struct write_job *),
+                     int64_t full, const char *what)
+{
+    struct task_job tj = {.job = {.run = run, .done = task_done, .keeps_links = true}, .sched = s};
+    if (writer_submit(s->writer, &tj.job) < 0)
         return false;
     pthread_mutex_lock(&s->lock);
-    while (!aj.finished)
+    while (!tj.finished)
         pthread_cond_wait(&s->wake, &s->lock);
     pthread_mutex_unlock(&s->lock);
-    if (aj.job.outcome != WRITE_COMMITTED) {
-        fprintf(stderr, "level=error msg=\"approving due commissions failed\" error=\"%s\"\n",
-                aj.err.message);
+    if (tj.job.outcome != WRITE_COMMITTED) {
+        fprintf(stderr, "level=error msg=\"%s failed\" error=\"%s\"\n", what, tj.err.message);
         return false;
     }
-    if (aj.approved > 0)
-        fprintf(stderr, "level=info msg=\"approved due commissions\" count=%lld\n",
-                (long long)aj.approved);
-    return aj.approved == APPROVAL_BATCH;
+    if (tj.done_count > 0)
+        fprintf(stderr, "level=info msg=\"%s\" count=%lld\n", what, (long long)tj.done_count);
+    return tj.done_count == full;
 }
 
 static void *scheduler_main(void *arg)
@@ -71,7 +87,10 @@ static void *scheduler_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
         pthread_mutex_unlock(&s->lock);
-        while (approve_batch(s))
+        while (run_task(s, approval_run, APPROVAL_BATCH, "approved due commissions"))
+            ;
+        while (s->click_retention_days > 0 &&
+               run_task(s, purge_run, PURGE_BATCH, "deleted clicks past the retention period"))
             ;
         pthread_mutex_lock(&s->lock);
         struct timespec until;
@@ -89,13 +108,14 @@ static void *scheduler_main(void *arg)
     return NULL;
 }
 
-struct scheduler *scheduler_start(struct writer *w, int interval_ms)
+struct scheduler *scheduler_start(struct writer *w, int interval_ms, int click_retention_days)
 {
     struct scheduler *s = calloc(1, sizeof *s);
     if (!s)
         abort();
     s->writer = w;
     s->interval_ms = interval_ms > 0 ? interval_ms : 60000;
+    s->click_retention_days = click_retention_days;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {

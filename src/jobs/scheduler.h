@@ -1,5 +1,6 @@
-/* Background work inside `partnerd serve`: approving commissions whose hold has passed. It runs as
- * ordinary writer jobs, so it shares the group commit with requests and never races them. */
+/* Background work inside `partnerd serve`: approving commissions whose hold has passed, and
+ * deleting raw clicks older than the retention period (the daily rollups stay). It runs as ordinary
+ * writer jobs, so it shares the group commit with requests and never races them. */
 #ifndef PD_JOBS_SCHEDULER_H
 #define PD_JOBS_SCHEDULER_H
 
@@ -7,8 +8,10 @@
 
 struct scheduler;
 
-/* Starts the thread; every interval_ms it approves due commissions in batches of 1000. */
-struct scheduler *scheduler_start(struct writer *w, int interval_ms);
+/* Starts the thread; every interval_ms it approves due commissions in batches of 1000, then deletes
+ * clicks older than click_retention_days (0: keeps them all), or than the longest attribution
+ * window of any program if that is longer, in batches of 10,000. */
+struct scheduler *scheduler_start(struct writer *w, int interval_ms, int click_retention_days);
 /* Stops it (waits for a batch in progress). Call before writer_stop. */
 void scheduler_stop(struct scheduler *s);
 

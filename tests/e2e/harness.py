@@ -522,6 +522,20 @@ class Server:
         finally:
             con.close()
 
+    def sql_write(self, query, params=()):
+        """Writes to the database directly, as an operator's tool would (tests that need rows the
+        API cannot make, such as clicks from long ago)."""
+        if PG:
+            if self.pg_conn is None:
+                self.pg_conn = PgConn(self.db_url)
+            return self.pg_conn.query(pg_inline(query, params))
+        con = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with con:
+                return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
     def sql1(self, query, params=()):
         rows = self.sql(query, params)
         expect(len(rows) == 1 and len(rows[0]) == 1, "expected one value from %r, got %r" % (query, rows))
