@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "app/click_codec.h"
 #include "app/click_journal.h"
+#include "app/click_limit.h"
 #include "app/clicks.h"
 #include "app/link_cache.h"
 #include "core/url.h"
@@ -276,6 +277,8 @@ void api_click_redirect(struct api_call *call)
     click_prepare(&cj->click, &t, call->app->fingerprint_key, call->req->peer_ip,
                   http_header_get(call->req, "User-Agent"), http_header_get(call->req, "Referer"),
                   NULL, sub, call->now_ms, call->req->arena);
+    cj->click.over_limit =
+        !click_limiter_allow(call->app->click_limiter, call->req->peer_ip, call->now_ms);
     if (url_append_param(t.destination, t.click_param, cj->click.id, cj->location,
                          sizeof cj->location) < 0) {
         api_reply_errorf(call, PD_ERR_INTERNAL, NULL, "the destination URL is too long");
@@ -337,6 +340,14 @@ void api_click_create(struct api_call *call)
     if (strcmp(t.partner_status, "active") != 0) {
         api_reply_errorf(call, PD_ERR_UNPROCESSABLE, code ? "code" : "ref",
                          "the partner of this link is not active");
+        return;
+    }
+    /* The limit is the visitor's (the address sent), else the caller's. */
+    if (!click_limiter_allow(call->app->click_limiter, ip ? ip : call->req->peer_ip,
+                             call->now_ms)) {
+        api_reply_errorf(call, PD_ERR_RATE_LIMITED, "ip",
+                         "too many clicks from this address: at most %d a minute",
+                         call->app->cfg.click_rate_limit);
         return;
     }
     struct click *c = arena_calloc(call->req->arena, sizeof *c);

@@ -22,6 +22,7 @@ struct app_config {
     int write_batch;            /* most jobs in one group commit */
     int approve_interval;       /* seconds between approvals of commissions whose hold passed */
     int click_retention_days;   /* raw clicks older than this are deleted (0: kept); rollups stay */
+    int click_rate_limit;       /* clicks per minute per address before they stop being unique */
     int webhook_retry_base_ms;  /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
     char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
@@ -41,6 +42,7 @@ struct inflight_set {
 
 struct web_state;     /* the dashboards' sessions and login throttling (src/web/) */
 struct link_cache;    /* the click path's links in memory (src/app/link_cache.h) */
+struct click_limiter; /* the per-address click rate limit (src/app/click_limit.h), NULL: none */
 struct click_journal; /* the click path's journal (src/app/click_journal.h), NULL on PostgreSQL */
 
 struct app {
@@ -49,6 +51,7 @@ struct app {
     struct writer *writer;
     struct link_cache *links;
     struct click_journal *click_journal;
+    struct click_limiter *click_limiter;
     struct http_server *http;
     uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
     struct inflight_set inflight;

@@ -8,6 +8,8 @@
 #define CLICK_CODEC_VERSION 1
 #define FIXED_BYTES (2 + 4 * 8)
 #define STRINGS 13
+#define FLAG_BOT 1
+#define FLAG_OVER_LIMIT 2
 
 /* Where decoding puts the strings, in record order (the id, an array, is handled apart). */
 static void string_fields(struct click *c, const char **f[STRINGS])
@@ -29,7 +31,7 @@ size_t click_encode(const struct click *c, uint8_t *out, size_t outlen)
     if (outlen < FIXED_BYTES)
         return 0;
     out[0] = CLICK_CODEC_VERSION;
-    out[1] = c->bot ? 1 : 0;
+    out[1] = (uint8_t)((c->bot ? FLAG_BOT : 0) | (c->over_limit ? FLAG_OVER_LIMIT : 0));
     le_put64(out + 2, (uint64_t)c->created_at);
     le_put64(out + 10, c->fingerprint);
     le_put64(out + 18, (uint64_t)c->agent_id);
@@ -55,10 +57,12 @@ size_t click_encode(const struct click *c, uint8_t *out, size_t outlen)
 
 int click_decode(const uint8_t *p, size_t len, struct click *c, char *strings, size_t strings_len)
 {
-    if (len < FIXED_BYTES || p[0] != CLICK_CODEC_VERSION || p[1] > 1 || strings_len < len)
+    if (len < FIXED_BYTES || p[0] != CLICK_CODEC_VERSION ||
+        (p[1] & ~(FLAG_BOT | FLAG_OVER_LIMIT)) != 0 || strings_len < len)
         return -1;
     memset(c, 0, sizeof *c);
-    c->bot = p[1] == 1;
+    c->bot = (p[1] & FLAG_BOT) != 0;
+    c->over_limit = (p[1] & FLAG_OVER_LIMIT) != 0;
     c->created_at = (int64_t)le_get64(p + 2);
     c->fingerprint = le_get64(p + 10);
     c->agent_id = (int64_t)le_get64(p + 18);

@@ -1,6 +1,6 @@
 /* A click as a journal record (src/store/journal.h): the bytes its 302 is acknowledged on, read
  * back into the database after a crash. Little-endian, version 1:
- *   u8 version, u8 bot, i64 created_at, u64 fingerprint, i64 agent_id, i64 referrer_id,
+ *   u8 version, u8 flags (1 bot, 2 over the rate limit), i64 created_at, u64 fingerprint, i64 agent_id, i64 referrer_id,
  *   then 13 strings (id, program_id, partner_id, link_id, ip, user_agent, referrer, landing_url,
  *   sub1..sub5), each u16 (length + 1, 0 for none) and its bytes. */
 #ifndef PD_APP_CLICK_CODEC_H

@@ -149,7 +149,9 @@ int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int 
 static int click_insert(struct store *s, struct click *c, struct pd_err *err)
 {
     c->unique = false;
-    if (!c->bot) {
+    /* A click over its address's rate limit leaves the uniqueness window alone: it neither counts
+     * as the visitor's first click nor restarts the window of the one that did. */
+    if (!c->bot && !c->over_limit) {
         /* One statement decides uniqueness: it inserts a new fingerprint, or restarts the window
          * of one last seen more than 24 hours ago; either way exactly one row changes. */
         int64_t changed = 0;

@@ -26,7 +26,8 @@ struct click {
     const char *user_agent, *referrer, *landing_url;
     const char *sub[5];
     bool bot;
-    bool unique; /* decided by click_record */
+    bool over_limit; /* beyond its address's click rate limit: recorded, never unique */
+    bool unique;     /* decided by click_record */
     uint64_t fingerprint;
     int64_t agent_id, referrer_id; /* click_texts ids of user_agent and referrer (when not NULL) */
     int64_t created_at;

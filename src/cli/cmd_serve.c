@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "app/click_journal.h"
+#include "app/click_limit.h"
 #include "app/link_cache.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -19,7 +20,8 @@
 static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
-    "                      [--click_retention_days DAYS] [--config FILE]\n"
+    "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
+    "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--check-config]\n"
@@ -220,6 +222,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (app->click_journal)
         app->click_journal->writer = app->writer;
+    app->click_limiter = click_limiter_new(app->cfg.click_rate_limit, app->fingerprint_key);
     app->links = link_cache_new(LINK_CACHE_SLOTS);
     struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000,
                                               app->cfg.click_retention_days);
@@ -287,6 +290,7 @@ fail_sched:
 fail_writer:
     click_journal_close(app->click_journal); /* after the writer: every click is in the database */
     app->click_journal = NULL;
+    click_limiter_free(app->click_limiter);
     link_cache_free(app->links);
     web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);

@@ -53,6 +53,7 @@ static void a_click_survives_its_record_unchanged(void **state)
     struct click c, d;
     sample_click(&c, "01M8HRFEDHYQH4W081S7TS3RFH", 1700000000123, 0xfedcba9876543210ULL);
     c.bot = true;
+    c.over_limit = true;
     uint8_t rec[1024];
     size_t len = click_encode(&c, rec, sizeof rec);
     assert_true(len > 0);
@@ -69,6 +70,7 @@ static void a_click_survives_its_record_unchanged(void **state)
     for (int i = 0; i < 5; i++)
         assert_same_text(d.sub[i], c.sub[i]); /* NULL stays NULL, "" stays "" */
     assert_true(d.bot);
+    assert_true(d.over_limit);
     assert_true(d.fingerprint == c.fingerprint);
     assert_true(d.agent_id == c.agent_id && d.referrer_id == 0);
     assert_true(d.created_at == c.created_at);
