@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "core/client_ip.h"
 #include "http/http.h"
 #include "store/writer.h"
 #include "util/err.h"
@@ -29,8 +30,9 @@ struct api_call {
     struct store *db; /* the worker's read connection */
     const char *path_params[API_MAX_PATH_PARAMS];
     struct auth auth;
-    json_t *body;     /* the parsed JSON object of a write, or NULL */
+    json_t *body; /* the parsed JSON object of a write, or NULL */
     int64_t now_ms;
+    char client_ip[CLIENT_IP_MAX]; /* the peer, or behind a trusted proxy the forwarded client */
 };
 
 /* Answers and ends the call. The call must not be used afterwards. */
@@ -53,10 +55,10 @@ int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err
 int api_parse_body(struct api_call *call, struct pd_err *err);
 
 /* Typed field access with errors that name the field. Missing optional → default / NULL. */
-int api_get_string(json_t *obj, const char *key, bool required, size_t max_len,
-                   const char **out, struct pd_err *err);
-int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
-                int64_t *out, struct pd_err *err);
+int api_get_string(json_t *obj, const char *key, bool required, size_t max_len, const char **out,
+                   struct pd_err *err);
+int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+                struct pd_err *err);
 int api_get_bool(json_t *obj, const char *key, bool *out, struct pd_err *err);
 /* Refuses fields not in the NULL-terminated list (catches typos like "ammount"). */
 int api_check_fields(json_t *obj, const char *const *allowed, struct pd_err *err);
@@ -86,13 +88,13 @@ struct api_write {
     struct api_call *call;
     api_write_op op;
     void *op_arg;
-    int status;          /* set by op on success (200, 201) */
-    json_t *result;      /* set by op on success */
-    struct pd_err err;   /* set by op on failure */
+    int status;        /* set by op on success (200, 201) */
+    json_t *result;    /* set by op on success */
+    struct pd_err err; /* set by op on failure */
     const char *idem_key;
     const char *inflight_key; /* key id + '/' + idem_key */
     char request_hash[65];
-    char *answer;        /* serialized answer (on the worker thread unless stored) */
+    char *answer; /* serialized answer (on the worker thread unless stored) */
     int answer_status;
     bool replayed;
 };

@@ -274,11 +274,11 @@ void api_click_redirect(struct api_call *call)
     cj->job.keeps_links = true;
     const char *sub[5];
     subs_from_query(call, sub);
-    click_prepare(&cj->click, &t, call->app->fingerprint_key, call->req->peer_ip,
+    click_prepare(&cj->click, &t, call->app->fingerprint_key, call->client_ip,
                   http_header_get(call->req, "User-Agent"), http_header_get(call->req, "Referer"),
                   NULL, sub, call->now_ms, call->req->arena);
     cj->click.over_limit =
-        !click_limiter_allow(call->app->click_limiter, call->req->peer_ip, call->now_ms);
+        !click_limiter_allow(call->app->click_limiter, call->client_ip, call->now_ms);
     if (url_append_param(t.destination, t.click_param, cj->click.id, cj->location,
                          sizeof cj->location) < 0) {
         api_reply_errorf(call, PD_ERR_INTERNAL, NULL, "the destination URL is too long");
@@ -343,8 +343,7 @@ void api_click_create(struct api_call *call)
         return;
     }
     /* The limit is the visitor's (the address sent), else the caller's. */
-    if (!click_limiter_allow(call->app->click_limiter, ip ? ip : call->req->peer_ip,
-                             call->now_ms)) {
+    if (!click_limiter_allow(call->app->click_limiter, ip ? ip : call->client_ip, call->now_ms)) {
         api_reply_errorf(call, PD_ERR_RATE_LIMITED, "ip",
                          "too many clicks from this address: at most %d a minute",
                          call->app->cfg.click_rate_limit);

@@ -159,6 +159,9 @@ void api_dispatch(struct http_request *req, struct app *app)
     call->worker = req->worker_data;
     call->db = call->worker->db;
     call->now_ms = time_now_ms();
+    client_ip_resolve(&app->trusted_proxies, req->peer_ip,
+                      app->trusted_proxies.n ? http_header_get(req, "X-Forwarded-For") : NULL,
+                      call->client_ip);
 
     bool path_known = false;
     const struct route *route = NULL;

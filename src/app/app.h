@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/client_ip.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -26,6 +27,7 @@ struct app_config {
     int webhook_retry_base_ms;  /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
     char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
+    char trusted_proxies[1024]; /* addresses/networks whose X-Forwarded-For is believed */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
 };
 
@@ -53,7 +55,8 @@ struct app {
     struct click_journal *click_journal;
     struct click_limiter *click_limiter;
     struct http_server *http;
-    uint8_t fingerprint_key[16]; /* keys the click uniqueness fingerprint; from settings */
+    uint8_t fingerprint_key[16];       /* keys the click uniqueness fingerprint; from settings */
+    struct proxy_list trusted_proxies; /* cfg.trusted_proxies, parsed */
     struct inflight_set inflight;
     struct app_metrics metrics;
 };

@@ -21,7 +21,7 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
-    "                      [--config FILE]\n"
+    "                      [--trusted_proxies ADDR[/BITS],...] [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--check-config]\n"
@@ -168,6 +168,12 @@ int cmd_serve(int argc, char **argv)
             free(app);
             return 2;
         }
+    }
+    char perr[160];
+    if (proxy_list_parse(app->cfg.trusted_proxies, &app->trusted_proxies, perr, sizeof perr) < 0) {
+        fprintf(stderr, "partnerd serve: %s\n", perr);
+        free(app);
+        return 2;
     }
     struct http_server_config hc = {0};
     char host[256];

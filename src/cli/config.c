@@ -32,9 +32,10 @@ static const struct setting settings[] = {
     INT_SETTING("approve_interval", approve_interval),
     INT_SETTING("click_retention_days", click_retention_days),
     INT_SETTING("click_rate_limit", click_rate_limit),
-    INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms),   /* webhooks */
-    INT_SETTING("webhook_poll_ms", webhook_poll_ms),               /* webhooks */
-    TEXT_SETTING("webhook_ca_file", webhook_ca_file),              /* webhooks */
+    INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
+    INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
+    TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
+    TEXT_SETTING("trusted_proxies", trusted_proxies),
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -164,7 +164,7 @@ static void login_written(struct web_write *w)
     struct login *l = w->arg;
     bool admin = strcmp(l->kind, "admin") == 0;
     fprintf(stderr, "level=info msg=login kind=%s subject=%s ip=%s\n", l->kind, l->subject_id,
-            w->call->req->peer_ip);
+            w->call->client_ip);
     web_reply_json(
         w->call, 200,
         json_pack("{s:s, s:s}", "kind", l->kind, "redirect", admin ? "/admin/" : "/partner/"),
@@ -178,12 +178,12 @@ static void login_verified(struct web_hash_job *job)
     struct api_call *call = job->arg;
     struct web_state *ws = call->app->web;
     if (job->matched < 0) {
-        fprintf(stderr, "level=info msg=\"login failed\" ip=%s\n", call->req->peer_ip);
+        fprintf(stderr, "level=info msg=\"login failed\" ip=%s\n", call->client_ip);
         reply_error(call, PD_ERR_UNAUTHORIZED, "password", "wrong email or password");
         return;
     }
     /* Counted as a failure when it was submitted; it was not one. */
-    web_rl_refund(ws, "ip", call->req->peer_ip, call->now_ms);
+    web_rl_refund(ws, "ip", call->client_ip, call->now_ms);
     web_rl_refund(ws, "email", l->email, call->now_ms);
     int i = job->matched;
     if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "suspended") == 0) {
@@ -216,9 +216,9 @@ void web_login(struct api_call *call)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
     l->job.password = arena_strdup(call->req->arena, password);
     int retry = 0;
-    if (web_rl_blocked(ws, "ip", call->req->peer_ip, call->now_ms, WEB_LOGIN_MAX_PER_IP, &retry) ||
+    if (web_rl_blocked(ws, "ip", call->client_ip, call->now_ms, WEB_LOGIN_MAX_PER_IP, &retry) ||
         web_rl_blocked(ws, "email", l->email, call->now_ms, WEB_LOGIN_MAX_PER_EMAIL, &retry)) {
-        fprintf(stderr, "level=warn msg=\"login throttled\" ip=%s\n", call->req->peer_ip);
+        fprintf(stderr, "level=warn msg=\"login throttled\" ip=%s\n", call->client_ip);
         reply_throttled(call, retry);
         return;
     }
@@ -250,10 +250,10 @@ void web_login(struct api_call *call)
     l->job.arg = call;
     /* Counted as failed up front, so parallel attempts cannot outrun the limit; a right password
      * takes it back. */
-    web_rl_fail(ws, "ip", call->req->peer_ip, call->now_ms);
+    web_rl_fail(ws, "ip", call->client_ip, call->now_ms);
     web_rl_fail(ws, "email", l->email, call->now_ms);
     if (web_hash_submit(ws, &l->job) < 0) {
-        web_rl_refund(ws, "ip", call->req->peer_ip, call->now_ms);
+        web_rl_refund(ws, "ip", call->client_ip, call->now_ms);
         web_rl_refund(ws, "email", l->email, call->now_ms);
         reply_error(call, PD_ERR_UNAVAILABLE, NULL,
                     "the server is busy checking other logins; try again in a few seconds");
