@@ -28,6 +28,7 @@ struct app_config {
     int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
     char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
     char trusted_proxies[1024]; /* addresses/networks whose X-Forwarded-For is believed */
+    char bot_list_file[512];    /* more bot user agents, one substring a line (empty: none) */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
 };
 
@@ -44,6 +45,7 @@ struct inflight_set {
 
 struct web_state;     /* the dashboards' sessions and login throttling (src/web/) */
 struct link_cache;    /* the click path's links in memory (src/app/link_cache.h) */
+struct bot_list;      /* an operator's bot user agents (src/core/bot_list.h) */
 struct click_limiter; /* the per-address click rate limit (src/app/click_limit.h), NULL: none */
 struct click_journal; /* the click path's journal (src/app/click_journal.h), NULL on PostgreSQL */
 
@@ -57,6 +59,7 @@ struct app {
     struct http_server *http;
     uint8_t fingerprint_key[16];       /* keys the click uniqueness fingerprint; from settings */
     struct proxy_list trusted_proxies; /* cfg.trusted_proxies, parsed */
+    struct bot_list *bots;             /* cfg.bot_list_file, parsed; NULL: the built-in list only */
     struct inflight_set inflight;
     struct app_metrics metrics;
 };

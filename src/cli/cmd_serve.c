@@ -1,4 +1,5 @@
 /* partnerd serve: the HTTP server, the group-commit writer, and a clean stop on SIGTERM. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -9,6 +10,7 @@
 #include "api/api.h"
 #include "app/click_journal.h"
 #include "app/click_limit.h"
+#include "core/bot_list.h"
 #include "app/link_cache.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -21,7 +23,8 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
-    "                      [--trusted_proxies ADDR[/BITS],...] [--config FILE]\n"
+    "                      [--trusted_proxies ADDR[/BITS],...] [--bot_list_file FILE]\n"
+    "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--check-config]\n"
@@ -124,6 +127,43 @@ static int load_fingerprint_key(struct store *s, uint8_t key[16])
     return rc == 0 && len == 16 ? 0 : -1;
 }
 
+#define BOT_LIST_FILE_MAX (8 << 20)
+
+/* bot_list_file, when set: read and parsed before anything starts. */
+static int load_bot_list(struct app *app)
+{
+    const char *path = app->cfg.bot_list_file;
+    if (!path[0])
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "partnerd serve: bot_list_file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *text = malloc(BOT_LIST_FILE_MAX + 1);
+    if (!text)
+        abort();
+    size_t len = fread(text, 1, BOT_LIST_FILE_MAX + 1, f);
+    bool read_error = ferror(f) != 0;
+    fclose(f);
+    char err[160];
+    if (read_error || len > BOT_LIST_FILE_MAX) {
+        fprintf(stderr, "partnerd serve: bot_list_file %s: %s\n", path,
+                read_error ? "cannot be read" : "larger than 8 MiB");
+        free(text);
+        return -1;
+    }
+    app->bots = bot_list_parse(text, len, err, sizeof err);
+    free(text);
+    if (!app->bots) {
+        fprintf(stderr, "partnerd serve: bot_list_file %s: %s\n", path, err);
+        return -1;
+    }
+    fprintf(stderr, "level=info msg=\"bot list loaded\" file=%s patterns=%zu\n", path,
+            bot_list_count(app->bots));
+    return 0;
+}
+
 static int open_click_journal(struct app *app)
 {
     struct pd_err err = {0};
@@ -143,6 +183,12 @@ static int open_click_journal(struct app *app)
         fprintf(stderr, "level=info msg=\"clicks replayed from the journal\" count=%zu\n",
                 replayed);
     return 0;
+}
+
+static void app_free(struct app *app)
+{
+    bot_list_free(app->bots);
+    free(app);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -175,29 +221,33 @@ int cmd_serve(int argc, char **argv)
         free(app);
         return 2;
     }
+    if (load_bot_list(app) < 0) {
+        free(app);
+        return 2;
+    }
     struct http_server_config hc = {0};
     char host[256];
     if (split_listen(app->cfg.listen, host, sizeof host, &hc.port) < 0) {
         fprintf(stderr, "partnerd serve: --listen must be HOST:PORT, not %s\n", app->cfg.listen);
-        free(app);
+        app_free(app);
         return 2;
     }
     struct store *s = cli_open_store(&app->cfg, true);
     if (!s) {
-        free(app);
+        app_free(app);
         return 1;
     }
     int fp = load_fingerprint_key(s, app->fingerprint_key);
     store_close(s);
     if (fp < 0) {
         fprintf(stderr, "partnerd serve: the database has no installation key; run init\n");
-        free(app);
+        app_free(app);
         return 1;
     }
     if (check_only) {
         printf("configuration ok: db=%s listen=%s public_url=%s\n", app->cfg.db_url,
                app->cfg.listen, app->cfg.public_url);
-        free(app);
+        app_free(app);
         return 0;
     }
 
@@ -300,6 +350,6 @@ fail_writer:
     link_cache_free(app->links);
     web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);
-    free(app);
+    app_free(app);
     return rc;
 }

@@ -36,6 +36,7 @@ static const struct setting settings[] = {
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
     TEXT_SETTING("trusted_proxies", trusted_proxies),
+    TEXT_SETTING("bot_list_file", bot_list_file),
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
