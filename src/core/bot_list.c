@@ -7,7 +7,7 @@
 
 #include "util/banned.h"
 
-#define BUCKETS 65536 /* one per first two bytes */
+#define BUCKETS 4096 /* by the first two bytes (a few pairs share one) */
 #define NONE UINT32_MAX
 #define UA_MAX 1024
 
@@ -27,7 +27,7 @@ static char lower(char c)
 
 static unsigned bucket(const char *p)
 {
-    return (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+    return ((unsigned)(unsigned char)p[0] * 67u + (unsigned char)p[1]) & (BUCKETS - 1);
 }
 
 struct bot_list *bot_list_parse(const char *text, size_t len, char *err, size_t errlen)
