@@ -93,8 +93,9 @@ void api_webhooks_create(struct api_call *call)
         const char *type = json_string_value(e);
         if (!type || !webhook_event_known(type)) {
             pd_err_set(&err, PD_ERR_BAD_REQUEST, "events",
-                       "unknown event type %.80s; known: conversion.created, commission.created,"
-                       " commission.approved, commission.reversed, payout.created, payout.paid",
+                       "unknown event type %.80s; known: click.created, conversion.created,"
+                       " commission.created, commission.approved, commission.reversed,"
+                       " payout.created, payout.paid",
                        type ? type : "(not a string)");
             goto fail;
         }
@@ -103,12 +104,6 @@ void api_webhooks_create(struct api_call *call)
             dup = dup || strcmp(r->events[k], type) == 0;
         if (dup)
             continue;
-        if (strcmp(type, "click.created") == 0) {
-            /* Not emitted yet: refused rather than silently never sent. */
-            pd_err_set(&err, PD_ERR_BAD_REQUEST, "events",
-                       "click.created is not available on this server yet");
-            goto fail;
-        }
         r->events[r->nevents++] = arena_strdup(call->req->arena, type);
     }
     json_t *list = json_array();

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/outbox.h"
 #include "app/records.h"
 #include "core/traffic.h"
+#include "util/timefmt.h"
 #include "util/banned.h"
 
 int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
@@ -190,14 +192,60 @@ static int click_insert(struct store *s, struct click *c, struct pd_err *err)
                : 0;
 }
 
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The data of a click.created event. */
+static json_t *click_event_json(const struct click *c)
+{
+    char at[40];
+    time_format_rfc3339(c->created_at, at, sizeof at);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", c->id, "object", "click",
+                  "program_id", c->program_id, "partner_id", c->partner_id, "link_id", c->link_id,
+                  "created_at", at, "bot", c->bot, "unique", c->unique);
+    if (!o)
+        abort();
+    json_object_set_new(o, "ip", text_or_null(c->ip));
+    json_object_set_new(o, "user_agent", text_or_null(c->user_agent));
+    json_object_set_new(o, "referrer", text_or_null(c->referrer));
+    json_object_set_new(o, "landing_url", text_or_null(c->landing_url));
+    static const char *const subs[5] = {"sub1", "sub2", "sub3", "sub4", "sub5"};
+    for (int i = 0; i < 5; i++)
+        json_object_set_new(o, subs[i], text_or_null(c->sub[i]));
+    return o;
+}
+
+/* click.created for each click, in the same transaction; one look at the subscriptions when no
+ * endpoint wants it (the event is opt-in: most installations never pay for it). */
+static int emit_click_events(struct store *s, struct click *const *clicks, size_t n,
+                             struct pd_err *err)
+{
+    bool wanted = false;
+    if (outbox_subscribed(s, "click.created", &wanted, err) < 0)
+        return -1;
+    for (size_t i = 0; wanted && i < n; i++) {
+        json_t *data = click_event_json(clicks[i]);
+        int rc = outbox_emit(s, "click.created", data, clicks[i]->created_at, err);
+        json_decref(data);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int click_record(struct store *s, struct click *c, struct pd_err *err)
 {
     if ((c->user_agent && click_text_add(s, c->agent_id, c->user_agent, err) < 0) ||
         (c->referrer && click_text_add(s, c->referrer_id, c->referrer, err) < 0) ||
         click_insert(s, c, err) < 0)
         return -1;
-    return stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0, 0,
-                     0, err);
+    if (stats_add(s, c->program_id, c->partner_id, c->link_id, c->created_at, 1, c->unique, 0, 0, 0,
+                  err) < 0)
+        return -1;
+    return emit_click_events(s, &c, 1, err);
 }
 
 static int64_t day_of(int64_t ms)
@@ -291,5 +339,5 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
                        t[k].clicks, t[k].uniques, 0, 0, 0, err);
     }
     free(t);
-    return rc;
+    return rc < 0 ? -1 : emit_click_events(s, clicks, n, err);
 }

@@ -33,7 +33,7 @@ static int insert_delivery(struct store *s, const char *event_id, const char *ty
                       v, 10, NULL, err);
 }
 
-static int subscribed(struct store *s, const char *type, bool *yes, struct pd_err *err)
+int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_err *err)
 {
     struct db_val p = db_text(type);
     int64_t n = 0;
@@ -92,7 +92,7 @@ int outbox_emit_commission(struct store *s, const char *type, const char *commis
                            int64_t now_ms, struct pd_err *err)
 {
     bool yes = false;
-    if (subscribed(s, type, &yes, err) < 0)
+    if (outbox_subscribed(s, type, &yes, err) < 0)
         return -1;
     if (!yes)
         return 0;
@@ -109,7 +109,7 @@ int outbox_emit_payout(struct store *s, const char *type, const char *payout_id,
                        struct pd_err *err)
 {
     bool yes = false;
-    if (subscribed(s, type, &yes, err) < 0)
+    if (outbox_subscribed(s, type, &yes, err) < 0)
         return -1;
     if (!yes)
         return 0;
@@ -187,7 +187,7 @@ int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struc
     if (outbox_emit(s, "conversion.created", conversion, now_ms, err) < 0)
         return -1;
     bool yes = false;
-    if (subscribed(s, "commission.created", &yes, err) < 0)
+    if (outbox_subscribed(s, "commission.created", &yes, err) < 0)
         return -1;
     size_t i;
     json_t *c;

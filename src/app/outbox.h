@@ -5,11 +5,14 @@
 #define PD_APP_OUTBOX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/store.h"
 #include "util/err.h"
 
+/* Whether any endpoint subscribes to type (for events worth building only then). */
+int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_err *err);
 /* One pending delivery per endpoint subscribed to type, carrying
  * {"id":"evt_…","type":…,"created":<unix s>,"data":data}. data is borrowed. */
 int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms,

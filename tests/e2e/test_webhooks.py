@@ -224,6 +224,34 @@ def test_events_and_postback():
         rec.close()
 
 
+def test_click_created_is_sent_only_to_endpoints_that_ask_for_it():
+    rec = Receiver()
+    try:
+        with Server(serve_args=FAST) as srv:
+            clicks_ep = create_endpoint(srv, rec.url("/clicks"), ["click.created"])
+            other_ep = create_endpoint(srv, rec.url("/other"), ["conversion.created"])
+            prog = create_program(srv)
+            ptn = create_partner(srv, prog["id"])
+            _, cid = click_ok(srv, ptn["ref_code"], "sub1=spring")
+            r, e = rec.wait_event("click.created", cid)
+            verify_signature(r, clicks_ep["secret"])
+            expect_eq(r["path"], "/clicks", "delivered to the endpoint that asked")
+            d = e["data"]
+            expect_eq((d["object"], d["partner_id"], d["program_id"], d["sub1"], d["bot"], d["unique"]),
+                      ("click", ptn["id"], prog["id"], "spring", False, True), "click.created data")
+            expect_eq(d["link_id"], srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (cid,)), "link_id")
+            expect(d["ip"] == "127.0.0.0" and d["created_at"].endswith("Z"), "ip, created_at: %s" % short(d))
+            # the API's clicks too
+            status, _, api_click = srv.api("POST", "/api/v1/clicks", {"ref": ptn["ref_code"], "ip": "198.51.100.3"})
+            expect_eq(status, 201, "POST /api/v1/clicks (%s)" % short(api_click))
+            _, e = rec.wait_event("click.created", api_click["click_id"])
+            expect_eq(e["data"]["ip"], "198.51.100.0", "the API click's (truncated) address")
+            expect_eq(srv.sql1("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?",
+                               (other_ep["id"],)), 0, "deliveries to the endpoint without click.created")
+    finally:
+        rec.close()
+
+
 def test_postback_to_a_private_address_is_refused():
     rec = Receiver()
     try:
