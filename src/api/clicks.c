@@ -1,5 +1,6 @@
 /* The click path: GET /c/{code} (a visitor, answered with a 302 once the click is committed) and
  * POST /api/v1/clicks (a store registering a click server-side). */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,11 @@ struct click_job {
     struct click click;
     struct pd_err err;
     char location[LOCATION_MAX];
-    /* The first click of a chunk appended to the journal as one write (see flush_journaled). */
-    struct journal_waiter waiter;
+    /* The first click of a chunk appended to the journal as one write (see flush_chunk): what
+     * its answer waits for. */
+    struct journal_waiter waiter; /* the journal's flush (synchronous=full) */
+    struct write_job applied;     /* queued behind the chunk's clicks: the database has them */
+    atomic_int parts;             /* of those two, not yet done */
     bool durable;
 };
 
@@ -114,24 +118,42 @@ static void chunk_reply(void *arg)
     }
 }
 
-/* On a journal flushing thread: back to the chunk's worker. */
+/* One thing the chunk's answer waits for is done (on a journal or writer thread); the last one
+ * sends it back to the chunk's worker. */
+static void chunk_part_done(struct click_job *first)
+{
+    if (atomic_fetch_sub(&first->parts, 1) == 1)
+        http_worker_post(first->call->req->worker, chunk_reply, first);
+}
+
 static void chunk_durable(struct journal_waiter *w, bool ok)
 {
     struct click_job *first = (struct click_job *)((char *)w - offsetof(struct click_job, waiter));
     first->durable = ok;
-    http_worker_post(first->call->req->worker, chunk_reply, first);
+    chunk_part_done(first);
+}
+
+static void chunk_applied(struct write_job *job)
+{
+    chunk_part_done((struct click_job *)((char *)job - offsetof(struct click_job, applied)));
 }
 
 /* One chunk (jobs linked by next, records[i] of len[i] bytes each, already encoded): appended to
  * the journal as one write, handed to the writer thread (which gathers clicks into large batches),
  * and answered once the journal write is durable: the database gets the clicks soon after, and any
- * request that arrives after this answer finds them there (src/api/router.c). */
+ * request that arrives after this answer finds them there (src/api/router.c). Unless more than
+ * click_queue_max clicks would then wait for the database: the answer also waits for these to be
+ * in it, so a writer that falls behind slows the clicks down instead of filling memory. */
 static void flush_chunk(struct app_worker *aw, struct click_job *first,
                         const uint8_t *const *records, const size_t *len, size_t n)
 {
     struct click_journal *cjr = aw->app->click_journal;
     struct pd_err err = {0};
     uint32_t segment;
+    bool wait_for_db = atomic_load(&cjr->in_flight) + n > (size_t)aw->app->cfg.click_queue_max;
+    /* Set before the append: the flush may be done before journal_append returns. */
+    atomic_init(&first->parts, (cjr->flush ? 1 : 0) + (wait_for_db ? 1 : 0));
+    first->durable = !cjr->flush;
     first->waiter.durable = chunk_durable;
     if (journal_append(cjr->journal, records, len, n, &first->waiter, &segment, &err) < 0) {
         fprintf(stderr, "level=error msg=\"clicks not journaled\" error=\"%s\"\n", err.message);
@@ -142,10 +164,16 @@ static void flush_chunk(struct app_worker *aw, struct click_job *first,
     for (size_t i = 0; i < n; i++)
         if (click_journal_hand_over(cjr, records[i], len[i], segment) < 0)
             fprintf(stderr, "level=warn msg=\"a journaled click waits for the next start\"\n");
-    if (!cjr->flush) {
-        first->durable = true;
-        chunk_reply(first);
+    if (wait_for_db) {
+        first->applied = (struct write_job){.run = writer_run_nothing,
+                                            .done = chunk_applied,
+                                            .keeps_links = true,
+                                            .writes_nothing = true};
+        if (writer_submit(aw->app->writer, &first->applied) < 0)
+            chunk_part_done(first); /* stopping: the journal has them */
     }
+    if (!cjr->flush && !wait_for_db)
+        chunk_reply(first);
 }
 
 /* With a journal: the turn's clicks in chunks of at most CHUNK_CLICKS (and JOURNAL_APPEND_MAX

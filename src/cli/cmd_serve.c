@@ -23,6 +23,7 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
+    "                      [--click_queue_max N]\n"
     "                      [--trusted_proxies ADDR[/BITS],...] [--bot_list_file FILE]\n"
     "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"

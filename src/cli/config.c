@@ -32,6 +32,7 @@ static const struct setting settings[] = {
     INT_SETTING("approve_interval", approve_interval),
     INT_SETTING("click_retention_days", click_retention_days),
     INT_SETTING("click_rate_limit", click_rate_limit),
+    INT_SETTING("click_queue_max", click_queue_max),
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
@@ -137,6 +138,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->approve_interval = 60;
     cfg->click_retention_days = 400;
     cfg->click_rate_limit = 60;
+    cfg->click_queue_max = 100000;
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
 
