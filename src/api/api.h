@@ -150,5 +150,6 @@ void api_pd_js(struct api_call *call);
 void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);
 void api_webhooks_delete(struct api_call *call);
+void api_webhooks_deliveries(struct api_call *call);
 
 #endif

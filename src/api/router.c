@@ -55,6 +55,7 @@ static const struct route routes[] = {
     {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},
     {HTTP_GET, "/api/v1/webhooks", SECRET, false, api_webhooks_list},
     {HTTP_DELETE, "/api/v1/webhooks/*", SECRET, false, api_webhooks_delete},
+    {HTTP_GET, "/api/v1/webhooks/*/deliveries", SECRET, false, api_webhooks_deliveries},
     /* end webhooks */
     {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
     {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},

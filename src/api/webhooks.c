@@ -137,6 +137,57 @@ void api_webhooks_list(struct api_call *call)
                    v, 2, endpoint_row);
 }
 
+/* One delivery attempt record (GET /api/v1/webhooks/{id}/deliveries): where an event stands. */
+static json_t *delivery_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    (void)call;
+    (void)err;
+    bool pending = strcmp(store_col_text(cur, 3), "pending") == 0;
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "id", store_col_text(cur, 0),
+        "object", "webhook_delivery", "event_id", store_col_text(cur, 1), "event_type",
+        store_col_text(cur, 2), "status", store_col_text(cur, 3), "attempts",
+        (json_int_t)store_col_int(cur, 4), "last_status",
+        store_is_null(cur, 5) ? json_null() : json_integer(store_col_int(cur, 5)), "last_error",
+        store_is_null(cur, 6) ? json_null() : json_string(store_col_text(cur, 6)), "next_attempt",
+        pending ? json_time(store_col_int(cur, 7)) : json_null(), "finished",
+        store_is_null(cur, 8) ? json_null() : json_time(store_col_int(cur, 8)));
+    if (o)
+        json_object_set_new(o, "created", json_time(store_col_int(cur, 9)));
+    return o;
+}
+
+void api_webhooks_deliveries(struct api_call *call)
+{
+    const char *id = call->path_params[0];
+    const char *status = api_query(call, "status");
+    if (status && strcmp(status, "pending") != 0 && strcmp(status, "delivered") != 0 &&
+        strcmp(status, "failed") != 0) {
+        api_reply_errorf(call, PD_ERR_BAD_REQUEST, "status",
+                         "status must be pending, delivered or failed");
+        return;
+    }
+    struct pd_err err = {0};
+    struct db_val e = db_text(id);
+    int64_t found = 0;
+    if (store_query_int(call->db, "SELECT count(*) FROM webhook_endpoints WHERE id = ?1", &e, 1, 0,
+                        &found, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    if (!found) {
+        api_reply_errorf(call, PD_ERR_NOT_FOUND, "id", "no webhook endpoint %.64s", id);
+        return;
+    }
+    struct db_val v[4] = {[2] = db_text(id), [3] = db_text(status)};
+    api_reply_list(call,
+                   "SELECT id, event_id, event_type, status, attempts, last_status, last_error,"
+                   " next_attempt_at, finished_at, created_at FROM webhook_deliveries"
+                   " WHERE id > ?1 AND endpoint_id = ?3 AND (?4 IS NULL OR status = ?4)"
+                   " ORDER BY id LIMIT ?2",
+                   v, 4, delivery_row);
+}
+
 static int webhook_delete_op(struct store *s, struct api_write *w)
 {
     const char *id = w->op_arg;

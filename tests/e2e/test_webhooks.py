@@ -284,6 +284,22 @@ def test_retry_after_500():
             verify_signature(r2, ep["secret"])
             rec.wait(lambda rc: srv.sql("SELECT status, attempts, last_status FROM webhook_deliveries")
                      == [("delivered", 2, 200)], "delivered after 2 attempts")
+            # The operator sees the same through the API.
+            status, _, body = srv.api("GET", "/api/v1/webhooks/%s/deliveries" % ep["id"])
+            expect_eq(status, 200, "deliveries (%s)" % short(body))
+            expect_eq(len(body["data"]), 1, "deliveries listed")
+            d = body["data"][0]
+            expect_eq((d["object"], d["event_id"], d["event_type"], d["status"], d["attempts"],
+                       d["last_status"], d["next_attempt"]),
+                      ("webhook_delivery", e1["id"], "conversion.created", "delivered", 2, 200, None),
+                      "the delivery")
+            expect(d["finished"] is not None and d["created"] is not None, "times: %s" % short(d))
+            expect_eq(srv.api("GET", "/api/v1/webhooks/%s/deliveries?status=pending" % ep["id"])[2]["data"],
+                      [], "pending deliveries")
+            expect_error(srv.api("GET", "/api/v1/webhooks/%s/deliveries?status=lost" % ep["id"]), 400, "status")
+            expect_error(srv.api("GET", "/api/v1/webhooks/whe_nosuchendpoint/deliveries"), 404, "id")
+            expect(srv.request("GET", "/api/v1/webhooks/%s/deliveries" % ep["id"], key=srv.pk)[0] in (401, 403),
+                   "a publishable key cannot list deliveries")
     finally:
         rec.close()
 
