@@ -278,7 +278,7 @@ int main(int argc, char **argv)
                                 .click_param = click_param,
                                 .default_url = default_url};
         int64_t at = start + (int64_t)((double)i * step);
-        click_prepare(&batch[nb], &t, key, ip, ua, ref, NULL, sub, at, &a);
+        click_prepare(&batch[nb], &t, key, NULL, ip, ua, ref, NULL, sub, at, &a);
         ptrs[nb] = &batch[nb];
         if (++nb == BATCH || i == clicks - 1) {
             if (click_record_many(s, ptrs, nb, &err) < 0)

@@ -12,7 +12,6 @@
 #include "app/click_limit.h"
 #include "app/clicks.h"
 #include "app/link_cache.h"
-#include "core/bot_list.h"
 #include "core/url.h"
 #include "http/query.h"
 #include "util/banned.h"
@@ -303,11 +302,9 @@ void api_click_redirect(struct api_call *call)
     cj->job.keeps_links = true;
     const char *sub[5];
     subs_from_query(call, sub);
-    click_prepare(&cj->click, &t, call->app->fingerprint_key, call->client_ip,
+    click_prepare(&cj->click, &t, call->app->fingerprint_key, call->app->bots, call->client_ip,
                   http_header_get(call->req, "User-Agent"), http_header_get(call->req, "Referer"),
                   NULL, sub, call->now_ms, call->req->arena);
-    if (!cj->click.bot && bot_list_match(call->app->bots, cj->click.user_agent))
-        cj->click.bot = true;
     cj->click.over_limit =
         !click_limiter_allow(call->app->click_limiter, call->client_ip, call->now_ms);
     if (url_append_param(t.destination, t.click_param, cj->click.id, cj->location,
@@ -381,9 +378,7 @@ void api_click_create(struct api_call *call)
         return;
     }
     struct click *c = arena_calloc(call->req->arena, sizeof *c);
-    click_prepare(c, &t, call->app->fingerprint_key, ip, ua, referrer, landing, sub, call->now_ms,
-                  call->req->arena);
-    if (!c->bot && bot_list_match(call->app->bots, ua))
-        c->bot = true;
+    click_prepare(c, &t, call->app->fingerprint_key, call->app->bots, ip, ua, referrer, landing,
+                  sub, call->now_ms, call->req->arena);
     api_submit_write(call, click_create_op, c);
 }

@@ -39,9 +39,9 @@ int link_target_load(struct store *s, const char *code, struct arena *a, struct 
 }
 
 void click_prepare(struct click *c, const struct link_target *t, const uint8_t fingerprint_key[16],
-                   const char *raw_ip, const char *user_agent, const char *referrer,
-                   const char *landing_url, const char *const sub[5], int64_t now_ms,
-                   struct arena *a)
+                   const struct bot_list *bots, const char *raw_ip, const char *user_agent,
+                   const char *referrer, const char *landing_url, const char *const sub[5],
+                   int64_t now_ms, struct arena *a)
 {
     memset(c, 0, sizeof *c);
     id_new(c->id, sizeof c->id, "", (uint64_t)now_ms);
@@ -56,7 +56,7 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->landing_url = landing_url;
     for (int i = 0; i < 5; i++)
         c->sub[i] = sub && sub[i] ? sub[i] : t->sub[i];
-    c->bot = traffic_is_bot(user_agent);
+    c->bot = traffic_is_bot(user_agent) || bot_list_match(bots, user_agent);
     c->fingerprint = traffic_fingerprint(fingerprint_key, t->link_id, c->ip ? c->ip : "",
                                          user_agent ? user_agent : "");
     c->agent_id = user_agent ? click_text_id(fingerprint_key, user_agent) : 0;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/bot_list.h"
 #include "core/ids.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -37,11 +38,12 @@ struct click {
 int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
                      struct pd_err *err);
 
-/* Fills a click from a visitor's facts (raw ip, user agent, ...) and the link. */
+/* Fills a click from a visitor's facts (raw ip, user agent, ...) and the link. A bot is a user
+ * agent of the built-in list or of bots (the operator's bot_list_file; may be NULL). */
 void click_prepare(struct click *c, const struct link_target *t, const uint8_t fingerprint_key[16],
-                   const char *raw_ip, const char *user_agent, const char *referrer,
-                   const char *landing_url, const char *const sub[5], int64_t now_ms,
-                   struct arena *a);
+                   const struct bot_list *bots, const char *raw_ip, const char *user_agent,
+                   const char *referrer, const char *landing_url, const char *const sub[5],
+                   int64_t now_ms, struct arena *a);
 
 /* Inserts the click, decides uniqueness (first of its fingerprint in 24 h) and updates the rollup.
  */

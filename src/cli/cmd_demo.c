@@ -171,8 +171,8 @@ int cmd_demo(int argc, char **argv)
                 const char *ua = user_agents[(r >> 16) % 5];
                 const char *sub[5] = {(r >> 20) % 2 ? "newsletter" : "instagram"};
                 struct click c;
-                click_prepare(&c, &t, fp_key, ip, ua, "https://partners.example/", NULL, sub, at,
-                              &a);
+                click_prepare(&c, &t, fp_key, NULL, ip, ua, "https://partners.example/", NULL, sub,
+                              at, &a);
                 if (click_record(s, &c, &err) < 0)
                     goto fail_tx;
                 clicks++;

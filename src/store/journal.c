@@ -540,7 +540,6 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
     j->segs[next].pending = 0;
     j->active = next;
     j->offset = 0;
-    j->stats.segments_used++;
     return 0;
 }
 

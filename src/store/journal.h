@@ -74,7 +74,7 @@ void journal_applied(struct journal *j, uint32_t segment, size_t n);
 void journal_release(struct journal *j, uint32_t segment);
 
 struct journal_stats {
-    uint64_t appends, records, flushes, segments_used;
+    uint64_t appends, records, flushes;
     uint64_t flush_us; /* time spent in fdatasync */
     uint64_t pending;  /* records appended and not yet applied */
     uint32_t segments; /* files */
