@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libevent-dev libsqlite3-dev libjansson-dev libsodium-dev libpq-dev libssl-dev libcmocka-dev
+    libjemalloc-dev
     sqlite3 python3 curl ca-certificates procps
     postgresql postgresql-client
 )
