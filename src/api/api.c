@@ -11,6 +11,7 @@
 #include "http/query.h"
 #include "store/store.h"
 #include "web/web.h"
+#include "util/json_encode.h"
 #include "util/banned.h"
 
 json_t *api_error_json(const struct pd_err *err)
@@ -45,7 +46,8 @@ void api_reply_raw(struct api_call *call, int status, const struct http_header *
 
 void api_reply_json(struct api_call *call, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    size_t len = 0;
+    char *text = json_encode(body, &len);
     json_decref(body);
     if (!text) {
         static const char oom[] =
@@ -53,7 +55,7 @@ void api_reply_json(struct api_call *call, int status, json_t *body)
         api_reply_raw(call, 500, json_headers, 2, oom, sizeof oom - 1);
         return;
     }
-    api_reply_raw(call, status, json_headers, 2, text, strlen(text));
+    api_reply_raw(call, status, json_headers, 2, text, len);
     free(text);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "util/json_encode.h"
 #include "util/banned.h"
 
 #define IDEMPOTENCY_KEY_MAX 255
@@ -69,7 +70,7 @@ static int write_run(struct store *s, struct write_job *job)
     if (w->idem_key) {
         /* Stored with the write. Otherwise the answer is encoded on the request's worker thread
          * (write_reply), not on the one thread every write goes through. */
-        w->answer = json_dumps(w->result, JSON_COMPACT);
+        w->answer = json_encode(w->result, NULL);
         if (!w->answer)
             abort();
         struct db_val p[6] = {db_text(w->call->auth.key_id), db_text(w->idem_key),
@@ -95,7 +96,7 @@ static void write_reply(void *arg)
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
-        w->answer = json_dumps(w->result, JSON_COMPACT);
+        w->answer = json_encode(w->result, NULL);
         if (!w->answer)
             abort();
     }
