@@ -101,12 +101,40 @@ static const uint32_t crc_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
-uint32_t journal_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+uint32_t journal_crc32c_portable(uint32_t crc, const uint8_t *p, size_t n)
 {
     crc = ~crc;
     for (size_t i = 0; i < n; i++)
         crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return ~crc;
+}
+
+#if defined(__x86_64__)
+/* SSE 4.2's crc32 instruction computes CRC-32C, 8 bytes at a time: the table version was 3-4% of
+ * the event loop's CPU per click. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+                                                              size_t n)
+{
+    uint64_t c = ~crc;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    uint32_t c32 = (uint32_t)c;
+    for (; n > 0; p++, n--)
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+    return ~c32;
+}
+#endif
+
+uint32_t journal_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2"))
+        return crc32c_sse42(crc, p, n);
+#endif
+    return journal_crc32c_portable(crc, p, n);
 }
 
 /* ---- records ------------------------------------------------------------------------------ */

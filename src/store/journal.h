@@ -81,7 +81,9 @@ struct journal_stats {
 };
 void journal_get_stats(struct journal *j, struct journal_stats *out);
 
-/* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start). */
+/* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start): with the CPU's instruction
+ * where there is one, else journal_crc32c_portable (a table; the same result). */
 uint32_t journal_crc32c(uint32_t crc, const uint8_t *p, size_t n);
+uint32_t journal_crc32c_portable(uint32_t crc, const uint8_t *p, size_t n);
 
 #endif
