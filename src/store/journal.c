@@ -113,7 +113,7 @@ uint32_t journal_crc32c_portable(uint32_t crc, const uint8_t *p, size_t n)
 /* SSE 4.2's crc32 instruction computes CRC-32C, 8 bytes at a time: the table version was 3-4% of
  * the event loop's CPU per click. */
 __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
-                                                              size_t n)
+                                                               size_t n)
 {
     uint64_t c = ~crc;
     for (; n >= 8; p += 8, n -= 8) {
