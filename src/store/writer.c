@@ -19,6 +19,8 @@
 /* The writer's part costs two fsyncs while every write waits: at most once a second (the log
  * then holds about a second of writes at most), not after every pass. */
 #define CATCH_UP_INTERVAL_MS 1000
+#define WAL_LIMIT_FRAMES 4096  /* 16 MiB: past it the writer catches up whatever is left */
+#define WAL_HARD_LIMIT "16384" /* 64 MiB: past it the writer's commit checkpoints (a backstop) */
 /* Journaled jobs (clicks, durable already) wait this long for company: one batch of many clicks
  * writes each page of the click log, its index and the rollups once instead of once per few clicks
  * (the log's volume, hence the cost of every fsync and checkpoint, falls with it). */
@@ -166,8 +168,9 @@ static void syncer_stop(struct writer *w)
 /* SQLite in WAL mode copies the log back into the database file (a checkpoint, with an fsync of
  * the database) once the log passes 1000 pages, by default on the connection that just committed:
  * every click waiting for the writer's next commit would wait for the checkpoint too. Instead the
- * writer's connection never checkpoints, and this thread, on its own connection, runs a PASSIVE
- * checkpoint (it never blocks the writer) every CHECKPOINT_INTERVAL_MS.
+ * writer's connection checkpoints only past WAL_HARD_LIMIT (a backstop), and this thread, on its
+ * own connection, runs a PASSIVE checkpoint (it never blocks the writer) every
+ * CHECKPOINT_INTERVAL_MS.
  *
  * Under steady writes a PASSIVE checkpoint never catches up: the writer appends while it copies,
  * and SQLite starts the log over only when a transaction begins with every frame copied. The log
@@ -177,10 +180,16 @@ static void syncer_stop(struct writer *w)
  * the writer thread (never an event loop) copies those itself between two batches (see
  * writer_catch_up), blocking commits meanwhile: the next commit reuses
  * the log from the start (at most once every CATCH_UP_INTERVAL_MS). The writer's part is bounded
- * so: what it copies, and what the fsyncs of its checkpoint must flush. */
+ * so: what it copies, and what the fsyncs of its checkpoint must flush.
+ *
+ * The writer catches up even when this thread copied every frame: its next transaction restarts
+ * the log only if it begins before another commit lands, which under steady commits (conversions
+ * at 5,000/s, a commit every few hundred microseconds) almost never happened, and the log grew to
+ * 2 GB in 10 s. And when the log passes WAL_LIMIT_FRAMES, whatever is left, without waiting for
+ * the interval: conversions at 5,000/s add 200 MB a second to it. */
 /* One PASSIVE checkpoint on the checkpointer's connection: the frames it left in the log (0 when
- * all are copied or on failure). */
-static int64_t checkpoint_pass(struct writer *w)
+ * all are copied or on failure), and in *frames the log's length. */
+static int64_t checkpoint_pass(struct writer *w, int64_t *frames)
 {
     struct pd_err err;
     struct store_cursor cur;
@@ -189,15 +198,16 @@ static int64_t checkpoint_pass(struct writer *w)
         fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
         return 0;
     }
-    int64_t frames = store_col_int(&cur, 1), copied = store_col_int(&cur, 2);
+    int64_t copied = store_col_int(&cur, 2);
+    *frames = store_col_int(&cur, 1);
     store_finish(&cur);
-    return frames > copied ? frames - copied : 0;
+    return *frames > copied ? *frames - copied : 0;
 }
 
 static void *checkpointer_main(void *arg)
 {
     struct writer *w = arg;
-    int64_t last_catch_up = 0;
+    int64_t last_catch_up = 0, frames_at_catch_up = 0;
     pthread_mutex_lock(&w->lock);
     while (!w->ckpt_stopping) {
         struct timespec until;
@@ -211,14 +221,18 @@ static void *checkpointer_main(void *arg)
         if (w->ckpt_stopping)
             break;
         pthread_mutex_unlock(&w->lock);
-        int64_t left = checkpoint_pass(w);
+        int64_t frames = 0;
+        int64_t left = checkpoint_pass(w, &frames);
         for (int pass = 1; left > CATCH_UP_FRAMES && pass < CATCH_UP_PASSES; pass++)
-            left = checkpoint_pass(w);
+            left = checkpoint_pass(w, &frames);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
         pthread_mutex_lock(&w->lock);
-        if (left > 0 && left <= CATCH_UP_FRAMES && now_ms - last_catch_up >= CATCH_UP_INTERVAL_MS) {
+        bool few_left = left <= CATCH_UP_FRAMES && now_ms - last_catch_up >= CATCH_UP_INTERVAL_MS;
+        if (frames > 0 && frames != frames_at_catch_up &&
+            (few_left || frames >= WAL_LIMIT_FRAMES)) {
+            frames_at_catch_up = frames;
             atomic_store(&w->ckpt_caught_up, true);
             pthread_cond_signal(&w->wake); /* the writer thread does it, even when idle */
             last_catch_up = now_ms;
@@ -241,7 +255,8 @@ static void checkpointer_start(struct writer *w, const char *db_url)
         goto fail_cond;
     if (pthread_create(&w->ckpt_thread, NULL, checkpointer_main, w) != 0)
         goto fail_thread;
-    if (w->store->ops->exec_script(w->store, "PRAGMA wal_autocheckpoint = 0", &err) < 0)
+    if (w->store->ops->exec_script(w->store, "PRAGMA wal_autocheckpoint = " WAL_HARD_LIMIT, &err) <
+        0)
         fprintf(stderr, "level=warn msg=\"cannot turn off automatic checkpoints\" error=\"%s\"\n",
                 err.message);
     w->ckpt_running = true;

@@ -1,6 +1,6 @@
 /* Tests for src/store/writer.c on SQLite: group commit on the writer thread, a failing job undoing
- * only itself, journaled jobs (clicks) gathered into one batch, and a job queued after journaled
- * ones finding them applied. */
+ * only itself, journaled jobs (clicks) gathered into one batch, a job queued after journaled
+ * ones finding them applied, and the log starting over under steady writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -193,6 +194,70 @@ static void a_lone_journaled_job_is_applied_without_another_job(void **state)
     teardown(f);
 }
 
+struct blob_job {
+    struct write_job job;
+    atomic_int *done;
+};
+
+static int blobs_run(struct store *s, struct write_job *j)
+{
+    (void)j;
+    struct pd_err err;
+    return store_exec(s, "INSERT INTO b (v) SELECT randomblob(3000) FROM sixteen", NULL, 0, NULL,
+                      &err);
+}
+
+static void blobs_done(struct write_job *j)
+{
+    atomic_fetch_add(((struct blob_job *)j)->done, 1);
+}
+
+/* Under steady writes the log must start over now and then (see checkpointer_main): 3000 jobs of
+ * 16 pages, 192 MB through the log, and the file never holds more than a fraction of that. */
+static void the_log_stays_bounded_under_steady_writes(void **state)
+{
+    (void)state;
+    struct fixture *f = setup("normal");
+    struct pd_err err;
+    struct store *s = store_open(f->url, false, &err);
+    assert_non_null(s);
+    assert_int_equal(
+        s->ops->exec_script(s,
+                            "CREATE TABLE b (v BLOB);"
+                            "CREATE TABLE sixteen (n INTEGER);"
+                            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                            " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;",
+                            &err),
+        0);
+    store_close(s);
+    enum { JOBS = 3000, IN_FLIGHT = 32 };
+    struct blob_job *jobs = calloc(JOBS, sizeof *jobs);
+    assert_non_null(jobs);
+    atomic_int done = 0;
+    char wal[200];
+    snprintf(wal, sizeof wal, "%s/w.db-wal", f->dir);
+    off_t largest = 0;
+    for (int i = 0; i < JOBS; i++) {
+        jobs[i].job.run = blobs_run;
+        jobs[i].job.done = blobs_done;
+        jobs[i].job.keeps_links = true;
+        jobs[i].done = &done;
+        while (i - atomic_load(&done) >= IN_FLIGHT)
+            usleep(200);
+        assert_int_equal(writer_submit(f->w, &jobs[i].job), 0);
+        struct stat st;
+        if (stat(wal, &st) == 0 && st.st_size > largest)
+            largest = st.st_size;
+    }
+    wait_for(&done, JOBS);
+    for (int i = 0; i < JOBS; i++)
+        assert_int_equal(jobs[i].job.outcome, WRITE_COMMITTED);
+    teardown(f);
+    free(jobs);
+    assert_true(largest > 0);
+    assert_true(largest < 96 * 1024 * 1024); /* half of what went through; before: all of it */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +266,7 @@ int main(void)
         cmocka_unit_test(
             a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),
         cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
+        cmocka_unit_test(the_log_stays_bounded_under_steady_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
