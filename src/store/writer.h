@@ -68,6 +68,9 @@ void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
 /* How long journaled jobs wait for company (GATHER_MS in writer.c unless set; tests). */
 void writer_set_gather_ms(struct writer *w, int ms);
+/* How long a job someone waits for may wait for company while the writer is busy (COMMIT_DELAY_US
+ * in writer.c unless set; tests; 0: never). */
+void writer_set_commit_delay_us(struct writer *w, int us);
 
 /* Bumped after every committed batch that changed links, partners or programs, before its jobs are
  * reported done: what the link cache compares its entries with. Thread-safe. */

@@ -1,6 +1,7 @@
 /* Tests for src/store/writer.c on SQLite: group commit on the writer thread, a failing job undoing
  * only itself, journaled jobs (clicks) gathered into one batch, a job queued after journaled
- * ones finding them applied, and the log starting over under steady writes. */
+ * ones finding them applied, a job waiting for company while the writer is busy, and the log
+ * starting over under steady writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,47 @@ static void a_lone_journaled_job_is_applied_without_another_job(void **state)
     teardown(f);
 }
 
+static int slow_insert_run(struct store *s, struct write_job *j)
+{
+    usleep(20000);
+    return insert_run(s, j);
+}
+
+/* Job 0 keeps the writer busy for 20 ms; A is queued meanwhile and B 20 ms after job 0's batch:
+ * how many batches did the three take? */
+static uint64_t batches_for_busy_then_two(int commit_delay_us)
+{
+    struct fixture *f = setup("normal");
+    writer_set_commit_delay_us(f->w, commit_delay_us);
+    struct test_job j0, a, b;
+    job_init(&j0, 70);
+    j0.job.run = slow_insert_run;
+    job_init(&a, 71);
+    job_init(&b, 72);
+    struct writer_stats before, after;
+    writer_get_stats(f->w, &before);
+    assert_int_equal(writer_submit(f->w, &j0.job), 0);
+    while (!atomic_load(&j0.started))
+        usleep(100);
+    assert_int_equal(writer_submit(f->w, &a.job), 0);
+    wait_for(&j0.done_calls, 1);
+    usleep(20000);
+    assert_int_equal(writer_submit(f->w, &b.job), 0);
+    wait_for(&a.done_calls, 1);
+    wait_for(&b.done_calls, 1);
+    writer_get_stats(f->w, &after);
+    assert_int_equal(rows_with(f, 71) + rows_with(f, 72), 2);
+    teardown(f);
+    return after.batches - before.batches;
+}
+
+static void a_job_queued_while_the_writer_is_busy_waits_for_company(void **state)
+{
+    (void)state;
+    assert_int_equal(batches_for_busy_then_two(1000000), 2); /* long: not timing-dependent */
+    assert_int_equal(batches_for_busy_then_two(0), 3);
+}
+
 struct blob_job {
     struct write_job job;
     atomic_int *done;
@@ -266,6 +308,7 @@ int main(void)
         cmocka_unit_test(
             a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),
         cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
+        cmocka_unit_test(a_job_queued_while_the_writer_is_busy_waits_for_company),
         cmocka_unit_test(the_log_stays_bounded_under_steady_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
