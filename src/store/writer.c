@@ -16,8 +16,8 @@
 #define CHECKPOINT_INTERVAL_MS 100
 #define CATCH_UP_FRAMES 64 /* 256 KiB of the log: what the writer may be left to copy */
 #define CATCH_UP_PASSES 20
-/* The writer's part costs two fsyncs while every write waits: at most once a second (the log
- * then holds about a second of writes at most), not after every pass. */
+/* The writer's part costs two fsyncs while every write waits: at most once a second, not after
+ * every pass, unless the log passes WAL_LIMIT_FRAMES. */
 #define CATCH_UP_INTERVAL_MS 1000
 #define WAL_LIMIT_FRAMES 4096  /* 16 MiB: past it the writer catches up whatever is left */
 #define WAL_HARD_LIMIT "16384" /* 64 MiB: past it the writer's commit checkpoints (a backstop) */
@@ -272,7 +272,7 @@ static void checkpointer_start(struct writer *w, const char *db_url)
         goto fail_thread;
     if (w->store->ops->exec_script(w->store, "PRAGMA wal_autocheckpoint = " WAL_HARD_LIMIT, &err) <
         0)
-        fprintf(stderr, "level=warn msg=\"cannot turn off automatic checkpoints\" error=\"%s\"\n",
+        fprintf(stderr, "level=warn msg=\"cannot limit automatic checkpoints\" error=\"%s\"\n",
                 err.message);
     w->ckpt_running = true;
     return;
