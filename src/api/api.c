@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/key_cache.h"
 #include "http/query.h"
 #include "store/store.h"
 #include "web/web.h"
@@ -82,6 +83,48 @@ static const char *auth_kind_prefix[] = {
     [AUTH_PARTNER] = "pd_pt_",
 };
 
+/* The key whose digest is in e->digest: from this worker's key cache, or from api_keys (then
+ * cached). Fills e's kind and ids; -1 with err set when there is no such key (or it is revoked). */
+static int known_key(struct api_call *call, struct key_cache_entry *e, struct pd_err *err)
+{
+    struct app_worker *aw = call->worker;
+    uint64_t gen = writer_generation(call->app->writer); /* before the read: see key_cache.h */
+    if (!aw->keys && !(aw->keys = calloc(1, sizeof *aw->keys)))
+        abort();
+    const struct key_cache_entry *hit = key_cache_get(aw->keys, e->digest, gen, call->now_ms);
+    if (hit) {
+        *e = *hit;
+        return 0;
+    }
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, e->digest, sizeof e->digest);
+    struct db_val p = db_text(hex);
+    struct store_cursor cur;
+    int rc = store_query_row(call->db,
+                             "SELECT id, kind, partner_id, key_hash FROM api_keys"
+                             " WHERE key_hash = ?1 AND revoked_at IS NULL",
+                             &p, 1, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    bool same = strlen(store_col_text(&cur, 3)) == 64 &&
+                sodium_memcmp(store_col_text(&cur, 3), hex, 64) == 0;
+    snprintf(e->key_id, sizeof e->key_id, "%s", store_col_text(&cur, 0));
+    snprintf(e->partner_id, sizeof e->partner_id, "%s", store_col_text(&cur, 2));
+    const char *stored_kind = store_col_text(&cur, 1);
+    e->kind = strcmp(stored_kind, "secret") == 0        ? AUTH_SECRET
+              : strcmp(stored_kind, "publishable") == 0 ? AUTH_PUBLISHABLE
+              : strcmp(stored_kind, "partner") == 0     ? AUTH_PARTNER
+                                                        : AUTH_NONE;
+    store_finish(&cur);
+    if (!same)
+        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    e->generation = gen;
+    key_cache_put(aw->keys, e, call->now_ms);
+    return 0;
+}
+
 int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err)
 {
     const char *q = call->req->query;
@@ -112,32 +155,14 @@ int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err
     if (kind == AUTH_NONE || len < 16 || len > 128)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
 
-    unsigned char digest[32];
-    char hex[65];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)key, len, NULL, 0);
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    struct db_val p = db_text(hex);
-    struct store_cursor cur;
-    int rc = store_query_row(call->db,
-                             "SELECT id, kind, partner_id, key_hash FROM api_keys"
-                             " WHERE key_hash = ?1 AND revoked_at IS NULL",
-                             &p, 1, &cur, err);
-    if (rc < 0)
+    struct key_cache_entry found = {0};
+    crypto_generichash(found.digest, sizeof found.digest, (const unsigned char *)key, len, NULL, 0);
+    if (known_key(call, &found, err) < 0)
         return -1;
-    if (rc != STORE_ROW)
+    if (found.kind != (int)kind)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
-    bool same = strlen(store_col_text(&cur, 3)) == 64 &&
-                sodium_memcmp(store_col_text(&cur, 3), hex, 64) == 0;
-    snprintf(call->auth.key_id, sizeof call->auth.key_id, "%s", store_col_text(&cur, 0));
-    snprintf(call->auth.partner_id, sizeof call->auth.partner_id, "%s", store_col_text(&cur, 2));
-    const char *stored_kind = store_col_text(&cur, 1);
-    enum auth_kind k = strcmp(stored_kind, "secret") == 0        ? AUTH_SECRET
-                       : strcmp(stored_kind, "publishable") == 0 ? AUTH_PUBLISHABLE
-                       : strcmp(stored_kind, "partner") == 0     ? AUTH_PARTNER
-                                                                 : AUTH_NONE;
-    store_finish(&cur);
-    if (!same || k != kind)
-        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    snprintf(call->auth.key_id, sizeof call->auth.key_id, "%s", found.key_id);
+    snprintf(call->auth.partner_id, sizeof call->auth.partner_id, "%s", found.partner_id);
     call->auth.kind = kind;
     if (!(allowed & AUTH_ALLOW(kind))) {
         const char *what = kind == AUTH_PUBLISHABLE ? "a publishable key can only register clicks"

@@ -66,6 +66,8 @@ struct app {
 };
 
 /* Per HTTP worker thread. */
+struct key_cache;
+
 struct app_worker {
     struct app *app;
     struct store *db; /* this thread's read connection */
@@ -74,6 +76,7 @@ struct app_worker {
     struct http_deferred click_flush;
     struct write_job *clicks_head, *clicks_tail;
     uint8_t *journal_buf; /* the journal records of a chunk of those clicks */
+    struct key_cache *keys; /* API keys seen by this thread (src/app/key_cache.h), made on first use */
 };
 
 void inflight_init(struct inflight_set *s);

@@ -85,6 +85,7 @@ static void worker_fini(void *worker_data, void *ctx)
         return;
     store_close(w->db);
     free(w->journal_buf);
+    free(w->keys);
     free(w);
 }
 

@@ -81,9 +81,10 @@ struct store {
     const struct store_ops *ops;
     enum store_dialect dialect;
     int tx_depth; /* 0 outside a transaction; savepoints nest above 1 */
-    /* Rows of links, partners or programs this connection inserted, updated or deleted (what the
-     * click path caches), counted when counts_link_changes; the writer compares it around a batch
-     * to know when to invalidate the link cache. Backends that cannot tell leave it false. */
+    /* Rows of links, partners, programs or api_keys this connection inserted, updated or deleted
+     * (what the link cache and the API key cache hold), counted when counts_link_changes; the
+     * writer compares it around a batch to know when to invalidate those caches. Backends that
+     * cannot tell leave it false. */
     bool counts_link_changes;
     uint64_t link_changes;
 };

@@ -250,12 +250,12 @@ static const struct store_ops sqlite_ops = {
 };
 
 /* Called by SQLite for every row a statement of this connection changes. */
-static void count_link_changes(void *arg, int op, const char *db, const char *table,
-                               sqlite3_int64 rowid)
+static void count_cached_changes(void *arg, int op, const char *db, const char *table,
+                                 sqlite3_int64 rowid)
 {
     struct store_sqlite *s = arg;
     if (strcmp(table, "links") == 0 || strcmp(table, "partners") == 0 ||
-        strcmp(table, "programs") == 0)
+        strcmp(table, "programs") == 0 || strcmp(table, "api_keys") == 0)
         s->base.link_changes++;
 }
 
@@ -336,7 +336,7 @@ struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *
         goto fail;
     if (!read_only) {
         s->base.counts_link_changes = true;
-        sqlite3_update_hook(s->db, count_link_changes, s);
+        sqlite3_update_hook(s->db, count_cached_changes, s);
     }
     return &s->base;
 fail:

@@ -72,8 +72,9 @@ void writer_set_gather_ms(struct writer *w, int ms);
  * in writer.c unless set; tests; 0: never). */
 void writer_set_commit_delay_us(struct writer *w, int us);
 
-/* Bumped after every committed batch that changed links, partners or programs, before its jobs are
- * reported done: what the link cache compares its entries with. Thread-safe. */
+/* Bumped after every committed batch that changed links, partners, programs or api_keys, before
+ * its jobs are reported done: what the link cache and the API key cache compare their entries
+ * with. Thread-safe. */
 uint64_t writer_generation(struct writer *w);
 
 /* A run() that writes nothing, for a job that only marks a place in the queue: its done() is
