@@ -9,9 +9,12 @@
 /* Read by jemalloc before main (CMakeLists.txt links it into this binary; with glibc's malloc it is
  * an unused string). One arena per CPU, and freed pages go back to the system within a quarter of
  * a second: with its defaults (4 arenas per CPU, 10 s) RSS after the 1M-link benchmark was 92 MiB
- * against 41 MiB with glibc; with these 42-50 MiB, conversions as fast (bench/README.md).
- * MALLOC_CONF in the environment overrides it. */
-const char *malloc_conf = "percpu_arena:percpu,dirty_decay_ms:250,muzzy_decay_ms:0";
+ * against 41 MiB with glibc; with these 42-58 MiB, conversions as fast. Returning them is done by
+ * jemalloc's own background thread, not by whichever thread frees (the event loop spent 2.5% of
+ * its time in madvise; bench/README.md). MALLOC_CONF in the environment
+ * overrides it. */
+const char *malloc_conf =
+    "percpu_arena:percpu,background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0";
 
 const struct command commands[] = {
     {"serve", cmd_serve, "serve the tracking links, the API and the dashboards"},
