@@ -93,14 +93,7 @@ static void *scheduler_main(void *arg)
                run_task(s, purge_run, PURGE_BATCH, "deleted clicks past the retention period"))
             ;
         pthread_mutex_lock(&s->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->interval_ms / 1000;
-        until.tv_nsec += (long)(s->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = time_deadline_in_us((int64_t)s->interval_ms * 1000);
         while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
             ;
     }

@@ -435,14 +435,7 @@ static void *sender_main(void *arg)
         if (send_batch(ws) == CLAIM_BATCH)
             continue;
         pthread_mutex_lock(&ws->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += ws->poll_ms / 1000;
-        until.tv_nsec += (long)(ws->poll_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = time_deadline_in_us((int64_t)ws->poll_ms * 1000);
         while (!atomic_load(&ws->stopping) &&
                pthread_cond_timedwait(&ws->wake, &ws->lock, &until) == 0)
             ;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/timefmt.h"
 #include "util/banned.h"
 
 #define SYNCERS 3
@@ -214,24 +215,13 @@ static int64_t checkpoint_pass(struct writer *w, int64_t *frames)
     return *frames > copied ? *frames - copied : 0;
 }
 
-/* The wall-clock time us microseconds from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in_us(int64_t us)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    int64_t ns = t.tv_nsec + us * 1000;
-    t.tv_sec += ns / 1000000000;
-    t.tv_nsec = ns % 1000000000;
-    return t;
-}
-
 static void *checkpointer_main(void *arg)
 {
     struct writer *w = arg;
     int64_t last_catch_up = 0, frames_at_catch_up = 0;
     pthread_mutex_lock(&w->lock);
     while (!w->ckpt_stopping) {
-        struct timespec until = deadline_in_us(CHECKPOINT_INTERVAL_MS * 1000);
+        struct timespec until = time_deadline_in_us(CHECKPOINT_INTERVAL_MS * 1000);
         pthread_cond_timedwait(&w->ckpt_wake, &w->lock, &until);
         if (w->ckpt_stopping)
             break;
@@ -240,9 +230,7 @@ static void *checkpointer_main(void *arg)
         int64_t left = checkpoint_pass(w, &frames);
         for (int pass = 1; left > CATCH_UP_FRAMES && pass < CATCH_UP_PASSES; pass++)
             left = checkpoint_pass(w, &frames);
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        int64_t now_ms = (int64_t)(time_mono_us() / 1000);
         pthread_mutex_lock(&w->lock);
         bool few_left = left <= CATCH_UP_FRAMES && now_ms - last_catch_up >= CATCH_UP_INTERVAL_MS;
         if (frames > 0 && frames != frames_at_catch_up &&
@@ -446,24 +434,17 @@ static void writer_catch_up(struct writer *w)
  * waits for arrives, the batch is full or the writer stops. Under lock. */
 static void gather(struct writer *w)
 {
-    struct timespec until = deadline_in_us((int64_t)atomic_load(&w->gather_ms) * 1000);
+    struct timespec until = time_deadline_in_us((int64_t)atomic_load(&w->gather_ms) * 1000);
     while (w->urgent == 0 && w->queued < w->max_batch && !w->stopping)
         if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
             break;
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
 /* A job someone waits for is queued and the writer has just been busy: wait up to the commit delay
  * for COMMIT_SIBLINGS jobs (see COMMIT_DELAY_US). Under lock. */
 static void wait_for_siblings(struct writer *w)
 {
-    struct timespec until = deadline_in_us(atomic_load(&w->commit_delay_us));
+    struct timespec until = time_deadline_in_us(atomic_load(&w->commit_delay_us));
     while (w->queued < COMMIT_SIBLINGS && !w->stopping)
         if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
             break;
@@ -490,7 +471,7 @@ static void *writer_main(void *arg)
         if (w->urgent == 0)
             gather(w);
         else if (w->queued < COMMIT_SIBLINGS && atomic_load(&w->commit_delay_us) > 0 &&
-                 mono_us() - last_batch_end_us < BUSY_WINDOW_US)
+                 time_mono_us() - last_batch_end_us < BUSY_WINDOW_US)
             wait_for_siblings(w);
         /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
         struct write_job *batch = w->head, *last = w->head;
@@ -508,7 +489,7 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch);
-        last_batch_end_us = mono_us();
+        last_batch_end_us = time_mono_us();
     }
     return NULL;
 }

@@ -5,9 +5,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-int64_t time_now_ms(void);      /* wall clock (CLOCK_REALTIME) */
-uint64_t time_mono_us(void);    /* monotonic, for durations */
+int64_t time_now_ms(void);   /* wall clock (CLOCK_REALTIME) */
+uint64_t time_mono_us(void); /* monotonic, for durations */
+/* The wall-clock time us microseconds from now: a deadline for pthread_cond_timedwait. */
+struct timespec time_deadline_in_us(int64_t us);
 
 /* "2026-11-28T18:44:26Z" (milliseconds shown only when not zero: "…26.123Z"). buf ≥ 32. */
 void time_format_rfc3339(int64_t ms, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -152,10 +153,28 @@ static void clocks_move_forward(void **state)
     assert_true(b >= a);
 }
 
+static void a_deadline_is_that_far_ahead_of_the_wall_clock(void **state)
+{
+    (void)state;
+    int64_t wait[] = {0, 999, 500000, 999999, 1000000, 2500000, 3600000000};
+    for (size_t i = 0; i < sizeof wait / sizeof wait[0]; i++) {
+        struct timespec before, after;
+        clock_gettime(CLOCK_REALTIME, &before);
+        struct timespec d = time_deadline_in_us(wait[i]);
+        clock_gettime(CLOCK_REALTIME, &after);
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000);
+        int64_t d_us = (int64_t)d.tv_sec * 1000000 + d.tv_nsec / 1000;
+        int64_t lo = (int64_t)before.tv_sec * 1000000 + before.tv_nsec / 1000 + wait[i];
+        int64_t hi = (int64_t)after.tv_sec * 1000000 + after.tv_nsec / 1000 + wait[i];
+        assert_true(d_us >= lo && d_us <= hi);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(epoch_is_day_zero_and_round_trips),
+        cmocka_unit_test(a_deadline_is_that_far_ahead_of_the_wall_clock),
         cmocka_unit_test(format_omits_zero_milliseconds),
         cmocka_unit_test(parse_reads_utc_offsets_and_fractions),
         cmocka_unit_test(parse_accepts_leap_day_and_leap_second),
