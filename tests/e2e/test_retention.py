@@ -33,16 +33,21 @@ def store_old_clicks(srv, link_id, ages_days):
     return ids
 
 
+def link_with_a_click(srv, **program):
+    """A program, a partner and one click made now: (that click's id, its link's id)."""
+    prog = create_program(srv, **program)
+    ptn = create_partner(srv, prog["id"])
+    _, recent = click_ok(srv, ptn["ref_code"])
+    return recent, srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (recent,))
+
+
 def stored(srv, ids):
     return {cid for cid in ids if srv.sql1("SELECT count(*) FROM clicks WHERE id = ?", (cid,))}
 
 
 def test_clicks_past_the_retention_period_are_deleted_and_rollups_stay():
     with Server(serve_args=["--click_retention_days", "400", "--approve_interval", "1"]) as srv:
-        prog = create_program(srv)
-        ptn = create_partner(srv, prog["id"])
-        _, recent = click_ok(srv, ptn["ref_code"])
-        link = srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (recent,))
+        recent, link = link_with_a_click(srv)
         rollup = srv.sql1("SELECT sum(clicks) FROM daily_stats")
         expired = store_old_clicks(srv, link, [500, 401])
         kept = store_old_clicks(srv, link, [399])
@@ -58,10 +63,7 @@ def test_clicks_past_the_retention_period_are_deleted_and_rollups_stay():
 
 def test_a_click_a_program_could_still_attribute_is_kept():
     with Server(serve_args=["--click_retention_days", "400", "--approve_interval", "1"]) as srv:
-        prog = create_program(srv, attribution_window_days=450)
-        ptn = create_partner(srv, prog["id"])
-        _, recent = click_ok(srv, ptn["ref_code"])
-        link = srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (recent,))
+        _, link = link_with_a_click(srv, attribution_window_days=450)
         expired = store_old_clicks(srv, link, [500])
         in_window = store_old_clicks(srv, link, [430])
         deadline = time.monotonic() + 20
@@ -74,10 +76,7 @@ def test_a_click_a_program_could_still_attribute_is_kept():
 
 def test_a_retention_of_zero_keeps_every_click():
     with Server(serve_args=["--click_retention_days", "0", "--approve_interval", "1"]) as srv:
-        prog = create_program(srv)
-        ptn = create_partner(srv, prog["id"])
-        _, recent = click_ok(srv, ptn["ref_code"])
-        link = srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (recent,))
+        _, link = link_with_a_click(srv)
         old = store_old_clicks(srv, link, [5000])
         time.sleep(3)  # three runs of the background job
         expect_eq(stored(srv, old), set(old), "a click from 5000 days ago with retention 0")
