@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,9 @@
 #define FLUSHERS 3
 #define MIN_SEGMENTS 2
 #define NO_SEGMENT UINT32_MAX
+/* How much of the active segment stays mapped in behind the append point: the pages of a shared
+ * file mapping count in the process's RSS until unmapped (they stay in the page cache). */
+#define RESIDENT_WINDOW (1u << 20)
 
 enum segment_state {
     SEG_FREE,    /* may be written over */
@@ -28,6 +32,7 @@ enum segment_state {
 
 struct segment {
     int fd;
+    uint8_t *map; /* the whole file, shared: appends are stores, not write() calls */
     enum segment_state state;
     uint64_t epoch;
     uint64_t pending; /* appended, not yet applied */
@@ -45,7 +50,6 @@ struct journal {
     uint32_t active; /* NO_SEGMENT before the first append */
     uint32_t offset; /* where the next append goes in the active segment */
     uint64_t next_epoch;
-    uint8_t *buf; /* one append's bytes, JOURNAL_APPEND_MAX, under lock */
     struct journal_stats stats;
     /* Flushing (flush only), all under lock: appends get increasing sequence numbers; an
      * fdatasync of the active segment that starts after append k makes appends 1..k durable (a
@@ -178,25 +182,26 @@ static int write_all(int fd, const uint8_t *p, size_t n, off_t at)
     return 0;
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, off_t at, size_t *got)
-{
-    *got = 0;
-    while (*got < n) {
-        ssize_t r = pread(fd, p + *got, n - *got, at + (off_t)*got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        *got += (size_t)r;
-    }
-    return 0;
-}
-
 static void segment_path(const struct journal *j, uint32_t i, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s.%u", j->prefix, i);
+}
+
+/* The whole segment, shared with the page cache: a store into it is in the file for every other
+ * reader at once (and survives the process), and an fdatasync of the file writes it to disk. The
+ * file never changes size (segment_create), so no store can fall past its end (SIGBUS). */
+static uint8_t *segment_map(int fd)
+{
+    void *m = mmap(NULL, JOURNAL_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+/* Unmaps pages of a segment from the process (they stay in the page cache, dirty ones dirty): the
+ * pages appended through would otherwise all count in the RSS. */
+static void segment_evict(struct segment *s, uint32_t from, uint32_t to)
+{
+    if (to > from)
+        madvise(s->map + from, to - from, MADV_DONTNEED);
 }
 
 /* A new segment, written with zeros to its full size and flushed with its directory entry, so
@@ -235,33 +240,26 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
         fsync(dfd);
         close(dfd);
     }
+    uint8_t *map = segment_map(fd);
+    if (!map) {
+        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot map %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
     struct segment *segs = realloc(j->segs, (i + 1) * sizeof *segs);
     if (!segs)
         abort();
     j->segs = segs;
-    j->segs[i] = (struct segment){.fd = fd, .state = SEG_FREE};
+    j->segs[i] = (struct segment){.fd = fd, .map = map, .state = SEG_FREE};
     j->nsegs = i + 1;
     return 0;
 }
 
 /* The epoch of a segment's records (its first record's), 0 when it holds none. */
-static uint64_t segment_epoch(int fd)
+static uint64_t segment_epoch(const uint8_t *map)
 {
-    uint8_t h[JOURNAL_RECORD_HEADER];
-    size_t got;
-    if (read_all(fd, h, sizeof h, 0, &got) < 0 || got < sizeof h || le_get32(h) == 0)
-        return 0;
-    uint32_t len = le_get32(h);
-    if (len > JOURNAL_RECORD_MAX)
-        return 0;
-    uint8_t *p = malloc(JOURNAL_RECORD_HEADER + len);
-    if (!p)
-        abort();
-    uint64_t epoch = le_get64(h + 8);
-    if (read_all(fd, p, JOURNAL_RECORD_HEADER + len, 0, &got) < 0 || record_at(p, got, epoch) == 0)
-        epoch = 0;
-    free(p);
-    return epoch;
+    uint64_t epoch = le_get64(map + 8);
+    return record_at(map, JOURNAL_SEGMENT_BYTES, epoch) > 0 ? epoch : 0;
 }
 
 /* ---- flushing ----------------------------------------------------------------------------- */
@@ -354,9 +352,6 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     j->drained = drained;
     j->drained_arg = drained_arg;
     j->active = NO_SEGMENT;
-    j->buf = malloc(JOURNAL_APPEND_MAX);
-    if (!j->buf)
-        abort();
     char lock_path[1100];
     snprintf(lock_path, sizeof lock_path, "%s.lock", prefix);
     j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -386,13 +381,20 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
             close(fd);
             goto fail_segments;
         }
+        uint8_t *map = segment_map(fd);
+        if (!map) {
+            pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot map %s: %s", path, strerror(errno));
+            close(fd);
+            goto fail_segments;
+        }
         struct segment *segs = realloc(j->segs, (j->nsegs + 1) * sizeof *segs);
         if (!segs)
             abort();
         j->segs = segs;
-        uint64_t epoch = segment_epoch(fd);
-        j->segs[j->nsegs++] =
-            (struct segment){.fd = fd, .state = epoch ? SEG_HELD : SEG_FREE, .epoch = epoch};
+        uint64_t epoch = segment_epoch(map);
+        segment_evict(&(struct segment){.map = map}, 0, JOURNAL_SEGMENT_BYTES);
+        j->segs[j->nsegs++] = (struct segment){
+            .fd = fd, .map = map, .state = epoch ? SEG_HELD : SEG_FREE, .epoch = epoch};
         if (epoch > newest)
             newest = epoch;
     }
@@ -418,14 +420,15 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     j->stats.segments = j->nsegs;
     return j;
 fail_segments:
-    for (uint32_t i = 0; i < j->nsegs; i++)
+    for (uint32_t i = 0; i < j->nsegs; i++) {
+        munmap(j->segs[i].map, JOURNAL_SEGMENT_BYTES);
         close(j->segs[i].fd);
+    }
     free(j->segs);
     pthread_mutex_destroy(&j->lock);
 fail_flock:
     close(j->lock_fd);
 fail_lock_file:
-    free(j->buf);
     free(j);
     return NULL;
 }
@@ -443,12 +446,13 @@ void journal_close(struct journal *j)
             pthread_join(j->threads[i], NULL);
         pthread_cond_destroy(&j->wake);
     }
-    for (uint32_t i = 0; i < j->nsegs; i++)
+    for (uint32_t i = 0; i < j->nsegs; i++) {
+        munmap(j->segs[i].map, JOURNAL_SEGMENT_BYTES);
         close(j->segs[i].fd);
+    }
     free(j->segs);
     pthread_mutex_destroy(&j->lock);
     close(j->lock_fd); /* and with it the flock */
-    free(j->buf);
     free(j);
 }
 
@@ -463,8 +467,7 @@ int journal_replay(struct journal *j, int (*apply)(void *arg, const uint8_t *pay
                    void *arg, struct pd_err *err)
 {
     struct segment **held = calloc(j->nsegs, sizeof *held);
-    uint8_t *data = malloc(JOURNAL_SEGMENT_BYTES);
-    if (!held || !data)
+    if (!held)
         abort();
     size_t n = 0;
     for (uint32_t i = 0; i < j->nsegs; i++)
@@ -473,21 +476,17 @@ int journal_replay(struct journal *j, int (*apply)(void *arg, const uint8_t *pay
     qsort(held, n, sizeof *held, by_epoch);
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
-        size_t got;
-        if (read_all(held[k]->fd, data, JOURNAL_SEGMENT_BYTES, 0, &got) < 0) {
-            rc = pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot read the journal: %s",
-                            strerror(errno));
-            break;
-        }
+        const uint8_t *data = held[k]->map;
         size_t at = 0, len;
-        while (rc == 0 && (len = record_at(data + at, got - at, held[k]->epoch)) > 0) {
+        while (rc == 0 &&
+               (len = record_at(data + at, JOURNAL_SEGMENT_BYTES - at, held[k]->epoch)) > 0) {
             if (apply(arg, data + at + JOURNAL_RECORD_HEADER, len - JOURNAL_RECORD_HEADER) < 0)
                 rc = pd_err_set(err, PD_ERR_INTERNAL, "db",
                                 "a journal record could not be replayed");
             at += len;
         }
+        segment_evict(held[k], 0, JOURNAL_SEGMENT_BYTES);
     }
-    free(data);
     free(held);
     return rc;
 }
@@ -539,6 +538,18 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
                           struct pd_err *err)
 {
     *drained = NO_SEGMENT;
+    /* The next segment first: while none can be had, the active one stays as it is (full) and
+     * the next append tries again. */
+    uint32_t next = NO_SEGMENT;
+    for (uint32_t i = 0; i < j->nsegs && next == NO_SEGMENT; i++)
+        if (j->segs[i].state == SEG_FREE)
+            next = i;
+    if (next == NO_SEGMENT) {
+        if (segment_create(j, j->nsegs, err) < 0)
+            return -1;
+        next = j->nsegs - 1;
+        j->stats.segments = j->nsegs;
+    }
     if (j->active != NO_SEGMENT) {
         struct segment *old = &j->segs[j->active];
         if (j->flush) {
@@ -549,19 +560,10 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
             j->started_seq = j->appended_seq;
             *done = detach_waiters(j, j->durable_seq);
         }
+        segment_evict(old, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
         old->state = old->pending == 0 ? SEG_DRAINED : SEG_SEALED;
         if (old->pending == 0)
             *drained = j->active;
-    }
-    uint32_t next = NO_SEGMENT;
-    for (uint32_t i = 0; i < j->nsegs && next == NO_SEGMENT; i++)
-        if (j->segs[i].state == SEG_FREE)
-            next = i;
-    if (next == NO_SEGMENT) {
-        if (segment_create(j, j->nsegs, err) < 0)
-            return -1;
-        next = j->nsegs - 1;
-        j->stats.segments = j->nsegs;
     }
     j->segs[next].state = SEG_ACTIVE;
     j->segs[next].epoch = j->next_epoch++;
@@ -591,7 +593,7 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
         rc = segment_switch(j, &drained, &done, err);
     if (rc == 0) {
         struct segment *s = &j->segs[j->active];
-        uint8_t *p = j->buf;
+        uint8_t *p = s->map + j->offset;
         for (size_t i = 0; i < n; i++) {
             le_put32(p, (uint32_t)len[i]);
             le_put64(p + 8, s->epoch);
@@ -599,27 +601,23 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
             le_put32(p + 4, record_crc(p, p + JOURNAL_RECORD_HEADER, (uint32_t)len[i]));
             p += JOURNAL_RECORD_HEADER + len[i];
         }
-        /* A failed write leaves the offset where it was: the next append writes over whatever
-         * part of this one reached the file. */
-        if (write_all(s->fd, j->buf, total, j->offset) < 0) {
-            rc = pd_err_set(err, PD_ERR_INTERNAL, NULL, "journal: write failed: %s",
-                            strerror(errno));
-        } else {
-            j->offset += (uint32_t)total;
-            s->pending += n;
-            *segment = j->active;
-            j->stats.appends++;
-            j->stats.records += n;
-            if (j->flush) {
-                w->seq = ++j->appended_seq;
-                w->next = NULL;
-                if (j->wait_tail)
-                    j->wait_tail->next = w;
-                else
-                    j->wait_head = w;
-                j->wait_tail = w;
-                pthread_cond_signal(&j->wake);
-            }
+        /* Windows appended through leave the process's memory (they stay in the file). */
+        uint32_t window = j->offset & ~(RESIDENT_WINDOW - 1);
+        j->offset += (uint32_t)total;
+        segment_evict(s, window, j->offset & ~(RESIDENT_WINDOW - 1));
+        s->pending += n;
+        *segment = j->active;
+        j->stats.appends++;
+        j->stats.records += n;
+        if (j->flush) {
+            w->seq = ++j->appended_seq;
+            w->next = NULL;
+            if (j->wait_tail)
+                j->wait_tail->next = w;
+            else
+                j->wait_head = w;
+            j->wait_tail = w;
+            pthread_cond_signal(&j->wake);
         }
     }
     durable = j->durable_seq;
