@@ -10,8 +10,9 @@
  *
  * Layout: files PREFIX.0, PREFIX.1, ... ("segments") of JOURNAL_SEGMENT_BYTES each, written with
  * zeros when made so that appends never change a file's size (a flush then writes data only) and
- * never need more disk. Each segment is mapped shared: an append is stores into the page cache, no
- * system call (a pwrite per append was a tenth of the click path's CPU; bench/README.md). A
+ * never need more disk. Each segment is mapped shared: without flush an append is stores into the
+ * page cache, no system call (a pwrite per append was a tenth of the click path's CPU); with flush
+ * it is one pwrite (each fdatasync would write-protect the mapped pages; bench/README.md). A
  * segment holds the records of one epoch (a number that never repeats); each record is
  *   u32 length of the payload, u32 CRC-32C of (epoch, length, payload), u64 epoch, payload
  * little-endian. Reading a segment stops at the first record whose length is 0, whose checksum
@@ -66,9 +67,9 @@ int journal_forget_all(struct journal *j, struct pd_err *err);
 /* Appends n records, each payload[i] of len[i] bytes (≤ JOURNAL_RECORD_MAX, all of them with
  * headers ≤ JOURNAL_APPEND_MAX), together. On success *segment tells which segment holds them
  * (for journal_applied) and: with flush, w->durable is called later, once they are on disk (w must
- * live until then); without, they are durable now and w is not used (may be NULL). -1 when no
- * segment could be had (a new one could not be made, or the full one not flushed): nothing of it
- * counts, and w is not called. */
+ * live until then); without, they are durable now and w is not used (may be NULL). -1 when the
+ * write failed (flush) or no segment could be had (a new one could not be made, or the full one
+ * not flushed): nothing of it counts, and w is not called. */
 int journal_append(struct journal *j, const uint8_t *const *payload, const size_t *len, size_t n,
                    struct journal_waiter *w, uint32_t *segment, struct pd_err *err);
 /* n records appended to segment are in the database (committed, maybe not yet durable there). */

@@ -306,6 +306,72 @@ static void oversized_appends_are_refused_and_write_nothing(void **state)
     dir_remove(&d);
 }
 
+/* Fault injection, with flush (appends are written with pwrite): the disk refuses a write
+ * (RLIMIT_FSIZE makes any write past 8 KiB fail with EFBIG). The append is refused, nothing of it
+ * counts, and the next append after the disk recovers continues where the refused one began, so the
+ * replay reads every record that was accepted and nothing torn between them. In a child, since the
+ * limit is per process. */
+static void a_refused_write_counts_for_nothing_and_the_journal_goes_on(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, true); /* the segments are made before the limit */
+    journal_close(j);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct journal *k = open_journal(&d, true);
+        static struct flag_waiter fw[16];
+        struct rlimit lim = {8192, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(10);
+        uint8_t rec[1000];
+        const uint8_t *p[1] = {rec};
+        size_t l[1] = {sizeof rec};
+        uint32_t seg;
+        struct pd_err err;
+        uint32_t tag = 0;
+        int accepted = 0;
+        for (;; tag++) {
+            memcpy(rec, &tag, 4);
+            if (tag == 15)
+                _exit(11); /* nothing refused */
+            fw[tag].w.durable = note_durable;
+            if (journal_append(k, p, l, 1, &fw[tag].w, &seg, &err) < 0)
+                break;
+            accepted++;
+        }
+        if (accepted < 5 || accepted > 8)
+            _exit(11); /* 8 KiB hold 8 records of 1016 bytes, the 9th is refused */
+        lim.rlim_cur = RLIM_INFINITY;
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(12);
+        tag = 1000;
+        memcpy(rec, &tag, 4);
+        fw[15].w.durable = note_durable;
+        if (journal_append(k, p, l, 1, &fw[15].w, &seg, &err) < 0)
+            _exit(13);
+        journal_close(k);
+        _exit(accepted);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    int accepted = WEXITSTATUS(status);
+    assert_in_range(accepted, 5, 8);
+    j = open_journal(&d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, (size_t)accepted + 1);
+    for (int i = 0; i < accepted; i++)
+        assert_int_equal(s.tag[i], (uint32_t)i);
+    assert_int_equal(s.tag[accepted], 1000);
+    journal_close(j);
+    dir_remove(&d);
+}
+
 /* Fault injection: the disk refuses a new segment (RLIMIT_FSIZE makes any write past 8 KiB fail
  * with EFBIG). Appends go into segments already made (their space is written when they are made,
  * so an append never needs more disk); the append that needs a new one is refused, nothing of it
@@ -399,6 +465,7 @@ int main(void)
         cmocka_unit_test(a_full_segment_is_left_drained_released_and_reused),
         cmocka_unit_test(with_flush_the_waiter_hears_once_the_records_are_on_disk),
         cmocka_unit_test(oversized_appends_are_refused_and_write_nothing),
+        cmocka_unit_test(a_refused_write_counts_for_nothing_and_the_journal_goes_on),
         cmocka_unit_test(a_refused_segment_counts_for_nothing_and_the_journal_goes_on),
         cmocka_unit_test(crc32c_matches_the_known_check_value),
     };
