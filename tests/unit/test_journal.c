@@ -306,6 +306,28 @@ static void oversized_appends_are_refused_and_write_nothing(void **state)
     dir_remove(&d);
 }
 
+/* The fault-injection child's exit status, then what a replay of its journal reads: the records
+ * tagged 0 .. accepted - 1, then the one tagged 1000 appended once the disk recovered. */
+static int child_status(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void assert_replays_accepted_then_recovered(struct dir *d, int accepted)
+{
+    struct journal *j = open_journal(d, false);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, (size_t)accepted + 1);
+    for (int i = 0; i < accepted; i++)
+        assert_int_equal(s.tag[i], (uint32_t)i);
+    assert_int_equal(s.tag[accepted], 1000);
+    journal_close(j);
+}
+
 /* Fault injection, with flush (appends are written with pwrite): the disk refuses a write
  * (RLIMIT_FSIZE makes any write past 8 KiB fail with EFBIG). The append is refused, nothing of it
  * counts, and the next append after the disk recovers continues where the refused one began, so the
@@ -356,19 +378,9 @@ static void a_refused_write_counts_for_nothing_and_the_journal_goes_on(void **st
         journal_close(k);
         _exit(accepted);
     }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    int accepted = WEXITSTATUS(status);
+    int accepted = child_status(pid);
     assert_in_range(accepted, 5, 8);
-    j = open_journal(&d, false);
-    struct seen s;
-    replay(j, &s);
-    assert_int_equal(s.n, (size_t)accepted + 1);
-    for (int i = 0; i < accepted; i++)
-        assert_int_equal(s.tag[i], (uint32_t)i);
-    assert_int_equal(s.tag[accepted], 1000);
-    journal_close(j);
+    assert_replays_accepted_then_recovered(&d, accepted);
     dir_remove(&d);
 }
 
@@ -422,18 +434,8 @@ static void a_refused_segment_counts_for_nothing_and_the_journal_goes_on(void **
         free(rec);
         _exit(accepted == fit ? 0 : 15);
     }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    j = open_journal(&d, false);
-    struct seen s;
-    replay(j, &s);
-    assert_int_equal(s.n, (size_t)fit + 1);
-    for (int i = 0; i < fit; i++)
-        assert_int_equal(s.tag[i], (uint32_t)i);
-    assert_int_equal(s.tag[fit], 1000);
-    journal_close(j);
+    assert_int_equal(child_status(pid), 0);
+    assert_replays_accepted_then_recovered(&d, fit);
     dir_remove(&d);
 }
 
