@@ -111,18 +111,34 @@ static int64_t count(struct store *s, const char *sql)
     return n;
 }
 
-static void replay_writes_each_missing_click_once_then_forgets(void **state)
+/* A fresh directory dir (char[64]) with a migrated database t.db opened with the URL's options. */
+static struct store *open_store_in(char *dir, const char *options)
 {
-    (void)state;
-    char dir[64], url[160], prefix[128];
-    snprintf(dir, sizeof dir, "/tmp/pd-test-click-journal-XXXXXX");
+    snprintf(dir, 64, "/tmp/pd-test-click-journal-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-    snprintf(prefix, sizeof prefix, "%s/t.db-clicks", dir);
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:%s/t.db%s", dir, options);
     struct pd_err err = {0};
     struct store *s = store_open(url, false, &err);
     assert_non_null(s);
     assert_true(store_migrate(s, &err) >= 0);
+    return s;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void replay_writes_each_missing_click_once_then_forgets(void **state)
+{
+    (void)state;
+    char dir[64], prefix[128];
+    struct store *s = open_store_in(dir, "");
+    snprintf(prefix, sizeof prefix, "%s/t.db-clicks", dir);
+    struct pd_err err = {0};
     /* three clicks journaled; the first also reached the database before the crash */
     struct click c[3];
     sample_click(&c[0], "01M8HRFEDHYQH4W081S7TS3RF0", 1700000000000, 11);
@@ -164,22 +180,66 @@ static void replay_writes_each_missing_click_once_then_forgets(void **state)
     assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 3);
     journal_close(j);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
+}
+
+/* A batch of 300 clicks over 100 links, two days, 120 user agents and 40 referrers (more than the
+ * batch's tables hold before they grow): every click is stored, every (link, day) rollup row adds
+ * up, and every text is there once. */
+static void a_batch_adds_up_every_link_and_day_and_keeps_every_text(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store *s = open_store_in(dir, "");
+    struct pd_err err = {0};
+    enum { N = 300 };
+    static struct click c[N];
+    static char ids[N][32], links[N][40], agents[N][48], referrers[N][48];
+    struct click *batch[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "01M8HRFEDHYQH4W081S7T%05d", i);
+        sample_click(&c[i], ids[i], 1700000000000 + (i < 150 ? 0 : 86400000), (uint64_t)i);
+        snprintf(links[i], sizeof links[i], "lnk_%03d", i % 100);
+        c[i].link_id = links[i];
+        snprintf(agents[i], sizeof agents[i], "agent %d", i % 120);
+        c[i].user_agent = agents[i];
+        c[i].agent_id = 1000 + i % 120;
+        if (i % 3 == 0) {
+            snprintf(referrers[i], sizeof referrers[i], "https://ref%d.example/", i % 40);
+            c[i].referrer = referrers[i];
+            c[i].referrer_id = 5000 + i % 40;
+        }
+        batch[i] = &c[i];
+    }
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(click_record_many(s, batch, N, &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_log"), N);
+    assert_int_equal(count(s, "SELECT count(*) FROM daily_stats"), 200);
+    assert_int_equal(count(s, "SELECT sum(clicks) FROM daily_stats"), N);
+    assert_int_equal(count(s, "SELECT sum(unique_clicks) FROM daily_stats"),
+                     N); /* visitors differ */
+    /* day one: links 0-49 twice (clicks 0-49 and 100-149); day two: links 50-99 twice */
+    assert_int_equal(count(s, "SELECT count(*) FROM daily_stats WHERE clicks = 2 AND"
+                              " ((day = 19675 AND link_id < 'lnk_050') OR"
+                              " (day = 19676 AND link_id >= 'lnk_050'))"),
+                     100);
+    assert_int_equal(count(s, "SELECT count(*) FROM daily_stats WHERE clicks = 1"), 100);
+    assert_int_equal(count(s, "SELECT count(*) FROM click_texts"), 160);
+    assert_int_equal(
+        count(s, "SELECT count(*) FROM click_log c JOIN click_texts t"
+                 " ON t.id = c.agent AND t.text = 'agent ' || ((1 * substr(c.id, 22)) % 120)"),
+        N);
+    store_close(s);
+    remove_dir(dir);
 }
 
 static void a_clean_stop_keeps_clicks_the_database_does_not_have(void **state)
 {
     (void)state;
-    char dir[64], url[160];
-    snprintf(dir, sizeof dir, "/tmp/pd-test-click-journal-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(url, sizeof url, "sqlite:%s/t.db?synchronous=normal", dir); /* no flush waiter */
+    char dir[64];
+    struct store *s = open_store_in(dir, "?synchronous=normal"); /* no flush waiter */
     struct pd_err err = {0};
-    struct store *s = store_open(url, false, &err);
-    assert_non_null(s);
-    assert_true(store_migrate(s, &err) >= 0);
     size_t replayed = 9;
     struct click_journal *cj = click_journal_open(s, &replayed, &err);
     assert_non_null(cj);
@@ -200,9 +260,7 @@ static void a_clean_stop_keeps_clicks_the_database_does_not_have(void **state)
     assert_int_equal(count(s, "SELECT count(*) FROM click_log"), 1);
     click_journal_close(cj);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 static void a_second_process_cannot_take_the_journal(void **state)
@@ -226,9 +284,7 @@ static void a_second_process_cannot_take_the_journal(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     journal_close(j);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 int main(void)
@@ -237,6 +293,7 @@ int main(void)
         cmocka_unit_test(a_click_survives_its_record_unchanged),
         cmocka_unit_test(malformed_records_are_refused),
         cmocka_unit_test(replay_writes_each_missing_click_once_then_forgets),
+        cmocka_unit_test(a_batch_adds_up_every_link_and_day_and_keeps_every_text),
         cmocka_unit_test(a_clean_stop_keeps_clicks_the_database_does_not_have),
         cmocka_unit_test(a_second_process_cannot_take_the_journal),
     };
