@@ -288,61 +288,124 @@ static int64_t day_of(int64_t ms)
  * KiB calloc'd and scanned per batch, most of the writer's own CPU at 36k clicks/s. */
 #define SMALL_TABLE 64
 
-/* Each distinct user agent and referrer of a batch is written once (most clicks of a batch share
- * a few): the set of text ids seen, open addressing, at most half full. */
-struct id_set {
-    uint64_t *slot; /* id + 1, 0 = empty */
-    size_t cap, used;
-    uint64_t small[SMALL_TABLE];
+/* A batch's small map from 64-bit keys (text ids, visitors' fingerprints) to a value: open
+ * addressing, at most half full. */
+struct batch_slot {
+    uint64_t key;
+    int64_t value;
+    bool used;
 };
 
-static size_t id_slot(const uint64_t *slot, size_t cap, uint64_t key)
+struct batch_map {
+    struct batch_slot *slot;
+    size_t cap, used;
+    struct batch_slot small[SMALL_TABLE];
+};
+
+static void batch_map_init(struct batch_map *m)
 {
-    size_t h = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
-    while (slot[h] && slot[h] != key)
-        h = (h + 1) & (cap - 1);
-    return h;
+    memset(m->small, 0, sizeof m->small);
+    m->slot = m->small;
+    m->cap = SMALL_TABLE;
+    m->used = 0;
 }
 
-/* Adds id; false when it was there already. */
-static bool id_set_add(struct id_set *set, int64_t id)
+static void batch_map_free(struct batch_map *m)
 {
-    uint64_t key = (uint64_t)id + 1;
-    size_t h = id_slot(set->slot, set->cap, key);
-    if (set->slot[h])
-        return false;
-    set->slot[h] = key;
-    if (++set->used * 2 > set->cap) {
-        size_t cap = set->cap * 2;
-        uint64_t *slot = calloc(cap, sizeof *slot);
-        if (!slot)
-            abort();
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slot[i])
-                slot[id_slot(slot, cap, set->slot[i])] = set->slot[i];
-        if (set->slot != set->small)
-            free(set->slot);
-        set->slot = slot;
-        set->cap = cap;
-    }
-    return true;
+    if (m->slot != m->small)
+        free(m->slot);
 }
 
+/* Where key is, or where it would go (used false). */
+static struct batch_slot *batch_map_find(struct batch_map *m, uint64_t key)
+{
+    size_t h = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 20) & (m->cap - 1);
+    while (m->slot[h].used && m->slot[h].key != key)
+        h = (h + 1) & (m->cap - 1);
+    return &m->slot[h];
+}
+
+/* Puts key at `at` (from batch_map_find, unused); the map may grow, which moves every slot. */
+static void batch_map_put(struct batch_map *m, struct batch_slot *at, uint64_t key, int64_t value)
+{
+    *at = (struct batch_slot){.key = key, .value = value, .used = true};
+    if (++m->used * 2 <= m->cap)
+        return;
+    struct batch_map grown = {.cap = m->cap * 2};
+    grown.slot = calloc(grown.cap, sizeof *grown.slot);
+    if (!grown.slot)
+        abort();
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slot[i].used)
+            *batch_map_find(&grown, m->slot[i].key) = m->slot[i];
+    batch_map_free(m);
+    m->slot = grown.slot;
+    m->cap = grown.cap;
+}
+
+/* Each distinct user agent and referrer of a batch is written once (most clicks of a batch share
+ * a few). */
 static int click_texts_add_many(struct store *s, struct click *const *clicks, size_t n,
                                 struct pd_err *err)
 {
-    struct id_set seen = {.cap = SMALL_TABLE};
-    seen.slot = seen.small;
+    struct batch_map seen;
+    batch_map_init(&seen);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (clicks[i]->user_agent && id_set_add(&seen, clicks[i]->agent_id))
-            rc = click_text_add(s, clicks[i]->agent_id, clicks[i]->user_agent, err);
-        if (rc == 0 && clicks[i]->referrer && id_set_add(&seen, clicks[i]->referrer_id))
-            rc = click_text_add(s, clicks[i]->referrer_id, clicks[i]->referrer, err);
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            const char *text = k == 0 ? clicks[i]->user_agent : clicks[i]->referrer;
+            int64_t id = k == 0 ? clicks[i]->agent_id : clicks[i]->referrer_id;
+            struct batch_slot *at = text ? batch_map_find(&seen, (uint64_t)id) : NULL;
+            if (!at || at->used)
+                continue;
+            batch_map_put(&seen, at, (uint64_t)id, 0);
+            rc = click_text_add(s, id, text, err);
+        }
     }
-    if (seen.slot != seen.small)
-        free(seen.slot);
+    batch_map_free(&seen);
     return rc;
+}
+
+#define LAST_AT_UNKNOWN INT64_MIN
+
+/* The uniqueness of a batch's clicks, as click_decide_unique one by one would decide it, with one
+ * statement per visitor and batch where it can: a visitor's later clicks in the batch are decided
+ * from the window's start its first click found or set (read once when that click did not set
+ * it). Nothing else moves a window's start back while the batch runs (other nodes only move it
+ * forward, which the statement then sees). */
+static int click_decide_unique_many(struct store *s, struct click *const *clicks, size_t n,
+                                    struct pd_err *err)
+{
+    struct batch_map visitors; /* fingerprint -> the window's start, or LAST_AT_UNKNOWN */
+    batch_map_init(&visitors);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct click *c = clicks[i];
+        c->unique = false;
+        if (c->bot || c->over_limit)
+            continue;
+        struct batch_slot *v = batch_map_find(&visitors, c->fingerprint);
+        if (v->used) {
+            struct db_val f = db_int((int64_t)c->fingerprint);
+            if (v->value == LAST_AT_UNKNOWN &&
+                (rc = store_query_int(s,
+                                      "SELECT last_at FROM click_fingerprints"
+                                      " WHERE fingerprint = ?1",
+                                      &f, 1, LAST_AT_UNKNOWN, &v->value, err)) < 0)
+                break;
+            if (v->value > c->created_at - UNIQUE_WINDOW_MS)
+                continue; /* within the window: the statement would change nothing */
+        }
+        if ((rc = click_decide_unique(s, c, err)) < 0)
+            break;
+        int64_t start = c->unique ? c->created_at : LAST_AT_UNKNOWN;
+        if (v->used)
+            v->value = start;
+        else
+            batch_map_put(&visitors, v, c->fingerprint, start);
+    }
+    batch_map_free(&visitors);
+    return rc < 0 ? -1 : 0;
 }
 
 /* One rollup row's increment within a batch: clicks of a batch mostly share a few links, so they
@@ -406,9 +469,8 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
         return 0;
     if (click_texts_add_many(s, clicks, n, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (click_decide_unique(s, clicks[i], err) < 0)
-            return -1;
+    if (click_decide_unique_many(s, clicks, n, err) < 0)
+        return -1;
     if (click_log_insert(s, clicks, n, err) < 0)
         return -1;
     /* Twice as many fingerprints looked at as clicks written keeps the table near one day's

@@ -1,7 +1,8 @@
-/* Tests for src/app/click_codec.c and src/app/click_journal.c: a click survives the trip through
- * its journal record unchanged; malformed records are refused; after a crash the replay writes
- * each journaled click the database lacks exactly once, with its uniqueness and rollup, and then
- * forgets the journal; a clean stop never forgets a click the database does not have. */
+/* Tests for src/app/click_codec.c, src/app/click_journal.c and the batches of src/app/clicks.c: a
+ * click survives the trip through its journal record unchanged; malformed records are refused;
+ * after a crash the replay writes each journaled click the database lacks exactly once, with its
+ * uniqueness and rollup, and then forgets the journal; a clean stop never forgets a click the
+ * database does not have; a batch stores, adds up and decides uniqueness as single clicks do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,91 @@ static void a_batch_adds_up_every_link_and_day_and_keeps_every_text(void **state
     remove_dir(dir);
 }
 
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void exec_window(struct store *s, int64_t fingerprint, int64_t last_at)
+{
+    struct pd_err err;
+    struct db_val v[2] = {db_int(fingerprint), db_int(last_at)};
+    assert_int_equal(store_exec(s,
+                                "INSERT INTO click_fingerprints (fingerprint, last_at)"
+                                " VALUES (?1, ?2)",
+                                v, 2, NULL, &err),
+                     0);
+}
+
+/* A batch decides uniqueness as click_record one click at a time does, also when a visitor's
+ * window ends or starts within the batch: 600 clicks of 8 visitors (6 with windows already open,
+ * some about to end), gaps of up to 6 hours, bots and clicks over the rate limit among them, in
+ * batches of random sizes. */
+static void a_batch_decides_uniqueness_as_one_click_at_a_time(void **state)
+{
+    (void)state;
+    char dir_one[64], dir_many[64];
+    struct store *one = open_store_in(dir_one, ""), *many = open_store_in(dir_many, "");
+    enum { N = 600, VISITORS = 8 };
+    static struct click c[N];
+    static char ids[N][32];
+    static bool unique_one[N];
+    struct click *batch[N];
+    uint64_t rnd = 0x9e3779b97f4a7c15ULL;
+    const int64_t t0 = 1700000000000;
+    for (int v = 0; v < 6; v++) {
+        int64_t last_at = t0 - (int64_t)(next_random(&rnd) % (30 * 3600000ULL));
+        exec_window(one, 1000 + v, last_at);
+        exec_window(many, 1000 + v, last_at);
+    }
+    int64_t t = t0;
+    for (int i = 0; i < N; i++) {
+        t += next_random(&rnd) % 50 == 0 ? (int64_t)(next_random(&rnd) % (6 * 3600000ULL))
+                                         : (int64_t)(next_random(&rnd) % 1000);
+        snprintf(ids[i], sizeof ids[i], "01M8HRFEDHYQH4W081S7T%05d", i);
+        sample_click(&c[i], ids[i], t, 1000 + next_random(&rnd) % VISITORS);
+        c[i].bot = next_random(&rnd) % 10 == 0;
+        c[i].over_limit = next_random(&rnd) % 15 == 0;
+        batch[i] = &c[i];
+    }
+    struct pd_err err;
+    assert_int_equal(store_begin(one, &err), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(click_record(one, &c[i], &err), 0);
+        unique_one[i] = c[i].unique;
+    }
+    assert_int_equal(store_commit(one, &err), 0);
+    assert_int_equal(store_begin(many, &err), 0);
+    for (size_t i = 0, k; i < N; i += k) {
+        k = 1 + next_random(&rnd) % 200;
+        if (k > N - i)
+            k = N - i;
+        assert_int_equal(click_record_many(many, batch + i, k, &err), 0);
+    }
+    assert_int_equal(store_commit(many, &err), 0);
+    int uniques = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(c[i].unique, unique_one[i]);
+        uniques += unique_one[i];
+    }
+    assert_in_range(uniques, 10, N / 2); /* windows did start and end within the run */
+    assert_int_equal(count(many, "SELECT sum(is_unique) FROM click_log"), uniques);
+    /* the windows still open at the end are the same (the batches also swept closed ones) */
+    char open_windows[160];
+    snprintf(open_windows, sizeof open_windows,
+             "SELECT count(*) * 1000003 + sum(last_at %% 1000003) FROM click_fingerprints"
+             " WHERE last_at > %lld",
+             (long long)(t - UNIQUE_WINDOW_MS));
+    assert_int_equal(count(many, open_windows), count(one, open_windows));
+    store_close(one);
+    store_close(many);
+    remove_dir(dir_one);
+    remove_dir(dir_many);
+}
+
 static void a_clean_stop_keeps_clicks_the_database_does_not_have(void **state)
 {
     (void)state;
@@ -294,6 +380,7 @@ int main(void)
         cmocka_unit_test(malformed_records_are_refused),
         cmocka_unit_test(replay_writes_each_missing_click_once_then_forgets),
         cmocka_unit_test(a_batch_adds_up_every_link_and_day_and_keeps_every_text),
+        cmocka_unit_test(a_batch_decides_uniqueness_as_one_click_at_a_time),
         cmocka_unit_test(a_clean_stop_keeps_clicks_the_database_does_not_have),
         cmocka_unit_test(a_second_process_cannot_take_the_journal),
     };
