@@ -1,9 +1,8 @@
 /* The click path's journal (SQLite): a 302 is acknowledged once its click is in the journal
  * (src/store/journal.h) — written for synchronous=normal, flushed for synchronous=full — and the
- * database gets the click in the same turn of the event loop when its writing connection is free,
- * else from the writer thread soon after. A crash leaves at most the clicks not yet in the
- * database in the journal; the next start replays them before serving. PostgreSQL has no journal
- * (each click is committed there before its 302). */
+ * database gets the click from the writer thread soon after, in its batches. A crash leaves at
+ * most the clicks not yet in the database in the journal; the next start replays them before
+ * serving. PostgreSQL has no journal (each click is committed there before its 302). */
 #ifndef PD_APP_CLICK_JOURNAL_H
 #define PD_APP_CLICK_JOURNAL_H
 
@@ -40,9 +39,9 @@ int click_journal_replay(struct journal *j, struct store *s, size_t *replayed, s
  * some could not be stored: those wait for the next start), closes. */
 void click_journal_close(struct click_journal *cj);
 
-/* A click the event loop could not put in the database itself (the writing connection was busy),
- * from its journal record, to the writer thread. -1 when the writer is stopping (the click stays in
- * the journal for the next start). */
+/* A journaled click, from its journal record, to the writer thread (which gathers clicks into
+ * large batches). -1 when the writer is stopping (the click stays in the journal for the next
+ * start). */
 int click_journal_hand_over(struct click_journal *cj, const uint8_t *record, size_t len,
                             uint32_t segment);
 
