@@ -193,7 +193,9 @@ static void segment_path(const struct journal *j, uint32_t i, char *out, size_t 
 
 /* The whole segment, shared with the page cache: a store into it is in the file for every other
  * reader at once (and survives the process), and an fdatasync of the file writes it to disk. The
- * file never changes size (segment_create), so no store can fall past its end (SIGBUS). */
+ * file never changes size and its blocks are written when it is made (segment_create), so no
+ * store falls past its end or needs disk space (SIGBUS); only on a copy-on-write file system can a
+ * full disk still turn a store into SIGBUS (README "Disk"). */
 static uint8_t *segment_map(int fd)
 {
     void *m = mmap(NULL, JOURNAL_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
