@@ -147,7 +147,6 @@ int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int 
                : 0;
 }
 
-/* The fingerprint (uniqueness) and the click row; not the rollup, not the texts. */
 /* Whether a click is its visitor's first in 24 hours (c->unique), from its fingerprint. */
 static int click_decide_unique(struct store *s, struct click *c, struct pd_err *err)
 {

@@ -204,10 +204,10 @@ static uint8_t *segment_map(int fd)
 
 /* Unmaps pages of a segment from the process (they stay in the page cache, dirty ones dirty): the
  * pages appended through would otherwise all count in the RSS. */
-static void segment_evict(struct segment *s, uint32_t from, uint32_t to)
+static void segment_evict(uint8_t *map, uint32_t from, uint32_t to)
 {
     if (to > from)
-        madvise(s->map + from, to - from, MADV_DONTNEED);
+        madvise(map + from, to - from, MADV_DONTNEED);
 }
 
 /* A new segment, written with zeros to its full size and flushed with its directory entry, so
@@ -403,7 +403,7 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
             abort();
         j->segs = segs;
         uint64_t epoch = segment_epoch(map);
-        segment_evict(&(struct segment){.map = map}, 0, JOURNAL_SEGMENT_BYTES);
+        segment_evict(map, 0, JOURNAL_SEGMENT_BYTES);
         j->segs[j->nsegs++] = (struct segment){
             .fd = fd, .map = map, .state = epoch ? SEG_HELD : SEG_FREE, .epoch = epoch};
         if (epoch > newest)
@@ -498,7 +498,7 @@ int journal_replay(struct journal *j, int (*apply)(void *arg, const uint8_t *pay
                                 "a journal record could not be replayed");
             at += len;
         }
-        segment_evict(held[k], 0, JOURNAL_SEGMENT_BYTES);
+        segment_evict(held[k]->map, 0, JOURNAL_SEGMENT_BYTES);
     }
     free(held);
     return rc;
@@ -573,7 +573,7 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
             j->started_seq = j->appended_seq;
             *done = detach_waiters(j, j->durable_seq);
         }
-        segment_evict(old, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
+        segment_evict(old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
         old->state = old->pending == 0 ? SEG_DRAINED : SEG_SEALED;
         if (old->pending == 0)
             *drained = j->active;
@@ -624,7 +624,7 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
         /* Windows stored through leave the process's memory (they stay in the file). */
         uint32_t window = j->offset & ~(RESIDENT_WINDOW - 1);
         j->offset += (uint32_t)total;
-        segment_evict(s, window, j->offset & ~(RESIDENT_WINDOW - 1));
+        segment_evict(s->map, window, j->offset & ~(RESIDENT_WINDOW - 1));
         s->pending += n;
         *segment = j->active;
         j->stats.appends++;
