@@ -276,11 +276,13 @@ def expect_error(resp, statuses, param=None, any_param=False):
 class Server:
     """`with Server() as s:` initialises a database in a temporary directory and serves it."""
 
-    def __init__(self, workers=None, share=None, serve_args=None):
+    def __init__(self, workers=None, share=None, serve_args=None, sqlite_options=""):
         """share: another (started) Server whose database this one serves too: a second node.
-        serve_args: more `partnerd serve` flags (e.g. ["--webhook_retry_base_ms", "200"])."""
+        serve_args: more `partnerd serve` flags (e.g. ["--webhook_retry_base_ms", "200"]).
+        sqlite_options: appended to an SQLite database URL (e.g. "?synchronous=normal")."""
         self.bin = binary()
         self.serve_args = list(serve_args or [])
+        self.sqlite_options = sqlite_options
         self.workers = workers
         self.share = share
         self.dir = None
@@ -349,7 +351,7 @@ class Server:
 
     @property
     def db_url(self):
-        return pg_url_for(self.pg_db) if PG else "sqlite:" + self.db_path
+        return pg_url_for(self.pg_db) if PG else "sqlite:" + self.db_path + self.sqlite_options
 
     # lifecycle ------------------------------------------------------------------------------
     def init(self):
