@@ -573,7 +573,8 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
             j->started_seq = j->appended_seq;
             *done = detach_waiters(j, j->durable_seq);
         }
-        segment_evict(old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
+        if (!j->flush) /* with flush the appends were written, not stored: nothing is mapped */
+            segment_evict(old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
         old->state = old->pending == 0 ? SEG_DRAINED : SEG_SEALED;
         if (old->pending == 0)
             *drained = j->active;
@@ -624,7 +625,8 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
         /* Windows stored through leave the process's memory (they stay in the file). */
         uint32_t window = j->offset & ~(RESIDENT_WINDOW - 1);
         j->offset += (uint32_t)total;
-        segment_evict(s->map, window, j->offset & ~(RESIDENT_WINDOW - 1));
+        if (!j->flush)
+            segment_evict(s->map, window, j->offset & ~(RESIDENT_WINDOW - 1));
         s->pending += n;
         *segment = j->active;
         j->stats.appends++;

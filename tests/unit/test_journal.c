@@ -306,6 +306,15 @@ static void oversized_appends_are_refused_and_write_nothing(void **state)
     dir_remove(&d);
 }
 
+/* In a fault-injection child: any write past `bytes` of a file fails with EFBIG (not SIGXFSZ);
+ * RLIM_INFINITY lifts it. false when the limit cannot be set. */
+static bool limit_file_size(rlim_t bytes)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {bytes, RLIM_INFINITY};
+    return setrlimit(RLIMIT_FSIZE, &lim) == 0;
+}
+
 /* The fault-injection child's exit status, then what a replay of its journal reads: the records
  * tagged 0 .. accepted - 1, then the one tagged 1000 appended once the disk recovered. */
 static int child_status(pid_t pid)
@@ -343,11 +352,9 @@ static void a_refused_write_counts_for_nothing_and_the_journal_goes_on(void **st
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
         struct journal *k = open_journal(&d, true);
         static struct flag_waiter fw[16];
-        struct rlimit lim = {8192, RLIM_INFINITY};
-        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        if (!limit_file_size(8192))
             _exit(10);
         uint8_t rec[1000];
         const uint8_t *p[1] = {rec};
@@ -367,8 +374,7 @@ static void a_refused_write_counts_for_nothing_and_the_journal_goes_on(void **st
         }
         if (accepted < 5 || accepted > 8)
             _exit(11); /* 8 KiB hold 8 records of 1016 bytes, the 9th is refused */
-        lim.rlim_cur = RLIM_INFINITY;
-        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        if (!limit_file_size(RLIM_INFINITY))
             _exit(12);
         tag = 1000;
         memcpy(rec, &tag, 4);
@@ -402,10 +408,8 @@ static void a_refused_segment_counts_for_nothing_and_the_journal_goes_on(void **
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
         struct journal *k = open_journal(&d, false);
-        struct rlimit lim = {8192, RLIM_INFINITY};
-        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        if (!limit_file_size(8192))
             _exit(10);
         uint8_t *rec = calloc(1, len);
         if (!rec)
@@ -423,8 +427,7 @@ static void a_refused_segment_counts_for_nothing_and_the_journal_goes_on(void **
             if (++accepted > fit)
                 _exit(11); /* a third segment was made past the limit */
         }
-        lim.rlim_cur = RLIM_INFINITY;
-        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        if (!limit_file_size(RLIM_INFINITY))
             _exit(12);
         tag = 1000;
         memcpy(rec, &tag, 4);
