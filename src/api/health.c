@@ -45,14 +45,19 @@ void api_metrics(struct api_call *call)
         "# TYPE partnerd_commit_jobs_total counter\npartnerd_commit_jobs_total %llu\n"
         "# TYPE partnerd_commit_failed_batches_total counter\n"
         "partnerd_commit_failed_batches_total %llu\n"
-        "# TYPE partnerd_commit_batch_max gauge\npartnerd_commit_batch_max %llu\n",
+        "# TYPE partnerd_commit_batch_max gauge\npartnerd_commit_batch_max %llu\n"
+        "# TYPE partnerd_checkpoint_catch_ups_total counter\n"
+        "partnerd_checkpoint_catch_ups_total %llu\n"
+        "# TYPE partnerd_checkpoint_catch_up_frames_total counter\n"
+        "partnerd_checkpoint_catch_up_frames_total %llu\n",
         (unsigned long long)atomic_load(&m->requests), (unsigned long long)atomic_load(&m->clicks),
         (unsigned long long)atomic_load(&m->clicks_not_found),
         (unsigned long long)atomic_load(&m->conversions),
         (unsigned long long)atomic_load(&m->errors_4xx),
         (unsigned long long)atomic_load(&m->errors_5xx), (unsigned long long)ws.batches,
         (unsigned long long)ws.jobs, (unsigned long long)ws.failed_batches,
-        (unsigned long long)ws.max_batch);
+        (unsigned long long)ws.max_batch, (unsigned long long)ws.catch_ups,
+        (unsigned long long)ws.catch_up_frames);
     struct click_journal *cj = call->app->click_journal;
     if (cj && n > 0 && (size_t)n < sizeof body) {
         struct journal_stats js;

@@ -56,6 +56,9 @@ struct write_job {
 struct writer_stats {
     uint64_t batches, jobs, failed_batches;
     uint64_t max_batch;
+    /* SQLite: the checkpoints the writer finished itself with commits blocked (see
+     * checkpointer_main in writer.c), and the log frames they copied. */
+    uint64_t catch_ups, catch_up_frames;
 };
 
 struct writer;
