@@ -203,8 +203,8 @@ static void syncer_stop(struct writer *w)
  * 2 GB in 10 s. And when the log passes WAL_LIMIT_FRAMES, whatever is left, without waiting for
  * the interval: conversions at 5,000/s add 200 MB a second to it. */
 /* One PASSIVE checkpoint on the checkpointer's connection: false when it could not run (an error,
- * or the writer's connection checkpointing past WAL_HARD_LIMIT), else in *frames the log's length
- * and in *copied how many of its frames are in the database now. */
+ * or the writer's connection checkpointing: its catch-up, or its commits past WAL_HARD_LIMIT),
+ * else in *frames the log's length and in *copied how many of its frames are in the database. */
 static bool checkpoint_pass(struct writer *w, int64_t *frames, int64_t *copied)
 {
     struct pd_err err;
