@@ -202,15 +202,15 @@ static void syncer_stop(struct writer *w)
  * at 5,000/s, a commit every few hundred microseconds) almost never happened, and the log grew to
  * 2 GB in 10 s. And when the log passes WAL_LIMIT_FRAMES, whatever is left, without waiting for
  * the interval: conversions at 5,000/s add 200 MB a second to it. */
-/* One PASSIVE checkpoint on the checkpointer's connection: false when it could not run (an error,
- * or the writer's connection checkpointing: its catch-up, or its commits past WAL_HARD_LIMIT),
- * else in *frames the log's length and in *copied how many of its frames are in the database. */
-static bool checkpoint_pass(struct writer *w, int64_t *frames, int64_t *copied)
+/* One PASSIVE checkpoint on connection s: false when it could not run (an error, or the other
+ * connection checkpointing: the checkpointer's pass, the writer's catch-up or its commits past
+ * WAL_HARD_LIMIT), else in *frames the log's length and in *copied how many of its frames are in
+ * the database. */
+static bool checkpoint_pass(struct store *s, int64_t *frames, int64_t *copied)
 {
     struct pd_err err;
     struct store_cursor cur;
-    if (store_query_row(w->ckpt_store, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &cur, &err) !=
-        STORE_ROW) {
+    if (store_query_row(s, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &cur, &err) != STORE_ROW) {
         fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
         return false;
     }
@@ -236,7 +236,7 @@ static bool checkpoint_passes(struct writer *w, int64_t *frames, int64_t *copied
     for (int pass = 0; pass < CATCH_UP_PASSES; pass++) {
         uint64_t start = time_mono_us(), appended_over = start - *last_start_us;
         *last_start_us = start;
-        if (!checkpoint_pass(w, frames, copied))
+        if (!checkpoint_pass(w->ckpt_store, frames, copied))
             return false;
         /* The log started over since the last pass: all it has copied is new. */
         int64_t this_pass = *copied >= copied_before ? *copied - copied_before : *copied;
@@ -459,16 +459,8 @@ static void writer_catch_up(struct writer *w)
 {
     if (!atomic_exchange(&w->ckpt_caught_up, false))
         return;
-    struct pd_err err;
-    struct store_cursor cur;
-    if (store_query_row(w->store, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &cur, &err) !=
-        STORE_ROW) {
-        fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
-        return;
-    }
-    int64_t copied = store_col_int(&cur, 2), before = atomic_load(&w->ckpt_copied);
-    store_finish(&cur);
-    if (copied < 0) /* it could not run: the checkpointer is in a pass again */
+    int64_t frames, copied, before = atomic_load(&w->ckpt_copied);
+    if (!checkpoint_pass(w->store, &frames, &copied))
         return;
     pthread_mutex_lock(&w->lock);
     w->stats.catch_ups++;
