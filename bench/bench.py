@@ -20,6 +20,10 @@ loopback and measures, in one run on one machine:
   RSS         of partnerd with 1M links, after clicks on 100k different links.
   flush       what one fdatasync of a 4 KiB overwrite costs on this disk (bench/flushbench.c): the
               floor under every click with synchronous=full. Context, not a goal.
+  flush load  nginx's click p99 at the same fixed rate while this script flushes 4 KiB
+              FLUSH_LOAD_HZ times a second to a file of its own: what the flushes partnerd makes
+              (its checkpoints) cost a server that writes nothing, on this machine. Context, not
+              a goal.
 
 Prints a table of figures and ratios and appends the run (command, machine, date, load, table) to
 bench/RESULTS.md. Speed is never asserted here: the exit status says only whether the benchmarks ran
@@ -49,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -260,6 +265,49 @@ def quiesce(servers):
     os.sync()
 
 
+# About what partnerd with synchronous=normal flushes at 20,000 clicks/s: its checkpointer's passes
+# flush the log and the database (170-186 fdatasync calls in 6 s, `perf stat`, 2026-11-29).
+FLUSH_LOAD_HZ = 30
+
+
+class FlushLoad:
+    """A thread that overwrites 4 KiB of a file of its own and fdatasyncs it, FLUSH_LOAD_HZ times a
+    second, while the `with` block runs."""
+
+    def __init__(self, work):
+        self.path = os.path.join(work, "flush-load.tmp")
+        self.stopping = threading.Event()
+        self.flushes = 0
+
+    def _run(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            block = b"x" * 4096
+            for i in range(256):  # the timed flushes carry data, not a new size
+                os.pwrite(fd, block, i * 4096)
+            os.fsync(fd)
+            step = 1.0 / FLUSH_LOAD_HZ
+            due = time.monotonic()
+            while not self.stopping.is_set():
+                os.pwrite(fd, block, (self.flushes % 256) * 4096)
+                os.fdatasync(fd)
+                self.flushes += 1
+                due += step
+                self.stopping.wait(max(0.0, due - time.monotonic()))
+        finally:
+            os.close(fd)
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+        os.unlink(self.path)
+
+
 def sql1(db_path, q):
     c = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
     try:
@@ -417,14 +465,21 @@ def bench_clicks(work, nginx, results):
     # disk and the VM busy after its runs: the round of partnerd-normal right after it measured
     # 2.67-3.79 ms against 1.57 in the round that did not follow it. So nginx and partnerd-normal
     # alternate first, and full's rounds come after theirs.
+    # "nginx+flushes": nginx while this script flushes a file of its own (FlushLoad), a context row.
+    names = names + ["nginx+flushes"]
+    urls["nginx+flushes"] = urls["nginx"]
     rounds = {n: [] for n in names}
-    alternated = ["nginx", "partnerd-normal"]
-    order = [alternated[r % 2:] + alternated[:r % 2] for r in range(ROUNDS)]
+    alternated = ["nginx", "partnerd-normal", "nginx+flushes"]
+    order = [alternated[r % 3:] + alternated[:r % 3] for r in range(ROUNDS)]
     order += [["partnerd-full"] for _ in range(ROUNDS)]
     for ns in order:
         for n in ns:
             quiesce(contenders.values())
-            res = ratebench(urls[n], rate, headers=headers)
+            if n == "nginx+flushes":
+                with FlushLoad(work):
+                    res = ratebench(urls[n], rate, headers=headers)
+            else:
+                res = ratebench(urls[n], rate, headers=headers)
             rounds[n].append(res)
             log("  round %d %-16s p50 %.2f ms  p99 %.2f ms  achieved %.0f/s  errors %d" % (
                 len(rounds[n]), n, res["p50_us"] / 1000, res["p99_us"] / 1000, res["achieved_rate"],
@@ -589,6 +644,14 @@ def table(results):
         row("click p99 at %.0f/s (half nginx max), ms, median of %d (synchronous=%s)" % (
             f["rate"], ROUNDS, sync),
             "%.2f" % ngx, "%.2f" % pd, "%.2f×" % ratio, "≤ 2×", ratio <= 2)
+    if "nginx+flushes" in f["by"]:
+        ngx = f["by"]["nginx"]["p99_us"] / 1000
+        fl = f["by"]["nginx+flushes"]["p99_us"] / 1000
+        row("(context) nginx's click p99 at %.0f/s while another process flushes 4 KiB %d×/s "
+            "(about what partnerd-normal's checkpoints do), ms, median of %d" % (
+                f["rate"], FLUSH_LOAD_HZ, ROUNDS),
+            "%.2f" % ngx, "%.2f" % fl, "%.2f×" % (fl / ngx if ngx else float("inf")), "(none)",
+            True)
     for sync in ("full", "normal"):
         cv = results["conversions"][sync]
         row("conversions/s, wrk -t1 -c32 -d%ds, median of %d (synchronous=%s)" % (
