@@ -20,7 +20,7 @@ loopback and measures, in one run on one machine:
   RSS         of partnerd with 1M links, after clicks on 100k different links.
   flush       what one fdatasync of a 4 KiB overwrite costs on this disk (bench/flushbench.c): the
               floor under every click with synchronous=full. Context, not a goal.
-  flush load  nginx's click p99 at the same fixed rate while this script flushes 4 KiB
+  flush load  nginx's click p99 at the same fixed rate while flushbench -r flushes 4 KiB
               FLUSH_LOAD_HZ times a second to a file of its own: what the flushes partnerd makes
               (its checkpoints) cost a server that writes nothing, on this machine. Context, not
               a goal.
@@ -53,7 +53,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -271,41 +270,20 @@ FLUSH_LOAD_HZ = 30
 
 
 class FlushLoad:
-    """A thread that overwrites 4 KiB of a file of its own and fdatasyncs it, FLUSH_LOAD_HZ times a
-    second, while the `with` block runs."""
+    """flushbench flushing 4 KiB FLUSH_LOAD_HZ times a second in a process of its own, while the
+    `with` block runs."""
 
     def __init__(self, work):
-        self.path = os.path.join(work, "flush-load.tmp")
-        self.stopping = threading.Event()
-        self.flushes = 0
-
-    def _run(self):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            block = b"x" * 4096
-            for i in range(256):  # the timed flushes carry data, not a new size
-                os.pwrite(fd, block, i * 4096)
-            os.fsync(fd)
-            step = 1.0 / FLUSH_LOAD_HZ
-            due = time.monotonic()
-            while not self.stopping.is_set():
-                os.pwrite(fd, block, (self.flushes % 256) * 4096)
-                os.fdatasync(fd)
-                self.flushes += 1
-                due += step
-                self.stopping.wait(max(0.0, due - time.monotonic()))
-        finally:
-            os.close(fd)
+        self.dir = os.path.join(work, "flush-load")
+        os.makedirs(self.dir, exist_ok=True)
 
     def __enter__(self):
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        self.proc = subprocess.Popen([FLUSHBENCH, "-r", str(FLUSH_LOAD_HZ), "-n", "1000000",
+                                      self.dir], stdout=subprocess.DEVNULL)
         return self
 
     def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join()
-        os.unlink(self.path)
+        stop(self.proc)
 
 
 def sql1(db_path, q):
@@ -465,7 +443,7 @@ def bench_clicks(work, nginx, results):
     # disk and the VM busy after its runs: the round of partnerd-normal right after it measured
     # 2.67-3.79 ms against 1.57 in the round that did not follow it. So nginx and partnerd-normal
     # alternate first, and full's rounds come after theirs.
-    # "nginx+flushes": nginx while this script flushes a file of its own (FlushLoad), a context row.
+    # "nginx+flushes": nginx while flushbench flushes a file of its own (FlushLoad), a context row.
     names = names + ["nginx+flushes"]
     urls["nginx+flushes"] = urls["nginx"]
     rounds = {n: [] for n in names}

@@ -2,9 +2,10 @@
  * with synchronous=full (each 302 waits for an fdatasync of the log that began after its commit).
  *
  * Overwrites 4 KiB blocks of a 1 MiB file in a directory (as a reused WAL is written) and times
- * each fdatasync. Prints one line of key=value figures (microseconds).
+ * each fdatasync. Prints one line of key=value figures (microseconds). With -r, at most HZ flushes
+ * a second: a steady flush load beside another benchmark (bench.py's FlushLoad).
  *
- *   flushbench [-n SAMPLES] DIR */
+ *   flushbench [-n SAMPLES] [-r HZ] DIR */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -33,13 +34,17 @@ static int by_value(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int samples = 2000;
+    double hz = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "n:")) != -1) {
-        if (opt != 'n')
+    while ((opt = getopt(argc, argv, "n:r:")) != -1) {
+        if (opt == 'n')
+            samples = (int)strtol(optarg, NULL, 10);
+        else if (opt == 'r')
+            hz = strtod(optarg, NULL);
+        else
             goto usage;
-        samples = (int)strtol(optarg, NULL, 10);
     }
-    if (optind != argc - 1 || samples < 10)
+    if (optind != argc - 1 || samples < 10 || hz < 0)
         goto usage;
     char path[4096];
     snprintf(path, sizeof path, "%s/flushbench.tmp", argv[optind]);
@@ -60,7 +65,13 @@ int main(int argc, char **argv)
             goto io_error;
     if (fsync(fd) != 0)
         goto io_error;
+    int64_t start = now_us();
     for (int i = 0; i < samples; i++) {
+        if (hz > 0) {
+            int64_t wait = start + (int64_t)(i * 1e6 / hz) - now_us();
+            if (wait > 0)
+                usleep((useconds_t)wait);
+        }
         block[0] = (char)i;
         if (pwrite(fd, block, BLOCK, (off_t)(i % BLOCKS) * BLOCK) != BLOCK)
             goto io_error;
@@ -83,6 +94,6 @@ done:
     unlink(path);
     return rc;
 usage:
-    fprintf(stderr, "usage: flushbench [-n SAMPLES] DIR\n");
+    fprintf(stderr, "usage: flushbench [-n SAMPLES] [-r HZ] DIR\n");
     return 2;
 }

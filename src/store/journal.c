@@ -210,6 +210,15 @@ static void segment_evict(uint8_t *map, uint32_t from, uint32_t to)
         madvise(map + from, to - from, MADV_DONTNEED);
 }
 
+/* The windows appended through leave the process's memory (they stay in the file). With flush
+ * the appends were pwrite calls, not stores: nothing of them is mapped. */
+static void segment_evict_appended(const struct journal *j, uint8_t *map, uint32_t from,
+                                   uint32_t to)
+{
+    if (!j->flush)
+        segment_evict(map, from, to);
+}
+
 /* A new segment, written with zeros to its full size and flushed with its directory entry, so
  * that no append or flush ever changes its size or its metadata. */
 static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
@@ -573,8 +582,7 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
             j->started_seq = j->appended_seq;
             *done = detach_waiters(j, j->durable_seq);
         }
-        if (!j->flush) /* with flush the appends were written, not stored: nothing is mapped */
-            segment_evict(old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
+        segment_evict_appended(j, old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
         old->state = old->pending == 0 ? SEG_DRAINED : SEG_SEALED;
         if (old->pending == 0)
             *drained = j->active;
@@ -622,11 +630,9 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
                             strerror(errno));
             goto out;
         }
-        /* Windows stored through leave the process's memory (they stay in the file). */
         uint32_t window = j->offset & ~(RESIDENT_WINDOW - 1);
         j->offset += (uint32_t)total;
-        if (!j->flush)
-            segment_evict(s->map, window, j->offset & ~(RESIDENT_WINDOW - 1));
+        segment_evict_appended(j, s->map, window, j->offset & ~(RESIDENT_WINDOW - 1));
         s->pending += n;
         *segment = j->active;
         j->stats.appends++;

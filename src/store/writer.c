@@ -223,6 +223,14 @@ static bool checkpoint_pass(struct store *s, int64_t *frames, int64_t *copied)
     return true;
 }
 
+/* Frames copied since a count of `before`: only the writer starts the log over (with its next
+ * write), so a smaller count is a log that started over since, all of whose copied frames are
+ * new. */
+static int64_t frames_copied_since(int64_t copied, int64_t before)
+{
+    return copied >= before ? copied - before : copied;
+}
+
 /* Passes until one copies at most CATCH_UP_FRAMES: true then (the writer will find about that
  * many to copy). A pass copies what the writer appended since the pass before began, so the next
  * one copies less only if this one took less time than that: when it did not (the writer appends
@@ -238,9 +246,7 @@ static bool checkpoint_passes(struct writer *w, int64_t *frames, int64_t *copied
         *last_start_us = start;
         if (!checkpoint_pass(w->ckpt_store, frames, copied))
             return false;
-        /* The log started over since the last pass: all it has copied is new. */
-        int64_t this_pass = *copied >= copied_before ? *copied - copied_before : *copied;
-        if (this_pass <= CATCH_UP_FRAMES && *copied >= *frames)
+        if (frames_copied_since(*copied, copied_before) <= CATCH_UP_FRAMES && *copied >= *frames)
             return true;
         if (time_mono_us() - start >= appended_over)
             return false;
@@ -464,9 +470,7 @@ static void writer_catch_up(struct writer *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->stats.catch_ups++;
-    /* Only this thread starts the log over (with its next write), so a smaller count is a log
-     * that started over since the checkpointer's pass: all of it was copied here. */
-    w->stats.catch_up_frames += (uint64_t)(copied >= before ? copied - before : copied);
+    w->stats.catch_up_frames += (uint64_t)frames_copied_since(copied, before);
     pthread_mutex_unlock(&w->lock);
 }
 
