@@ -7,11 +7,9 @@
 #include "util/banned.h"
 
 /* Read by jemalloc before main (CMakeLists.txt links it into this binary; with glibc's malloc it is
- * an unused string). One arena per CPU, and freed pages go back to the system within a quarter of
- * a second: with its defaults (4 arenas per CPU, 10 s) RSS after the 1M-link benchmark was 92 MiB
- * against 41 MiB with glibc; with these 42-58 MiB, conversions as fast. Returning them is done by
- * jemalloc's own background thread, not by whichever thread frees (the event loop spent 2.5% of
- * its time in madvise; bench/README.md). MALLOC_CONF in the environment
+ * an unused string). One arena per CPU, and freed pages returned to the system within a quarter
+ * of a second by jemalloc's own background thread, so the server's RSS follows its live data and
+ * no request thread pays for the returns (bench/README.md). MALLOC_CONF in the environment
  * overrides it. */
 const char *malloc_conf =
     "percpu_arena:percpu,background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0";
@@ -33,7 +31,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: partnerd <command> [options]\n\ncommands:\n");
     for (const struct command *c = commands; c->name; c++)
         fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n`partnerd <command> --help` describes a command's options.\n");
+    fprintf(f, "\n`partnerd <command> --help` describes a command's options;"
+               " `partnerd --version` prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -46,6 +45,10 @@ int main(int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("partnerd %s\n", PD_VERSION);
+        return 0;
     }
     for (const struct command *c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)

@@ -232,8 +232,8 @@ int cmd_demo(int argc, char **argv)
         printf("  partner %-16s %-10s key %s\n", demo_partners[i].name, demo_partners[i].status,
                keys[i]);
     /* web: the demo logins */
-    printf("\ndashboard logins (demo passwords):\n  merchant  %-24s %s\n", admin_email,
-           WEB_DEMO_ADMIN_PASSWORD);
+    printf("\ndashboard logins:\n  merchant  %-24s the admin password `partnerd init` printed\n",
+           admin_email);
     for (size_t i = 0; i < NPARTNERS; i++)
         if (strcmp(demo_partners[i].status, "suspended") != 0)
             printf("  partner   %-24s %s\n", demo_partners[i].email, WEB_DEMO_PARTNER_PASSWORD);

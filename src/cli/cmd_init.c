@@ -122,7 +122,7 @@ int cmd_migrate(int argc, char **argv)
         return 2;
     }
     struct pd_err err = {0};
-    struct store *s = store_open(cfg.db_url, false, &err);
+    struct store *s = store_open_existing(cfg.db_url, false, &err);
     if (!s) {
         fprintf(stderr, "partnerd migrate: %s\n", err.message);
         return 1;

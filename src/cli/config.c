@@ -208,7 +208,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
 struct store *cli_open_store(const struct app_config *cfg, bool read_only)
 {
     struct pd_err err = {0};
-    struct store *s = store_open(cfg->db_url, read_only, &err);
+    struct store *s = store_open_existing(cfg->db_url, read_only, &err);
     if (!s) {
         fprintf(stderr, "partnerd: %s\n", err.message);
         return NULL;

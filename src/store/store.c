@@ -7,7 +7,7 @@
 #include "util/timefmt.h"
 #include "util/banned.h"
 
-struct store *store_open(const char *url, bool read_only, struct pd_err *err)
+static struct store *open_url(const char *url, bool read_only, bool create, struct pd_err *err)
 {
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
         return store_pg_open(url, read_only, err);
@@ -17,7 +17,17 @@ struct store *store_open(const char *url, bool read_only, struct pd_err *err)
         pd_err_set(err, PD_ERR_BAD_REQUEST, "db", "empty database path");
         return NULL;
     }
-    return store_sqlite_open(url, read_only, err);
+    return store_sqlite_open_mode(url, read_only, create && !read_only, err);
+}
+
+struct store *store_open(const char *url, bool read_only, struct pd_err *err)
+{
+    return open_url(url, read_only, true, err);
+}
+
+struct store *store_open_existing(const char *url, bool read_only, struct pd_err *err)
+{
+    return open_url(url, read_only, false, err);
 }
 
 void store_close(struct store *s)

@@ -92,6 +92,9 @@ struct store {
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a
  * connection that never writes (the worker threads' reads). */
 struct store *store_open(const char *url, bool read_only, struct pd_err *err);
+/* As store_open, but a SQLite database file that does not exist is an error (PD_ERR_NOT_FOUND)
+ * instead of a new empty file: every command but `init` works on an existing database. */
+struct store *store_open_existing(const char *url, bool read_only, struct pd_err *err);
 void store_close(struct store *s);
 
 static inline int store_query(struct store *s, const char *sql, const struct db_val *params, int n,
@@ -145,6 +148,9 @@ int store_schema_version(struct store *s);
 
 /* Backends. */
 struct store *store_sqlite_open(const char *path, bool read_only, struct pd_err *err);
+/* create: make the file when it does not exist (a read-only open never creates). */
+struct store *store_sqlite_open_mode(const char *path, bool read_only, bool create,
+                                     struct pd_err *err);
 /* For the group-commit writer: when this SQLite connection was opened with synchronous=FULL,
  * turns its commits into synchronous=NORMAL ones (written to the WAL, not yet fsynced) and returns
  * a descriptor of the WAL file, which the caller must fdatasync before it acknowledges anything

@@ -302,11 +302,22 @@ static void configure_sqlite(void)
 
 struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *err)
 {
+    return store_sqlite_open_mode(url, read_only, !read_only, err);
+}
+
+struct store *store_sqlite_open_mode(const char *url, bool read_only, bool create,
+                                     struct pd_err *err)
+{
     pthread_once(&configure_once, configure_sqlite);
     char path[1024];
     const char *sync = "FULL";
     if (parse_options(url, path, sizeof path, &sync, err) < 0)
         return NULL;
+    if (!create && access(path, F_OK) != 0) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "db",
+                   "the database %s does not exist; create it with `partnerd init`", path);
+        return NULL;
+    }
     struct store_sqlite *s = calloc(1, sizeof *s);
     if (!s)
         abort();
@@ -314,7 +325,7 @@ struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *
     s->base.dialect = STORE_SQLITE;
     memcpy(s->path, path, sizeof s->path);
     s->full_sync = strcmp(sync, "FULL") == 0;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (read_only ? 0 : SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
         pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot open %s: %s", path,

@@ -50,13 +50,11 @@ int web_partner_credentials_store(struct store *s, const char *partner_id,
 
 int web_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_err *err)
 {
-    char admin_hash[WEB_HASH_MAX], partner_hash[WEB_HASH_MAX];
-    if (web_password_hash(WEB_DEMO_ADMIN_PASSWORD, admin_hash, err) < 0 ||
-        web_password_hash(WEB_DEMO_PARTNER_PASSWORD, partner_hash, err) < 0)
+    char partner_hash[WEB_HASH_MAX];
+    if (web_password_hash(WEB_DEMO_PARTNER_PASSWORD, partner_hash, err) < 0)
         return -1;
-    struct db_val a = db_text(admin_hash), p = db_text(partner_hash);
-    if (store_exec(s, "UPDATE admins SET password_hash = ?1", &a, 1, NULL, err) < 0 ||
-        store_exec(s, "UPDATE partners SET password_hash = ?1", &p, 1, NULL, err) < 0)
+    struct db_val p = db_text(partner_hash);
+    if (store_exec(s, "UPDATE partners SET password_hash = ?1", &p, 1, NULL, err) < 0)
         return -1;
     struct store_cursor cur;
     int rc = store_query_row(s, "SELECT email FROM admins ORDER BY created_at, id LIMIT 1", NULL, 0,

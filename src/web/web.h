@@ -65,9 +65,8 @@ int web_partner_credentials_store(struct store *s, const char *partner_id,
                                   const struct web_partner_credentials *c, const char *public_url,
                                   json_t *result, struct pd_err *err);
 
-/* `partnerd demo`: known passwords for every admin and every partner, so the demo dashboards can
- * be tried at once. Fills the first admin's email. */
-#define WEB_DEMO_ADMIN_PASSWORD "demo-admin-pass"
+/* `partnerd demo`: a known password for every partner, so the demo dashboards can be tried at
+ * once. The admins keep the password `partnerd init` printed. Fills the first admin's email. */
 #define WEB_DEMO_PARTNER_PASSWORD "demo-partner-pass"
 int web_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_err *err);
 

@@ -8,7 +8,6 @@ const fs = require('node:fs');
 const { Server, launchBrowser, watchedPage, screenshot, usd } = require('./lib.js');
 
 const PARTNER_PW = 'demo-partner-pass';
-const ADMIN_PW = 'demo-admin-pass';
 const DAY_EXPR = "(CAST(strftime('%s','now') AS INTEGER) / 86400)";
 
 async function login(page, base, email, password) {
@@ -53,7 +52,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('the demo prints its dashboard logins', () => {
-      assert.match(server.demoOut, new RegExp(`admin@shop.example +${ADMIN_PW}`));
+      assert.match(server.demoOut, /admin@shop.example +the admin password `partnerd init` printed/);
       assert.match(server.demoOut, new RegExp(`alice@partners.example +${PARTNER_PW}`));
     });
 
@@ -188,7 +187,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     const admin = await watchedPage(ctxA, 'admin');
 
     await t.test('the merchant overview shows the program totals', async () => {
-      await login(admin, base, 'admin@shop.example', ADMIN_PW);
+      await login(admin, base, 'admin@shop.example', server.keys.admin_password);
       await ready(admin);
       await admin.waitForSelector('.chart .uplot');
       const [tot] = server.sql(`SELECT SUM(clicks) c, SUM(conversions) v, SUM(revenue) r, SUM(commission) m FROM daily_stats WHERE day >= ${DAY_EXPR} - 29 AND day <= ${DAY_EXPR}`);
