@@ -182,12 +182,16 @@ def test_a_loop_already_in_the_data_is_never_walked(srv):
     a = create_partner(srv, prog["id"])
     b = create_partner(srv, prog["id"], parent_id=a["id"])
     srv.sql_write("UPDATE partners SET parent_id = ? WHERE id = ?", (b["id"], a["id"]))
+    rc, out, _ = srv.run_cli("check", "--db", srv.db_url)
+    expect(rc != 0 and "FAIL   no partner is its own ancestor" in out and a["id"] in out,
+           "partnerd check reports the loop (rc %r, %r)" % (rc, out[-600:]))
     status, _, conv = convert(srv, prog["id"], "loop-" + uid(), 100000, ref=a["ref_code"])
     expect_eq(status, 201, "the conversion is recorded (%s)" % short(conv))
     earners = sorted((c["partner_id"], c["amount"]) for c in conv["commissions"])
     expect_eq(earners, sorted([(a["id"], 10000), (b["id"], 1000)]),
               "a earns its sale's commission once and b its parent share once")
     srv.sql_write("UPDATE partners SET parent_id = NULL WHERE id = ?", (a["id"],))
+    srv.check()
 
 
 if __name__ == "__main__":
