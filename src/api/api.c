@@ -83,15 +83,18 @@ static const char *auth_kind_prefix[] = {
     [AUTH_PARTNER] = "pd_pt_",
 };
 
-/* The key whose digest is in e->digest: from this worker's key cache, or from api_keys (then
- * cached). Fills e's kind and ids; -1 with err set when there is no such key (or it is revoked). */
-static int known_key(struct api_call *call, struct key_cache_entry *e, struct pd_err *err)
+/* The key whose digest is in e->digest: from this worker's key cache (when cacheable), or from
+ * api_keys (then cached). Fills e's kind and ids; -1 with err set when there is no such key (or it
+ * is revoked), or it belongs to a suspended partner (403). */
+static int known_key(struct api_call *call, struct key_cache_entry *e, bool cacheable,
+                     struct pd_err *err)
 {
     struct app_worker *aw = call->worker;
     uint64_t gen = writer_generation(call->app->writer); /* before the read: see key_cache.h */
     if (!aw->keys && !(aw->keys = calloc(1, sizeof *aw->keys)))
         abort();
-    const struct key_cache_entry *hit = key_cache_get(aw->keys, e->digest, gen, call->now_ms);
+    const struct key_cache_entry *hit =
+        cacheable ? key_cache_get(aw->keys, e->digest, gen, call->now_ms) : NULL;
     if (hit) {
         *e = *hit;
         return 0;
@@ -101,8 +104,9 @@ static int known_key(struct api_call *call, struct key_cache_entry *e, struct pd
     struct db_val p = db_text(hex);
     struct store_cursor cur;
     int rc = store_query_row(call->db,
-                             "SELECT id, kind, partner_id, key_hash FROM api_keys"
-                             " WHERE key_hash = ?1 AND revoked_at IS NULL",
+                             "SELECT k.id, k.kind, k.partner_id, k.key_hash, p.status"
+                             " FROM api_keys k LEFT JOIN partners p ON p.id = k.partner_id"
+                             " WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
                              &p, 1, &cur, err);
     if (rc < 0)
         return -1;
@@ -110,6 +114,7 @@ static int known_key(struct api_call *call, struct key_cache_entry *e, struct pd
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
     bool same = strlen(store_col_text(&cur, 3)) == 64 &&
                 sodium_memcmp(store_col_text(&cur, 3), hex, 64) == 0;
+    bool suspended = !store_is_null(&cur, 4) && strcmp(store_col_text(&cur, 4), "suspended") == 0;
     snprintf(e->key_id, sizeof e->key_id, "%s", store_col_text(&cur, 0));
     snprintf(e->partner_id, sizeof e->partner_id, "%s", store_col_text(&cur, 2));
     const char *stored_kind = store_col_text(&cur, 1);
@@ -120,8 +125,13 @@ static int known_key(struct api_call *call, struct key_cache_entry *e, struct pd
     store_finish(&cur);
     if (!same)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    if (suspended)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL,
+                          "this partner is suspended: its keys work again once the program's "
+                          "manager reactivates it");
     e->generation = gen;
-    key_cache_put(aw->keys, e, call->now_ms);
+    if (cacheable)
+        key_cache_put(aw->keys, e, call->now_ms);
     return 0;
 }
 
@@ -157,7 +167,9 @@ int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err
 
     struct key_cache_entry found = {0};
     crypto_generichash(found.digest, sizeof found.digest, (const unsigned char *)key, len, NULL, 0);
-    if (known_key(call, &found, err) < 0)
+    /* A partner key is read from the database every time: its revocation or its partner's
+     * suspension, made on any node, holds from the next request (partner calls are few). */
+    if (known_key(call, &found, kind != AUTH_PARTNER, err) < 0)
         return -1;
     if (found.kind != (int)kind)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");

@@ -151,5 +151,11 @@ void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);
 void api_webhooks_delete(struct api_call *call);
 void api_webhooks_deliveries(struct api_call *call);
+/* keys: a partner's API keys (src/api/keys.c) */
+void api_partner_keys_list(struct api_call *call);
+void api_partner_keys_revoke(struct api_call *call);
+void api_me_keys_list(struct api_call *call);
+void api_me_keys_create(struct api_call *call);
+void api_me_keys_revoke(struct api_call *call);
 
 #endif

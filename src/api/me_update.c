@@ -11,9 +11,11 @@
 #include "web/web.h"
 #include "util/banned.h"
 
+/* The fields the body sets, checked on the worker; read, changed and written in one writer job,
+ * so two concurrent edits of different fields cannot lose each other. */
 struct me_write {
-    struct partner p;
-    const char *currency;
+    bool set_payout_method, set_postback_url;
+    const char *payout_method, *postback_url; /* NULL: cleared */
 };
 
 /* The same rules as the merchant's partner API (src/core/payout_method.c): canonical JSON text. */
@@ -34,15 +36,27 @@ static int parse_payout_method(json_t *pm, struct arena *a, const char **out, st
 static int me_write_op(struct store *s, struct api_write *w)
 {
     struct me_write *mw = w->op_arg;
-    struct partner *p = &mw->p;
-    struct db_val v[4] = {db_text(p->id), db_text(p->payout_method), db_text(p->postback_url),
+    struct arena *a = w->call->req->arena;
+    struct partner p;
+    struct program prog;
+    int rc = partner_load(s, w->call->auth.partner_id, a, &p, &w->err);
+    if (rc == 0)
+        rc = program_load(s, p.program_id, a, &prog, &w->err);
+    if (rc != 0)
+        return -1;
+    if (mw->set_payout_method)
+        p.payout_method = mw->payout_method;
+    if (mw->set_postback_url)
+        p.postback_url = mw->postback_url;
+    struct db_val v[4] = {db_text(p.id), db_text(p.payout_method), db_text(p.postback_url),
                           db_int(w->call->now_ms)};
     if (store_exec(s,
                    "UPDATE partners SET payout_method = ?2, postback_url = ?3, updated_at = ?4"
                    " WHERE id = ?1",
                    v, 4, NULL, &w->err) < 0)
         return -1;
-    w->result = partner_to_json(s, p, mw->currency, w->call->app->cfg.public_url, &w->err);
+    w->result =
+        partner_to_json(s, &p, prog.currency->code, w->call->app->cfg.public_url, &w->err);
     if (!w->result)
         return -1;
     w->status = 200;
@@ -55,37 +69,27 @@ void api_me_update(struct api_call *call)
     struct me_write *mw = arena_calloc(call->req->arena, sizeof *mw);
     struct arena *a = call->req->arena;
     struct pd_err err = {0};
-    struct program prog;
     json_t *b = call->body;
-    int rc = partner_load(call->db, call->auth.partner_id, a, &mw->p, &err);
-    if (rc == 0)
-        rc = program_load(call->db, mw->p.program_id, a, &prog, &err);
-    if (rc != 0 || api_check_fields(b, fields, &err) < 0)
+    if (api_check_fields(b, fields, &err) < 0)
         goto fail;
-    mw->currency = prog.currency->code;
     json_t *pm = json_object_get(b, "payout_method");
-    if (pm && json_is_null(pm))
-        mw->p.payout_method = NULL;
-    else if (pm && parse_payout_method(pm, a, &mw->p.payout_method, &err) < 0)
+    mw->set_payout_method = pm != NULL;
+    if (pm && !json_is_null(pm) && parse_payout_method(pm, a, &mw->payout_method, &err) < 0)
         goto fail;
     json_t *pb = json_object_get(b, "postback_url");
-    if (pb && json_is_null(pb)) {
-        mw->p.postback_url = NULL;
-    } else if (pb) {
+    mw->set_postback_url = pb != NULL;
+    if (pb && !json_is_null(pb)) {
         const char *url;
         struct url_parts u;
         if (api_get_string(b, "postback_url", false, 2048, &url, &err) < 0)
             goto fail;
-        if (*url == '\0') {
-            mw->p.postback_url = NULL;
-        } else if (!url_parse(url, &u)) {
+        if (*url != '\0' && !url_parse(url, &u)) {
             pd_err_set(&err, PD_ERR_BAD_REQUEST, "postback_url",
                        "postback_url must be an absolute http or https URL, e.g. "
                        "https://tracker.example/pb?click={click_id}&amount={commission}");
             goto fail;
-        } else {
-            mw->p.postback_url = url;
         }
+        mw->postback_url = *url ? url : NULL;
     }
     api_submit_write(call, me_write_op, mw);
     return;

@@ -46,6 +46,25 @@ static bool valid_email(const char *s)
            at[1] != '.' && s[strlen(s) - 1] != '.';
 }
 
+/* 1 when the chain of parents above `from` (itself included) reaches `id`, 0 when not: making
+ * `from` the parent of `id` would close a loop. The query stops at a partner already seen, so a
+ * loop already in the data ends it too. Run inside the writer job that writes the parent, so two
+ * crossing changes cannot both pass. */
+static int parent_chain_reaches(struct store *db, const char *from, const char *id,
+                                struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(from), db_text(id)};
+    int64_t n = 0;
+    if (store_query_int(db,
+                        "WITH RECURSIVE chain(id) AS (SELECT CAST(?1 AS TEXT) UNION"
+                        " SELECT p.parent_id FROM partners p JOIN chain c ON p.id = c.id"
+                        " WHERE p.parent_id IS NOT NULL)"
+                        " SELECT COUNT(*) FROM chain WHERE id = ?2",
+                        v, 2, 0, &n, err) < 0)
+        return -1;
+    return n > 0;
+}
+
 /* db: where to look up the parent (the worker's connection, or the writer's inside a job). */
 static int partner_apply_json(struct api_call *call, struct store *db, struct partner_write *pw,
                               struct pd_err *err)
@@ -118,6 +137,12 @@ static int partner_apply_json(struct api_call *call, struct store *db, struct pa
         if (strcmp(parent.program_id, p->program_id) != 0 || (p->id && strcmp(s, p->id) == 0))
             return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
                               "parent_id must be another partner of the same program");
+        int loop = p->id ? parent_chain_reaches(db, parent.id, p->id, err) : 0;
+        if (loop < 0)
+            return -1;
+        if (loop)
+            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
+                              "parent_id would make a loop: %s is below this partner", parent.id);
         p->parent_id = parent.id;
     }
     if (!pw->creating)
@@ -298,38 +323,4 @@ void api_partners_list(struct api_call *call)
                    "SELECT id FROM partners WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
                    " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?2",
                    v, 4, partner_row);
-}
-
-struct key_write {
-    const char *partner_id;
-    char key[64];
-};
-
-static int key_write_op(struct store *s, struct api_write *w)
-{
-    struct key_write *kw = w->op_arg;
-    char id[ID_MAX_LEN];
-    if (api_key_create(s, "partner", kw->partner_id, w->call->now_ms, kw->key, sizeof kw->key, id,
-                       sizeof id, &w->err) < 0)
-        return -1;
-    w->status = 201;
-    w->result = json_pack("{s:s, s:s, s:s}", "id", id, "partner_id", kw->partner_id, "key",
-                          kw->key);
-    return 0;
-}
-
-void api_partner_keys_create(struct api_call *call)
-{
-    struct partner p;
-    struct pd_err err = {0};
-    int rc = partner_load(call->db, call->path_params[0], call->req->arena, &p, &err);
-    if (rc != 0) {
-        if (rc > 0)
-            snprintf(err.param, sizeof err.param, "id");
-        api_reply_error(call, &err);
-        return;
-    }
-    struct key_write *kw = arena_calloc(call->req->arena, sizeof *kw);
-    kw->partner_id = p.id;
-    api_submit_write(call, key_write_op, kw);
 }

@@ -139,7 +139,7 @@ static int program_apply_json(struct api_call *call, struct program_write *pw, s
         return -1;
     p->parent_bps = (int)i;
     i = p->parent_levels;
-    if (api_get_int(b, "parent_levels", false, 1, 10, &i, err) < 0)
+    if (api_get_int(b, "parent_levels", false, 1, PARENT_LEVELS_MAX, &i, err) < 0)
         return -1;
     p->parent_levels = (int)i;
     json_t *cap = json_object_get(b, "monthly_cap");

@@ -63,6 +63,13 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    /* keys: a partner's API keys, for the merchant and for the partner itself */
+    {HTTP_GET, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_list},
+    {HTTP_DELETE, "/api/v1/partners/*/keys/*", SECRET, false, api_partner_keys_revoke},
+    {HTTP_GET, "/api/v1/me/keys", PARTNER, false, api_me_keys_list},
+    {HTTP_POST, "/api/v1/me/keys", PARTNER, false, api_me_keys_create},
+    {HTTP_DELETE, "/api/v1/me/keys/*", PARTNER, false, api_me_keys_revoke},
+    /* end keys */
     /* integrations: postback (token in the query), Dub-compatible tracking, the store helper */
     {HTTP_GET, "/postback", PUBLIC, false, api_postback},
     {HTTP_POST, "/track/lead", SECRET, true, api_track_lead},

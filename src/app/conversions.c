@@ -427,7 +427,18 @@ static int month_commission(struct store *s, const char *partner_id, int64_t at,
                            q, 3, 0, out, err);
 }
 
-/* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. */
+/* Whether id is among the n partners of seen. */
+static bool seen_before(const char *const *seen, int n, const char *id)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(seen[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. The
+ * walk stops at a partner already met (a loop of parents, refused on write but possible in older
+ * data), so nobody earns on its own sale or twice on one. */
 static int pay_parents(struct store *s, const struct program *prog, const struct partner *child,
                        const char *conv_id, int64_t child_commission, int64_t occurred,
                        int64_t now, struct arena *a, struct written_commission **written,
@@ -435,7 +446,10 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
 {
     const char *parent_id = child->parent_id;
     const char *below = child->id;
-    for (int level = 1; level <= prog->parent_levels && parent_id; level++) {
+    const char *seen[PARENT_LEVELS_MAX + 1] = {child->id};
+    for (int level = 1; level <= prog->parent_levels && level <= PARENT_LEVELS_MAX && parent_id &&
+                        !seen_before(seen, level, parent_id);
+         level++) {
         struct partner parent;
         if (partner_load(s, parent_id, a, &parent, err) != 0)
             return -1;
@@ -462,7 +476,7 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
                 return -1;
         }
         child_commission = share;
-        below = parent.id;
+        below = seen[level] = parent.id;
         parent_id = parent.parent_id;
     }
     return 0;

@@ -51,6 +51,11 @@ static const struct invariant invariants[] = {
      "SELECT conversion_id || '/' || rule_id || '/' || partner_id, COUNT(*) || ' commissions'"
      " FROM commissions WHERE conversion_id IS NOT NULL"
      " GROUP BY conversion_id, rule_id, partner_id HAVING COUNT(*) > 1"},
+    {"no partner is its own ancestor (parents form no loop)",
+     "WITH RECURSIVE up(start, id) AS (SELECT id, parent_id FROM partners"
+     " WHERE parent_id IS NOT NULL UNION SELECT u.start, p.parent_id FROM up u"
+     " JOIN partners p ON p.id = u.id WHERE p.parent_id IS NOT NULL)"
+     " SELECT start, 'its chain of parents comes back to it' FROM up WHERE id = start"},
     {"refunds add up to each conversion's refunded amount, never beyond its amount",
      "SELECT v.id, 'refunded ' || v.refunded_amount || ' refunds ' || COALESCE(SUM(r.amount), 0)"
      " FROM conversions v LEFT JOIN refunds r ON r.conversion_id = v.id"

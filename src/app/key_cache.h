@@ -5,7 +5,9 @@
  *     it; the writer bumps the generation after a batch that changed api_keys, before answering
  *     it, so a key revoked through this node is refused from then on;
  *   - and for KEY_CACHE_TTL_MS: a change made by another process or node is seen within it.
- * Only keys found (and not revoked) are cached. One cache per worker thread, so no lock. */
+ * Only secret and publishable keys found (and not revoked) are cached; a partner key is checked
+ * against api_keys and its partner's status on every request, so a revocation or a suspension holds
+ * at once on every node. One cache per worker thread, so no lock. */
 #ifndef PD_APP_KEY_CACHE_H
 #define PD_APP_KEY_CACHE_H
 

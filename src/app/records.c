@@ -430,11 +430,13 @@ int api_key_create(struct store *s, const char *kind, const char *partner_id, in
     snprintf(key, keylen, "%s%s", prefix, token);
     crypto_generichash(digest, sizeof digest, (const unsigned char *)key, strlen(key), NULL, 0);
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    char hint[16]; /* the prefix and the last 4 characters: enough to tell keys apart */
+    snprintf(hint, sizeof hint, "%s...%s", prefix, token + 28);
     id_new(key_id, idlen, "key_", (uint64_t)now);
-    struct db_val v[5] = {db_text(key_id), db_text(kind), db_text(hex), db_text(partner_id),
-                          db_int(now)};
+    struct db_val v[6] = {db_text(key_id), db_text(kind),  db_text(hex),
+                          db_text(partner_id), db_int(now), db_text(hint)};
     return store_exec(s,
-                      "INSERT INTO api_keys (id, kind, key_hash, partner_id, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5)",
-                      v, 5, NULL, err);
+                      "INSERT INTO api_keys (id, kind, key_hash, partner_id, created_at, hint)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      v, 6, NULL, err);
 }

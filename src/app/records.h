@@ -15,6 +15,9 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+/* The most ancestors a program may pay (its parent_levels). */
+#define PARENT_LEVELS_MAX 10
+
 struct program {
     const char *id, *name, *default_url, *click_param, *postback_token;
     const struct currency *currency;

@@ -136,6 +136,7 @@ void web_admin_page(struct api_call *call)
 
 void web_partner_page(struct api_call *call)
 {
-    static const char *const sections[] = {"", "links", "commissions", "payouts", "settings", NULL};
+    static const char *const sections[] = {"",     "links",    "commissions", "payouts",
+                                           "keys", "settings", NULL};
     dashboard_page(call, "partner", "/partner", sections, "partner.html");
 }

@@ -104,7 +104,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       assert.match(await page.textContent('#commissions tbody tr:first-child [data-col=explanation]'), /\S/);
       page.check();
 
-      for (const slug of ['', 'links', 'commissions', 'payouts', 'settings']) {
+      for (const slug of ['', 'links', 'commissions', 'payouts', 'keys', 'settings']) {
         await page.goto(`${base}/partner/${slug}`);
         await ready(page);
         await page.waitForFunction(() => !document.querySelector('[data-state=loading]'));
@@ -171,6 +171,37 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       const [me] = server.sql(`SELECT payout_method, postback_url FROM partners WHERE id = '${alice.id}'`);
       assert.equal(JSON.parse(me.payout_method).email, 'alice.pay@partners.example');
       assert.equal(me.postback_url, 'https://tracker.example/pb?c={click_id}&p={commission}');
+      page.check();
+    });
+
+    await t.test('a partner creates an API key, copies it once, and revokes it', async () => {
+      const activeKeys = () => server.sql(`SELECT id FROM api_keys WHERE partner_id = '${alice.id}' AND revoked_at IS NULL ORDER BY id`).map((r) => r.id);
+      const before = activeKeys();
+      await ctxP.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      await page.goto(base + '/partner/keys');
+      await ready(page, '#keys[data-state=ready]');
+      assert.equal(await page.locator('#keys tbody tr').count(), before.length);
+      await page.click('#new-key');
+      const key = (await (await page.waitForSelector('#created-key')).textContent()).trim();
+      assert.match(key, /^pd_pt_[A-Za-z0-9]{32}$/);
+      const [id] = activeKeys().filter((k) => !before.includes(k));
+      await page.waitForSelector(`#keys tr[data-id="${id}"]`);
+      assert.equal((await page.textContent(`#keys tr[data-id="${id}"] [data-col=hint]`)).trim(), `pd_pt_...${key.slice(-4)}`);
+      assert.ok(!(await page.textContent('#keys')).includes(key), 'the list never shows the key');
+      await page.click('#new-key-box button.copy');
+      await page.waitForSelector('#new-key-box button.copy:text("Copied")');
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+      await screenshot(page, 'partner-keys');
+      const asKey = () => server.fetch('/api/v1/me', { headers: { Authorization: `Bearer ${key}` } });
+      const r = await asKey();
+      assert.equal(r.status, 200);
+      assert.equal((await r.json()).id, alice.id);
+
+      await page.click(`#keys tr[data-id="${id}"] button[data-action=revoke]`);
+      await page.waitForSelector('.flash:text("Key revoked")');
+      await page.waitForSelector(`#keys[data-state=ready]:not(:has(tr[data-id="${id}"]))`);
+      assert.equal((await asKey()).status, 401, 'a revoked key is refused at once');
+      assert.deepEqual(activeKeys(), before);
       page.check();
     });
 

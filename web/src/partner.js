@@ -2,11 +2,11 @@
 // show that partner's own data (the server decides whose, from the session).
 import {
   h, $, api, listAll, loadSession, session, frame, section, card, table, badge, money, number,
-  percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState,
+  percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
 
-const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
+const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
 
 function balanceCards(me) {
@@ -193,7 +193,44 @@ async function settings() {
   ];
 }
 
-const pages = { '': overview, links, commissions, payouts, settings };
+// API keys: a new key is shown once (only its hash is kept), with a copy button; the list shows
+// each key's hint, and revoking one refuses it from the next request on.
+async function keys() {
+  const list = h('div', { id: 'keys' });
+  const shown = h('div', { id: 'new-key-box' });
+  const reload = () => loadInto(list, 'your API keys', async () => {
+    const rows = (await api('GET', '/api/v1/me/keys')).data;
+    return table([
+      { key: 'hint', label: 'Key', render: (r) => h('code', {}, r.hint || r.id) },
+      { key: 'id', label: 'Id', render: (r) => h('code', { class: 'muted' }, r.id) },
+      { key: 'created', label: 'Created', nowrap: true, render: (r) => dateTime(r.created) },
+      { key: 'actions', label: '', csv: false, render: (r) => h('button', {
+        type: 'button', class: 'small danger', 'data-action': 'revoke',
+        onclick: (e) => act(e.target, () => api('DELETE', `/api/v1/me/keys/${encodeURIComponent(r.id)}`), 'Key revoked: it no longer works.').then(reload, () => {}),
+      }, 'Revoke') },
+    ], rows, { empty: ['You have no API keys.', 'Create one to read your data from your own tools.'] });
+  });
+  const create = h('button', { type: 'button', id: 'new-key' }, 'Create API key');
+  create.addEventListener('click', async () => {
+    try {
+      const made = await act(create, () => api('POST', '/api/v1/me/keys'));
+      shown.replaceChildren(h('div', { class: 'notice ok', role: 'status' },
+        h('p', {}, h('strong', {}, 'Your new key. '), 'Copy it now: it is shown only this once.'),
+        h('div', { class: 'linkbox' }, h('code', { id: 'created-key', class: 'secret' }, made.key), copyButton(made.key, 'Copy key'))));
+      reload();
+    } catch { /* act reported it */ }
+  });
+  reload();
+  return [
+    section('Create a key',
+      h('p', {}, 'A key lets your own tools read your links, commissions and payouts through the API (',
+        h('code', {}, 'Authorization: Bearer pd_pt_…'), '). Keep it secret; revoke it here if it leaks.'),
+      create, shown),
+    section('Your keys', list),
+  ];
+}
+
+const pages = { '': overview, links, commissions, payouts, keys, settings };
 
 async function start() {
   try {
