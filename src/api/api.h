@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "app/app.h"
 #include "core/client_ip.h"
@@ -103,6 +104,9 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
 /* The router. */
 typedef void (*api_handler)(struct api_call *call);
 void api_dispatch(struct http_request *req, struct app *app);
+/* Prints the route table, one "METHOD PATTERN" line a route ('*': one path segment), for tests
+ * that hold the OpenAPI document to it (partnerd serve --print-routes). */
+void api_print_routes(FILE *out);
 
 /* Resource handlers (one file each). */
 void api_health(struct api_call *call);
@@ -146,6 +150,7 @@ void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
 void api_track_sale(struct api_call *call);
 void api_pd_js(struct api_call *call);
+void api_openapi(struct api_call *call); /* GET /openapi.json (openapi.c) */
 /* webhooks: outgoing webhook endpoints (src/api/webhooks.c) */
 void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);

@@ -1,4 +1,5 @@
 /* The route table: every endpoint, who may call it, and its handler. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -75,6 +76,7 @@ static const struct route routes[] = {
     {HTTP_POST, "/track/lead", SECRET, true, api_track_lead},
     {HTTP_POST, "/track/sale", SECRET, true, api_track_sale},
     {HTTP_GET, "/pd.js", PUBLIC, false, api_pd_js},
+    {HTTP_GET, "/openapi.json", PUBLIC, false, api_openapi},
     /* end integrations */
     /* web: the dashboards (src/web/); pages check their session themselves */
     {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
@@ -118,6 +120,16 @@ static bool match(const char *pattern, const char *path, struct api_call *call)
         s++;
     }
     return *p == '\0' && *s == '\0';
+}
+
+void api_print_routes(FILE *out)
+{
+    static const char *const names[] = {[HTTP_GET] = "GET",       [HTTP_HEAD] = "HEAD",
+                                        [HTTP_POST] = "POST",     [HTTP_PUT] = "PUT",
+                                        [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
+                                        [HTTP_OPTIONS] = "OPTIONS"};
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        fprintf(out, "%s %s\n", names[routes[i].method], routes[i].pattern);
 }
 
 /* Every request but a click sees every click acknowledged before it arrived. Clicks reach the

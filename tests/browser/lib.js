@@ -36,7 +36,8 @@ function cleanEnv() {
 }
 
 class Server {
-  // opts.demo (default true): fill with `partnerd demo`; opts.publicUrl: --public_url.
+  // opts.demo (default true): fill with `partnerd demo`; opts.publicUrl: --public_url; opts.args:
+  // more arguments for `partnerd serve`.
   async start(opts = {}) {
     if (!fs.existsSync(BIN)) throw new Error(`partnerd binary not found: ${BIN}`);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-browser-'));
@@ -45,7 +46,7 @@ class Server {
     this.keys = JSON.parse(run(['init', '--db', this.db, '--json']));
     this.demoOut = opts.demo === false ? '' : run(['demo', '--db', this.db]);
     this.log = [];
-    const extra = opts.publicUrl ? ['--public_url', opts.publicUrl] : [];
+    const extra = [...(opts.publicUrl ? ['--public_url', opts.publicUrl] : []), ...(opts.args || [])];
     this.proc = spawn(BIN, ['serve', '--db', this.db, '--listen', '127.0.0.1:0', '--workers', '2', ...extra], {
       env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'],
     });
