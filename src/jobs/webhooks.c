@@ -34,7 +34,8 @@ struct webhook_sender {
     int poll_ms;
     SSL_CTX *tls;       /* https: verifies the chain and the host name */
     struct store *db;   /* read only: is anything due? */
-    bool allow_private; /* postbacks may go to loopback/private addresses (tests) */
+    bool postbacks_private; /* postbacks may go to loopback/private addresses */
+    bool webhooks_private;  /* endpoints may be loopback/private addresses */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -297,9 +298,13 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
         return -1;
     }
     int rc = -1;
-    if (d->postback && !ws->allow_private && webhook_address_private(ai->ai_addr)) {
-        /* Partners choose postback URLs: they must not reach the server's own network. */
-        *why = "postbacks to loopback, private or link-local addresses are refused";
+    /* Partners choose postback URLs, and whoever holds the secret key endpoints: neither may
+     * reach the server's own network. Checked on the address connected to, after resolution. */
+    if (!(d->postback ? ws->postbacks_private : ws->webhooks_private) &&
+        webhook_address_private(ai->ai_addr)) {
+        *why = d->postback ? "postbacks to loopback, private or link-local addresses are refused"
+                           : "the endpoint's host is a loopback, private or link-local address:"
+                             " refused (the webhook_allow_private setting allows it)";
         *permanent = true;
         goto out;
     }
@@ -446,7 +451,8 @@ static void *sender_main(void *arg)
 
 struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url,
                                             int64_t retry_base_ms, int poll_ms, const char *ca_file,
-                                            bool postback_allow_private, struct pd_err *err)
+                                            bool postback_allow_private,
+                                            bool webhook_allow_private, struct pd_err *err)
 {
     struct store *db = store_open(db_url, true, err);
     if (!db)
@@ -475,7 +481,8 @@ struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url
     ws->writer = w;
     ws->tls = tls;
     ws->db = db;
-    ws->allow_private = postback_allow_private;
+    ws->postbacks_private = postback_allow_private;
+    ws->webhooks_private = webhook_allow_private;
     ws->retry_base_ms = retry_base_ms > 0 ? retry_base_ms : 30000;
     ws->poll_ms = poll_ms > 0 ? poll_ms : 1000;
     atomic_init(&ws->stopping, false);
