@@ -1,4 +1,6 @@
 /* The route table: every endpoint, who may call it, and its handler. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -120,6 +122,42 @@ static bool match(const char *pattern, const char *path, struct api_call *call)
     return *p == '\0' && *s == '\0';
 }
 
+static const char *const method_names[] = {
+    [HTTP_GET] = "GET",     [HTTP_HEAD] = "HEAD",     [HTTP_POST] = "POST",
+    [HTTP_PUT] = "PUT",     [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
+    [HTTP_OPTIONS] = "OPTIONS",
+};
+
+/* 405 for a known path asked with a method none of its routes answers: the Allow header lists
+ * the methods that are (a GET route answers HEAD too), the body is the usual JSON error. */
+static void reply_method_not_allowed(struct api_call *call, unsigned methods)
+{
+    if (methods & (1u << HTTP_GET))
+        methods |= 1u << HTTP_HEAD;
+    char allow[80] = "";
+    size_t n = 0;
+    for (int m = HTTP_GET; m <= HTTP_OPTIONS && n < sizeof allow; m++)
+        if (methods & (1u << m))
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "",
+                                  method_names[m]);
+    struct pd_err err = {.kind = PD_ERR_BAD_REQUEST};
+    snprintf(err.message, sizeof err.message, "this method is not allowed on %.120s; allowed: %s",
+             call->req->path, allow);
+    json_t *body = api_error_json(&err);
+    json_object_set_new(json_object_get(body, "error"), "code", json_string("method_not_allowed"));
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        abort();
+    const struct http_header h[] = {
+        {"Content-Type", "application/json"},
+        {"Cache-Control", "no-store"},
+        {"Allow", allow},
+    };
+    api_reply_raw(call, 405, h, 3, text, strlen(text));
+    free(text);
+}
+
 /* Every request but a click sees every click acknowledged before it arrived. Clicks reach the
  * database through the writer thread after their 302 (src/api/clicks.c); when some are still on
  * their way, the request waits for a job queued behind them, then runs. */
@@ -171,20 +209,20 @@ void api_dispatch(struct http_request *req, struct app *app)
                       app->trusted_proxies.n ? http_header_get(req, "X-Forwarded-For") : NULL,
                       call->client_ip);
 
-    bool path_known = false;
+    unsigned path_methods = 0; /* bit m: some route of this path answers method m */
     const struct route *route = NULL;
     enum http_method method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
         memset(call->path_params, 0, sizeof call->path_params);
         if (!match(routes[i].pattern, req->path, call))
             continue;
-        path_known = true;
+        path_methods |= 1u << routes[i].method;
         if (routes[i].method == method)
             route = &routes[i];
     }
     if (!route) {
-        if (path_known)
-            api_reply_errorf(call, PD_ERR_BAD_REQUEST, NULL, "method not allowed on %s", req->path);
+        if (path_methods)
+            reply_method_not_allowed(call, path_methods);
         else
             api_reply_errorf(call, PD_ERR_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         return;

@@ -31,6 +31,8 @@ struct app_config {
     char trusted_proxies[1024]; /* addresses/networks whose X-Forwarded-For is believed */
     char bot_list_file[512];    /* more bot user agents, one substring a line (empty: none) */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
+    int webhook_allow_private;  /* webhooks: 1 lets endpoints be loopback/private addresses */
+    char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
 };
 
 struct app_metrics {

@@ -28,6 +28,7 @@ static const char usage[] =
     "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
+    "                      [--webhook_allow_private 0|1] [--metrics_token TOKEN]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -291,7 +292,8 @@ int cmd_serve(int argc, char **argv)
     /* webhooks: the outbox sender */
     struct webhook_sender *hooks = webhook_sender_start(
         app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms, app->cfg.webhook_poll_ms,
-        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0, &err);
+        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0,
+        app->cfg.webhook_allow_private != 0, &err);
     if (!hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         goto fail_http;

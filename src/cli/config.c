@@ -39,6 +39,8 @@ static const struct setting settings[] = {
     TEXT_SETTING("trusted_proxies", trusted_proxies),
     TEXT_SETTING("bot_list_file", bot_list_file),
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
+    INT_SETTING("webhook_allow_private", webhook_allow_private),   /* webhooks */
+    TEXT_SETTING("metrics_token", metrics_token),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
