@@ -74,7 +74,7 @@ def test_a_wrong_method_is_405_with_allow(srv):
     for method, path, allow in (("POST", "/healthz", "GET, HEAD"),
                                 ("DELETE", "/api/v1/programs/prg_x", "GET, HEAD, PATCH"),
                                 ("PUT", "/api/v1/me", "GET, HEAD, PATCH"),
-                                ("GET", "/api/v1/partners/ptn_x/keys", "POST"),
+                                ("PUT", "/api/v1/partners/ptn_x/keys", "GET, HEAD, POST"),
                                 ("PATCH", "/api/v1/webhooks", "GET, HEAD, POST"),
                                 ("OPTIONS", "/login", "GET, HEAD, POST")):
         resp = srv.request(method, path, key=srv.sk)
