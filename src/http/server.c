@@ -8,10 +8,17 @@
  * answered and its response written. Responses are written with one sendmsg() of the head (built in
  * a per-worker scratch buffer) and the body; only what the kernel does not take is copied.
  *
+ * Bodies: once a head is parsed, the head handler (the application) may refuse the request before
+ * any of its body is buffered, or lower its body limit. A body then takes its size from a budget
+ * shared by every worker (limits.body_memory_max) before it is read, and gives it back exactly once,
+ * when its response is sent or its connection closed (timeout, EOF, stop): a body that does not fit
+ * is answered 503 unread. A handled body is held once, in the request's arena.
+ *
  * Connection states:
  *   HEAD     waiting for (the rest of) a request head: idle timeout while the buffer is empty,
  *            then the header timeout from the first byte (slowloris defence);
- *   BODY     head parsed, body arriving: body timeout;
+ *   BODY     head parsed, body arriving: body timeout (whole body), then closed and its budget
+ *            returned;
  *   HANDLER  the handler owns the request (reading paused, no timer) until http_respond();
  *   WRITE    response partly written, waiting for the socket (idle timeout as a send timeout);
  *   LINGER   after an error answer: our side is shut down, the client's bytes are read and dropped
@@ -50,6 +57,9 @@
 #define GRACE_MS 5000
 #define SCRATCH_SIZE 8192
 #define CHUNKED_SLACK 65536
+#define BODY_MEMORY_MAX (64u * 1024 * 1024)
+#define BUSY_RETRY_AFTER "1" /* seconds: bodies in flight are usually done by then */
+#define BUSY_MESSAGE "too many request bodies are being received: retry shortly"
 
 enum conn_state { CS_HEAD, CS_BODY, CS_HANDLER, CS_WRITE, CS_LINGER };
 
@@ -68,6 +78,7 @@ struct conn {
     char *in;
     size_t in_len, in_cap;
     size_t consumed; /* bytes of `in` the request being handled used */
+    size_t body_reserved; /* bytes of the server's body budget this request holds */
     char *out;
     size_t out_off, out_len, out_cap;
     struct http_parser parser;
@@ -110,6 +121,7 @@ struct http_server {
     int nworkers;
     struct http_worker *workers;
     int port;
+    atomic_size_t body_bytes; /* the body budget in use, see body_reserve() */
     int stop_pipe[2];
     /* start-up gate: workers wait until every started worker has run worker_init */
     pthread_mutex_t gate_lock;
@@ -135,6 +147,7 @@ void http_limits_default(struct http_limits *l)
     l->idle_timeout_ms = 30000;
     l->body_timeout_ms = 30000;
     l->max_connections = 10000;
+    l->body_memory_max = BODY_MEMORY_MAX;
 }
 
 const char *http_header_get(const struct http_request *req, const char *name)
@@ -214,11 +227,46 @@ static void refresh_date(struct http_worker *w)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * the body budget */
+
+/* Makes the connection's request hold `total` bytes of the budget in all (never less than it
+ * holds). False, holding what it held, when the budget cannot spare the difference. */
+static bool body_reserve(struct conn *c, size_t total)
+{
+    struct http_server *srv = c->w->srv;
+    if (total <= c->body_reserved)
+        return true;
+    size_t more = total - c->body_reserved, max = srv->limits.body_memory_max;
+    size_t cur = atomic_load(&srv->body_bytes);
+    do {
+        if (more > max || cur > max - more)
+            return false;
+    } while (!atomic_compare_exchange_weak(&srv->body_bytes, &cur, cur + more));
+    c->body_reserved = total;
+    return true;
+}
+
+/* Gives the request's share back; a second call gives nothing. */
+static void body_release(struct conn *c)
+{
+    if (!c->body_reserved)
+        return;
+    atomic_fetch_sub(&c->w->srv->body_bytes, c->body_reserved);
+    c->body_reserved = 0;
+}
+
+size_t http_server_body_bytes(const struct http_server *srv)
+{
+    return atomic_load(&srv->body_bytes);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * connection life */
 
 static void conn_free(struct conn *c)
 {
     struct http_worker *w = c->w;
+    body_release(c);
     event_free(c->ev_read);
     event_free(c->ev_write);
     event_free(c->ev_timer);
@@ -428,6 +476,7 @@ static void send_response(struct conn *c, int status, const struct http_header *
     c->state = CS_WRITE;
     conn_writev(c, iov, iov[1].iov_len ? 2 : 1);
     arena_reset(&c->arena);
+    body_release(c);
     if (c->broken) {
         conn_close(c);
         return;
@@ -453,16 +502,32 @@ void http_respond(struct http_request *req, int status, const struct http_header
     send_response(c, status, headers, nheaders, body, body_len, req->method == HTTP_HEAD);
 }
 
+/* Answers with a JSON error and closes (after lingering). A 503 says when to retry. */
 static void send_error(struct conn *c, int status, const char *message)
 {
     size_t len;
     const char *body = http_json_error_body(&c->arena, status, NULL, message, NULL, &len);
-    static const struct http_header ct = {"Content-Type", "application/json"};
+    static const struct http_header h[] = {{"Content-Type", "application/json"},
+                                           {"Retry-After", BUSY_RETRY_AFTER}};
     c->linger = true;
     c->keep_alive = false;
     c->state = CS_HANDLER;
     conn_reading(c, false);
-    send_response(c, status, &ct, 1, body, len, false);
+    send_response(c, status, h, status == 503 ? 2 : 1, body, len, false);
+}
+
+/* Drops the bytes the request used from the input, shrinking a buffer a large body grew. */
+static void drop_consumed(struct conn *c)
+{
+    size_t rest = c->in_len - c->consumed;
+    if (rest && c->consumed)
+        memmove(c->in, c->in + c->consumed, rest);
+    c->in_len = rest;
+    c->consumed = 0;
+    if (c->in_cap > BUF_SHRINK && rest <= IN_INITIAL) {
+        c->in = xrealloc(c->in, IN_INITIAL);
+        c->in_cap = IN_INITIAL;
+    }
 }
 
 /* The response is fully written: drop the request from the input and go on with the next one. */
@@ -473,15 +538,8 @@ static void after_response(struct conn *c)
         conn_close(c);
         return;
     }
-    size_t rest = c->in_len - c->consumed;
-    if (rest)
-        memmove(c->in, c->in + c->consumed, rest);
-    c->in_len = rest;
-    c->consumed = 0;
-    if (c->in_cap > BUF_SHRINK && rest <= IN_INITIAL) {
-        c->in = xrealloc(c->in, IN_INITIAL);
-        c->in_cap = IN_INITIAL;
-    }
+    drop_consumed(c);
+    size_t rest = c->in_len;
     http_parser_init(&c->parser, &w->srv->limits);
     c->state = CS_HEAD;
     conn_timer(c, rest ? w->tv_header : w->tv_idle);
@@ -490,6 +548,83 @@ static void after_response(struct conn *c)
         process_input(c);
 }
 
+/* The head is parsed: fills the request from a copy of it in the arena, all but the body. */
+static void fill_request(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    struct http_parser *p = &c->parser;
+    struct http_request *r = &c->req;
+    char *head = arena_alloc(&c->arena, p->head_len + 1);
+    memcpy(head, c->in, p->head_len);
+    head[p->head_len] = '\0';
+    r->arena = &c->arena;
+    r->method = p->method;
+    r->nheaders = p->nheaders;
+    r->headers = p->nheaders ? arena_alloc(&c->arena, p->nheaders * sizeof *r->headers) : NULL;
+    http_parser_split(p, head, r->headers, &r->path, &r->query);
+    r->body = "";
+    r->body_len = 0;
+    memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
+    r->worker = w;
+    r->worker_data = w->worker_data;
+    r->received_us = 0;
+    r->max_body = w->srv->limits.max_body;
+    r->app_data = NULL;
+}
+
+/* The head is parsed (the parser may have gone on into the body the buffer already held): the head
+ * handler may refuse the request, then its body must fit the request's limit and the budget before
+ * more of it is read. False when the request was answered here or the connection is closing. */
+static bool head_complete(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    struct http_server *srv = w->srv;
+    struct http_parser *p = &c->parser;
+    bool has_body = p->chunked || p->content_length > 0;
+    fill_request(c);
+    if (srv->cfg.head_handler) {
+        /* An answer here leaves the body unread: then the connection cannot be kept. */
+        c->state = CS_HANDLER;
+        c->consumed = p->head_len;
+        c->keep_alive = p->keep_alive && !has_body;
+        c->linger = has_body;
+        srv->cfg.head_handler(&c->req, srv->cfg.ctx);
+        if (c->state != CS_HANDLER)
+            return false;
+    }
+    c->state = CS_BODY;
+    size_t max = c->req.max_body < srv->limits.max_body ? c->req.max_body : srv->limits.max_body;
+    size_t held = p->phase == HTTP_PHASE_DONE ? p->body_len : p->chunked ? p->out : 0;
+    if ((!p->chunked && p->content_length > max) || held > max) {
+        send_error(c, 413, "the request body is too large for this endpoint");
+        return false;
+    }
+    p->max_body = max;
+    if (!body_reserve(c, p->chunked ? held : (size_t)p->content_length)) {
+        send_error(c, 503, BUSY_MESSAGE);
+        return false;
+    }
+    if (p->phase == HTTP_PHASE_DONE)
+        return true;
+    conn_timer(c, w->tv_body);
+    if (!p->chunked && c->in_cap < p->head_len + p->content_length) {
+        c->in_cap = p->head_len + (size_t)p->content_length;
+        c->in = xrealloc(c->in, c->in_cap);
+    }
+    if (p->expect_continue) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        struct iovec iov = {(void *)cont, sizeof cont - 1};
+        conn_writev(c, &iov, 1);
+        if (c->broken) {
+            conn_close(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A whole request is in: its body moves to the arena (the input buffer shrinks back at once, so
+ * the body is held once while handled) and the handler gets the request. */
 static void dispatch(struct conn *c)
 {
     struct http_worker *w = c->w;
@@ -498,24 +633,18 @@ static void dispatch(struct conn *c)
     c->state = CS_HANDLER;
     conn_timer(c, NULL);
 
-    size_t total = p->head_len + p->body_len;
-    char *copy = arena_alloc(&c->arena, total + 1);
-    memcpy(copy, c->in, total);
-    copy[total] = '\0';
-    r->arena = &c->arena;
-    r->method = p->method;
-    r->nheaders = p->nheaders;
-    r->headers = p->nheaders ? arena_alloc(&c->arena, p->nheaders * sizeof *r->headers) : NULL;
-    http_parser_split(p, copy, r->headers, &r->path, &r->query);
-    r->body = copy + p->head_len;
-    r->body_len = p->body_len;
-    memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
-    r->worker = w;
-    r->worker_data = w->worker_data;
+    if (p->body_len) {
+        char *body = arena_alloc(&c->arena, p->body_len + 1);
+        memcpy(body, c->in + p->head_len, p->body_len);
+        body[p->body_len] = '\0';
+        r->body = body;
+        r->body_len = p->body_len;
+    }
     r->received_us = mono_us();
     c->consumed = p->consumed;
     c->keep_alive = p->keep_alive;
     c->linger = false;
+    drop_consumed(c);
 
     if (w->srv->cfg.handler) {
         w->srv->cfg.handler(r, w->srv->cfg.ctx);
@@ -534,7 +663,7 @@ static size_t input_limit(const struct conn *c)
     const struct http_parser *p = &c->parser;
     if (c->state == CS_BODY) {
         if (p->chunked)
-            return p->head_len + l->max_body + CHUNKED_SLACK;
+            return p->head_len + p->max_body + CHUNKED_SLACK;
         return p->head_len + (size_t)p->content_length;
     }
     return 2 * l->max_request_line + l->max_header_bytes + 64;
@@ -543,7 +672,6 @@ static size_t input_limit(const struct conn *c)
 /* Parses what the buffer holds and runs every complete request, one at a time. */
 static void process_input(struct conn *c)
 {
-    struct http_worker *w = c->w;
     c->in_process = true;
     while (!c->dead && (c->state == CS_HEAD || c->state == CS_BODY) && c->in_len > 0) {
         enum http_parse_status r = http_parser_execute(&c->parser, c->in, c->in_len);
@@ -551,25 +679,10 @@ static void process_input(struct conn *c)
             send_error(c, c->parser.status, c->parser.error);
             break;
         }
+        if (c->state == CS_HEAD && c->parser.phase != HTTP_PHASE_HEAD && !head_complete(c))
+            continue;
         if (r == HTTP_PARSE_NEED_MORE) {
             struct http_parser *p = &c->parser;
-            if (c->state == CS_HEAD && p->phase != HTTP_PHASE_HEAD) {
-                c->state = CS_BODY;
-                conn_timer(c, w->tv_body);
-                if (!p->chunked && c->in_cap < p->head_len + p->content_length) {
-                    c->in_cap = p->head_len + (size_t)p->content_length;
-                    c->in = xrealloc(c->in, c->in_cap);
-                }
-                if (p->expect_continue) {
-                    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                    struct iovec iov = {(void *)cont, sizeof cont - 1};
-                    conn_writev(c, &iov, 1);
-                    if (c->broken) {
-                        conn_close(c);
-                        break;
-                    }
-                }
-            }
             if (p->chunked)
                 c->in_len = http_parser_compact(p, c->in, c->in_len);
             if (c->in_len >= input_limit(c)) {
@@ -613,6 +726,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             cap = limit;
         if (cap <= c->in_len) {
             conn_close(c);
+            return;
+        }
+        if (c->state == CS_BODY && !body_reserve(c, cap - c->parser.head_len)) {
+            send_error(c, 503, BUSY_MESSAGE); /* a chunked body outgrew what the budget spares */
             return;
         }
         c->in = xrealloc(c->in, cap);
@@ -893,6 +1010,8 @@ static void fill_limits(struct http_limits *l, const struct http_limits *in)
         l->max_body = d.max_body;
     if (!l->max_connections)
         l->max_connections = d.max_connections;
+    if (!l->body_memory_max)
+        l->body_memory_max = d.body_memory_max;
 }
 
 static int worker_setup(struct http_server *srv, struct http_worker *w, struct sockaddr *sa,
