@@ -137,11 +137,14 @@ def test_stalled_bodies_keep_memory_bounded():
             print("  answers: %r" % seen)
             expect_eq(seen["keyless"], {401: 300}, "bodies without a key")
             expect_eq(seen["form over its limit"], {413: 200}, "1 MiB forms")
-            expect_eq(seen["form"], {None: 200}, "forms within their limit (held, unanswered)")
-            held = seen["keyed"].get(None, 0)
-            expect_eq(seen["keyed"].get(503, 0) + held, 300, "keyed bodies: held or 503")
-            expect(0 < held and held * MIB + 200 * FORM <= 64 * MIB,
-                   "keyed bodies held within the 64 MiB budget: %d" % held)
+            # Bodies a route accepts are held (unanswered) while the budget lasts, then 503: the
+            # heads reach the workers in any order, and nothing is given back during the flood.
+            held = {kind: seen[kind].get(None, 0) for kind in ("form", "keyed")}
+            for kind, n in (("form", 200), ("keyed", 300)):
+                expect_eq(seen[kind].get(503, 0) + held[kind], n, "%s bodies: held or 503" % kind)
+            in_use = held["keyed"] * MIB + held["form"] * FORM
+            expect(seen["keyed"].get(503) and 63 * MIB < in_use <= 64 * MIB,
+                   "the 64 MiB budget is spent, not exceeded: %r bytes held" % in_use)
             for c in conns:
                 if c.status() == 503:
                     expect(re.search(rb"(?im)^retry-after: \d+\r?$", c.answer),
