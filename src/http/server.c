@@ -1,9 +1,10 @@
 /* The HTTP/1.1 server: N workers, each a thread with its own event_base and its own SO_REUSEPORT
  * listener, so a connection lives and dies on one thread and nothing on the request path is shared.
+ * This file is the connections and their requests; workers.c the threads and the server's life.
  *
  * A connection reads into its own contiguous input buffer and runs the pure parser on it
- * (parser.c). A complete request is copied once into the connection's arena (head and body in one
- * block, NUL-terminated in place) and handed to the handler. Requests on a connection are handled
+ * (parser.c). A request's head is copied into the connection's arena (NUL-terminated in place)
+ * once parsed, its body once complete, and the request is handed to the handler. Requests on a connection are handled
  * one at a time, in order: the next pipelined request is parsed only once the current one has been
  * answered and its response written. Responses are written with one sendmsg() of the head (built in
  * a per-worker scratch buffer) and the body; only what the kernel does not take is copied.
@@ -25,15 +26,13 @@
  *            for a moment so the kernel does not reset the connection before the answer arrives. */
 #include "http/http.h"
 #include "http/parser.h"
+#include "http/server_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,90 +45,16 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <event2/thread.h>
 #include <event2/util.h>
 
 #include "util/banned.h"
 
 #define IN_INITIAL 4096
 #define BUF_SHRINK 65536
-#define LINGER_MS 2000
-#define GRACE_MS 5000
-#define SCRATCH_SIZE 8192
 #define CHUNKED_SLACK 65536
 #define BODY_MEMORY_MAX (64u * 1024 * 1024)
 #define BUSY_RETRY_AFTER "1" /* seconds: bodies in flight are usually done by then */
 #define BUSY_MESSAGE "too many request bodies are being received: retry shortly"
-
-enum conn_state { CS_HEAD, CS_BODY, CS_HANDLER, CS_WRITE, CS_LINGER };
-
-struct conn {
-    struct http_worker *w;
-    struct conn *prev, *next;
-    int fd;
-    enum conn_state state;
-    struct event *ev_read, *ev_write, *ev_timer;
-    bool reading;    /* ev_read is added */
-    bool in_process; /* process_input() is on the stack: closing is deferred */
-    bool dead;       /* close requested while in_process */
-    bool broken;     /* a write failed */
-    bool keep_alive; /* for the response being written */
-    bool linger;     /* after the response: shut down and drain instead of keeping alive */
-    char *in;
-    size_t in_len, in_cap;
-    size_t consumed; /* bytes of `in` the request being handled used */
-    size_t body_reserved; /* bytes of the server's body budget this request holds */
-    char *out;
-    size_t out_off, out_len, out_cap;
-    struct http_parser parser;
-    struct arena arena;
-    struct http_request req;
-    char peer_ip[48];
-};
-
-struct job {
-    struct job *next;
-    void (*fn)(void *arg);
-    void *arg;
-};
-
-struct http_worker {
-    struct http_server *srv;
-    int index;
-    pthread_t thread;
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct event *stop_ev, *post_ev, *grace_ev, *relisten_ev, *defer_ev;
-    struct http_deferred *deferred; /* this thread's own, see http_worker_defer */
-    pthread_mutex_t post_lock;
-    struct job *post_head, *post_tail;
-    bool post_pending, post_closed;
-    bool stopping, init_failed;
-    size_t nconns;
-    struct conn *conns;
-    void *worker_data;
-    const struct timeval *tv_idle, *tv_header, *tv_body, *tv_linger;
-    time_t date_sec;
-    char date[40];
-    size_t date_len;
-    char scratch[SCRATCH_SIZE];
-};
-
-struct http_server {
-    struct http_server_config cfg;
-    struct http_limits limits;
-    int nworkers;
-    struct http_worker *workers;
-    int port;
-    atomic_size_t body_bytes; /* the body budget in use, see body_reserve() */
-    int stop_pipe[2];
-    /* start-up gate: workers wait until every started worker has run worker_init */
-    pthread_mutex_t gate_lock;
-    pthread_cond_t gate_cond;
-    int gate_arrived;
-    bool gate_open;
-    atomic_bool init_failed;
-};
 
 static void process_input(struct conn *c);
 static void after_response(struct conn *c);
@@ -180,7 +105,7 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static const struct timeval *common_timeout(struct event_base *base, int ms)
+const struct timeval *http_common_timeout(struct event_base *base, int ms)
 {
     if (ms <= 0)
         return NULL;
@@ -263,7 +188,7 @@ size_t http_server_body_bytes(const struct http_server *srv)
 /* ---------------------------------------------------------------------------------------------
  * connection life */
 
-static void conn_free(struct conn *c)
+void http_conn_free(struct conn *c)
 {
     struct http_worker *w = c->w;
     body_release(c);
@@ -297,7 +222,7 @@ static void conn_close(struct conn *c)
         event_del(c->ev_timer);
         return;
     }
-    conn_free(c);
+    http_conn_free(c);
 }
 
 static void out_append(struct conn *c, const char *p, size_t n)
@@ -702,7 +627,7 @@ static void process_input(struct conn *c)
     }
     c->in_process = false;
     if (c->dead)
-        conn_free(c);
+        http_conn_free(c);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -771,7 +696,7 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t len)
     }
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+void http_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
     struct http_worker *w = arg;
@@ -806,7 +731,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn_timer(c, w->tv_idle);
 }
 
-static void on_relisten(evutil_socket_t fd, short what, void *arg)
+void http_on_relisten(evutil_socket_t fd, short what, void *arg)
 {
     struct http_worker *w = arg;
     if (w->listener && !w->stopping)
@@ -814,7 +739,7 @@ static void on_relisten(evutil_socket_t fd, short what, void *arg)
 }
 
 /* accept() failed (EMFILE, ENFILE, ENOBUFS...): pause accepting instead of spinning. */
-static void on_accept_error(struct evconnlistener *l, void *arg)
+void http_on_accept_error(struct evconnlistener *l, void *arg)
 {
     struct http_worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
@@ -823,370 +748,4 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     evconnlistener_disable(l);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
     event_add(w->relisten_ev, &tv);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * cross-thread posting and stopping */
-
-int http_worker_post(struct http_worker *w, void (*fn)(void *arg), void *arg)
-{
-    struct job *j = malloc(sizeof *j);
-    if (!j)
-        return -1;
-    j->next = NULL;
-    j->fn = fn;
-    j->arg = arg;
-    pthread_mutex_lock(&w->post_lock);
-    if (w->post_closed) {
-        pthread_mutex_unlock(&w->post_lock);
-        free(j);
-        return -1;
-    }
-    if (w->post_tail)
-        w->post_tail->next = j;
-    else
-        w->post_head = j;
-    w->post_tail = j;
-    bool wake = !w->post_pending;
-    w->post_pending = true;
-    if (wake)
-        event_active(w->post_ev, EV_READ, 1);
-    pthread_mutex_unlock(&w->post_lock);
-    return 0;
-}
-
-static void run_posted(struct http_worker *w)
-{
-    pthread_mutex_lock(&w->post_lock);
-    struct job *j = w->post_head;
-    w->post_head = w->post_tail = NULL;
-    w->post_pending = false;
-    pthread_mutex_unlock(&w->post_lock);
-    while (j) {
-        struct job *next = j->next;
-        j->fn(j->arg);
-        free(j);
-        j = next;
-    }
-}
-
-static void on_post(evutil_socket_t fd, short what, void *arg)
-{
-    run_posted(arg);
-}
-
-/* libevent appends an event activated during a callback to the queue it is running, behind the
- * read events already taken from epoll: so this runs after every request of the turn. */
-void http_worker_defer(struct http_worker *w, struct http_deferred *d)
-{
-    if (d->queued)
-        return;
-    d->queued = true;
-    d->next = w->deferred;
-    if (!w->deferred)
-        event_active(w->defer_ev, EV_READ, 1);
-    w->deferred = d;
-}
-
-static void run_deferred(struct http_worker *w)
-{
-    while (w->deferred) {
-        struct http_deferred *d = w->deferred;
-        w->deferred = NULL;
-        for (struct http_deferred *next; d; d = next) {
-            next = d->next;
-            d->queued = false;
-            d->fn(d);
-        }
-    }
-}
-
-static void on_defer(evutil_socket_t fd, short what, void *arg)
-{
-    run_deferred(arg);
-}
-
-static void on_grace(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_worker *w = arg;
-    event_base_loopbreak(w->base);
-}
-
-/* The stop pipe became readable (it is never drained, so every worker sees it). */
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_worker *w = arg;
-    if (w->stopping)
-        return;
-    w->stopping = true;
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
-    }
-    struct conn *c = w->conns;
-    while (c) {
-        struct conn *next = c->next;
-        if (c->state == CS_HEAD || c->state == CS_BODY || c->state == CS_LINGER)
-            conn_free(c);
-        c = next;
-    }
-    if (w->nconns == 0) {
-        event_base_loopbreak(w->base);
-        return;
-    }
-    struct timeval tv = {.tv_sec = GRACE_MS / 1000, .tv_usec = (GRACE_MS % 1000) * 1000};
-    event_add(w->grace_ev, &tv);
-}
-
-void http_server_stop(struct http_server *srv)
-{
-    /* write() is async-signal-safe; the pipe is non-blocking; a full pipe already says stop. */
-    char b = 1;
-    ssize_t n = write(srv->stop_pipe[1], &b, 1);
-    (void)n;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * workers and the server */
-
-static void *worker_main(void *arg)
-{
-    struct http_worker *w = arg;
-    struct http_server *srv = w->srv;
-    bool failed = false;
-    if (srv->cfg.worker_init)
-        w->worker_data = srv->cfg.worker_init(w->index, srv->cfg.ctx, &failed);
-    w->init_failed = failed;
-    if (failed)
-        atomic_store(&srv->init_failed, true);
-    pthread_mutex_lock(&srv->gate_lock);
-    srv->gate_arrived++;
-    pthread_cond_broadcast(&srv->gate_cond);
-    while (!srv->gate_open)
-        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
-    pthread_mutex_unlock(&srv->gate_lock);
-    if (!atomic_load(&srv->init_failed))
-        event_base_dispatch(w->base);
-
-    /* Deferred work and jobs already posted still run (they may answer requests); later posts
-     * are refused. */
-    run_deferred(w);
-    pthread_mutex_lock(&w->post_lock);
-    w->post_closed = true;
-    pthread_mutex_unlock(&w->post_lock);
-    w->stopping = true;
-    run_posted(w);
-    while (w->conns)
-        conn_free(w->conns);
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
-    }
-    if (!failed && srv->cfg.worker_fini)
-        srv->cfg.worker_fini(w->worker_data, srv->cfg.ctx);
-    return NULL;
-}
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void global_init(void)
-{
-    evthread_use_pthreads();
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static void fill_limits(struct http_limits *l, const struct http_limits *in)
-{
-    struct http_limits d;
-    http_limits_default(&d);
-    *l = *in;
-    if (!l->max_request_line)
-        l->max_request_line = d.max_request_line;
-    if (!l->max_header_bytes)
-        l->max_header_bytes = d.max_header_bytes;
-    if (!l->max_headers)
-        l->max_headers = d.max_headers;
-    if (!l->max_body)
-        l->max_body = d.max_body;
-    if (!l->max_connections)
-        l->max_connections = d.max_connections;
-    if (!l->body_memory_max)
-        l->body_memory_max = d.body_memory_max;
-}
-
-static int worker_setup(struct http_server *srv, struct http_worker *w, struct sockaddr *sa,
-                        socklen_t salen, char *errbuf, size_t errlen)
-{
-    w->base = event_base_new();
-    if (!w->base) {
-        snprintf(errbuf, errlen, "cannot create an event loop");
-        return -1;
-    }
-    unsigned flags =
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE;
-    w->listener = evconnlistener_new_bind(w->base, on_accept, w, flags, 1024, sa, (int)salen);
-    if (!w->listener) {
-        char host[64] = "?";
-        getnameinfo(sa, salen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
-        snprintf(errbuf, errlen, "cannot listen on %s port %d: %s", host, srv->port,
-                 strerror(errno));
-        return -1;
-    }
-    evconnlistener_set_error_cb(w->listener, on_accept_error);
-    w->stop_ev = event_new(w->base, srv->stop_pipe[0], EV_READ, on_stop, w);
-    w->post_ev = event_new(w->base, -1, 0, on_post, w);
-    w->grace_ev = evtimer_new(w->base, on_grace, w);
-    w->relisten_ev = evtimer_new(w->base, on_relisten, w);
-    w->defer_ev = event_new(w->base, -1, 0, on_defer, w);
-    if (!w->stop_ev || !w->post_ev || !w->grace_ev || !w->relisten_ev || !w->defer_ev)
-        abort();
-    event_add(w->stop_ev, NULL);
-    const struct http_limits *l = &srv->limits;
-    w->tv_idle = common_timeout(w->base, l->idle_timeout_ms);
-    w->tv_header = common_timeout(w->base, l->header_timeout_ms);
-    w->tv_body = common_timeout(w->base, l->body_timeout_ms);
-    w->tv_linger = common_timeout(w->base, LINGER_MS);
-    return 0;
-}
-
-struct http_server *http_server_new(const struct http_server_config *cfg, char *errbuf,
-                                    size_t errlen)
-{
-    pthread_once(&init_once, global_init);
-    struct http_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        snprintf(errbuf, errlen, "out of memory");
-        return NULL;
-    }
-    srv->cfg = *cfg;
-    fill_limits(&srv->limits, &cfg->limits);
-    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    srv->nworkers = cfg->workers > 0 ? cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
-    srv->port = cfg->port;
-    if (pipe2(srv->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
-        free(srv);
-        return NULL;
-    }
-    srv->workers = calloc((size_t)srv->nworkers, sizeof *srv->workers);
-    if (!srv->workers) {
-        snprintf(errbuf, errlen, "out of memory");
-        http_server_free(srv);
-        return NULL;
-    }
-    for (int i = 0; i < srv->nworkers; i++) {
-        struct http_worker *w = &srv->workers[i];
-        w->srv = srv;
-        w->index = i;
-        pthread_mutex_init(&w->post_lock, NULL);
-    }
-
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    const char *host = cfg->host && cfg->host[0] ? cfg->host : NULL;
-    int rc = getaddrinfo(host, "0", &hints, &ai);
-    if (rc != 0 || !ai) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", host ? host : "(any)", gai_strerror(rc));
-        http_server_free(srv);
-        return NULL;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sslen = ai->ai_addrlen;
-    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-
-    for (int i = 0; i < srv->nworkers; i++) {
-        if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->port);
-        else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->port);
-        if (worker_setup(srv, &srv->workers[i], (struct sockaddr *)&ss, sslen, errbuf, errlen)) {
-            http_server_free(srv);
-            return NULL;
-        }
-        if (i == 0) {
-            /* With port 0 the kernel picked one: the other workers bind the same. */
-            struct sockaddr_storage bound;
-            socklen_t blen = sizeof bound;
-            getsockname(evconnlistener_get_fd(srv->workers[0].listener), (struct sockaddr *)&bound,
-                        &blen);
-            srv->port =
-                ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
-        }
-    }
-    return srv;
-}
-
-int http_server_port(const struct http_server *srv)
-{
-    return srv->port;
-}
-
-int http_server_run(struct http_server *srv)
-{
-    pthread_mutex_init(&srv->gate_lock, NULL);
-    pthread_cond_init(&srv->gate_cond, NULL);
-    srv->gate_arrived = 0;
-    srv->gate_open = false;
-    int started = 0;
-    for (; started < srv->nworkers; started++) {
-        struct http_worker *w = &srv->workers[started];
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            atomic_store(&srv->init_failed, true);
-            break;
-        }
-    }
-    pthread_mutex_lock(&srv->gate_lock);
-    while (srv->gate_arrived < started)
-        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
-    srv->gate_open = true;
-    pthread_cond_broadcast(&srv->gate_cond);
-    pthread_mutex_unlock(&srv->gate_lock);
-    for (int i = 0; i < started; i++)
-        pthread_join(srv->workers[i].thread, NULL);
-    pthread_cond_destroy(&srv->gate_cond);
-    pthread_mutex_destroy(&srv->gate_lock);
-    return atomic_load(&srv->init_failed) ? -1 : 0;
-}
-
-void http_server_free(struct http_server *srv)
-{
-    if (!srv)
-        return;
-    for (int i = 0; srv->workers && i < srv->nworkers; i++) {
-        struct http_worker *w = &srv->workers[i];
-        while (w->conns)
-            conn_free(w->conns);
-        if (w->listener)
-            evconnlistener_free(w->listener);
-        if (w->stop_ev)
-            event_free(w->stop_ev);
-        if (w->post_ev)
-            event_free(w->post_ev);
-        if (w->defer_ev)
-            event_free(w->defer_ev);
-        if (w->grace_ev)
-            event_free(w->grace_ev);
-        if (w->relisten_ev)
-            event_free(w->relisten_ev);
-        struct job *j = w->post_head;
-        while (j) {
-            struct job *next = j->next;
-            free(j);
-            j = next;
-        }
-        if (w->base)
-            event_base_free(w->base);
-        pthread_mutex_destroy(&w->post_lock);
-    }
-    free(srv->workers);
-    if (srv->stop_pipe[0] >= 0)
-        close(srv->stop_pipe[0]);
-    if (srv->stop_pipe[1] >= 0)
-        close(srv->stop_pipe[1]);
-    free(srv);
 }
