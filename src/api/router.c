@@ -204,7 +204,9 @@ void api_route(struct http_request *req, struct app *app)
         api_reply_error(call, &err);
         return;
     }
-    req->max_body = route->body_max ? route->body_max : route->auth ? req->max_body : PUBLIC_BODY_MAX;
+    req->max_body = route->body_max ? route->body_max
+                    : route->auth   ? req->max_body
+                                    : PUBLIC_BODY_MAX;
     rc->route = route;
     req->app_data = rc;
 }

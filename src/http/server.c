@@ -4,16 +4,17 @@
  *
  * A connection reads into its own contiguous input buffer and runs the pure parser on it
  * (parser.c). A request's head is copied into the connection's arena (NUL-terminated in place)
- * once parsed, its body once complete, and the request is handed to the handler. Requests on a connection are handled
- * one at a time, in order: the next pipelined request is parsed only once the current one has been
- * answered and its response written. Responses are written with one sendmsg() of the head (built in
- * a per-worker scratch buffer) and the body; only what the kernel does not take is copied.
+ * once parsed, its body once complete, and the request is handed to the handler. Requests on a
+ * connection are handled one at a time, in order: the next pipelined request is parsed only once
+ * the current one has been answered and its response written. Responses are written with one
+ * sendmsg() of the head (built in a per-worker scratch buffer) and the body; only what the kernel
+ * does not take is copied.
  *
  * Bodies: once a head is parsed, the head handler (the application) may refuse the request before
  * any of its body is buffered, or lower its body limit. A body then takes its size from a budget
- * shared by every worker (limits.body_memory_max) before it is read, and gives it back exactly once,
- * when its response is sent or its connection closed (timeout, EOF, stop): a body that does not fit
- * is answered 503 unread. A handled body is held once, in the request's arena.
+ * shared by every worker (limits.body_memory_max) before it is read, and gives it back exactly
+ * once, when its response is sent or its connection closed (timeout, EOF, stop): a body that does
+ * not fit is answered 503 unread. A handled body is held once, in the request's arena.
  *
  * Connection states:
  *   HEAD     waiting for (the rest of) a request head: idle timeout while the buffer is empty,
@@ -697,7 +698,7 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 void http_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
+                    void *arg)
 {
     struct http_worker *w = arg;
     if (w->stopping || w->nconns >= w->srv->limits.max_connections) {

@@ -36,7 +36,7 @@ struct conn {
     bool linger;     /* after the response: shut down and drain instead of keeping alive */
     char *in;
     size_t in_len, in_cap;
-    size_t consumed; /* bytes of `in` the request being handled used */
+    size_t consumed;      /* bytes of `in` the request being handled used */
     size_t body_reserved; /* bytes of the server's body budget this request holds */
     char *out;
     size_t out_off, out_len, out_cap;
