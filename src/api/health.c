@@ -81,7 +81,8 @@ void api_metrics(struct api_call *call)
         "# TYPE partnerd_checkpoint_catch_ups_total counter\n"
         "partnerd_checkpoint_catch_ups_total %llu\n"
         "# TYPE partnerd_checkpoint_catch_up_frames_total counter\n"
-        "partnerd_checkpoint_catch_up_frames_total %llu\n",
+        "partnerd_checkpoint_catch_up_frames_total %llu\n"
+        "# TYPE partnerd_http_body_bytes gauge\npartnerd_http_body_bytes %zu\n",
         (unsigned long long)atomic_load(&m->requests), (unsigned long long)atomic_load(&m->clicks),
         (unsigned long long)atomic_load(&m->clicks_not_found),
         (unsigned long long)atomic_load(&m->conversions),
@@ -89,7 +90,7 @@ void api_metrics(struct api_call *call)
         (unsigned long long)atomic_load(&m->errors_5xx), (unsigned long long)ws.batches,
         (unsigned long long)ws.jobs, (unsigned long long)ws.failed_batches,
         (unsigned long long)ws.max_batch, (unsigned long long)ws.catch_ups,
-        (unsigned long long)ws.catch_up_frames);
+        (unsigned long long)ws.catch_up_frames, http_server_body_bytes(call->app->http));
     struct click_journal *cj = call->app->click_journal;
     if (cj && n > 0 && (size_t)n < sizeof body) {
         struct journal_stats js;

@@ -13,6 +13,9 @@
 #define PUBLISHABLE AUTH_ALLOW(AUTH_PUBLISHABLE)
 #define PARTNER AUTH_ALLOW(AUTH_PARTNER)
 #define PUBLIC 0u
+/* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
+ * and a key-less body must not be able to take much of it. */
+#define PUBLIC_BODY_MAX (16u * 1024)
 
 struct route {
     enum http_method method;
@@ -20,8 +23,14 @@ struct route {
     unsigned auth;
     bool json_body;
     api_handler handler;
+    /* The largest body accepted (413 beyond, unread). 0: the server's limit on a route that needs
+     * a key, PUBLIC_BODY_MAX on a public one. */
+    size_t body_max;
 };
 
+/* Rows name the fields they need: the ones left out after `handler` are 0 (their defaults). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct route routes[] = {
     {HTTP_GET, "/c/*", PUBLIC, false, api_click_redirect},
     {HTTP_GET, "/healthz", PUBLIC, false, api_health},
@@ -97,6 +106,7 @@ static const struct route routes[] = {
     {HTTP_POST, "/invite/*", PUBLIC, false, web_invite_accept},
     /* end web */
 };
+#pragma GCC diagnostic pop
 
 /* Matches path against pattern segment by segment; captured segments are copied into the arena. */
 static bool match(const char *pattern, const char *path, struct api_call *call)
@@ -196,10 +206,17 @@ static void run_after_clicks(struct api_call *call, api_handler handler)
         handler(call); /* stopping */
 }
 
-void api_dispatch(struct http_request *req, struct app *app)
+/* A call whose route is known, from its head to its handler. */
+struct routed_call {
+    struct api_call call;
+    const struct route *route;
+};
+
+void api_route(struct http_request *req, struct app *app)
 {
     atomic_fetch_add(&app->metrics.requests, 1);
-    struct api_call *call = arena_calloc(req->arena, sizeof *call);
+    struct routed_call *rc = arena_calloc(req->arena, sizeof *rc);
+    struct api_call *call = &rc->call;
     call->req = req;
     call->app = app;
     call->worker = req->worker_data;
@@ -232,6 +249,25 @@ void api_dispatch(struct http_request *req, struct app *app)
         api_reply_error(call, &err);
         return;
     }
+    req->max_body = route->body_max ? route->body_max
+                    : route->auth   ? req->max_body
+                                    : PUBLIC_BODY_MAX;
+    rc->route = route;
+    req->app_data = rc;
+}
+
+void api_dispatch(struct http_request *req, struct app *app)
+{
+    struct routed_call *rc = req->app_data;
+    if (!rc) {
+        api_route(req, app); /* a server without the head hook */
+        if (!(rc = req->app_data))
+            return;
+    }
+    struct api_call *call = &rc->call;
+    const struct route *route = rc->route;
+    struct pd_err err = {0};
+    call->now_ms = time_now_ms(); /* the body may have taken a while */
     if (route->json_body && api_parse_body(call, &err) < 0) {
         api_reply_error(call, &err);
         return;

@@ -33,6 +33,7 @@ static const struct setting settings[] = {
     INT_SETTING("click_retention_days", click_retention_days),
     INT_SETTING("click_rate_limit", click_rate_limit),
     INT_SETTING("click_queue_max", click_queue_max),
+    INT_SETTING("body_memory_max", body_memory_max),
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
@@ -141,6 +142,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->click_retention_days = 400;
     cfg->click_rate_limit = 60;
     cfg->click_queue_max = 100000;
+    cfg->body_memory_max = 64;
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
 
