@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     libevent-dev libsqlite3-dev libjansson-dev libsodium-dev libpq-dev libssl-dev libcmocka-dev
     libjemalloc-dev
-    sqlite3 python3 curl jq ca-certificates procps
+    sqlite3 python3 python3-psycopg2 curl jq ca-certificates procps
     postgresql postgresql-client
 )
 # web: Chromium for the browser tests; Node.js and npm build the dashboards (npm ci) and run those

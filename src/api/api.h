@@ -101,8 +101,11 @@ struct api_write {
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
 
-/* The router. */
+/* The router. api_route runs on a request's head, before its body is read: it answers an unknown
+ * route or refused credentials at once (the body is never buffered), else sets the route's body
+ * limit (req->max_body) and leaves the call for api_dispatch, which runs once the body is in. */
 typedef void (*api_handler)(struct api_call *call);
+void api_route(struct http_request *req, struct app *app);
 void api_dispatch(struct http_request *req, struct app *app);
 /* Prints the route table, one "METHOD PATTERN" line a route ('*': one path segment), for tests
  * that hold the OpenAPI document to it (partnerd serve --print-routes). */

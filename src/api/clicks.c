@@ -294,6 +294,11 @@ void api_click_redirect(struct api_call *call)
         reply_redirect(call, t.default_url);
         return;
     }
+    if (call->req->method == HTTP_HEAD) {
+        /* Link checkers ask with HEAD: they learn where the link leads; no click is recorded. */
+        reply_redirect(call, t.destination);
+        return;
+    }
     struct click_job *cj = arena_calloc(call->req->arena, sizeof *cj);
     cj->call = call;
     cj->job.run = click_job_run;
@@ -352,6 +357,23 @@ void api_click_create(struct api_call *call)
             api_reply_error(call, &err);
             return;
         }
+    }
+    if (call->auth.kind == AUTH_PUBLISHABLE) {
+        /* A publishable key is public (it sits in a shop's pages): whoever holds it must not
+         * choose the visitor's address or browser, which bot filtering and uniqueness rely on.
+         * Its clicks are the caller's own. */
+        const char *field = json_object_get(b, "ip")           ? "ip"
+                            : json_object_get(b, "user_agent") ? "user_agent"
+                                                               : NULL;
+        if (field) {
+            api_reply_errorf(call, PD_ERR_BAD_REQUEST, field,
+                             "%s may only be set with a secret key; a publishable key's clicks"
+                             " carry the caller's own address and User-Agent",
+                             field);
+            return;
+        }
+        ip = call->client_ip;
+        ua = http_header_get(call->req, "User-Agent");
     }
     if (!code && !ref) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "code", "code or ref is required");

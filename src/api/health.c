@@ -1,6 +1,8 @@
 /* /healthz, /readyz and /metrics for the operator. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "app/click_journal.h"
@@ -26,8 +28,38 @@ void api_ready(struct api_call *call)
                    json_pack("{s:s, s:i}", "status", "ready", "schema_version", version));
 }
 
+/* /metrics is for the operator's scraper only: without a metrics_token it does not exist (404,
+ * as an unknown path), and with one it answers only "Authorization: Bearer <metrics_token>"
+ * (401 otherwise). The comparison does not depend on where the sent token differs. */
+static bool metrics_allowed(struct api_call *call)
+{
+    const char *want = call->app->cfg.metrics_token;
+    if (!want[0]) {
+        api_reply_errorf(call, PD_ERR_NOT_FOUND, NULL, "no such endpoint: %s", call->req->path);
+        return false;
+    }
+    const char *auth = http_header_get(call->req, "Authorization");
+    const char *sent = auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "";
+    unsigned char a[32], b[32];
+    crypto_generichash(a, sizeof a, (const unsigned char *)want, strlen(want), NULL, 0);
+    crypto_generichash(b, sizeof b, (const unsigned char *)sent, strlen(sent), NULL, 0);
+    if (sodium_memcmp(a, b, sizeof a) == 0)
+        return true;
+    static const char body[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":\"/metrics needs"
+                               " Authorization: Bearer <metrics_token>\",\"param\":null}}";
+    static const struct http_header h[] = {
+        {"Content-Type", "application/json"},
+        {"Cache-Control", "no-store"},
+        {"WWW-Authenticate", "Bearer realm=\"metrics\""},
+    };
+    api_reply_raw(call, 401, h, 3, body, sizeof body - 1);
+    return false;
+}
+
 void api_metrics(struct api_call *call)
 {
+    if (!metrics_allowed(call))
+        return;
     struct app_metrics *m = &call->app->metrics;
     struct writer_stats ws;
     writer_get_stats(call->app->writer, &ws);
@@ -49,7 +81,8 @@ void api_metrics(struct api_call *call)
         "# TYPE partnerd_checkpoint_catch_ups_total counter\n"
         "partnerd_checkpoint_catch_ups_total %llu\n"
         "# TYPE partnerd_checkpoint_catch_up_frames_total counter\n"
-        "partnerd_checkpoint_catch_up_frames_total %llu\n",
+        "partnerd_checkpoint_catch_up_frames_total %llu\n"
+        "# TYPE partnerd_http_body_bytes gauge\npartnerd_http_body_bytes %zu\n",
         (unsigned long long)atomic_load(&m->requests), (unsigned long long)atomic_load(&m->clicks),
         (unsigned long long)atomic_load(&m->clicks_not_found),
         (unsigned long long)atomic_load(&m->conversions),
@@ -57,7 +90,7 @@ void api_metrics(struct api_call *call)
         (unsigned long long)atomic_load(&m->errors_5xx), (unsigned long long)ws.batches,
         (unsigned long long)ws.jobs, (unsigned long long)ws.failed_batches,
         (unsigned long long)ws.max_batch, (unsigned long long)ws.catch_ups,
-        (unsigned long long)ws.catch_up_frames);
+        (unsigned long long)ws.catch_up_frames, http_server_body_bytes(call->app->http));
     struct click_journal *cj = call->app->click_journal;
     if (cj && n > 0 && (size_t)n < sizeof body) {
         struct journal_stats js;

@@ -64,8 +64,7 @@ static int key_revoke_op(struct store *s, struct api_write *w)
                          store_is_null(&cur, 0) ? NULL : store_col_text(&cur, 0),
                          store_col_int(&cur, 1));
     store_finish(&cur);
-    if (store_exec(s, "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND partner_id = ?2", v,
-                   3, NULL, &w->err) < 0)
+    if (api_key_revoke(s, kw->key_id, kw->partner_id, w->call->now_ms, &w->err) < 0)
         return -1;
     json_object_set_new(w->result, "revoked", json_time(w->call->now_ms));
     w->status = 200;

@@ -1,5 +1,6 @@
 /* The route table: every endpoint, who may call it, and its handler. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -12,6 +13,9 @@
 #define PUBLISHABLE AUTH_ALLOW(AUTH_PUBLISHABLE)
 #define PARTNER AUTH_ALLOW(AUTH_PARTNER)
 #define PUBLIC 0u
+/* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
+ * and a key-less body must not be able to take much of it. */
+#define PUBLIC_BODY_MAX (16u * 1024)
 
 struct route {
     enum http_method method;
@@ -19,8 +23,14 @@ struct route {
     unsigned auth;
     bool json_body;
     api_handler handler;
+    /* The largest body accepted (413 beyond, unread). 0: the server's limit on a route that needs
+     * a key, PUBLIC_BODY_MAX on a public one. */
+    size_t body_max;
 };
 
+/* Rows name the fields they need: the ones left out after `handler` are 0 (their defaults). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct route routes[] = {
     {HTTP_GET, "/c/*", PUBLIC, false, api_click_redirect},
     {HTTP_GET, "/healthz", PUBLIC, false, api_health},
@@ -97,6 +107,7 @@ static const struct route routes[] = {
     {HTTP_POST, "/invite/*", PUBLIC, false, web_invite_accept},
     /* end web */
 };
+#pragma GCC diagnostic pop
 
 /* Matches path against pattern segment by segment; captured segments are copied into the arena. */
 static bool match(const char *pattern, const char *path, struct api_call *call)
@@ -122,14 +133,46 @@ static bool match(const char *pattern, const char *path, struct api_call *call)
     return *p == '\0' && *s == '\0';
 }
 
+static const char *const method_names[] = {
+    [HTTP_GET] = "GET",     [HTTP_HEAD] = "HEAD",     [HTTP_POST] = "POST",
+    [HTTP_PUT] = "PUT",     [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
+    [HTTP_OPTIONS] = "OPTIONS",
+};
+
+/* 405 for a known path asked with a method none of its routes answers: the Allow header lists
+ * the methods that are (a GET route answers HEAD too), the body is the usual JSON error. */
+static void reply_method_not_allowed(struct api_call *call, unsigned methods)
+{
+    if (methods & (1u << HTTP_GET))
+        methods |= 1u << HTTP_HEAD;
+    char allow[80] = "";
+    size_t n = 0;
+    for (int m = HTTP_GET; m <= HTTP_OPTIONS && n < sizeof allow; m++)
+        if (methods & (1u << m))
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "",
+                                  method_names[m]);
+    struct pd_err err = {.kind = PD_ERR_BAD_REQUEST};
+    snprintf(err.message, sizeof err.message, "this method is not allowed on %.120s; allowed: %s",
+             call->req->path, allow);
+    json_t *body = api_error_json(&err);
+    json_object_set_new(json_object_get(body, "error"), "code", json_string("method_not_allowed"));
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        abort();
+    const struct http_header h[] = {
+        {"Content-Type", "application/json"},
+        {"Cache-Control", "no-store"},
+        {"Allow", allow},
+    };
+    api_reply_raw(call, 405, h, 3, text, strlen(text));
+    free(text);
+}
+
 void api_print_routes(FILE *out)
 {
-    static const char *const names[] = {[HTTP_GET] = "GET",       [HTTP_HEAD] = "HEAD",
-                                        [HTTP_POST] = "POST",     [HTTP_PUT] = "PUT",
-                                        [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
-                                        [HTTP_OPTIONS] = "OPTIONS"};
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        fprintf(out, "%s %s\n", names[routes[i].method], routes[i].pattern);
+        fprintf(out, "%s %s\n", method_names[routes[i].method], routes[i].pattern);
 }
 
 /* Every request but a click sees every click acknowledged before it arrived. Clicks reach the
@@ -170,10 +213,17 @@ static void run_after_clicks(struct api_call *call, api_handler handler)
         handler(call); /* stopping */
 }
 
-void api_dispatch(struct http_request *req, struct app *app)
+/* A call whose route is known, from its head to its handler. */
+struct routed_call {
+    struct api_call call;
+    const struct route *route;
+};
+
+void api_route(struct http_request *req, struct app *app)
 {
     atomic_fetch_add(&app->metrics.requests, 1);
-    struct api_call *call = arena_calloc(req->arena, sizeof *call);
+    struct routed_call *rc = arena_calloc(req->arena, sizeof *rc);
+    struct api_call *call = &rc->call;
     call->req = req;
     call->app = app;
     call->worker = req->worker_data;
@@ -183,20 +233,20 @@ void api_dispatch(struct http_request *req, struct app *app)
                       app->trusted_proxies.n ? http_header_get(req, "X-Forwarded-For") : NULL,
                       call->client_ip);
 
-    bool path_known = false;
+    unsigned path_methods = 0; /* bit m: some route of this path answers method m */
     const struct route *route = NULL;
     enum http_method method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
         memset(call->path_params, 0, sizeof call->path_params);
         if (!match(routes[i].pattern, req->path, call))
             continue;
-        path_known = true;
+        path_methods |= 1u << routes[i].method;
         if (routes[i].method == method)
             route = &routes[i];
     }
     if (!route) {
-        if (path_known)
-            api_reply_errorf(call, PD_ERR_BAD_REQUEST, NULL, "method not allowed on %s", req->path);
+        if (path_methods)
+            reply_method_not_allowed(call, path_methods);
         else
             api_reply_errorf(call, PD_ERR_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         return;
@@ -206,6 +256,25 @@ void api_dispatch(struct http_request *req, struct app *app)
         api_reply_error(call, &err);
         return;
     }
+    req->max_body = route->body_max ? route->body_max
+                    : route->auth   ? req->max_body
+                                    : PUBLIC_BODY_MAX;
+    rc->route = route;
+    req->app_data = rc;
+}
+
+void api_dispatch(struct http_request *req, struct app *app)
+{
+    struct routed_call *rc = req->app_data;
+    if (!rc) {
+        api_route(req, app); /* a server without the head hook */
+        if (!(rc = req->app_data))
+            return;
+    }
+    struct api_call *call = &rc->call;
+    const struct route *route = rc->route;
+    struct pd_err err = {0};
+    call->now_ms = time_now_ms(); /* the body may have taken a while */
     if (route->json_body && api_parse_body(call, &err) < 0) {
         api_reply_error(call, &err);
         return;

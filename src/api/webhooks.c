@@ -78,6 +78,13 @@ void api_webhooks_create(struct api_call *call)
         pd_err_set(&err, PD_ERR_BAD_REQUEST, "url", "url must be an absolute http or https URL");
         goto fail;
     }
+    if (!call->app->cfg.webhook_allow_private && webhook_host_private(u.host)) {
+        /* Names are checked again once resolved, at every delivery. */
+        pd_err_set(&err, PD_ERR_UNPROCESSABLE, "url",
+                   "url must not name a loopback, private or link-local address (the"
+                   " webhook_allow_private setting allows it)");
+        goto fail;
+    }
     json_t *events = json_object_get(b, "events");
     if (!json_is_array(events) || json_array_size(events) == 0 ||
         json_array_size(events) > WEBHOOK_MAX_EVENTS) {

@@ -25,12 +25,15 @@ struct app_config {
     int click_retention_days;   /* raw clicks older than this are deleted (0: kept); rollups stay */
     int click_rate_limit;       /* clicks per minute per address before they stop being unique */
     int click_queue_max;        /* clicks answered before the database has them, at most */
+    int body_memory_max;        /* MiB of request bodies held at once by all workers, at most */
     int webhook_retry_base_ms;  /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
     char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
     char trusted_proxies[1024]; /* addresses/networks whose X-Forwarded-For is believed */
     char bot_list_file[512];    /* more bot user agents, one substring a line (empty: none) */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
+    int webhook_allow_private;  /* webhooks: 1 lets endpoints be loopback/private addresses */
+    char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
 };
 
 struct app_metrics {

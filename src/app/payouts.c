@@ -230,13 +230,12 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
     return o;
 }
 
-/* RFC 4180 quoting, and a leading ' before = + - @ so a spreadsheet never runs a partner's name
- * as a formula. */
-static void csv_field(FILE *out, const char *v, bool last)
+void payout_csv_field(FILE *out, const char *v, bool last)
 {
     if (!v)
         v = "";
-    bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
+    /* Spreadsheets start a formula at = + - @, and skip a leading tab or carriage return first. */
+    bool formula = v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL;
     bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
     if (quote)
         fputc('"', out);
@@ -285,15 +284,15 @@ int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
         const struct currency *c = currency_find(store_col_text(&cur, 5));
         char amount[48];
         money_format(store_col_int(&cur, 4), c ? c->exponent : 2, amount, sizeof amount);
-        csv_field(out, store_col_text(&cur, 0), false);
-        csv_field(out, store_col_text(&cur, 1), false);
-        csv_field(out, store_col_text(&cur, 2), false);
-        csv_field(out, type ? type : "", false);
-        csv_field(out, account, false);
-        csv_field(out, amount, false);
-        csv_field(out, store_col_text(&cur, 5), false);
-        csv_field(out, store_col_text(&cur, 6), false);
-        csv_field(out, holder, true);
+        payout_csv_field(out, store_col_text(&cur, 0), false);
+        payout_csv_field(out, store_col_text(&cur, 1), false);
+        payout_csv_field(out, store_col_text(&cur, 2), false);
+        payout_csv_field(out, type ? type : "", false);
+        payout_csv_field(out, account, false);
+        payout_csv_field(out, amount, false);
+        payout_csv_field(out, store_col_text(&cur, 5), false);
+        payout_csv_field(out, store_col_text(&cur, 6), false);
+        payout_csv_field(out, holder, true);
         json_decref(m);
         if (++done % 1000 == 0)
             report(progress, progress_arg, "csv", done, total);

@@ -440,3 +440,11 @@ int api_key_create(struct store *s, const char *kind, const char *partner_id, in
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                       v, 6, NULL, err);
 }
+
+int api_key_revoke(struct store *s, const char *key_id, const char *partner_id, int64_t now,
+                   struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(key_id), db_text(partner_id), db_int(now)};
+    return store_exec(s, "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND partner_id = ?2", v,
+                      3, NULL, err);
+}

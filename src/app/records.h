@@ -87,3 +87,7 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
  * into key (≥ 64 bytes). Only its hash is stored. */
 int api_key_create(struct store *s, const char *kind, const char *partner_id, int64_t now,
                    char *key, size_t keylen, char *key_id, size_t idlen, struct pd_err *err);
+/* Revokes a partner's key from now on (refused at once on every node: partner keys are never
+ * cached). */
+int api_key_revoke(struct store *s, const char *key_id, const char *partner_id, int64_t now,
+                   struct pd_err *err);

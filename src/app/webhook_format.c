@@ -1,9 +1,11 @@
 #include "app/webhook_format.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/query.h"
 #include "util/banned.h"
@@ -110,25 +112,90 @@ char *postback_expand(struct arena *a, const char *tmpl, const struct postback_v
     return out;
 }
 
+/* Loopback, private, shared, link-local, unspecified ("this network"), documentation,
+ * benchmarking, IETF-reserved, multicast and broadcast IPv4 ranges: none is a public endpoint. */
 static bool ipv4_private(const unsigned char *a)
 {
-    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+    return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 /* 224/4, 240/4, broadcast */ ||
+           (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) ||
            (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
-           (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
+           (a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2)) ||
+           (a[0] == 192 && a[1] == 88 && a[2] == 99) /* 6to4 relays */ ||
+           (a[0] == 198 && (a[1] & 0xfe) == 18) || (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+           (a[0] == 203 && a[1] == 0 && a[2] == 113);
+}
+
+static bool prefix_is(const unsigned char *a, const unsigned char *prefix, size_t len)
+{
+    return memcmp(a, prefix, len) == 0;
+}
+
+/* The IPv4 address an IPv6 address carries in its last 32 bits, for the forms that route to it:
+ * IPv4-compatible (::a.b.c.d), IPv4-mapped (::ffff:a.b.c.d), IPv4-translated
+ * (::ffff:0:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d). NULL for any other address. */
+static const unsigned char *ipv6_tail_ipv4(const unsigned char *a)
+{
+    static const unsigned char compat[12] = {0};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (prefix_is(a, compat, 12) || prefix_is(a, mapped, 12) || prefix_is(a, translated, 12) ||
+        prefix_is(a, nat64, 12))
+        return a + 12;
+    return NULL;
+}
+
+static bool ipv6_private(const unsigned char *a)
+{
+    const unsigned char *v4 = ipv6_tail_ipv4(a);
+    if (v4)
+        return ipv4_private(v4);
+    static const unsigned char nat64_local[6] = {0, 0x64, 0xff, 0x9b, 0, 1}; /* 64:ff9b:1::/48 */
+    if (prefix_is(a, nat64_local, 6))
+        return true;
+    /* Outside 2000::/3 (global unicast) is nothing public: ::/8's other addresses, 100::/64,
+     * fc00::/7 (unique local), fe80::/10 (link-local), fec0::/10 (site-local), ff00::/8. */
+    if ((a[0] & 0xe0) != 0x20)
+        return true;
+    if (a[0] == 0x20 && a[1] == 0x02) /* 2002::/16: 6to4, the IPv4 address in bits 16-47 */
+        return ipv4_private(a + 2);
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+        /* 2001::/32: Teredo, the server's IPv4 address in bits 32-63, the client's inverted in
+         * the last 32. */
+        const unsigned char client[4] = {(unsigned char)~a[12], (unsigned char)~a[13],
+                                         (unsigned char)~a[14], (unsigned char)~a[15]};
+        return ipv4_private(a + 4) || ipv4_private(client);
+    }
+    /* 2001:2::/48 (benchmarking), 2001:10::/28 and 2001:20::/28 (ORCHID), 2001:db8::/32
+     * (documentation). */
+    if (a[0] != 0x20 || a[1] != 0x01)
+        return false;
+    return (a[2] == 0 && a[3] == 2 && a[4] == 0 && a[5] == 0) ||
+           (a[2] == 0 && ((a[3] & 0xf0) == 0x10 || (a[3] & 0xf0) == 0x20)) ||
+           (a[2] == 0x0d && a[3] == 0xb8);
 }
 
 bool webhook_address_private(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return ipv4_private((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
-    if (sa->sa_family != AF_INET6)
-        return true;
-    const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    static const unsigned char zero[15] = {0};
-    if (memcmp(a, v4mapped, 12) == 0)
-        return ipv4_private(a + 12);
-    return (memcmp(a, zero, 15) == 0 && a[15] <= 1) /* :: and ::1 */ ||
-           (a[0] & 0xfe) == 0xfc /* fc00::/7 */ || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
-           a[0] == 0xff;
+    if (sa->sa_family == AF_INET6)
+        return ipv6_private(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
+    return true;
+}
+
+bool webhook_host_private(const char *host)
+{
+    size_t len = strlen(host);
+    if (strcasecmp(host, "localhost") == 0 ||
+        (len > 10 && strcasecmp(host + len - 10, ".localhost") == 0))
+        return true; /* always loopback (RFC 6761) */
+    struct in_addr v4;
+    struct in6_addr v6;
+    /* inet_aton reads every form a resolver takes as an address: 127.1, 0x7f.0.0.1, 2130706433. */
+    if (inet_aton(host, &v4) == 1)
+        return ipv4_private((const unsigned char *)&v4);
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return ipv6_private(v6.s6_addr);
+    return false;
 }

@@ -38,9 +38,20 @@ struct postback_vars {
 char *postback_expand(struct arena *a, const char *tmpl, const struct postback_vars *v,
                       size_t max_len);
 
-/* true for loopback, private, link-local, shared (100.64/10), unspecified, multicast and reserved
- * addresses, IPv4-mapped ones included, and for anything not IPv4 or IPv6: where a partner's
- * postback must not reach. */
+/* The address policy for partner postbacks and webhook endpoints: true where an outgoing request
+ * must not go. IPv4: loopback, private (10/8, 172.16/12, 192.168/16), shared (100.64/10),
+ * link-local, unspecified (0/8), documentation, benchmarking, IETF-reserved (192.0.0/24, 240/4),
+ * multicast and broadcast. IPv6: anything outside 2000::/3 (so ::1, ::, fc00::/7, fe80::/10,
+ * multicast), documentation, benchmarking and ORCHID ranges, local-use NAT64 (64:ff9b:1::/48), and
+ * the forms that embed an IPv4 address when that address is refused: ::a.b.c.d, ::ffff:a.b.c.d,
+ * ::ffff:0:a.b.c.d, 64:ff9b::/96, 6to4 (2002::/16) and Teredo (2001::/32). Any other family:
+ * true. */
 bool webhook_address_private(const struct sockaddr *sa);
+
+/* The same policy for the host of a URL, before any resolution: true for "localhost" and its
+ * subdomains, and for an address literal (IPv4 in any form a resolver accepts, e.g. 127.1 or
+ * 2130706433; IPv6) the policy refuses. false for other names: those are checked once
+ * resolved. */
+bool webhook_host_private(const char *host);
 
 #endif

@@ -23,11 +23,12 @@ static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
-    "                      [--click_queue_max N]\n"
+    "                      [--click_queue_max N] [--body_memory_max MIB]\n"
     "                      [--trusted_proxies ADDR[/BITS],...] [--bot_list_file FILE]\n"
     "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
+    "                      [--webhook_allow_private 0|1] [--metrics_token TOKEN]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -87,6 +88,11 @@ static void worker_fini(void *worker_data, void *ctx)
     free(w->journal_buf);
     free(w->keys);
     free(w);
+}
+
+static void route_request(struct http_request *req, void *ctx)
+{
+    api_route(req, ctx);
 }
 
 static void handle_request(struct http_request *req, void *ctx)
@@ -223,6 +229,11 @@ int cmd_serve(int argc, char **argv)
             return 2;
         }
     }
+    if (app->cfg.body_memory_max < 1) {
+        fprintf(stderr, "partnerd serve: body_memory_max must be at least 1 (MiB)\n");
+        free(app);
+        return 2;
+    }
     char perr[160];
     if (proxy_list_parse(app->cfg.trusted_proxies, &app->trusted_proxies, perr, sizeof perr) < 0) {
         fprintf(stderr, "partnerd serve: %s\n", perr);
@@ -297,7 +308,8 @@ int cmd_serve(int argc, char **argv)
     /* webhooks: the outbox sender */
     struct webhook_sender *hooks = webhook_sender_start(
         app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms, app->cfg.webhook_poll_ms,
-        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0, &err);
+        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0,
+        app->cfg.webhook_allow_private != 0, &err);
     if (!hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         goto fail_http;
@@ -308,6 +320,8 @@ int cmd_serve(int argc, char **argv)
     hc.worker_init = worker_init;
     hc.worker_fini = worker_fini;
     hc.handler = handle_request;
+    hc.head_handler = route_request;
+    hc.limits.body_memory_max = (size_t)app->cfg.body_memory_max * 1024 * 1024;
     hc.ctx = app;
     char errbuf[256];
     app->http = http_server_new(&hc, errbuf, sizeof errbuf);

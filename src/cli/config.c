@@ -33,12 +33,15 @@ static const struct setting settings[] = {
     INT_SETTING("click_retention_days", click_retention_days),
     INT_SETTING("click_rate_limit", click_rate_limit),
     INT_SETTING("click_queue_max", click_queue_max),
+    INT_SETTING("body_memory_max", body_memory_max),
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
     TEXT_SETTING("trusted_proxies", trusted_proxies),
     TEXT_SETTING("bot_list_file", bot_list_file),
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
+    INT_SETTING("webhook_allow_private", webhook_allow_private),   /* webhooks */
+    TEXT_SETTING("metrics_token", metrics_token),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -139,6 +142,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->click_retention_days = 400;
     cfg->click_rate_limit = 60;
     cfg->click_queue_max = 100000;
+    cfg->body_memory_max = 64;
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
 

@@ -38,6 +38,9 @@ struct http_request {
     struct http_worker *worker;
     void *worker_data;       /* what server_config.worker_init returned for this thread */
     uint64_t received_us;    /* monotonic time the request was fully read */
+    size_t max_body;         /* the largest body accepted: the server's limit, or less if the
+                                head handler lowered it */
+    void *app_data;          /* whatever the head handler left for the handler, or NULL */
 };
 
 /* Case-insensitive lookup; NULL when absent. */
@@ -75,6 +78,8 @@ struct http_limits {
     int idle_timeout_ms;      /* keep-alive idle → close */
     int body_timeout_ms;      /* to receive the whole body once headers are in */
     size_t max_connections;   /* per worker; beyond it new connections are closed at once */
+    size_t body_memory_max;   /* 64 MiB: request bodies held at once by all workers together; a
+                                 body that does not fit is answered 503 + Retry-After unread */
 };
 
 struct http_server_config {
@@ -89,6 +94,13 @@ struct http_server_config {
     /* Every parsed request. Parse errors (400/413/414/431/...) are answered by the server itself with
      * a JSON error body via error_body and never reach the handler. */
     void (*handler)(struct http_request *req, void *ctx);
+    /* Optional: called once a request's head is parsed, before any of its body is read or a 100
+     * Continue is sent; req has everything but the body (body "", body_len 0). It either answers
+     * at once with http_respond() (a refusal: the body is then never buffered, and a connection
+     * whose request had one is closed after the answer) or returns without answering, leaving
+     * req->app_data for the handler and possibly a lower req->max_body (a larger body is then
+     * answered 413 unread). It must not keep the request for later. */
+    void (*head_handler)(struct http_request *req, void *ctx);
     void *ctx;
 };
 
@@ -99,6 +111,9 @@ struct http_server;
  * Returns NULL and fills errbuf on failure. */
 struct http_server *http_server_new(const struct http_server_config *cfg, char *errbuf, size_t errlen);
 int http_server_port(const struct http_server *srv);
+/* Bytes of the body budget (limits.body_memory_max) held now by requests in flight. A request holds
+ * its share from its head until its response is sent or its connection is closed. */
+size_t http_server_body_bytes(const struct http_server *srv);
 /* Runs the workers until http_server_stop(); blocks the calling thread. Returns 0 on clean stop. */
 int http_server_run(struct http_server *srv);
 /* Async-signal-safe enough to call from a signal-handling event: stops accepting, lets in-flight

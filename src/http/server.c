@@ -1,32 +1,39 @@
 /* The HTTP/1.1 server: N workers, each a thread with its own event_base and its own SO_REUSEPORT
  * listener, so a connection lives and dies on one thread and nothing on the request path is shared.
+ * This file is the connections and their requests; workers.c the threads and the server's life.
  *
  * A connection reads into its own contiguous input buffer and runs the pure parser on it
- * (parser.c). A complete request is copied once into the connection's arena (head and body in one
- * block, NUL-terminated in place) and handed to the handler. Requests on a connection are handled
- * one at a time, in order: the next pipelined request is parsed only once the current one has been
- * answered and its response written. Responses are written with one sendmsg() of the head (built in
- * a per-worker scratch buffer) and the body; only what the kernel does not take is copied.
+ * (parser.c). A request's head is copied into the connection's arena (NUL-terminated in place)
+ * once parsed, its body once complete, and the request is handed to the handler. Requests on a
+ * connection are handled one at a time, in order: the next pipelined request is parsed only once
+ * the current one has been answered and its response written. Responses are written with one
+ * sendmsg() of the head (built in a per-worker scratch buffer) and the body; only what the kernel
+ * does not take is copied.
+ *
+ * Bodies: once a head is parsed, the head handler (the application) may refuse the request before
+ * any of its body is buffered, or lower its body limit. A body then takes its size from a budget
+ * shared by every worker (limits.body_memory_max) before it is read, and gives it back exactly
+ * once, when its response is sent or its connection closed (timeout, EOF, stop): a body that does
+ * not fit is answered 503 unread. A handled body is held once, in the request's arena.
  *
  * Connection states:
  *   HEAD     waiting for (the rest of) a request head: idle timeout while the buffer is empty,
  *            then the header timeout from the first byte (slowloris defence);
- *   BODY     head parsed, body arriving: body timeout;
+ *   BODY     head parsed, body arriving: body timeout (whole body), then closed and its budget
+ *            returned;
  *   HANDLER  the handler owns the request (reading paused, no timer) until http_respond();
  *   WRITE    response partly written, waiting for the socket (idle timeout as a send timeout);
  *   LINGER   after an error answer: our side is shut down, the client's bytes are read and dropped
  *            for a moment so the kernel does not reset the connection before the answer arrives. */
 #include "http/http.h"
 #include "http/parser.h"
+#include "http/server_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,85 +46,16 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <event2/thread.h>
 #include <event2/util.h>
 
 #include "util/banned.h"
 
 #define IN_INITIAL 4096
 #define BUF_SHRINK 65536
-#define LINGER_MS 2000
-#define GRACE_MS 5000
-#define SCRATCH_SIZE 8192
 #define CHUNKED_SLACK 65536
-
-enum conn_state { CS_HEAD, CS_BODY, CS_HANDLER, CS_WRITE, CS_LINGER };
-
-struct conn {
-    struct http_worker *w;
-    struct conn *prev, *next;
-    int fd;
-    enum conn_state state;
-    struct event *ev_read, *ev_write, *ev_timer;
-    bool reading;    /* ev_read is added */
-    bool in_process; /* process_input() is on the stack: closing is deferred */
-    bool dead;       /* close requested while in_process */
-    bool broken;     /* a write failed */
-    bool keep_alive; /* for the response being written */
-    bool linger;     /* after the response: shut down and drain instead of keeping alive */
-    char *in;
-    size_t in_len, in_cap;
-    size_t consumed; /* bytes of `in` the request being handled used */
-    char *out;
-    size_t out_off, out_len, out_cap;
-    struct http_parser parser;
-    struct arena arena;
-    struct http_request req;
-    char peer_ip[48];
-};
-
-struct job {
-    struct job *next;
-    void (*fn)(void *arg);
-    void *arg;
-};
-
-struct http_worker {
-    struct http_server *srv;
-    int index;
-    pthread_t thread;
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct event *stop_ev, *post_ev, *grace_ev, *relisten_ev, *defer_ev;
-    struct http_deferred *deferred; /* this thread's own, see http_worker_defer */
-    pthread_mutex_t post_lock;
-    struct job *post_head, *post_tail;
-    bool post_pending, post_closed;
-    bool stopping, init_failed;
-    size_t nconns;
-    struct conn *conns;
-    void *worker_data;
-    const struct timeval *tv_idle, *tv_header, *tv_body, *tv_linger;
-    time_t date_sec;
-    char date[40];
-    size_t date_len;
-    char scratch[SCRATCH_SIZE];
-};
-
-struct http_server {
-    struct http_server_config cfg;
-    struct http_limits limits;
-    int nworkers;
-    struct http_worker *workers;
-    int port;
-    int stop_pipe[2];
-    /* start-up gate: workers wait until every started worker has run worker_init */
-    pthread_mutex_t gate_lock;
-    pthread_cond_t gate_cond;
-    int gate_arrived;
-    bool gate_open;
-    atomic_bool init_failed;
-};
+#define BODY_MEMORY_MAX (64u * 1024 * 1024)
+#define BUSY_RETRY_AFTER "1" /* seconds: bodies in flight are usually done by then */
+#define BUSY_MESSAGE "too many request bodies are being received: retry shortly"
 
 static void process_input(struct conn *c);
 static void after_response(struct conn *c);
@@ -135,6 +73,7 @@ void http_limits_default(struct http_limits *l)
     l->idle_timeout_ms = 30000;
     l->body_timeout_ms = 30000;
     l->max_connections = 10000;
+    l->body_memory_max = BODY_MEMORY_MAX;
 }
 
 const char *http_header_get(const struct http_request *req, const char *name)
@@ -167,7 +106,7 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static const struct timeval *common_timeout(struct event_base *base, int ms)
+const struct timeval *http_common_timeout(struct event_base *base, int ms)
 {
     if (ms <= 0)
         return NULL;
@@ -214,11 +153,46 @@ static void refresh_date(struct http_worker *w)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * the body budget */
+
+/* Makes the connection's request hold `total` bytes of the budget in all (never less than it
+ * holds). False, holding what it held, when the budget cannot spare the difference. */
+static bool body_reserve(struct conn *c, size_t total)
+{
+    struct http_server *srv = c->w->srv;
+    if (total <= c->body_reserved)
+        return true;
+    size_t more = total - c->body_reserved, max = srv->limits.body_memory_max;
+    size_t cur = atomic_load(&srv->body_bytes);
+    do {
+        if (more > max || cur > max - more)
+            return false;
+    } while (!atomic_compare_exchange_weak(&srv->body_bytes, &cur, cur + more));
+    c->body_reserved = total;
+    return true;
+}
+
+/* Gives the request's share back; a second call gives nothing. */
+static void body_release(struct conn *c)
+{
+    if (!c->body_reserved)
+        return;
+    atomic_fetch_sub(&c->w->srv->body_bytes, c->body_reserved);
+    c->body_reserved = 0;
+}
+
+size_t http_server_body_bytes(const struct http_server *srv)
+{
+    return atomic_load(&srv->body_bytes);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * connection life */
 
-static void conn_free(struct conn *c)
+void http_conn_free(struct conn *c)
 {
     struct http_worker *w = c->w;
+    body_release(c);
     event_free(c->ev_read);
     event_free(c->ev_write);
     event_free(c->ev_timer);
@@ -249,7 +223,7 @@ static void conn_close(struct conn *c)
         event_del(c->ev_timer);
         return;
     }
-    conn_free(c);
+    http_conn_free(c);
 }
 
 static void out_append(struct conn *c, const char *p, size_t n)
@@ -428,6 +402,7 @@ static void send_response(struct conn *c, int status, const struct http_header *
     c->state = CS_WRITE;
     conn_writev(c, iov, iov[1].iov_len ? 2 : 1);
     arena_reset(&c->arena);
+    body_release(c);
     if (c->broken) {
         conn_close(c);
         return;
@@ -453,16 +428,32 @@ void http_respond(struct http_request *req, int status, const struct http_header
     send_response(c, status, headers, nheaders, body, body_len, req->method == HTTP_HEAD);
 }
 
+/* Answers with a JSON error and closes (after lingering). A 503 says when to retry. */
 static void send_error(struct conn *c, int status, const char *message)
 {
     size_t len;
     const char *body = http_json_error_body(&c->arena, status, NULL, message, NULL, &len);
-    static const struct http_header ct = {"Content-Type", "application/json"};
+    static const struct http_header h[] = {{"Content-Type", "application/json"},
+                                           {"Retry-After", BUSY_RETRY_AFTER}};
     c->linger = true;
     c->keep_alive = false;
     c->state = CS_HANDLER;
     conn_reading(c, false);
-    send_response(c, status, &ct, 1, body, len, false);
+    send_response(c, status, h, status == 503 ? 2 : 1, body, len, false);
+}
+
+/* Drops the bytes the request used from the input, shrinking a buffer a large body grew. */
+static void drop_consumed(struct conn *c)
+{
+    size_t rest = c->in_len - c->consumed;
+    if (rest && c->consumed)
+        memmove(c->in, c->in + c->consumed, rest);
+    c->in_len = rest;
+    c->consumed = 0;
+    if (c->in_cap > BUF_SHRINK && rest <= IN_INITIAL) {
+        c->in = xrealloc(c->in, IN_INITIAL);
+        c->in_cap = IN_INITIAL;
+    }
 }
 
 /* The response is fully written: drop the request from the input and go on with the next one. */
@@ -473,15 +464,8 @@ static void after_response(struct conn *c)
         conn_close(c);
         return;
     }
-    size_t rest = c->in_len - c->consumed;
-    if (rest)
-        memmove(c->in, c->in + c->consumed, rest);
-    c->in_len = rest;
-    c->consumed = 0;
-    if (c->in_cap > BUF_SHRINK && rest <= IN_INITIAL) {
-        c->in = xrealloc(c->in, IN_INITIAL);
-        c->in_cap = IN_INITIAL;
-    }
+    drop_consumed(c);
+    size_t rest = c->in_len;
     http_parser_init(&c->parser, &w->srv->limits);
     c->state = CS_HEAD;
     conn_timer(c, rest ? w->tv_header : w->tv_idle);
@@ -490,6 +474,83 @@ static void after_response(struct conn *c)
         process_input(c);
 }
 
+/* The head is parsed: fills the request from a copy of it in the arena, all but the body. */
+static void fill_request(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    struct http_parser *p = &c->parser;
+    struct http_request *r = &c->req;
+    char *head = arena_alloc(&c->arena, p->head_len + 1);
+    memcpy(head, c->in, p->head_len);
+    head[p->head_len] = '\0';
+    r->arena = &c->arena;
+    r->method = p->method;
+    r->nheaders = p->nheaders;
+    r->headers = p->nheaders ? arena_alloc(&c->arena, p->nheaders * sizeof *r->headers) : NULL;
+    http_parser_split(p, head, r->headers, &r->path, &r->query);
+    r->body = "";
+    r->body_len = 0;
+    memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
+    r->worker = w;
+    r->worker_data = w->worker_data;
+    r->received_us = 0;
+    r->max_body = w->srv->limits.max_body;
+    r->app_data = NULL;
+}
+
+/* The head is parsed (the parser may have gone on into the body the buffer already held): the head
+ * handler may refuse the request, then its body must fit the request's limit and the budget before
+ * more of it is read. False when the request was answered here or the connection is closing. */
+static bool head_complete(struct conn *c)
+{
+    struct http_worker *w = c->w;
+    struct http_server *srv = w->srv;
+    struct http_parser *p = &c->parser;
+    bool has_body = p->chunked || p->content_length > 0;
+    fill_request(c);
+    if (srv->cfg.head_handler) {
+        /* An answer here leaves the body unread: then the connection cannot be kept. */
+        c->state = CS_HANDLER;
+        c->consumed = p->head_len;
+        c->keep_alive = p->keep_alive && !has_body;
+        c->linger = has_body;
+        srv->cfg.head_handler(&c->req, srv->cfg.ctx);
+        if (c->state != CS_HANDLER)
+            return false;
+    }
+    c->state = CS_BODY;
+    size_t max = c->req.max_body < srv->limits.max_body ? c->req.max_body : srv->limits.max_body;
+    size_t held = p->phase == HTTP_PHASE_DONE ? p->body_len : p->chunked ? p->out : 0;
+    if ((!p->chunked && p->content_length > max) || held > max) {
+        send_error(c, 413, "the request body is too large for this endpoint");
+        return false;
+    }
+    p->max_body = max;
+    if (!body_reserve(c, p->chunked ? held : (size_t)p->content_length)) {
+        send_error(c, 503, BUSY_MESSAGE);
+        return false;
+    }
+    if (p->phase == HTTP_PHASE_DONE)
+        return true;
+    conn_timer(c, w->tv_body);
+    if (!p->chunked && c->in_cap < p->head_len + p->content_length) {
+        c->in_cap = p->head_len + (size_t)p->content_length;
+        c->in = xrealloc(c->in, c->in_cap);
+    }
+    if (p->expect_continue) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        struct iovec iov = {(void *)cont, sizeof cont - 1};
+        conn_writev(c, &iov, 1);
+        if (c->broken) {
+            conn_close(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A whole request is in: its body moves to the arena (the input buffer shrinks back at once, so
+ * the body is held once while handled) and the handler gets the request. */
 static void dispatch(struct conn *c)
 {
     struct http_worker *w = c->w;
@@ -498,24 +559,18 @@ static void dispatch(struct conn *c)
     c->state = CS_HANDLER;
     conn_timer(c, NULL);
 
-    size_t total = p->head_len + p->body_len;
-    char *copy = arena_alloc(&c->arena, total + 1);
-    memcpy(copy, c->in, total);
-    copy[total] = '\0';
-    r->arena = &c->arena;
-    r->method = p->method;
-    r->nheaders = p->nheaders;
-    r->headers = p->nheaders ? arena_alloc(&c->arena, p->nheaders * sizeof *r->headers) : NULL;
-    http_parser_split(p, copy, r->headers, &r->path, &r->query);
-    r->body = copy + p->head_len;
-    r->body_len = p->body_len;
-    memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
-    r->worker = w;
-    r->worker_data = w->worker_data;
+    if (p->body_len) {
+        char *body = arena_alloc(&c->arena, p->body_len + 1);
+        memcpy(body, c->in + p->head_len, p->body_len);
+        body[p->body_len] = '\0';
+        r->body = body;
+        r->body_len = p->body_len;
+    }
     r->received_us = mono_us();
     c->consumed = p->consumed;
     c->keep_alive = p->keep_alive;
     c->linger = false;
+    drop_consumed(c);
 
     if (w->srv->cfg.handler) {
         w->srv->cfg.handler(r, w->srv->cfg.ctx);
@@ -534,7 +589,7 @@ static size_t input_limit(const struct conn *c)
     const struct http_parser *p = &c->parser;
     if (c->state == CS_BODY) {
         if (p->chunked)
-            return p->head_len + l->max_body + CHUNKED_SLACK;
+            return p->head_len + p->max_body + CHUNKED_SLACK;
         return p->head_len + (size_t)p->content_length;
     }
     return 2 * l->max_request_line + l->max_header_bytes + 64;
@@ -543,7 +598,6 @@ static size_t input_limit(const struct conn *c)
 /* Parses what the buffer holds and runs every complete request, one at a time. */
 static void process_input(struct conn *c)
 {
-    struct http_worker *w = c->w;
     c->in_process = true;
     while (!c->dead && (c->state == CS_HEAD || c->state == CS_BODY) && c->in_len > 0) {
         enum http_parse_status r = http_parser_execute(&c->parser, c->in, c->in_len);
@@ -551,25 +605,10 @@ static void process_input(struct conn *c)
             send_error(c, c->parser.status, c->parser.error);
             break;
         }
+        if (c->state == CS_HEAD && c->parser.phase != HTTP_PHASE_HEAD && !head_complete(c))
+            continue;
         if (r == HTTP_PARSE_NEED_MORE) {
             struct http_parser *p = &c->parser;
-            if (c->state == CS_HEAD && p->phase != HTTP_PHASE_HEAD) {
-                c->state = CS_BODY;
-                conn_timer(c, w->tv_body);
-                if (!p->chunked && c->in_cap < p->head_len + p->content_length) {
-                    c->in_cap = p->head_len + (size_t)p->content_length;
-                    c->in = xrealloc(c->in, c->in_cap);
-                }
-                if (p->expect_continue) {
-                    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                    struct iovec iov = {(void *)cont, sizeof cont - 1};
-                    conn_writev(c, &iov, 1);
-                    if (c->broken) {
-                        conn_close(c);
-                        break;
-                    }
-                }
-            }
             if (p->chunked)
                 c->in_len = http_parser_compact(p, c->in, c->in_len);
             if (c->in_len >= input_limit(c)) {
@@ -589,7 +628,7 @@ static void process_input(struct conn *c)
     }
     c->in_process = false;
     if (c->dead)
-        conn_free(c);
+        http_conn_free(c);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -613,6 +652,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             cap = limit;
         if (cap <= c->in_len) {
             conn_close(c);
+            return;
+        }
+        if (c->state == CS_BODY && !body_reserve(c, cap - c->parser.head_len)) {
+            send_error(c, 503, BUSY_MESSAGE); /* a chunked body outgrew what the budget spares */
             return;
         }
         c->in = xrealloc(c->in, cap);
@@ -654,8 +697,8 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t len)
     }
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
+void http_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                    void *arg)
 {
     struct http_worker *w = arg;
     if (w->stopping || w->nconns >= w->srv->limits.max_connections) {
@@ -689,7 +732,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn_timer(c, w->tv_idle);
 }
 
-static void on_relisten(evutil_socket_t fd, short what, void *arg)
+void http_on_relisten(evutil_socket_t fd, short what, void *arg)
 {
     struct http_worker *w = arg;
     if (w->listener && !w->stopping)
@@ -697,7 +740,7 @@ static void on_relisten(evutil_socket_t fd, short what, void *arg)
 }
 
 /* accept() failed (EMFILE, ENFILE, ENOBUFS...): pause accepting instead of spinning. */
-static void on_accept_error(struct evconnlistener *l, void *arg)
+void http_on_accept_error(struct evconnlistener *l, void *arg)
 {
     struct http_worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
@@ -706,368 +749,4 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     evconnlistener_disable(l);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
     event_add(w->relisten_ev, &tv);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * cross-thread posting and stopping */
-
-int http_worker_post(struct http_worker *w, void (*fn)(void *arg), void *arg)
-{
-    struct job *j = malloc(sizeof *j);
-    if (!j)
-        return -1;
-    j->next = NULL;
-    j->fn = fn;
-    j->arg = arg;
-    pthread_mutex_lock(&w->post_lock);
-    if (w->post_closed) {
-        pthread_mutex_unlock(&w->post_lock);
-        free(j);
-        return -1;
-    }
-    if (w->post_tail)
-        w->post_tail->next = j;
-    else
-        w->post_head = j;
-    w->post_tail = j;
-    bool wake = !w->post_pending;
-    w->post_pending = true;
-    if (wake)
-        event_active(w->post_ev, EV_READ, 1);
-    pthread_mutex_unlock(&w->post_lock);
-    return 0;
-}
-
-static void run_posted(struct http_worker *w)
-{
-    pthread_mutex_lock(&w->post_lock);
-    struct job *j = w->post_head;
-    w->post_head = w->post_tail = NULL;
-    w->post_pending = false;
-    pthread_mutex_unlock(&w->post_lock);
-    while (j) {
-        struct job *next = j->next;
-        j->fn(j->arg);
-        free(j);
-        j = next;
-    }
-}
-
-static void on_post(evutil_socket_t fd, short what, void *arg)
-{
-    run_posted(arg);
-}
-
-/* libevent appends an event activated during a callback to the queue it is running, behind the
- * read events already taken from epoll: so this runs after every request of the turn. */
-void http_worker_defer(struct http_worker *w, struct http_deferred *d)
-{
-    if (d->queued)
-        return;
-    d->queued = true;
-    d->next = w->deferred;
-    if (!w->deferred)
-        event_active(w->defer_ev, EV_READ, 1);
-    w->deferred = d;
-}
-
-static void run_deferred(struct http_worker *w)
-{
-    while (w->deferred) {
-        struct http_deferred *d = w->deferred;
-        w->deferred = NULL;
-        for (struct http_deferred *next; d; d = next) {
-            next = d->next;
-            d->queued = false;
-            d->fn(d);
-        }
-    }
-}
-
-static void on_defer(evutil_socket_t fd, short what, void *arg)
-{
-    run_deferred(arg);
-}
-
-static void on_grace(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_worker *w = arg;
-    event_base_loopbreak(w->base);
-}
-
-/* The stop pipe became readable (it is never drained, so every worker sees it). */
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_worker *w = arg;
-    if (w->stopping)
-        return;
-    w->stopping = true;
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
-    }
-    struct conn *c = w->conns;
-    while (c) {
-        struct conn *next = c->next;
-        if (c->state == CS_HEAD || c->state == CS_BODY || c->state == CS_LINGER)
-            conn_free(c);
-        c = next;
-    }
-    if (w->nconns == 0) {
-        event_base_loopbreak(w->base);
-        return;
-    }
-    struct timeval tv = {.tv_sec = GRACE_MS / 1000, .tv_usec = (GRACE_MS % 1000) * 1000};
-    event_add(w->grace_ev, &tv);
-}
-
-void http_server_stop(struct http_server *srv)
-{
-    /* write() is async-signal-safe; the pipe is non-blocking; a full pipe already says stop. */
-    char b = 1;
-    ssize_t n = write(srv->stop_pipe[1], &b, 1);
-    (void)n;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * workers and the server */
-
-static void *worker_main(void *arg)
-{
-    struct http_worker *w = arg;
-    struct http_server *srv = w->srv;
-    bool failed = false;
-    if (srv->cfg.worker_init)
-        w->worker_data = srv->cfg.worker_init(w->index, srv->cfg.ctx, &failed);
-    w->init_failed = failed;
-    if (failed)
-        atomic_store(&srv->init_failed, true);
-    pthread_mutex_lock(&srv->gate_lock);
-    srv->gate_arrived++;
-    pthread_cond_broadcast(&srv->gate_cond);
-    while (!srv->gate_open)
-        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
-    pthread_mutex_unlock(&srv->gate_lock);
-    if (!atomic_load(&srv->init_failed))
-        event_base_dispatch(w->base);
-
-    /* Deferred work and jobs already posted still run (they may answer requests); later posts
-     * are refused. */
-    run_deferred(w);
-    pthread_mutex_lock(&w->post_lock);
-    w->post_closed = true;
-    pthread_mutex_unlock(&w->post_lock);
-    w->stopping = true;
-    run_posted(w);
-    while (w->conns)
-        conn_free(w->conns);
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
-    }
-    if (!failed && srv->cfg.worker_fini)
-        srv->cfg.worker_fini(w->worker_data, srv->cfg.ctx);
-    return NULL;
-}
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void global_init(void)
-{
-    evthread_use_pthreads();
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static void fill_limits(struct http_limits *l, const struct http_limits *in)
-{
-    struct http_limits d;
-    http_limits_default(&d);
-    *l = *in;
-    if (!l->max_request_line)
-        l->max_request_line = d.max_request_line;
-    if (!l->max_header_bytes)
-        l->max_header_bytes = d.max_header_bytes;
-    if (!l->max_headers)
-        l->max_headers = d.max_headers;
-    if (!l->max_body)
-        l->max_body = d.max_body;
-    if (!l->max_connections)
-        l->max_connections = d.max_connections;
-}
-
-static int worker_setup(struct http_server *srv, struct http_worker *w, struct sockaddr *sa,
-                        socklen_t salen, char *errbuf, size_t errlen)
-{
-    w->base = event_base_new();
-    if (!w->base) {
-        snprintf(errbuf, errlen, "cannot create an event loop");
-        return -1;
-    }
-    unsigned flags =
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE;
-    w->listener = evconnlistener_new_bind(w->base, on_accept, w, flags, 1024, sa, (int)salen);
-    if (!w->listener) {
-        char host[64] = "?";
-        getnameinfo(sa, salen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
-        snprintf(errbuf, errlen, "cannot listen on %s port %d: %s", host, srv->port,
-                 strerror(errno));
-        return -1;
-    }
-    evconnlistener_set_error_cb(w->listener, on_accept_error);
-    w->stop_ev = event_new(w->base, srv->stop_pipe[0], EV_READ, on_stop, w);
-    w->post_ev = event_new(w->base, -1, 0, on_post, w);
-    w->grace_ev = evtimer_new(w->base, on_grace, w);
-    w->relisten_ev = evtimer_new(w->base, on_relisten, w);
-    w->defer_ev = event_new(w->base, -1, 0, on_defer, w);
-    if (!w->stop_ev || !w->post_ev || !w->grace_ev || !w->relisten_ev || !w->defer_ev)
-        abort();
-    event_add(w->stop_ev, NULL);
-    const struct http_limits *l = &srv->limits;
-    w->tv_idle = common_timeout(w->base, l->idle_timeout_ms);
-    w->tv_header = common_timeout(w->base, l->header_timeout_ms);
-    w->tv_body = common_timeout(w->base, l->body_timeout_ms);
-    w->tv_linger = common_timeout(w->base, LINGER_MS);
-    return 0;
-}
-
-struct http_server *http_server_new(const struct http_server_config *cfg, char *errbuf,
-                                    size_t errlen)
-{
-    pthread_once(&init_once, global_init);
-    struct http_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        snprintf(errbuf, errlen, "out of memory");
-        return NULL;
-    }
-    srv->cfg = *cfg;
-    fill_limits(&srv->limits, &cfg->limits);
-    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    srv->nworkers = cfg->workers > 0 ? cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
-    srv->port = cfg->port;
-    if (pipe2(srv->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
-        free(srv);
-        return NULL;
-    }
-    srv->workers = calloc((size_t)srv->nworkers, sizeof *srv->workers);
-    if (!srv->workers) {
-        snprintf(errbuf, errlen, "out of memory");
-        http_server_free(srv);
-        return NULL;
-    }
-    for (int i = 0; i < srv->nworkers; i++) {
-        struct http_worker *w = &srv->workers[i];
-        w->srv = srv;
-        w->index = i;
-        pthread_mutex_init(&w->post_lock, NULL);
-    }
-
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    const char *host = cfg->host && cfg->host[0] ? cfg->host : NULL;
-    int rc = getaddrinfo(host, "0", &hints, &ai);
-    if (rc != 0 || !ai) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", host ? host : "(any)", gai_strerror(rc));
-        http_server_free(srv);
-        return NULL;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sslen = ai->ai_addrlen;
-    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-
-    for (int i = 0; i < srv->nworkers; i++) {
-        if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->port);
-        else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->port);
-        if (worker_setup(srv, &srv->workers[i], (struct sockaddr *)&ss, sslen, errbuf, errlen)) {
-            http_server_free(srv);
-            return NULL;
-        }
-        if (i == 0) {
-            /* With port 0 the kernel picked one: the other workers bind the same. */
-            struct sockaddr_storage bound;
-            socklen_t blen = sizeof bound;
-            getsockname(evconnlistener_get_fd(srv->workers[0].listener), (struct sockaddr *)&bound,
-                        &blen);
-            srv->port =
-                ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
-        }
-    }
-    return srv;
-}
-
-int http_server_port(const struct http_server *srv)
-{
-    return srv->port;
-}
-
-int http_server_run(struct http_server *srv)
-{
-    pthread_mutex_init(&srv->gate_lock, NULL);
-    pthread_cond_init(&srv->gate_cond, NULL);
-    srv->gate_arrived = 0;
-    srv->gate_open = false;
-    int started = 0;
-    for (; started < srv->nworkers; started++) {
-        struct http_worker *w = &srv->workers[started];
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            atomic_store(&srv->init_failed, true);
-            break;
-        }
-    }
-    pthread_mutex_lock(&srv->gate_lock);
-    while (srv->gate_arrived < started)
-        pthread_cond_wait(&srv->gate_cond, &srv->gate_lock);
-    srv->gate_open = true;
-    pthread_cond_broadcast(&srv->gate_cond);
-    pthread_mutex_unlock(&srv->gate_lock);
-    for (int i = 0; i < started; i++)
-        pthread_join(srv->workers[i].thread, NULL);
-    pthread_cond_destroy(&srv->gate_cond);
-    pthread_mutex_destroy(&srv->gate_lock);
-    return atomic_load(&srv->init_failed) ? -1 : 0;
-}
-
-void http_server_free(struct http_server *srv)
-{
-    if (!srv)
-        return;
-    for (int i = 0; srv->workers && i < srv->nworkers; i++) {
-        struct http_worker *w = &srv->workers[i];
-        while (w->conns)
-            conn_free(w->conns);
-        if (w->listener)
-            evconnlistener_free(w->listener);
-        if (w->stop_ev)
-            event_free(w->stop_ev);
-        if (w->post_ev)
-            event_free(w->post_ev);
-        if (w->defer_ev)
-            event_free(w->defer_ev);
-        if (w->grace_ev)
-            event_free(w->grace_ev);
-        if (w->relisten_ev)
-            event_free(w->relisten_ev);
-        struct job *j = w->post_head;
-        while (j) {
-            struct job *next = j->next;
-            free(j);
-            j = next;
-        }
-        if (w->base)
-            event_base_free(w->base);
-        pthread_mutex_destroy(&w->post_lock);
-    }
-    free(srv->workers);
-    if (srv->stop_pipe[0] >= 0)
-        close(srv->stop_pipe[0]);
-    if (srv->stop_pipe[1] >= 0)
-        close(srv->stop_pipe[1]);
-    free(srv);
 }

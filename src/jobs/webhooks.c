@@ -34,7 +34,8 @@ struct webhook_sender {
     int poll_ms;
     SSL_CTX *tls;       /* https: verifies the chain and the host name */
     struct store *db;   /* read only: is anything due? */
-    bool allow_private; /* postbacks may go to loopback/private addresses (tests) */
+    bool postbacks_private; /* postbacks may go to loopback/private addresses */
+    bool webhooks_private;  /* endpoints may be loopback/private addresses */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -273,6 +274,34 @@ static int tls_start(struct conn *c, const char *host, const char **why)
     }
 }
 
+/* The address to connect to, in *ai (freed by the caller). Partners choose postback URLs, and
+ * whoever holds the secret key endpoints: neither may reach the server's own network, so the
+ * policy is applied to the very address connected to, after resolution. -1 with why (and
+ * *permanent for a refused address). */
+static int resolve(const struct webhook_sender *ws, const struct delivery *d,
+                   const struct url_parts *u, struct addrinfo **ai, bool *permanent,
+                   const char **why)
+{
+    char port[8];
+    snprintf(port, sizeof port, "%d", u->port ? u->port : u->https ? 443 : 80);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    *ai = NULL;
+    if (getaddrinfo(u->host, port, &hints, ai) != 0 || !*ai) {
+        *ai = NULL;
+        *why = "the host name does not resolve";
+        return -1;
+    }
+    if (!(d->postback ? ws->postbacks_private : ws->webhooks_private) &&
+        webhook_address_private((*ai)->ai_addr)) {
+        *why = d->postback ? "postbacks to loopback, private or link-local addresses are refused"
+                           : "the endpoint's host is a loopback, private or link-local address:"
+                             " refused (the webhook_allow_private setting allows it)";
+        *permanent = true;
+        return -1;
+    }
+    return 0;
+}
+
 /* One attempt. *status: the HTTP status, 0 when none came. Returns 0 or -1 with why. */
 static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int *status,
                         bool *permanent, const char **why, struct arena *a)
@@ -288,21 +317,11 @@ static int http_attempt(struct webhook_sender *ws, const struct delivery *d, int
     size_t plen = strcspn(path, "#");
     const char *target =
         plen == 0 ? "/" : arena_sprintf(a, "%s%.*s", *path == '?' ? "/" : "", (int)plen, path);
-    char port[8];
-    snprintf(port, sizeof port, "%d", u.port ? u.port : u.https ? 443 : 80);
     struct conn c = {.ws = ws, .fd = -1, .deadline = time_now_ms() + SEND_TIMEOUT_MS};
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    if (getaddrinfo(u.host, port, &hints, &ai) != 0 || !ai) {
-        *why = "the host name does not resolve";
-        return -1;
-    }
+    struct addrinfo *ai = NULL;
     int rc = -1;
-    if (d->postback && !ws->allow_private && webhook_address_private(ai->ai_addr)) {
-        /* Partners choose postback URLs: they must not reach the server's own network. */
-        *why = "postbacks to loopback, private or link-local addresses are refused";
-        *permanent = true;
+    if (resolve(ws, d, &u, &ai, permanent, why) < 0)
         goto out;
-    }
     *why = "cannot connect";
     c.fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (c.fd < 0)
@@ -375,7 +394,8 @@ out:
         SSL_free(c.ssl);
     if (c.fd >= 0)
         close(c.fd);
-    freeaddrinfo(ai);
+    if (ai)
+        freeaddrinfo(ai);
     return rc;
 }
 
@@ -446,7 +466,8 @@ static void *sender_main(void *arg)
 
 struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url,
                                             int64_t retry_base_ms, int poll_ms, const char *ca_file,
-                                            bool postback_allow_private, struct pd_err *err)
+                                            bool postback_allow_private,
+                                            bool webhook_allow_private, struct pd_err *err)
 {
     struct store *db = store_open(db_url, true, err);
     if (!db)
@@ -475,7 +496,8 @@ struct webhook_sender *webhook_sender_start(struct writer *w, const char *db_url
     ws->writer = w;
     ws->tls = tls;
     ws->db = db;
-    ws->allow_private = postback_allow_private;
+    ws->postbacks_private = postback_allow_private;
+    ws->webhooks_private = webhook_allow_private;
     ws->retry_base_ms = retry_base_ms > 0 ? retry_base_ms : 30000;
     ws->poll_ms = poll_ms > 0 ? poll_ms : 1000;
     atomic_init(&ws->stopping, false);

@@ -185,7 +185,7 @@ void web_invite_accept(struct api_call *call)
     const char *password;
     static const char *const fields[] = {"password", NULL};
     int retry = 0;
-    if (web_rl_blocked(ws, "ip", call->client_ip, call->now_ms, WEB_LOGIN_MAX_PER_IP, &retry)) {
+    if (web_rl_blocked(ws, call->client_ip, NULL, call->now_ms, &retry)) {
         reply_error(call, PD_ERR_RATE_LIMITED, NULL, "too many failed attempts: wait, then retry");
         return;
     }
@@ -201,7 +201,7 @@ void web_invite_accept(struct api_call *call)
         return;
     }
     if (rc == 0) {
-        web_rl_fail(ws, "ip", call->client_ip, call->now_ms);
+        web_rl_fail(ws, call->client_ip, NULL, call->now_ms);
         reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
         return;
     }

@@ -183,8 +183,7 @@ static void login_verified(struct web_hash_job *job)
         return;
     }
     /* Counted as a failure when it was submitted; it was not one. */
-    web_rl_refund(ws, "ip", call->client_ip, call->now_ms);
-    web_rl_refund(ws, "email", l->email, call->now_ms);
+    web_rl_refund(ws, call->client_ip, l->email, call->now_ms);
     int i = job->matched;
     if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "suspended") == 0) {
         reply_error(call, PD_ERR_FORBIDDEN, NULL,
@@ -215,13 +214,6 @@ void web_login(struct api_call *call)
     for (char *c = l->email; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
     l->job.password = arena_strdup(call->req->arena, password);
-    int retry = 0;
-    if (web_rl_blocked(ws, "ip", call->client_ip, call->now_ms, WEB_LOGIN_MAX_PER_IP, &retry) ||
-        web_rl_blocked(ws, "email", l->email, call->now_ms, WEB_LOGIN_MAX_PER_EMAIL, &retry)) {
-        fprintf(stderr, "level=warn msg=\"login throttled\" ip=%s\n", call->client_ip);
-        reply_throttled(call, retry);
-        return;
-    }
     struct db_val p = db_text(l->email);
     struct store_cursor cur;
     int n = 0, rc = store_query(call->db,
@@ -243,6 +235,15 @@ void web_login(struct api_call *call)
         web_reply_json(call, 500, api_error_json(&err), NULL);
         return;
     }
+    /* Only an existing account has a counter: an unknown email is answered as a wrong password
+     * and leaves nothing behind. */
+    const char *account = n > 0 ? l->email : NULL;
+    int retry = 0;
+    if (web_rl_blocked(ws, call->client_ip, account, call->now_ms, &retry)) {
+        fprintf(stderr, "level=warn msg=\"login throttled\" ip=%s\n", call->client_ip);
+        reply_throttled(call, retry);
+        return;
+    }
     l->job.nhashes = n;
     l->job.op = WEB_HASH_VERIFY;
     l->job.worker = call->req->worker;
@@ -250,11 +251,9 @@ void web_login(struct api_call *call)
     l->job.arg = call;
     /* Counted as failed up front, so parallel attempts cannot outrun the limit; a right password
      * takes it back. */
-    web_rl_fail(ws, "ip", call->client_ip, call->now_ms);
-    web_rl_fail(ws, "email", l->email, call->now_ms);
+    web_rl_fail(ws, call->client_ip, account, call->now_ms);
     if (web_hash_submit(ws, &l->job) < 0) {
-        web_rl_refund(ws, "ip", call->client_ip, call->now_ms);
-        web_rl_refund(ws, "email", l->email, call->now_ms);
+        web_rl_refund(ws, call->client_ip, account, call->now_ms);
         reply_error(call, PD_ERR_UNAVAILABLE, NULL,
                     "the server is busy checking other logins; try again in a few seconds");
     }

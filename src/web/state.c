@@ -1,5 +1,7 @@
 /* struct web_state: the hashing thread (argon2id off the HTTP workers) and login throttling. */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,8 +146,32 @@ static uint64_t rl_key(struct web_state *ws, const char *what, const char *value
     return k ? k : 1;
 }
 
-/* The slot for key: its own, else (when take) an empty or expired one, else the oldest of the
- * probed slots. rl_lock held. */
+/* The key of a client address's counter: one per IPv6 /64 (what one subscriber usually gets, so
+ * rotating through it gains nothing), IPv4-mapped addresses as IPv4, anything else as sent. */
+static uint64_t rl_address_key(struct web_state *ws, const char *ip)
+{
+    struct in6_addr a;
+    char text[INET6_ADDRSTRLEN + 4];
+    if (inet_pton(AF_INET6, ip, &a) != 1)
+        return rl_key(ws, "ip", ip);
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        if (!inet_ntop(AF_INET, a.s6_addr + 12, text, sizeof text))
+            return rl_key(ws, "ip", ip);
+        return rl_key(ws, "ip", text);
+    }
+    memset(a.s6_addr + 8, 0, 8);
+    if (!inet_ntop(AF_INET6, &a, text, sizeof text))
+        return rl_key(ws, "ip", ip);
+    return rl_key(ws, "ip6/64", text);
+}
+
+static bool rl_expired(const struct web_rl_slot *s, int64_t now)
+{
+    return now - s->window_start >= WEB_LOGIN_WINDOW_MS;
+}
+
+/* The address slot for key: its own, else (when take) an empty or expired one, else the oldest of
+ * the probed slots. rl_lock held. */
 static struct web_rl_slot *rl_slot(struct web_state *ws, uint64_t key, int64_t now, bool take)
 {
     struct web_rl_slot *free_slot = NULL, *oldest = NULL;
@@ -153,7 +179,7 @@ static struct web_rl_slot *rl_slot(struct web_state *ws, uint64_t key, int64_t n
         struct web_rl_slot *s = &ws->rl[(key + i) % WEB_RL_SLOTS];
         if (s->key == key)
             return s;
-        if (!free_slot && (s->key == 0 || now - s->window_start >= WEB_LOGIN_WINDOW_MS))
+        if (!free_slot && (s->key == 0 || rl_expired(s, now)))
             free_slot = s;
         if (!oldest || s->window_start < oldest->window_start)
             oldest = s;
@@ -167,39 +193,115 @@ static struct web_rl_slot *rl_slot(struct web_state *ws, uint64_t key, int64_t n
     return s;
 }
 
-bool web_rl_blocked(struct web_state *ws, const char *what, const char *value, int64_t now,
-                    uint32_t max, int *retry_after_s)
+/* The account table: linear probing over a power-of-two array, at most half full. A slot once
+ * taken stays taken (a probe chain must not break) until a rebuild, which keeps only counters
+ * whose window is still running and leaves the table at most a quarter full. rl_lock held. */
+static struct web_rl_slot *account_probe(struct web_rl_slot *t, size_t cap, uint64_t key)
 {
-    uint64_t key = rl_key(ws, what, value);
-    bool blocked = false;
-    pthread_mutex_lock(&ws->rl_lock);
-    struct web_rl_slot *s = rl_slot(ws, key, now, false);
-    if (s && now - s->window_start < WEB_LOGIN_WINDOW_MS && s->failures >= max) {
-        blocked = true;
-        *retry_after_s = (int)((s->window_start + WEB_LOGIN_WINDOW_MS - now) / 1000) + 1;
-    }
-    pthread_mutex_unlock(&ws->rl_lock);
-    return blocked;
+    size_t i = (size_t)key & (cap - 1);
+    while (t[i].key != 0 && t[i].key != key)
+        i = (i + 1) & (cap - 1);
+    return &t[i];
 }
 
-void web_rl_fail(struct web_state *ws, const char *what, const char *value, int64_t now)
+static void accounts_rebuild(struct web_state *ws, int64_t now)
 {
-    uint64_t key = rl_key(ws, what, value);
-    pthread_mutex_lock(&ws->rl_lock);
-    struct web_rl_slot *s = rl_slot(ws, key, now, true);
-    if (now - s->window_start >= WEB_LOGIN_WINDOW_MS) {
+    size_t live = 0;
+    for (size_t i = 0; i < ws->accounts_cap; i++)
+        live += ws->accounts[i].key != 0 && !rl_expired(&ws->accounts[i], now);
+    size_t cap = ws->accounts_cap ? ws->accounts_cap : 64;
+    while ((live + 1) * 4 > cap)
+        cap *= 2;
+    struct web_rl_slot *t = calloc(cap, sizeof *t);
+    if (!t)
+        abort();
+    for (size_t i = 0; i < ws->accounts_cap; i++) {
+        const struct web_rl_slot *s = &ws->accounts[i];
+        if (s->key != 0 && !rl_expired(s, now))
+            *account_probe(t, cap, s->key) = *s;
+    }
+    free(ws->accounts);
+    ws->accounts = t;
+    ws->accounts_cap = cap;
+    ws->accounts_used = live;
+}
+
+static struct web_rl_slot *account_slot(struct web_state *ws, const char *account, int64_t now,
+                                        bool take)
+{
+    uint64_t key = rl_key(ws, "account", account);
+    if (ws->accounts_cap == 0) {
+        if (!take)
+            return NULL;
+        accounts_rebuild(ws, now);
+    }
+    struct web_rl_slot *s = account_probe(ws->accounts, ws->accounts_cap, key);
+    if (s->key == key || !take)
+        return s->key == key ? s : NULL;
+    if ((ws->accounts_used + 1) * 2 > ws->accounts_cap) {
+        accounts_rebuild(ws, now);
+        s = account_probe(ws->accounts, ws->accounts_cap, key);
+    }
+    ws->accounts_used++;
+    s->key = key;
+    s->window_start = now;
+    s->failures = 0;
+    return s;
+}
+
+static bool slot_blocked(const struct web_rl_slot *s, int64_t now, uint32_t max, int *retry)
+{
+    if (!s || rl_expired(s, now) || s->failures < max)
+        return false;
+    int r = (int)((s->window_start + WEB_LOGIN_WINDOW_MS - now) / 1000) + 1;
+    if (r > *retry)
+        *retry = r;
+    return true;
+}
+
+static void slot_fail(struct web_rl_slot *s, int64_t now)
+{
+    if (rl_expired(s, now)) {
         s->window_start = now;
         s->failures = 0;
     }
     s->failures++;
+}
+
+bool web_rl_blocked(struct web_state *ws, const char *ip, const char *account, int64_t now,
+                    int *retry_after_s)
+{
+    uint64_t key = rl_address_key(ws, ip);
+    *retry_after_s = 0;
+    pthread_mutex_lock(&ws->rl_lock);
+    bool blocked = slot_blocked(rl_slot(ws, key, now, false), now, WEB_LOGIN_MAX_PER_IP,
+                                retry_after_s);
+    if (account)
+        blocked = slot_blocked(account_slot(ws, account, now, false), now,
+                               WEB_LOGIN_MAX_PER_EMAIL, retry_after_s) ||
+                  blocked;
+    pthread_mutex_unlock(&ws->rl_lock);
+    return blocked;
+}
+
+void web_rl_fail(struct web_state *ws, const char *ip, const char *account, int64_t now)
+{
+    uint64_t key = rl_address_key(ws, ip);
+    pthread_mutex_lock(&ws->rl_lock);
+    slot_fail(rl_slot(ws, key, now, true), now);
+    if (account)
+        slot_fail(account_slot(ws, account, now, true), now);
     pthread_mutex_unlock(&ws->rl_lock);
 }
 
-void web_rl_refund(struct web_state *ws, const char *what, const char *value, int64_t now)
+void web_rl_refund(struct web_state *ws, const char *ip, const char *account, int64_t now)
 {
-    uint64_t key = rl_key(ws, what, value);
+    uint64_t key = rl_address_key(ws, ip);
     pthread_mutex_lock(&ws->rl_lock);
     struct web_rl_slot *s = rl_slot(ws, key, now, false);
+    if (s && s->failures > 0)
+        s->failures--;
+    s = account ? account_slot(ws, account, now, false) : NULL;
     if (s && s->failures > 0)
         s->failures--;
     pthread_mutex_unlock(&ws->rl_lock);
@@ -248,5 +350,6 @@ void web_state_free(struct web_state *ws)
     pthread_mutex_destroy(&ws->rl_lock);
     pthread_mutex_destroy(&ws->lock);
     sodium_memzero(ws->rl_key, sizeof ws->rl_key);
+    free(ws->accounts);
     free(ws);
 }

@@ -51,20 +51,27 @@ struct web_state {
     bool stopping;
     char dummy_hash[WEB_HASH_MAX]; /* hashing thread only */
 
-    pthread_mutex_t rl_lock;
+    pthread_mutex_t rl_lock; /* guards rl and accounts */
     unsigned char rl_key[16];
-    struct web_rl_slot rl[WEB_RL_SLOTS];
+    struct web_rl_slot rl[WEB_RL_SLOTS]; /* per client address; the oldest may be evicted */
+    struct web_rl_slot *accounts;        /* per account; open addressing, never evicted */
+    size_t accounts_cap, accounts_used;  /* slots, and slots ever taken since the last rebuild */
 };
 
 /* Queues a job; 0, or -1 when the queue is full or the thread is stopping. */
 int web_hash_submit(struct web_state *ws, struct web_hash_job *job);
 
-/* Throttling. `what` is a short namespace ("ip", "email"). */
-bool web_rl_blocked(struct web_state *ws, const char *what, const char *value, int64_t now,
-                    uint32_t max, int *retry_after_s);
-void web_rl_fail(struct web_state *ws, const char *what, const char *value, int64_t now);
+/* Throttling of failed logins and invite acceptances, in fixed windows of WEB_LOGIN_WINDOW_MS.
+ * Per client address (an IPv6 address counts per /64, an IPv4-mapped one as IPv4): at most
+ * WEB_LOGIN_MAX_PER_IP, in a fixed table where a flood of new addresses may evict old counters.
+ * Per account (account: the lower-cased email of an existing login, NULL for none, e.g. an unknown
+ * email): at most WEB_LOGIN_MAX_PER_EMAIL, in a table that grows with the accounts and drops a
+ * counter only when its window has ended, so no flood can reset it. */
+bool web_rl_blocked(struct web_state *ws, const char *ip, const char *account, int64_t now,
+                    int *retry_after_s);
+void web_rl_fail(struct web_state *ws, const char *ip, const char *account, int64_t now);
 /* Takes back one failure (a login counted as failed up front turned out right). */
-void web_rl_refund(struct web_state *ws, const char *what, const char *value, int64_t now);
+void web_rl_refund(struct web_state *ws, const char *ip, const char *account, int64_t now);
 
 /* A session found from the request's cookie. */
 struct web_session {

@@ -22,6 +22,7 @@ const BIN = process.env.PARTNERD_BIN || path.join(REPO, 'build', 'partnerd');
 const MODULES = process.env.PD_NODE_MODULES || path.join(REPO, 'build', 'web-npm', 'node_modules');
 const need = (name) => require(path.join(MODULES, name));
 
+const METRICS_TOKEN = 'metrics-token-for-the-openapi-test';
 const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'];
 // The dashboards' pages, their login and their assets: served for browsers, not part of the API.
 const DASHBOARD = /^\/$|^\/(login|logout)$|^\/web\/|^\/admin(\/|$)|^\/partner(\/|$)|^\/assets\/|^\/invite\//;
@@ -148,9 +149,11 @@ let doc;
 const ids = new Map(); // what the examples made, by id prefix
 let partnerKey = null;
 
-// The key an operation takes: the secret key, or a key of the partner the examples made.
+// The key an operation takes: the secret key, or a key of the partner the examples made, or the
+// metrics token.
 async function keyFor(op) {
   const schemes = (op.security || doc.security).flatMap((s) => Object.keys(s));
+  if (schemes.includes('metricsToken')) return METRICS_TOKEN;
   if (schemes.includes('secretKey') || !schemes.includes('partnerKey')) return server.keys.secret_key;
   if (!partnerKey) {
     assert.ok(ids.has('ptn'), 'no partner made before a partner key was needed');
@@ -163,7 +166,7 @@ async function keyFor(op) {
   return partnerKey;
 }
 test.before(async () => {
-  server = await new Server().start({ demo: false });
+  server = await new Server().start({ demo: false, args: ['--metrics_token', METRICS_TOKEN] });
 });
 test.after(async () => {
   if (server) await server.stop();

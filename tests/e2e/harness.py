@@ -1,15 +1,15 @@
 """End-to-end harness: runs the real partnerd binary on an ephemeral loopback port with a temporary
 SQLite database, speaks HTTP to it, and reads the database back (read-only) to check what was written.
 
-Standard library only. Each tests/e2e/test_*.py imports this file and ends with
+Standard library only (and psycopg2 against PostgreSQL). Each tests/e2e/test_*.py imports this file and ends with
 `harness.main(globals())`, which runs its test_* functions in order, prints a closing line
 "N passed, M failed" and exits non-zero on any failure.
 
 Environment: PARTNERD_BIN (set by ctest) is the binary under test; PARTNERD_E2E_KEEP=1 keeps the
 temporary directories; PARTNERD_E2E_VERBOSE=1 prints the server log after every test.
 PARTNERD_TEST_DB=postgres runs against PostgreSQL instead: every Server gets a fresh database on the
-cluster at PARTNERD_TEST_PG_URL (scripts/pg-test.sh), and Server.sql reads it over a small
-stdlib-only PostgreSQL client (PgConn).
+cluster at PARTNERD_TEST_PG_URL (scripts/pg-test.sh), and Server.sql reads it with psycopg2
+(Debian's python3-psycopg2).
 """
 
 import http.client
@@ -22,7 +22,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
@@ -72,123 +71,88 @@ def pg_url_for(dbname):
     return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
 
 
-def pg_literal(v):
-    if v is None:
-        return "NULL"
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, bytes):
-        v = v.decode("utf-8")
-    return "'" + str(v).replace("'", "''") + "'"
+def pg_driver():
+    """psycopg2, from Debian's python3-psycopg2 (scripts/deps.sh), imported only when the tests run
+    against PostgreSQL. That package installs into /usr/lib/python3/dist-packages, which only
+    Debian's own python3 reads; when the tests run under another CPython (pyenv's, say), that
+    directory is tried last (an extension built for another Python version just fails to import)."""
+    try:
+        import psycopg2
+    except ImportError:
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import psycopg2
+        except ImportError:
+            raise SystemExit("PARTNERD_TEST_DB=postgres needs psycopg2 for %s: install "
+                             "python3-psycopg2 (scripts/deps.sh)" % sys.executable)
+    return psycopg2
+
+
+def _pg_numeric(text, _cursor):
+    """NUMERIC (a SUM of BIGINTs) as sqlite3 answers it: an int when integral, else a float."""
+    if text is None:
+        return None
+    return int(text) if re.match(r"^-?\d+$", text) else float(text)
 
 
 class PgConn:
-    """A minimal PostgreSQL client (protocol 3, simple queries, trust authentication only): enough
-    for the tests to read the database without a driver, over one connection per Server."""
-
-    INT_TYPES = {20, 21, 23, 26}  # int8, int2, int4, oid
+    """The tests' connection to a PostgreSQL database, answering like the sqlite3 module: rows as
+    tuples, NUMERIC as int, and `?` parameters. Autocommit: each statement is its own transaction,
+    so a test's reads never hold a snapshot or a lock the server waits on."""
 
     def __init__(self, url):
-        u = urllib.parse.urlsplit(url)
-        self.sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=30)
-        self.buf = b""
-        params = b"user\0%s\0database\0%s\0client_encoding\0UTF8\0\0" % (
-            (u.username or "postgres").encode(), u.path.lstrip("/").encode())
-        self.sock.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
-        while True:
-            kind, body = self._read()
-            if kind == b"R" and struct.unpack("!i", body[:4])[0] != 0:
-                raise Failure("PgConn: the server asks for a password (only trust is supported)")
-            if kind == b"E":
-                raise Failure("PgConn: %s" % self._error(body))
-            if kind == b"Z":
-                return
+        self.pg = pg_driver()
+        try:
+            self.con = self.pg.connect(url, connect_timeout=30)
+        except self.pg.Error as e:
+            raise Failure("PostgreSQL %s: %s" % (url, e))
+        self.con.autocommit = True
+        ext = self.pg.extensions
+        ext.register_type(ext.new_type((1700,), "PD_NUMERIC", _pg_numeric), self.con)
 
-    def _read(self):
-        while True:
-            if len(self.buf) >= 5:
-                n = struct.unpack("!i", self.buf[1:5])[0]
-                if len(self.buf) >= 1 + n:
-                    kind, body, self.buf = self.buf[:1], self.buf[5:1 + n], self.buf[1 + n:]
-                    return kind, body
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise Failure("PgConn: the server closed the connection")
-            self.buf += chunk
-
-    @staticmethod
-    def _error(body):
-        fields = dict((f[:1], f[1:].decode("utf-8", "replace")) for f in body.split(b"\0") if f)
-        return "%s (%s)" % (fields.get(b"M", "?"), fields.get(b"C", "?"))
-
-    def query(self, sql):
-        data = sql.encode("utf-8") + b"\0"
-        self.sock.sendall(b"Q" + struct.pack("!i", 4 + len(data)) + data)
-        rows, types, error = [], [], None
-        while True:
-            kind, body = self._read()
-            if kind == b"T":
-                types, off = [], 2
-                for _ in range(struct.unpack("!h", body[:2])[0]):
-                    off = body.index(b"\0", off) + 1
-                    types.append(struct.unpack("!i", body[off + 6:off + 10])[0])
-                    off += 18
-            elif kind == b"D":
-                row, off = [], 2
-                for i in range(struct.unpack("!h", body[:2])[0]):
-                    n = struct.unpack("!i", body[off:off + 4])[0]
-                    off += 4
-                    if n < 0:
-                        row.append(None)
-                        continue
-                    row.append(self._value(types[i], body[off:off + n].decode("utf-8")))
-                    off += n
-                rows.append(tuple(row))
-            elif kind == b"E":
-                error = self._error(body)
-            elif kind == b"Z":
-                if error:
-                    raise Failure("SQL %r: %s" % (sql, error))
-                return rows
-
-    def _value(self, oid, text):
-        if oid in self.INT_TYPES:
-            return int(text)
-        if oid == 1700:  # numeric: SUM() of integers
-            return int(text) if re.match(r"^-?\d+$", text) else float(text)
-        if oid in (700, 701):
-            return float(text)
-        if oid == 16:
-            return text == "t"
-        return text
+    def query(self, sql, params=()):
+        """Runs one statement; returns its rows (an empty list when it returns none)."""
+        try:
+            with self.con.cursor() as cur:
+                cur.execute(pg_params(sql), [pg_param(v) for v in params])
+                return cur.fetchall() if cur.description is not None else []
+        except self.pg.Error as e:
+            raise Failure("SQL %r: %s" % (sql, str(e).strip()))
 
     def close(self):
-        try:
-            self.sock.sendall(b"X" + struct.pack("!i", 4))
-        except OSError:
-            pass
-        self.sock.close()
+        self.con.close()
 
 
-def pg_inline(query, params=()):
-    """sqlite3-style ? parameters (outside quotes) replaced by SQL literals."""
-    params = list(params)
+def pg_param(v):
+    """A parameter as SQLite would store it: booleans as 1/0, bytes as UTF-8 text."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    return v
+
+
+def pg_params(query):
+    """sqlite3-style ? parameters (outside quotes) as psycopg2's %s; every literal % doubled, since
+    psycopg2 reads % everywhere in a query that has parameters."""
     out, quote = [], None
     for ch in query:
-        if quote:
+        if ch == "%":
+            ch = "%%"
+        elif quote:
             quote = None if ch == quote else quote
         elif ch in "'\"":
             quote = ch
         elif ch == "?":
-            ch = pg_literal(params.pop(0))
+            ch = "%s"
         out.append(ch)
     return "".join(out)
 
 
 def pg_admin(sql):
-    """One statement on the cluster's maintenance database (CREATE/DROP DATABASE)."""
+    """One statement on the cluster's maintenance database (CREATE/DROP DATABASE, which cannot run
+    inside a transaction: PgConn is in autocommit)."""
     con = PgConn(PG_URL)
     try:
         con.query(sql)
@@ -517,7 +481,7 @@ class Server:
         if PG:
             if self.pg_conn is None:
                 self.pg_conn = PgConn(self.db_url)
-            return self.pg_conn.query(pg_inline(query, params))
+            return self.pg_conn.query(query, params)
         con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True, timeout=10)
         try:
             return con.execute(query, params).fetchall()
@@ -530,7 +494,7 @@ class Server:
         if PG:
             if self.pg_conn is None:
                 self.pg_conn = PgConn(self.db_url)
-            return self.pg_conn.query(pg_inline(query, params))
+            return self.pg_conn.query(query, params)
         con = sqlite3.connect(self.db_path, timeout=10)
         try:
             with con:

@@ -115,12 +115,13 @@ def test_suspended_partner_goes_to_default_url_unrecorded(srv):
     expect_eq(srv.sql1("SELECT count(*) FROM clicks"), before, "clicks recorded for a suspended partner")
 
 
-def test_server_side_click_with_publishable_key(srv):
+def test_server_side_click_with_the_visitors_address(srv):
+    # Only a secret key may say who the visitor was (a publishable key's clicks are its caller's).
     prog = create_program(srv)
     a = create_partner(srv, prog["id"])
     status, _, body = srv.request("POST", "/api/v1/clicks",
                                   {"ref": a["ref_code"], "ip": "203.0.113.9", "user_agent": harness.DEFAULT_UA,
-                                   "landing_url": "https://shop.example/?ref=" + a["ref_code"]}, key=srv.pk)
+                                   "landing_url": "https://shop.example/?ref=" + a["ref_code"]}, key=srv.sk)
     expect_in(status, (200, 201), "POST /api/v1/clicks status (%s)" % short(body))
     cid = body.get("click_id") if isinstance(body, dict) else None
     expect(isinstance(cid, str) and CROCKFORD_ULID.match(cid), "click_id %r" % cid)

@@ -24,7 +24,9 @@ import harness  # noqa: E402
 from harness import (Server, click_ok, convert, create_partner, create_program, expect,  # noqa: E402
                      expect_eq, expect_error, expect_status, short, uid)
 
-FAST = ["--webhook_retry_base_ms", "200", "--webhook_poll_ms", "100"]
+# The receivers are on 127.0.0.1: endpoints there must be allowed explicitly.
+ALLOW = ["--webhook_allow_private", "1"]
+FAST = ["--webhook_retry_base_ms", "200", "--webhook_poll_ms", "100"] + ALLOW
 ALL_EVENTS = ["conversion.created", "commission.created", "commission.approved",
               "commission.reversed", "payout.created", "payout.paid"]
 
@@ -122,7 +124,12 @@ def create_endpoint(srv, url, events):
     return ep
 
 
-def test_endpoints_api(srv):
+def test_endpoints_api():
+    with Server(serve_args=ALLOW) as srv:
+        endpoints_api(srv)
+
+
+def endpoints_api(srv):
     for body, param in [({"url": "ftp://127.0.0.1/x", "events": ["payout.paid"]}, "url"),
                         ({"url": "not a url", "events": ["payout.paid"]}, "url"),
                         ({"url": "http://127.0.0.1/x", "events": []}, "events"),
@@ -270,6 +277,48 @@ def test_postback_to_a_private_address_is_refused():
         rec.close()
 
 
+def test_endpoints_on_private_addresses_are_refused():
+    """Without webhook_allow_private, an endpoint URL naming a refused address is a 422 that
+    writes nothing, and a name that resolves to one fails at delivery, without a request."""
+    rec = Receiver()
+    try:
+        with Server(serve_args=FAST) as srv:
+            # Made while the setting allows it, by name: localhost resolves to loopback.
+            ep = create_endpoint(srv, "http://localhost:%d/hook" % rec.port, ["conversion.created"])
+            srv.stop()
+            srv.serve_args = [a for a in FAST if a not in ALLOW]
+            srv.start()
+            for url in ["http://127.0.0.1:%d/hook" % rec.port, "http://169.254.169.254/latest/meta-data/",
+                        "http://10.1.2.3/", "http://192.168.0.1:8080/x", "http://0.0.0.0/",
+                        "http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/",
+                        "https://localhost/", "http://admin.localhost/", "http://100.64.0.1/"]:
+                before = srv.sql1("SELECT COUNT(*) FROM webhook_endpoints")
+                expect_error(srv.api("POST", "/api/v1/webhooks",
+                                     {"url": url, "events": ["payout.paid"]}), 422, "url")
+                expect_eq(srv.sql1("SELECT COUNT(*) FROM webhook_endpoints"), before,
+                          "endpoints after refusing %s" % url)
+            public = create_endpoint(srv, "https://hooks.example.org/partnerd", ["payout.paid"])
+            expect_status(srv.api("DELETE", "/api/v1/webhooks/" + public["id"]), 200)
+
+            prog = create_program(srv)
+            status, _, conv = convert(srv, prog["id"], "o-" + uid(), 500)
+            expect_eq(status, 201, "conversion")
+            rows = rec.wait(lambda rc: srv.sql("SELECT status, attempts, last_error FROM"
+                                               " webhook_deliveries WHERE endpoint_id = ? AND"
+                                               " status <> 'pending'", (ep["id"],)),
+                            "a finished delivery")
+            expect_eq(rows[0][:2], ("failed", 1), "a delivery to a private address fails at once")
+            status, _, body = srv.api("GET", "/api/v1/webhooks/%s/deliveries" % ep["id"])
+            expect_eq(status, 200, "deliveries (%s)" % short(body))
+            d = body["data"][0]
+            expect_eq((d["status"], d["last_status"]), ("failed", None), "the delivery in the API")
+            expect("private" in d["last_error"] and "webhook_allow_private" in d["last_error"],
+                   "the reason names the policy and the setting: %r" % d["last_error"])
+            expect_eq(rec.requests, [], "nothing reached the address")
+    finally:
+        rec.close()
+
+
 def test_retry_after_500():
     rec = Receiver(statuses=[500])
     try:
@@ -309,7 +358,7 @@ def test_durable_across_kill9():
     try:
         # The sender looks at the outbox once at start, then not for 100 s: the event cannot go
         # out before the kill.
-        with Server(serve_args=["--webhook_poll_ms", "100000"]) as srv:
+        with Server(serve_args=["--webhook_poll_ms", "100000"] + ALLOW) as srv:
             create_endpoint(srv, rec.url(), ["conversion.created"])
             prog = create_program(srv)
             status, _, conv = convert(srv, prog["id"], "o-" + uid(), 700)

@@ -110,10 +110,31 @@ static void defer_request(struct http_request *req)
     http_worker_defer(req->worker, &df->node);
 }
 
+/* The head hook: /refuse is answered from the head alone, /small takes bodies of 16 bytes at most;
+ * every other request goes on with the hook's mark, which the handler checks. */
+static char routed_mark;
+
+static void head_handler(struct http_request *req, void *ctx)
+{
+    if (strncmp(req->path, "/refuse", 7) == 0) {
+        size_t len;
+        const char *b = http_json_error_body(req->arena, 401, NULL, "no key", NULL, &len);
+        http_respond(req, 401, NULL, 0, b, len);
+        return;
+    }
+    if (strcmp(req->path, "/small") == 0)
+        req->max_body = 16;
+    req->app_data = &routed_mark;
+}
+
 static void handler(struct http_request *req, void *ctx)
 {
     struct http_param *params;
     size_t n;
+    if (req->app_data != &routed_mark) {
+        http_respond(req, 500, NULL, 0, "head hook skipped", 17);
+        return;
+    }
     if (http_query_parse(req->arena, req->query, 20, &params, &n) != 0) {
         size_t len;
         const char *b = http_json_error_body(req->arena, 400, NULL, "bad query", NULL, &len);
@@ -178,7 +199,9 @@ static int start_server(void **state)
     cfg.limits.body_timeout_ms = 2000;
     cfg.worker_init = worker_init;
     cfg.worker_fini = worker_fini;
+    cfg.limits.body_memory_max = 1536 * 1024; /* one 1 MiB body in flight leaves 512 KiB */
     cfg.handler = handler;
+    cfg.head_handler = head_handler;
     char err[256];
     srv = http_server_new(&cfg, err, sizeof err);
     if (!srv) {
@@ -316,6 +339,24 @@ static bool closed_within(struct client *c, int ms)
 static bool has_header(const struct response *r, const char *line)
 {
     return strcasestr(r->head, line) != NULL;
+}
+
+/* Waits up to 4 s for the server's body budget in use to be `bytes`. */
+static void expect_body_bytes(size_t bytes)
+{
+    uint64_t end = now_ms() + 4000;
+    while (http_server_body_bytes(srv) != bytes && now_ms() < end)
+        sleep_ms(5);
+    assert_int_equal(http_server_body_bytes(srv), bytes);
+}
+
+static void expect_answer(struct client *c, int status, const char *body)
+{
+    struct response r;
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, status);
+    if (body)
+        assert_string_equal(r.body, body);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -612,6 +653,86 @@ static void chunked_request_body_is_decoded(void **state)
     client_close(c);
 }
 
+static void refused_head_is_answered_before_its_body(void **state)
+{
+    /* The answer comes from the head: no body is sent, nor a 100 Continue asked for in vain. */
+    struct client *c = client_open();
+    struct response r;
+    send_str(c, "POST /refuse HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                "Content-Length: 1000000\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 401);
+    assert_true(has_header(&r, "\r\nConnection: close\r\n"));
+    assert_true(closed_within(c, 3000));
+    client_close(c);
+    /* without a body the connection stays usable */
+    c = client_open();
+    send_str(c, "GET /refuse HTTP/1.1\r\nHost: t\r\n\r\nGET /echo HTTP/1.1\r\nHost: t\r\n\r\n");
+    expect_answer(c, 401, NULL);
+    expect_answer(c, 200, "1 /echo -||");
+    client_close(c);
+    /* the limit the hook set: 413 from the Content-Length, or as the chunks arrive */
+    c = client_open();
+    send_str(c, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n");
+    expect_answer(c, 413, NULL);
+    client_close(c);
+    c = client_open();
+    send_str(c, "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    send_str(c, "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
+    expect_answer(c, 413, NULL);
+    client_close(c);
+    c = client_open();
+    send_str(c, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    expect_answer(c, 200, "3 /small -|hello|");
+    client_close(c);
+    expect_body_bytes(0);
+}
+
+static void bodies_share_one_budget_given_back_on_every_path(void **state)
+{
+    struct client *held = client_open();
+    send_str(held, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\nxyz");
+    expect_body_bytes(1048576);
+    /* a body the budget cannot spare is refused unread */
+    struct client *c = client_open();
+    struct response r;
+    send_str(c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 600000\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 503);
+    assert_true(has_header(&r, "\r\nRetry-After: 1\r\n"));
+    assert_non_null(strstr(r.body, "{\"error\":{\"code\":"));
+    assert_true(closed_within(c, 3000));
+    client_close(c);
+    /* so is a chunked body once it outgrows what is left */
+    c = client_open();
+    send_str(c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    char *chunk = malloc(0x10000);
+    memset(chunk, 'z', 0x10000);
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    for (int i = 0; i < 16 && poll(&pfd, 1, 0) == 0; i++) /* 1 MiB at most */
+        if (send_str(c, "10000\r\n") || send_all(c, chunk, 0x10000) || send_str(c, "\r\n"))
+            break;
+    free(chunk);
+    expect_answer(c, 503, NULL);
+    client_close(c);
+    /* a small body fits, and its answer gives its share back */
+    c = client_open();
+    send_str(c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    expect_answer(c, 200, "3 /echo -|hello|");
+    client_close(c);
+    expect_body_bytes(1048576);
+    /* a client gone mid-body gives its share back */
+    client_close(held);
+    expect_body_bytes(0);
+    /* so does a stalled body, dropped at the body timeout (2 s here) */
+    held = client_open();
+    send_str(held, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc");
+    expect_body_bytes(1000);
+    assert_true(closed_within(held, 3500));
+    client_close(held);
+    expect_body_bytes(0);
+}
+
 static void http_1_0_request_is_answered_and_closed(void **state)
 {
     struct client *c = client_open();
@@ -703,6 +824,8 @@ int main(void)
         cmocka_unit_test(head_response_has_no_body),
         cmocka_unit_test(expect_continue_is_answered),
         cmocka_unit_test(chunked_request_body_is_decoded),
+        cmocka_unit_test(refused_head_is_answered_before_its_body),
+        cmocka_unit_test(bodies_share_one_budget_given_back_on_every_path),
         cmocka_unit_test(http_1_0_request_is_answered_and_closed),
         cmocka_unit_test(failing_worker_init_makes_run_fail),
         cmocka_unit_test(binding_an_unavailable_address_fails_with_a_message),

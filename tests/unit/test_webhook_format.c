@@ -127,19 +127,71 @@ static bool private_address(const char *text)
 static void private_addresses_are_told_apart(void **state)
 {
     (void)state;
-    const char *private[] = {"127.0.0.1",      "10.1.2.3",        "172.16.0.1", "172.31.255.255",
-                             "192.168.1.1",    "169.254.169.254", "0.0.0.0",    "100.64.0.1",
-                             "224.0.0.1",      "255.255.255.255", "::1",        "::",
-                             "fe80::1",        "fd00::1",         "ff02::1",    "::ffff:127.0.0.1",
-                             "::ffff:10.0.0.1"};
-    const char *public[] = {"8.8.8.8",     "172.32.0.1", "172.15.255.255",       "192.169.0.1",
-                            "100.128.0.1", "1.1.1.1",    "2001:4860:4860::8888", "::ffff:8.8.8.8"};
+    const char *private[] = {
+        /* IPv4: loopback, private, link-local, unspecified, shared, multicast, broadcast */
+        "127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+        "169.254.169.254", "0.0.0.0", "0.1.2.3", "100.64.0.1", "100.127.255.255", "224.0.0.1",
+        "239.255.255.250", "255.255.255.255",
+        /* IPv4: IETF-reserved, documentation, benchmarking, 6to4 relays, 240/4 */
+        "192.0.0.170", "192.0.2.1", "198.51.100.7", "203.0.113.9", "198.18.0.1", "198.19.255.255",
+        "192.88.99.1", "240.0.0.1",
+        /* IPv6: loopback, unspecified, unique local, link-local, site-local, multicast */
+        "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "ff02::1",
+        "ff0e::1",
+        /* IPv6 forms that carry a refused IPv4 address */
+        "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
+        "::10.0.0.1", "::169.254.169.254", "::ffff:0:127.0.0.1", "64:ff9b::127.0.0.1",
+        "64:ff9b::a9fe:a9fe", "64:ff9b::10.1.1.1", "2002:7f00:1::", "2002:a9fe:a9fe::1",
+        "2002:c0a8:101:1::1", "2001:0:7f00:1::1", "2001:0:808:808:0:0:f5ff:fffe",
+        /* IPv6: local-use NAT64, documentation, benchmarking, ORCHID, discard, reserved */
+        "64:ff9b:1::1", "2001:db8::1", "2001:2::1", "2001:10::1", "2001:20::1", "100::1",
+        "::2:0:0:1", "400::1", "e000::1"};
+    const char *public[] = {"8.8.8.8",
+                            "172.32.0.1",
+                            "172.15.255.255",
+                            "192.169.0.1",
+                            "192.0.1.1",
+                            "198.20.0.1",
+                            "100.128.0.1",
+                            "169.255.0.1",
+                            "1.1.1.1",
+                            "223.255.255.255",
+                            "2001:4860:4860::8888",
+                            "2a00:1450:4001::200e",
+                            "::ffff:8.8.8.8",
+                            "::8.8.8.8",
+                            "64:ff9b::8.8.8.8",
+                            "2002:808:808::1",
+                            "2001:0:808:808:0:0:f7f7:f7f7",
+                            "2001:3::1",
+                            "2001:30::1",
+                            "3fff::1"};
     for (size_t i = 0; i < sizeof private / sizeof private[0]; i++)
         if (!private_address(private[i]))
             fail_msg("%s should be private", private[i]);
     for (size_t i = 0; i < sizeof public / sizeof public[0]; i++)
         if (private_address(public[i]))
             fail_msg("%s should be public", public[i]);
+    struct sockaddr other = {.sa_family = AF_UNIX};
+    assert_true(webhook_address_private(&other));
+}
+
+static void private_hosts_are_refused_before_resolution(void **state)
+{
+    (void)state;
+    /* Every spelling a resolver reads as a refused address, and localhost by name. */
+    const char *private[] = {"127.0.0.1", "127.1",     "0x7f.0.0.1",  "0x7f000001", "2130706433",
+                             "017700000001", "0",      "10.1",        "169.254.169.254",
+                             "2852039166", "localhost", "LOCALHOST", "api.localhost", "::1",
+                             "::ffff:127.0.0.1", "fe80::1", "64:ff9b::a9fe:a9fe"};
+    const char *public[] = {"shop.example", "localhost.example", "mylocalhost", "8.8.8.8",
+                            "134744072", "2001:4860:4860::8888", "127.0.0.1.example", ""};
+    for (size_t i = 0; i < sizeof private / sizeof private[0]; i++)
+        if (!webhook_host_private(private[i]))
+            fail_msg("%s should be refused", private[i]);
+    for (size_t i = 0; i < sizeof public / sizeof public[0]; i++)
+        if (webhook_host_private(public[i]))
+            fail_msg("%s should be allowed", public[i]);
 }
 
 int main(void)
@@ -152,6 +204,7 @@ int main(void)
         cmocka_unit_test(backoff_doubles_up_to_an_hour),
         cmocka_unit_test(event_names),
         cmocka_unit_test(private_addresses_are_told_apart),
+        cmocka_unit_test(private_hosts_are_refused_before_resolution),
         cmocka_unit_test_setup_teardown(postback_template_expands_and_encodes, setup, teardown),
         cmocka_unit_test_setup_teardown(postback_template_respects_max_len, setup, teardown),
     };
