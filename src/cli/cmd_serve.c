@@ -210,12 +210,6 @@ int cmd_serve(int argc, char **argv)
         free(app);
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "--print-routes") == 0) {
-        /* Hidden: the route table, for the test that holds the OpenAPI document to it. */
-        free(app);
-        api_print_routes(stdout);
-        return fflush(stdout) == 0 ? 0 : 1;
-    }
     if (config_load(&app->cfg, &argc, argv, usage) < 0) {
         free(app);
         return 2;
