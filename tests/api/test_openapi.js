@@ -165,14 +165,10 @@ async function keyFor(op) {
   }
   return partnerKey;
 }
-test.before(async () => {
-  server = await new Server().start({ demo: false, args: ['--metrics_token', METRICS_TOKEN] });
-});
-test.after(async () => {
-  if (server) await server.stop();
-});
 
-test('GET /openapi.json serves the document in the tree, and swagger-parser validates it', async () => {
+const checks = []; // [name, fn], run in this order against one server
+
+checks.push(['GET /openapi.json serves the document in the tree, and swagger-parser validates it', async () => {
   const res = await server.fetch('/openapi.json');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^application\/json/);
@@ -187,9 +183,9 @@ test('GET /openapi.json serves the document in the tree, and swagger-parser vali
   const broken = structuredClone(doc);
   delete broken.paths['/healthz'].get.responses['200'].description;
   await assert.rejects(SwaggerParser.validate(broken), /description/, 'the validator refuses a response without its description');
-});
+}]);
 
-test('the document and the route table agree both ways', () => {
+checks.push(['the document and the route table agree both ways', () => {
   const routes = routeTable();
   assert.deepEqual(compareWithRoutes(doc, routes), []);
   // The comparison sees a route left out of the document, and a path the server does not have.
@@ -199,9 +195,9 @@ test('the document and the route table agree both ways', () => {
   const more = structuredClone(doc);
   more.paths['/api/v1/leads/{id}'] = { get: doc.paths['/api/v1/conversions/{id}'].get };
   assert.deepEqual(compareWithRoutes(more, routes), ['documented but not routed: GET /api/v1/leads/{id}']);
-});
+}]);
 
-test('every example is valid against its schema', () => {
+checks.push(['every example is valid against its schema', () => {
   const compile = makeAjv(doc);
   const found = examples(doc);
   assert.ok(found.filter((e) => e.request).length >= 15, 'request examples');
@@ -229,9 +225,9 @@ test('every example is valid against its schema', () => {
     }
   }
   assert.ok(refused >= 15, `only ${refused} refusals checked`);
-});
+}]);
 
-test('the request examples, sent in order to a fresh server, are accepted', async () => {
+checks.push(['the request examples, sent in order to a fresh server, are accepted', async () => {
   const compile = makeAjv(doc);
   const sent = [];
   const problems = [];
@@ -271,9 +267,9 @@ test('the request examples, sent in order to a fresh server, are accepted', asyn
   assert.deepEqual(problems, []);
   assert.ok(sent.length >= 15, `only ${sent.length} examples sent`);
   if (process.env.PD_API_VERBOSE) console.log(sent.join("\n"));
-});
+}]);
 
-test('every documented path and method is served, and what it answers is its schema', async () => {
+checks.push(['every documented path and method is served, and what it answers is its schema', async () => {
   // After the examples: the ids they made are real, so the reads find what they ask for.
   const compile = makeAjv(doc);
   const problems = [];
@@ -307,11 +303,11 @@ test('every documented path and method is served, and what it answers is its sch
   const res = await server.fetch('/api/v1/leads/x', { headers: { Authorization: `Bearer ${server.keys.secret_key}` } });
   assert.equal(res.status, 404);
   assert.match(await res.text(), /no such endpoint/);
-});
+}]);
 
 // /api/v1 routes refuse a query parameter they do not read (400 "unknown query parameter"): none
 // of the documented ones may be refused so.
-test('every documented query parameter is one the server knows', async () => {
+checks.push(['every documented query parameter is one the server knows', async () => {
   const problems = [];
   let asked = 0;
   for (const { path: p, method, op, params } of operations(doc)) {
@@ -328,4 +324,13 @@ test('every documented query parameter is one the server knows', async () => {
   }
   assert.deepEqual(problems, []);
   assert.ok(asked >= 20, `only ${asked} query parameters asked`);
+}]);
+
+test('the OpenAPI document', { timeout: 100000 }, async (t) => {
+  server = await new Server().start({ demo: false, args: ['--metrics_token', METRICS_TOKEN] });
+  try {
+    for (const [name, fn] of checks) await t.test(name, fn);
+  } finally {
+    await server.stop();
+  }
 });
