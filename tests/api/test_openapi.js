@@ -6,8 +6,11 @@
 //    (asked, it does not answer 404 "no such endpoint" nor 405);
 //  - every example is valid against its schema (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses),
 //    and every request body example, sent in the document's order to a fresh server, is accepted
-//    (2xx) with an answer valid against the documented one. Ids in examples (prg_…, ptn_…) stand for the ones the server handed out earlier in the
-//    run, so the examples form one story: a program, its partner, a click, a lead, an order…
+//    (2xx) with an answer valid against the documented one. Ids in examples (prg_…, ptn_…) stand
+//    for the ones the server handed out earlier in the run, so the examples form one story: a
+//    program, its partner, a click, a lead, an order…;
+//  - every documented answer the server gives to every route is valid against its schema, and
+//    every documented query parameter is one the server reads.
 //
 // Environment (set by ctest): PARTNERD_BIN, PD_NODE_MODULES (the build's npm ci of web/).
 const test = require('node:test');
