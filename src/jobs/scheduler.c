@@ -56,29 +56,30 @@ static int purge_run(struct store *s, struct write_job *job)
     return clicks_purge(s, time_now_ms() - days * 86400000, PURGE_BATCH, &tj->done_count, &tj->err);
 }
 
+/* One batch of a deletion whose ?1 is a time (rows older go) and ?2 the batch size. */
+static int purge_older(struct store *s, struct task_job *tj, const char *sql, int64_t before_ms)
+{
+    struct db_val v[2] = {db_int(before_ms), db_int(PURGE_BATCH)};
+    return store_exec(s, sql, v, 2, &tj->done_count, &tj->err);
+}
+
 static int idempotency_purge_run(struct store *s, struct write_job *job)
 {
-    struct task_job *tj = (struct task_job *)job;
-    struct db_val v[2] = {db_int(time_now_ms() - (int64_t)IDEMPOTENCY_KEY_HOURS * 3600000),
-                          db_int(PURGE_BATCH)};
-    return store_exec(s,
-                      "DELETE FROM idempotency_keys WHERE (scope, idem_key) IN"
-                      " (SELECT scope, idem_key FROM idempotency_keys WHERE created_at < ?1"
-                      " ORDER BY created_at LIMIT ?2)",
-                      v, 2, &tj->done_count, &tj->err);
+    return purge_older(s, (struct task_job *)job,
+                       "DELETE FROM idempotency_keys WHERE (scope, idem_key) IN"
+                       " (SELECT scope, idem_key FROM idempotency_keys WHERE created_at < ?1"
+                       " ORDER BY created_at LIMIT ?2)",
+                       time_now_ms() - (int64_t)IDEMPOTENCY_KEY_HOURS * 3600000);
 }
 
 static int deliveries_purge_run(struct store *s, struct write_job *job)
 {
     struct task_job *tj = (struct task_job *)job;
-    struct db_val v[2] = {
-        db_int(time_now_ms() - (int64_t)tj->sched->webhook_retention_days * 86400000),
-        db_int(PURGE_BATCH)};
-    return store_exec(s,
-                      "DELETE FROM webhook_deliveries WHERE id IN"
-                      " (SELECT id FROM webhook_deliveries WHERE finished_at < ?1"
-                      " AND status <> 'pending' ORDER BY finished_at LIMIT ?2)",
-                      v, 2, &tj->done_count, &tj->err);
+    return purge_older(s, tj,
+                       "DELETE FROM webhook_deliveries WHERE id IN"
+                       " (SELECT id FROM webhook_deliveries WHERE finished_at < ?1"
+                       " AND status <> 'pending' ORDER BY finished_at LIMIT ?2)",
+                       time_now_ms() - (int64_t)tj->sched->webhook_retention_days * 86400000);
 }
 
 static void task_done(struct write_job *job)
