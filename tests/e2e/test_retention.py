@@ -179,7 +179,10 @@ def test_idempotency_keys_past_48_hours_and_finished_deliveries_past_retention_a
 def query_plan(srv, query):
     if harness.PG:
         srv.sql("SET enable_seqscan = off")  # tiny tables: ask whether an index can serve it at all
-        return " ".join(str(r[0]) for r in srv.sql("EXPLAIN " + query))
+        try:
+            return " ".join(str(r[0]) for r in srv.sql("EXPLAIN " + query))
+        finally:
+            srv.sql("RESET enable_seqscan")
     return " ".join(str(r[-1]) for r in srv.sql("EXPLAIN QUERY PLAN " + query))
 
 
