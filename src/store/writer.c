@@ -130,22 +130,29 @@ static void *syncer_main(void *arg)
 
 static void syncer_stop(struct writer *w);
 
-/* Descriptors of the WAL for the syncers, one each; false when one cannot be opened. */
+/* Descriptors of the WAL for the syncers, one each (the first is wal_fd); false when one cannot
+ * be opened. */
 static bool open_sync_fds(struct writer *w)
 {
     bool full;
-    const char *db = store_sqlite_path(w->store, &full);
     char wal[1100];
-    snprintf(wal, sizeof wal, "%s-wal", db ? db : "");
-    for (int i = 0; i < SYNCERS; i++) {
-        w->sync_fds[i] = db ? open(wal, O_RDWR | O_CLOEXEC) : -1;
+    snprintf(wal, sizeof wal, "%s-wal", store_sqlite_path(w->store, &full));
+    w->sync_fds[0] = w->wal_fd;
+    for (int i = 1; i < SYNCERS; i++) {
+        w->sync_fds[i] = open(wal, O_RDWR | O_CLOEXEC);
         if (w->sync_fds[i] < 0) {
-            while (i-- > 0)
+            while (--i > 0)
                 close(w->sync_fds[i]);
             return false;
         }
     }
     return true;
+}
+
+static void close_sync_fds(struct writer *w)
+{
+    for (int i = 1; i < SYNCERS; i++)
+        close(w->sync_fds[i]);
 }
 
 static void syncer_start(struct writer *w)
@@ -165,8 +172,7 @@ static void syncer_start(struct writer *w)
         return;
     pthread_cond_destroy(&w->sync_wake);
 fail_cond:
-    for (int i = 0; i < SYNCERS; i++)
-        close(w->sync_fds[i]);
+    close_sync_fds(w);
 fail_fds:;
     /* Back to an fsync in every commit. */
     struct pd_err err;
@@ -189,8 +195,7 @@ static void syncer_stop(struct writer *w)
     /* Nothing is left: every commit had its fdatasync started before the syncers stopped, and a
      * failed one ended the process. */
     pthread_cond_destroy(&w->sync_wake);
-    for (int i = 0; i < SYNCERS; i++)
-        close(w->sync_fds[i]);
+    close_sync_fds(w);
     close(w->wal_fd);
     w->wal_fd = -1;
 }
