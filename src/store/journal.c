@@ -283,7 +283,9 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
         unlink(tmp);
         return -1;
     }
-    /* The directory entry too, so the file is there after a power cut. */
+    /* The directory entry too, so the file is there after a power cut. A flush failing here
+     * fails only this segment (nothing is in it yet): the append that needed it is refused, and
+     * the next one tries again. */
     char dir[1100];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -292,9 +294,13 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
     else
         slash[slash == dir ? 1 : 0] = '\0';
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
+    bool dir_synced = dfd >= 0 && fsync(dfd) == 0;
+    if (dfd >= 0)
         close(dfd);
+    if (j->flush && !dir_synced) {
+        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot flush the directory of %s", path);
+        close(fd);
+        return -1;
     }
     uint8_t *map = segment_map(fd);
     if (!map) {
