@@ -422,6 +422,56 @@ static void an_io_error_in_a_batch_ends_the_process_before_any_answer(void **sta
     teardown(f);
 }
 
+static int update_last_run(struct store *s, struct write_job *j)
+{
+    (void)j;
+    struct pd_err err;
+    return store_exec(s, "UPDATE big SET v = 1 WHERE rowid = (SELECT max(rowid) FROM big)", NULL,
+                      0, NULL, &err);
+}
+
+static void ignore_done(struct write_job *j)
+{
+    (void)j;
+}
+
+/* Fault injection: the disk refuses writes past 64 KiB of a file, and the database file is larger
+ * (50 rows of a page each, the last one near its end). A small update commits (its frame is near
+ * the start of the log), and the checkpoint that copies it to the end of the database file gets
+ * an I/O error: a page of the database may be lost, which a later checkpoint would take for
+ * copied before starting the log over, so the process aborts. In a child, since it dies. */
+static void an_io_error_in_a_checkpoint_ends_the_process(void **state)
+{
+    (void)state;
+    struct fixture *f = prepare("full");
+    struct pd_err err;
+    struct store *s = store_open(f->url, false, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->exec_script(s,
+                                         "CREATE TABLE big (v BLOB);"
+                                         "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                                         " FROM c WHERE n < 50)"
+                                         " INSERT INTO big SELECT randomblob(4000) FROM c;",
+                                         &err),
+                     0);
+    store_close(s); /* checkpoints: the database file holds every page */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        f->w = writer_start(f->url, 0, &err);
+        if (!f->w || !limit_writes())
+            _exit(10);
+        static struct write_job job = {
+            .run = update_last_run, .done = ignore_done, .keeps_links = true};
+        if (writer_submit(f->w, &job) < 0)
+            _exit(12);
+        sleep(10); /* the checkpointer runs every 100 ms */
+        _exit(5);
+    }
+    assert_child_aborted(pid);
+    teardown(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +484,7 @@ int main(void)
         cmocka_unit_test(the_log_starts_over_under_steady_writes),
         cmocka_unit_test(a_failed_flush_of_the_log_ends_the_process_before_any_answer),
         cmocka_unit_test(an_io_error_in_a_batch_ends_the_process_before_any_answer),
+        cmocka_unit_test(an_io_error_in_a_checkpoint_ends_the_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
