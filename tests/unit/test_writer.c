@@ -2,7 +2,7 @@
  * only itself, journaled jobs (clicks) gathered into one batch, a job queued after journaled
  * ones finding them applied, a job waiting for company while the writer is busy, the log
  * starting over under steady writes, and a failed flush of the log or an I/O error in a batch
- * ending the process before any of its jobs is answered. */
+ * ending the process before any of its jobs is answered (an I/O error in a checkpoint too). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -111,6 +111,16 @@ static int64_t rows_with(struct fixture *f, int64_t value)
                      0);
     store_close(s);
     return n;
+}
+
+/* Runs a script on a connection of its own (closing it checkpoints the log). */
+static void exec_script(struct fixture *f, const char *sql)
+{
+    struct pd_err err;
+    struct store *s = store_open(f->url, false, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->exec_script(s, sql, &err), 0);
+    store_close(s);
 }
 
 static void wait_for(atomic_int *counter, int target)
@@ -275,18 +285,10 @@ static void the_log_starts_over_under_steady_writes(void **state)
 {
     (void)state;
     struct fixture *f = setup("normal");
-    struct pd_err err;
-    struct store *s = store_open(f->url, false, &err);
-    assert_non_null(s);
-    assert_int_equal(
-        s->ops->exec_script(s,
-                            "CREATE TABLE b (v BLOB);"
-                            "CREATE TABLE sixteen (n INTEGER);"
-                            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
-                            " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;",
-                            &err),
-        0);
-    store_close(s);
+    exec_script(f, "CREATE TABLE b (v BLOB);"
+                   "CREATE TABLE sixteen (n INTEGER);"
+                   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                   " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;");
     enum { JOBS = 4500, IN_FLIGHT = 32 };
     struct blob_job *jobs = calloc(JOBS, sizeof *jobs);
     assert_non_null(jobs);
@@ -444,20 +446,14 @@ static void an_io_error_in_a_checkpoint_ends_the_process(void **state)
 {
     (void)state;
     struct fixture *f = prepare("full");
-    struct pd_err err;
-    struct store *s = store_open(f->url, false, &err);
-    assert_non_null(s);
-    assert_int_equal(s->ops->exec_script(s,
-                                         "CREATE TABLE big (v BLOB);"
-                                         "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
-                                         " FROM c WHERE n < 50)"
-                                         " INSERT INTO big SELECT randomblob(4000) FROM c;",
-                                         &err),
-                     0);
-    store_close(s); /* checkpoints: the database file holds every page */
+    /* Closing its connection checkpoints: the database file holds every page. */
+    exec_script(f, "CREATE TABLE big (v BLOB);"
+                   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 50)"
+                   " INSERT INTO big SELECT randomblob(4000) FROM c;");
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        struct pd_err err;
         f->w = writer_start(f->url, 0, &err);
         if (!f->w || !limit_writes())
             _exit(10);
