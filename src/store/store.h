@@ -87,6 +87,10 @@ struct store {
      * cannot tell leave it false. */
     bool counts_link_changes;
     uint64_t link_changes;
+    /* SQLite: a statement on this connection failed with an I/O error, so what it wrote may be
+     * half on disk and a failed flush may hide behind it (SQLite may also have rolled the open
+     * transaction back). The writer ends the process when it sees it (src/store/flush.h). */
+    bool io_error;
 };
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a

@@ -53,6 +53,8 @@ static uint64_t hash_sql(const char *s)
 static int sqlite_error(struct store_sqlite *s, int rc, struct pd_err *err)
 {
     int primary = rc & 0xff;
+    if (primary == SQLITE_IOERR)
+        s->base.io_error = true;
     if (primary == SQLITE_CONSTRAINT) {
         pd_err_set(err, PD_ERR_CONFLICT, NULL, "constraint: %s", sqlite3_errmsg(s->db));
         return STORE_CONSTRAINT;
@@ -81,6 +83,8 @@ static int sqlite_exec_script(struct store *base, const char *sql, struct pd_err
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_IOERR)
+            base->io_error = true;
         pd_err_set(err, PD_ERR_INTERNAL, NULL, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return STORE_ERROR;
