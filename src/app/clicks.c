@@ -65,6 +65,17 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->created_at = now_ms;
 }
 
+#define STATS_UPSERT                                                                               \
+    "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"                       \
+    " unique_clicks, conversions, revenue, commission)"                                            \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"                                                 \
+    " ON CONFLICT (program_id, partner_id, link_id, day) DO UPDATE SET"                            \
+    " clicks = daily_stats.clicks + excluded.clicks,"                                              \
+    " unique_clicks = daily_stats.unique_clicks + excluded.unique_clicks,"                         \
+    " conversions = daily_stats.conversions + excluded.conversions,"                               \
+    " revenue = daily_stats.revenue + excluded.revenue,"                                           \
+    " commission = daily_stats.commission + excluded.commission"
+
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
               int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
               int64_t revenue, int64_t commission, struct pd_err *err)
@@ -73,17 +84,27 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
     struct db_val v[9] = {db_text(program_id), db_text(partner_id), db_text(link_id ? link_id : ""),
                           db_int(day),         db_int(clicks),      db_int(unique_clicks),
                           db_int(conversions), db_int(revenue),     db_int(commission)};
-    return store_exec(s,
-                      "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"
-                      " unique_clicks, conversions, revenue, commission)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                      " ON CONFLICT (program_id, partner_id, link_id, day) DO UPDATE SET"
-                      " clicks = daily_stats.clicks + excluded.clicks,"
-                      " unique_clicks = daily_stats.unique_clicks + excluded.unique_clicks,"
-                      " conversions = daily_stats.conversions + excluded.conversions,"
-                      " revenue = daily_stats.revenue + excluded.revenue,"
-                      " commission = daily_stats.commission + excluded.commission",
-                      v, 9, NULL, err);
+    if (revenue == 0 && commission == 0) /* clicks: no money to bound */
+        return store_exec(s, STATS_UPSERT, v, 9, NULL, err);
+    /* Money: the row's new figures must stay within MONEY_MAX_TOTAL (a row holds at most that and
+     * an addition at most MONEY_MAX_AMOUNT, so the addition itself cannot overflow). */
+    static const char upsert_money[] = STATS_UPSERT " RETURNING revenue, commission";
+    struct store_cursor cur;
+    int rc = store_query_row(s, upsert_money, v, 9, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no rollup row for %s", partner_id);
+    int64_t r = 0, c = 0;
+    bool ok = store_col_int_exact(&cur, 0, &r) && store_col_int_exact(&cur, 1, &c) &&
+              money_total_ok(r) && money_total_ok(c);
+    store_finish(&cur);
+    if (!ok)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this would take partner %s's daily revenue or commission past %lld "
+                          "minor units, the largest total partnerd keeps",
+                          partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
 }
 
 int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
