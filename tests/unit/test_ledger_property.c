@@ -27,6 +27,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "app/clicks.h"
 #include "app/conversions.h"
 #include "app/invariants.h"
 #include "app/lifecycle.h"
@@ -791,6 +792,60 @@ static void bind_commission_id(struct world *w, int ci, json_t *list, bool *used
         w->part[c->partner].id, c->level, c->rule_id, (long long)c->amount);
 }
 
+/* A visitor's click on the partner's default link, now. */
+static const char *record_click(struct world *w, const struct mpartner *p)
+{
+    static const uint8_t fingerprint_key[16] = {7};
+    struct pd_err err = {0};
+    struct link_target t;
+    if (link_target_load(w->s, p->ref, &w->a, &t, &err) != 0)
+        die("link_target_load %s: %s", p->ref, err.message);
+    struct click *c = arena_alloc(&w->a, sizeof *c);
+    click_prepare(c, &t, fingerprint_key, NULL, "203.0.113.9",
+                  "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", NULL,
+                  NULL, NULL, w->now, &w->a);
+    tx_begin(w);
+    int rc = click_record(w->s, c, &err);
+    tx_end(w, rc);
+    expect_ok(rc, &err, "click_record");
+    return c->id;
+}
+
+/* Now and then an order the app must refuse whole, before anything of it is modelled: items
+ * that do not add up to the amount, or an amount above MONEY_MAX_AMOUNT. Returns true when it
+ * sent one (the ledger's entry count, checked later, proves nothing was written). */
+static bool refused_order(struct world *w, int pg, int64_t amount,
+                          struct commission_item *items, size_t nitems)
+{
+    bool bad_items = nitems && chance(3);
+    if (!bad_items && !chance(1))
+        return false;
+    struct mprog *P = &w->prog[pg];
+    char order[32];
+    snprintf(order, sizeof order, "bad%d-%d", pg, ++P->order_seq);
+    struct conversion_input in = {.program_id = P->id,
+                                  .order_id = order,
+                                  .amount = bad_items ? amount + 1 : MONEY_MAX_AMOUNT + amount,
+                                  .currency = P->currency,
+                                  .ref = w->part[pg * NPART].ref,
+                                  .items = bad_items ? items : NULL,
+                                  .nitems = bad_items ? nitems : 0};
+    snprintf(in.request_hash, sizeof in.request_hash, "h-%s", order);
+    snprintf(w->op, sizeof w->op, "refused order %s of %lld (%s)", order, (long long)in.amount,
+             bad_items ? "items off by one" : "above the maximum");
+    struct pd_err err = {0};
+    json_t *out = NULL;
+    int status = 0;
+    tx_begin(w);
+    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
+    tx_end(w, rc);
+    json_decref(out);
+    expect_refused(rc, &err, PD_ERR_UNPROCESSABLE, "conversion_record");
+    if (strcmp(err.param, bad_items ? "items" : "amount") != 0)
+        die("refused naming %s, not %s", err.param, bad_items ? "items" : "amount");
+    return true;
+}
+
 static void op_conversion(struct world *w)
 {
     int pg = (int)(rnd() % NPROG);
@@ -807,29 +862,32 @@ static void op_conversion(struct world *w)
     }
     static const char *const skus[] = {"GIFT", "SKU1", "SKU2", "SKU3"};
     static const char *const categories[] = {"shoes", "apparel", NULL};
-    struct commission_item items[MAX_ITEMS];
-    struct mitem mitems[MAX_ITEMS];
+    struct commission_item items[MAX_ITEMS + 1];
+    struct mitem mitems[MAX_ITEMS + 1];
     size_t nitems = 0;
     int64_t amount;
     if (chance(50)) {
         nitems = (size_t)rnd_range(1, MAX_ITEMS);
+        if (chance(50))
+            nitems++; /* shipping: an item of its own, matched like any other */
         amount = 0;
         for (size_t i = 0; i < nitems; i++) {
-            mitems[i].sku = skus[rnd() % 4];
-            mitems[i].category = categories[rnd() % 3];
+            bool shipping = i == MAX_ITEMS || (i == nitems - 1 && nitems > 1 && chance(50));
+            mitems[i].sku = shipping ? "SHIP" : skus[rnd() % 4];
+            mitems[i].category = shipping ? NULL : categories[rnd() % 3];
             mitems[i].amount = chance(20) ? rnd_range(0, 99) : rnd_range(100, 30000);
-            mitems[i].quantity = rnd_range(1, 3);
+            mitems[i].quantity = shipping ? 1 : rnd_range(1, 3);
             items[i] = (struct commission_item){.sku = mitems[i].sku,
                                                 .category = mitems[i].category,
                                                 .amount = mitems[i].amount,
                                                 .quantity = mitems[i].quantity};
             amount += mitems[i].amount * mitems[i].quantity;
         }
-        if (chance(50))
-            amount += rnd_range(0, 1500); /* shipping: in the order, in no item */
     } else {
         amount = chance(30) ? rnd_range(1, 999) : rnd_range(1000, 250000);
     }
+    if (refused_order(w, pg, amount, nitems ? items : NULL, nitems))
+        return;
     struct mconv *cv = new_conv(w);
     int convi = (int)(w->nconv - 1);
     snprintf(cv->order, sizeof cv->order, "o%d-%d", pg, ++P->order_seq);
@@ -928,12 +986,16 @@ static void op_conversion(struct world *w)
         }
     }
 
-    /* The app. */
+    /* The app. Some orders name the partner by a click on its link: the partner's own
+     * commission is then on that link's rollup row, its parents' shares on their own rows. */
+    const char *click_id = attributed && occurred == w->now && chance(30) ? record_click(w, p)
+                                                                           : NULL;
     struct conversion_input in = {.program_id = P->id,
                                   .order_id = cv->order,
                                   .amount = amount,
                                   .currency = chance(20) ? (pg == 0 ? "usd" : "jpy") : P->currency,
-                                  .ref = p ? p->ref : "nobody",
+                                  .click_id = click_id,
+                                  .ref = click_id ? NULL : p ? p->ref : "nobody",
                                   .customer_id = k >= 0 ? customer : NULL,
                                   .email = self ? p->email : NULL,
                                   .items = nitems ? items : NULL,
