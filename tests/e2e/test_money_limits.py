@@ -46,6 +46,14 @@ def refused(srv, resp, param, what):
     return expect_error(resp, 422, param)["message"]
 
 
+def refused_writing_nothing(srv, send, param, what, says):
+    """send() is refused with 422 naming param, a message containing says, and nothing written."""
+    before = snapshot(srv)
+    message = refused(srv, send(), param, what)
+    expect(says in message, "the message of %s says %r: %r" % (what, says, message))
+    expect_eq(snapshot(srv), before, "rows after %s" % what)
+
+
 def test_int64_max_orders_are_refused_and_lists_keep_working(srv):
     prog = jpy_program(srv)
     ptn = create_partner(srv, prog["id"])
@@ -129,12 +137,9 @@ def test_tier_revenue_is_bounded(srv):
     for day in range(1, 10):
         expect_status(convert(srv, prog["id"], "m-%d-%s" % (day, uid()), MAX_AMOUNT, "JPY",
                               ref=ptn["ref_code"], occurred_at=occurred(2026, 1, day)), 201)
-    before = snapshot(srv)
-    message = refused(srv, convert(srv, prog["id"], "m-10-" + uid(), MAX_AMOUNT, "JPY",
-                                   ref=ptn["ref_code"], occurred_at=occurred(2026, 1, 20)),
-                      "amount", "the month's tenth order")
-    expect("month" in message, "message says it is the month's revenue: %r" % message)
-    expect_eq(snapshot(srv), before, "row counts after the refused order")
+    refused_writing_nothing(srv, lambda: convert(
+        srv, prog["id"], "m-10-" + uid(), MAX_AMOUNT, "JPY", ref=ptn["ref_code"],
+        occurred_at=occurred(2026, 1, 20)), "amount", "the month's tenth order", "this month")
     expect_status(convert(srv, prog["id"], "m-next-" + uid(), MAX_AMOUNT, "JPY",
                           ref=ptn["ref_code"], occurred_at=occurred(2026, 2, 1)), 201)
     srv.check()
@@ -154,12 +159,9 @@ def test_balance_rollup_row_and_payout_total_are_bounded(srv):
                                   ref=a["ref_code"], occurred_at=occurred(2025, month, 1))
         expect_eq(status, 201, "order %d (body %s)" % (month, short(body)))
         ids.append(body["commissions"][0]["id"])
-    before = snapshot(srv)
-    message = refused(srv, convert(srv, prog["id"], "b-10-" + uid(), MAX_AMOUNT, "JPY",
-                                   ref=a["ref_code"], occurred_at=occurred(2025, 10, 1)),
-                      "amount", "the tenth pending commission")
-    expect("balance" in message, "message names the balance: %r" % message)
-    expect_eq(snapshot(srv), before, "row counts after the refused order")
+    refused_writing_nothing(srv, lambda: convert(
+        srv, prog["id"], "b-10-" + uid(), MAX_AMOUNT, "JPY", ref=a["ref_code"],
+        occurred_at=occurred(2025, 10, 1)), "amount", "the tenth pending commission", "balance")
 
     # Same day, one rollup row: flat commissions on orders of 1 (no revenue to speak of).
     flat = jpy_program(srv, rules=[{"type": "flat", "amount": MAX_AMOUNT}], hold_days=0)
@@ -170,11 +172,9 @@ def test_balance_rollup_row_and_payout_total_are_bounded(srv):
         expect_eq(status, 201, "flat order %d (body %s)" % (i, short(body)))
         expect_status(srv.api("POST", "/api/v1/commissions/%s/approve"
                               % body["commissions"][0]["id"]), 200)
-    before = snapshot(srv)
-    message = refused(srv, convert(srv, flat["id"], "f-9-" + uid(), 1, "JPY", ref=c["ref_code"],
-                                   occurred_at=occurred(2025, 3, 3)), "amount", "the day's tenth")
-    expect("daily" in message, "message names the daily rollup: %r" % message)
-    expect_eq(snapshot(srv), before, "row counts after the refused order")
+    refused_writing_nothing(srv, lambda: convert(
+        srv, flat["id"], "f-9-" + uid(), 1, "JPY", ref=c["ref_code"],
+        occurred_at=occurred(2025, 3, 3)), "amount", "the day's tenth commission", "daily")
 
     # Two approved balances of 9 x 10^15: a batch of both would pass 2^53 - 1.
     for cid in ids:
@@ -185,12 +185,9 @@ def test_balance_rollup_row_and_payout_total_are_bounded(srv):
         expect_eq(status, 201, "partner b order %d (body %s)" % (month, short(body)))
         expect_status(srv.api("POST", "/api/v1/commissions/%s/approve"
                               % body["commissions"][0]["id"]), 200)
-    before = snapshot(srv)
     period = time.strftime("%Y-%m", time.gmtime())
-    status, _, body = srv.api("POST", "/api/v1/payouts", {"program_id": prog["id"],
-                                                          "period": period})
-    expect_error((status, {}, body), 422, "period")
-    expect_eq(snapshot(srv), before, "row counts after the refused batch")
+    refused_writing_nothing(srv, lambda: srv.api("POST", "/api/v1/payouts", {
+        "program_id": prog["id"], "period": period}), "period", "the batch", "total")
     srv.check()
 
 

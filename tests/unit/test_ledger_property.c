@@ -792,6 +792,16 @@ static void bind_commission_id(struct world *w, int ci, json_t *list, bool *used
         w->part[c->partner].id, c->level, c->rule_id, (long long)c->amount);
 }
 
+/* conversion_record in its own transaction, as the writer runs it. */
+static int record_conversion(struct world *w, const struct conversion_input *in, int *status,
+                             json_t **out, struct pd_err *err)
+{
+    tx_begin(w);
+    int rc = conversion_record(w->s, in, w->now, &w->a, status, out, err);
+    tx_end(w, rc);
+    return rc;
+}
+
 /* A visitor's click on the partner's default link, now. */
 static const char *record_click(struct world *w, const struct mpartner *p)
 {
@@ -836,9 +846,7 @@ static bool refused_order(struct world *w, int pg, int64_t amount,
     struct pd_err err = {0};
     json_t *out = NULL;
     int status = 0;
-    tx_begin(w);
-    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
-    tx_end(w, rc);
+    int rc = record_conversion(w, &in, &status, &out, &err);
     json_decref(out);
     expect_refused(rc, &err, PD_ERR_UNPROCESSABLE, "conversion_record");
     if (strcmp(err.param, bad_items ? "items" : "amount") != 0)
@@ -1005,9 +1013,7 @@ static void op_conversion(struct world *w)
     struct pd_err err = {0};
     json_t *out = NULL;
     int status = 0;
-    tx_begin(w);
-    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
-    tx_end(w, rc);
+    int rc = record_conversion(w, &in, &status, &out, &err);
     expect_ok(rc, &err, "conversion_record");
     expect_eq("conversion status", status, 201);
     json_t *pid = json_object_get(out, "partner_id");
@@ -1555,9 +1561,7 @@ static void op_replay(struct world *w)
     struct pd_err err = {0};
     json_t *out = NULL;
     int status = 0;
-    tx_begin(w);
-    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
-    tx_end(w, rc);
+    int rc = record_conversion(w, &in, &status, &out, &err);
     if (same) {
         expect_ok(rc, &err, "conversion_record (replay)");
         expect_eq("replay status", status, 200);
