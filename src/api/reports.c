@@ -148,7 +148,8 @@ static void run_report(struct api_call *call, const struct report_query *q)
         int64_t m[5];
         for (int i = 0; i < 5; i++) {
             m[i] = 0;
-            exact = exact && (store_is_null(&cur, i + 1) || store_col_int_exact(&cur, i + 1, &m[i]));
+            exact = exact &&
+                    (store_is_null(&cur, i + 1) || store_col_int_exact(&cur, i + 1, &m[i]));
             t[i] += m[i];
         }
         add_metrics(row, m[0], m[1], m[2], m[3], m[4]);

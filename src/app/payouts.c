@@ -116,7 +116,8 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
     int64_t beyond = 0;
     if (store_query_int(s,
                         "SELECT COUNT(*) FROM payouts WHERE id = ?1"
-                        " AND (total > " MONEY_MAX_TOTAL_SQL " OR total < -" MONEY_MAX_TOTAL_SQL ")",
+                        " AND (total > " MONEY_MAX_TOTAL_SQL
+                        " OR total < -" MONEY_MAX_TOTAL_SQL ")",
                         t, 1, 0, &beyond, err) < 0)
         return -1;
     if (beyond)

@@ -13,9 +13,9 @@ static const char usage[] =
     "Checks the ledger: every entry belongs to a partner and its program's currency, each\n"
     "commission's entries sum to its current amount in the bucket its status says, nothing is\n"
     "paid beyond what was approved, order ids and commissions are unique, refunds add up, the\n"
-    "report rollups equal the raw clicks, conversions and commissions (each on the row it belongs\n"
-    "to), balance rows equal the ledger, and no amount passes 10^15 nor any balance, rollup row or\n"
-    "payout total 2^53 - 1. Sums cannot overflow. Exit status 0 when all hold.\n";
+    "report rollups equal the raw clicks, conversions and commissions (each on the row it\n"
+    "belongs to), balance rows equal the ledger, and no amount passes 10^15 nor any balance,\n"
+    "rollup row or payout total 2^53 - 1. Sums cannot overflow. Exit status 0 when all hold.\n";
 
 int cmd_check(int argc, char **argv)
 {

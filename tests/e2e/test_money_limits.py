@@ -12,8 +12,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (Server, click_ok, convert, create_partner, create_program, expect,  # noqa: E402
-                     expect_eq, expect_error, expect_status, short, uid)
+from harness import (Server, click_ok, convert, create_partner, create_program,  # noqa: E402
+                     expect, expect_eq, expect_error, expect_status, short, uid)
 
 MAX_AMOUNT = 10 ** 15
 MAX_TOTAL = 2 ** 53 - 1
@@ -255,7 +255,8 @@ def test_sums_never_overflow_in_reports_check_and_backup():
                   " SELECT ?, ?, ?, 20000 + i, 0, 0, 0, ?, 0 FROM n")
         srv.sql_write(insert, (prog["id"], ptn["id"], "up", MAX_TOTAL))
         srv.sql_write(insert, (prog["id"], ptn["id"], "down", -MAX_TOTAL))
-        path = "/api/v1/reports?group_by=partner&from=2024-10-01&to=2027-12-31&program_id=" + prog["id"]
+        path = ("/api/v1/reports?group_by=partner&from=2024-10-01&to=2027-12-31&program_id="
+                + prog["id"])
         status, _, body = srv.api("GET", path)
         expect_eq(status, 200, "report over rows summing to 0 (body %s)" % short(body))
         expect_eq(body["data"][0]["revenue"], 1000, "revenue of the order and +max and -max rows")

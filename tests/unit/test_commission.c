@@ -447,8 +447,9 @@ static void order_amounts_are_bounded(void **state)
     assert_int_equal(commission_order_check(-1, NULL, 0, &err), -1);
     assert_string_equal(err.param, "amount");
     /* An item or a line above the maximum names the item, even when the lines would add up. */
-    struct commission_item items[] = {{.sku = "A", .amount = 1, .quantity = 1},
-                                      {.sku = "B", .amount = MONEY_MAX_AMOUNT, .quantity = 1000000}};
+    struct commission_item items[] = {
+        {.sku = "A", .amount = 1, .quantity = 1},
+        {.sku = "B", .amount = MONEY_MAX_AMOUNT, .quantity = 1000000}};
     assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, items, 2, &err), -1);
     assert_string_equal(err.param, "items[1].amount");
     items[1] = (struct commission_item){.sku = "B", .amount = INT64_MAX, .quantity = 1000000};
