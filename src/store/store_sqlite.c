@@ -307,7 +307,7 @@ static void configure_sqlite(void)
  * store_col_int_exact refuses to read as a number. Any REAL or text input makes the sum REAL, as
  * the built-in sum() does. PostgreSQL's SUM(bigint) is already exact (numeric). */
 struct exact_sum {
-    __int128 isum;
+    unsigned char isum[sizeof(__int128)]; /* SQLite's aggregate memory is only 8-byte aligned */
     double rsum;
     bool any, approx;
 };
@@ -321,7 +321,10 @@ static void exact_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     p->any = true;
     if (type == SQLITE_INTEGER) {
-        p->isum += sqlite3_value_int64(argv[0]); /* 2^64 rows of int64 fit in 128 bits */
+        __int128 sum;
+        memcpy(&sum, p->isum, sizeof sum);
+        sum += sqlite3_value_int64(argv[0]); /* 2^64 rows of int64 fit in 128 bits */
+        memcpy(p->isum, &sum, sizeof sum);
     } else {
         p->approx = true;
         p->rsum += sqlite3_value_double(argv[0]);
@@ -331,12 +334,16 @@ static void exact_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void exact_sum_final(sqlite3_context *ctx)
 {
     struct exact_sum *p = sqlite3_aggregate_context(ctx, 0);
-    if (!p || !p->any)
+    if (!p || !p->any) {
         sqlite3_result_null(ctx);
-    else if (!p->approx && p->isum >= INT64_MIN && p->isum <= INT64_MAX)
-        sqlite3_result_int64(ctx, (int64_t)p->isum);
+        return;
+    }
+    __int128 sum;
+    memcpy(&sum, p->isum, sizeof sum);
+    if (!p->approx && sum >= INT64_MIN && sum <= INT64_MAX)
+        sqlite3_result_int64(ctx, (int64_t)sum);
     else
-        sqlite3_result_double(ctx, (double)p->isum + p->rsum);
+        sqlite3_result_double(ctx, (double)sum + p->rsum);
 }
 
 struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *err)
