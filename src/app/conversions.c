@@ -557,7 +557,10 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
 
     char conv_id[ID_MAX_LEN];
     id_new(conv_id, sizeof conv_id, "cnv_", (uint64_t)now_ms);
-    struct db_val v[19] = {
+    /* The rollup row of the partner's own commission: its refunds and rejection come off it,
+     * also once the click itself is deleted by retention. */
+    const char *link_id = ar.method == ATTR_CLICK ? click_link_id : NULL;
+    struct db_val v[20] = {
         db_text(conv_id),
         db_text(prog.id),
         db_text(in->order_id),
@@ -577,14 +580,15 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         db_text(in->request_hash),
         db_int(occurred),
         db_int(now_ms),
+        db_text(link_id),
     };
     rc = store_exec(s,
                     "INSERT INTO conversions (id, program_id, order_id, amount, currency,"
                     " partner_id, attribution_method, click_id, attribution_reason, customer_id,"
                     " email, coupon, ref, items, metadata, fraud_reason, refunded_amount,"
-                    " request_hash, occurred_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19)",
-                    v, 19, NULL, err);
+                    " request_hash, occurred_at, created_at, link_id) VALUES (?1, ?2, ?3, ?4, ?5,"
+                    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19, ?20)",
+                    v, 20, NULL, err);
     if (rc < 0)
         return -1;
 
@@ -658,7 +662,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
             return -1;
     }
     if (ar.partner_id &&
-        stats_add(s, prog.id, ar.partner_id, ar.method == ATTR_CLICK ? click_link_id : NULL,
+        stats_add(s, prog.id, ar.partner_id, link_id,
                   occurred, 0, 0, 1, in->amount, commission_total, err) < 0)
         return -1;
     /* The answer from what was just written (conversion_json would read the same back). */
@@ -703,8 +707,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     struct store_cursor cur;
     int rc = store_query_row(s,
                              "SELECT id, amount, refunded_amount, partner_id, occurred_at,"
-                             " attribution_method, click_id FROM conversions"
-                             " WHERE program_id = ?1 AND order_id = ?2",
+                             " link_id FROM conversions WHERE program_id = ?1 AND order_id = ?2",
                              p, 2, &cur, err);
     if (rc < 0)
         return -1;
@@ -715,8 +718,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     int64_t amount = store_col_int(&cur, 1), refunded = store_col_int(&cur, 2);
     const char *partner_id = col_dup(a, &cur, 3);
     int64_t occurred = store_col_int(&cur, 4);
-    bool by_click = strcmp(store_col_text(&cur, 5), "click") == 0;
-    const char *click_id = col_dup(a, &cur, 6);
+    const char *link_id = col_dup(a, &cur, 5);
     store_finish(&cur);
     if (in->amount > amount - refunded)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
@@ -800,16 +802,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
         }
     }
     if (partner_id) {
-        /* Reports show net figures: the refund comes off the conversion's own day. */
-        const char *link_id = NULL;
-        if (by_click && click_id) {
-            struct db_val q = db_text(click_id);
-            if (store_query_row(s, "SELECT link_id FROM clicks WHERE id = ?1", &q, 1, &cur, err) ==
-                STORE_ROW) {
-                link_id = col_dup(a, &cur, 0);
-                store_finish(&cur);
-            }
-        }
+        /* Reports show net figures: the refund comes off the conversion's own day and row. */
         if (stats_add(s, prog.id, partner_id, link_id, occurred, 0, 0, 0, -in->amount,
                       -own_reversed, err) < 0)
             return -1;

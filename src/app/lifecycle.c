@@ -162,23 +162,13 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
          * the conversion's link, a parent's share (level 1+) on the parent's link-less row, where
          * pay_parents put it. */
         if (store_query_row(s,
-                            "SELECT v.occurred_at, v.click_id, v.attribution_method, c.level"
+                            "SELECT v.occurred_at, CASE WHEN c.level = 0 THEN v.link_id END"
                             " FROM commissions c JOIN conversions v ON v.id = c.conversion_id"
                             " WHERE c.id = ?1",
                             &q, 1, &cur, err) == STORE_ROW) {
             int64_t occurred = store_col_int(&cur, 0);
-            const char *click_id = col_dup(&a, &cur, 1);
-            bool by_click = strcmp(store_col_text(&cur, 2), "click") == 0 &&
-                            store_col_int(&cur, 3) == 0;
+            const char *link_id = col_dup(&a, &cur, 1);
             store_finish(&cur);
-            const char *link_id = NULL;
-            struct db_val ck = db_text(click_id);
-            if (by_click && click_id &&
-                store_query_row(s, "SELECT link_id FROM clicks WHERE id = ?1", &ck, 1, &cur,
-                                err) == STORE_ROW) {
-                link_id = col_dup(&a, &cur, 0);
-                store_finish(&cur);
-            }
             rc = stats_add(s, c.program_id, c.partner_id, link_id, occurred, 0, 0, 0, 0,
                            -current, err);
         }

@@ -215,6 +215,29 @@ def test_rejecting_a_parent_commission_reverses_the_parents_own_row(srv):
     srv.check()
 
 
+def test_refunds_and_rejections_find_the_link_after_retention(srv):
+    """Retention deletes raw clicks, never rollups: a refund or a rejection of a conversion whose
+    click is gone still comes off its link's row."""
+    prog = create_program(srv)
+    ptn = create_partner(srv, prog["id"])
+    _, cid = click_ok(srv, ptn["ref_code"])
+    order = "rt-" + uid()
+    status, _, conv = convert(srv, prog["id"], order, 10000, click_id=cid)
+    expect_eq(status, 201, "conversion (body %s)" % short(conv))
+    link = srv.sql1("SELECT link_id FROM clicks WHERE id = ?", (cid,))
+    srv.sql_write("DELETE FROM click_log WHERE id = ?", (cid,))
+    srv.sql_write("UPDATE daily_stats SET clicks = 0, unique_clicks = 0 WHERE partner_id = ?",
+                  (ptn["id"],))  # as if the click had never been counted, for the click invariant
+    expect_status(srv.api("POST", "/api/v1/conversions/%s/refunds" % order,
+                          {"program_id": prog["id"], "amount": 4000}), 201)
+    expect_status(srv.api("POST", "/api/v1/commissions/%s/reject" % conv["commissions"][0]["id"],
+                          {"reason": "chargeback"}), 200)
+    rows = srv.sql("SELECT link_id, revenue, commission FROM daily_stats WHERE partner_id = ?",
+                   (ptn["id"],))
+    expect_eq(rows, [(link, 6000, 0)], "the partner's rollup rows")
+    srv.check()
+
+
 def test_check_compares_commission_rollups_with_commissions():
     """A parent's share booked to its child's link (what rejecting one did) fails the check."""
     with Server() as srv:

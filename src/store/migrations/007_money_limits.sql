@@ -10,3 +10,12 @@ CREATE TABLE partner_balances (
 INSERT INTO partner_balances (partner_id, pending, approved, paid)
     SELECT partner_id, SUM(pending), SUM(approved), SUM(paid) FROM ledger_entries
     GROUP BY partner_id;
+
+-- The link whose rollup row holds a click-attributed conversion's revenue and its partner's own
+-- commission, so refunds and rejections come off that row also once retention has deleted the
+-- click. NULL for conversions not attributed through a click.
+ALTER TABLE conversions ADD COLUMN link_id TEXT;
+UPDATE conversions SET link_id = COALESCE(
+        (SELECT k.link_id FROM click_log k WHERE k.id = conversions.click_id),
+        (SELECT k.link_id FROM clicks_v1 k WHERE k.id = conversions.click_id))
+    WHERE attribution_method = 'click';
