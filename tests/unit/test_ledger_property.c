@@ -9,6 +9,9 @@
  * reversed part, status and payout must be. After every step the touched partners and
  * commissions are compared with the model; every 500 steps and at the end every ledger invariant
  * (invariants_check) must hold and the ledger must have exactly the entries the model posted.
+ * Among the orders: items that must add up to the amount, orders the app must refuse whole
+ * (items that do not, amounts above 10^15), orders near 10^15, and orders through a click, so
+ * the commission rollups are checked on link rows as well as link-less ones.
  *
  *   PARTNERD_PROPERTY_STEPS  number of steps (default 3000; `make soak` runs 100000)
  *   PARTNERD_PROPERTY_SEED   the seed (default: from the clock); printed at the start
@@ -136,6 +139,7 @@ struct mprog {
     size_t pending_head;
     struct ivec untagged; /* approved commissions without a payout */
     int order_seq;
+    int64_t large; /* the amounts of its orders near MONEY_MAX_AMOUNT so far */
 };
 
 struct mpartner {
@@ -202,7 +206,7 @@ struct world {
     char op[320];
     long ops[16];
     /* How often the interesting cases came up, printed at the end. */
-    long caps_cut, parent_shares, clawbacks, negative_carried, refused, half_even;
+    long caps_cut, parent_shares, clawbacks, negative_carried, refused, half_even, large;
 };
 
 static struct world *W; /* for the failure report */
@@ -366,6 +370,24 @@ static void check_partner(struct world *w, int pi)
     expect_eq(what, approved, p->approved);
     snprintf(what, sizeof what, "partner %d.%d paid", p->prog, p->index);
     expect_eq(what, paid, p->paid);
+    /* The running balance row the limits are checked on says the same. */
+    struct db_val id = db_text(p->id);
+    struct store_cursor cur;
+    int rc = store_query_row(w->s,
+                             "SELECT pending, approved, paid FROM partner_balances"
+                             " WHERE partner_id = ?1",
+                             &id, 1, &cur, &err);
+    if (rc < 0)
+        die("partner_balances: %s", err.message);
+    int64_t row[3] = {0, 0, 0};
+    for (int i = 0; rc == STORE_ROW && i < 3; i++)
+        row[i] = store_col_int(&cur, i);
+    if (rc == STORE_ROW)
+        store_finish(&cur);
+    snprintf(what, sizeof what, "partner %d.%d balance row", p->prog, p->index);
+    expect_eq(what, row[0], p->pending);
+    expect_eq(what, row[1], p->approved);
+    expect_eq(what, row[2], p->paid);
 }
 
 static void check_commission(struct world *w, int ci)
@@ -893,6 +915,15 @@ static void op_conversion(struct world *w)
         }
     } else {
         amount = chance(30) ? rnd_range(1, 999) : rnd_range(1000, 250000);
+        /* Now and then an order near the largest amount, while a program's such orders stay
+         * within a quarter of MONEY_MAX_TOTAL: no balance or rollup made from them (commissions
+         * of at most 100 %, parents' shares of at most half) can reach a limit, so none is
+         * refused, and the model's 128-bit arithmetic meets the app's at 10^15. */
+        if (chance(2) && P->large + MONEY_MAX_AMOUNT <= MONEY_MAX_TOTAL / 4) {
+            amount = rnd_range(MONEY_MAX_AMOUNT / 2, MONEY_MAX_AMOUNT);
+            P->large += amount;
+            w->large++;
+        }
     }
     if (refused_order(w, pg, amount, nitems ? items : NULL, nitems))
         return;
@@ -1863,9 +1894,9 @@ static void ledger_matches_the_model(void **state)
     for (int i = 0; i < OP_COUNT; i++)
         printf("%s %ld%s", op_name[i], w->ops[i], i + 1 < OP_COUNT ? ", " : "\n");
     printf("  caps cut %ld, parent shares %ld, claw-backs %ld, negative balances carried %ld,"
-           " exact .5 roundings %ld, refused as expected %ld\n",
+           " exact .5 roundings %ld, refused as expected %ld, orders near 10^15 %ld\n",
            w->caps_cut, w->parent_shares, w->clawbacks, w->negative_carried, w->half_even,
-           w->refused);
+           w->refused, w->large);
     teardown_world(w, true);
     free(w);
     W = NULL;
