@@ -80,18 +80,15 @@ static const struct invariant invariants[] = {
      " WHERE COALESCE(s.n, 0) <> COALESCE(c.n, 0) OR COALESCE(s.r, 0) <> COALESCE(c.r, 0)"},
     {"the commission rollups equal the commissions: a partner's own on the conversion's link, a"
      " parent's share without a link, on the conversion's day",
-     "SELECT COALESCE(s.partner_id, c.partner_id) || ' day ' || COALESCE(s.day, c.day)"
-     " || CASE WHEN COALESCE(s.on_link, c.on_link) = 1 THEN ' on links' ELSE ' without link' END,"
-     " 'rollup ' || COALESCE(s.n, 0) || ' commissions ' || COALESCE(c.n, 0) FROM"
-     " (SELECT partner_id, day, CASE WHEN link_id = '' THEN 0 ELSE 1 END AS on_link,"
-     "  SUM(commission) AS n FROM daily_stats GROUP BY 1, 2, 3) s"
-     " FULL OUTER JOIN (SELECT c.partner_id, v.occurred_at / 86400000 AS day,"
-     "  CASE WHEN c.level = 0 AND v.attribution_method = 'click' THEN 1 ELSE 0 END AS on_link,"
-     "  SUM(c.amount - c.reversed) AS n FROM commissions c"
-     "  JOIN conversions v ON v.id = c.conversion_id WHERE c.status <> 'rejected'"
-     "  GROUP BY 1, 2, 3) c"
-     " ON c.partner_id = s.partner_id AND c.day = s.day AND c.on_link = s.on_link"
-     " WHERE COALESCE(s.n, 0) <> COALESCE(c.n, 0)"},
+     "SELECT partner_id || ' day ' || day || CASE WHEN on_link = 1 THEN ' on links'"
+     " ELSE ' without link' END, 'rollup ' || SUM(rollup) || ' commissions ' || SUM(earned)"
+     " FROM (SELECT partner_id, day, CASE WHEN link_id = '' THEN 0 ELSE 1 END AS on_link,"
+     "  commission AS rollup, 0 AS earned FROM daily_stats"
+     "  UNION ALL SELECT c.partner_id, v.occurred_at / 86400000,"
+     "  CASE WHEN c.level = 0 AND v.attribution_method = 'click' THEN 1 ELSE 0 END,"
+     "  0, c.amount - c.reversed FROM commissions c"
+     "  JOIN conversions v ON v.id = c.conversion_id WHERE c.status <> 'rejected') x"
+     " GROUP BY partner_id, day, on_link HAVING SUM(rollup) <> SUM(earned)"},
     {"each partner's balance row equals the sum of its ledger entries",
      "SELECT COALESCE(b.partner_id, e.partner_id), 'balance row ' || COALESCE(b.pending, 0) || '/'"
      " || COALESCE(b.approved, 0) || '/' || COALESCE(b.paid, 0) || ' entries ' || COALESCE(e.p, 0)"
