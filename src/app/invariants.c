@@ -6,7 +6,6 @@
 /* Outside -MONEY_MAX_TOTAL..MONEY_MAX_TOTAL; compares REAL values (an overflowed SQLite sum)
  * numerically too. */
 #define BEYOND(x) "(" x " > " MONEY_MAX_TOTAL_SQL " OR " x " < -" MONEY_MAX_TOTAL_SQL ")"
-#define MAX_AMOUNT "1000000000000000" /* MONEY_MAX_AMOUNT */
 
 struct invariant {
     const char *name;
@@ -98,7 +97,7 @@ static const struct invariant invariants[] = {
      " WHERE COALESCE(b.pending, 0) <> COALESCE(e.p, 0)"
      " OR COALESCE(b.approved, 0) <> COALESCE(e.a, 0) OR COALESCE(b.paid, 0) <> COALESCE(e.d, 0)"},
     {"order amounts are within 0 and 10^15 minor units",
-     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount > " MAX_AMOUNT},
+     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount > " MONEY_MAX_AMOUNT_SQL},
     {"no balance, rollup row or payout total is beyond 2^53 - 1 minor units",
      "SELECT partner_id, 'balance ' || SUM(pending) || '/' || SUM(approved) || '/' || SUM(paid)"
      " FROM ledger_entries GROUP BY partner_id"

@@ -14,6 +14,7 @@ struct currency {
 
 /* The largest amount of one order, refund or item (unit price or line): 10^15 minor units. */
 #define MONEY_MAX_AMOUNT INT64_C(1000000000000000)
+#define MONEY_MAX_AMOUNT_SQL "1000000000000000" /* the same, for SQL text */
 /* The largest magnitude of any stored total (a balance bucket, a rollup row, a partner's month
  * revenue, a payout's total): 2^53 - 1, the largest integer a double holds exactly, so the
  * dashboards' JavaScript shows every figure exactly. A write that would pass it is refused. */

@@ -243,7 +243,9 @@ static void totals_are_bounded_by_2_pow_53(void **state)
     assert_false(money_total_ok(10 * MONEY_MAX_AMOUNT));
     char text[32];
     assert_true(money_format(MONEY_MAX_TOTAL, 0, text, sizeof text) > 0);
-    assert_string_equal(text, MONEY_MAX_TOTAL_SQL); /* the text SQL compares with */
+    assert_string_equal(text, MONEY_MAX_TOTAL_SQL); /* the texts SQL compares with */
+    assert_true(money_format(MONEY_MAX_AMOUNT, 0, text, sizeof text) > 0);
+    assert_string_equal(text, MONEY_MAX_AMOUNT_SQL);
 }
 
 int main(void)
