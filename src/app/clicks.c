@@ -11,6 +11,8 @@
 #include "util/timefmt.h"
 #include "util/banned.h"
 
+#define DAY_MS (86400LL * 1000)
+
 int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
                      struct pd_err *err)
 {
@@ -102,6 +104,63 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
     if (!ok)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
                           "this would take partner %s's daily revenue or commission past %lld "
+                          "minor units, the largest total partnerd keeps",
+                          partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
+}
+
+/* The first day (days since the epoch) of the month after the one starting on `first`. A
+ * conversion may be dated in an earlier month (occurred_at): that month's figures must not
+ * include later months'. */
+static int64_t next_month_day(int64_t first)
+{
+    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
+}
+
+/* A sum of the partner's rollups over the calendar month containing at (sql: its SUM over
+ * ?1 partner, days ?2 to ?3), read exactly: a sum beyond int64 is refused, never clamped. */
+static int month_sum(struct store *s, const char *sql, const char *partner_id, int64_t at,
+                     int64_t *out, struct pd_err *err)
+{
+    int64_t first = time_month_start_ms(at) / DAY_MS;
+    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
+    struct store_cursor cur;
+    int rc = store_query_row(s, sql, q, 3, &cur, err);
+    if (rc < 0)
+        return -1;
+    *out = 0;
+    if (rc == STORE_DONE)
+        return 0;
+    bool exact = store_is_null(&cur, 0) || store_col_int_exact(&cur, 0, out);
+    store_finish(&cur);
+    if (!exact)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "partner %s's rollups of this month are beyond what partnerd can add "
+                          "to; run partnerd check", partner_id);
+    return 0;
+}
+
+int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
+                           struct pd_err *err)
+{
+    return month_sum(s,
+                     "SELECT SUM(commission) FROM daily_stats"
+                     " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                     partner_id, at, out, err);
+}
+
+int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
+                               int64_t amount, int64_t *out, struct pd_err *err)
+{
+    if (month_sum(s,
+                  "SELECT SUM(revenue) FROM daily_stats"
+                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                  partner_id, at, out, err) < 0)
+        return -1;
+    int64_t after;
+    if (!money_add(*out, amount, &after) || !money_total_ok(after))
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this order would take partner %s's revenue this month past %lld "
                           "minor units, the largest total partnerd keeps",
                           partner_id, (long long)MONEY_MAX_TOTAL);
     return 0;

@@ -407,66 +407,6 @@ static const char *json_text(json_t *j, struct arena *a)
     return copy;
 }
 
-/* The first day (days since the epoch) of the month after the one starting on `first`. A
- * conversion may be dated in an earlier month (occurred_at): that month's figures must not
- * include later months'. */
-static int64_t next_month_day(int64_t first)
-{
-    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
-}
-
-/* A sum of the partner's rollups over the calendar month containing at (sql: its SUM over
- * ?1 partner, days ?2 to ?3), read exactly: a sum beyond int64 is refused, never clamped. */
-static int month_sum(struct store *s, const char *sql, const char *partner_id, int64_t at,
-                     int64_t *out, struct pd_err *err)
-{
-    int64_t first = time_month_start_ms(at) / DAY_MS;
-    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
-    struct store_cursor cur;
-    int rc = store_query_row(s, sql, q, 3, &cur, err);
-    if (rc < 0)
-        return -1;
-    *out = 0;
-    if (rc == STORE_DONE)
-        return 0;
-    bool exact = store_is_null(&cur, 0) || store_col_int_exact(&cur, 0, out);
-    store_finish(&cur);
-    if (!exact)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "partner %s's rollups of this month are beyond what partnerd can add "
-                          "to; run partnerd check", partner_id);
-    return 0;
-}
-
-/* Commission a partner has earned in the calendar month containing at (from the rollups). */
-static int month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
-                            struct pd_err *err)
-{
-    return month_sum(s,
-                     "SELECT SUM(commission) FROM daily_stats"
-                     " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                     partner_id, at, out, err);
-}
-
-/* The partner's attributed revenue in the month containing at before this order (what tiers
- * read); refused when the order would take it past MONEY_MAX_TOTAL. */
-static int month_revenue_before(struct store *s, const char *partner_id, int64_t at,
-                                int64_t amount, int64_t *out, struct pd_err *err)
-{
-    if (month_sum(s,
-                  "SELECT SUM(revenue) FROM daily_stats"
-                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                  partner_id, at, out, err) < 0)
-        return -1;
-    int64_t after;
-    if (!money_add(*out, amount, &after) || !money_total_ok(after))
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "this order would take partner %s's revenue this month past %lld "
-                          "minor units, the largest total partnerd keeps",
-                          partner_id, (long long)MONEY_MAX_TOTAL);
-    return 0;
-}
-
 /* Multi-tier: each active ancestor, up to parent_levels, earns parent_bps of the level below. */
 static int pay_parents(struct store *s, const struct program *prog, const struct partner *child,
                        const char *conv_id, int64_t child_commission, int64_t occurred,
@@ -594,8 +534,8 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
 
     int64_t commission_total = 0, month_revenue = 0;
     struct written_commission *written = NULL;
-    if (have_partner && month_revenue_before(s, partner.id, occurred, in->amount, &month_revenue,
-                                             err) < 0)
+    if (have_partner && stats_month_revenue_before(s, partner.id, occurred, in->amount,
+                                                   &month_revenue, err) < 0)
         return -1;
     if (have_partner && !fraud && strcmp(partner.status, "active") == 0) {
         bool first_purchase = true;
@@ -623,7 +563,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
             return -1;
         int64_t earned = 0, cut = 0;
         if (prog.monthly_cap >= 0) {
-            if (month_commission(s, partner.id, occurred, &earned, err) < 0)
+            if (stats_month_commission(s, partner.id, occurred, &earned, err) < 0)
                 return -1;
             cut = commission_apply_cap(&cr, prog.monthly_cap, earned);
         }
