@@ -161,11 +161,14 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
         /* From the row the commission was added to: a partner's own commission (level 0) is on
          * the conversion's link, a parent's share (level 1+) on the parent's link-less row, where
          * pay_parents put it. */
-        if (store_query_row(s,
-                            "SELECT v.occurred_at, CASE WHEN c.level = 0 THEN v.link_id END"
-                            " FROM commissions c JOIN conversions v ON v.id = c.conversion_id"
-                            " WHERE c.id = ?1",
-                            &q, 1, &cur, err) == STORE_ROW) {
+        int row = store_query_row(s,
+                                  "SELECT v.occurred_at, CASE WHEN c.level = 0 THEN v.link_id END"
+                                  " FROM commissions c JOIN conversions v"
+                                  " ON v.id = c.conversion_id WHERE c.id = ?1",
+                                  &q, 1, &cur, err);
+        if (row < 0)
+            rc = -1;
+        if (row == STORE_ROW) { /* no row for a lead's commission, which has no rollup */
             int64_t occurred = store_col_int(&cur, 0);
             const char *link_id = col_dup(&a, &cur, 1);
             store_finish(&cur);
