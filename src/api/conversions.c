@@ -11,7 +11,7 @@
 #include "util/timefmt.h"
 #include "util/banned.h"
 
-#define MAX_AMOUNT INT64_MAX
+#define MAX_AMOUNT MONEY_MAX_AMOUNT
 #define FUTURE_SLACK_MS (24LL * 3600 * 1000)
 
 static const char *const conversion_fields[] = {
@@ -47,11 +47,10 @@ static int parse_items(json_t *items, struct arena *a, struct conversion_input *
             return -1;
         }
         ci->quantity = qty;
-        int64_t line;
-        if (!money_mul_div(ci->amount, qty, 1, &line))
-            return pd_err_set(err, PD_ERR_UNPROCESSABLE, param, "%s amount * quantity overflows",
-                              param);
     }
+    /* The lines must add up to the order (checked again where every conversion is recorded). */
+    if (commission_order_check(in->amount, in->items, in->nitems, err) < 0)
+        return -1;
     char *text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
     in->items_json = arena_strdup(a, text);
     free(text);

@@ -195,6 +195,13 @@ void api_postback(struct api_call *call)
                          prog.currency->code, prog.currency->exponent);
         return;
     }
+    if (in->amount > MONEY_MAX_AMOUNT) {
+        char max[32];
+        money_format(MONEY_MAX_AMOUNT, prog.currency->exponent, max, sizeof max);
+        api_reply_errorf(call, PD_ERR_UNPROCESSABLE, "amount",
+                         "amount must be at most %s %s", max, prog.currency->code);
+        return;
+    }
     const struct currency *cur = pp.currency ? currency_find(pp.currency) : prog.currency;
     if (!cur) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "currency",

@@ -125,7 +125,8 @@ static void run_report(struct api_call *call, const struct report_query *q)
         return;
     }
     json_t *data = json_array();
-    int64_t t[5] = {0};
+    __int128 t[5] = {0}; /* 2^64 rows of int64 cannot overflow it */
+    bool exact = true;
     int rc, rows = 0;
     bool by_day = strcmp(q->group_by, "day") == 0;
     while ((rc = store_step(&cur, &err)) == STORE_ROW && rows++ < REPORT_MAX_ROWS) {
@@ -146,7 +147,9 @@ static void run_report(struct api_call *call, const struct report_query *q)
         }
         int64_t m[5];
         for (int i = 0; i < 5; i++) {
-            m[i] = store_col_int(&cur, i + 1);
+            m[i] = 0;
+            exact = exact &&
+                    (store_is_null(&cur, i + 1) || store_col_int_exact(&cur, i + 1, &m[i]));
             t[i] += m[i];
         }
         add_metrics(row, m[0], m[1], m[2], m[3], m[4]);
@@ -158,8 +161,17 @@ static void run_report(struct api_call *call, const struct report_query *q)
         api_reply_error(call, &err);
         return;
     }
+    for (int i = 0; i < 5; i++)
+        exact = exact && t[i] >= INT64_MIN && t[i] <= INT64_MAX;
+    if (!exact) {
+        json_decref(data);
+        api_reply_errorf(call, PD_ERR_UNPROCESSABLE, "from",
+                         "this report's figures pass 2^63 - 1 minor units, more than a JSON "
+                         "integer holds exactly here; ask for a shorter period or one partner");
+        return;
+    }
     json_t *totals = json_object();
-    add_metrics(totals, t[0], t[1], t[2], t[3], t[4]);
+    add_metrics(totals, (int64_t)t[0], (int64_t)t[1], (int64_t)t[2], (int64_t)t[3], (int64_t)t[4]);
     char from[16], to[16];
     int64_t y;
     unsigned mo, d;

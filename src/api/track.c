@@ -259,7 +259,7 @@ void api_track_sale(struct api_call *call)
     const char *lead_event = NULL;
     if (track_program(call, &in->program_id, &err) < 0 ||
         track_customer(b, &in->customer_id, &err) < 0 ||
-        api_get_int(b, "amount", true, 0, INT64_MAX, &in->amount, &err) < 0 ||
+        api_get_int(b, "amount", true, 0, MONEY_MAX_AMOUNT, &in->amount, &err) < 0 ||
         api_get_string(b, "currency", false, 3, &in->currency, &err) < 0 ||
         api_get_string(b, "eventName", false, 255, &ts->event, &err) < 0 ||
         api_get_string(b, "paymentProcessor", false, 32, &ts->processor, &err) < 0 ||

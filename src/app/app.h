@@ -28,6 +28,7 @@ struct app_config {
     int body_memory_max;        /* MiB of request bodies held at once by all workers, at most */
     int webhook_retry_base_ms;  /* webhooks: first retry after a failed delivery (then doubled) */
     int webhook_poll_ms;        /* webhooks: how often the outbox is looked at */
+    int webhook_retention_days; /* delivered or failed deliveries older than this are deleted */
     char webhook_ca_file[512];  /* webhooks: PEM CAs trusted for https (empty: the system's) */
     char trusted_proxies[1024]; /* addresses/networks whose X-Forwarded-For is believed */
     char bot_list_file[512];    /* more bot user agents, one substring a line (empty: none) */

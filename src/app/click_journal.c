@@ -251,6 +251,11 @@ void click_journal_close(struct click_journal *cj)
     /* Clicks committed without an fsync of the log (the journal was their durability) are
      * made durable in the database before the journal forgets them. */
     bool durable = !cj->flush || (sync_file(wal) && sync_file(cj->db_path));
+    /* Nothing waits for this flush: when it fails the journal keeps the clicks and the next
+     * start replays them (each once), so the stop goes on. */
+    if (!durable)
+        fprintf(stderr, "level=error msg=\"journal: cannot flush the database at stop; the journal"
+                        " keeps its clicks for the next start\"\n");
     struct pd_err err;
     if (st.pending == 0 && durable && journal_forget_all(cj->journal, &err) < 0)
         fprintf(stderr, "level=warn msg=\"journal: %s\"\n", err.message);

@@ -407,26 +407,6 @@ static const char *json_text(json_t *j, struct arena *a)
     return copy;
 }
 
-/* The first day (days since the epoch) of the month after the one starting on `first`. A
- * conversion may be dated in an earlier month (occurred_at): that month's figures must not
- * include later months'. */
-static int64_t next_month_day(int64_t first)
-{
-    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
-}
-
-/* Commission a partner has earned in the calendar month containing at (from the rollups). */
-static int month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
-                            struct pd_err *err)
-{
-    int64_t first = time_month_start_ms(at) / DAY_MS;
-    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
-    return store_query_int(s,
-                           "SELECT COALESCE(SUM(commission), 0) FROM daily_stats"
-                           " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                           q, 3, 0, out, err);
-}
-
 /* Whether id is among the n partners of seen. */
 static bool seen_before(const char *const *seen, int n, const char *id)
 {
@@ -485,6 +465,8 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
 int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
                       struct arena *a, int *status, json_t **out, struct pd_err *err)
 {
+    if (commission_order_check(in->amount, in->items, in->nitems, err) < 0)
+        return -1;
     struct program prog;
     int rc = program_resolve(s, in->program_id, a, &prog, err);
     if (rc != 0)
@@ -529,7 +511,10 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
 
     char conv_id[ID_MAX_LEN];
     id_new(conv_id, sizeof conv_id, "cnv_", (uint64_t)now_ms);
-    struct db_val v[19] = {
+    /* The rollup row of the partner's own commission: its refunds and rejection come off it,
+     * also once the click itself is deleted by retention. */
+    const char *link_id = ar.method == ATTR_CLICK ? click_link_id : NULL;
+    struct db_val v[20] = {
         db_text(conv_id),
         db_text(prog.id),
         db_text(in->order_id),
@@ -549,19 +534,23 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         db_text(in->request_hash),
         db_int(occurred),
         db_int(now_ms),
+        db_text(link_id),
     };
     rc = store_exec(s,
                     "INSERT INTO conversions (id, program_id, order_id, amount, currency,"
                     " partner_id, attribution_method, click_id, attribution_reason, customer_id,"
                     " email, coupon, ref, items, metadata, fraud_reason, refunded_amount,"
-                    " request_hash, occurred_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19)",
-                    v, 19, NULL, err);
+                    " request_hash, occurred_at, created_at, link_id) VALUES (?1, ?2, ?3, ?4, ?5,"
+                    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19, ?20)",
+                    v, 20, NULL, err);
     if (rc < 0)
         return -1;
 
-    int64_t commission_total = 0;
+    int64_t commission_total = 0, month_revenue = 0;
     struct written_commission *written = NULL;
+    if (have_partner && stats_month_revenue_before(s, partner.id, occurred, in->amount,
+                                                   &month_revenue, err) < 0)
+        return -1;
     if (have_partner && !fraud && strcmp(partner.status, "active") == 0) {
         bool first_purchase = true;
         if (in->customer_id) {
@@ -574,15 +563,6 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
                 return -1;
             first_purchase = n == 0;
         }
-        int64_t month_revenue = 0;
-        int64_t month_day = time_month_start_ms(occurred) / DAY_MS;
-        struct db_val q[3] = {db_text(partner.id), db_int(month_day),
-                              db_int(next_month_day(month_day))};
-        if (store_query_int(s,
-                            "SELECT COALESCE(SUM(revenue), 0) FROM daily_stats"
-                            " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                            q, 3, 0, &month_revenue, err) < 0)
-            return -1;
         struct commission_input ci = {
             .amount = in->amount,
             .items = in->items,
@@ -597,7 +577,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
             return -1;
         int64_t earned = 0, cut = 0;
         if (prog.monthly_cap >= 0) {
-            if (month_commission(s, partner.id, occurred, &earned, err) < 0)
+            if (stats_month_commission(s, partner.id, occurred, &earned, err) < 0)
                 return -1;
             cut = commission_apply_cap(&cr, prog.monthly_cap, earned);
         }
@@ -636,7 +616,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
             return -1;
     }
     if (ar.partner_id &&
-        stats_add(s, prog.id, ar.partner_id, ar.method == ATTR_CLICK ? click_link_id : NULL,
+        stats_add(s, prog.id, ar.partner_id, link_id,
                   occurred, 0, 0, 1, in->amount, commission_total, err) < 0)
         return -1;
     /* The answer from what was just written (conversion_json would read the same back). */
@@ -681,8 +661,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     struct store_cursor cur;
     int rc = store_query_row(s,
                              "SELECT id, amount, refunded_amount, partner_id, occurred_at,"
-                             " attribution_method, click_id FROM conversions"
-                             " WHERE program_id = ?1 AND order_id = ?2",
+                             " link_id FROM conversions WHERE program_id = ?1 AND order_id = ?2",
                              p, 2, &cur, err);
     if (rc < 0)
         return -1;
@@ -693,8 +672,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     int64_t amount = store_col_int(&cur, 1), refunded = store_col_int(&cur, 2);
     const char *partner_id = col_dup(a, &cur, 3);
     int64_t occurred = store_col_int(&cur, 4);
-    bool by_click = strcmp(store_col_text(&cur, 5), "click") == 0;
-    const char *click_id = col_dup(a, &cur, 6);
+    const char *link_id = col_dup(a, &cur, 5);
     store_finish(&cur);
     if (in->amount > amount - refunded)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
@@ -778,16 +756,7 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
         }
     }
     if (partner_id) {
-        /* Reports show net figures: the refund comes off the conversion's own day. */
-        const char *link_id = NULL;
-        if (by_click && click_id) {
-            struct db_val q = db_text(click_id);
-            if (store_query_row(s, "SELECT link_id FROM clicks WHERE id = ?1", &q, 1, &cur, err) ==
-                STORE_ROW) {
-                link_id = col_dup(a, &cur, 0);
-                store_finish(&cur);
-            }
-        }
+        /* Reports show net figures: the refund comes off the conversion's own day and row. */
         if (stats_add(s, prog.id, partner_id, link_id, occurred, 0, 0, 0, -in->amount,
                       -own_reversed, err) < 0)
             return -1;

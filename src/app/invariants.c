@@ -1,6 +1,11 @@
 #include "app/invariants.h"
 
+#include "core/money.h"
 #include "util/banned.h"
+
+/* Outside -MONEY_MAX_TOTAL..MONEY_MAX_TOTAL; compares REAL values (an overflowed SQLite sum)
+ * numerically too. */
+#define BEYOND(x) "(" x " > " MONEY_MAX_TOTAL_SQL " OR " x " < -" MONEY_MAX_TOTAL_SQL ")"
 
 struct invariant {
     const char *name;
@@ -77,6 +82,35 @@ static const struct invariant invariants[] = {
      "  FROM conversions WHERE partner_id IS NOT NULL GROUP BY partner_id) c"
      " ON c.partner_id = s.partner_id"
      " WHERE COALESCE(s.n, 0) <> COALESCE(c.n, 0) OR COALESCE(s.r, 0) <> COALESCE(c.r, 0)"},
+    {"the commission rollups equal the commissions: a partner's own on the conversion's link, a"
+     " parent's share without a link, on the conversion's day",
+     "SELECT partner_id || ' day ' || day || CASE WHEN on_link = 1 THEN ' on links'"
+     " ELSE ' without link' END, 'rollup ' || SUM(rollup) || ' commissions ' || SUM(earned)"
+     " FROM (SELECT partner_id, day, CASE WHEN link_id = '' THEN 0 ELSE 1 END AS on_link,"
+     "  commission AS rollup, 0 AS earned FROM daily_stats"
+     "  UNION ALL SELECT c.partner_id, v.occurred_at / 86400000,"
+     "  CASE WHEN c.level = 0 AND v.attribution_method = 'click' THEN 1 ELSE 0 END,"
+     "  0, c.amount - c.reversed FROM commissions c"
+     "  JOIN conversions v ON v.id = c.conversion_id WHERE c.status <> 'rejected') x"
+     " GROUP BY partner_id, day, on_link HAVING SUM(rollup) <> SUM(earned)"},
+    {"each partner's balance row equals the sum of its ledger entries",
+     "SELECT COALESCE(b.partner_id, e.partner_id), 'balance row ' || COALESCE(b.pending, 0) || '/'"
+     " || COALESCE(b.approved, 0) || '/' || COALESCE(b.paid, 0) || ' entries ' || COALESCE(e.p, 0)"
+     " || '/' || COALESCE(e.a, 0) || '/' || COALESCE(e.d, 0) FROM partner_balances b"
+     " FULL OUTER JOIN (SELECT partner_id, SUM(pending) AS p, SUM(approved) AS a, SUM(paid) AS d"
+     "  FROM ledger_entries GROUP BY partner_id) e ON e.partner_id = b.partner_id"
+     " WHERE COALESCE(b.pending, 0) <> COALESCE(e.p, 0)"
+     " OR COALESCE(b.approved, 0) <> COALESCE(e.a, 0) OR COALESCE(b.paid, 0) <> COALESCE(e.d, 0)"},
+    {"order amounts are within 0 and 10^15 minor units",
+     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount > " MONEY_MAX_AMOUNT_SQL},
+    {"no balance, rollup row or payout total is beyond 2^53 - 1 minor units",
+     "SELECT partner_id, 'balance ' || SUM(pending) || '/' || SUM(approved) || '/' || SUM(paid)"
+     " FROM ledger_entries GROUP BY partner_id"
+     " HAVING " BEYOND("SUM(pending)") " OR " BEYOND("SUM(approved)") " OR " BEYOND("SUM(paid)")
+     " UNION ALL SELECT partner_id || ' ' || link_id || ' day ' || day,"
+     " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
+     " WHERE " BEYOND("revenue") " OR " BEYOND("commission")
+     " UNION ALL SELECT id, 'total ' || total FROM payouts WHERE " BEYOND("total")},
     {"each payout's total equals the sum of its items",
      "SELECT y.id, 'total ' || y.total || ' items ' || COALESCE(SUM(i.amount), 0)"
      " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id"

@@ -10,6 +10,7 @@
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/ledger.h"
+#include "core/money.h"
 #include "util/banned.h"
 
 int ledger_append(struct store *s, const char *program_id, const char *partner_id,
@@ -24,11 +25,41 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
                            db_text(ledger_kind_name(d->kind)), db_int(d->pending),
                            db_int(d->approved), db_int(d->paid),
                            db_int(now)};
-    return store_exec(s,
-                      "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
-                      " payout_id, currency, kind, pending, approved, paid, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                      v, 11, NULL, err);
+    if (store_exec(s,
+                   "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                   " payout_id, currency, kind, pending, approved, paid, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   v, 11, NULL, err) < 0)
+        return -1;
+    /* The partner's running balance; an entry never exceeds MONEY_MAX_AMOUNT and a bucket never
+     * MONEY_MAX_TOTAL, so the addition stays far inside int64. */
+    struct db_val b[4] = {db_text(partner_id), db_int(d->pending), db_int(d->approved),
+                          db_int(d->paid)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "INSERT INTO partner_balances (partner_id, pending, approved, paid)"
+                             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (partner_id) DO UPDATE SET"
+                             " pending = partner_balances.pending + excluded.pending,"
+                             " approved = partner_balances.approved + excluded.approved,"
+                             " paid = partner_balances.paid + excluded.paid"
+                             " RETURNING pending, approved, paid",
+                             b, 4, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no balance row for %s", partner_id);
+    bool ok = true;
+    for (int i = 0; i < 3; i++) {
+        int64_t bucket = 0;
+        ok = ok && store_col_int_exact(&cur, i, &bucket) && money_total_ok(bucket);
+    }
+    store_finish(&cur);
+    if (!ok)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this %s would take partner %s's balance past %lld minor units, the "
+                          "largest total partnerd keeps",
+                          ledger_kind_name(d->kind), partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
 }
 
 struct commission_state {
@@ -127,23 +158,20 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
         /* Reports show what partners earn: a rejected commission no longer counts. */
         struct db_val q = db_text(id);
         struct store_cursor cur;
-        if (store_query_row(s,
-                            "SELECT v.occurred_at, v.click_id, v.attribution_method"
-                            " FROM commissions c JOIN conversions v ON v.id = c.conversion_id"
-                            " WHERE c.id = ?1",
-                            &q, 1, &cur, err) == STORE_ROW) {
+        /* From the row the commission was added to: a partner's own commission (level 0) is on
+         * the conversion's link, a parent's share (level 1+) on the parent's link-less row, where
+         * pay_parents put it. */
+        int row = store_query_row(s,
+                                  "SELECT v.occurred_at, CASE WHEN c.level = 0 THEN v.link_id END"
+                                  " FROM commissions c JOIN conversions v"
+                                  " ON v.id = c.conversion_id WHERE c.id = ?1",
+                                  &q, 1, &cur, err);
+        if (row < 0)
+            rc = -1;
+        if (row == STORE_ROW) { /* no row for a lead's commission, which has no rollup */
             int64_t occurred = store_col_int(&cur, 0);
-            const char *click_id = col_dup(&a, &cur, 1);
-            bool by_click = strcmp(store_col_text(&cur, 2), "click") == 0;
+            const char *link_id = col_dup(&a, &cur, 1);
             store_finish(&cur);
-            const char *link_id = NULL;
-            struct db_val ck = db_text(click_id);
-            if (by_click && click_id &&
-                store_query_row(s, "SELECT link_id FROM clicks WHERE id = ?1", &ck, 1, &cur,
-                                err) == STORE_ROW) {
-                link_id = col_dup(&a, &cur, 0);
-                store_finish(&cur);
-            }
             rc = stats_add(s, c.program_id, c.partner_id, link_id, occurred, 0, 0, 0, 0,
                            -current, err);
         }

@@ -112,6 +112,19 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
                    " (SELECT partner_id FROM payout_items WHERE payout_id = ?1)",
                    t, 2, NULL, err) < 0)
         return -1;
+    /* Items are balances (each within MONEY_MAX_TOTAL); their total must be too. */
+    int64_t beyond = 0;
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM payouts WHERE id = ?1"
+                        " AND (total > " MONEY_MAX_TOTAL_SQL
+                        " OR total < -" MONEY_MAX_TOTAL_SQL ")",
+                        t, 1, 0, &beyond, err) < 0)
+        return -1;
+    if (beyond)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "period",
+                          "this batch's total would pass %lld minor units, the largest total "
+                          "partnerd keeps",
+                          (long long)MONEY_MAX_TOTAL);
     report(progress, progress_arg, "items", items, items);
     *created = true;
     return outbox_emit_payout(s, "payout.created", id, now_ms, err); /* webhooks */

@@ -212,12 +212,16 @@ int partner_balance(struct store *s, const char *partner_id, int64_t *pending, i
     if (rc < 0)
         return -1;
     *pending = *approved = *paid = 0;
-    if (rc == STORE_ROW) {
-        *pending = store_col_int(&cur, 0);
-        *approved = store_col_int(&cur, 1);
-        *paid = store_col_int(&cur, 2);
-        store_finish(&cur);
-    }
+    if (rc == STORE_DONE)
+        return 0;
+    /* Sums of integers never fail; one beyond int64 (a database written before the limits) is
+     * an error rather than a clamped figure. */
+    bool exact = store_col_int_exact(&cur, 0, pending) && store_col_int_exact(&cur, 1, approved) &&
+                 store_col_int_exact(&cur, 2, paid);
+    store_finish(&cur);
+    if (!exact)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL,
+                          "partner %s's balance is beyond int64; run partnerd check", partner_id);
     return 0;
 }
 

@@ -12,8 +12,10 @@ static const char usage[] =
     "\n"
     "Checks the ledger: every entry belongs to a partner and its program's currency, each\n"
     "commission's entries sum to its current amount in the bucket its status says, nothing is\n"
-    "paid beyond what was approved, order ids and commissions are unique, refunds add up, and the\n"
-    "report rollups equal the raw clicks and conversions. Exit status 0 when all hold.\n";
+    "paid beyond what was approved, order ids and commissions are unique, refunds add up, the\n"
+    "report rollups equal the raw clicks, conversions and commissions (each on the row it\n"
+    "belongs to), balance rows equal the ledger, and no amount passes 10^15 nor any balance,\n"
+    "rollup row or payout total 2^53 - 1. Sums cannot overflow. Exit status 0 when all hold.\n";
 
 int cmd_check(int argc, char **argv)
 {

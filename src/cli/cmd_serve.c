@@ -24,6 +24,7 @@ static const char usage[] =
     "                      [--write_batch N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
     "                      [--click_queue_max N] [--body_memory_max MIB]\n"
+    "                      [--webhook_retention_days DAYS]\n"
     "                      [--trusted_proxies ADDR[/BITS],...] [--bot_list_file FILE]\n"
     "                      [--config FILE]\n"
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
@@ -293,8 +294,9 @@ int cmd_serve(int argc, char **argv)
         app->click_journal->writer = app->writer;
     app->click_limiter = click_limiter_new(app->cfg.click_rate_limit, app->fingerprint_key);
     app->links = link_cache_new(LINK_CACHE_SLOTS);
-    struct scheduler *sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000,
-                                              app->cfg.click_retention_days);
+    struct scheduler *sched =
+        scheduler_start(app->writer, app->cfg.approve_interval * 1000,
+                        app->cfg.click_retention_days, app->cfg.webhook_retention_days);
     if (!sched) {
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
         goto fail_sched;

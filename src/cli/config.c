@@ -36,6 +36,7 @@ static const struct setting settings[] = {
     INT_SETTING("body_memory_max", body_memory_max),
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
+    INT_SETTING("webhook_retention_days", webhook_retention_days),
     TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
     TEXT_SETTING("trusted_proxies", trusted_proxies),
     TEXT_SETTING("bot_list_file", bot_list_file),
@@ -145,6 +146,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->body_memory_max = 64;
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
+    cfg->webhook_retention_days = 30;
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

@@ -354,6 +354,40 @@ int64_t commission_apply_cap(struct commission_result *r, int64_t cap, int64_t e
     return cut;
 }
 
+int commission_order_check(int64_t amount, const struct commission_item *items, size_t nitems,
+                           struct pd_err *err)
+{
+    if (amount < 0 || amount > MONEY_MAX_AMOUNT)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "amount must be between 0 and %lld minor units",
+                          (long long)MONEY_MAX_AMOUNT);
+    if (nitems == 0)
+        return 0;
+    /* Each line is at most 10^15 and there are at most SIZE_MAX of them: no overflow below. */
+    __int128 sum = 0;
+    for (size_t i = 0; i < nitems; i++) {
+        __int128 line = (__int128)items[i].amount * items[i].quantity;
+        if (items[i].amount < 0 || items[i].quantity < 1 || line > MONEY_MAX_AMOUNT) {
+            char param[48];
+            snprintf(param, sizeof param, "items[%zu].amount", i);
+            return pd_err_set(err, PD_ERR_UNPROCESSABLE, param,
+                              "%s times its quantity must be between 0 and %lld minor units",
+                              param, (long long)MONEY_MAX_AMOUNT);
+        }
+        sum += line;
+    }
+    if (sum > MONEY_MAX_AMOUNT)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "items",
+                          "the items (amount * quantity) add up to more than the order's amount "
+                          "%lld", (long long)amount);
+    if (sum != amount)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "items",
+                          "the items (amount * quantity) add up to %lld, not the order's amount "
+                          "%lld; send shipping or tax as an item of its own",
+                          (long long)sum, (long long)amount);
+    return 0;
+}
+
 bool commission_parent_share(int64_t child_commission, int64_t parent_bps, int64_t *out)
 {
     if (child_commission < 0 || parent_bps < 0 || parent_bps > 10000)

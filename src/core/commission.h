@@ -75,6 +75,14 @@ struct commission_result {
     char explanation[1024]; /* human-readable arithmetic, e.g. "10000 * 1000 bps / 10000 = 1000" */
 };
 
+/* An order's amount and its items, as a conversion must send them: 0 <= amount <=
+ * MONEY_MAX_AMOUNT, each item's amount (a unit price) and its line (amount * quantity) within
+ * 0..MONEY_MAX_AMOUNT, and the lines summing to exactly the order's amount (shipping or tax is an
+ * item of its own). -1 with PD_ERR_UNPROCESSABLE naming "amount", "items[i].amount" or "items"
+ * otherwise. */
+int commission_order_check(int64_t amount, const struct commission_item *items, size_t nitems,
+                           struct pd_err *err);
+
 /* Evaluates sale rules (percent, flat) against a conversion. Most specific match wins:
  * partner > group > sku/category > default; among equals, the first in the list. No matching rule →
  * nlines 0. Overflow → -1 with PD_ERR_UNPROCESSABLE. */

@@ -55,6 +55,11 @@ const struct currency *currency_find(const char *code)
     return NULL;
 }
 
+bool money_total_ok(int64_t v)
+{
+    return v >= -MONEY_MAX_TOTAL && v <= MONEY_MAX_TOTAL;
+}
+
 bool money_add(int64_t a, int64_t b, int64_t *out)
 {
     int64_t r;

@@ -12,6 +12,18 @@ struct currency {
     int exponent;  /* minor-unit digits: JPY 0, USD 2, KWD 3 */
 };
 
+/* The largest amount of one order, refund or item (unit price or line): 10^15 minor units. */
+#define MONEY_MAX_AMOUNT INT64_C(1000000000000000)
+#define MONEY_MAX_AMOUNT_SQL "1000000000000000" /* the same, for SQL text */
+/* The largest magnitude of any stored total (a balance bucket, a rollup row, a partner's month
+ * revenue, a payout's total): 2^53 - 1, the largest integer a double holds exactly, so the
+ * dashboards' JavaScript shows every figure exactly. A write that would pass it is refused. */
+#define MONEY_MAX_TOTAL INT64_C(9007199254740991)
+#define MONEY_MAX_TOTAL_SQL "9007199254740991" /* the same, for SQL text */
+
+/* -MONEY_MAX_TOTAL <= v <= MONEY_MAX_TOTAL. */
+bool money_total_ok(int64_t v);
+
 /* Case-insensitive lookup ("usd", "USD"); NULL when not an ISO 4217 currency we know. */
 const struct currency *currency_find(const char *code);
 

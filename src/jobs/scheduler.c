@@ -13,11 +13,15 @@
 
 #define APPROVAL_BATCH 1000
 #define PURGE_BATCH 10000
+/* An Idempotency-Key replays its answer for at least 24 hours (the API's promise); kept twice
+ * that, so a client retrying across a day boundary or a clock skew still finds it. */
+#define IDEMPOTENCY_KEY_HOURS 48
 
 struct scheduler {
     struct writer *writer;
     int interval_ms;
     int click_retention_days;
+    int webhook_retention_days;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -50,6 +54,32 @@ static int purge_run(struct store *s, struct write_job *job)
     int64_t days =
         window > tj->sched->click_retention_days ? window : tj->sched->click_retention_days;
     return clicks_purge(s, time_now_ms() - days * 86400000, PURGE_BATCH, &tj->done_count, &tj->err);
+}
+
+/* One batch of a deletion whose ?1 is a time (rows older go) and ?2 the batch size. */
+static int purge_older(struct store *s, struct task_job *tj, const char *sql, int64_t before_ms)
+{
+    struct db_val v[2] = {db_int(before_ms), db_int(PURGE_BATCH)};
+    return store_exec(s, sql, v, 2, &tj->done_count, &tj->err);
+}
+
+static int idempotency_purge_run(struct store *s, struct write_job *job)
+{
+    return purge_older(s, (struct task_job *)job,
+                       "DELETE FROM idempotency_keys WHERE (scope, idem_key) IN"
+                       " (SELECT scope, idem_key FROM idempotency_keys WHERE created_at < ?1"
+                       " ORDER BY created_at LIMIT ?2)",
+                       time_now_ms() - (int64_t)IDEMPOTENCY_KEY_HOURS * 3600000);
+}
+
+static int deliveries_purge_run(struct store *s, struct write_job *job)
+{
+    struct task_job *tj = (struct task_job *)job;
+    return purge_older(s, tj,
+                       "DELETE FROM webhook_deliveries WHERE id IN"
+                       " (SELECT id FROM webhook_deliveries WHERE finished_at < ?1"
+                       " AND status <> 'pending' ORDER BY finished_at LIMIT ?2)",
+                       time_now_ms() - (int64_t)tj->sched->webhook_retention_days * 86400000);
 }
 
 static void task_done(struct write_job *job)
@@ -92,6 +122,13 @@ static void *scheduler_main(void *arg)
         while (s->click_retention_days > 0 &&
                run_task(s, purge_run, PURGE_BATCH, "deleted clicks past the retention period"))
             ;
+        while (run_task(s, idempotency_purge_run, PURGE_BATCH,
+                        "deleted idempotency keys past their window"))
+            ;
+        while (s->webhook_retention_days > 0 &&
+               run_task(s, deliveries_purge_run, PURGE_BATCH,
+                        "deleted finished webhook deliveries past their retention"))
+            ;
         pthread_mutex_lock(&s->lock);
         struct timespec until = time_deadline_in_us((int64_t)s->interval_ms * 1000);
         while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
@@ -101,7 +138,8 @@ static void *scheduler_main(void *arg)
     return NULL;
 }
 
-struct scheduler *scheduler_start(struct writer *w, int interval_ms, int click_retention_days)
+struct scheduler *scheduler_start(struct writer *w, int interval_ms, int click_retention_days,
+                                  int webhook_retention_days)
 {
     struct scheduler *s = calloc(1, sizeof *s);
     if (!s)
@@ -109,6 +147,7 @@ struct scheduler *scheduler_start(struct writer *w, int interval_ms, int click_r
     s->writer = w;
     s->interval_ms = interval_ms > 0 ? interval_ms : 60000;
     s->click_retention_days = click_retention_days;
+    s->webhook_retention_days = webhook_retention_days;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/flush.h"
 #include "util/banned.h"
 #include "util/le.h"
 
@@ -32,6 +33,10 @@ enum segment_state {
 
 struct segment {
     int fd;
+    /* With flush, one descriptor per flusher thread, opened with the segment: a failed writeback
+     * is reported once per open file, so a flush on a descriptor of its own sees every failure
+     * since the segment was opened, never "success" because another flush was told first. */
+    int flush_fd[FLUSHERS];
     uint8_t *map; /* the whole file, shared: appends without flush are stores into it */
     enum segment_state state;
     uint64_t epoch;
@@ -60,6 +65,8 @@ struct journal {
      * segment left behind is flushed as it is left). */
     pthread_t threads[FLUSHERS];
     int nthreads;
+    int next_flusher; /* which flush_fd the next flusher thread to start uses */
+    struct flush_fault fault;
     pthread_cond_t wake;
     struct journal_waiter *wait_head, *wait_tail;
     uint64_t appended_seq, started_seq, durable_seq;
@@ -219,6 +226,40 @@ static void segment_evict_appended(const struct journal *j, uint8_t *map, uint32
         segment_evict(map, from, to);
 }
 
+/* Adds segment i (fd of path, mapped at map): with flush, it gets the flushers' descriptors. */
+static int segment_add(struct journal *j, uint32_t i, int fd, uint8_t *map, uint64_t epoch,
+                       const char *path, struct pd_err *err)
+{
+    struct segment s = {.fd = fd, .map = map, .state = epoch ? SEG_HELD : SEG_FREE, .epoch = epoch};
+    for (int k = 0; k < FLUSHERS; k++)
+        s.flush_fd[k] = -1;
+    for (int k = 0; j->flush && k < FLUSHERS; k++) {
+        s.flush_fd[k] = open(path, O_RDWR | O_CLOEXEC);
+        if (s.flush_fd[k] < 0) {
+            pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot open %s: %s", path, strerror(errno));
+            while (k-- > 0)
+                close(s.flush_fd[k]);
+            return -1;
+        }
+    }
+    struct segment *segs = realloc(j->segs, (i + 1) * sizeof *segs);
+    if (!segs)
+        abort();
+    j->segs = segs;
+    j->segs[i] = s;
+    j->nsegs = i + 1;
+    return 0;
+}
+
+static void segment_close(struct segment *s)
+{
+    munmap(s->map, JOURNAL_SEGMENT_BYTES);
+    close(s->fd);
+    for (int k = 0; k < FLUSHERS; k++)
+        if (s->flush_fd[k] >= 0)
+            close(s->flush_fd[k]);
+}
+
 /* A new segment, written with zeros to its full size and flushed with its directory entry, so
  * that no append or flush ever changes its size or its metadata. */
 static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
@@ -242,7 +283,9 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
         unlink(tmp);
         return -1;
     }
-    /* The directory entry too, so the file is there after a power cut. */
+    /* The directory entry too, so the file is there after a power cut. A flush failing here
+     * fails only this segment (nothing is in it yet): the append that needed it is refused, and
+     * the next one tries again. */
     char dir[1100];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -251,9 +294,13 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
     else
         slash[slash == dir ? 1 : 0] = '\0';
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
+    bool dir_synced = dfd >= 0 && fsync(dfd) == 0;
+    if (dfd >= 0)
         close(dfd);
+    if (j->flush && !dir_synced) {
+        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot flush the directory of %s", path);
+        close(fd);
+        return -1;
     }
     uint8_t *map = segment_map(fd);
     if (!map) {
@@ -261,12 +308,11 @@ static int segment_create(struct journal *j, uint32_t i, struct pd_err *err)
         close(fd);
         return -1;
     }
-    struct segment *segs = realloc(j->segs, (i + 1) * sizeof *segs);
-    if (!segs)
-        abort();
-    j->segs = segs;
-    j->segs[i] = (struct segment){.fd = fd, .map = map, .state = SEG_FREE};
-    j->nsegs = i + 1;
+    if (segment_add(j, i, fd, map, 0, path, err) < 0) {
+        munmap(map, JOURNAL_SEGMENT_BYTES);
+        close(fd);
+        return -1;
+    }
     return 0;
 }
 
@@ -308,6 +354,7 @@ static void *flusher_main(void *arg)
 {
     struct journal *j = arg;
     pthread_mutex_lock(&j->lock);
+    int me = j->next_flusher++;
     for (;;) {
         while (j->started_seq == j->appended_seq && !j->stopping)
             pthread_cond_wait(&j->wake, &j->lock);
@@ -315,26 +362,23 @@ static void *flusher_main(void *arg)
             break;
         uint64_t covers = j->appended_seq;
         j->started_seq = covers;
-        int fd = j->segs[j->active].fd; /* appended_seq > 0: there is an active segment */
+        /* appended_seq > 0: there is an active segment */
+        int fd = j->segs[j->active].flush_fd[me];
         pthread_mutex_unlock(&j->lock);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        bool ok = fdatasync(fd) == 0;
-        int e = errno;
+        if (flush_data(fd, &j->fault) < 0)
+            flush_failed("journal: fdatasync", strerror(errno)); /* its records were handed on */
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&j->lock);
         j->stats.flushes++;
         j->stats.flush_us +=
             (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
-        if (ok && covers > j->durable_seq)
+        if (covers > j->durable_seq)
             j->durable_seq = covers;
-        /* Those now durable, or, when this fdatasync failed, those it was to cover. */
-        struct journal_waiter *done = detach_waiters(j, ok ? j->durable_seq : covers);
+        struct journal_waiter *done = detach_waiters(j, j->durable_seq);
         uint64_t durable = j->durable_seq;
         pthread_mutex_unlock(&j->lock);
-        if (!ok)
-            fprintf(stderr, "level=error msg=\"journal: fdatasync failed\" error=\"%s\"\n",
-                    strerror(e));
         tell_waiters(done, durable);
         pthread_mutex_lock(&j->lock);
     }
@@ -364,6 +408,8 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     }
     snprintf(j->prefix, sizeof j->prefix, "%s", prefix);
     j->flush = flush;
+    if (flush)
+        flush_fault_init(&j->fault, "journal");
     j->drained = drained;
     j->drained_arg = drained_arg;
     j->active = NO_SEGMENT;
@@ -407,14 +453,13 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
             close(fd);
             goto fail_segments;
         }
-        struct segment *segs = realloc(j->segs, (j->nsegs + 1) * sizeof *segs);
-        if (!segs)
-            abort();
-        j->segs = segs;
         uint64_t epoch = segment_epoch(map);
         segment_evict(map, 0, JOURNAL_SEGMENT_BYTES);
-        j->segs[j->nsegs++] = (struct segment){
-            .fd = fd, .map = map, .state = epoch ? SEG_HELD : SEG_FREE, .epoch = epoch};
+        if (segment_add(j, j->nsegs, fd, map, epoch, path, err) < 0) {
+            munmap(map, JOURNAL_SEGMENT_BYTES);
+            close(fd);
+            goto fail_segments;
+        }
         if (epoch > newest)
             newest = epoch;
     }
@@ -440,10 +485,8 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     j->stats.segments = j->nsegs;
     return j;
 fail_segments:
-    for (uint32_t i = 0; i < j->nsegs; i++) {
-        munmap(j->segs[i].map, JOURNAL_SEGMENT_BYTES);
-        close(j->segs[i].fd);
-    }
+    for (uint32_t i = 0; i < j->nsegs; i++)
+        segment_close(&j->segs[i]);
     free(j->segs);
     pthread_mutex_destroy(&j->lock);
 fail_flock:
@@ -467,10 +510,8 @@ void journal_close(struct journal *j)
             pthread_join(j->threads[i], NULL);
         pthread_cond_destroy(&j->wake);
     }
-    for (uint32_t i = 0; i < j->nsegs; i++) {
-        munmap(j->segs[i].map, JOURNAL_SEGMENT_BYTES);
-        close(j->segs[i].fd);
-    }
+    for (uint32_t i = 0; i < j->nsegs; i++)
+        segment_close(&j->segs[i]);
     free(j->segs);
     pthread_mutex_destroy(&j->lock);
     close(j->lock_fd); /* and with it the flock */
@@ -529,7 +570,9 @@ int journal_forget_all(struct journal *j, struct pd_err *err)
         struct segment *s = &j->segs[i];
         if (s->state == SEG_FREE && s->epoch == 0)
             continue;
-        if (segment_wipe(s) < 0 || (j->flush && fdatasync(s->fd) < 0)) {
+        /* Failing is safe here: the database has these records, and a segment not wiped is only
+         * replayed again (each record once: the replay skips what the database holds). */
+        if (segment_wipe(s) < 0 || (j->flush && flush_data(s->fd, &j->fault) < 0)) {
             rc = pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot reset the journal: %s",
                             strerror(errno));
             continue;
@@ -575,9 +618,9 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
     if (j->active != NO_SEGMENT) {
         struct segment *old = &j->segs[j->active];
         if (j->flush) {
-            if (fdatasync(old->fd) < 0)
-                return pd_err_set(err, PD_ERR_INTERNAL, "db", "journal: fdatasync failed: %s",
-                                  strerror(errno));
+            /* Its appends were handed on before this flush: failing it ends the process. */
+            if (flush_data(old->fd, &j->fault) < 0)
+                flush_failed("journal: fdatasync of a full segment", strerror(errno));
             j->durable_seq = j->appended_seq;
             j->started_seq = j->appended_seq;
             *done = detach_waiters(j, j->durable_seq);

@@ -35,8 +35,10 @@
 
 struct journal;
 
-/* Told once the records of an append are durable (ok) or could not be made so (!ok). On a journal
- * opened with flush, on a flushing thread: must not block. */
+/* Told once the records of an append are durable (ok), or could not be made so (!ok: only when
+ * journal_forget_all fails with waiters left). A failed flush of appended records is never told:
+ * it ends the process (src/store/flush.h). On a journal opened with flush, on a flushing thread:
+ * must not block. */
 struct journal_waiter {
     void (*durable)(struct journal_waiter *w, bool ok);
     uint64_t seq; /* the journal's own bookkeeping */
@@ -49,8 +51,10 @@ struct journal_waiter {
 typedef void (*journal_drained_fn)(void *arg, struct journal *j, uint32_t segment);
 
 /* Opens (making them when missing) the segments of prefix. flush: an append is durable once
- * fdatasync'd (a power cut), otherwise once written (kill -9). One process at a time: while
- * another holds the journal (PREFIX.lock), NULL with err->kind PD_ERR_CONFLICT. */
+ * fdatasync'd (a power cut), otherwise once written (kill -9); a failed fdatasync of appended
+ * records aborts the process (src/store/flush.h; the site "journal" of its fault injection). One
+ * process at a time: while another holds the journal (PREFIX.lock), NULL with err->kind
+ * PD_ERR_CONFLICT. */
 struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn drained,
                              void *drained_arg, struct pd_err *err);
 /* Flushes, stops the flushing threads, closes. Does not forget records: see journal_forget_all. */

@@ -1,6 +1,8 @@
 #include "store/store.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/migrations.h"
@@ -34,6 +36,22 @@ void store_close(struct store *s)
 {
     if (s)
         s->ops->close(s);
+}
+
+bool store_col_int_exact(struct store_cursor *cur, int col, int64_t *out)
+{
+    if (store_is_null(cur, col))
+        return false;
+    /* Both drivers give an integer's decimal digits as its text, and a REAL or numeric beyond
+     * int64 as something else (a point, an exponent, or digits strtoll cannot hold). */
+    const char *text = store_col_text(cur, col);
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE)
+        return false;
+    *out = v;
+    return true;
 }
 
 int store_exec(struct store *s, const char *sql, const struct db_val *params, int n,

@@ -87,6 +87,10 @@ struct store {
      * cannot tell leave it false. */
     bool counts_link_changes;
     uint64_t link_changes;
+    /* SQLite: a statement on this connection failed with an I/O error, so what it wrote may be
+     * half on disk and a failed flush may hide behind it (SQLite may also have rolled the open
+     * transaction back). The writer ends the process when it sees it (src/store/flush.h). */
+    bool io_error;
 };
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a
@@ -114,6 +118,11 @@ static inline int64_t store_col_int(struct store_cursor *cur, int col)
 {
     return cur->store->ops->col_int(cur, col);
 }
+/* An integer column read exactly: false (out untouched) when it is NULL or not an integer that
+ * fits in int64, such as a SUM beyond int64 (PostgreSQL's numeric, SQLite's approximate REAL).
+ * SUM of integers never fails in either dialect: PostgreSQL's SUM(bigint) is numeric, and every
+ * SQLite connection's sum() accumulates in 128 bits (store_sqlite.c). */
+bool store_col_int_exact(struct store_cursor *cur, int col, int64_t *out);
 static inline const char *store_col_text(struct store_cursor *cur, int col)
 {
     return cur->store->ops->col_text(cur, col);

@@ -53,6 +53,8 @@ static uint64_t hash_sql(const char *s)
 static int sqlite_error(struct store_sqlite *s, int rc, struct pd_err *err)
 {
     int primary = rc & 0xff;
+    if (primary == SQLITE_IOERR)
+        s->base.io_error = true;
     if (primary == SQLITE_CONSTRAINT) {
         pd_err_set(err, PD_ERR_CONFLICT, NULL, "constraint: %s", sqlite3_errmsg(s->db));
         return STORE_CONSTRAINT;
@@ -81,6 +83,8 @@ static int sqlite_exec_script(struct store *base, const char *sql, struct pd_err
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_IOERR)
+            base->io_error = true;
         pd_err_set(err, PD_ERR_INTERNAL, NULL, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return STORE_ERROR;
@@ -300,6 +304,52 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* sum() with a 128-bit accumulator in place of SQLite's own, which fails the whole statement
+ * with "integer overflow" once a partial sum leaves int64 (one bad row then breaks every report,
+ * `partnerd check` and `partnerd backup`). Integers sum exactly whatever their order; a total
+ * beyond int64 comes back as an approximate REAL (as the built-in total() would), which
+ * store_col_int_exact refuses to read as a number. Any REAL or text input makes the sum REAL, as
+ * the built-in sum() does. PostgreSQL's SUM(bigint) is already exact (numeric). */
+struct exact_sum {
+    unsigned char isum[sizeof(__int128)]; /* SQLite's aggregate memory is only 8-byte aligned */
+    double rsum;
+    bool any, approx;
+};
+
+static void exact_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct exact_sum *p = sqlite3_aggregate_context(ctx, sizeof *p);
+    int type = sqlite3_value_numeric_type(argv[0]);
+    if (!p || type == SQLITE_NULL)
+        return;
+    p->any = true;
+    if (type == SQLITE_INTEGER) {
+        __int128 sum;
+        memcpy(&sum, p->isum, sizeof sum);
+        sum += sqlite3_value_int64(argv[0]); /* 2^64 rows of int64 fit in 128 bits */
+        memcpy(p->isum, &sum, sizeof sum);
+    } else {
+        p->approx = true;
+        p->rsum += sqlite3_value_double(argv[0]);
+    }
+}
+
+static void exact_sum_final(sqlite3_context *ctx)
+{
+    struct exact_sum *p = sqlite3_aggregate_context(ctx, 0);
+    if (!p || !p->any) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    __int128 sum;
+    memcpy(&sum, p->isum, sizeof sum);
+    if (!p->approx && sum >= INT64_MIN && sum <= INT64_MAX)
+        sqlite3_result_int64(ctx, (int64_t)sum);
+    else
+        sqlite3_result_double(ctx, (double)sum + p->rsum);
+}
+
 struct store *store_sqlite_open(const char *url, bool read_only, struct pd_err *err)
 {
     return store_sqlite_open_mode(url, read_only, !read_only, err);
@@ -333,6 +383,12 @@ struct store *store_sqlite_open_mode(const char *url, bool read_only, bool creat
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    rc = sqlite3_create_function_v2(s->db, "sum", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                    NULL, exact_sum_step, exact_sum_final, NULL);
+    if (rc != SQLITE_OK) {
+        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot register sum(): %s", sqlite3_errstr(rc));
+        goto fail;
+    }
     /* WAL lets the workers read while the writer writes; FULL makes every COMMIT durable on disk
      * before it returns (a 302 or a 201 promises the record survives even a power cut). */
     char pragmas[256];

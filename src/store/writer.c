@@ -1,6 +1,7 @@
 #include "store/writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/flush.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
@@ -58,10 +60,14 @@ struct writer {
     atomic_bool ckpt_caught_up;       /* the checkpointer finished a pass; the writer catches up */
     atomic_int_fast64_t ckpt_copied;  /* frames copied when it did (the writer copies the rest) */
     /* SQLite with synchronous=FULL: the fsyncs after the commits, on threads of their own (see
-     * syncer_main); wal_fd -1 when commits sync themselves (or need not). */
+     * syncer_main); wal_fd -1 when commits sync themselves (or need not). Each syncer flushes
+     * through a descriptor of its own (sync_fds), opened with the writer: a failed writeback is
+     * reported once per open file, so no syncer hears "success" because another was told. */
     int wal_fd;
-    int nsyncers;
+    int sync_fds[SYNCERS];
+    int nsyncers, next_syncer;
     pthread_t sync_threads[SYNCERS];
+    struct flush_fault fault;
     pthread_cond_t sync_wake;
     /* All guarded by lock. Committed batches get increasing sequence numbers; an fdatasync that
      * starts after batch k was committed makes batches 1..k durable. */
@@ -86,6 +92,7 @@ static void *syncer_main(void *arg)
 {
     struct writer *w = arg;
     pthread_mutex_lock(&w->lock);
+    int fd = w->sync_fds[w->next_syncer++];
     for (;;) {
         while (w->started_seq == w->committed_seq && !w->sync_stopping)
             pthread_cond_wait(&w->sync_wake, &w->lock);
@@ -94,33 +101,23 @@ static void *syncer_main(void *arg)
         uint64_t covers = w->committed_seq;
         w->started_seq = covers;
         pthread_mutex_unlock(&w->lock);
-        bool ok = fdatasync(w->wal_fd) == 0;
-        int e = errno;
+        /* What it covers is committed (readers see it): failing ends the process. */
+        if (flush_data(fd, &w->fault) < 0)
+            flush_failed("writer: fdatasync of the database's log", strerror(errno));
         pthread_mutex_lock(&w->lock);
-        if (ok && covers > w->durable_seq)
+        if (covers > w->durable_seq)
             w->durable_seq = covers;
-        /* Detach the jobs now durable (or, when this fdatasync failed, those it was to cover and
-         * no other fdatasync has made durable). */
-        uint64_t upto = ok ? w->durable_seq : covers;
         struct write_job *done = NULL, **tail = &done;
-        while (w->sync_head && w->sync_head->commit_seq <= upto) {
+        while (w->sync_head && w->sync_head->commit_seq <= w->durable_seq) {
             struct write_job *j = w->sync_head;
             w->sync_head = j->next;
             j->next = NULL;
-            if (!ok && j->commit_seq > w->durable_seq)
-                j->outcome = WRITE_FAILED;
             *tail = j;
             tail = &j->next;
         }
         if (!w->sync_head)
             w->sync_tail = NULL;
-        if (!ok)
-            w->stats.failed_batches++;
         pthread_mutex_unlock(&w->lock);
-        if (!ok)
-            fprintf(stderr,
-                    "level=error msg=\"writer: fdatasync of the WAL failed\" error=\"%s\"\n",
-                    strerror(e));
         for (struct write_job *j = done, *next; j; j = next) {
             next = j->next; /* done() may free the job */
             j->done(j);
@@ -133,11 +130,39 @@ static void *syncer_main(void *arg)
 
 static void syncer_stop(struct writer *w);
 
+/* Descriptors of the WAL for the syncers, one each (the first is wal_fd); false when one cannot
+ * be opened. */
+static bool open_sync_fds(struct writer *w)
+{
+    bool full;
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", store_sqlite_path(w->store, &full));
+    w->sync_fds[0] = w->wal_fd;
+    for (int i = 1; i < SYNCERS; i++) {
+        w->sync_fds[i] = open(wal, O_RDWR | O_CLOEXEC);
+        if (w->sync_fds[i] < 0) {
+            while (--i > 0)
+                close(w->sync_fds[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void close_sync_fds(struct writer *w)
+{
+    for (int i = 1; i < SYNCERS; i++)
+        close(w->sync_fds[i]);
+}
+
 static void syncer_start(struct writer *w)
 {
     w->wal_fd = store_sqlite_defer_wal_sync(w->store);
     if (w->wal_fd < 0)
         return;
+    flush_fault_init(&w->fault, "wal");
+    if (!open_sync_fds(w))
+        goto fail_fds;
     if (pthread_cond_init(&w->sync_wake, NULL) != 0)
         goto fail_cond;
     for (; w->nsyncers < SYNCERS; w->nsyncers++)
@@ -146,7 +171,9 @@ static void syncer_start(struct writer *w)
     if (w->nsyncers > 0)
         return;
     pthread_cond_destroy(&w->sync_wake);
-fail_cond:;
+fail_cond:
+    close_sync_fds(w);
+fail_fds:;
     /* Back to an fsync in every commit. */
     struct pd_err err;
     w->store->ops->exec_script(w->store, "PRAGMA synchronous = FULL", &err);
@@ -165,14 +192,10 @@ static void syncer_stop(struct writer *w)
     pthread_mutex_unlock(&w->lock);
     for (int i = 0; i < w->nsyncers; i++)
         pthread_join(w->sync_threads[i], NULL);
-    /* Anything left was to be covered by an fdatasync that failed. */
-    for (struct write_job *j = w->sync_head, *next; j; j = next) {
-        next = j->next;
-        j->outcome = WRITE_FAILED;
-        j->done(j);
-    }
-    w->sync_head = w->sync_tail = NULL;
+    /* Nothing is left: every commit had its fdatasync started before the syncers stopped, and a
+     * failed one ended the process. */
     pthread_cond_destroy(&w->sync_wake);
+    close_sync_fds(w);
     close(w->wal_fd);
     w->wal_fd = -1;
 }
@@ -211,6 +234,10 @@ static bool checkpoint_pass(struct store *s, int64_t *frames, int64_t *copied)
     struct pd_err err;
     struct store_cursor cur;
     if (store_query_row(s, "PRAGMA wal_checkpoint(PASSIVE)", NULL, 0, &cur, &err) != STORE_ROW) {
+        /* The checkpoint's own fsyncs: a failed one may have lost pages of the database file
+         * that a later checkpoint would take for copied, and let the log start over. */
+        if (s->io_error)
+            flush_failed("checkpoint", err.message);
         fprintf(stderr, "level=warn msg=\"checkpoint failed\" error=\"%s\"\n", err.message);
         return false;
     }
@@ -364,7 +391,7 @@ static bool run_group(struct writer *w, struct write_job *first, size_t n)
  * not commit (nothing of it was written). *links_changed: the link cache must forget. */
 static bool execute_batch(struct writer *w, struct write_job *batch, bool *links_changed)
 {
-    struct pd_err err;
+    struct pd_err err = {0};
     uint64_t link_changes = w->store->link_changes;
     bool may_change_links = false;
     bool ok = store_begin(w->store, &err) == 0;
@@ -390,6 +417,11 @@ static bool execute_batch(struct writer *w, struct write_job *batch, bool *links
         fprintf(stderr, "level=error msg=\"writer: commit failed\" error=\"%s\"\n", err.message);
         ok = false;
     }
+    /* An I/O error anywhere in the batch: whether (and how much of) it is in the log is unknown,
+     * and SQLite may have rolled it back midway, so no answer can be given for it. */
+    if (w->store->io_error)
+        flush_failed("writer: a write to the database",
+                     err.message[0] ? err.message : "a statement of the batch failed with one");
     if (!ok) {
         while (w->store->tx_depth > 0)
             store_rollback(w->store);

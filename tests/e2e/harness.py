@@ -240,12 +240,15 @@ def expect_error(resp, statuses, param=None, any_param=False):
 class Server:
     """`with Server() as s:` initialises a database in a temporary directory and serves it."""
 
-    def __init__(self, workers=None, share=None, serve_args=None, sqlite_options=""):
+    def __init__(self, workers=None, share=None, serve_args=None, sqlite_options="", env=None):
         """share: another (started) Server whose database this one serves too: a second node.
         serve_args: more `partnerd serve` flags (e.g. ["--webhook_retry_base_ms", "200"]).
-        sqlite_options: appended to an SQLite database URL (e.g. "?synchronous=normal")."""
+        sqlite_options: appended to an SQLite database URL (e.g. "?synchronous=normal").
+        env: more environment variables for `partnerd serve` (e.g. a test's fault injection);
+        change Server.env before a restart to start without them."""
         self.bin = binary()
         self.serve_args = list(serve_args or [])
+        self.env = dict(env or {})
         self.sqlite_options = sqlite_options
         self.workers = workers
         self.share = share
@@ -341,7 +344,8 @@ class Server:
         args += self.serve_args
         self.expected_exit = False
         self.log.append("---- %s" % " ".join(args))
-        self.proc = subprocess.Popen(args, cwd=self.dir, env=clean_env(), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, cwd=self.dir, env=dict(clean_env(), **self.env),
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         found = threading.Event()
         port_box = []

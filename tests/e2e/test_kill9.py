@@ -5,11 +5,17 @@ SQLite with either synchronous level).
 Four threads send clicks and conversions as fast as they can; the server is SIGKILLed while requests
 are in flight; after a restart on the same database every acknowledged click is stored exactly once,
 every acknowledged order exactly once with exactly one commission whose ledger entries sum to its
-amount, and `partnerd check` passes."""
+amount, and `partnerd check` passes.
+
+The same holds when a flush fails (SQLite): fault injection (PARTNERD_TEST_FAIL_FLUSH, see
+src/store/flush.h) fails the Nth fdatasync of the click journal or of the database's log under the
+same load; the server must abort on its own without answering anything but 302/201 before it (no
+"retry" for a record already handed on), and the restart recovers as after kill -9."""
 
 import http.client
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -131,15 +137,66 @@ if not harness.PG:  # an SQLite level: PostgreSQL has no journal and no such set
                 raise
 
 
-def run(srv):
+FAULT_ENV = "PARTNERD_TEST_FAIL_FLUSH"
+DIE_TIMEOUT = 60.0  # the failing flush comes within a second or two of load
+
+
+if not harness.PG:  # the journal and the writer's flushes of the log are SQLite's
+    def test_a_failed_flush_of_the_click_journal_ends_the_server_and_the_restart_recovers():
+        run_flush_failure("journal:60")
+
+    def test_a_failed_flush_of_the_database_log_ends_the_server_and_the_restart_recovers():
+        run_flush_failure("wal:40")
+
+
+def run_flush_failure(spec):
+    with Server(env={FAULT_ENV: spec}) as srv:
+        try:
+            flush_failure(srv)
+        except BaseException:
+            print("  server log:\n" + srv.log_tail(80))
+            raise
+
+
+def start_load(srv):
     prog = create_program(srv)
     pid = prog["id"]
     partners = [create_partner(srv, pid) for _ in range(3)]
     load = Load(srv, pid, partners)
     threads = [threading.Thread(target=load.worker, args=(n,), daemon=True) for n in range(THREADS)]
-    t0 = time.monotonic()
     for t in threads:
         t.start()
+    return load, threads
+
+
+def flush_failure(srv):
+    load, threads = start_load(srv)
+    deadline = time.monotonic() + DIE_TIMEOUT
+    while srv.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    died = not srv.alive()
+    load.stop.set()
+    for t in threads:
+        t.join(10)
+    srv.expected_exit = True
+    expect(died, "the server still runs %.0f s after the failed flush\n%s" % (DIE_TIMEOUT, srv.log_tail(20)))
+    srv.kill9()  # reaps it and its log readers
+    print("  acknowledged before the failed flush: %d clicks, %d conversions" % (len(load.clicks), len(load.orders)))
+    # Connection errors are the abort; any answer but 302/201 (a 500 "retry") is the bug.
+    expect(not load.unexpected, "answers other than 302/201 before the abort: %r" % load.unexpected[:5])
+    expect_eq(srv.proc.returncode, -signal.SIGABRT, "the exit of serve (a signal is negative)")
+    expect(any("level=fatal" in line and "fdatasync" in line for line in srv.log),
+           "the log names the failed flush:\n" + srv.log_tail(20))
+    expect(len(load.clicks) >= 10 and len(load.orders) >= 3,
+           "too little load before the failed flush (%d clicks, %d conversions)"
+           % (len(load.clicks), len(load.orders)))
+    srv.env = {}
+    verify_after_restart(srv, load)
+
+
+def run(srv):
+    t0 = time.monotonic()
+    load, threads = start_load(srv)
     time.sleep(KILL_AFTER)
     with load.lock:
         n_clicks, n_orders = len(load.clicks), len(load.orders)
@@ -156,7 +213,13 @@ def run(srv):
     expect(not load.unexpected, "unexpected answers before the kill: %r" % load.unexpected[:5])
     expect(n_clicks >= 20 and n_orders >= 10,
            "too little load before the kill (%d clicks, %d conversions)" % (n_clicks, n_orders))
+    verify_after_restart(srv, load)
 
+
+def verify_after_restart(srv, load):
+    """Every record acknowledged before the server died is stored once after a restart, and the
+    server serves again."""
+    pid, partners = load.pid, load.partners
     srv.restart()
     if not harness.PG:
         # SQLite: clicks answered from the journal before they reached the database come back

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core/commission.h"
+#include "core/money.h"
 
 #define ANY_MATCH                                                                                  \
     {                                                                                              \
@@ -413,6 +414,54 @@ static void refund_reversal_refuses_bad_input(void **state)
     assert_int_equal(rev, 5);
 }
 
+/* An item's amount is a unit price: the lines (amount * quantity) add up to the order. */
+static void order_items_add_up_to_the_amount(void **state)
+{
+    (void)state;
+    struct pd_err err = {0};
+    struct commission_item items[] = {{.sku = "A", .amount = 2500, .quantity = 2},
+                                      {.sku = "SHIP", .amount = 499, .quantity = 1}};
+    assert_int_equal(commission_order_check(5499, items, 2, &err), 0);
+    assert_int_equal(commission_order_check(5499, NULL, 0, &err), 0);
+    assert_int_equal(commission_order_check(5500, items, 2, &err), -1);
+    assert_int_equal(err.kind, PD_ERR_UNPROCESSABLE);
+    assert_string_equal(err.param, "items");
+    assert_int_equal(commission_order_check(5000, items, 1, &err), 0);
+    /* amount 100 with one item of 1,000,000 */
+    struct commission_item big = {.sku = "A", .amount = 1000000, .quantity = 1};
+    assert_int_equal(commission_order_check(100, &big, 1, &err), -1);
+    assert_string_equal(err.param, "items");
+    assert_non_null(strstr(err.message, "1000000"));
+}
+
+static void order_amounts_are_bounded(void **state)
+{
+    (void)state;
+    struct pd_err err = {0};
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, NULL, 0, &err), 0);
+    assert_int_equal(commission_order_check(0, NULL, 0, &err), 0);
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT + 1, NULL, 0, &err), -1);
+    assert_int_equal(err.kind, PD_ERR_UNPROCESSABLE);
+    assert_string_equal(err.param, "amount");
+    assert_int_equal(commission_order_check(INT64_MAX, NULL, 0, &err), -1);
+    assert_int_equal(commission_order_check(-1, NULL, 0, &err), -1);
+    assert_string_equal(err.param, "amount");
+    /* An item or a line above the maximum names the item, even when the lines would add up. */
+    struct commission_item items[] = {
+        {.sku = "A", .amount = 1, .quantity = 1},
+        {.sku = "B", .amount = MONEY_MAX_AMOUNT, .quantity = 1000000}};
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, items, 2, &err), -1);
+    assert_string_equal(err.param, "items[1].amount");
+    items[1] = (struct commission_item){.sku = "B", .amount = INT64_MAX, .quantity = 1000000};
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, items, 2, &err), -1);
+    assert_string_equal(err.param, "items[1].amount");
+    items[1] = (struct commission_item){.sku = "B", .amount = MONEY_MAX_AMOUNT, .quantity = 1};
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, items, 2, &err), -1);
+    assert_string_equal(err.param, "items"); /* 10^15 + 1 */
+    items[0].amount = 0;
+    assert_int_equal(commission_order_check(MONEY_MAX_AMOUNT, items, 2, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +487,8 @@ int main(void)
         cmocka_unit_test(three_partial_refunds_reverse_exactly_the_commission),
         cmocka_unit_test(refunds_of_any_split_sum_to_the_commission),
         cmocka_unit_test(refund_reversal_refuses_bad_input),
+        cmocka_unit_test(order_items_add_up_to_the_amount),
+        cmocka_unit_test(order_amounts_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Tests for src/store/journal.c: what is appended is replayed after a crash, in order; a torn or
  * corrupted tail and the records of an older use of a segment are not; segments are left, drained,
  * released and reused; with flush, waiters hear once the records are on disk; a write the disk
- * refuses counts for nothing and the journal goes on after it. */
+ * refuses counts for nothing and the journal goes on after it; a flush the disk fails ends the
+ * process before any waiter hears, and the records are read back at the next open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "fault_child.h"
+#include "store/flush.h"
 #include "store/journal.h"
 
 struct dir {
@@ -442,6 +445,45 @@ static void a_refused_segment_counts_for_nothing_and_the_journal_goes_on(void **
     dir_remove(&d);
 }
 
+/* In the fault-injection child: a waiter told anything means an answer could have been sent. */
+static void exit_if_told(struct journal_waiter *w, bool ok)
+{
+    (void)w;
+    _exit(ok ? 3 : 4);
+}
+
+/* Fault injection, with flush: the first fdatasync fails (PARTNERD_TEST_FAIL_FLUSH=journal:1).
+ * The appended records may have been handed on already, and a later flush proves nothing about
+ * them, so the process aborts before the waiter hears either way; the next open replays them. In
+ * a child, since it dies. */
+static void a_failed_flush_ends_the_process_before_any_waiter_hears(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setenv(FLUSH_FAULT_ENV, "journal:1", 1) < 0)
+            _exit(10);
+        struct journal *k = open_journal(&d, true);
+        static struct journal_waiter w = {.durable = exit_if_told};
+        uint32_t seg;
+        append_tagged(k, 7, 3, 64, &w, &seg);
+        sleep(10); /* the flusher aborts long before */
+        _exit(5);
+    }
+    assert_child_aborted(pid);
+    struct journal *j = open_journal(&d, true);
+    struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, 3);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(s.tag[i], 7 + i);
+    journal_close(j);
+    dir_remove(&d);
+}
+
 static void crc32c_matches_the_known_check_value(void **state)
 {
     (void)state;
@@ -472,6 +514,7 @@ int main(void)
         cmocka_unit_test(oversized_appends_are_refused_and_write_nothing),
         cmocka_unit_test(a_refused_write_counts_for_nothing_and_the_journal_goes_on),
         cmocka_unit_test(a_refused_segment_counts_for_nothing_and_the_journal_goes_on),
+        cmocka_unit_test(a_failed_flush_ends_the_process_before_any_waiter_hears),
         cmocka_unit_test(crc32c_matches_the_known_check_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,9 @@
  * reversed part, status and payout must be. After every step the touched partners and
  * commissions are compared with the model; every 500 steps and at the end every ledger invariant
  * (invariants_check) must hold and the ledger must have exactly the entries the model posted.
+ * Among the orders: items that must add up to the amount, orders the app must refuse whole
+ * (items that do not, amounts above 10^15), orders near 10^15, and orders through a click, so
+ * the commission rollups are checked on link rows as well as link-less ones.
  *
  *   PARTNERD_PROPERTY_STEPS  number of steps (default 3000; `make soak` runs 100000)
  *   PARTNERD_PROPERTY_SEED   the seed (default: from the clock); printed at the start
@@ -27,6 +30,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "app/clicks.h"
 #include "app/conversions.h"
 #include "app/invariants.h"
 #include "app/lifecycle.h"
@@ -135,6 +139,7 @@ struct mprog {
     size_t pending_head;
     struct ivec untagged; /* approved commissions without a payout */
     int order_seq;
+    int64_t large; /* the amounts of its orders near MONEY_MAX_AMOUNT so far */
 };
 
 struct mpartner {
@@ -201,7 +206,7 @@ struct world {
     char op[320];
     long ops[16];
     /* How often the interesting cases came up, printed at the end. */
-    long caps_cut, parent_shares, clawbacks, negative_carried, refused, half_even;
+    long caps_cut, parent_shares, clawbacks, negative_carried, refused, half_even, large;
 };
 
 static struct world *W; /* for the failure report */
@@ -365,6 +370,24 @@ static void check_partner(struct world *w, int pi)
     expect_eq(what, approved, p->approved);
     snprintf(what, sizeof what, "partner %d.%d paid", p->prog, p->index);
     expect_eq(what, paid, p->paid);
+    /* The running balance row the limits are checked on says the same. */
+    struct db_val id = db_text(p->id);
+    struct store_cursor cur;
+    int rc = store_query_row(w->s,
+                             "SELECT pending, approved, paid FROM partner_balances"
+                             " WHERE partner_id = ?1",
+                             &id, 1, &cur, &err);
+    if (rc < 0)
+        die("partner_balances: %s", err.message);
+    int64_t row[3] = {0, 0, 0};
+    for (int i = 0; rc == STORE_ROW && i < 3; i++)
+        row[i] = store_col_int(&cur, i);
+    if (rc == STORE_ROW)
+        store_finish(&cur);
+    snprintf(what, sizeof what, "partner %d.%d balance row", p->prog, p->index);
+    expect_eq(what, row[0], p->pending);
+    expect_eq(what, row[1], p->approved);
+    expect_eq(what, row[2], p->paid);
 }
 
 static void check_commission(struct world *w, int ci)
@@ -791,6 +814,68 @@ static void bind_commission_id(struct world *w, int ci, json_t *list, bool *used
         w->part[c->partner].id, c->level, c->rule_id, (long long)c->amount);
 }
 
+/* conversion_record in its own transaction, as the writer runs it. */
+static int record_conversion(struct world *w, const struct conversion_input *in, int *status,
+                             json_t **out, struct pd_err *err)
+{
+    tx_begin(w);
+    int rc = conversion_record(w->s, in, w->now, &w->a, status, out, err);
+    tx_end(w, rc);
+    return rc;
+}
+
+/* A visitor's click on the partner's default link, now. */
+static const char *record_click(struct world *w, const struct mpartner *p)
+{
+    static const uint8_t fingerprint_key[16] = {7};
+    struct pd_err err = {0};
+    struct link_target t;
+    if (link_target_load(w->s, p->ref, &w->a, &t, &err) != 0)
+        die("link_target_load %s: %s", p->ref, err.message);
+    struct click *c = arena_alloc(&w->a, sizeof *c);
+    click_prepare(c, &t, fingerprint_key, NULL, "203.0.113.9",
+                  "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", NULL,
+                  NULL, NULL, w->now, &w->a);
+    tx_begin(w);
+    int rc = click_record(w->s, c, &err);
+    tx_end(w, rc);
+    expect_ok(rc, &err, "click_record");
+    return c->id;
+}
+
+/* Now and then an order the app must refuse whole, before anything of it is modelled: items
+ * that do not add up to the amount, or an amount above MONEY_MAX_AMOUNT. Returns true when it
+ * sent one (the ledger's entry count, checked later, proves nothing was written). */
+static bool refused_order(struct world *w, int pg, int64_t amount,
+                          struct commission_item *items, size_t nitems)
+{
+    bool bad_items = nitems && chance(3);
+    if (!bad_items && !chance(1))
+        return false;
+    struct mprog *P = &w->prog[pg];
+    char order[32];
+    snprintf(order, sizeof order, "bad%d-%d", pg, ++P->order_seq);
+    struct conversion_input in = {.program_id = P->id,
+                                  .order_id = order,
+                                  .amount = bad_items ? amount + 1 : MONEY_MAX_AMOUNT + amount,
+                                  .currency = P->currency,
+                                  .ref = w->part[pg * NPART].ref,
+                                  .items = bad_items ? items : NULL,
+                                  .nitems = bad_items ? nitems : 0};
+    snprintf(in.request_hash, sizeof in.request_hash, "h-%s", order);
+    snprintf(w->op, sizeof w->op, "refused order %s of %lld (%s)", order, (long long)in.amount,
+             bad_items ? "items off by one" : "above the maximum");
+    struct pd_err err = {0};
+    json_t *out = NULL;
+    int status = 0;
+    int rc = record_conversion(w, &in, &status, &out, &err);
+    json_decref(out);
+    expect_refused(rc, &err, PD_ERR_UNPROCESSABLE, "conversion_record");
+    if (strcmp(err.param, bad_items ? "items" : "amount") != 0)
+        die("refused naming %s, not %s", err.param, bad_items ? "items" : "amount");
+    return true;
+}
+
 static void op_conversion(struct world *w)
 {
     int pg = (int)(rnd() % NPROG);
@@ -807,29 +892,41 @@ static void op_conversion(struct world *w)
     }
     static const char *const skus[] = {"GIFT", "SKU1", "SKU2", "SKU3"};
     static const char *const categories[] = {"shoes", "apparel", NULL};
-    struct commission_item items[MAX_ITEMS];
-    struct mitem mitems[MAX_ITEMS];
+    struct commission_item items[MAX_ITEMS + 1];
+    struct mitem mitems[MAX_ITEMS + 1];
     size_t nitems = 0;
     int64_t amount;
     if (chance(50)) {
         nitems = (size_t)rnd_range(1, MAX_ITEMS);
+        if (chance(50))
+            nitems++; /* shipping: an item of its own, matched like any other */
         amount = 0;
         for (size_t i = 0; i < nitems; i++) {
-            mitems[i].sku = skus[rnd() % 4];
-            mitems[i].category = categories[rnd() % 3];
+            bool shipping = i == MAX_ITEMS || (i == nitems - 1 && nitems > 1 && chance(50));
+            mitems[i].sku = shipping ? "SHIP" : skus[rnd() % 4];
+            mitems[i].category = shipping ? NULL : categories[rnd() % 3];
             mitems[i].amount = chance(20) ? rnd_range(0, 99) : rnd_range(100, 30000);
-            mitems[i].quantity = rnd_range(1, 3);
+            mitems[i].quantity = shipping ? 1 : rnd_range(1, 3);
             items[i] = (struct commission_item){.sku = mitems[i].sku,
                                                 .category = mitems[i].category,
                                                 .amount = mitems[i].amount,
                                                 .quantity = mitems[i].quantity};
             amount += mitems[i].amount * mitems[i].quantity;
         }
-        if (chance(50))
-            amount += rnd_range(0, 1500); /* shipping: in the order, in no item */
     } else {
         amount = chance(30) ? rnd_range(1, 999) : rnd_range(1000, 250000);
+        /* Now and then an order near the largest amount, while a program's such orders stay
+         * within a quarter of MONEY_MAX_TOTAL: no balance or rollup made from them (commissions
+         * of at most 100 %, parents' shares of at most half) can reach a limit, so none is
+         * refused, and the model's 128-bit arithmetic meets the app's at 10^15. */
+        if (chance(2) && P->large + MONEY_MAX_AMOUNT <= MONEY_MAX_TOTAL / 4) {
+            amount = rnd_range(MONEY_MAX_AMOUNT / 2, MONEY_MAX_AMOUNT);
+            P->large += amount;
+            w->large++;
+        }
     }
+    if (refused_order(w, pg, amount, nitems ? items : NULL, nitems))
+        return;
     struct mconv *cv = new_conv(w);
     int convi = (int)(w->nconv - 1);
     snprintf(cv->order, sizeof cv->order, "o%d-%d", pg, ++P->order_seq);
@@ -928,12 +1025,16 @@ static void op_conversion(struct world *w)
         }
     }
 
-    /* The app. */
+    /* The app. Some orders name the partner by a click on its link: the partner's own
+     * commission is then on that link's rollup row, its parents' shares on their own rows. */
+    const char *click_id = attributed && occurred == w->now && chance(30) ? record_click(w, p)
+                                                                           : NULL;
     struct conversion_input in = {.program_id = P->id,
                                   .order_id = cv->order,
                                   .amount = amount,
                                   .currency = chance(20) ? (pg == 0 ? "usd" : "jpy") : P->currency,
-                                  .ref = p ? p->ref : "nobody",
+                                  .click_id = click_id,
+                                  .ref = click_id ? NULL : p ? p->ref : "nobody",
                                   .customer_id = k >= 0 ? customer : NULL,
                                   .email = self ? p->email : NULL,
                                   .items = nitems ? items : NULL,
@@ -943,9 +1044,7 @@ static void op_conversion(struct world *w)
     struct pd_err err = {0};
     json_t *out = NULL;
     int status = 0;
-    tx_begin(w);
-    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
-    tx_end(w, rc);
+    int rc = record_conversion(w, &in, &status, &out, &err);
     expect_ok(rc, &err, "conversion_record");
     expect_eq("conversion status", status, 201);
     json_t *pid = json_object_get(out, "partner_id");
@@ -1493,9 +1592,7 @@ static void op_replay(struct world *w)
     struct pd_err err = {0};
     json_t *out = NULL;
     int status = 0;
-    tx_begin(w);
-    int rc = conversion_record(w->s, &in, w->now, &w->a, &status, &out, &err);
-    tx_end(w, rc);
+    int rc = record_conversion(w, &in, &status, &out, &err);
     if (same) {
         expect_ok(rc, &err, "conversion_record (replay)");
         expect_eq("replay status", status, 200);
@@ -1797,9 +1894,9 @@ static void ledger_matches_the_model(void **state)
     for (int i = 0; i < OP_COUNT; i++)
         printf("%s %ld%s", op_name[i], w->ops[i], i + 1 < OP_COUNT ? ", " : "\n");
     printf("  caps cut %ld, parent shares %ld, claw-backs %ld, negative balances carried %ld,"
-           " exact .5 roundings %ld, refused as expected %ld\n",
+           " exact .5 roundings %ld, refused as expected %ld, orders near 10^15 %ld\n",
            w->caps_cut, w->parent_shares, w->clawbacks, w->negative_carried, w->half_even,
-           w->refused);
+           w->refused, w->large);
     teardown_world(w, true);
     free(w);
     W = NULL;

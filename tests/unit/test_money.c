@@ -225,6 +225,29 @@ static void format_and_parse_round_trip(void **state)
     }
 }
 
+/* Every stored total stays exact as a double (the dashboards' JavaScript). */
+static void totals_are_bounded_by_2_pow_53(void **state)
+{
+    (void)state;
+    assert_true(MONEY_MAX_TOTAL == (INT64_C(1) << 53) - 1);
+    assert_true((int64_t)(double)MONEY_MAX_TOTAL == MONEY_MAX_TOTAL);
+    assert_true(money_total_ok(0));
+    assert_true(money_total_ok(MONEY_MAX_TOTAL));
+    assert_true(money_total_ok(-MONEY_MAX_TOTAL));
+    assert_false(money_total_ok(MONEY_MAX_TOTAL + 1));
+    assert_false(money_total_ok(-MONEY_MAX_TOTAL - 1));
+    assert_false(money_total_ok(INT64_MAX));
+    assert_false(money_total_ok(INT64_MIN));
+    /* Nine orders of the largest amount fit in one total; a tenth does not. */
+    assert_true(money_total_ok(9 * MONEY_MAX_AMOUNT));
+    assert_false(money_total_ok(10 * MONEY_MAX_AMOUNT));
+    char text[32];
+    assert_true(money_format(MONEY_MAX_TOTAL, 0, text, sizeof text) > 0);
+    assert_string_equal(text, MONEY_MAX_TOTAL_SQL); /* the texts SQL compares with */
+    assert_true(money_format(MONEY_MAX_AMOUNT, 0, text, sizeof text) > 0);
+    assert_string_equal(text, MONEY_MAX_AMOUNT_SQL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +255,7 @@ int main(void)
         cmocka_unit_test(currency_lookup_ignores_case),
         cmocka_unit_test(unknown_or_malformed_currency_is_refused),
         cmocka_unit_test(add_and_sub_refuse_overflow_and_leave_output),
+        cmocka_unit_test(totals_are_bounded_by_2_pow_53),
         cmocka_unit_test(half_rounds_to_even_both_ways),
         cmocka_unit_test(negative_half_rounds_to_even),
         cmocka_unit_test(off_half_rounds_to_nearest),

@@ -268,6 +268,46 @@ static void nulls_bind_and_read_back(void **state)
     assert_int_equal(n, -5);
 }
 
+/* SUM never fails on integers, whatever order its partial sums pass int64 in (SQLite's own sum()
+ * fails the statement with "integer overflow"), and a sum beyond int64 is refused by
+ * store_col_int_exact instead of read back clamped. */
+static void sums_are_exact_and_read_exactly(void **state)
+{
+    struct store *s = fresh_tables(state);
+    struct pd_err err = {0};
+    insert_item(s, "a", "x", INT64_MAX);
+    insert_item(s, "b", "x", INT64_MAX);
+    insert_item(s, "c", "x", -INT64_MAX);
+    insert_item(s, "d", "x", -INT64_MAX);
+    insert_item(s, "e", "x", 5);
+    struct store_cursor cur;
+    assert_int_equal(store_query_row(s,
+                                     "SELECT SUM(n), (SELECT SUM(n) FROM ct_item WHERE id < 'c'),"
+                                     " (SELECT SUM(n) FROM ct_item WHERE id > 'b'), 7"
+                                     " FROM ct_item",
+                                     NULL, 0, &cur, &err),
+                     STORE_ROW);
+    int64_t v = -1;
+    assert_true(store_col_int_exact(&cur, 0, &v));
+    assert_true(v == 5);
+    v = -1;
+    assert_false(store_col_int_exact(&cur, 1, &v)); /* 2 * INT64_MAX */
+    assert_false(store_col_int_exact(&cur, 2, &v)); /* -2 * INT64_MAX + 5 */
+    assert_true(v == -1);
+    assert_true(store_col_int_exact(&cur, 3, &v));
+    assert_true(v == 7);
+    store_finish(&cur);
+    /* In a comparison too: the sum beyond int64 equals no int64. */
+    int64_t n = -1;
+    struct db_val p = db_int(INT64_MAX);
+    assert_int_equal(store_query_int(s,
+                                     "SELECT COUNT(*) FROM ct_item WHERE id = 'a' AND"
+                                     " (SELECT SUM(n) FROM ct_item WHERE id < 'c') > ?1",
+                                     &p, 1, -1, &n, &err),
+                     0);
+    assert_int_equal(n, 1);
+}
+
 static void int64_extremes_round_trip(void **state)
 {
     struct store *s = fresh_tables(state);
@@ -666,6 +706,7 @@ int main(void)
         cmocka_unit_test(changes_count_rows_written),
         cmocka_unit_test(nulls_bind_and_read_back),
         cmocka_unit_test(int64_extremes_round_trip),
+        cmocka_unit_test(sums_are_exact_and_read_exactly),
         cmocka_unit_test(text_with_quotes_placeholders_and_utf8_round_trips),
         cmocka_unit_test(many_parameters_bind_by_position),
         cmocka_unit_test(constraint_violations_are_store_constraint),
@@ -680,6 +721,7 @@ int main(void)
         cmocka_unit_test(changes_count_rows_written),
         cmocka_unit_test(nulls_bind_and_read_back),
         cmocka_unit_test(int64_extremes_round_trip),
+        cmocka_unit_test(sums_are_exact_and_read_exactly),
         cmocka_unit_test(text_with_quotes_placeholders_and_utf8_round_trips),
         cmocka_unit_test(many_parameters_bind_by_position),
         cmocka_unit_test(constraint_violations_are_store_constraint),

@@ -1,9 +1,11 @@
 /* Tests for src/store/writer.c on SQLite: group commit on the writer thread, a failing job undoing
  * only itself, journaled jobs (clicks) gathered into one batch, a job queued after journaled
- * ones finding them applied, a job waiting for company while the writer is busy, and the log
- * starting over under steady writes. */
+ * ones finding them applied, a job waiting for company while the writer is busy, the log
+ * starting over under steady writes, and a failed flush of the log or an I/O error in a batch
+ * ending the process before any of its jobs is answered (an I/O error in a checkpoint too). */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "fault_child.h"
+#include "store/flush.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -58,7 +64,8 @@ struct fixture {
     struct writer *w;
 };
 
-static struct fixture *setup(const char *sync)
+/* The database, without a writer. */
+static struct fixture *prepare(const char *sync)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -70,6 +77,13 @@ static struct fixture *setup(const char *sync)
     assert_non_null(s);
     assert_int_equal(store_exec(s, "CREATE TABLE t (x INTEGER NOT NULL)", NULL, 0, NULL, &err), 0);
     store_close(s);
+    return f;
+}
+
+static struct fixture *setup(const char *sync)
+{
+    struct fixture *f = prepare(sync);
+    struct pd_err err;
     f->w = writer_start(f->url, 0, &err);
     assert_non_null(f->w);
     return f;
@@ -77,7 +91,8 @@ static struct fixture *setup(const char *sync)
 
 static void teardown(struct fixture *f)
 {
-    writer_stop(f->w);
+    if (f->w)
+        writer_stop(f->w);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -96,6 +111,16 @@ static int64_t rows_with(struct fixture *f, int64_t value)
                      0);
     store_close(s);
     return n;
+}
+
+/* Runs a script on a connection of its own (closing it checkpoints the log). */
+static void exec_script(struct fixture *f, const char *sql)
+{
+    struct pd_err err;
+    struct store *s = store_open(f->url, false, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->exec_script(s, sql, &err), 0);
+    store_close(s);
 }
 
 static void wait_for(atomic_int *counter, int target)
@@ -260,18 +285,10 @@ static void the_log_starts_over_under_steady_writes(void **state)
 {
     (void)state;
     struct fixture *f = setup("normal");
-    struct pd_err err;
-    struct store *s = store_open(f->url, false, &err);
-    assert_non_null(s);
-    assert_int_equal(
-        s->ops->exec_script(s,
-                            "CREATE TABLE b (v BLOB);"
-                            "CREATE TABLE sixteen (n INTEGER);"
-                            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
-                            " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;",
-                            &err),
-        0);
-    store_close(s);
+    exec_script(f, "CREATE TABLE b (v BLOB);"
+                   "CREATE TABLE sixteen (n INTEGER);"
+                   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                   " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;");
     enum { JOBS = 4500, IN_FLIGHT = 32 };
     struct blob_job *jobs = calloc(JOBS, sizeof *jobs);
     assert_non_null(jobs);
@@ -320,6 +337,137 @@ static void the_log_starts_over_under_steady_writes(void **state)
     assert_true(ws.catch_up_frames > 0);
 }
 
+/* In a fault-injection child: a job told anything means an answer could have been sent. */
+static void exit_if_done(struct write_job *j)
+{
+    _exit(j->outcome == WRITE_COMMITTED ? 3 : 4);
+}
+
+static int big_row_run(struct store *s, struct write_job *j)
+{
+    (void)j;
+    struct pd_err err;
+    return store_exec(s, "INSERT INTO t (x) VALUES (randomblob(300000))", NULL, 0, NULL,
+                      &err);
+}
+
+/* In a child of a database made by prepare("full"): starts the writer, lets arm() break the disk
+ * (or not), submits one job (run), and waits for an answer it must never get. */
+static void child_submits_one_job(struct fixture *f, int (*run)(struct store *, struct write_job *),
+                                  bool (*arm)(void))
+{
+    struct pd_err err;
+    f->w = writer_start(f->url, 0, &err);
+    if (!f->w)
+        _exit(10);
+    if (arm && !arm())
+        _exit(11);
+    static struct write_job job;
+    job.run = run;
+    job.done = exit_if_done;
+    job.keeps_links = true;
+    if (writer_submit(f->w, &job) < 0)
+        _exit(12);
+    sleep(10); /* the writer aborts long before */
+    _exit(5);
+}
+
+static int value_7_run(struct store *s, struct write_job *j)
+{
+    (void)j;
+    struct db_val v = db_int(7);
+    struct pd_err err;
+    return store_exec(s, "INSERT INTO t (x) VALUES (?1)", &v, 1, NULL, &err);
+}
+
+/* Fault injection (PARTNERD_TEST_FAIL_FLUSH=wal:1): the first fdatasync of the log fails after
+ * the batch committed. Answering it with an error invites a retry that duplicates it; with
+ * success, a lie (a later flush proves nothing): the process aborts before its job hears, and the
+ * committed row is what the next start finds. In a child, since it dies. */
+static void a_failed_flush_of_the_log_ends_the_process_before_any_answer(void **state)
+{
+    (void)state;
+    struct fixture *f = prepare("full");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setenv(FLUSH_FAULT_ENV, "wal:1", 1) < 0)
+            _exit(13);
+        child_submits_one_job(f, value_7_run, NULL);
+    }
+    assert_child_aborted(pid);
+    assert_int_equal(rows_with(f, 7), 1);
+    teardown(f);
+}
+
+/* In the child: any write past 64 KiB of a file fails with EFBIG (SQLite: an I/O error). */
+static bool limit_writes(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {64 << 10, RLIM_INFINITY};
+    return setrlimit(RLIMIT_FSIZE, &lim) == 0;
+}
+
+/* Fault injection: the disk refuses the log's writes (RLIMIT_FSIZE), so SQLite reports an I/O
+ * error for the batch. What reached the log is unknown (and SQLite may have rolled the
+ * transaction back midway, leaving later savepoints to commit on their own): the process aborts
+ * before the job hears. */
+static void an_io_error_in_a_batch_ends_the_process_before_any_answer(void **state)
+{
+    (void)state;
+    struct fixture *f = prepare("full");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        child_submits_one_job(f, big_row_run, limit_writes);
+    assert_child_aborted(pid);
+    teardown(f);
+}
+
+static int update_last_run(struct store *s, struct write_job *j)
+{
+    (void)j;
+    struct pd_err err;
+    return store_exec(s, "UPDATE big SET v = 1 WHERE rowid = (SELECT max(rowid) FROM big)", NULL,
+                      0, NULL, &err);
+}
+
+static void ignore_done(struct write_job *j)
+{
+    (void)j;
+}
+
+/* Fault injection: the disk refuses writes past 64 KiB of a file, and the database file is larger
+ * (50 rows of a page each, the last one near its end). A small update commits (its frame is near
+ * the start of the log), and the checkpoint that copies it to the end of the database file gets
+ * an I/O error: a page of the database may be lost, which a later checkpoint would take for
+ * copied before starting the log over, so the process aborts. In a child, since it dies. */
+static void an_io_error_in_a_checkpoint_ends_the_process(void **state)
+{
+    (void)state;
+    struct fixture *f = prepare("full");
+    /* Closing its connection checkpoints: the database file holds every page. */
+    exec_script(f, "CREATE TABLE big (v BLOB);"
+                   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 50)"
+                   " INSERT INTO big SELECT randomblob(4000) FROM c;");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct pd_err err;
+        f->w = writer_start(f->url, 0, &err);
+        if (!f->w || !limit_writes())
+            _exit(10);
+        static struct write_job job = {
+            .run = update_last_run, .done = ignore_done, .keeps_links = true};
+        if (writer_submit(f->w, &job) < 0)
+            _exit(12);
+        sleep(10); /* the checkpointer runs every 100 ms */
+        _exit(5);
+    }
+    assert_child_aborted(pid);
+    teardown(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +478,9 @@ int main(void)
         cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
         cmocka_unit_test(a_job_queued_while_the_writer_is_busy_waits_for_company),
         cmocka_unit_test(the_log_starts_over_under_steady_writes),
+        cmocka_unit_test(a_failed_flush_of_the_log_ends_the_process_before_any_answer),
+        cmocka_unit_test(an_io_error_in_a_batch_ends_the_process_before_any_answer),
+        cmocka_unit_test(an_io_error_in_a_checkpoint_ends_the_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
