@@ -181,6 +181,10 @@ checks.push(['GET /openapi.json serves the document in the tree, and swagger-par
   assert.equal(doc.openapi.slice(0, 4), '3.1.');
   const again = await server.fetch('/openapi.json', { headers: { 'If-None-Match': res.headers.get('etag') } });
   assert.equal(again.status, 304);
+  // Clients generated from it name their methods by operationId: one each, never twice.
+  const opIds = operations(doc).map((o) => o.op.operationId);
+  assert.ok(opIds.every((x) => typeof x === 'string' && x), 'an operation without operationId');
+  assert.equal(new Set(opIds).size, opIds.length, 'an operationId used twice');
   const SwaggerParser = need('@apidevtools/swagger-parser');
   await SwaggerParser.validate(structuredClone(doc)); // throws with the reasons when invalid
   const broken = structuredClone(doc);
