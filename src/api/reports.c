@@ -12,6 +12,9 @@
 #define DAY_MS (86400LL * 1000)
 #define REPORT_MAX_DAYS 3660
 #define REPORT_MAX_ROWS 10000
+/* How far ahead of its creation a conversion may be dated (POST /api/v1/conversions' occurred_at
+ * may be up to a day in the future). */
+#define OCCURRED_AHEAD_MS DAY_MS
 
 struct report_query {
     const char *program_id, *partner_id;
@@ -98,27 +101,52 @@ static void run_report(struct api_call *call, const struct report_query *q)
     else if (strcmp(q->group_by, "link") == 0)
         sql = rollup_sql[2][one];
     else if (strcmp(q->group_by, "sub1") == 0)
-        /* Sub-ids are not rolled up: this one scans the period's clicks, found by their ids
-         * (a click id starts with its time, so the period is a range of ids). */
-        sql = "SELECT COALESCE(c.sub1, ''), COUNT(*), SUM(c.is_unique),"
-              " COUNT(v.id), COALESCE(SUM(v.amount - v.refunded_amount), 0), 0"
-              " FROM clicks c LEFT JOIN conversions v ON v.click_id = c.id"
-              " AND v.attribution_method = 'click'"
-              " WHERE c.id >= ?5 AND c.id < ?6"
-              " AND c.program_id = ?1 AND (?2 IS NULL OR c.partner_id = ?2)"
+        /* Sub-ids are not rolled up (a sub-id may be unique per click): this reads the period's
+         * clicks, found by their ids (a click id starts with its time, so the period is a range
+         * of ids), and its conversions, found from the first id that could be dated in it (an
+         * occurred_at is at most a day ahead of its conversion's creation). It counts what the
+         * rollups count, so its totals are every other group_by's: all clicks; attributed
+         * conversions and their revenue net of refunds on the day they occurred; commissions net
+         * of reversals, rejected ones left out, a parent's share in the "no sub1" row (it is
+         * link-less in the rollups too). The sub1 of a conversion is its click's. */
+        sql = "SELECT sub1, SUM(clicks), SUM(uniques), SUM(conversions), SUM(revenue),"
+              " SUM(commission) FROM ("
+              "SELECT COALESCE(c.sub1, '') AS sub1, COUNT(*) AS clicks, SUM(c.is_unique) AS uniques,"
+              " 0 AS conversions, 0 AS revenue, 0 AS commission FROM clicks c"
+              " WHERE c.id >= ?5 AND c.id < ?6 AND c.program_id = ?1"
+              " AND (?2 IS NULL OR c.partner_id = ?2)"
               " AND c.created_at >= ?3 * 86400000 AND c.created_at < (?4 + 1) * 86400000"
-              " GROUP BY COALESCE(c.sub1, '') ORDER BY 1";
+              " GROUP BY COALESCE(c.sub1, '')"
+              " UNION ALL SELECT COALESCE(c.sub1, ''), 0, 0, COUNT(*),"
+              " SUM(v.amount - v.refunded_amount), 0 FROM conversions v"
+              " LEFT JOIN clicks c ON v.attribution_method = 'click' AND c.id = v.click_id"
+              " WHERE v.id >= ?7 AND v.program_id = ?1 AND v.partner_id IS NOT NULL"
+              " AND (?2 IS NULL OR v.partner_id = ?2)"
+              " AND v.occurred_at >= ?3 * 86400000 AND v.occurred_at < (?4 + 1) * 86400000"
+              " GROUP BY COALESCE(c.sub1, '')"
+              " UNION ALL SELECT CASE WHEN k.level = 0 THEN COALESCE(c.sub1, '') ELSE '' END,"
+              " 0, 0, 0, 0, SUM(k.amount - k.reversed) FROM conversions v"
+              " JOIN commissions k ON k.conversion_id = v.id"
+              " LEFT JOIN clicks c ON v.attribution_method = 'click' AND c.id = v.click_id"
+              " WHERE v.id >= ?7 AND v.program_id = ?1 AND k.status <> 'rejected'"
+              " AND (?2 IS NULL OR k.partner_id = ?2)"
+              " AND v.occurred_at >= ?3 * 86400000 AND v.occurred_at < (?4 + 1) * 86400000"
+              " GROUP BY CASE WHEN k.level = 0 THEN COALESCE(c.sub1, '') ELSE '' END"
+              ") t GROUP BY sub1 ORDER BY sub1";
     else {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "group_by",
                          "group_by must be day, partner, link or sub1");
         return;
     }
-    char id_from[ID_ULID_LEN + 1], id_to[ID_ULID_LEN + 1];
+    char id_from[ID_ULID_LEN + 1], id_to[ID_ULID_LEN + 1], conv_from[ID_ULID_LEN + 5];
     ulid_floor(q->from_day * DAY_MS, id_from);
     ulid_floor((q->to_day + 1) * DAY_MS, id_to);
-    struct db_val v[6] = {db_text(prog.id),     db_text(q->partner_id), db_int(q->from_day),
-                          db_int(q->to_day),    db_text(id_from),       db_text(id_to)};
-    int nparams = strcmp(q->group_by, "sub1") == 0 ? 6 : 4;
+    memcpy(conv_from, "cnv_", 4);
+    ulid_floor(q->from_day * DAY_MS - OCCURRED_AHEAD_MS, conv_from + 4);
+    struct db_val v[7] = {db_text(prog.id),  db_text(q->partner_id), db_int(q->from_day),
+                          db_int(q->to_day), db_text(id_from),       db_text(id_to),
+                          db_text(conv_from)};
+    int nparams = strcmp(q->group_by, "sub1") == 0 ? 7 : 4;
     struct store_cursor cur;
     if (store_query(call->db, sql, v, nparams, &cur, &err) < 0) {
         api_reply_error(call, &err);
@@ -203,9 +231,11 @@ static int parse_report_query(struct api_call *call, struct report_query *q, str
 
 void api_reports_get(struct api_call *call)
 {
+    static const char *const params[] = {"from", "to", "group_by", "program_id", "partner_id",
+                                         NULL};
     struct report_query q = {0};
     struct pd_err err = {0};
-    if (parse_report_query(call, &q, &err) < 0) {
+    if (api_check_query(call, params, &err) < 0 || parse_report_query(call, &q, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }
@@ -215,13 +245,14 @@ void api_reports_get(struct api_call *call)
 
 void api_me_report(struct api_call *call)
 {
+    /* A partner's report is its own: it names no partner or program. */
+    static const char *const params[] = {"from", "to", "group_by", NULL};
     struct report_query q = {0};
     struct pd_err err = {0};
-    if (parse_report_query(call, &q, &err) < 0) {
+    if (api_check_query(call, params, &err) < 0 || parse_report_query(call, &q, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }
-    /* A partner's report is its own, whatever partner_id or program_id the URL names. */
     struct partner p;
     if (partner_load(call->db, call->auth.partner_id, call->req->arena, &p, &err) != 0) {
         api_reply_error(call, &err);
