@@ -77,10 +77,17 @@ int api_check_query(struct api_call *call, const char *const *allowed, struct pd
  * whether more items lie beyond the page in the direction asked. Filters are SQL equalities on
  * indexed columns: each list's (filter…, id) index serves its WHERE and its ORDER BY, so a page
  * costs the same whatever the table's size (tests/unit/test_list_plans.c checks the plans). */
-#define API_LIST_MAX_FILTERS 4
+#define API_LIST_MAX_FILTERS 6
+enum api_filter_kind {
+    API_FILTER_EQ = 0, /* column = value */
+    API_FILTER_SET,    /* true: column IS NOT NULL; false: column IS NULL */
+    API_FILTER_SINCE,  /* created at or after the time given (a date or RFC 3339): the id's */
+    API_FILTER_BEFORE, /* created before the time given */
+};
 struct api_list_filter {
     const char *param;  /* the query parameter */
-    const char *column; /* compared with = */
+    const char *column; /* what it compares (the id for SINCE and BEFORE) */
+    enum api_filter_kind kind;
 };
 struct api_list {
     const char *name;   /* for messages and tests */
@@ -92,7 +99,8 @@ struct api_list {
     /* The filter sets that lead (bit i: filters[i], API_LIST_OWN: own), most selective first,
      * each with an index on (its columns, id), 0 ends the list: a page reads the index of the
      * first set among its filters, and checks its other filters on the rows found (written so
-     * that no planner takes another index for them). */
+     * that no planner takes another index for them). A page with no leading filter walks the
+     * ids newest first (within created[gte] and created[lt]), checking its filters on the way. */
     unsigned leads[6];
 };
 #define API_LIST_OWN (1u << 31)
@@ -102,6 +110,8 @@ enum api_list_dir { API_LIST_FIRST = 0, API_LIST_AFTER, API_LIST_BEFORE };
  * cursor, then the row limit. Returns the text (arena memory) and its parameter count. */
 char *api_list_sql(struct arena *a, const struct api_list *list, unsigned present, bool own,
                    enum api_list_dir dir, int *nparams);
+/* The leading filter set of a page with those filters (see leads), 0 when none leads. */
+unsigned api_list_lead(const struct api_list *list, unsigned present, bool own);
 /* Every list the API serves (NULL-terminated), for the plan test. */
 extern const struct api_list *const api_lists[];
 extern const struct api_list api_list_programs, api_list_partners, api_list_links,

@@ -7,6 +7,7 @@
 #include "app/conversions.h"
 #include "core/ids.h"
 #include "store/store.h"
+#include "util/timefmt.h"
 #include "util/banned.h"
 
 /* The indexes that serve them are in src/store/migrations (001, 005, 010): for each filter
@@ -45,7 +46,12 @@ const struct api_list api_list_conversions = {
     .select = "SELECT id FROM conversions",
     .key = "id",
     .prefix = "cnv_",
-    .filters = {{"program_id", "program_id"}, {"partner_id", "partner_id"}},
+    .filters = {{"program_id", "program_id"},
+                {"partner_id", "partner_id"},
+                {"attribution_method", "attribution_method"},
+                {"fraud", "fraud_reason", API_FILTER_SET},
+                {"created[gte]", "id", API_FILTER_SINCE},
+                {"created[lt]", "id", API_FILTER_BEFORE}},
     .leads = {2, 1}};
 
 const struct api_list api_list_commissions = {
@@ -103,6 +109,15 @@ const struct api_list *const api_lists[] = {
     &api_list_conversions,   &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
     &api_list_me_payouts,    &api_list_webhooks,  &api_list_deliveries,  NULL};
 
+unsigned api_list_lead(const struct api_list *list, unsigned present, bool own)
+{
+    unsigned asked = present | (own && list->own ? API_LIST_OWN : 0);
+    for (int k = 0; k < 6 && list->leads[k]; k++)
+        if ((list->leads[k] & ~asked) == 0)
+            return list->leads[k];
+    return 0;
+}
+
 char *api_list_sql(struct arena *a, const struct api_list *list, unsigned present, bool own,
                    enum api_list_dir dir, int *nparams)
 {
@@ -110,13 +125,8 @@ char *api_list_sql(struct arena *a, const struct api_list *list, unsigned presen
     int n = 0;
     size_t len = (size_t)snprintf(sql, sizeof sql, "%s", list->select);
     const char *glue = " WHERE ";
-    unsigned asked = present | (own && list->own ? API_LIST_OWN : 0), lead = asked;
-    for (int k = 0; k < 6 && list->leads[k]; k++) {
-        if ((list->leads[k] & ~asked) == 0) {
-            lead = list->leads[k];
-            break;
-        }
-    }
+    unsigned asked = present | (own && list->own ? API_LIST_OWN : 0);
+    unsigned lead = api_list_lead(list, present, own);
     /* `col || '' = ?` is `col = ?` (text columns) that no index serves, in both dialects. */
     if (asked & API_LIST_OWN) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s%s = ?%d", glue, list->own,
@@ -126,8 +136,16 @@ char *api_list_sql(struct arena *a, const struct api_list *list, unsigned presen
     for (int i = 0; i < API_LIST_MAX_FILTERS && list->filters[i].param; i++) {
         if (!(present & (1u << i)))
             continue;
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s%s = ?%d", glue,
-                                list->filters[i].column, lead & (1u << i) ? "" : " || ''", ++n);
+        const struct api_list_filter *f = &list->filters[i];
+        static const char *const form[] = {
+            [API_FILTER_EQ] = "%s%s%s = ?%d",
+            [API_FILTER_SET] = "%s(CASE WHEN %s IS NULL THEN 0 ELSE 1 END)%s = ?%d",
+            [API_FILTER_SINCE] = "%s%s%s >= ?%d",
+            [API_FILTER_BEFORE] = "%s%s%s < ?%d",
+        };
+        bool residual = f->kind == API_FILTER_EQ && !(lead & (1u << i));
+        len += (size_t)snprintf(sql + len, sizeof sql - len, form[f->kind], glue, f->column,
+                                residual ? " || ''" : "", ++n);
         glue = " AND ";
     }
     if (dir != API_LIST_FIRST)
@@ -176,6 +194,34 @@ static int page_params(struct api_call *call, const struct api_list *list, struc
     return 0;
 }
 
+/* A filter's value as its statement binds it. */
+static int filter_value(struct api_call *call, const struct api_list *list,
+                        const struct api_list_filter *f, const char *v, struct db_val *out,
+                        struct pd_err *err)
+{
+    int64_t ms;
+    switch (f->kind) {
+    case API_FILTER_SET:
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, f->param, "%s must be true or false",
+                              f->param);
+        *out = db_int(strcmp(v, "true") == 0);
+        return 0;
+    case API_FILTER_SINCE:
+    case API_FILTER_BEFORE:
+        if (!time_parse_rfc3339(v, &ms))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, f->param,
+                              "%s must be a date (2026-11-28) or an RFC 3339 time", f->param);
+        char *id = arena_alloc(call->req->arena, ID_MAX_LEN);
+        id_floor(id, ID_MAX_LEN, list->prefix, ms);
+        *out = db_text(id);
+        return 0;
+    default:
+        *out = db_text(v);
+        return 0;
+    }
+}
+
 /* Checks the query against the list's parameters and binds what it asks: own value, filters
  * present, cursor, limit + 1 (one more row than asked says whether there are more). */
 static char *page_statement(struct api_call *call, const struct api_list *list,
@@ -195,7 +241,8 @@ static char *page_statement(struct api_call *call, const struct api_list *list,
         const char *v = api_query(call, list->filters[i].param);
         if (v) {
             present |= 1u << i;
-            params[n++] = db_text(v);
+            if (filter_value(call, list, &list->filters[i], v, &params[n++], err) < 0)
+                return NULL;
         }
     }
     if (pg->cursor)

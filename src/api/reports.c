@@ -32,16 +32,6 @@ static int parse_day(const char *s, const char *param, int64_t *day, struct pd_e
     return 0;
 }
 
-/* The smallest click id of a millisecond (its time, then zero random bits). */
-static void ulid_floor(int64_t ms, char out[ID_ULID_LEN + 1])
-{
-    uint8_t b[16] = {0};
-    uint64_t t = ms > 0 ? (uint64_t)ms : 0;
-    for (int i = 0; i < 6; i++)
-        b[i] = (uint8_t)(t >> (40 - 8 * i));
-    id_encode_ulid(b, out);
-}
-
 static void add_metrics(json_t *row, int64_t clicks, int64_t uniques, int64_t conversions,
                         int64_t revenue, int64_t commission)
 {
@@ -138,11 +128,10 @@ static void run_report(struct api_call *call, const struct report_query *q)
                          "group_by must be day, partner, link or sub1");
         return;
     }
-    char id_from[ID_ULID_LEN + 1], id_to[ID_ULID_LEN + 1], conv_from[ID_ULID_LEN + 5];
-    ulid_floor(q->from_day * DAY_MS, id_from);
-    ulid_floor((q->to_day + 1) * DAY_MS, id_to);
-    memcpy(conv_from, "cnv_", 4);
-    ulid_floor(q->from_day * DAY_MS - OCCURRED_AHEAD_MS, conv_from + 4);
+    char id_from[ID_MAX_LEN], id_to[ID_MAX_LEN], conv_from[ID_MAX_LEN];
+    id_floor(id_from, sizeof id_from, "", q->from_day * DAY_MS);
+    id_floor(id_to, sizeof id_to, "", (q->to_day + 1) * DAY_MS);
+    id_floor(conv_from, sizeof conv_from, "cnv_", q->from_day * DAY_MS - OCCURRED_AHEAD_MS);
     struct db_val v[7] = {db_text(prog.id),  db_text(q->partner_id), db_int(q->from_day),
                           db_int(q->to_day), db_text(id_from),       db_text(id_to),
                           db_text(conv_from)};

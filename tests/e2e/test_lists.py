@@ -4,6 +4,7 @@ are applied by the database (a filter never trims a page after its LIMIT), unkno
 parameters on /api/v1 are refused while the tracking routes ignore theirs, and a report's totals
 are the same whatever it is grouped by (sub1 included)."""
 
+import calendar
 import secrets
 import time
 
@@ -177,6 +178,24 @@ def test_filters_are_applied_by_the_database(srv):
     expect_newest_first(srv, "/api/v1/commissions?partner_id=%s&status=pending" % pa["id"], com_a[:-1])
     got = walk(srv, "/api/v1/commissions?status=approved")
     expect(com_a[-1] in got and not set(com_a[:-1]) & set(got), "status alone filters")
+    # the conversions page's filters: attribution, fraud flag, creation period
+    none = convert(srv, a["id"], "o-" + uid(), 700)
+    expect_status(none, 201)
+    base = "/api/v1/conversions?program_id=" + a["id"]
+    by_ref = walk(srv, base + "&attribution_method=ref")
+    expect_eq(len(by_ref), 3, "conversions attributed by ref")
+    expect_eq(walk(srv, base + "&attribution_method=none"), [none[2]["id"]], "unattributed")
+    expect_eq(walk(srv, base + "&fraud=true"), [], "flagged as fraud")
+    expect_eq(len(walk(srv, base + "&fraud=false")), 4, "not flagged")
+    today = none[2]["created"][:10]  # the day of the last one made
+    tomorrow = time.strftime("%Y-%m-%d", time.gmtime(
+        calendar.timegm(time.strptime(today, "%Y-%m-%d")) + 86400))
+    expect_eq(walk(srv, base + "&created[gte]=%s&created[lt]=%s" % (today, tomorrow))[0],
+              none[2]["id"], "created today, newest first")
+    expect_eq(walk(srv, base + "&created[gte]=" + tomorrow), [], "created from tomorrow")
+    expect(none[2]["id"] not in walk(srv, base + "&created[lt]=" + today), "created before today")
+    for q, param in (("&fraud=yes", "fraud"), ("&created[gte]=soon", "created[gte]")):
+        expect_error(srv.request("GET", base + q, key=srv.sk), 400, param=param)
 
 
 def test_unknown_query_parameters_are_refused_on_the_api(srv):
