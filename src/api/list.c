@@ -22,8 +22,11 @@ const struct api_list api_list_partners = {
     .select = "SELECT id FROM partners",
     .key = "id",
     .prefix = "ptn_",
-    .filters = {{"program_id", "program_id"}, {"status", "status"}},
-    .leads = {3, 1, 2}};
+    .filters = {{"program_id", "program_id"},
+                {"status", "status"},
+                {"email", "email"},
+                {"ref_code", "ref_code"}},
+    .leads = {8, 1 | 4, 1 | 2, 1, 2}};
 
 #define LINK_SELECT                                                                                \
     "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4, sub5,"          \

@@ -11,6 +11,8 @@ CREATE INDEX commissions_conversion ON commissions (conversion_id, id);
 CREATE INDEX partners_program ON partners (program_id, id);
 CREATE INDEX partners_program_status ON partners (program_id, status, id);
 CREATE INDEX partners_status ON partners (status, id);
+CREATE INDEX partners_ref_code_id ON partners (ref_code, id);
+CREATE INDEX partners_program_email ON partners (program_id, email, id);
 CREATE INDEX payouts_program ON payouts (program_id, id);
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
 CREATE INDEX webhook_deliveries_endpoint_status ON webhook_deliveries (endpoint_id, status, id);
