@@ -50,14 +50,9 @@ static void add_metrics(json_t *row, int64_t clicks, int64_t uniques, int64_t co
     json_object_set_new(row, "epc", json_integer(epc));
 }
 
-static void run_report(struct api_call *call, const struct report_query *q)
+/* The statement of a report by group_by (NULL for an unknown one), for one partner or all. */
+static const char *report_sql(const char *group_by, int one)
 {
-    struct pd_err err = {0};
-    struct program prog;
-    if (program_resolve(call->db, q->program_id, call->req->arena, &prog, &err) != 0) {
-        api_reply_error(call, &err);
-        return;
-    }
     /* One statement per (group_by, one partner or all): with a partner the rollups are read
      * through daily_stats_partner (partner_id, day), only that partner's rows of the period; a
      * generic "?2 IS NULL OR partner_id = ?2" would make SQLite scan the whole program's rows. */
@@ -82,15 +77,13 @@ static void run_report(struct api_call *call, const struct report_query *q)
          " SUM(revenue), SUM(commission) FROM daily_stats WHERE partner_id = ?2"
          " AND program_id = ?1 AND day >= ?3 AND day <= ?4 GROUP BY link_id ORDER BY link_id"},
     };
-    const char *sql;
-    int one = q->partner_id != NULL;
-    if (strcmp(q->group_by, "day") == 0)
-        sql = rollup_sql[0][one];
-    else if (strcmp(q->group_by, "partner") == 0)
-        sql = rollup_sql[1][one];
-    else if (strcmp(q->group_by, "link") == 0)
-        sql = rollup_sql[2][one];
-    else if (strcmp(q->group_by, "sub1") == 0)
+    if (strcmp(group_by, "day") == 0)
+        return rollup_sql[0][one];
+    else if (strcmp(group_by, "partner") == 0)
+        return rollup_sql[1][one];
+    else if (strcmp(group_by, "link") == 0)
+        return rollup_sql[2][one];
+    else if (strcmp(group_by, "sub1") == 0)
         /* Sub-ids are not rolled up (a sub-id may be unique per click): this reads the period's
          * clicks, found by their ids (a click id starts with its time, so the period is a range
          * of ids), and its conversions, found from the first id that could be dated in it (an
@@ -99,7 +92,7 @@ static void run_report(struct api_call *call, const struct report_query *q)
          * conversions and their revenue net of refunds on the day they occurred; commissions net
          * of reversals, rejected ones left out, a parent's share in the "no sub1" row (it is
          * link-less in the rollups too). The sub1 of a conversion is its click's. */
-        sql = "SELECT sub1, SUM(clicks), SUM(uniques), SUM(conversions), SUM(revenue),"
+        return "SELECT sub1, SUM(clicks), SUM(uniques), SUM(conversions), SUM(revenue),"
               " SUM(commission) FROM ("
               "SELECT COALESCE(c.sub1, '') AS sub1, COUNT(*) AS clicks, SUM(c.is_unique) AS uniques,"
               " 0 AS conversions, 0 AS revenue, 0 AS commission FROM clicks c"
@@ -123,7 +116,19 @@ static void run_report(struct api_call *call, const struct report_query *q)
               " AND v.occurred_at >= ?3 * 86400000 AND v.occurred_at < (?4 + 1) * 86400000"
               " GROUP BY CASE WHEN k.level = 0 THEN COALESCE(c.sub1, '') ELSE '' END"
               ") t GROUP BY sub1 ORDER BY sub1";
-    else {
+    return NULL;
+}
+
+static void run_report(struct api_call *call, const struct report_query *q)
+{
+    struct pd_err err = {0};
+    struct program prog;
+    if (program_resolve(call->db, q->program_id, call->req->arena, &prog, &err) != 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    const char *sql = report_sql(q->group_by, q->partner_id != NULL);
+    if (!sql) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "group_by",
                          "group_by must be day, partner, link or sub1");
         return;
