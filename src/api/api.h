@@ -74,9 +74,10 @@ int api_check_query(struct api_call *call, const char *const *allowed, struct pd
  * order is creation order to the millisecond, and ties keep one order across pages);
  * ?starting_after=<id> pages to older items, ?ending_before=<id> to newer ones (the page still
  * newest first), ?limit= 1..100 (10 by default), {"data":[…],"has_more":…} where has_more says
- * whether more items lie beyond the page in the direction asked. Filters are SQL equalities on
- * indexed columns: each list's (filter…, id) index serves its WHERE and its ORDER BY, so a page
- * costs the same whatever the table's size (tests/unit/test_list_plans.c checks the plans). */
+ * whether more items lie beyond the page in the direction asked. Filters are applied in SQL; the
+ * leading ones (see leads) have a (filter…, id) index that serves both the WHERE and the ORDER BY,
+ * so a page costs the same whatever the table's size (tests/unit/test_list_plans.c checks the
+ * plans). */
 #define API_LIST_MAX_FILTERS 6
 enum api_filter_kind {
     API_FILTER_EQ = 0, /* column = value */
@@ -94,7 +95,7 @@ struct api_list {
     const char *select; /* "SELECT … FROM …", no WHERE */
     const char *key;    /* the cursor column (an id) */
     const char *prefix; /* what a cursor id starts with */
-    const char *own;    /* a column compared with the caller's value (a partner's own list), or NULL */
+    const char *own;    /* compared with the caller's value (a partner's own list), or NULL */
     struct api_list_filter filters[API_LIST_MAX_FILTERS]; /* param NULL ends the list */
     /* The filter sets that lead (bit i: filters[i], API_LIST_OWN: own), most selective first,
      * each with an index on (its columns, id), 0 ends the list: a page reads the index of the

@@ -14,6 +14,12 @@
  * combination the API and the dashboards use, one index starts with the filters' columns and
  * ends with the id. A filter implied by another (a partner's program, a conversion's partner) is
  * checked on the rows that index finds. */
+/* A filter whose parameter is the column it compares with =. */
+#define EQ(name)                                                                                   \
+    {                                                                                              \
+        name, name, API_FILTER_EQ                                                                  \
+    }
+
 const struct api_list api_list_programs = {
     .name = "programs", .select = "SELECT id FROM programs", .key = "id", .prefix = "prg_"};
 
@@ -22,10 +28,7 @@ const struct api_list api_list_partners = {
     .select = "SELECT id FROM partners",
     .key = "id",
     .prefix = "ptn_",
-    .filters = {{"program_id", "program_id"},
-                {"status", "status"},
-                {"email", "email"},
-                {"ref_code", "ref_code"}},
+    .filters = {EQ("program_id"), EQ("status"), EQ("email"), EQ("ref_code")},
     .leads = {8, 1 | 4, 1 | 2, 1, 2}};
 
 #define LINK_SELECT                                                                                \
@@ -35,7 +38,7 @@ const struct api_list api_list_links = {.name = "links",
                                         .select = LINK_SELECT,
                                         .key = "id",
                                         .prefix = "lnk_",
-                                        .filters = {{"partner_id", "partner_id"}},
+                                        .filters = {EQ("partner_id")},
                                         .leads = {1}};
 const struct api_list api_list_me_links = {.name = "me/links",
                                            .select = LINK_SELECT,
@@ -44,28 +47,24 @@ const struct api_list api_list_me_links = {.name = "me/links",
                                            .own = "partner_id",
                                            .leads = {API_LIST_OWN}};
 
-const struct api_list api_list_conversions = {
-    .name = "conversions",
-    .select = "SELECT id FROM conversions",
-    .key = "id",
-    .prefix = "cnv_",
-    .filters = {{"program_id", "program_id"},
-                {"partner_id", "partner_id"},
-                {"attribution_method", "attribution_method"},
-                {"fraud", "fraud_reason", API_FILTER_SET},
-                {"created[gte]", "id", API_FILTER_SINCE},
-                {"created[lt]", "id", API_FILTER_BEFORE}},
-    .leads = {2, 1}};
+const struct api_list api_list_conversions = {.name = "conversions",
+                                              .select = "SELECT id FROM conversions",
+                                              .key = "id",
+                                              .prefix = "cnv_",
+                                              .filters = {EQ("program_id"),
+                                                          EQ("partner_id"),
+                                                          EQ("attribution_method"),
+                                                          {"fraud", "fraud_reason", API_FILTER_SET},
+                                                          {"created[gte]", "id", API_FILTER_SINCE},
+                                                          {"created[lt]", "id", API_FILTER_BEFORE}},
+                                              .leads = {2, 1}};
 
 const struct api_list api_list_commissions = {
     .name = "commissions",
     .select = "SELECT " COMMISSION_COLUMNS " FROM commissions",
     .key = "id",
     .prefix = "com_",
-    .filters = {{"program_id", "program_id"},
-                {"partner_id", "partner_id"},
-                {"status", "status"},
-                {"conversion_id", "conversion_id"}},
+    .filters = {EQ("program_id"), EQ("partner_id"), EQ("status"), EQ("conversion_id")},
     .leads = {8, 2, 1 | 4, 1, 4}};
 const struct api_list api_list_me_commissions = {.name = "me/commissions",
                                                  .select = "SELECT " COMMISSION_COLUMNS
@@ -73,14 +72,14 @@ const struct api_list api_list_me_commissions = {.name = "me/commissions",
                                                  .key = "id",
                                                  .prefix = "com_",
                                                  .own = "partner_id",
-                                                 .filters = {{"status", "status"}},
+                                                 .filters = {EQ("status")},
                                                  .leads = {API_LIST_OWN}};
 
 const struct api_list api_list_payouts = {.name = "payouts",
                                           .select = "SELECT id FROM payouts",
                                           .key = "id",
                                           .prefix = "pay_",
-                                          .filters = {{"program_id", "program_id"}},
+                                          .filters = {EQ("program_id")},
                                           .leads = {1}};
 /* A partner's statements: its line of each payout batch, the batch's id as the cursor. */
 const struct api_list api_list_me_payouts = {
@@ -104,13 +103,13 @@ const struct api_list api_list_deliveries = {
     .key = "id",
     .prefix = "whd_",
     .own = "endpoint_id",
-    .filters = {{"status", "status"}},
+    .filters = {EQ("status")},
     .leads = {API_LIST_OWN | 1, API_LIST_OWN}};
 
 const struct api_list *const api_lists[] = {
-    &api_list_programs,      &api_list_partners,  &api_list_links,       &api_list_me_links,
-    &api_list_conversions,   &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
-    &api_list_me_payouts,    &api_list_webhooks,  &api_list_deliveries,  NULL};
+    &api_list_programs,    &api_list_partners,    &api_list_links,          &api_list_me_links,
+    &api_list_conversions, &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
+    &api_list_me_payouts,  &api_list_webhooks,    &api_list_deliveries,     NULL};
 
 unsigned api_list_lead(const struct api_list *list, unsigned present, bool own)
 {

@@ -97,9 +97,9 @@ static int check_plan(struct plans *p, const char *sql, const struct db_val *par
             /* A filtered page's first index condition (the outer scan's) is an equality with a
              * filter's value, not a walk of the ids. */
             const char *cond = strstr(line, "Index Cond: ");
-            wrong = strstr(line, "Seq Scan") || strstr(line, "Sort") ||
-                    (cond && first_cond && filtered && !strstr(cond, "= $") &&
-                     !strstr(cond, "= 'x'"));
+            wrong =
+                strstr(line, "Seq Scan") || strstr(line, "Sort") ||
+                (cond && first_cond && filtered && !strstr(cond, "= $") && !strstr(cond, "= 'x'"));
             first_cond = first_cond && !cond;
         } else
             wrong = strstr(line, "TEMP B-TREE") ||
@@ -134,8 +134,8 @@ static void every_list_page_is_read_through_an_index(void **state)
         for (unsigned present = 0; present < (1u << nfilters); present++) {
             for (int dir = API_LIST_FIRST; dir <= API_LIST_BEFORE; dir++) {
                 int nparams = 0;
-                char *sql = api_list_sql(&a, *l, present, (*l)->own != NULL,
-                                         (enum api_list_dir)dir, &nparams);
+                char *sql = api_list_sql(&a, *l, present, (*l)->own != NULL, (enum api_list_dir)dir,
+                                         &nparams);
                 /* own, the filters present, the cursor, the limit */
                 struct db_val params[API_LIST_MAX_FILTERS + 3];
                 int n = 0;
@@ -143,8 +143,8 @@ static void every_list_page_is_read_through_an_index(void **state)
                     params[n++] = db_text("x");
                 for (int i = 0; i < nfilters; i++)
                     if (present & (1u << i))
-                        params[n++] = (*l)->filters[i].kind == API_FILTER_SET ? db_int(1)
-                                                                              : db_text("x");
+                        params[n++] =
+                            (*l)->filters[i].kind == API_FILTER_SET ? db_int(1) : db_text("x");
                 if (dir != API_LIST_FIRST)
                     params[n++] = db_text("x");
                 params[n++] = db_int(11);
