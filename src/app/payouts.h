@@ -34,7 +34,7 @@ void payout_csv_field(FILE *out, const char *v, bool last);
 /* Writes the batch as CSV (header + one row per item). */
 int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
                      payout_progress_fn progress, void *progress_arg, struct pd_err *err);
-/* A partner's statements: the batches that paid or will pay them. */
-json_t *payouts_of_partner(struct store *s, const char *partner_id, struct pd_err *err);
+/* One of a partner's statements (its line of a batch) from a row of api_list_me_payouts. */
+json_t *payout_statement_json(struct store_cursor *cur);
 
 #endif
