@@ -227,6 +227,9 @@ size_t payout_ref_make(const char *batch_id, size_t index, char out[PAYOUT_REF_M
     char digits[20];
     size_t nd = u64_to_digits(index, digits);
     size_t room = PAYOUT_REF_MAX - 1 - nd; /* ≥ 9: a size_t has at most 20 digits */
+    const char *underscore = strrchr(batch_id, '_');
+    if (underscore)
+        batch_id = underscore + 1; /* "pay_": the type prefix tells a bank nothing */
     /* The last `room` letters and digits of the id, upper-cased: ids end in their random part. */
     size_t start = strlen(batch_id), taken = 0;
     while (start > 0 && taken < room) {

@@ -28,8 +28,8 @@ bool sepa_text_valid(const char *s);
 /* Appends s with the five XML special characters escaped, for element content or attributes. */
 void xml_put_escaped(struct strbuf *b, const char *s);
 
-/* Makes the reference of item `index` of a batch: the batch id's last letters and digits (its
- * random part for partnerd's ids), upper-cased, then '-' and the index in decimal, at most
+/* Makes the reference of item `index` of a batch: the batch id's last letters and digits after
+ * its type prefix (up to the last '_'; the ULID's random part comes last), upper-cased, then '-' and the index in decimal, at most
  * PAYOUT_REF_MAX characters in all. out holds PAYOUT_REF_MAX + 1 bytes. Returns the length. */
 size_t payout_ref_make(const char *batch_id, size_t index, char out[PAYOUT_REF_MAX + 1]);
 /* true when s is a valid item reference (see PAYOUT_REF_MAX). */
