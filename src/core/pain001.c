@@ -56,12 +56,13 @@ static int check_party(const struct pain001_party *p, const char *param,
     return 0;
 }
 
+/* The SEPA rules for identifiers: 1-35 characters of the SEPA set, not starting or ending with
+ * '/' and without "//". */
 static bool message_id_valid(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > PAIN001_ID_MAX || !sepa_text_valid(s))
-        return false;
-    return true;
+    return n > 0 && n <= PAIN001_ID_MAX && sepa_text_valid(s) && s[0] != '/' && s[n - 1] != '/' &&
+           !strstr(s, "//");
 }
 
 static bool date_valid(const char *s)
@@ -103,7 +104,8 @@ static int check_doc(const struct pain001_doc *doc, struct checked *c, struct pd
                           doc->currency ? doc->currency : "(none)");
     if (!message_id_valid(doc->message_id))
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "message_id",
-                          "a message id is 1 to 35 characters of the SEPA character set");
+                          "a message id is 1 to 35 characters of the SEPA character set, "
+                          "not starting or ending with / nor containing //");
     if (!date_valid(doc->execution_date))
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "execution_date",
                           "the execution date must be a date YYYY-MM-DD");

@@ -39,7 +39,8 @@ struct pain001_item {
 
 struct pain001_doc {
     enum pain001_version version;
-    const char *message_id;     /* MsgId and PmtInfId: 1-35 of A-Z a-z 0-9 and / - ? : ( ) . , ' + */
+    const char *message_id;     /* MsgId and PmtInfId: 1-35 of A-Z a-z 0-9 / - ? : ( ) . , ' + and
+                                 * space, not starting or ending with / nor containing // */
     int64_t created_ms;         /* CreDtTm, from the caller's clock */
     const char *execution_date; /* ReqdExctnDt, "YYYY-MM-DD" */
     const char *currency;       /* must be "EUR" */

@@ -138,6 +138,10 @@ static void other_refusals(void **state)
     doc = sample();
     doc.message_id = "MSG_1";
     expect_refused(&doc, "message_id", "35");
+    doc.message_id = "MSG//1";
+    expect_refused(&doc, "message_id", "35");
+    doc.message_id = "/MSG1";
+    expect_refused(&doc, "message_id", "35");
     doc = sample();
     doc.execution_date = "2026-02-30";
     expect_refused(&doc, "execution_date", "YYYY-MM-DD");
