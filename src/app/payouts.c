@@ -9,6 +9,8 @@
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/money.h"
+#include "core/payout_csv.h"
+#include "util/strbuf.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
@@ -245,23 +247,13 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
 
 void payout_csv_field(FILE *out, const char *v, bool last)
 {
-    if (!v)
-        v = "";
-    /* Spreadsheets start a formula at = + - @, and skip a leading tab or carriage return first. */
-    bool formula = v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL;
-    bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', out);
-    if (formula)
-        fputc('\'', out);
-    for (const char *c = v; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(*c, out);
-    }
-    if (quote)
-        fputc('"', out);
-    fputs(last ? "\r\n" : ",", out);
+    /* A field is a few hundred bytes at most: the buffer's limit only bounds a runaway value. */
+    struct strbuf b;
+    strbuf_init(&b, SIZE_MAX / 2);
+    csv_put_field(&b, v, last);
+    if (b.len) /* a short write shows in the stream's error flag, which its owner checks */
+        fwrite(b.data, 1, b.len, out);
+    strbuf_free(&b);
 }
 
 int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
