@@ -47,12 +47,17 @@ static const char *click_of(struct arena *a, const json_t *obj)
     return c ? c : sh_dup(a, sh_obj(obj, "metadata"), "pd_click");
 }
 
-/* discounts[]: {coupon, promotion_code} (ids, or expanded objects whose code/id is used). */
+/* discounts[]: a checkout session's {coupon, promotion_code} (ids, or expanded objects whose
+ * code/id is used); an invoice's discount ids ("di_…") or expanded discounts. */
 static void add_discounts(struct arena *a, const json_t *obj, struct storehook_event *out)
 {
     size_t i;
     json_t *d;
     json_array_foreach(sh_arr(obj, "discounts"), i, d) {
+        if (json_is_string(d)) {
+            sh_add_coupon(out, sh_id(a, d));
+            continue;
+        }
         json_t *promo = json_object_get(d, "promotion_code");
         if (json_is_object(promo))
             sh_add_coupon(out, sh_dup(a, promo, "code"));
@@ -184,13 +189,13 @@ static int map_charge_refund(const json_t *ch, struct arena *a, struct storehook
 static int map_invoice_payment(const json_t *ip, struct arena *a, struct storehook_event *out)
 {
     const json_t *pay = sh_obj(ip, "payment");
-    const char *ptype = sh_str(pay, "type");
     out->order_id = ref_at(a, ip, "invoice");
-    if (!ptype || strcmp(ptype, "payment_intent") != 0)
+    /* Later API versions name the payment intent on the invoice payment itself. */
+    out->payment_ref = pay ? ref_at(a, pay, "payment_intent") : ref_at(a, ip, "payment_intent");
+    if (!out->payment_ref)
         return sh_ignore(out, "invoice not paid through a payment intent");
-    out->payment_ref = ref_at(a, pay, "payment_intent");
-    if (!out->order_id || !out->payment_ref)
-        return sh_ignore(out, "invoice payment without invoice or payment intent");
+    if (!out->order_id)
+        return sh_ignore(out, "invoice payment without an invoice");
     sh_currency(out, sh_str(ip, "currency")); /* informative only */
     out->kind = STOREHOOK_LINK;
     return 0;
