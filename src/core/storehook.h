@@ -58,6 +58,10 @@ enum storehook_sig storehook_verify(enum storehook_platform p, const char *heade
                                     const uint8_t *body, size_t len, const char *secret,
                                     int64_t now);
 
+/* WooCommerce posts the form body "webhook_id=<n>" without a signature when a webhook is saved, to
+ * see that the URL answers, and disables the webhook if that ping gets a 4xx. */
+bool storehook_woocommerce_is_ping(const uint8_t *body, size_t len);
+
 /* The per-platform checks storehook_verify dispatches to. */
 enum storehook_sig storehook_verify_stripe(const char *header, const uint8_t *body, size_t len,
                                            const char *secret, int64_t now);

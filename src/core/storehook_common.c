@@ -2,6 +2,7 @@
  * mappers share. */
 #include "core/storehook_common.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "core/money.h"
@@ -152,21 +153,21 @@ int sh_ignore(struct storehook_event *out, const char *reason)
     return 0;
 }
 
-json_t *sh_begin(const struct storehook_delivery *d, struct arena *a, struct storehook_event *out)
+int sh_run(const struct storehook_delivery *d, struct arena *a, struct storehook_event *out,
+           sh_mapper fn)
 {
+    if (!d || !a || !out)
+        return -1;
     memset(out, 0, sizeof *out);
     out->coupons = arena_calloc(a, SH_MAX_COUPONS * sizeof *out->coupons);
-    if (!d->body && d->len > 0) {
-        sh_ignore(out, "empty body");
-        return NULL;
-    }
-    json_t *root = json_loadb((const char *)d->body, d->len, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(root)) {
-        json_decref(root);
+    json_t *root = d->body ? json_loadb((const char *)d->body, d->len, JSON_REJECT_DUPLICATES, NULL)
+                           : NULL;
+    if (json_is_object(root))
+        fn(root, d, a, out);
+    else
         sh_ignore(out, "body is not a JSON object");
-        return NULL;
-    }
-    return root;
+    json_decref(root);
+    return 0;
 }
 
 const char *sh_str(const json_t *obj, const char *key)
@@ -241,17 +242,6 @@ bool sh_currency(struct storehook_event *out, const char *code)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes [s, s+n) ('+' is a space) into the arena; NULL when malformed, NUL or empty. */
 static const char *decode_param(struct arena *a, const char *s, size_t n)
 {
@@ -260,12 +250,12 @@ static const char *decode_param(struct arena *a, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            if (i + 2 >= n)
+            unsigned char byte;
+            size_t got = 0;
+            if (i + 2 >= n || sodium_hex2bin(&byte, 1, s + i + 1, 2, NULL, &got, NULL) != 0 ||
+                got != 1 || byte == 0)
                 return NULL;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0 || (h == 0 && l == 0))
-                return NULL;
-            c = (char)(h * 16 + l);
+            c = (char)byte;
             i += 2;
         } else if (c == '+') {
             c = ' ';
@@ -293,6 +283,29 @@ const char *sh_query_param(struct arena *a, const char *url, const char *name)
             p++;
     }
     return NULL;
+}
+
+bool sh_items(struct arena *a, const json_t *lines, bool all_or_none, const char *ref_key,
+              const char *alt_key, struct storehook_event *out)
+{
+    size_t n = json_array_size(lines);
+    if (n > SH_MAX_ITEMS) {
+        if (all_or_none)
+            return false;
+        n = SH_MAX_ITEMS;
+    }
+    out->items = arena_calloc(a, (n ? n : 1) * sizeof *out->items);
+    out->nitems = n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *l = json_array_get(lines, i);
+        struct storehook_item *it = &out->items[i];
+        json_t *q = json_object_get(l, "quantity");
+        it->quantity = json_is_integer(q) && json_integer_value(q) > 0 ? json_integer_value(q) : 0;
+        it->ref = ref_key ? sh_id_at(a, l, ref_key) : NULL;
+        if (!it->ref && alt_key)
+            it->ref = sh_id_at(a, l, alt_key);
+    }
+    return true;
 }
 
 void sh_add_coupon(struct storehook_event *out, const char *code)

@@ -12,9 +12,13 @@
 #define SH_MAX_ITEMS 500
 #define SH_MAX_COUPONS 50
 
-/* Clears out (with room for SH_MAX_COUPONS coupons in a) and parses the body as a JSON object;
- * NULL (and out set to IGNORE) when it is not one. The caller json_decref()s the result. */
-json_t *sh_begin(const struct storehook_delivery *d, struct arena *a, struct storehook_event *out);
+/* A platform's mapping of a body that is a JSON object. */
+typedef void (*sh_mapper)(const json_t *root, const struct storehook_delivery *d, struct arena *a,
+                          struct storehook_event *out);
+/* Clears out (with room for SH_MAX_COUPONS coupons in a), parses the body and runs fn on it when
+ * it is a JSON object (else out is IGNORE). -1 only for NULL arguments. */
+int sh_run(const struct storehook_delivery *d, struct arena *a, struct storehook_event *out,
+           sh_mapper fn);
 /* Sets kind IGNORE and the reason; returns 0 so mappers can `return sh_ignore(...)`. */
 int sh_ignore(struct storehook_event *out, const char *reason);
 
@@ -41,6 +45,13 @@ bool sh_currency(struct storehook_event *out, const char *code);
 /* The value of parameter name in the query of a URL or path ("/?pd_click=x&y=1"), percent-decoded
  * into the arena; NULL when absent, empty or badly encoded. */
 const char *sh_query_param(struct arena *a, const char *url, const char *name);
+
+/* Allocates out->items for the JSON array lines (its first SH_MAX_ITEMS entries; false when there
+ * are more and all_or_none) and reads each entry's quantity (a positive integer, else 0) and ref:
+ * the first of obj[ref_key], obj[alt_key] that is a non-empty string or an integer (keys may be
+ * NULL). The amounts are left to the caller. */
+bool sh_items(struct arena *a, const json_t *lines, bool all_or_none, const char *ref_key,
+              const char *alt_key, struct storehook_event *out);
 
 /* Appends a coupon (ignored when NULL, "", already listed, or the list is full). */
 void sh_add_coupon(struct storehook_event *out, const char *code);

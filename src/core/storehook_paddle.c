@@ -22,25 +22,19 @@ static bool minor_at(const json_t *obj, const char *key, int64_t *out)
 static bool txn_items(const json_t *txn, struct arena *a, struct storehook_event *out)
 {
     json_t *lines = sh_arr(sh_obj(txn, "details"), "line_items");
-    size_t n = json_array_size(lines);
-    if (n > SH_MAX_ITEMS)
-        n = SH_MAX_ITEMS;
-    out->items = arena_calloc(a, (n ? n : 1) * sizeof *out->items);
-    for (size_t i = 0; i < n; i++) {
+    sh_items(a, lines, false, NULL, "price_id", out);
+    for (size_t i = 0; i < out->nitems; i++) {
         json_t *l = json_array_get(lines, i);
         struct storehook_item *it = &out->items[i];
-        json_t *q = json_object_get(l, "quantity");
-        it->quantity = json_is_integer(q) && json_integer_value(q) > 0 ? json_integer_value(q) : 0;
-        it->ref = sh_dup(a, sh_obj(l, "product"), "id");
-        if (!it->ref)
-            it->ref = sh_dup(a, l, "price_id");
+        const char *product = sh_dup(a, sh_obj(l, "product"), "id");
+        if (product)
+            it->ref = product;
         if (!minor_at(sh_obj(l, "totals"), "subtotal", &it->subtotal))
             return false;
         json_t *unit = json_object_get(sh_obj(l, "unit_totals"), "subtotal");
         if (unit && !sh_minor(unit, &it->unit_amount))
             return false;
     }
-    out->nitems = n;
     return storehook_spread(out->items, out->nitems, out->amount);
 }
 
@@ -97,14 +91,10 @@ static int map_adjustment(const json_t *adj, struct arena *a, struct storehook_e
     return 0;
 }
 
-int storehook_map_paddle(const struct storehook_delivery *d, struct arena *a,
-                         struct storehook_event *out)
+static void map_notification(const json_t *root, const struct storehook_delivery *d,
+                             struct arena *a, struct storehook_event *out)
 {
-    if (!d || !a || !out)
-        return -1;
-    json_t *root = sh_begin(d, a, out);
-    if (!root)
-        return 0;
+    (void)d;
     out->event_id = sh_dup(a, root, "notification_id");
     if (!out->event_id)
         out->event_id = sh_dup(a, root, "event_id");
@@ -119,6 +109,10 @@ int storehook_map_paddle(const struct storehook_delivery *d, struct arena *a,
         map_adjustment(data, a, out);
     else
         sh_ignore(out, "event type not used");
-    json_decref(root);
-    return 0;
+}
+
+int storehook_map_paddle(const struct storehook_delivery *d, struct arena *a,
+                         struct storehook_event *out)
+{
+    return sh_run(d, a, out, map_notification);
 }

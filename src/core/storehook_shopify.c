@@ -55,19 +55,11 @@ static bool order_items(const json_t *o, struct arena *a, struct storehook_event
                         int64_t *tax)
 {
     json_t *lines = sh_arr(o, "line_items");
-    size_t n = json_array_size(lines);
-    if (n > SH_MAX_ITEMS)
-        n = SH_MAX_ITEMS;
-    out->items = arena_calloc(a, (n ? n : 1) * sizeof *out->items);
+    sh_items(a, lines, false, "sku", "product_id", out);
     *tax = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < out->nitems; i++) {
         json_t *l = json_array_get(lines, i);
         struct storehook_item *it = &out->items[i];
-        json_t *q = json_object_get(l, "quantity");
-        it->quantity = json_is_integer(q) && json_integer_value(q) > 0 ? json_integer_value(q) : 0;
-        it->ref = sh_dup(a, l, "sku");
-        if (!it->ref)
-            it->ref = sh_id_at(a, l, "product_id");
         if (!shop_amount(l, "price", out->exponent, &it->unit_amount) ||
             __builtin_mul_overflow(it->unit_amount, it->quantity, &it->subtotal))
             return false;
@@ -79,7 +71,6 @@ static bool order_items(const json_t *o, struct arena *a, struct storehook_event
                 return false;
         }
     }
-    out->nitems = n;
     return true;
 }
 
@@ -174,14 +165,9 @@ static int map_refund(const json_t *r, struct arena *a, struct storehook_event *
     return 0;
 }
 
-int storehook_map_shopify(const struct storehook_delivery *d, struct arena *a,
-                          struct storehook_event *out)
+static void map_body(const json_t *root, const struct storehook_delivery *d, struct arena *a,
+                     struct storehook_event *out)
 {
-    if (!d || !a || !out)
-        return -1;
-    json_t *root = sh_begin(d, a, out);
-    if (!root)
-        return 0;
     out->event_type = d->topic ? arena_strdup(a, d->topic) : NULL;
     const char *topic = out->event_type ? out->event_type : "";
     if (strcmp(topic, "orders/paid") == 0)
@@ -197,6 +183,10 @@ int storehook_map_shopify(const struct storehook_delivery *d, struct arena *a,
         out->event_id = arena_sprintf(a, "refund:%s", out->refund.id);
     else if (out->order_id)
         out->event_id = arena_sprintf(a, "order:%s:paid", out->order_id);
-    json_decref(root);
-    return 0;
+}
+
+int storehook_map_shopify(const struct storehook_delivery *d, struct arena *a,
+                          struct storehook_event *out)
+{
+    return sh_run(d, a, out, map_body);
 }

@@ -12,11 +12,16 @@
 /* Signed timestamps longer than this are malformed: 18 digits keep the value inside int64. */
 #define MAX_TS_DIGITS 18
 
+/* Indexed by enum storehook_platform. */
+static const char *const platform_names[] = {"stripe", "shopify", "woocommerce", "paddle"};
+static const char *const sig_headers[] = {"Stripe-Signature", "X-Shopify-Hmac-Sha256",
+                                          "X-WC-Webhook-Signature", "Paddle-Signature"};
+#define NPLATFORMS (sizeof platform_names / sizeof platform_names[0])
+
 bool storehook_platform_parse(const char *name, enum storehook_platform *out)
 {
-    static const char *const names[] = {"stripe", "shopify", "woocommerce", "paddle"};
-    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0) {
+    for (size_t i = 0; name && i < NPLATFORMS; i++)
+        if (strcmp(name, platform_names[i]) == 0) {
             *out = (enum storehook_platform)i;
             return true;
         }
@@ -25,24 +30,12 @@ bool storehook_platform_parse(const char *name, enum storehook_platform *out)
 
 const char *storehook_platform_name(enum storehook_platform p)
 {
-    switch (p) {
-    case STOREHOOK_STRIPE: return "stripe";
-    case STOREHOOK_SHOPIFY: return "shopify";
-    case STOREHOOK_WOOCOMMERCE: return "woocommerce";
-    case STOREHOOK_PADDLE: return "paddle";
-    }
-    return "unknown";
+    return (size_t)p < NPLATFORMS ? platform_names[p] : "unknown";
 }
 
 const char *storehook_sig_header(enum storehook_platform p)
 {
-    switch (p) {
-    case STOREHOOK_STRIPE: return "Stripe-Signature";
-    case STOREHOOK_SHOPIFY: return "X-Shopify-Hmac-Sha256";
-    case STOREHOOK_WOOCOMMERCE: return "X-WC-Webhook-Signature";
-    case STOREHOOK_PADDLE: return "Paddle-Signature";
-    }
-    return "";
+    return (size_t)p < NPLATFORMS ? sig_headers[p] : "";
 }
 
 const char *storehook_sig_reason(enum storehook_sig r)
@@ -211,9 +204,7 @@ enum storehook_sig storehook_verify_shopify(const char *header, const uint8_t *b
     return verify_base64(header, body, len, secret);
 }
 
-/* WooCommerce posts "webhook_id=<n>" without a signature when a webhook is saved, to see that the
- * URL answers; it disables the webhook if that ping gets a 4xx. */
-static bool is_woo_ping(const uint8_t *body, size_t len)
+bool storehook_woocommerce_is_ping(const uint8_t *body, size_t len)
 {
     static const char prefix[] = "webhook_id=";
     size_t plen = sizeof prefix - 1;
@@ -228,7 +219,7 @@ static bool is_woo_ping(const uint8_t *body, size_t len)
 enum storehook_sig storehook_verify_woocommerce(const char *header, const uint8_t *body,
                                                 size_t len, const char *secret)
 {
-    if ((!header || !*header) && is_woo_ping(body, len))
+    if ((!header || !*header) && storehook_woocommerce_is_ping(body, len))
         return STOREHOOK_SIG_PING;
     return verify_base64(header, body, len, secret);
 }

@@ -114,22 +114,18 @@ static int map_session(const json_t *s, const char *type, struct arena *a,
 static bool invoice_items(const json_t *inv, struct arena *a, struct storehook_event *out)
 {
     json_t *lines = sh_arr(sh_obj(inv, "lines"), "data");
-    size_t n = json_array_size(lines);
-    if (n > SH_MAX_ITEMS)
-        n = SH_MAX_ITEMS;
-    out->items = arena_calloc(a, (n ? n : 1) * sizeof *out->items);
-    for (size_t i = 0; i < n; i++) {
+    sh_items(a, lines, false, NULL, NULL, out);
+    for (size_t i = 0; i < out->nitems; i++) {
         json_t *l = json_array_get(lines, i);
         struct storehook_item *it = &out->items[i];
-        json_t *q = json_object_get(l, "quantity");
-        it->quantity = json_is_integer(q) && json_integer_value(q) > 0 ? json_integer_value(q) : 1;
+        if (it->quantity == 0)
+            it->quantity = 1; /* a line without a quantity is one amount */
         if (!amount_at(l, "amount", out, &it->subtotal))
             return false;
         it->ref = sh_dup(a, sh_obj(sh_obj(l, "pricing"), "price_details"), "product");
         if (!money_mul_div(it->subtotal, 1, it->quantity, &it->unit_amount))
             return false;
     }
-    out->nitems = n;
     return storehook_spread(out->items, out->nitems, out->amount);
 }
 
@@ -216,14 +212,10 @@ static int dispatch(const char *type, const json_t *obj, struct arena *a,
     return sh_ignore(out, "event type not used");
 }
 
-int storehook_map_stripe(const struct storehook_delivery *d, struct arena *a,
-                         struct storehook_event *out)
+static void map_event(const json_t *root, const struct storehook_delivery *d, struct arena *a,
+                      struct storehook_event *out)
 {
-    if (!d || !a || !out)
-        return -1;
-    json_t *root = sh_begin(d, a, out);
-    if (!root)
-        return 0;
+    (void)d;
     out->event_id = sh_dup(a, root, "id");
     out->event_type = sh_dup(a, root, "type");
     out->test_mode = json_is_false(json_object_get(root, "livemode"));
@@ -235,6 +227,10 @@ int storehook_map_stripe(const struct storehook_delivery *d, struct arena *a,
         sh_ignore(out, "Stripe API version older than 2025-03-31.basil");
     else
         dispatch(out->event_type, obj, a, out);
-    json_decref(root);
-    return 0;
+}
+
+int storehook_map_stripe(const struct storehook_delivery *d, struct arena *a,
+                         struct storehook_event *out)
+{
+    return sh_run(d, a, out, map_event);
 }

@@ -41,18 +41,12 @@ static const char *click_of(struct arena *a, const json_t *o)
 static bool order_items(const json_t *o, struct arena *a, struct storehook_event *out)
 {
     json_t *lines = sh_arr(o, "line_items");
-    size_t n = json_array_size(lines);
-    if (n > SH_MAX_ITEMS)
-        return false; /* the amount is the items' sum: all of them or none */
-    out->items = arena_calloc(a, (n ? n : 1) * sizeof *out->items);
-    for (size_t i = 0; i < n; i++) {
+    /* The amount is the items' sum: all of them or none. */
+    if (!sh_items(a, lines, true, "sku", "product_id", out))
+        return false;
+    for (size_t i = 0; i < out->nitems; i++) {
         json_t *l = json_array_get(lines, i);
         struct storehook_item *it = &out->items[i];
-        json_t *q = json_object_get(l, "quantity");
-        it->quantity = json_is_integer(q) && json_integer_value(q) > 0 ? json_integer_value(q) : 0;
-        it->ref = sh_dup(a, l, "sku");
-        if (!it->ref)
-            it->ref = sh_id_at(a, l, "product_id");
         if (!sh_decimal(json_object_get(l, "subtotal"), out->exponent, false, &it->subtotal) ||
             !sh_decimal(json_object_get(l, "total"), out->exponent, false, &it->amount) ||
             !money_add(out->amount, it->amount, &out->amount))
@@ -60,7 +54,6 @@ static bool order_items(const json_t *o, struct arena *a, struct storehook_event
         if (it->quantity > 0 && !money_mul_div(it->subtotal, 1, it->quantity, &it->unit_amount))
             return false;
     }
-    out->nitems = n;
     return true;
 }
 
@@ -132,31 +125,24 @@ static int map_order(const json_t *o, struct arena *a, struct storehook_event *o
 }
 
 /* The form-encoded "webhook_id=<n>" WooCommerce posts when the webhook is saved. */
-static bool is_ping(const struct storehook_delivery *d)
+static void map_body(const json_t *root, const struct storehook_delivery *d, struct arena *a,
+                     struct storehook_event *out)
 {
-    static const char prefix[] = "webhook_id=";
-    return d->body && d->len >= sizeof prefix - 1 &&
-           memcmp(d->body, prefix, sizeof prefix - 1) == 0;
-}
-
-int storehook_map_woocommerce(const struct storehook_delivery *d, struct arena *a,
-                              struct storehook_event *out)
-{
-    if (!d || !a || !out)
-        return -1;
-    if (is_ping(d)) {
-        memset(out, 0, sizeof *out);
-        return sh_ignore(out, "webhook creation ping");
-    }
-    json_t *root = sh_begin(d, a, out);
-    if (!root)
-        return 0;
     out->event_type = d->topic ? arena_strdup(a, d->topic) : NULL;
     const char *topic = out->event_type;
     if (topic && strcmp(topic, "order.created") != 0 && strcmp(topic, "order.updated") != 0)
         sh_ignore(out, "topic not used");
     else
         map_order(root, a, out);
-    json_decref(root);
-    return 0;
+}
+
+int storehook_map_woocommerce(const struct storehook_delivery *d, struct arena *a,
+                              struct storehook_event *out)
+{
+    int rc = sh_run(d, a, out, map_body);
+    /* The creation ping is form-encoded, not JSON: say so instead of "not a JSON object". */
+    if (rc == 0 && out->kind == STOREHOOK_IGNORE && d->body &&
+        storehook_woocommerce_is_ping(d->body, d->len))
+        sh_ignore(out, "webhook creation ping");
+    return rc;
 }

@@ -10,6 +10,23 @@
 
 #include "core/storehook.h"
 
+/* One arena per test group, for the events' strings. */
+static struct arena arena;
+
+static int setup(void **state)
+{
+    (void)state;
+    arena_init(&arena, 4096);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    arena_free(&arena);
+    return 0;
+}
+
 static inline json_t *fixture_load(const char *name)
 {
     char path[1024];

@@ -10,22 +10,6 @@
 
 #include "storehook_fixture.h"
 
-static struct arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    arena_init(&arena, 4096);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    arena_free(&arena);
-    return 0;
-}
-
 static void map(const json_t *root, struct storehook_event *ev)
 {
     fixture_map(STOREHOOK_PADDLE, root, NULL, NULL, &arena, ev);
