@@ -90,6 +90,8 @@ static int map_session(const json_t *s, const char *type, struct arena *a,
     if (!mode || strcmp(mode, "payment") != 0)
         return sh_ignore(out, "checkout session mode is not payment or subscription");
     const char *status = sh_str(s, "payment_status");
+    if (status && strcmp(status, "no_payment_required") == 0)
+        return sh_ignore(out, "nothing to pay");
     if (!status || strcmp(status, "paid") != 0)
         return sh_ignore(out, strcmp(type, "checkout.session.completed") == 0
                                   ? "payment not completed yet"

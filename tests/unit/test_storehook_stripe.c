@@ -71,6 +71,11 @@ static void test_checkout_async(void **state)
     map(root, &ev);
     assert_int_equal(ev.kind, STOREHOOK_PAID_ORDER);
     assert_int_equal(ev.amount, 8500);
+    json_object_set_new(s, "payment_status", json_string("no_payment_required"));
+    map(root, &ev);
+    assert_int_equal(ev.kind, STOREHOOK_IGNORE);
+    assert_string_equal(ev.reason, "nothing to pay");
+    json_object_set_new(s, "payment_status", json_string("paid"));
     json_object_set_new(s, "mode", json_string("setup"));
     map(root, &ev);
     assert_int_equal(ev.kind, STOREHOOK_IGNORE);
