@@ -18,6 +18,11 @@ loopback and measures, in one run on one machine:
   disk        bytes of database per stored click, with 10M clicks stored.
   flat        click latency at a fixed rate with 10k clicks stored, and with 10M.
   RSS         of partnerd with 1M links, after clicks on 100k different links.
+  lists       the first page (limit=100, newest first) of GET /api/v1/conversions?program_id and
+              of GET /api/v1/commissions?program_id&status=pending, at a fixed rate, for a
+              program with 100 rows and one with BENCH_LIST_ROWS (100,000): a page is read from
+              an index, so both cost the same (bench/bench_lists.py). Alone:
+              `python3 bench/bench.py lists`.
   flush       what one fdatasync of a 4 KiB overwrite costs on this disk (bench/flushbench.c): the
               floor under every click with synchronous=full. Context, not a goal.
   flush load  nginx's click p99 at the same fixed rate while flushbench -r flushes 4 KiB
@@ -56,6 +61,8 @@ import tempfile
 import time
 import urllib.request
 
+import bench_lists  # the lists row (it imports this module for its helpers)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build")
@@ -67,6 +74,7 @@ FLUSHBENCH = os.environ.get("FLUSHBENCH_BIN", os.path.join(BUILD, "bench", "flus
 DATA = os.environ.get("BENCH_DATA", os.path.join(BUILD, "bench-data"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
 BIG_CLICKS = int(os.environ.get("BENCH_CLICKS", "10000000"))
+LIST_ROWS = int(os.environ.get("BENCH_LIST_ROWS", "100000"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
@@ -603,11 +611,15 @@ def bench_payouts(results):
 
 
 def table(results):
-    c, f = results["clicks"], results["fixed"]
     rows = []
 
     def row(what, ngx, pd, ratio, goal, met):
         rows.append((what, ngx, pd, ratio, goal, met))
+
+    if "clicks" not in results:  # `bench.py lists`: that row alone
+        bench_lists.table_rows(results, row)
+        return format_table(rows)
+    c, f = results["clicks"], results["fixed"]
 
     for sync in ("full", "normal"):
         n = "partnerd-" + sync
@@ -663,12 +675,18 @@ def table(results):
             "", "≤ 5", pr["run_s"] <= 5)
         row("marking that batch paid (ledger + commissions), s", "", "%.2f" % pr["paid_s"], "", "(none)",
             True)
+    if "lists" in results:
+        bench_lists.table_rows(results, row)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
     if "flush" in results:
         fl = results["flush"]
         row("(context) disk flush, fdatasync of 4 KiB, idle disk, p50 / p99 ms", "",
             "%.2f / %.2f" % (fl["p50_us"] / 1000, fl["p99_us"] / 1000), "", "(none)", True)
+    return format_table(rows)
+
+
+def format_table(rows):
     head = ("benchmark", "nginx / base", "partnerd", "ratio", "goal", "met")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -713,6 +731,11 @@ def command():
 
 
 def main():
+    if sys.argv[1:] == ["lists"]:  # the lists row alone, printed, not appended to RESULTS.md
+        results = {}
+        bench_lists.run(results)
+        print(table(results))
+        return 0
     for tool in (PARTNERD, RATEBENCH, BENCH_LOAD, PAYOUT_BENCH, FLUSHBENCH):
         if not os.access(tool, os.X_OK):
             raise SystemExit("bench: %s not built (make build)" % tool)
@@ -738,6 +761,7 @@ def main():
         bench_big(results)
         bench_rss(results)
         bench_payouts(results)
+        bench_lists.run(results)
     finally:
         for pd in contenders.values():
             pd.close()

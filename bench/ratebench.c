@@ -37,7 +37,7 @@
 #define MAX_CONNS 1024
 #define MAX_HEADERS 16
 #define REQ_MAX 16384
-#define RESP_MAX 65536
+#define RESP_MAX (1024 * 1024) /* a list page of 100 conversions is about 150 KiB */
 
 struct options {
     const char *host, *port, *path;

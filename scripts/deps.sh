@@ -9,7 +9,10 @@ packages=(
     libjemalloc-dev
     sqlite3 python3 python3-psycopg2 curl jq ca-certificates procps
     postgresql postgresql-client
+    libxml2-utils unzip libhbci4j-core-java
 )
+# libhbci4j-core-java: its jar carries the official pain.001 XSDs that tests/sepa/validate.sh
+# extracts at test time; xmllint validates the generated SEPA files against them.
 # web: Chromium for the browser tests; Node.js and npm build the dashboards (npm ci) and run those
 # tests. Any Node.js >= 18 will do: Debian's packages only when there is no node or npm at all (a
 # nodesource nodejs already brings npm, and Debian's npm would conflict with it).

@@ -311,55 +311,23 @@ const char *api_query(struct api_call *call, const char *key)
     return http_param_get(params, n, key);
 }
 
-int api_list_params(struct api_call *call, int *limit, const char **starting_after,
-                    struct pd_err *err)
+int api_check_query(struct api_call *call, const char *const *allowed, struct pd_err *err)
 {
-    *limit = 10;
-    *starting_after = api_query(call, "starting_after");
-    const char *l = api_query(call, "limit");
-    if (l) {
-        char *end = NULL;
-        long v = strtol(l, &end, 10);
-        if (!*l || *end || v < 1 || v > 100)
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "limit",
-                              "limit must be an integer from 1 to 100");
-        *limit = (int)v;
+    struct http_request *req = call->req;
+    struct http_param *params = NULL;
+    size_t n = 0;
+    if (!req->query || !*req->query)
+        return 0;
+    if (http_query_parse(req->arena, req->query, 64, &params, &n) < 0)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL,
+                          "malformed query string (a bad %% escape, or more than 64 parameters)");
+    for (size_t i = 0; i < n; i++) {
+        bool ok = false;
+        for (const char *const *a = allowed; a && *a && !ok; a++)
+            ok = strcmp(*a, params[i].key) == 0;
+        if (!ok)
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, params[i].key,
+                              "unknown query parameter %.64s", params[i].key);
     }
     return 0;
-}
-
-void api_reply_list(struct api_call *call, const char *sql, struct db_val *params, int nparams,
-                    api_row_json row_json)
-{
-    int limit;
-    const char *after;
-    struct pd_err err = {0};
-    struct store_cursor cur;
-    if (api_list_params(call, &limit, &after, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    params[0] = db_text(after ? after : "");
-    params[1] = db_int(limit + 1); /* one more than asked tells whether there are more */
-    if (store_query(call->db, sql, params, nparams, &cur, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
-    }
-    json_t *data = json_array();
-    int n = 0, rc;
-    while ((rc = store_step(&cur, &err)) == STORE_ROW && ++n <= limit) {
-        json_t *o = row_json(call, &cur, &err);
-        if (!o) {
-            rc = -1;
-            break;
-        }
-        json_array_append_new(data, o);
-    }
-    store_finish(&cur);
-    if (rc < 0) {
-        json_decref(data);
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, json_pack("{s:o, s:b}", "data", data, "has_more", n > limit));
 }

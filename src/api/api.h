@@ -66,17 +66,67 @@ int api_check_fields(json_t *obj, const char *const *allowed, struct pd_err *err
 
 /* Query string access (parsed once into the request arena). */
 const char *api_query(struct api_call *call, const char *key);
-/* ?limit= (1..100, default 10) and ?starting_after= */
-int api_list_params(struct api_call *call, int *limit, const char **starting_after,
-                    struct pd_err *err);
+/* Refuses a query parameter not in the NULL-terminated list, and a malformed query string (400,
+ * param names the parameter). Every /api/v1 handler that reads the query calls it (or
+ * api_reply_list, which does); the router refuses any parameter on the other /api/v1 routes. */
+int api_check_query(struct api_call *call, const char *const *allowed, struct pd_err *err);
+
+/* Lists (Stripe's convention): newest first, by id (ids start with their creation time, so id
+ * order is creation order to the millisecond, and ties keep one order across pages);
+ * ?starting_after=<id> pages to older items, ?ending_before=<id> to newer ones (the page still
+ * newest first), ?limit= 1..100 (10 by default), {"data":[…],"has_more":…} where has_more says
+ * whether more items lie beyond the page in the direction asked. Filters are applied in SQL; the
+ * leading ones (see leads) have a (filter…, id) index that serves both the WHERE and the ORDER BY,
+ * so a page costs the same whatever the table's size (tests/unit/test_list_plans.c checks the
+ * plans). */
+#define API_LIST_MAX_FILTERS 6
+enum api_filter_kind {
+    API_FILTER_EQ = 0, /* column = value */
+    API_FILTER_SET,    /* true: column IS NOT NULL; false: column IS NULL */
+    API_FILTER_SINCE,  /* created at or after the time given (a date or RFC 3339): the id's */
+    API_FILTER_BEFORE, /* created before the time given */
+};
+struct api_list_filter {
+    const char *param;  /* the query parameter */
+    const char *column; /* what it compares (the id for SINCE and BEFORE) */
+    enum api_filter_kind kind;
+};
+struct api_list {
+    const char *name;   /* for messages and tests */
+    const char *select; /* "SELECT … FROM …", no WHERE */
+    const char *key;    /* the cursor column (an id) */
+    const char *prefix; /* what a cursor id starts with */
+    const char *own;    /* compared with the caller's value (a partner's own list), or NULL */
+    struct api_list_filter filters[API_LIST_MAX_FILTERS]; /* param NULL ends the list */
+    /* The filter sets that lead (bit i: filters[i], API_LIST_OWN: own), most selective first,
+     * each with an index on (its columns, id), 0 ends the list: a page reads the index of the
+     * first set among its filters, and checks its other filters on the rows found (written so
+     * that no planner takes another index for them). A page with no leading filter walks the
+     * ids newest first (within created[gte] and created[lt]), checking its filters on the way. */
+    unsigned leads[6];
+};
+#define API_LIST_OWN (1u << 31)
+enum api_list_dir { API_LIST_FIRST = 0, API_LIST_AFTER, API_LIST_BEFORE };
+/* The statement of one page: the filters present (bit i: filters[i]), with the own column or not,
+ * and the cursor's direction. Parameters: the own value, the filters present in order, the
+ * cursor, then the row limit. Returns the text (arena memory) and its parameter count. */
+char *api_list_sql(struct arena *a, const struct api_list *list, unsigned present, bool own,
+                   enum api_list_dir dir, int *nparams);
+/* The leading filter set of a page with those filters (see leads), 0 when none leads. */
+unsigned api_list_lead(const struct api_list *list, unsigned present, bool own);
+/* Every list the API serves (NULL-terminated), for the plan test. */
+extern const struct api_list *const api_lists[];
+extern const struct api_list api_list_programs, api_list_partners, api_list_links,
+    api_list_me_links, api_list_conversions, api_list_commissions, api_list_me_commissions,
+    api_list_payouts, api_list_me_payouts, api_list_webhooks, api_list_deliveries;
 
 /* Turns the current row of a list query into its JSON object (NULL with err on failure). */
 typedef json_t *(*api_row_json)(struct api_call *call, struct store_cursor *cur,
                                 struct pd_err *err);
-/* Answers one page of a list, {"data":[…],"has_more":…}. sql selects rows in id order with
- * `id > ?1 … ORDER BY id LIMIT ?2`; params[0] and params[1] are set here from ?starting_after
- * and ?limit, the rest are the caller's filters. */
-void api_reply_list(struct api_call *call, const char *sql, struct db_val *params, int nparams,
+/* Answers one page of a list, {"data":[…],"has_more":…}, after checking the query (paging
+ * parameters and the list's filters only). own_value: the value of list->own (the caller's
+ * partner id), NULL when the list has none. */
+void api_reply_list(struct api_call *call, const struct api_list *list, const char *own_value,
                     api_row_json row_json);
 
 /* A write: op runs on the writer thread inside its own savepoint and fills status + result, or

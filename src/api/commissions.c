@@ -12,25 +12,14 @@ static json_t *commission_row(struct api_call *call, struct store_cursor *cur,
     return commission_json_row(cur);
 }
 
-static void list_commissions(struct api_call *call, const char *partner_id)
-{
-    struct db_val v[5] = {[2] = db_text(partner_id), [3] = db_text(api_query(call, "status")),
-                          [4] = db_text(api_query(call, "conversion_id"))};
-    api_reply_list(call,
-                   "SELECT " COMMISSION_COLUMNS " FROM commissions WHERE id > ?1"
-                   " AND (?3 IS NULL OR partner_id = ?3) AND (?4 IS NULL OR status = ?4)"
-                   " AND (?5 IS NULL OR conversion_id = ?5) ORDER BY id LIMIT ?2",
-                   v, 5, commission_row);
-}
-
 void api_commissions_list(struct api_call *call)
 {
-    list_commissions(call, api_query(call, "partner_id"));
+    api_reply_list(call, &api_list_commissions, NULL, commission_row);
 }
 
 void api_me_commissions(struct api_call *call)
 {
-    list_commissions(call, call->auth.partner_id);
+    api_reply_list(call, &api_list_me_commissions, call->auth.partner_id, commission_row);
 }
 
 void api_commissions_get(struct api_call *call)

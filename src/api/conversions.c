@@ -151,12 +151,7 @@ static json_t *conversion_row(struct api_call *call, struct store_cursor *cur, s
 
 void api_conversions_list(struct api_call *call)
 {
-    struct db_val v[4] = {[2] = db_text(api_query(call, "program_id")),
-                          [3] = db_text(api_query(call, "partner_id"))};
-    api_reply_list(call,
-                   "SELECT id FROM conversions WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
-                   " AND (?4 IS NULL OR partner_id = ?4) ORDER BY id LIMIT ?2",
-                   v, 4, conversion_row);
+    api_reply_list(call, &api_list_conversions, NULL, conversion_row);
 }
 
 static int refund_op(struct store *s, struct api_write *w)

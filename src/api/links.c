@@ -148,22 +148,12 @@ static json_t *link_row(struct api_call *call, struct store_cursor *cur, struct 
                      store_col_int(cur, 10) != 0, store_col_int(cur, 11));
 }
 
-static void list_links(struct api_call *call, const char *partner_id)
-{
-    struct db_val v[3] = {[2] = db_text(partner_id)};
-    api_reply_list(call,
-                   "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4,"
-                   " sub5, is_default, created_at FROM links WHERE id > ?1"
-                   " AND (?3 IS NULL OR partner_id = ?3) ORDER BY id LIMIT ?2",
-                   v, 3, link_row);
-}
-
 void api_links_list(struct api_call *call)
 {
-    list_links(call, api_query(call, "partner_id"));
+    api_reply_list(call, &api_list_links, NULL, link_row);
 }
 
 void api_me_links_list(struct api_call *call)
 {
-    list_links(call, call->auth.partner_id);
+    api_reply_list(call, &api_list_me_links, call->auth.partner_id, link_row);
 }

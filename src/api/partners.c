@@ -317,10 +317,5 @@ static json_t *partner_row(struct api_call *call, struct store_cursor *cur, stru
 
 void api_partners_list(struct api_call *call)
 {
-    struct db_val v[4] = {[2] = db_text(api_query(call, "program_id")),
-                          [3] = db_text(api_query(call, "status"))};
-    api_reply_list(call,
-                   "SELECT id FROM partners WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
-                   " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?2",
-                   v, 4, partner_row);
+    api_reply_list(call, &api_list_partners, NULL, partner_row);
 }

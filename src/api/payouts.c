@@ -118,20 +118,15 @@ static json_t *payout_row(struct api_call *call, struct store_cursor *cur, struc
 
 void api_payouts_list(struct api_call *call)
 {
-    struct db_val v[3] = {[2] = db_text(api_query(call, "program_id"))};
-    api_reply_list(call,
-                   "SELECT id FROM payouts WHERE id > ?1 AND (?3 IS NULL OR program_id = ?3)"
-                   " ORDER BY id LIMIT ?2",
-                   v, 3, payout_row);
+    api_reply_list(call, &api_list_payouts, NULL, payout_row);
+}
+
+static json_t *statement_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
+{
+    return payout_statement_json(cur);
 }
 
 void api_me_payouts(struct api_call *call)
 {
-    struct pd_err err = {0};
-    json_t *o = payouts_of_partner(call->db, call->auth.partner_id, &err);
-    if (!o) {
-        api_reply_error(call, &err);
-        return;
-    }
-    api_reply_json(call, 200, o);
+    api_reply_list(call, &api_list_me_payouts, call->auth.partner_id, statement_row);
 }

@@ -269,7 +269,5 @@ static json_t *program_row(struct api_call *call, struct store_cursor *cur, stru
 
 void api_programs_list(struct api_call *call)
 {
-    struct db_val v[2];
-    api_reply_list(call, "SELECT id FROM programs WHERE id > ?1 ORDER BY id LIMIT ?2", v, 2,
-                   program_row);
+    api_reply_list(call, &api_list_programs, NULL, program_row);
 }

@@ -12,6 +12,9 @@
 #define DAY_MS (86400LL * 1000)
 #define REPORT_MAX_DAYS 3660
 #define REPORT_MAX_ROWS 10000
+/* How far ahead of its creation a conversion may be dated (POST /api/v1/conversions' occurred_at
+ * may be up to a day in the future). */
+#define OCCURRED_AHEAD_MS DAY_MS
 
 struct report_query {
     const char *program_id, *partner_id;
@@ -27,16 +30,6 @@ static int parse_day(const char *s, const char *param, int64_t *day, struct pd_e
                           "%s must be a date (2026-11-28) or an RFC 3339 time", param);
     *day = ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
     return 0;
-}
-
-/* The smallest click id of a millisecond (its time, then zero random bits). */
-static void ulid_floor(int64_t ms, char out[ID_ULID_LEN + 1])
-{
-    uint8_t b[16] = {0};
-    uint64_t t = ms > 0 ? (uint64_t)ms : 0;
-    for (int i = 0; i < 6; i++)
-        b[i] = (uint8_t)(t >> (40 - 8 * i));
-    id_encode_ulid(b, out);
 }
 
 static void add_metrics(json_t *row, int64_t clicks, int64_t uniques, int64_t conversions,
@@ -57,14 +50,9 @@ static void add_metrics(json_t *row, int64_t clicks, int64_t uniques, int64_t co
     json_object_set_new(row, "epc", json_integer(epc));
 }
 
-static void run_report(struct api_call *call, const struct report_query *q)
+/* The statement of a report by group_by (NULL for an unknown one), for one partner or all. */
+static const char *report_sql(const char *group_by, int one)
 {
-    struct pd_err err = {0};
-    struct program prog;
-    if (program_resolve(call->db, q->program_id, call->req->arena, &prog, &err) != 0) {
-        api_reply_error(call, &err);
-        return;
-    }
     /* One statement per (group_by, one partner or all): with a partner the rollups are read
      * through daily_stats_partner (partner_id, day), only that partner's rows of the period; a
      * generic "?2 IS NULL OR partner_id = ?2" would make SQLite scan the whole program's rows. */
@@ -89,36 +77,70 @@ static void run_report(struct api_call *call, const struct report_query *q)
          " SUM(revenue), SUM(commission) FROM daily_stats WHERE partner_id = ?2"
          " AND program_id = ?1 AND day >= ?3 AND day <= ?4 GROUP BY link_id ORDER BY link_id"},
     };
-    const char *sql;
-    int one = q->partner_id != NULL;
-    if (strcmp(q->group_by, "day") == 0)
-        sql = rollup_sql[0][one];
-    else if (strcmp(q->group_by, "partner") == 0)
-        sql = rollup_sql[1][one];
-    else if (strcmp(q->group_by, "link") == 0)
-        sql = rollup_sql[2][one];
-    else if (strcmp(q->group_by, "sub1") == 0)
-        /* Sub-ids are not rolled up: this one scans the period's clicks, found by their ids
-         * (a click id starts with its time, so the period is a range of ids). */
-        sql = "SELECT COALESCE(c.sub1, ''), COUNT(*), SUM(c.is_unique),"
-              " COUNT(v.id), COALESCE(SUM(v.amount - v.refunded_amount), 0), 0"
-              " FROM clicks c LEFT JOIN conversions v ON v.click_id = c.id"
-              " AND v.attribution_method = 'click'"
-              " WHERE c.id >= ?5 AND c.id < ?6"
-              " AND c.program_id = ?1 AND (?2 IS NULL OR c.partner_id = ?2)"
+    if (strcmp(group_by, "day") == 0)
+        return rollup_sql[0][one];
+    else if (strcmp(group_by, "partner") == 0)
+        return rollup_sql[1][one];
+    else if (strcmp(group_by, "link") == 0)
+        return rollup_sql[2][one];
+    else if (strcmp(group_by, "sub1") == 0)
+        /* Sub-ids are not rolled up (a sub-id may be unique per click): this reads the period's
+         * clicks, found by their ids (a click id starts with its time, so the period is a range
+         * of ids), and its conversions, found from the first id that could be dated in it (an
+         * occurred_at is at most a day ahead of its conversion's creation). It counts what the
+         * rollups count, so its totals are every other group_by's: all clicks; attributed
+         * conversions and their revenue net of refunds on the day they occurred; commissions net
+         * of reversals, rejected ones left out, a parent's share in the "no sub1" row (it is
+         * link-less in the rollups too). The sub1 of a conversion is its click's. */
+        return "SELECT sub1, SUM(clicks), SUM(uniques), SUM(conversions), SUM(revenue),"
+              " SUM(commission) FROM ("
+              "SELECT COALESCE(c.sub1, '') AS sub1, COUNT(*) AS clicks, SUM(c.is_unique) AS uniques,"
+              " 0 AS conversions, 0 AS revenue, 0 AS commission FROM clicks c"
+              " WHERE c.id >= ?5 AND c.id < ?6 AND c.program_id = ?1"
+              " AND (?2 IS NULL OR c.partner_id = ?2)"
               " AND c.created_at >= ?3 * 86400000 AND c.created_at < (?4 + 1) * 86400000"
-              " GROUP BY COALESCE(c.sub1, '') ORDER BY 1";
-    else {
+              " GROUP BY COALESCE(c.sub1, '')"
+              " UNION ALL SELECT COALESCE(c.sub1, ''), 0, 0, COUNT(*),"
+              " SUM(v.amount - v.refunded_amount), 0 FROM conversions v"
+              " LEFT JOIN clicks c ON v.attribution_method = 'click' AND c.id = v.click_id"
+              " WHERE v.id >= ?7 AND v.program_id = ?1 AND v.partner_id IS NOT NULL"
+              " AND (?2 IS NULL OR v.partner_id = ?2)"
+              " AND v.occurred_at >= ?3 * 86400000 AND v.occurred_at < (?4 + 1) * 86400000"
+              " GROUP BY COALESCE(c.sub1, '')"
+              " UNION ALL SELECT CASE WHEN k.level = 0 THEN COALESCE(c.sub1, '') ELSE '' END,"
+              " 0, 0, 0, 0, SUM(k.amount - k.reversed) FROM conversions v"
+              " JOIN commissions k ON k.conversion_id = v.id"
+              " LEFT JOIN clicks c ON v.attribution_method = 'click' AND c.id = v.click_id"
+              " WHERE v.id >= ?7 AND v.program_id = ?1 AND k.status <> 'rejected'"
+              " AND (?2 IS NULL OR k.partner_id = ?2)"
+              " AND v.occurred_at >= ?3 * 86400000 AND v.occurred_at < (?4 + 1) * 86400000"
+              " GROUP BY CASE WHEN k.level = 0 THEN COALESCE(c.sub1, '') ELSE '' END"
+              ") t GROUP BY sub1 ORDER BY sub1";
+    return NULL;
+}
+
+static void run_report(struct api_call *call, const struct report_query *q)
+{
+    struct pd_err err = {0};
+    struct program prog;
+    if (program_resolve(call->db, q->program_id, call->req->arena, &prog, &err) != 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    const char *sql = report_sql(q->group_by, q->partner_id != NULL);
+    if (!sql) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "group_by",
                          "group_by must be day, partner, link or sub1");
         return;
     }
-    char id_from[ID_ULID_LEN + 1], id_to[ID_ULID_LEN + 1];
-    ulid_floor(q->from_day * DAY_MS, id_from);
-    ulid_floor((q->to_day + 1) * DAY_MS, id_to);
-    struct db_val v[6] = {db_text(prog.id),     db_text(q->partner_id), db_int(q->from_day),
-                          db_int(q->to_day),    db_text(id_from),       db_text(id_to)};
-    int nparams = strcmp(q->group_by, "sub1") == 0 ? 6 : 4;
+    char id_from[ID_MAX_LEN], id_to[ID_MAX_LEN], conv_from[ID_MAX_LEN];
+    id_floor(id_from, sizeof id_from, "", q->from_day * DAY_MS);
+    id_floor(id_to, sizeof id_to, "", (q->to_day + 1) * DAY_MS);
+    id_floor(conv_from, sizeof conv_from, "cnv_", q->from_day * DAY_MS - OCCURRED_AHEAD_MS);
+    struct db_val v[7] = {db_text(prog.id),  db_text(q->partner_id), db_int(q->from_day),
+                          db_int(q->to_day), db_text(id_from),       db_text(id_to),
+                          db_text(conv_from)};
+    int nparams = strcmp(q->group_by, "sub1") == 0 ? 7 : 4;
     struct store_cursor cur;
     if (store_query(call->db, sql, v, nparams, &cur, &err) < 0) {
         api_reply_error(call, &err);
@@ -215,9 +237,11 @@ static int parse_report_query(struct api_call *call, struct report_query *q, str
 
 void api_reports_get(struct api_call *call)
 {
+    static const char *const params[] = {"from", "to", "group_by", "program_id", "partner_id",
+                                         NULL};
     struct report_query q = {0};
     struct pd_err err = {0};
-    if (parse_report_query(call, &q, &err) < 0) {
+    if (api_check_query(call, params, &err) < 0 || parse_report_query(call, &q, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }
@@ -227,13 +251,14 @@ void api_reports_get(struct api_call *call)
 
 void api_me_report(struct api_call *call)
 {
+    /* A partner's report is its own: it names no partner or program. */
+    static const char *const params[] = {"from", "to", "group_by", NULL};
     struct report_query q = {0};
     struct pd_err err = {0};
-    if (parse_report_query(call, &q, &err) < 0) {
+    if (api_check_query(call, params, &err) < 0 || parse_report_query(call, &q, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }
-    /* A partner's report is its own, whatever partner_id or program_id the URL names. */
     struct partner p;
     if (partner_load(call->db, call->auth.partner_id, call->req->arena, &p, &err) != 0) {
         api_reply_error(call, &err);

@@ -109,6 +109,25 @@ static const struct route routes[] = {
 };
 #pragma GCC diagnostic pop
 
+/* The /api/v1 handlers that read query parameters: each checks them itself (api_check_query, or
+ * api_reply_list for a list). On every other /api/v1 route a query parameter is refused, as an
+ * unknown JSON field is; the tracking routes (/c/, /postback, /track/, /pd.js) ignore the ones
+ * they do not use (utm_*, fbclid, a network's extras). */
+static const api_handler query_readers[] = {
+    api_programs_list,    api_partners_list,     api_links_list,   api_conversions_list,
+    api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
+    api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
+    api_me_payouts,
+};
+
+static bool reads_query(api_handler h)
+{
+    for (size_t i = 0; i < sizeof query_readers / sizeof query_readers[0]; i++)
+        if (query_readers[i] == h)
+            return true;
+    return false;
+}
+
 /* Matches path against pattern segment by segment; captured segments are copied into the arena. */
 static bool match(const char *pattern, const char *path, struct api_call *call)
 {
@@ -253,6 +272,11 @@ void api_route(struct http_request *req, struct app *app)
     }
     struct pd_err err = {0};
     if (route->auth && api_authenticate(call, route->auth, &err) < 0) {
+        api_reply_error(call, &err);
+        return;
+    }
+    if (strncmp(req->path, "/api/v1/", 8) == 0 && !reads_query(route->handler) &&
+        api_check_query(call, NULL, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }

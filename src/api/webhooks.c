@@ -137,11 +137,7 @@ static json_t *endpoint_row(struct api_call *call, struct store_cursor *cur, str
 
 void api_webhooks_list(struct api_call *call)
 {
-    struct db_val v[2];
-    api_reply_list(call,
-                   "SELECT id, url, events, description, created_at FROM webhook_endpoints"
-                   " WHERE id > ?1 ORDER BY id LIMIT ?2",
-                   v, 2, endpoint_row);
+    api_reply_list(call, &api_list_webhooks, NULL, endpoint_row);
 }
 
 /* One delivery attempt record (GET /api/v1/webhooks/{id}/deliveries): where an event stands. */
@@ -186,13 +182,7 @@ void api_webhooks_deliveries(struct api_call *call)
         api_reply_errorf(call, PD_ERR_NOT_FOUND, "id", "no webhook endpoint %.64s", id);
         return;
     }
-    struct db_val v[4] = {[2] = db_text(id), [3] = db_text(status)};
-    api_reply_list(call,
-                   "SELECT id, event_id, event_type, status, attempts, last_status, last_error,"
-                   " next_attempt_at, finished_at, created_at FROM webhook_deliveries"
-                   " WHERE id > ?1 AND endpoint_id = ?3 AND (?4 IS NULL OR status = ?4)"
-                   " ORDER BY id LIMIT ?2",
-                   v, 4, delivery_row);
+    api_reply_list(call, &api_list_deliveries, id, delivery_row);
 }
 
 static int webhook_delete_op(struct store *s, struct api_write *w)

@@ -9,6 +9,8 @@
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/money.h"
+#include "core/payout_csv.h"
+#include "util/strbuf.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
@@ -245,23 +247,13 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
 
 void payout_csv_field(FILE *out, const char *v, bool last)
 {
-    if (!v)
-        v = "";
-    /* Spreadsheets start a formula at = + - @, and skip a leading tab or carriage return first. */
-    bool formula = v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL;
-    bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', out);
-    if (formula)
-        fputc('\'', out);
-    for (const char *c = v; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(*c, out);
-    }
-    if (quote)
-        fputc('"', out);
-    fputs(last ? "\r\n" : ",", out);
+    /* A field is a few hundred bytes at most: the buffer's limit only bounds a runaway value. */
+    struct strbuf b;
+    strbuf_init(&b, SIZE_MAX / 2);
+    csv_put_field(&b, v, last);
+    if (b.len) /* a short write shows in the stream's error flag, which its owner checks */
+        fwrite(b.data, 1, b.len, out);
+    strbuf_free(&b);
 }
 
 int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
@@ -315,38 +307,18 @@ int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
     return rc < 0 ? -1 : 0;
 }
 
-json_t *payouts_of_partner(struct store *s, const char *partner_id, struct pd_err *err)
+json_t *payout_statement_json(struct store_cursor *cur)
 {
-    struct db_val k = db_text(partner_id);
-    struct store_cursor cur;
-    if (store_query(s,
-                    "SELECT y.id, y.period, y.status, i.amount, i.currency, i.reference,"
-                    " y.created_at, y.paid_at FROM payout_items i"
-                    " JOIN payouts y ON y.id = i.payout_id WHERE i.partner_id = ?1"
-                    " ORDER BY y.period DESC",
-                    &k, 1, &cur, err) < 0)
-        return NULL;
-    json_t *data = json_array();
-    int rc;
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        json_t *o = json_object();
-        json_object_set_new(o, "payout_id", json_string(store_col_text(&cur, 0)));
-        json_object_set_new(o, "object", json_string("payout_statement"));
-        json_object_set_new(o, "period", json_string(store_col_text(&cur, 1)));
-        json_object_set_new(o, "status", json_string(store_col_text(&cur, 2)));
-        json_object_set_new(o, "amount", json_integer(store_col_int(&cur, 3)));
-        json_object_set_new(o, "currency", json_string(store_col_text(&cur, 4)));
-        json_object_set_new(o, "reference", json_string(store_col_text(&cur, 5)));
-        json_object_set_new(o, "created", json_time(store_col_int(&cur, 6)));
-        json_object_set_new(o, "paid_at", store_is_null(&cur, 7)
-                                              ? json_null()
-                                              : json_time(store_col_int(&cur, 7)));
-        json_array_append_new(data, o);
-    }
-    store_finish(&cur);
-    if (rc < 0) {
-        json_decref(data);
-        return NULL;
-    }
-    return json_pack("{s:o, s:b}", "data", data, "has_more", 0);
+    json_t *o = json_object();
+    json_object_set_new(o, "payout_id", json_string(store_col_text(cur, 0)));
+    json_object_set_new(o, "object", json_string("payout_statement"));
+    json_object_set_new(o, "period", json_string(store_col_text(cur, 1)));
+    json_object_set_new(o, "status", json_string(store_col_text(cur, 2)));
+    json_object_set_new(o, "amount", json_integer(store_col_int(cur, 3)));
+    json_object_set_new(o, "currency", json_string(store_col_text(cur, 4)));
+    json_object_set_new(o, "reference", json_string(store_col_text(cur, 5)));
+    json_object_set_new(o, "created", json_time(store_col_int(cur, 6)));
+    json_object_set_new(o, "paid_at",
+                        store_is_null(cur, 7) ? json_null() : json_time(store_col_int(cur, 7)));
+    return o;
 }

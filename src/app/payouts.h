@@ -26,15 +26,13 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
 int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err);
 
 json_t *payout_json(struct store *s, const char *payout_id, bool with_items, struct pd_err *err);
-/* One CSV field and its separator (",", or CRLF when last): RFC 4180 quoting, and a leading '
- * before a value starting with = + - @, a tab or a carriage return, so a spreadsheet never runs a
- * partner's name as a formula. NULL is written as an empty field. */
+/* csv_put_field (core/payout_csv.h) onto a stream. */
 void payout_csv_field(FILE *out, const char *v, bool last);
 
 /* Writes the batch as CSV (header + one row per item). */
 int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
                      payout_progress_fn progress, void *progress_arg, struct pd_err *err);
-/* A partner's statements: the batches that paid or will pay them. */
-json_t *payouts_of_partner(struct store *s, const char *partner_id, struct pd_err *err);
+/* One of a partner's statements (its line of a batch) from a row of api_list_me_payouts. */
+json_t *payout_statement_json(struct store_cursor *cur);
 
 #endif

@@ -78,6 +78,23 @@ size_t id_new(char *out, size_t outlen, const char *prefix, uint64_t now_ms)
     return plen + ID_ULID_LEN;
 }
 
+size_t id_floor(char *out, size_t outlen, const char *prefix, int64_t ms)
+{
+    size_t plen = strlen(prefix);
+    if (outlen < plen + ID_ULID_LEN + 1) {
+        if (outlen > 0)
+            out[0] = '\0';
+        return 0;
+    }
+    uint8_t bytes[16] = {0};
+    uint64_t t = ms > 0 ? (uint64_t)ms : 0;
+    for (int i = 0; i < 6; i++)
+        bytes[i] = (uint8_t)(t >> (8 * (5 - i)));
+    memcpy(out, prefix, plen);
+    id_encode_ulid(bytes, out + plen);
+    return plen + ID_ULID_LEN;
+}
+
 bool id_valid(const char *s, const char *prefix)
 {
     if (!s)

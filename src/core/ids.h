@@ -19,6 +19,9 @@ size_t id_new(char *out, size_t outlen, const char *prefix, uint64_t now_ms);
 void id_encode_ulid(const uint8_t bytes[16], char out[ID_ULID_LEN + 1]);
 /* true when s is prefix + 26 Crockford base32 characters (upper case, first character ≤ '7'). */
 bool id_valid(const char *s, const char *prefix);
+/* The smallest id made at ms (its time, then zero random bits): every id made earlier sorts
+ * below it, every id made then or later at or above it (ms < 0 counts as 0). */
+size_t id_floor(char *out, size_t outlen, const char *prefix, int64_t ms);
 /* Milliseconds encoded in an id's ULID part, or 0 when not valid. */
 uint64_t id_time_ms(const char *s, const char *prefix);
 

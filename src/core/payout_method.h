@@ -9,8 +9,8 @@
 
 #include "util/err.h"
 
-/* ISO 13616: 2 letters, 2 check digits, up to 30 alphanumerics, mod 97 == 1. Spaces are allowed in
- * the input and dropped in out (upper-cased); outlen ≥ 35. */
+/* iban_validate (core/iban.h) as a yes or no: spaces are allowed in the input and dropped in out
+ * (upper-cased); outlen ≥ 35. */
 bool iban_normalize(const char *in, char *out, size_t outlen);
 
 /* A plausible email address: one '@', a dot in the domain, no spaces, ≤ 254 characters. */

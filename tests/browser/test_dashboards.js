@@ -21,6 +21,37 @@ async function ready(page, selector = '#main[data-ready=true]') {
   await page.waitForSelector(selector, { timeout: 15000 });
 }
 
+// Pages a server-paged list (#id) with its Older button to the end, checking each page against
+// the database's ids (newest first), then once back with Newer. Returns the number of rows seen.
+async function pageThrough(page, id, ids) {
+  const rowIds = () => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => tr.dataset.id));
+  assert.ok(ids.length > 25, `more ${id} than a page (${ids.length})`);
+  const seen = [];
+  for (;;) {
+    const shown = await rowIds();
+    assert.deepEqual(shown, ids.slice(seen.length, seen.length + shown.length), `page ${seen.length / 25 + 1} of ${id}`);
+    seen.push(...shown);
+    const older = page.locator(`#${id} button[data-action=older]`);
+    if (await older.isDisabled()) break;
+    await older.click();
+    await page.waitForFunction(([sel, first]) => {
+      const tr = document.querySelector(`${sel}[data-state=ready] tbody tr`);
+      return tr && tr.dataset.id !== first;
+    }, [`#${id}`, shown[0]]);
+  }
+  assert.equal(seen.length, ids.length, `every ${id} row, once`);
+  assert.equal(seen[seen.length - 1], ids[ids.length - 1], `the oldest of ${id} on the last page`);
+  const last = await rowIds();
+  await page.click(`#${id} button[data-action=newer]`);
+  await page.waitForFunction(([sel, first]) => {
+    const tr = document.querySelector(`${sel}[data-state=ready] tbody tr`);
+    return tr && tr.dataset.id !== first;
+  }, [`#${id}`, last[0]]);
+  const back = await rowIds();
+  assert.deepEqual(back, ids.slice(ids.indexOf(last[0]) - back.length, ids.indexOf(last[0])), `Newer from the last page of ${id}`);
+  return seen.length;
+}
+
 async function cardValue(page, scope, metric) {
   return (await page.textContent(`${scope} [data-metric=${metric}] .value`)).trim();
 }
@@ -96,12 +127,12 @@ test('dashboards', { timeout: 180000 }, async (t) => {
 
       await page.goto(base + '/partner/commissions');
       await ready(page, '#commissions[data-state=ready]');
-      const [n] = server.sql(`SELECT COUNT(*) n FROM commissions WHERE partner_id = '${alice.id}'`);
-      assert.match(await page.textContent('#commissions .count'), new RegExp(`^${n.n} rows$`));
+      const ids = server.sql(`SELECT id FROM commissions WHERE partner_id = '${alice.id}' ORDER BY id DESC`).map((r) => r.id);
+      assert.match(await page.textContent('#commissions .count'), /^25 rows, newest first$/);
       await screenshot(page, 'partner-commissions');
-      if (n.n > 25) await page.click('#commissions [data-action=show-all]');
-      assert.equal(await page.locator('#commissions tbody tr').count(), n.n);
       assert.match(await page.textContent('#commissions tbody tr:first-child [data-col=explanation]'), /\S/);
+      // the newest first, and Older reaches the oldest (the list pages on the server)
+      assert.equal(await pageThrough(page, 'commissions', ids), ids.length);
       page.check();
 
       for (const slug of ['', 'links', 'commissions', 'payouts', 'keys', 'settings']) {
@@ -126,8 +157,10 @@ test('dashboards', { timeout: 180000 }, async (t) => {
           conversions: (await get('/api/v1/conversions')).s,
           commissions: (await get('/api/v1/commissions')).s,
           bob: (await get(`/api/v1/partners/${bob}`)).s,
-          mine: (await get(`/api/v1/me/commissions?partner_id=${bob}&limit=100`)).b.data.map((c) => c.partner_id),
-          report: (await get(`/api/v1/me/report?partner_id=${bob}`)).b.partner_id,
+          mine: (await get('/api/v1/me/commissions?limit=100')).b.data.map((c) => c.partner_id),
+          named: (await get(`/api/v1/me/commissions?partner_id=${bob}&limit=100`)).s,
+          report: (await get('/api/v1/me/report')).b.partner_id,
+          namedReport: (await get(`/api/v1/me/report?partner_id=${bob}`)).s,
         };
       }, server.sql("SELECT id FROM partners WHERE ref_code = 'bobreviews'")[0].id);
       page.problems.length = 0; // the 403s above are the point
@@ -136,7 +169,9 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       assert.equal(res.commissions, 403);
       assert.equal(res.bob, 403);
       assert.ok(res.mine.length > 0 && res.mine.every((p) => p === alice.id));
+      assert.equal(res.named, 400, 'a partner naming a partner: an unknown parameter');
       assert.equal(res.report, alice.id);
+      assert.equal(res.namedReport, 400);
     });
 
     await t.test('a partner creates a link with sub-ids and sets a payout method and postback', async () => {
@@ -241,9 +276,12 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       inviteUrl = (await admin.textContent('#invite-url')).trim();
       assert.match(inviteUrl, new RegExp(`^${base}/invite/\\d+-[A-Za-z0-9]{32}$`));
       await admin.waitForSelector('#partners td:text("newbie@partners.example")');
-      await admin.fill('input[name=q]', 'newbie');
-      assert.equal(await admin.locator('#partners tbody tr').count(), 1);
+      await admin.fill('input[name=q]', 'newbie@partners.example');
+      await admin.press('input[name=q]', 'Enter');
+      await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length === 1);
       await admin.fill('input[name=q]', '');
+      await admin.press('input[name=q]', 'Enter');
+      await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length > 1);
       await screenshot(admin, 'admin-partners');
       admin.check();
 
@@ -272,7 +310,9 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('the merchant suspends and re-approves a partner', async () => {
-      await admin.fill('input[name=q]', 'newbie');
+      await admin.fill('input[name=q]', 'newbie@partners.example');
+      await admin.press('input[name=q]', 'Enter');
+      await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length === 1);
       await admin.click('#partners button[data-action=suspend]');
       await admin.waitForSelector('#partners .badge.suspended');
       await admin.click('#partners button[data-action=approve]');
@@ -351,6 +391,24 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       assert.match(lines[0], /^Date,Order,Amount/);
       await admin.selectOption('select[name=method]', 'coupon');
       await ready(admin, '#conversions[data-state=ready]');
+      admin.check();
+    });
+
+    await t.test('the merchant sees the newest conversion first and pages to the oldest', async () => {
+      await admin.goto(base + '/admin/conversions');
+      await ready(admin, '#conversions[data-state=ready]');
+      const ids = server.sql('SELECT id FROM conversions ORDER BY id DESC').map((r) => r.id);
+      assert.equal(await admin.getAttribute('#conversions tbody tr:first-child', 'data-id'), ids[0]);
+      assert.equal(await pageThrough(admin, 'conversions', ids), ids.length);
+      // a filter is a query parameter: the server pages the filtered list too
+      const mine = server.sql(`SELECT id FROM conversions WHERE partner_id = '${alice.id}' ORDER BY id DESC`).map((r) => r.id);
+      assert.ok(mine.length > 0 && mine.length < ids.length);
+      await admin.fill('input[name=partner_id]', alice.id);
+      await admin.press('input[name=partner_id]', 'Enter');
+      await admin.waitForFunction((want) => {
+        const trs = document.querySelectorAll('#conversions[data-state=ready] tbody tr');
+        return [...trs].map((tr) => tr.dataset.id).join() === want;
+      }, mine.slice(0, 25).join());
       admin.check();
     });
 

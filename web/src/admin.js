@@ -1,7 +1,7 @@
 // The merchant dashboard: the whole program through the JSON API, with the session cookie (the
 // server treats an admin session like the secret key, CSRF token required on every change).
 import {
-  h, $, api, listAll, loadSession, frame, section, card, table, badge, money, parseMoney, number,
+  h, $, api, listAll, pagedList, loadSession, frame, section, card, table, badge, money, parseMoney, number,
   percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { dailyChart } from './chart.js';
@@ -9,7 +9,7 @@ import { dailyChart } from './chart.js';
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
 let program = null; // the program shown (the first one; a selector when there are several)
-let partnerNames = new Map();
+const partnerNames = new Map(); // partner id → name, for the rows shown
 
 async function loadProgram() {
   const progs = await listAll('/api/v1/programs', 100);
@@ -25,23 +25,31 @@ async function loadProgram() {
   return program;
 }
 
-async function loadPartnerNames() {
-  const ps = await listAll(`/api/v1/partners?program_id=${program.id}`, 5000);
-  partnerNames = new Map(ps.map((p) => [p.id, p.name]));
-  return ps;
+// The names of the partners a page shows, looked up once each (never the whole partner list).
+async function lookupPartners(ids) {
+  const missing = [...new Set(ids.filter((id) => id && !partnerNames.has(id)))];
+  await Promise.all(missing.map(async (id) => {
+    try { partnerNames.set(id, (await api('GET', `/api/v1/partners/${id}`)).name); } catch { partnerNames.set(id, id); }
+  }));
 }
 const partnerName = (id) => (id ? partnerNames.get(id) || id : '—');
+// The newest partners, offered in the partner filters (any partner id may be typed).
+async function partnerOptions(id) {
+  const page = await api('GET', `/api/v1/partners?program_id=${program.id}&limit=100`);
+  page.data.forEach((p) => partnerNames.set(p.id, p.name));
+  return h('datalist', { id }, page.data.map((p) => h('option', { value: p.id }, p.name)));
+}
 
 // ---- overview ----------------------------------------------------------------------------------
 async function overview() {
   const [report, byPartner] = await Promise.all([
     api('GET', `/api/v1/reports?program_id=${program.id}&group_by=day`),
     api('GET', `/api/v1/reports?program_id=${program.id}&group_by=partner`),
-    loadPartnerNames(),
   ]);
   const t = report.totals;
   const cur = program.currency;
   const rows = byPartner.data.slice().sort((a, b) => b.commission - a.commission || b.clicks - a.clicks);
+  await lookupPartners(rows.slice(0, 100).map((r) => r.partner_id)); // the rest show their ids
   return [
     section(`${program.name} · last 30 days`,
       h('div', { class: 'cards', id: 'totals' },
@@ -95,86 +103,77 @@ function inviteForm(onDone) {
 }
 
 async function partners() {
-  const search = h('input', { type: 'search', name: 'q', placeholder: 'Search name, email or code', 'aria-label': 'Search partners' });
+  const search = h('input', { type: 'search', name: 'q', placeholder: 'Email or referral code', 'aria-label': 'Find a partner' });
   const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended'].map((s) => h('option', { value: s }, s)));
-  const list = h('div', { id: 'partners' });
-  let all = [];
   const setStatus = (p, s, button) => act(button, () => api('PATCH', `/api/v1/partners/${p.id}`, { status: s }),
-    `${p.name} is now ${s}.`).then(reload, () => {});
-  const render = () => {
-    const q = search.value.trim().toLowerCase();
-    const rows = all.filter((p) => (status.value === 'all' || p.status === status.value) &&
-      (!q || [p.name, p.email, p.ref_code, p.id].some((v) => (v || '').toLowerCase().includes(q))));
-    const cur = program.currency;
-    list.replaceChildren(table([
-      { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
-      { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
-      { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
-      { key: 'status', label: 'Status', render: (p) => badge(p.status) },
-      { key: 'pending', label: 'Pending', num: true, render: (p) => money(p.balance.pending, cur), csv: (p) => p.balance.pending },
-      { key: 'approved', label: 'Approved', num: true, render: (p) => money(p.balance.approved, cur), csv: (p) => p.balance.approved },
-      { key: 'paid', label: 'Paid', num: true, render: (p) => money(p.balance.paid, cur), csv: (p) => p.balance.paid },
-      { key: 'created', label: 'Joined', nowrap: true, render: (p) => day(p.created) },
-      { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
-        p.status !== 'active' ? h('button', { type: 'button', class: 'small', 'data-action': 'approve', onclick: (e) => setStatus(p, 'active', e.target) }, p.status === 'pending' ? 'Approve' : 'Reactivate') : null,
-        p.status !== 'suspended' ? h('button', { type: 'button', class: 'small danger', 'data-action': 'suspend', onclick: (e) => setStatus(p, 'suspended', e.target) }, 'Suspend') : null) },
-    ], rows, { csvName: 'partners.csv', empty: all.length ? ['No partner matches.', 'Clear the search or pick another status.'] : ['No partners yet.', 'Invite your first partner above.'] }));
-  };
-  const reload = () => loadInto(list, 'partners', async () => {
-    all = (await listAll(`/api/v1/partners?program_id=${program.id}`, 5000)).reverse();
-    render();
-    return [...list.childNodes];
+    `${p.name} is now ${s}.`).then(() => list.reload(), () => {});
+  const cur = program.currency;
+  const found = () => search.value.trim();
+  const list = pagedList('/api/v1/partners', [
+    { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
+    { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
+    { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
+    { key: 'status', label: 'Status', render: (p) => badge(p.status) },
+    { key: 'pending', label: 'Pending', num: true, render: (p) => money(p.balance.pending, cur), csv: (p) => p.balance.pending },
+    { key: 'approved', label: 'Approved', num: true, render: (p) => money(p.balance.approved, cur), csv: (p) => p.balance.approved },
+    { key: 'paid', label: 'Paid', num: true, render: (p) => money(p.balance.paid, cur), csv: (p) => p.balance.paid },
+    { key: 'created', label: 'Joined', nowrap: true, render: (p) => day(p.created) },
+    { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
+      p.status !== 'active' ? h('button', { type: 'button', class: 'small', 'data-action': 'approve', onclick: (e) => setStatus(p, 'active', e.target) }, p.status === 'pending' ? 'Approve' : 'Reactivate') : null,
+      p.status !== 'suspended' ? h('button', { type: 'button', class: 'small danger', 'data-action': 'suspend', onclick: (e) => setStatus(p, 'suspended', e.target) }, 'Suspend') : null) },
+  ], {
+    id: 'partners', what: 'partners', csvName: 'partners.csv',
+    query: () => ({ program_id: program.id, status: status.value === 'all' ? '' : status.value,
+      [found().includes('@') ? 'email' : 'ref_code']: found() }),
+    empty: () => (found() || status.value !== 'all' ? ['No partner matches.', 'Clear the search or pick another status.'] : ['No partners yet.', 'Invite your first partner above.']),
   });
-  search.addEventListener('input', render);
-  status.addEventListener('change', render);
-  reload();
-  return [section('Invite a partner', inviteForm(reload)),
-    section('Partners', h('div', { class: 'filters' }, field('Search', search), field('Status', status)), list)];
+  search.addEventListener('change', () => list.reset());
+  search.addEventListener('search', () => list.reset()); // Enter or the clear button
+  status.addEventListener('change', () => list.reset());
+  list.reset();
+  return [section('Invite a partner', inviteForm(() => list.reset())),
+    section('Partners', h('div', { class: 'filters' }, field('Find', search, 'An exact email or referral code; Enter to search.'), field('Status', status)), list.el)];
 }
 
 // ---- conversions -------------------------------------------------------------------------------
 async function conversions() {
-  await loadPartnerNames();
-  const partner = h('select', { name: 'partner_id', 'aria-label': 'Partner' }, h('option', { value: '' }, 'all partners'),
-    [...partnerNames].map(([id, n]) => h('option', { value: id }, n)));
+  const partner = h('input', { type: 'search', name: 'partner_id', list: 'partner-options', placeholder: 'all partners', 'aria-label': 'Partner' });
   const method = h('select', { name: 'method', 'aria-label': 'Attribution' },
     ['any', 'click', 'coupon', 'customer', 'ref', 'none'].map((m) => h('option', { value: m }, m)));
   const from = h('input', { type: 'date', name: 'from' });
   const to = h('input', { type: 'date', name: 'to' });
   const fraud = h('input', { type: 'checkbox', name: 'fraud' });
-  const list = h('div', { id: 'conversions' });
-  const cur = program.currency;
-  const reload = () => loadInto(list, 'conversions', async () => {
-    const q = `/api/v1/conversions?program_id=${program.id}${partner.value ? '&partner_id=' + partner.value : ''}`;
-    const rows = (await listAll(q, 5000)).reverse().filter((c) => {
-      const d = (c.occurred_at || c.created || '').slice(0, 10);
-      const m = (c.attribution && c.attribution.method) || 'none';
-      return (method.value === 'any' || m === method.value) && (!from.value || d >= from.value) &&
-        (!to.value || d <= to.value) && (!fraud.checked || c.fraud_reason);
-    });
-    const commission = (c) => (c.commissions || []).reduce((s, k) => s + (k.net ?? k.amount), 0);
-    return table([
-      { key: 'occurred_at', label: 'Date', nowrap: true, render: (c) => dateTime(c.occurred_at || c.created) },
-      { key: 'order_id', label: 'Order', render: (c) => h('code', {}, c.order_id) },
-      { key: 'amount', label: 'Amount', num: true, render: (c) => money(c.amount, c.currency) },
-      { key: 'refunded_amount', label: 'Refunded', num: true, render: (c) => (c.refunded_amount ? money(c.refunded_amount, c.currency) : '—') },
-      { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
-      { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
-      { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
-      { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
-    ], rows, { csvName: 'conversions.csv', empty: ['No conversions match.', 'Change the filters, or send conversions from your store with POST /api/v1/conversions.'] });
+  const nextDay = (d) => new Date(Date.parse(d) + 86400000).toISOString().slice(0, 10);
+  const commission = (c) => (c.commissions || []).reduce((s, k) => s + (k.net ?? k.amount), 0);
+  const list = pagedList('/api/v1/conversions', [
+    { key: 'occurred_at', label: 'Date', nowrap: true, render: (c) => dateTime(c.occurred_at || c.created) },
+    { key: 'order_id', label: 'Order', render: (c) => h('code', {}, c.order_id) },
+    { key: 'amount', label: 'Amount', num: true, render: (c) => money(c.amount, c.currency) },
+    { key: 'refunded_amount', label: 'Refunded', num: true, render: (c) => (c.refunded_amount ? money(c.refunded_amount, c.currency) : '—') },
+    { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+    { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
+    { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
+    { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
+  ], {
+    id: 'conversions', what: 'conversions', csvName: 'conversions.csv',
+    query: () => ({ program_id: program.id, partner_id: partner.value.trim(),
+      attribution_method: method.value === 'any' ? '' : method.value, fraud: fraud.checked ? 'true' : '',
+      'created[gte]': from.value, 'created[lt]': to.value ? nextDay(to.value) : '' }),
+    prepare: (rows) => lookupPartners(rows.map((c) => c.partner_id)),
+    empty: ['No conversions match.', 'Change the filters, or send conversions from your store with POST /api/v1/conversions.'],
   });
-  for (const el of [partner, method, from, to, fraud]) el.addEventListener('change', reload);
-  reload();
-  return section('Conversions', h('div', { class: 'filters' }, field('Partner', partner), field('Attribution', method),
-    field('From', from), field('To', to), h('label', { class: 'check' }, fraud, ' only flagged as fraud')), list);
+  for (const el of [partner, method, from, to, fraud]) el.addEventListener('change', () => list.reset());
+  partner.addEventListener('search', () => list.reset()); // Enter or the clear button
+  list.reset();
+  return section('Conversions', h('div', { class: 'filters' }, field('Partner', partner), await partnerOptions('partner-options'),
+    field('Attribution', method), field('Recorded from', from), field('Recorded to', to),
+    h('label', { class: 'check' }, fraud, ' only flagged as fraud')), list.el);
 }
 
 // ---- commissions -------------------------------------------------------------------------------
 async function commissions() {
-  await loadPartnerNames();
   const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['pending', 'approved', 'paid', 'reversed', 'rejected', 'all'].map((s) => h('option', { value: s }, s)));
-  const list = h('div', { id: 'commissions' });
+  const reload = () => list.reload();
   const decide = (c, button) => {
     const cell = button.closest('td');
     const reason = h('input', { name: 'reason', placeholder: 'Why? (required)', 'aria-label': 'Reason' });
@@ -189,39 +188,39 @@ async function commissions() {
     cell.replaceChildren(form);
     reason.focus();
   };
-  const reload = () => loadInto(list, 'commissions', async () => {
-    const q = `/api/v1/commissions${status.value === 'all' ? '' : '?status=' + status.value}`;
-    const rows = (await listAll(q, 5000)).filter((c) => c.program_id === program.id).reverse();
-    return table([
-      { key: 'created', label: 'Date', nowrap: true, render: (c) => day(c.created) },
-      { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
-      { key: 'status', label: 'Status', render: (c) => badge(c.status) },
-      { key: 'net', label: 'Amount', num: true, render: (c) => money(c.net, c.currency) },
-      { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain' }, c.explanation) },
-      { key: 'hold_until', label: 'Hold until', nowrap: true, render: (c) => day(c.hold_until) },
-      { key: 'actions', label: '', csv: false, render: (c) => (c.status === 'pending' ? h('span', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'small', 'data-action': 'approve',
-          onclick: (e) => act(e.target, () => api('POST', `/api/v1/commissions/${c.id}/approve`), 'Commission approved.').then(reload, () => {}) }, 'Approve'),
-        h('button', { type: 'button', class: 'small danger', 'data-action': 'reject', onclick: (e) => decide(c, e.target) }, 'Reject')) : '') },
-    ], rows, { csvName: `commissions-${status.value}.csv`, empty: [`No ${status.value === 'all' ? '' : status.value + ' '}commissions.`, status.value === 'pending' ? 'Pending commissions wait here for approval; those past their hold period are approved automatically.' : 'Pick another status above.'] });
+  const list = pagedList('/api/v1/commissions', [
+    { key: 'created', label: 'Date', nowrap: true, render: (c) => day(c.created) },
+    { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
+    { key: 'status', label: 'Status', render: (c) => badge(c.status) },
+    { key: 'net', label: 'Amount', num: true, render: (c) => money(c.net, c.currency) },
+    { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain' }, c.explanation) },
+    { key: 'hold_until', label: 'Hold until', nowrap: true, render: (c) => day(c.hold_until) },
+    { key: 'actions', label: '', csv: false, render: (c) => (c.status === 'pending' ? h('span', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'small', 'data-action': 'approve',
+        onclick: (e) => act(e.target, () => api('POST', `/api/v1/commissions/${c.id}/approve`), 'Commission approved.').then(reload, () => {}) }, 'Approve'),
+      h('button', { type: 'button', class: 'small danger', 'data-action': 'reject', onclick: (e) => decide(c, e.target) }, 'Reject')) : '') },
+  ], {
+    id: 'commissions', what: 'commissions', csvName: 'commissions.csv',
+    query: () => ({ program_id: program.id, status: status.value === 'all' ? '' : status.value }),
+    prepare: (rows) => lookupPartners(rows.map((c) => c.partner_id)),
+    empty: () => [`No ${status.value === 'all' ? '' : status.value + ' '}commissions.`, status.value === 'pending' ? 'Pending commissions wait here for approval; those past their hold period are approved automatically.' : 'Pick another status above.'],
   });
-  status.addEventListener('change', reload);
-  reload();
-  return section('Commissions', h('div', { class: 'filters' }, field('Status', status)), list);
+  status.addEventListener('change', () => list.reset());
+  list.reset();
+  return section('Commissions', h('div', { class: 'filters' }, field('Status', status)), list.el);
 }
 
 // ---- payouts -----------------------------------------------------------------------------------
 async function payouts() {
-  await loadPartnerNames();
   const now = new Date();
   const period = h('input', { type: 'month', name: 'period', required: true,
     value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}` });
-  const list = h('div', { id: 'payouts' });
   const detail = h('div', { id: 'payout-detail' });
   const form = h('form', { class: 'grid-form', id: 'new-payout', novalidate: true },
     field('Period', period, `Pays every partner’s approved balance up to the end of this month, if at least ${money(program.min_payout, program.currency)}.`),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create payout batch')));
-  const showItems = (p) => {
+  const showItems = async (p) => {
+    await lookupPartners((p.items || []).slice(0, 100).map((i) => i.partner_id)); // the rest show their ids
     detail.replaceChildren(section(`Batch ${p.period}`, table([
       { key: 'partner_id', label: 'Partner', render: (i) => partnerName(i.partner_id), csv: (i) => i.partner_id },
       { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
@@ -229,22 +228,24 @@ async function payouts() {
         csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
     ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
   };
-  const reload = () => loadInto(list, 'payout batches', async () => {
-    const rows = (await listAll(`/api/v1/payouts?program_id=${program.id}`)).reverse();
-    return table([
-      { key: 'period', label: 'Period' },
-      { key: 'status', label: 'Status', render: (p) => badge(p.status) },
-      { key: 'total', label: 'Total', num: true, render: (p) => money(p.total, p.currency) },
-      { key: 'item_count', label: 'Partners', num: true },
-      { key: 'created', label: 'Created', nowrap: true, render: (p) => day(p.created) },
-      { key: 'paid_at', label: 'Paid', nowrap: true, render: (p) => day(p.paid_at) },
-      { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
-        h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
-        p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
-          onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
-    ], rows, { csvName: 'payouts.csv', empty: ['No payout batches yet.', 'Create one for a month above: it gathers every partner’s approved balance.'] });
+  const list = pagedList('/api/v1/payouts', [
+    { key: 'period', label: 'Period' },
+    { key: 'status', label: 'Status', render: (p) => badge(p.status) },
+    { key: 'total', label: 'Total', num: true, render: (p) => money(p.total, p.currency) },
+    { key: 'item_count', label: 'Partners', num: true },
+    { key: 'created', label: 'Created', nowrap: true, render: (p) => day(p.created) },
+    { key: 'paid_at', label: 'Paid', nowrap: true, render: (p) => day(p.paid_at) },
+    { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
+      h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
+      p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
+        onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
+  ], {
+    id: 'payouts', what: 'payout batches', csvName: 'payouts.csv',
+    query: () => ({ program_id: program.id }),
+    empty: ['No payout batches yet.', 'Create one for a month above: it gathers every partner’s approved balance.'],
   });
+  const reload = () => list.reload();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     formError(form, null);
@@ -255,11 +256,11 @@ async function payouts() {
       const p = await api('POST', '/api/v1/payouts', { program_id: program.id, period: period.value });
       flash(`Payout batch ${p.period}: ${money(p.total, p.currency)} to ${p.item_count ?? (p.items || []).length} partner(s).`);
       showItems(p);
-      reload();
+      list.reset();
     } catch (e) { formError(form, e); } finally { b.disabled = false; }
   });
-  reload();
-  return [section('Create a payout batch', form), section('Payout batches', list), detail];
+  list.reset();
+  return [section('Create a payout batch', form), section('Payout batches', list.el), detail];
 }
 
 // ---- settings ----------------------------------------------------------------------------------

@@ -62,7 +62,15 @@ export async function api(method, path, body) {
   return data;
 }
 
-// Every page of a list (cursor pagination), up to `max` rows.
+// A list path with its filters as query parameters (empty ones left out).
+export function withQuery(path, params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '' && v !== false) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
+}
+
+// Every page of a list (cursor pagination), up to `max` rows, newest first.
 export async function listAll(path, max = 2000) {
   const out = [];
   let after = null;
@@ -264,6 +272,49 @@ export function table(columns, rows, opts = {}) {
     wrap.append(h('div', { class: 'table-more' }, h('span', { class: 'muted small' }, `Showing ${size} of ${rows.length}. `), more));
   }
   return wrap;
+}
+
+// A list read from the server one page at a time, newest first: "Newer" and "Older" follow the
+// API's cursors (ending_before / starting_after), the filters of opts.query() go as query
+// parameters, so a page costs the same however long the list. The CSV export walks every page.
+// opts: {id, query() → {param: value}, pageSize, cursor(row) → id (default row.id), what,
+// empty (or a function giving it), csvName, prepare(rows) → Promise (e.g. to look up names)}.
+// Returns {el, reload(), reset()}: reload reads the current page again, reset the newest page.
+export function pagedList(path, columns, opts = {}) {
+  const size = opts.pageSize || 25;
+  const cursor = opts.cursor || ((r) => r.id);
+  const url = (extra) => withQuery(path, { ...(opts.query ? opts.query() : {}), ...extra });
+  const el = h('div', { class: 'paged', id: opts.id || null });
+  let at = { dir: null, id: null }; // the page shown: the newest, or the one after/before an id
+  const load = (dir, id) => loadInto(el, opts.what || 'the list', async () => {
+    const extra = { limit: size };
+    if (dir === 'older') extra.starting_after = id;
+    if (dir === 'newer') extra.ending_before = id;
+    let page = await api('GET', url(extra));
+    if (dir === 'newer' && !page.has_more) { dir = null; id = null; page = await api('GET', url({ limit: size })); }
+    if (dir === 'older' && !page.data.length) { dir = null; id = null; page = await api('GET', url({ limit: size })); }
+    at = { dir, id };
+    const rows = page.data;
+    if (opts.prepare) await opts.prepare(rows);
+    const newer = dir !== null && (dir === 'older' || page.has_more);
+    const older = dir === 'newer' || page.has_more;
+    const block = table(columns, rows, { empty: typeof opts.empty === 'function' ? opts.empty() : opts.empty, pageSize: size });
+    const bar = block.querySelector('.table-bar');
+    bar.querySelector('.count').textContent = rows.length ? `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}, newest first` : '';
+    if (opts.csvName) {
+      bar.append(h('button', { type: 'button', class: 'secondary small', 'data-csv': opts.csvName, onclick: (e) => act(e.target, async () => {
+        const all = await listAll(url({}), Infinity);
+        download(opts.csvName, toCsv(columns.filter((c) => c.csv !== false), all));
+      }) }, 'Export CSV'));
+    }
+    const pager = h('div', { class: 'pager table-more' },
+      h('button', { type: 'button', class: 'secondary small', 'data-action': 'newer', disabled: !newer,
+        onclick: () => load('newer', cursor(rows[0])) }, '← Newer'),
+      h('button', { type: 'button', class: 'secondary small', 'data-action': 'older', disabled: !older,
+        onclick: () => load('older', cursor(rows[rows.length - 1])) }, 'Older →'));
+    return [block, newer || older ? pager : null];
+  });
+  return { el, reload: () => load(at.dir, at.id), reset: () => load(null, null) };
 }
 
 export function badge(status) {

@@ -1,8 +1,8 @@
 // The partner dashboard: everything comes from /api/v1/me/*, so a partner's pages can only ever
 // show that partner's own data (the server decides whose, from the session).
 import {
-  h, $, api, listAll, loadSession, session, frame, section, card, table, badge, money, number,
-  percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
+  h, $, api, pagedList, loadSession, session, frame, section, card, table, badge, money,
+  number, percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
 
@@ -75,59 +75,54 @@ function linkForm(onCreated) {
 }
 
 async function links() {
-  const list = h('div', { id: 'links' });
-  const reload = () => loadInto(list, 'your links', async () => {
-    const rows = (await listAll('/api/v1/me/links')).reverse();
-    return table([
-      { key: 'url', label: 'Link', render: (r) => h('span', { class: 'linkcell' }, h('code', {}, r.url), copyButton(r.url)) },
-      { key: 'destination', label: 'Destination', render: (r) => h('span', { class: 'truncate', title: r.destination }, r.destination) },
-      { key: 'subs', label: 'Sub-ids', render: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' · ') || '—',
-        csv: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' ') },
-      { key: 'is_default', label: 'Default', render: (r) => (r.is_default ? 'yes' : '') },
-      { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
-    ], rows, { csvName: 'links.csv', empty: ['You have no links yet.', 'Create one above for any page of the shop.'] });
-  });
-  reload();
-  return [section('Create a link', linkForm(reload)), section('Your links', list)];
+  const list = pagedList('/api/v1/me/links', [
+    { key: 'url', label: 'Link', render: (r) => h('span', { class: 'linkcell' }, h('code', {}, r.url), copyButton(r.url)) },
+    { key: 'destination', label: 'Destination', render: (r) => h('span', { class: 'truncate', title: r.destination }, r.destination) },
+    { key: 'subs', label: 'Sub-ids', render: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' · ') || '—',
+      csv: (r) => [r.sub1, r.sub2, r.sub3, r.sub4, r.sub5].filter(Boolean).join(' ') },
+    { key: 'is_default', label: 'Default', render: (r) => (r.is_default ? 'yes' : '') },
+    { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
+  ], { id: 'links', what: 'your links', csvName: 'links.csv', empty: ['You have no links yet.', 'Create one above for any page of the shop.'] });
+  list.reset();
+  return [section('Create a link', linkForm(() => list.reset())), section('Your links', list.el)];
 }
 
 async function commissions() {
   const filter = h('select', { name: 'status', 'aria-label': 'Status' },
     ['all', 'pending', 'approved', 'paid', 'reversed', 'rejected'].map((s) => h('option', { value: s }, s)));
-  const list = h('div', { id: 'commissions' });
-  const reload = () => loadInto(list, 'your commissions', async () => {
-    const q = filter.value === 'all' ? '' : `?status=${filter.value}`;
-    const rows = (await listAll('/api/v1/me/commissions' + q)).reverse();
-    return table([
-      { key: 'created', label: 'Date', nowrap: true, render: (r) => day(r.created) },
-      { key: 'status', label: 'Status', render: (r) => badge(r.status) },
-      { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
-      { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
-      { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
-      { key: 'hold_until', label: 'Approved after', nowrap: true, render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
-      { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
-    ], rows, { csvName: 'commissions.csv', empty: ['No commissions yet.', 'A commission appears here as soon as a sale through one of your links is recorded.'] });
+  const list = pagedList('/api/v1/me/commissions', [
+    { key: 'created', label: 'Date', nowrap: true, render: (r) => day(r.created) },
+    { key: 'status', label: 'Status', render: (r) => badge(r.status) },
+    { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
+    { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
+    { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
+    { key: 'hold_until', label: 'Approved after', nowrap: true, render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
+    { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
+  ], {
+    id: 'commissions', what: 'your commissions', csvName: 'commissions.csv',
+    query: () => ({ status: filter.value === 'all' ? '' : filter.value }),
+    empty: ['No commissions yet.', 'A commission appears here as soon as a sale through one of your links is recorded.'],
   });
-  filter.addEventListener('change', reload);
-  reload();
-  return section('Commissions', h('div', { class: 'filters' }, field('Status', filter)), list);
+  filter.addEventListener('change', () => list.reset());
+  list.reset();
+  return section('Commissions', h('div', { class: 'filters' }, field('Status', filter)), list.el);
 }
 
 async function payouts() {
-  const list = h('div', { id: 'payouts' });
   const me = await api('GET', '/api/v1/me');
-  loadInto(list, 'your payouts', async () => {
-    const rows = ((await api('GET', '/api/v1/me/payouts')).data || []).slice().reverse();
-    return table([
-      { key: 'period', label: 'Period' },
-      { key: 'status', label: 'Status', render: (r) => badge(r.status) },
-      { key: 'amount', label: 'Amount', num: true, render: (r) => money(r.amount, r.currency) },
-      { key: 'reference', label: 'Reference' },
-      { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
-      { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
-    ], rows, { csvName: 'payouts.csv', empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'] });
+  const list = pagedList('/api/v1/me/payouts', [
+    { key: 'period', label: 'Period' },
+    { key: 'status', label: 'Status', render: (r) => badge(r.status) },
+    { key: 'amount', label: 'Amount', num: true, render: (r) => money(r.amount, r.currency) },
+    { key: 'reference', label: 'Reference' },
+    { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
+    { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
+  ], {
+    id: 'payouts', what: 'your payouts', csvName: 'payouts.csv', cursor: (r) => r.payout_id,
+    empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'],
   });
-  return [section('Balance', balanceCards(me)), section('Payout history', list)];
+  list.reset();
+  return [section('Balance', balanceCards(me)), section('Payout history', list.el)];
 }
 
 function payoutForm(me) {
