@@ -276,8 +276,73 @@ checks.push(['the request examples, sent in order to a fresh server, are accepte
   if (process.env.PD_API_VERBOSE) console.log(sent.join("\n"));
 }]);
 
+
+// /api/v1 routes refuse a query parameter they do not read (400 "unknown query parameter"): none
+// of the documented ones may be refused so.
+checks.push(['every documented query parameter is one the server knows', async () => {
+  const problems = [];
+  let asked = 0;
+  for (const { path: p, method, op, params } of operations(doc)) {
+    if (method !== 'get' || !p.startsWith('/api/v1/')) continue;
+    for (const prm of params.map((r) => resolve(doc, r)).filter((x) => x.in === 'query')) {
+      const sch = prm.schema || {};
+      const value = prm.example ?? (sch.enum ? sch.enum[0] : sch.type === 'integer' ? sch.minimum ?? 1 : 'x');
+      const url = `${fillPath(doc, p, params, ids, [])}?${encodeURIComponent(prm.name)}=${encodeURIComponent(value)}`;
+      const res = await server.fetch(url, { headers: { Authorization: `Bearer ${await keyFor(op)}` } });
+      const body = await res.text();
+      if (/unknown query parameter/.test(body)) problems.push(`GET ${url}: ${body}`);
+      asked++;
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(asked >= 20, `only ${asked} query parameters asked`);
+  // The server names an unknown one so.
+  const res = await server.fetch('/api/v1/programs?ammount=1', { headers: { Authorization: `Bearer ${server.keys.secret_key}` } });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /unknown query parameter/);
+}]);
+
+// The other way: a query parameter an /api/v1 route reads is documented on it. Asked are the names
+// a filter would plausibly have: every documented query parameter and every field of every schema.
+checks.push(['every query parameter an /api/v1 route reads is documented on it', async () => {
+  const names = new Set();
+  for (const { params } of operations(doc))
+    for (const prm of params.map((r) => resolve(doc, r))) if (prm.in === 'query') names.add(prm.name);
+  const fields = (x) => {
+    if (Array.isArray(x)) return x.forEach(fields);
+    if (!x || typeof x !== 'object') return;
+    if (x.properties) Object.keys(x.properties).forEach((k) => names.add(k));
+    Object.values(x).forEach(fields);
+  };
+  fields(doc.components.schemas);
+  assert.ok(names.size > 100, `only ${names.size} names`);
+  const problems = [];
+  for (const { path: p, method, op, params } of operations(doc)) {
+    if (method !== 'get' || !p.startsWith('/api/v1/')) continue;
+    const documented = new Set(params.map((r) => resolve(doc, r)).filter((x) => x.in === 'query').map((x) => x.name));
+    const url = fillPath(doc, p, params, ids, []);
+    const key = await keyFor(op);
+    const bare = await server.fetch(url, { headers: { Authorization: `Bearer ${key}` } });
+    await bare.arrayBuffer();
+    if (bare.status !== 200) {
+      problems.push(`GET ${url}: ${bare.status}`);
+      continue;
+    }
+    for (const name of names) {
+      if (documented.has(name)) continue;
+      const res = await server.fetch(`${url}?${encodeURIComponent(name)}=x`, { headers: { Authorization: `Bearer ${key}` } });
+      const body = await res.text();
+      // Refused as unknown, or (key, api_key) as a key in the URL: either way not read.
+      const refused = res.status === 400 && JSON.parse(body).error.param === name;
+      if (!refused) problems.push(`GET ${url}?${name}=x: ${res.status} ${body.slice(0, 200)}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+}]);
+
 checks.push(['every documented path and method is served, and what it answers is its schema', async () => {
-  // After the examples: the ids they made are real, so the reads find what they ask for.
+  // Last: the ids the examples made are real, so the reads find what they ask for (and the
+  // deletes delete).
   const compile = makeAjv(doc);
   const problems = [];
   let checked = 0;
@@ -310,27 +375,6 @@ checks.push(['every documented path and method is served, and what it answers is
   const res = await server.fetch('/api/v1/leads/x', { headers: { Authorization: `Bearer ${server.keys.secret_key}` } });
   assert.equal(res.status, 404);
   assert.match(await res.text(), /no such endpoint/);
-}]);
-
-// /api/v1 routes refuse a query parameter they do not read (400 "unknown query parameter"): none
-// of the documented ones may be refused so.
-checks.push(['every documented query parameter is one the server knows', async () => {
-  const problems = [];
-  let asked = 0;
-  for (const { path: p, method, op, params } of operations(doc)) {
-    if (method !== 'get' || !p.startsWith('/api/v1/')) continue;
-    for (const prm of params.map((r) => resolve(doc, r)).filter((x) => x.in === 'query')) {
-      const sch = prm.schema || {};
-      const value = prm.example ?? (sch.enum ? sch.enum[0] : sch.type === 'integer' ? sch.minimum ?? 1 : 'x');
-      const url = `${fillPath(doc, p, params, ids, [])}?${encodeURIComponent(prm.name)}=${encodeURIComponent(value)}`;
-      const res = await server.fetch(url, { headers: { Authorization: `Bearer ${await keyFor(op)}` } });
-      const body = await res.text();
-      if (/unknown query parameter/.test(body)) problems.push(`GET ${url}: ${body}`);
-      asked++;
-    }
-  }
-  assert.deepEqual(problems, []);
-  assert.ok(asked >= 20, `only ${asked} query parameters asked`);
 }]);
 
 test('the OpenAPI document', { timeout: 100000 }, async (t) => {
