@@ -25,6 +25,7 @@ struct test_job {
     int64_t value;
     bool fail; /* run() inserts, then asks for its savepoint to be undone */
     atomic_int started, done_calls;
+    atomic_int release; /* held_insert_run waits for it */
 };
 
 static int insert_run(struct store *s, struct write_job *j)
@@ -58,7 +59,8 @@ struct fixture {
     struct writer *w;
 };
 
-static struct fixture *setup(const char *sync)
+/* max_batch: 0 for the writer's default. */
+static struct fixture *setup(const char *sync, int max_batch)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -70,7 +72,7 @@ static struct fixture *setup(const char *sync)
     assert_non_null(s);
     assert_int_equal(store_exec(s, "CREATE TABLE t (x INTEGER NOT NULL)", NULL, 0, NULL, &err), 0);
     store_close(s);
-    f->w = writer_start(f->url, 0, &err);
+    f->w = writer_start(f->url, max_batch, &err);
     assert_non_null(f->w);
     return f;
 }
@@ -98,17 +100,49 @@ static int64_t rows_with(struct fixture *f, int64_t value)
     return n;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* How long a wait for the writer may take before the test fails: generous, for a loaded machine
+ * and the sanitizers. Every wait polls its condition and ends as soon as it holds. */
+#define WAIT_MS 60000
+
+static void wait_for_at_least(atomic_int *counter, int target)
+{
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (atomic_load(counter) < target && now_ms() < deadline)
+        usleep(200);
+    if (atomic_load(counter) < target)
+        fail_msg("waited %d ms for %d, have %d", WAIT_MS, target, atomic_load(counter));
+}
+
 static void wait_for(atomic_int *counter, int target)
 {
-    for (int i = 0; i < 5000 && atomic_load(counter) < target; i++)
-        usleep(1000);
+    wait_for_at_least(counter, target);
     assert_int_equal(atomic_load(counter), target);
 }
+
+/* For what the writer must NOT do yet (start a job that waits for company): gives it ms to set
+ * *flag and says whether it did. A writer that wrongly runs the job at once does so well within
+ * the window; a correct one never does, however long the window lasts. */
+static bool becomes_set_within(atomic_int *flag, int ms)
+{
+    int64_t deadline = now_ms() + ms;
+    while (!atomic_load(flag) && now_ms() < deadline)
+        usleep(200);
+    return atomic_load(flag) != 0;
+}
+
+#define WINDOW_MS 200
 
 static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
+    struct fixture *f = setup("normal", 0);
     struct test_job a, b, c;
     job_init(&a, 1);
     job_init(&b, 2);
@@ -129,24 +163,20 @@ static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **st
     teardown(f);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
+/* Batches of three: the third job fills the batch, which ends the gathering, so the batch does
+ * not depend on the gathering time (set past any wait here). */
 static void journaled_jobs_are_gathered_into_one_batch(void **state)
 {
     (void)state;
-    struct fixture *f = setup("full");
-    writer_set_gather_ms(f->w, 1000); /* long, so that this test does not depend on the timing */
+    struct fixture *f = setup("full", 3);
+    writer_set_gather_ms(f->w, 600000);
     struct test_job j[3];
     for (int i = 0; i < 3; i++) {
         job_init(&j[i], 41 + i);
         j[i].job.journaled = true;
         assert_int_equal(writer_submit(f->w, &j[i].job), 0);
-        usleep(5000); /* without gathering, the writer would have run the first alone */
+        if (i < 2) /* the writer waits for company instead of running the first alone */
+            assert_false(becomes_set_within(&j[0].started, WINDOW_MS));
     }
     for (int i = 0; i < 3; i++) {
         wait_for(&j[i].done_calls, 1);
@@ -164,18 +194,17 @@ static void
 a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
-    writer_set_gather_ms(f->w, 5000);
+    struct fixture *f = setup("normal", 0);
+    /* Past any wait here: the barrier is done within WAIT_MS only if it ends the gathering. */
+    writer_set_gather_ms(f->w, 10 * WAIT_MS);
     struct test_job journaled, barrier;
     job_init(&journaled, 50);
     journaled.job.journaled = true;
     job_init(&barrier, 51);
     barrier.job.writes_nothing = true;
-    int64_t t0 = now_ms();
     assert_int_equal(writer_submit(f->w, &journaled.job), 0);
     assert_int_equal(writer_submit(f->w, &barrier.job), 0);
     wait_for(&barrier.done_calls, 1);
-    assert_true(now_ms() - t0 < 2500); /* not after the gathering time */
     /* done() of the journaled job ran before (or in the same batch as) the barrier's */
     assert_int_equal(atomic_load(&journaled.done_calls), 1);
     assert_int_equal(rows_with(f, 50), 1);
@@ -185,7 +214,7 @@ a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void
 static void a_lone_journaled_job_is_applied_without_another_job(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
+    struct fixture *f = setup("normal", 0);
     struct test_job j;
     job_init(&j, 60);
     j.job.journaled = true;
@@ -195,45 +224,74 @@ static void a_lone_journaled_job_is_applied_without_another_job(void **state)
     teardown(f);
 }
 
-static int slow_insert_run(struct store *s, struct write_job *j)
+static int held_insert_run(struct store *s, struct write_job *j)
 {
-    usleep(20000);
+    struct test_job *t = (struct test_job *)j;
+    atomic_store(&t->started, 1);
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (!atomic_load(&t->release) && now_ms() < deadline)
+        usleep(200);
     return insert_run(s, j);
 }
 
-/* Job 0 keeps the writer busy for 20 ms; A is queued meanwhile and B 20 ms after job 0's batch:
- * how many batches did the three take? */
-static uint64_t batches_for_busy_then_two(int commit_delay_us)
+/* writer.c's COMMIT_SIBLINGS: a job waiting for company stops waiting once this many are queued. */
+enum { COMMIT_SIBLINGS = 8 };
+
+/* Job 0 (value 70) keeps the writer busy until A (71) is queued; returns once job 0 is done, with
+ * A queued behind it. */
+static void busy_writer_then_a(struct fixture *f, struct test_job *j0, struct test_job *a)
 {
-    struct fixture *f = setup("normal");
-    writer_set_commit_delay_us(f->w, commit_delay_us);
-    struct test_job j0, a, b;
-    job_init(&j0, 70);
-    j0.job.run = slow_insert_run;
-    job_init(&a, 71);
-    job_init(&b, 72);
-    struct writer_stats before, after;
-    writer_get_stats(f->w, &before);
-    assert_int_equal(writer_submit(f->w, &j0.job), 0);
-    while (!atomic_load(&j0.started))
-        usleep(100);
-    assert_int_equal(writer_submit(f->w, &a.job), 0);
-    wait_for(&j0.done_calls, 1);
-    usleep(20000);
-    assert_int_equal(writer_submit(f->w, &b.job), 0);
-    wait_for(&a.done_calls, 1);
-    wait_for(&b.done_calls, 1);
-    writer_get_stats(f->w, &after);
-    assert_int_equal(rows_with(f, 71) + rows_with(f, 72), 2);
-    teardown(f);
-    return after.batches - before.batches;
+    job_init(j0, 70);
+    j0->job.run = held_insert_run;
+    job_init(a, 71);
+    assert_int_equal(writer_submit(f->w, &j0->job), 0);
+    wait_for(&j0->started, 1);
+    assert_int_equal(writer_submit(f->w, &a->job), 0);
+    atomic_store(&j0->release, 1);
+    wait_for(&j0->done_calls, 1);
 }
 
 static void a_job_queued_while_the_writer_is_busy_waits_for_company(void **state)
 {
     (void)state;
-    assert_int_equal(batches_for_busy_then_two(1000000), 2); /* long: not timing-dependent */
-    assert_int_equal(batches_for_busy_then_two(0), 3);
+    struct fixture *f = setup("normal", 0);
+    writer_set_commit_delay_us(f->w, 600 * 1000000); /* past any wait: only company ends it */
+    struct test_job j0, a, company[COMMIT_SIBLINGS - 1];
+    struct writer_stats before, after;
+    writer_get_stats(f->w, &before);
+    busy_writer_then_a(f, &j0, &a);
+    assert_false(becomes_set_within(&a.started, WINDOW_MS)); /* A waits */
+    for (int i = 0; i < COMMIT_SIBLINGS - 1; i++) {
+        job_init(&company[i], 72);
+        assert_int_equal(writer_submit(f->w, &company[i].job), 0);
+    }
+    wait_for(&a.done_calls, 1);
+    for (int i = 0; i < COMMIT_SIBLINGS - 1; i++)
+        wait_for(&company[i].done_calls, 1);
+    writer_get_stats(f->w, &after);
+    assert_int_equal(after.batches - before.batches, 2); /* job 0's, then A's with its company */
+    assert_int_equal(rows_with(f, 71), 1);
+    assert_int_equal(rows_with(f, 72), COMMIT_SIBLINGS - 1);
+    teardown(f);
+}
+
+static void without_a_commit_delay_a_job_queued_while_the_writer_is_busy_goes_alone(void **state)
+{
+    (void)state;
+    struct fixture *f = setup("normal", 0);
+    writer_set_commit_delay_us(f->w, 0);
+    struct test_job j0, a, b;
+    struct writer_stats before, after;
+    writer_get_stats(f->w, &before);
+    busy_writer_then_a(f, &j0, &a);
+    wait_for(&a.done_calls, 1); /* without B */
+    job_init(&b, 72);
+    assert_int_equal(writer_submit(f->w, &b.job), 0);
+    wait_for(&b.done_calls, 1);
+    writer_get_stats(f->w, &after);
+    assert_int_equal(after.batches - before.batches, 3);
+    assert_int_equal(rows_with(f, 71) + rows_with(f, 72), 2);
+    teardown(f);
 }
 
 struct blob_job {
@@ -259,7 +317,7 @@ static void blobs_done(struct write_job *j)
 static void the_log_starts_over_under_steady_writes(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
+    struct fixture *f = setup("normal", 0);
     struct pd_err err;
     struct store *s = store_open(f->url, false, &err);
     assert_non_null(s);
@@ -287,8 +345,7 @@ static void the_log_starts_over_under_steady_writes(void **state)
         jobs[i].job.done = blobs_done;
         jobs[i].job.keeps_links = true;
         jobs[i].done = &done;
-        while (i - atomic_load(&done) >= IN_FLIGHT)
-            usleep(200);
+        wait_for_at_least(&done, i - IN_FLIGHT + 1);
         assert_int_equal(writer_submit(f->w, &jobs[i].job), 0);
         int fd = open(wal, O_RDONLY);
         uint8_t header[16];
@@ -329,6 +386,7 @@ int main(void)
             a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),
         cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
         cmocka_unit_test(a_job_queued_while_the_writer_is_busy_waits_for_company),
+        cmocka_unit_test(without_a_commit_delay_a_job_queued_while_the_writer_is_busy_goes_alone),
         cmocka_unit_test(the_log_starts_over_under_steady_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
