@@ -203,6 +203,7 @@ a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void
     job_init(&barrier, 51);
     barrier.job.writes_nothing = true;
     assert_int_equal(writer_submit(f->w, &journaled.job), 0);
+    assert_false(becomes_set_within(&journaled.started, WINDOW_MS)); /* it is gathering */
     assert_int_equal(writer_submit(f->w, &barrier.job), 0);
     wait_for(&barrier.done_calls, 1);
     /* done() of the journaled job ran before (or in the same batch as) the barrier's */
