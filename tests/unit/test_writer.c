@@ -338,11 +338,10 @@ static bool started_over_twice(struct writer *w, bool seen, uint32_t first_seq, 
     return seen && last_seq - first_seq >= 2 && ws->catch_ups >= 1 && ws->catch_up_frames > 0;
 }
 
-/* Under steady writes (jobs of 16 pages, 32 in flight) the log must start over now and then (see
- * checkpointer_main): the jobs go on until it has started over twice, for at most MAX_JOBS (1.1 GB
- * through the log) and WAIT_MS. Before: never (the file grew to hold all of it). How many jobs that
- * takes depends on the machine: on a loaded one a checkpoint pass takes longer and the log grows
- * further between two restarts; on an idle one the jobs may outrun the checkpointer's passes. */
+/* Under steady writes (jobs of 16 pages, 32 in flight) the writer finishes checkpoints itself and
+ * so lets the log start over now and then (see checkpointer_main). The jobs go on until the log has
+ * started over twice, for at most MAX_JOBS and WAIT_MS: how many that takes depends on how fast the
+ * checkpoint passes run next to the writes, which depends on the machine's load. */
 static void the_log_starts_over_under_steady_writes(void **state)
 {
     (void)state;
