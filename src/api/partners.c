@@ -222,7 +222,7 @@ static const struct api_field partner_field_table[] = {
     {"parent_id", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64, .set = set_parent_id},
     {"ref_code", API_FIELD_STRING, API_FIELD_CREATING, .max = 64, .set = set_ref_code},
     {"coupons", API_FIELD_JSON, API_FIELD_CREATING, .set = set_coupons},
-    {NULL},
+    {.name = NULL},
 };
 
 /* db: where to look up the parent (the worker's connection, or the writer's inside a job). */

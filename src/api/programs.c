@@ -190,7 +190,7 @@ static const struct api_field program_field_table[] = {
      .max = INT64_MAX / 4, AT(monthly_cap)},
     {"rules", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_rules},
     {"postback_enabled", API_FIELD_BOOL, API_FIELD_ALWAYS, .set = set_postback_enabled},
-    {NULL},
+    {.name = NULL},
 };
 #undef AT
 
