@@ -22,6 +22,7 @@
 
 #include "app/clicks.h"
 #include "app/records.h"
+#include "cli/cli.h"
 #include "core/ids.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -75,20 +76,6 @@ static uint64_t rng_next(uint64_t *s)
 static double rng_unit(uint64_t *s)
 {
     return (double)(rng_next(s) >> 11) / 9007199254740992.0;
-}
-
-static int load_key(struct store *s, uint8_t key[16])
-{
-    struct pd_err err = {0};
-    struct store_cursor cur;
-    struct db_val k = db_text("fingerprint_key");
-    if (store_query_row(s, "SELECT value FROM settings WHERE key = ?1", &k, 1, &cur, &err) !=
-        STORE_ROW)
-        return -1;
-    size_t len = 0;
-    int rc = sodium_hex2bin(key, 16, store_col_text(&cur, 0), 32, NULL, &len, NULL);
-    store_finish(&cur);
-    return rc == 0 && len == 16 ? 0 : -1;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -162,7 +149,7 @@ int main(int argc, char **argv)
                             &err) < 0)
         fail("pragma", &err);
     uint8_t key[16];
-    if (load_key(s, key) < 0)
+    if (cli_load_fingerprint_key(s, key) < 0)
         fail("the database has no fingerprint key (run partnerd init)", NULL);
     struct arena a;
     arena_init(&a, 1 << 16);

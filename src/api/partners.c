@@ -1,9 +1,11 @@
 /* /api/v1/partners and their API keys */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fields.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/payout_method.h"
@@ -65,122 +67,172 @@ static int parent_chain_reaches(struct store *db, const char *from, const char *
     return n > 0;
 }
 
+/* The setters below see the write being built, the request's arena and db (the worker's
+ * connection, or the writer's inside a job) to look up the parent. */
+struct partner_apply {
+    struct partner_write *pw;
+    struct arena *a;
+    struct store *db;
+};
+
+static int set_email(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner_apply *c = ctx;
+    if (!valid_email(v->s))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "email", "email is not an email address");
+    char *lower = arena_strdup(c->a, v->s);
+    for (char *ch = lower; *ch; ch++)
+        *ch = (char)(*ch >= 'A' && *ch <= 'Z' ? *ch + 32 : *ch);
+    c->pw->p.email = lower;
+    return 0;
+}
+
+/* A partner without a name is called by its email. */
+static int set_name(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    (void)err;
+    struct partner *p = &((struct partner_apply *)ctx)->pw->p;
+    if (v->given)
+        p->name = v->s;
+    if (!p->name)
+        p->name = p->email;
+    return 0;
+}
+
+static int set_status(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    if (strcmp(v->s, "pending") && strcmp(v->s, "active") && strcmp(v->s, "suspended"))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "status",
+                          "status must be pending, active or suspended");
+    ((struct partner_apply *)ctx)->pw->p.status = v->s;
+    return 0;
+}
+
+/* webhooks: the postback template must be a URL, as in PATCH /me; "" clears it. */
+static int set_postback_url(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct url_parts pu;
+    if (*v->s && !url_parse(v->s, &pu))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "postback_url",
+                          "postback_url must be an absolute http or https URL, e.g. "
+                          "https://tracker.example/pb?click={click_id}&amount={commission}");
+    ((struct partner_apply *)ctx)->pw->p.postback_url = v->s;
+    return 0;
+}
+
+/* Stored as canonical JSON text with sorted keys; null removes it. */
+static int set_payout_method(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner_apply *c = ctx;
+    if (v->null) {
+        c->pw->p.payout_method = NULL;
+        return 0;
+    }
+    json_t *canon = payout_method_canonical(v->json, err);
+    if (!canon)
+        return -1;
+    char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(canon);
+    c->pw->p.payout_method = arena_strdup(c->a, text);
+    free(text);
+    return 0;
+}
+
+/* Another partner of the same program, and not one below this partner. */
+static int set_parent_id(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner_apply *c = ctx;
+    struct partner *p = &c->pw->p;
+    struct partner parent;
+    int rc = partner_load(c->db, v->s, c->a, &parent, err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err->param, sizeof err->param, "parent_id");
+        return -1;
+    }
+    if (strcmp(parent.program_id, p->program_id) != 0 || (p->id && strcmp(v->s, p->id) == 0))
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
+                          "parent_id must be another partner of the same program");
+    int loop = p->id ? parent_chain_reaches(c->db, parent.id, p->id, err) : 0;
+    if (loop < 0)
+        return -1;
+    if (loop)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
+                          "parent_id would make a loop: %s is below this partner", parent.id);
+    p->parent_id = parent.id;
+    return 0;
+}
+
+/* The given code, or a random lower-case one. */
+static int set_ref_code(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner_apply *c = ctx;
+    if (v->given) {
+        if (!api_valid_code(v->s))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "ref_code",
+                              "ref_code must be 2 to 64 letters, digits, '_' or '-'");
+        c->pw->p.ref_code = v->s;
+        return 0;
+    }
+    char code[11];
+    id_random_token(code, 10);
+    code[10] = '\0';
+    for (char *ch = code; *ch; ch++)
+        *ch = (char)(*ch >= 'A' && *ch <= 'Z' ? *ch + 32 : *ch);
+    c->pw->p.ref_code = arena_strdup(c->a, code);
+    return 0;
+}
+
+/* Coupon codes are stored upper-case. */
+static int set_coupons(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner_apply *c = ctx;
+    struct partner_write *pw = c->pw;
+    json_t *coupons = v->json;
+    if (!coupons || json_is_null(coupons))
+        return 0;
+    if (!json_is_array(coupons) || json_array_size(coupons) > 50)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
+                          "coupons must be a list of at most 50 codes");
+    pw->ncoupons = json_array_size(coupons);
+    pw->coupons = arena_alloc(c->a, (pw->ncoupons + 1) * sizeof *pw->coupons);
+    for (size_t k = 0; k < pw->ncoupons; k++) {
+        const char *code = json_string_value(json_array_get(coupons, k));
+        if (!code || !api_valid_code(code))
+            return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
+                              "coupons[%zu] must be 2 to 64 letters, digits, '_' or '-'", k);
+        char *upper = arena_strdup(c->a, code);
+        for (char *u = upper; *u; u++)
+            *u = (char)(*u >= 'a' && *u <= 'z' ? *u - 32 : *u);
+        pw->coupons[k] = upper;
+    }
+    return 0;
+}
+
+/* In the order the checks run; ref_code and coupons only on create. */
+static const struct api_field partner_field_table[] = {
+    {"email", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 254,
+     .set = set_email},
+    {"name", API_FIELD_STRING, API_FIELD_ALWAYS, .max = 200, .set = set_name},
+    {"group", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64,
+     .offset = offsetof(struct partner, group)},
+    {"status", API_FIELD_STRING, API_FIELD_GIVEN, .max = 16, .set = set_status},
+    {"postback_url", API_FIELD_STRING, API_FIELD_GIVEN, .max = 2048, .set = set_postback_url},
+    {"payout_method", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_payout_method},
+    {"parent_id", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64, .set = set_parent_id},
+    {"ref_code", API_FIELD_STRING, API_FIELD_CREATING, .max = 64, .set = set_ref_code},
+    {"coupons", API_FIELD_JSON, API_FIELD_CREATING, .set = set_coupons},
+    {.name = NULL},
+};
+
 /* db: where to look up the parent (the worker's connection, or the writer's inside a job). */
 static int partner_apply_json(struct api_call *call, struct store *db, struct partner_write *pw,
                               struct pd_err *err)
 {
-    json_t *b = call->body;
-    struct partner *p = &pw->p;
-    struct arena *a = call->req->arena;
-    const char *s;
-    if (api_check_fields(b, pw->creating ? create_fields : update_fields, err) < 0)
+    struct partner_apply ctx = {pw, call->req->arena, db};
+    if (api_check_fields(call->body, pw->creating ? create_fields : update_fields, err) < 0)
         return -1;
-    if (api_get_string(b, "email", pw->creating, 254, &s, err) < 0)
-        return -1;
-    if (s) {
-        if (!valid_email(s))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "email", "email is not an email address");
-        char *lower = arena_strdup(a, s);
-        for (char *c = lower; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        p->email = lower;
-    }
-    if (api_get_string(b, "name", false, 200, &s, err) < 0)
-        return -1;
-    if (s)
-        p->name = s;
-    if (!p->name)
-        p->name = p->email;
-    if (api_get_string(b, "group", false, 64, &s, err) < 0)
-        return -1;
-    if (s)
-        p->group = s;
-    if (api_get_string(b, "status", false, 16, &s, err) < 0)
-        return -1;
-    if (s) {
-        if (strcmp(s, "pending") && strcmp(s, "active") && strcmp(s, "suspended"))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "status",
-                              "status must be pending, active or suspended");
-        p->status = s;
-    }
-    if (api_get_string(b, "postback_url", false, 2048, &s, err) < 0)
-        return -1;
-    struct url_parts pu; /* webhooks: the postback template must be a URL, as in PATCH /me */
-    if (s && *s && !url_parse(s, &pu))
-        return pd_err_set(err, PD_ERR_BAD_REQUEST, "postback_url",
-                          "postback_url must be an absolute http or https URL, e.g. "
-                          "https://tracker.example/pb?click={click_id}&amount={commission}");
-    if (s)
-        p->postback_url = s;
-    json_t *pm = json_object_get(b, "payout_method");
-    if (pm && json_is_null(pm)) {
-        p->payout_method = NULL;
-    } else if (pm) {
-        json_t *canon = payout_method_canonical(pm, err);
-        if (!canon)
-            return -1;
-        char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(canon);
-        p->payout_method = arena_strdup(a, text);
-        free(text);
-    }
-    if (api_get_string(b, "parent_id", false, 64, &s, err) < 0)
-        return -1;
-    if (s) {
-        struct partner parent;
-        int rc = partner_load(db, s, a, &parent, err);
-        if (rc != 0) {
-            if (rc > 0)
-                snprintf(err->param, sizeof err->param, "parent_id");
-            return -1;
-        }
-        if (strcmp(parent.program_id, p->program_id) != 0 || (p->id && strcmp(s, p->id) == 0))
-            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
-                              "parent_id must be another partner of the same program");
-        int loop = p->id ? parent_chain_reaches(db, parent.id, p->id, err) : 0;
-        if (loop < 0)
-            return -1;
-        if (loop)
-            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "parent_id",
-                              "parent_id would make a loop: %s is below this partner", parent.id);
-        p->parent_id = parent.id;
-    }
-    if (!pw->creating)
-        return 0;
-    if (api_get_string(b, "ref_code", false, 64, &s, err) < 0)
-        return -1;
-    if (s) {
-        if (!api_valid_code(s))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "ref_code",
-                              "ref_code must be 2 to 64 letters, digits, '_' or '-'");
-        p->ref_code = s;
-    } else {
-        char code[11];
-        id_random_token(code, 10);
-        code[10] = '\0';
-        for (char *c = code; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        p->ref_code = arena_strdup(a, code);
-    }
-    json_t *coupons = json_object_get(b, "coupons");
-    if (coupons && !json_is_null(coupons)) {
-        if (!json_is_array(coupons) || json_array_size(coupons) > 50)
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
-                              "coupons must be a list of at most 50 codes");
-        pw->ncoupons = json_array_size(coupons);
-        pw->coupons = arena_alloc(a, (pw->ncoupons + 1) * sizeof *pw->coupons);
-        for (size_t k = 0; k < pw->ncoupons; k++) {
-            const char *c = json_string_value(json_array_get(coupons, k));
-            if (!c || !api_valid_code(c))
-                return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
-                                  "coupons[%zu] must be 2 to 64 letters, digits, '_' or '-'", k);
-            char *upper = arena_strdup(a, c);
-            for (char *u = upper; *u; u++)
-                *u = (char)(*u >= 'a' && *u <= 'z' ? *u - 32 : *u);
-            pw->coupons[k] = upper;
-        }
-    }
-    return 0;
+    return api_fields_apply(call->body, partner_field_table, pw->creating, &pw->p, &ctx, err);
 }
 
 static int conflict(struct api_write *w, const char *param, const char *msg)

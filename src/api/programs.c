@@ -1,8 +1,11 @@
 /* /api/v1/programs */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fields.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/rules_json.h"
@@ -33,61 +36,63 @@ static bool valid_click_param(const char *s)
     return true;
 }
 
-/* Applies the JSON fields onto pw->p (defaults already there) and validates the result. */
-static int program_apply_json(struct api_call *call, struct program_write *pw, struct pd_err *err)
+/* The setters below see the write being built and the request's arena. */
+struct program_apply {
+    struct program_write *pw;
+    struct arena *a;
+};
+
+static int set_currency(void *ctx, const struct api_field_value *v, struct pd_err *err)
 {
-    json_t *b = call->body;
-    struct program *p = &pw->p;
-    struct arena *a = call->req->arena;
-    const char *s;
-    int64_t i;
-    if (api_check_fields(b, program_fields, err) < 0)
-        return -1;
-    if (api_get_string(b, "name", pw->creating, 200, &s, err) < 0)
-        return -1;
-    if (s)
-        p->name = s;
-    if (api_get_string(b, "currency", pw->creating, 3, &s, err) < 0)
-        return -1;
-    if (s) {
-        if (!pw->creating)
-            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "currency",
-                              "a program's currency cannot change");
-        p->currency = currency_find(s);
-        if (!p->currency)
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "currency",
-                              "currency must be an ISO 4217 code such as USD");
-    }
-    json_t *hosts = json_object_get(b, "allowed_hosts");
-    if (hosts || pw->creating) {
-        if (!json_is_array(hosts) || json_array_size(hosts) == 0 || json_array_size(hosts) > 100)
+    struct program_apply *c = ctx;
+    if (!c->pw->creating)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "currency",
+                          "a program's currency cannot change");
+    c->pw->p.currency = currency_find(v->s);
+    if (!c->pw->p.currency)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "currency",
+                          "currency must be an ISO 4217 code such as USD");
+    return 0;
+}
+
+/* Lower-cases the host patterns and keeps their JSON text for the store. */
+static int set_allowed_hosts(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program_apply *c = ctx;
+    struct program *p = &c->pw->p;
+    json_t *hosts = v->json;
+    if (!json_is_array(hosts) || json_array_size(hosts) == 0 || json_array_size(hosts) > 100)
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "allowed_hosts",
+                          "allowed_hosts must be a list of 1 to 100 host names");
+    p->nallowed_hosts = json_array_size(hosts);
+    p->allowed_hosts = arena_alloc(c->a, p->nallowed_hosts * sizeof *p->allowed_hosts);
+    json_t *canon = json_array();
+    for (size_t k = 0; k < p->nallowed_hosts; k++) {
+        json_t *h = json_array_get(hosts, k);
+        if (!json_is_string(h) || !url_valid_host_pattern(json_string_value(h))) {
+            json_decref(canon);
             return pd_err_set(err, PD_ERR_BAD_REQUEST, "allowed_hosts",
-                              "allowed_hosts must be a list of 1 to 100 host names");
-        p->nallowed_hosts = json_array_size(hosts);
-        p->allowed_hosts = arena_alloc(a, p->nallowed_hosts * sizeof *p->allowed_hosts);
-        json_t *canon = json_array();
-        for (size_t k = 0; k < p->nallowed_hosts; k++) {
-            json_t *h = json_array_get(hosts, k);
-            if (!json_is_string(h) || !url_valid_host_pattern(json_string_value(h))) {
-                json_decref(canon);
-                return pd_err_set(err, PD_ERR_BAD_REQUEST, "allowed_hosts",
-                                  "allowed_hosts[%zu] is not a host name", k);
-            }
-            char *lower = arena_strdup(a, json_string_value(h));
-            for (char *c = lower; *c; c++)
-                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-            p->allowed_hosts[k] = lower;
-            json_array_append_new(canon, json_string(lower));
+                              "allowed_hosts[%zu] is not a host name", k);
         }
-        char *text = json_dumps(canon, JSON_COMPACT);
-        json_decref(canon);
-        pw->allowed_hosts_json = arena_strdup(a, text);
-        free(text);
+        char *lower = arena_strdup(c->a, json_string_value(h));
+        for (char *ch = lower; *ch; ch++)
+            *ch = (char)(*ch >= 'A' && *ch <= 'Z' ? *ch + 32 : *ch);
+        p->allowed_hosts[k] = lower;
+        json_array_append_new(canon, json_string(lower));
     }
-    if (api_get_string(b, "default_url", pw->creating, 2048, &s, err) < 0)
-        return -1;
-    if (s)
-        p->default_url = s;
+    char *text = json_dumps(canon, JSON_COMPACT);
+    json_decref(canon);
+    c->pw->allowed_hosts_json = arena_strdup(c->a, text);
+    free(text);
+    return 0;
+}
+
+/* Checked every time: a change of allowed_hosts alone must still cover the default URL. */
+static int set_default_url(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program *p = &((struct program_apply *)ctx)->pw->p;
+    if (v->given)
+        p->default_url = v->s;
     struct url_parts u;
     if (!url_parse(p->default_url, &u))
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "default_url",
@@ -95,86 +100,107 @@ static int program_apply_json(struct api_call *call, struct program_write *pw, s
     if (!url_host_allowed(u.host, p->allowed_hosts, p->nallowed_hosts))
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "default_url",
                           "default_url's host %s is not in allowed_hosts", u.host);
-    if (api_get_string(b, "click_param", false, 32, &s, err) < 0)
+    return 0;
+}
+
+static int set_click_param(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    if (!valid_click_param(v->s))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "click_param",
+                          "click_param must be 1 to 32 letters, digits, '_' or '-'");
+    ((struct program_apply *)ctx)->pw->p.click_param = v->s;
+    return 0;
+}
+
+static int set_model(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program *p = &((struct program_apply *)ctx)->pw->p;
+    if (strcmp(v->s, "last_click") == 0)
+        p->model = ATTR_LAST_CLICK;
+    else if (strcmp(v->s, "first_click") == 0)
+        p->model = ATTR_FIRST_CLICK;
+    else
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "model",
+                          "model must be last_click or first_click");
+    return 0;
+}
+
+/* Stores the rules in canonical form; a change of the text starts a new rules version. */
+static int set_rules(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program_apply *c = ctx;
+    struct program *p = &c->pw->p;
+    json_t *given = v->json ? json_incref(v->json) : json_array();
+    struct ruleset rs;
+    int rc = rules_from_json(given, c->a, &rs, err);
+    json_decref(given);
+    if (rc < 0)
         return -1;
-    if (s) {
-        if (!valid_click_param(s))
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "click_param",
-                              "click_param must be 1 to 32 letters, digits, '_' or '-'");
-        p->click_param = s;
-    }
-    i = p->attribution_window_days;
-    if (api_get_int(b, "attribution_window_days", false, 1, 3650, &i, err) < 0)
-        return -1;
-    p->attribution_window_days = (int)i;
-    i = p->hold_days;
-    if (api_get_int(b, "hold_days", false, 0, 3650, &i, err) < 0)
-        return -1;
-    p->hold_days = (int)i;
-    if (api_get_int(b, "min_payout", false, 0, INT64_MAX / 4, &p->min_payout, err) < 0)
-        return -1;
-    if (api_get_string(b, "model", false, 20, &s, err) < 0)
-        return -1;
-    if (s) {
-        if (strcmp(s, "last_click") == 0)
-            p->model = ATTR_LAST_CLICK;
-        else if (strcmp(s, "first_click") == 0)
-            p->model = ATTR_FIRST_CLICK;
-        else
-            return pd_err_set(err, PD_ERR_BAD_REQUEST, "model",
-                              "model must be last_click or first_click");
-    }
-    if (api_get_bool(b, "lifetime", &p->lifetime, err) < 0)
-        return -1;
-    json_t *rm = json_object_get(b, "recurring_months");
-    if (rm && json_is_null(rm)) {
-        p->recurring_months = -1;
-    } else if (rm) {
-        if (api_get_int(b, "recurring_months", false, 1, 1200, &i, err) < 0)
-            return -1;
-        p->recurring_months = (int)i;
-    }
-    i = p->parent_bps;
-    if (api_get_int(b, "parent_bps", false, 0, 10000, &i, err) < 0)
-        return -1;
-    p->parent_bps = (int)i;
-    i = p->parent_levels;
-    if (api_get_int(b, "parent_levels", false, 1, PARENT_LEVELS_MAX, &i, err) < 0)
-        return -1;
-    p->parent_levels = (int)i;
-    json_t *cap = json_object_get(b, "monthly_cap");
-    if (cap && json_is_null(cap))
-        p->monthly_cap = -1;
-    else if (cap && api_get_int(b, "monthly_cap", false, 0, INT64_MAX / 4, &p->monthly_cap, err) < 0)
-        return -1;
-    json_t *rules = json_object_get(b, "rules");
-    if (rules || pw->creating) {
-        json_t *given = rules ? json_incref(rules) : json_array();
-        struct ruleset rs;
-        int rc = rules_from_json(given, a, &rs, err);
-        json_decref(given);
-        if (rc < 0)
-            return -1;
-        json_t *canon = rules_to_json(&rs);
-        char *text = json_dumps(canon, JSON_COMPACT);
-        json_decref(canon);
-        if (!p->rules_json || strcmp(text, p->rules_json) != 0)
-            p->rules.version++;
-        p->rules_json = arena_strdup(a, text);
-        free(text);
-    }
-    bool postback = p->postback_token != NULL;
-    if (api_get_bool(b, "postback_enabled", &postback, err) < 0)
-        return -1;
+    json_t *canon = rules_to_json(&rs);
+    char *text = json_dumps(canon, JSON_COMPACT);
+    json_decref(canon);
+    if (!p->rules_json || strcmp(text, p->rules_json) != 0)
+        p->rules.version++;
+    p->rules_json = arena_strdup(c->a, text);
+    free(text);
+    return 0;
+}
+
+/* Absent keeps the current state; enabling draws a token once, disabling drops it. */
+static int set_postback_enabled(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    (void)err;
+    struct program_apply *c = ctx;
+    struct program *p = &c->pw->p;
+    bool postback = v->given ? v->b : p->postback_token != NULL;
     if (postback && !p->postback_token) {
         char token[33];
         id_random_token(token, 32);
         token[32] = '\0';
-        p->postback_token = arena_strdup(a, token);
+        p->postback_token = arena_strdup(c->a, token);
     } else if (!postback) {
         p->postback_token = NULL;
     }
     return 0;
+}
+
+#define AT(member) .offset = offsetof(struct program, member)
+/* In the order the checks run: default_url comes after allowed_hosts, which it must match. */
+static const struct api_field program_field_table[] = {
+    {"name", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 200, AT(name)},
+    {"currency", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 3,
+     .set = set_currency},
+    {"allowed_hosts", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_allowed_hosts},
+    {"default_url", API_FIELD_STRING, API_FIELD_ALWAYS, .required = true, .max = 2048,
+     .set = set_default_url},
+    {"click_param", API_FIELD_STRING, API_FIELD_GIVEN, .max = 32, .set = set_click_param},
+    {"attribution_window_days", API_FIELD_INT, API_FIELD_GIVEN, .min = 1, .max = 3650,
+     AT(attribution_window_days)},
+    {"hold_days", API_FIELD_INT, API_FIELD_GIVEN, .min = 0, .max = 3650, AT(hold_days)},
+    {"min_payout", API_FIELD_INT64, API_FIELD_GIVEN, .min = 0, .max = INT64_MAX / 4,
+     AT(min_payout)},
+    {"model", API_FIELD_STRING, API_FIELD_GIVEN, .max = 20, .set = set_model},
+    {"lifetime", API_FIELD_BOOL, API_FIELD_GIVEN, AT(lifetime)},
+    {"recurring_months", API_FIELD_INT, API_FIELD_GIVEN, .nullable = true, .min = 1, .max = 1200,
+     AT(recurring_months)},
+    {"parent_bps", API_FIELD_INT, API_FIELD_GIVEN, .min = 0, .max = 10000, AT(parent_bps)},
+    {"parent_levels", API_FIELD_INT, API_FIELD_GIVEN, .min = 1, .max = PARENT_LEVELS_MAX,
+     AT(parent_levels)},
+    {"monthly_cap", API_FIELD_INT64, API_FIELD_GIVEN, .nullable = true, .min = 0,
+     .max = INT64_MAX / 4, AT(monthly_cap)},
+    {"rules", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_rules},
+    {"postback_enabled", API_FIELD_BOOL, API_FIELD_ALWAYS, .set = set_postback_enabled},
+    {.name = NULL},
+};
+#undef AT
+
+/* Applies the JSON fields onto pw->p (defaults already there) and validates the result. */
+static int program_apply_json(struct api_call *call, struct program_write *pw, struct pd_err *err)
+{
+    struct program_apply ctx = {pw, call->req->arena};
+    if (api_check_fields(call->body, program_fields, err) < 0)
+        return -1;
+    return api_fields_apply(call->body, program_field_table, pw->creating, &pw->p, &ctx, err);
 }
 
 static int program_write_op(struct store *s, struct api_write *w)

@@ -3,6 +3,7 @@
 #define PD_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "app/app.h"
 
@@ -32,5 +33,8 @@ int cmd_backup(int argc, char **argv);
 
 /* Opens the database and checks the schema is there (migrations applied). */
 struct store *cli_open_store(const struct app_config *cfg, bool read_only);
+/* The installation's click fingerprint key (settings, written by init): 0, or -1 when missing or
+ * malformed. */
+int cli_load_fingerprint_key(struct store *s, uint8_t key[16]);
 
 #endif

@@ -81,6 +81,148 @@ static int create_program(struct store *s, struct arena *a, int64_t now, struct 
     return program_save(s, p, "[\"shop.example\"]", true, err);
 }
 
+/* The simulation's state: the store, a per-batch arena, the generator and the counts. */
+struct demo_state {
+    struct store *s;
+    struct arena a;
+    uint64_t rnd;
+    int64_t now;
+    uint8_t fp_key[16];
+    int clicks, conversions, refunds;
+};
+
+/* 0, or -1 after printing why (the exit status is then 2). */
+static int parse_days(int argc, char **argv, int *days)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long d = strtol(argv[++i], &end, 10);
+            if (*end || d < 1 || d > 365) {
+                fprintf(stderr, "partnerd demo: --days must be 1 to 365\n");
+                return -1;
+            }
+            *days = (int)d;
+        } else {
+            fprintf(stderr, "partnerd demo: unknown argument %s\n%s", argv[i], usage);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The demo partners with their coupons and API keys (keys[i] for demo_partners[i]). */
+static int create_partners(struct store *s, struct arena *keep, const struct program *prog,
+                           int64_t start, char keys[][64], struct pd_err *err)
+{
+    for (size_t i = 0; i < NPARTNERS; i++) {
+        const struct demo_partner *d = &demo_partners[i];
+        struct partner p;
+        memset(&p, 0, sizeof p);
+        char id[ID_MAX_LEN], key_id[ID_MAX_LEN];
+        id_new(id, sizeof id, "ptn_", (uint64_t)start);
+        p.id = arena_strdup(keep, id);
+        p.program_id = prog->id;
+        p.email = d->email;
+        p.name = d->name;
+        p.ref_code = d->ref_code;
+        p.status = d->status;
+        p.created_at = p.updated_at = start;
+        const char *coupons[1] = {d->coupon};
+        if (partner_insert(s, &p, prog->default_url, coupons, d->coupon ? 1 : 0, err) < 0 ||
+            api_key_create(s, "partner", p.id, start, keys[i], 64, key_id, sizeof key_id, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A purchase a few hours after click c (made at `at`); one in 12 is half refunded a day later. */
+static int demo_purchase(struct demo_state *st, const struct click *c, int64_t at,
+                         struct pd_err *err)
+{
+    struct conversion_input in = {0};
+    char order[32], customer[32];
+    snprintf(order, sizeof order, "demo-%05d", st->conversions + 1);
+    snprintf(customer, sizeof customer, "cus_%05d", st->conversions + 1);
+    in.order_id = order;
+    in.customer_id = customer;
+    in.currency = "USD";
+    in.click_id = c->id;
+    in.amount = 1500 + (int64_t)(next_random(&st->rnd) % 20000);
+    struct commission_item item = {.sku = "SKU-1",
+                                   .category = next_random(&st->rnd) % 3 ? "apparel" : "shoes",
+                                   .amount = in.amount,
+                                   .quantity = 1};
+    in.items = &item;
+    in.nitems = 1;
+    int64_t occurred = at + (int64_t)(next_random(&st->rnd) % (3 * 3600 * 1000));
+    in.occurred_at = occurred < st->now ? occurred : st->now;
+    snprintf(in.request_hash, sizeof in.request_hash, "demo:%s", order);
+    int status;
+    json_t *out = NULL;
+    if (conversion_record(st->s, &in, in.occurred_at, &st->a, &status, &out, err) < 0)
+        return -1;
+    json_decref(out);
+    st->conversions++;
+    if (next_random(&st->rnd) % 12 != 0)
+        return 0;
+    struct refund_input ref = {
+        .order_id = order, .amount = in.amount / 2, .reason = "demo: returned one item"};
+    int64_t refunded = in.occurred_at + DAY_MS < st->now ? in.occurred_at + DAY_MS : st->now;
+    if (refund_record(st->s, &ref, refunded, &st->a, &out, err) < 0)
+        return -1;
+    json_decref(out);
+    st->refunds++;
+    return 0;
+}
+
+/* One partner's clicks on one day (from day_start); about 6 in 100 human clicks buy. */
+static int demo_partner_day(struct demo_state *st, const struct demo_partner *d,
+                            int64_t day_start, struct pd_err *err)
+{
+    struct link_target t;
+    if (link_target_load(st->s, d->ref_code, &st->a, &t, err) != 0)
+        return -1;
+    int n = d->traffic / 2 + (int)(next_random(&st->rnd) % (uint64_t)d->traffic);
+    for (int k = 0; k < n; k++) {
+        int64_t at = day_start + (int64_t)(next_random(&st->rnd) % (uint64_t)DAY_MS);
+        if (at >= st->now)
+            continue;
+        char ip[32];
+        uint64_t r = next_random(&st->rnd);
+        snprintf(ip, sizeof ip, "198.51.%u.%u", (unsigned)(r % 100), (unsigned)(r >> 8) % 250 + 1);
+        const char *ua = user_agents[(r >> 16) % 5];
+        const char *sub[5] = {(r >> 20) % 2 ? "newsletter" : "instagram"};
+        struct click c;
+        click_prepare(&c, &t, st->fp_key, NULL, ip, ua, "https://partners.example/", NULL, sub,
+                      at, &st->a);
+        if (click_record(st->s, &c, err) < 0)
+            return -1;
+        st->clicks++;
+        if (c.bot || next_random(&st->rnd) % 100 >= 6)
+            continue;
+        if (demo_purchase(st, &c, at, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void print_summary(const struct program *prog, const struct demo_state *st,
+                          char keys[][64], const char *admin_email)
+{
+    printf("demo program %s: %zu partners, %d clicks, %d conversions, %d refunds\n", prog->id,
+           NPARTNERS, st->clicks, st->conversions, st->refunds);
+    for (size_t i = 0; i < NPARTNERS; i++)
+        printf("  partner %-16s %-10s key %s\n", demo_partners[i].name, demo_partners[i].status,
+               keys[i]);
+    /* web: the demo logins */
+    printf("\ndashboard logins:\n  merchant  %-24s the admin password `partnerd init` printed\n",
+           admin_email);
+    for (size_t i = 0; i < NPARTNERS; i++)
+        if (strcmp(demo_partners[i].status, "suspended") != 0)
+            printf("  partner   %-24s %s\n", demo_partners[i].email, WEB_DEMO_PARTNER_PASSWORD);
+}
+
 int cmd_demo(int argc, char **argv)
 {
     struct app_config cfg;
@@ -89,25 +231,14 @@ int cmd_demo(int argc, char **argv)
     if (config_load(&cfg, &argc, argv, usage) < 0)
         return 2;
     int days = 30;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            long d = strtol(argv[++i], &end, 10);
-            if (*end || d < 1 || d > 365) {
-                fprintf(stderr, "partnerd demo: --days must be 1 to 365\n");
-                return 2;
-            }
-            days = (int)d;
-        } else {
-            fprintf(stderr, "partnerd demo: unknown argument %s\n%s", argv[i], usage);
-            return 2;
-        }
-    }
+    if (parse_days(argc, argv, &days) < 0)
+        return 2;
     struct store *s = cli_open_store(&cfg, false);
     if (!s)
         return 1;
-    struct arena a, keep; /* a: per batch of work; keep: the program and partners */
-    arena_init(&a, 1 << 16);
+    struct demo_state st = {.s = s, .rnd = 0x9e3779b97f4a7c15ULL};
+    struct arena keep; /* st.a: per batch of work; keep: the program and partners */
+    arena_init(&st.a, 1 << 16);
     arena_init(&keep, 1 << 12);
     struct pd_err err = {0};
     int rc = 1;
@@ -119,105 +250,22 @@ int cmd_demo(int argc, char **argv)
                 cfg.db_url);
         goto done;
     }
-    uint8_t fp_key[16] = {0};
-    int64_t now = time_now_ms();
-    int64_t start = now - (int64_t)days * DAY_MS;
+    st.now = time_now_ms();
+    int64_t start = st.now - (int64_t)days * DAY_MS;
     if (store_begin(s, &err) < 0)
         goto fail;
     struct program prog;
-    if (create_program(s, &keep, start, &prog, &err) < 0)
-        goto fail_tx;
-    struct partner partners[NPARTNERS];
     char keys[NPARTNERS][64];
-    for (size_t i = 0; i < NPARTNERS; i++) {
-        const struct demo_partner *d = &demo_partners[i];
-        struct partner *p = &partners[i];
-        memset(p, 0, sizeof *p);
-        char id[ID_MAX_LEN], key_id[ID_MAX_LEN];
-        id_new(id, sizeof id, "ptn_", (uint64_t)start);
-        p->id = arena_strdup(&keep, id);
-        p->program_id = prog.id;
-        p->email = d->email;
-        p->name = d->name;
-        p->ref_code = d->ref_code;
-        p->status = d->status;
-        p->created_at = p->updated_at = start;
-        const char *coupons[1] = {d->coupon};
-        if (partner_insert(s, p, prog.default_url, coupons, d->coupon ? 1 : 0, &err) < 0 ||
-            api_key_create(s, "partner", p->id, start, keys[i], sizeof keys[i], key_id,
-                           sizeof key_id, &err) < 0)
-            goto fail_tx;
-    }
-    uint64_t rnd = 0x9e3779b97f4a7c15ULL;
-    int clicks = 0, conversions = 0, refunds = 0;
+    if (create_program(s, &keep, start, &prog, &err) < 0 ||
+        create_partners(s, &keep, &prog, start, keys, &err) < 0)
+        goto fail_tx;
     for (int day = 0; day < days; day++) {
         for (size_t i = 0; i < NPARTNERS; i++) {
-            const struct demo_partner *d = &demo_partners[i];
-            if (d->traffic == 0)
+            if (demo_partners[i].traffic == 0)
                 continue;
-            struct link_target t;
-            if (link_target_load(s, d->ref_code, &a, &t, &err) != 0)
+            if (demo_partner_day(&st, &demo_partners[i], start + (int64_t)day * DAY_MS, &err) < 0)
                 goto fail_tx;
-            int n = d->traffic / 2 + (int)(next_random(&rnd) % (uint64_t)d->traffic);
-            for (int k = 0; k < n; k++) {
-                int64_t at = start + (int64_t)day * DAY_MS +
-                             (int64_t)(next_random(&rnd) % (uint64_t)DAY_MS);
-                if (at >= now)
-                    continue;
-                char ip[32];
-                uint64_t r = next_random(&rnd);
-                snprintf(ip, sizeof ip, "198.51.%u.%u", (unsigned)(r % 100),
-                         (unsigned)(r >> 8) % 250 + 1);
-                const char *ua = user_agents[(r >> 16) % 5];
-                const char *sub[5] = {(r >> 20) % 2 ? "newsletter" : "instagram"};
-                struct click c;
-                click_prepare(&c, &t, fp_key, NULL, ip, ua, "https://partners.example/", NULL, sub,
-                              at, &a);
-                if (click_record(s, &c, &err) < 0)
-                    goto fail_tx;
-                clicks++;
-                if (c.bot || next_random(&rnd) % 100 >= 6)
-                    continue;
-                /* About 6 in 100 human clicks buy, within a few hours. */
-                struct conversion_input in = {0};
-                char order[32], customer[32];
-                snprintf(order, sizeof order, "demo-%05d", conversions + 1);
-                snprintf(customer, sizeof customer, "cus_%05d", conversions + 1);
-                in.order_id = order;
-                in.customer_id = customer;
-                in.currency = "USD";
-                in.click_id = c.id;
-                in.amount = 1500 + (int64_t)(next_random(&rnd) % 20000);
-                struct commission_item item = {.sku = "SKU-1",
-                                               .category = next_random(&rnd) % 3 ? "apparel"
-                                                                                 : "shoes",
-                                               .amount = in.amount,
-                                               .quantity = 1};
-                in.items = &item;
-                in.nitems = 1;
-                int64_t occurred = at + (int64_t)(next_random(&rnd) % (3 * 3600 * 1000));
-                in.occurred_at = occurred < now ? occurred : now;
-                snprintf(in.request_hash, sizeof in.request_hash, "demo:%s", order);
-                int status;
-                json_t *out = NULL;
-                if (conversion_record(s, &in, in.occurred_at, &a, &status, &out, &err) < 0)
-                    goto fail_tx;
-                json_decref(out);
-                conversions++;
-                if (next_random(&rnd) % 12 == 0) {
-                    struct refund_input ref = {.order_id = order,
-                                               .amount = in.amount / 2,
-                                               .reason = "demo: returned one item"};
-                    if (refund_record(s, &ref, in.occurred_at + DAY_MS < now
-                                                   ? in.occurred_at + DAY_MS
-                                                   : now,
-                                      &a, &out, &err) < 0)
-                        goto fail_tx;
-                    json_decref(out);
-                    refunds++;
-                }
-            }
-            arena_reset(&a);
+            arena_reset(&st.a);
         }
     }
     /* web: known dashboard passwords for the demo */
@@ -226,17 +274,7 @@ int cmd_demo(int argc, char **argv)
         goto fail_tx;
     if (store_commit(s, &err) < 0)
         goto fail;
-    printf("demo program %s: %zu partners, %d clicks, %d conversions, %d refunds\n", prog.id,
-           NPARTNERS, clicks, conversions, refunds);
-    for (size_t i = 0; i < NPARTNERS; i++)
-        printf("  partner %-16s %-10s key %s\n", demo_partners[i].name, demo_partners[i].status,
-               keys[i]);
-    /* web: the demo logins */
-    printf("\ndashboard logins:\n  merchant  %-24s the admin password `partnerd init` printed\n",
-           admin_email);
-    for (size_t i = 0; i < NPARTNERS; i++)
-        if (strcmp(demo_partners[i].status, "suspended") != 0)
-            printf("  partner   %-24s %s\n", demo_partners[i].email, WEB_DEMO_PARTNER_PASSWORD);
+    print_summary(&prog, &st, keys, admin_email);
     rc = 0;
     goto done;
 fail_tx:
@@ -244,7 +282,7 @@ fail_tx:
 fail:
     fprintf(stderr, "partnerd demo: %s\n", err.message);
 done:
-    arena_free(&a);
+    arena_free(&st.a);
     arena_free(&keep);
     store_close(s);
     return rc;

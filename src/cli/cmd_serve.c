@@ -122,20 +122,6 @@ static void *signal_main(void *arg)
     }
 }
 
-static int load_fingerprint_key(struct store *s, uint8_t key[16])
-{
-    struct pd_err err = {0};
-    struct store_cursor cur;
-    struct db_val k = db_text("fingerprint_key");
-    if (store_query_row(s, "SELECT value FROM settings WHERE key = ?1", &k, 1, &cur, &err) !=
-        STORE_ROW)
-        return -1;
-    size_t len = 0;
-    int rc = sodium_hex2bin(key, 16, store_col_text(&cur, 0), 32, NULL, &len, NULL);
-    store_finish(&cur);
-    return rc == 0 && len == 16 ? 0 : -1;
-}
-
 #define BOT_LIST_FILE_MAX (8 << 20)
 
 /* bot_list_file, when set: read and parsed before anything starts. */
@@ -251,7 +237,7 @@ int cmd_serve(int argc, char **argv)
         app_free(app);
         return 1;
     }
-    int fp = load_fingerprint_key(s, app->fingerprint_key);
+    int fp = cli_load_fingerprint_key(s, app->fingerprint_key);
     store_close(s);
     if (fp < 0) {
         fprintf(stderr, "partnerd serve: the database has no installation key; run init\n");

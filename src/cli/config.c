@@ -1,11 +1,13 @@
 /* Every setting is a config-file key, a PARTNERD_* variable and a --flag; the last one wins. */
 #include <errno.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
 #include "util/banned.h"
 
 struct setting {
@@ -226,4 +228,18 @@ struct store *cli_open_store(const struct app_config *cfg, bool read_only)
         return NULL;
     }
     return s;
+}
+
+int cli_load_fingerprint_key(struct store *s, uint8_t key[16])
+{
+    struct pd_err err = {0};
+    struct store_cursor cur;
+    struct db_val k = db_text("fingerprint_key");
+    if (store_query_row(s, "SELECT value FROM settings WHERE key = ?1", &k, 1, &cur, &err) !=
+        STORE_ROW)
+        return -1;
+    size_t len = 0;
+    int rc = sodium_hex2bin(key, 16, store_col_text(&cur, 0), 32, NULL, &len, NULL);
+    store_finish(&cur);
+    return rc == 0 && len == 16 ? 0 : -1;
 }

@@ -361,6 +361,12 @@ static enum http_parse_status scan_head(struct http_parser *p, char *buf, size_t
     }
 }
 
+/* The chunked-body state machine, one case per state: CHUNK_SIZE (the size line and its
+ * extensions) -> CHUNK_DATA (the bytes, moved down in place over the framing) -> CHUNK_DATA_END
+ * (the CRLF after them) -> CHUNK_SIZE again, until a size of 0 leads to CHUNK_TRAILER (trailer
+ * fields, checked and dropped, up to the empty line). p->in and p->out are the read and write
+ * offsets in the body, so a call can stop at any byte (NEED_MORE) and resume there. Kept as one
+ * function on purpose: every transition is visible in one switch. */
 static enum http_parse_status decode_chunked(struct http_parser *p, char *buf, size_t len)
 {
     char *base = buf + p->head_len;

@@ -395,6 +395,76 @@ static uint64_t realtime_us(void)
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
+/* Opens and flock's PREFIX.lock: one process per journal. */
+static int journal_lock(struct journal *j, struct pd_err *err)
+{
+    char lock_path[1100];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", j->prefix);
+    j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->lock_fd < 0)
+        return pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot open %s: %s", lock_path,
+                          strerror(errno));
+    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        pd_err_set(err, errno == EWOULDBLOCK ? PD_ERR_CONFLICT : PD_ERR_INTERNAL, "db", "%s: %s",
+                   lock_path,
+                   errno == EWOULDBLOCK ? "another process uses this journal" : strerror(errno));
+        close(j->lock_fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Maps the segments already on disk (PREFIX.0, .1, ... up to the first missing one) and tells
+ * the newest epoch among their records. The caller closes what was added on failure. */
+static int journal_load_segments(struct journal *j, uint64_t *newest, struct pd_err *err)
+{
+    *newest = 0;
+    for (;;) {
+        char path[1100];
+        segment_path(j, j->nsegs, path, sizeof path);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_size != (off_t)JOURNAL_SEGMENT_BYTES) {
+            pd_err_set(err, PD_ERR_INTERNAL, "db", "%s is not a journal segment (size %lld)", path,
+                       (long long)st.st_size);
+            close(fd);
+            return -1;
+        }
+        uint8_t *map = segment_map(fd);
+        if (!map) {
+            pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot map %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        uint64_t epoch = segment_epoch(map);
+        segment_evict(map, 0, JOURNAL_SEGMENT_BYTES);
+        if (segment_add(j, j->nsegs, fd, map, epoch, path, err) < 0) {
+            munmap(map, JOURNAL_SEGMENT_BYTES);
+            close(fd);
+            return -1;
+        }
+        if (epoch > *newest)
+            *newest = epoch;
+    }
+}
+
+/* With flush: the flusher threads; at least one must start. */
+static int journal_start_flushers(struct journal *j, struct pd_err *err)
+{
+    if (pthread_cond_init(&j->wake, NULL) != 0)
+        return pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot start the journal's threads");
+    for (; j->nthreads < FLUSHERS; j->nthreads++)
+        if (pthread_create(&j->threads[j->nthreads], NULL, flusher_main, j) != 0)
+            break;
+    if (j->nthreads == 0) {
+        pthread_cond_destroy(&j->wake);
+        return pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot start the journal's threads");
+    }
+    return 0;
+}
+
 struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn drained,
                              void *drained_arg, struct pd_err *err)
 {
@@ -418,51 +488,13 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
         if (!j->buf)
             abort();
     }
-    char lock_path[1100];
-    snprintf(lock_path, sizeof lock_path, "%s.lock", prefix);
-    j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (j->lock_fd < 0) {
-        pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot open %s: %s", lock_path, strerror(errno));
-        goto fail_lock_file;
-    }
-    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        pd_err_set(err, errno == EWOULDBLOCK ? PD_ERR_CONFLICT : PD_ERR_INTERNAL, "db", "%s: %s",
-                   lock_path,
-                   errno == EWOULDBLOCK ? "another process uses this journal" : strerror(errno));
-        goto fail_flock;
-    }
+    if (journal_lock(j, err) < 0)
+        goto fail_lock;
     if (pthread_mutex_init(&j->lock, NULL) != 0)
-        goto fail_flock;
-    uint64_t newest = 0;
-    for (;;) {
-        char path[1100];
-        segment_path(j, j->nsegs, path, sizeof path);
-        int fd = open(path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-            break;
-        struct stat st;
-        if (fstat(fd, &st) < 0 || st.st_size != (off_t)JOURNAL_SEGMENT_BYTES) {
-            pd_err_set(err, PD_ERR_INTERNAL, "db", "%s is not a journal segment (size %lld)", path,
-                       (long long)st.st_size);
-            close(fd);
-            goto fail_segments;
-        }
-        uint8_t *map = segment_map(fd);
-        if (!map) {
-            pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot map %s: %s", path, strerror(errno));
-            close(fd);
-            goto fail_segments;
-        }
-        uint64_t epoch = segment_epoch(map);
-        segment_evict(map, 0, JOURNAL_SEGMENT_BYTES);
-        if (segment_add(j, j->nsegs, fd, map, epoch, path, err) < 0) {
-            munmap(map, JOURNAL_SEGMENT_BYTES);
-            close(fd);
-            goto fail_segments;
-        }
-        if (epoch > newest)
-            newest = epoch;
-    }
+        goto fail_mutex;
+    uint64_t newest;
+    if (journal_load_segments(j, &newest, err) < 0)
+        goto fail_segments;
     while (j->nsegs < MIN_SEGMENTS)
         if (segment_create(j, j->nsegs, err) < 0)
             goto fail_segments;
@@ -470,18 +502,8 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     j->next_epoch = realtime_us();
     if (j->next_epoch <= newest)
         j->next_epoch = newest + 1;
-    if (flush) {
-        if (pthread_cond_init(&j->wake, NULL) != 0)
-            goto fail_segments;
-        for (; j->nthreads < FLUSHERS; j->nthreads++)
-            if (pthread_create(&j->threads[j->nthreads], NULL, flusher_main, j) != 0)
-                break;
-        if (j->nthreads == 0) {
-            pthread_cond_destroy(&j->wake);
-            pd_err_set(err, PD_ERR_INTERNAL, "db", "cannot start the journal's threads");
-            goto fail_segments;
-        }
-    }
+    if (flush && journal_start_flushers(j, err) < 0)
+        goto fail_segments;
     j->stats.segments = j->nsegs;
     return j;
 fail_segments:
@@ -489,9 +511,9 @@ fail_segments:
         segment_close(&j->segs[i]);
     free(j->segs);
     pthread_mutex_destroy(&j->lock);
-fail_flock:
+fail_mutex:
     close(j->lock_fd);
-fail_lock_file:
+fail_lock:
     free(j->buf);
     free(j);
     return NULL;
