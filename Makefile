@@ -31,7 +31,7 @@ test: deps
 		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 	cd build && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
-# The ledger property test at full length (issue 3): 100,000 random money operations on the
+# The ledger property test at full length: 100,000 random money operations on the
 # optimised build. PARTNERD_PROPERTY_SEED=N replays a seed.
 soak: deps build
 	PARTNERD_PROPERTY_STEPS=$${PARTNERD_PROPERTY_STEPS:-100000} build/test_ledger_property
