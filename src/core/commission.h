@@ -1,5 +1,6 @@
-/* Commission rules and their evaluation (README "How it works"). Pure: rules, the order and the partner's month so
- * far in; commission lines and an explanation out. Parsing the rules JSON lives in rules_json.c. */
+/* Commission rules and their evaluation (README "How it works"). Pure: rules, the order and the
+ * partner's month so far in; commission lines and an explanation out. Parsing the rules JSON lives
+ * in rules_json.c. */
 #ifndef PD_CORE_COMMISSION_H
 #define PD_CORE_COMMISSION_H
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Several nodes, one database (README "Several nodes"): two `partnerd serve` processes share one PostgreSQL
-database. What one node writes the other reads; clicks and conversions sent to both at once are each
-stored exactly once; the same order sent to both nodes at the same moment yields one conversion and
-one commission; `partnerd check` passes. On SQLite the two nodes are two processes on one database
-file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes on one
-cluster."""
+"""Several nodes, one database (README "Several nodes"): two `partnerd serve` processes share one
+PostgreSQL database. What one node writes the other reads; clicks and conversions sent to both at
+once are each stored exactly once; the same order sent to both nodes at the same moment yields one
+conversion and one commission; `partnerd check` passes. On SQLite the two nodes are two processes on
+one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
+on one cluster."""
 
 import os
 import sys
