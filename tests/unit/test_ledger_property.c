@@ -1,5 +1,4 @@
-/* A seeded, model-based property test of the money side (README "How it works": commission
- * rules, ledger).
+/* A seeded, model-based property test of the money side (README "How it works": rules, ledger).
  *
  * Random operations run against a real SQLite database through the app functions the server uses
  * (conversion_record, refund_record, lead_record, commission_approve/reject,
@@ -659,8 +658,7 @@ static void save_rules(struct world *w, int pg, bool creating)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The model's commission computation (the README's commission rules and src/core/commission.c's
- * documented choices:
+ * The model's commission computation (the README's rules, src/core/commission.c's choices:
  * most specific rule, tiers on the month's revenue before the order, items as lines, flat once
  * per conversion, caps cut the last lines first). */
 struct mitem {

@@ -1,8 +1,7 @@
-/* Known-answer tests of the money side (README "How it works": commission rules, ledger), through
- * the app functions the server uses, on a real SQLite database: tier crossing, multi-tier chains,
- * caps, JPY and KWD rounding, refunds that reverse exactly, claw-backs carried into the next
- * payout, refusals that write nothing. Every expected number is worked out by hand in the
- * comments. */
+/* Known-answer tests of the money side (README "How it works"), through the app functions the
+ * server uses, on a real SQLite database: tier crossing, multi-tier chains, caps, JPY and KWD
+ * rounding, refunds that reverse exactly, claw-backs carried into the next payout, refusals that
+ * write nothing. Every expected number is worked out by hand in the comments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
