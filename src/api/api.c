@@ -1,3 +1,7 @@
+/* The API's shared request machinery (api/api.h): JSON error bodies and replies, authentication
+ * of API keys (and, for the dashboards' own calls, their session cookie), the request body and
+ * query checks every resource uses. Handlers validate with these and answer every error as
+ * {"error":{"code","message","param"}} with its status; nothing here writes to the database. */
 #include "api/api.h"
 
 #include <math.h>

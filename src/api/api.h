@@ -194,7 +194,7 @@ void api_me_links_list(struct api_call *call);
 void api_me_links_create(struct api_call *call);
 void api_me_report(struct api_call *call);
 void api_me_commissions(struct api_call *call);
-/* integrations (DESIGN §6): postback.c, track.c, pd_js.c */
+/* integrations (README "Integrations"): postback.c, track.c, pd_js.c */
 void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
 void api_track_sale(struct api_call *call);

@@ -1,5 +1,5 @@
-/* /api/v1/webhooks: endpoints that receive signed events (DESIGN §6). The secret is answered once,
- * on create; lists never show it. Deliveries are made by src/jobs/webhooks.c. */
+/* /api/v1/webhooks: endpoints that receive signed events (README "Webhooks"). The secret is
+ * answered once, on create; lists never show it. Deliveries are made by src/jobs/webhooks.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

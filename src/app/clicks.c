@@ -1,3 +1,22 @@
+/* Clicks in the database: what a click on a tracking link writes, and the daily rollups every
+ * write reads and adds to. Owns the writes to click_log, click_texts, click_fingerprints and
+ * daily_stats; the click.created events go to the outbox (app/outbox.c).
+ *
+ * Where it sits: a worker fills a click with click_prepare (truncated address, bot check, keyed
+ * fingerprint) and answers once the click journal has it (app/click_journal.c), or, without a
+ * journal (PostgreSQL), once the writer committed it; the writer thread records a run of clicks
+ * with click_record_many inside its batch's transaction, one failing click again one by one with
+ * click_record (write_group in store/writer.h).
+ *
+ * Invariants:
+ *  - click_record_many writes exactly what click_record would write for each click in turn: the
+ *    same rows, the same uniqueness (a visitor's first click in UNIQUE_WINDOW_MS, bots and clicks
+ *    over their address's rate limit never unique), the same rollup totals and events; batching
+ *    only shares statements.
+ *  - A rollup row of daily_stats (program, partner, link, day) only grows by the increments its
+ *    writes add, so reports read from the rollups agree with the raw rows they summarise; raw
+ *    clicks may be purged (clicks_purge), the rollups stay.
+ *  - Everything runs in the caller's transaction: on an error nothing here is kept. */
 #include "app/clicks.h"
 
 #include <sched.h>
@@ -251,8 +270,9 @@ static int click_decide_unique(struct store *s, struct click *c, struct pd_err *
     return 0;
 }
 
-/* click_log rows go in by up to 16 per statement: a statement's own cost (binding, running,
- * finishing) was about half of a row's in a batch. One SQL text per power of two. */
+/* click_log rows go in by up to 16 per statement, since a statement's own cost (binding, running,
+ * finishing) weighs as much as several rows'. One SQL text per power of two, so any count is a few
+ * statements of texts prepared once. */
 #define CLICK_COLUMNS 14
 #define CLICK_ROW_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define CLICK_ROW_2 CLICK_ROW_1 ", " CLICK_ROW_1
@@ -368,8 +388,8 @@ static int64_t day_of(int64_t ms)
 }
 
 /* The per-batch tables below start on the stack and grow with what is distinct in the batch (a
- * few links and user agents, usually), not with the batch: sized by the batch, they were tens of
- * KiB calloc'd and scanned per batch, most of the writer's own CPU at 36k clicks/s. */
+ * few links and user agents, usually), not with the batch: their cost, allocating and scanning
+ * them, then follows the distinct keys, not the batch's length. */
 #define SMALL_TABLE 64
 
 /* A batch's small map from 64-bit keys (text ids, visitors' fingerprints) to a value: open

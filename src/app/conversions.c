@@ -1,3 +1,32 @@
+/* Conversions, refunds and leads: the operations that make and reverse commissions, and the JSON
+ * a conversion and a commission are answered with. Writes conversions, refunds, leads, the
+ * customers' bindings to partners and the commissions when they are made or reversed; the ledger
+ * entries, rollups and outgoing events go through the functions that own them (ledger_append,
+ * stats_add, the outbox).
+ *
+ * Where it sits: POST /api/v1/conversions, /track/sale, /postback and the Dub-compatible routes
+ * validate the request (src/api) and queue a write job; on the writer thread the job calls
+ * conversion_record, refund_record or lead_record inside the batch's transaction, and the answer
+ * goes back to the worker once the batch is durable. Every lookup (the program, the click, coupon
+ * or binding, the partner's month so far) is made in that same transaction, so what is decided is
+ * consistent with what is written, on every node.
+ *
+ * What the module guarantees:
+ *  - An order id is recorded once per program: the same body again answers the stored conversion
+ *    (200), another body 409, and nothing is written either way.
+ *  - Attribution follows core/attribution (click > coupon > customer binding > ref, README "How it
+ *    works"); a bot click or a self-referral stores the conversion with its fraud_reason and pays
+ *    nothing, an inactive partner earns nothing.
+ *  - Commissions are computed by core/commission from the program's rules at their current
+ *    version (stored with each commission, so editing rules never changes it) and, with
+ *    parent_bps, paid up the partner's ancestors; each commission's amount is posted to the ledger
+ *    and the rollups in the same transaction.
+ *  - A refund of cumulative amount R on an order of A reverses, of each live commission C,
+ *    round(C * R / A) minus what is already reversed (half to even), so the refunds of a whole
+ *    order reverse exactly C; from a paid commission the reversal is a claw-back into the approved
+ *    balance (core/ledger.c).
+ *  - The answer is built from the values just written and equals what conversion_json reads back.
+ *  - Any error returns -1 with err set, and the caller's savepoint undoes every write made here. */
 #include "app/conversions.h"
 
 #include <stdio.h>

@@ -45,7 +45,9 @@ struct refund_input {
     int64_t amount;
     const char *reason;
 };
-/* Refunds part of an order and reverses its commissions in proportion (DESIGN §4). */
+/* Refunds part of an order and reverses its commissions in proportion: each live commission C of an
+ * order of A reverses round(C * R / A) minus what it already reversed, R the cumulative refunded
+ * amount (half to even). */
 int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
                   json_t **out, struct pd_err *err);
 

@@ -1,3 +1,7 @@
+/* A commission's life after it is made (app/lifecycle.h), and ledger_append, the one function that
+ * writes ledger entries and keeps partner_balances equal to their sum. Every transition checks the
+ * commission's current status in the caller's transaction and posts the matching entry
+ * (core/ledger.c), so balances and statuses never disagree. */
 #include "app/lifecycle.h"
 
 #include <string.h>

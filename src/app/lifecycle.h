@@ -1,6 +1,6 @@
-/* A commission's life after it is made (DESIGN §2, §5): pending → approved when its hold period
- * has passed or the merchant approves it; rejected (with a reason) by the merchant. Each change
- * appends its ledger entry in the caller's transaction. */
+/* A commission's life after it is made: pending → approved when its hold period has passed or the
+ * merchant approves it; rejected (with a reason) by the merchant. Each change appends its ledger
+ * entry in the caller's transaction. */
 #ifndef PD_APP_LIFECYCLE_H
 #define PD_APP_LIFECYCLE_H
 

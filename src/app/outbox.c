@@ -1,3 +1,6 @@
+/* The outbox (app/outbox.h): writes webhook_deliveries rows, one per subscribed endpoint and per
+ * partner postback, in the transaction of the change that causes the event; the events' data are
+ * the same JSON the API answers. Sending them is src/jobs/webhooks.c's. */
 #include "app/outbox.h"
 
 #include <stdbool.h>

@@ -1,6 +1,7 @@
-/* The durable outbox of outgoing webhooks and partner postbacks (DESIGN §6). Every function runs
- * inside the caller's transaction, next to the change that causes the event, so a committed change
- * always has its deliveries and a rolled-back one never does. src/jobs/webhooks.c sends them. */
+/* The durable outbox of outgoing webhooks and partner postbacks (README "Webhooks"). Every function
+ * runs inside the caller's transaction, next to the change that causes the event, so a committed
+ * change always has its deliveries and a rolled-back one never does. src/jobs/webhooks.c sends
+ * them. */
 #ifndef PD_APP_OUTBOX_H
 #define PD_APP_OUTBOX_H
 

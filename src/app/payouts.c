@@ -1,3 +1,6 @@
+/* Payout batches (app/payouts.h): creating a batch from the approved balances of a period,
+ * marking it paid (the payout ledger entries and the commissions' status, once), its JSON and CSV.
+ * Each step runs in the caller's transaction, so a batch is made or paid whole or not at all. */
 #include "app/payouts.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* Payout batches (DESIGN §2.7): every partner's approved balance up to the end of a period, when it
- * reaches the program's minimum, batched once per (program, period); exported as CSV; marked paid,
- * which posts the ledger entries and marks the commissions paid. */
+/* Payout batches: every partner's approved balance up to the end of a period, when it reaches the
+ * program's minimum, batched once per (program, period); exported as CSV; marked paid, which posts
+ * the ledger entries and marks the commissions paid. */
 #ifndef PD_APP_PAYOUTS_H
 #define PD_APP_PAYOUTS_H
 

@@ -1,3 +1,6 @@
+/* The records every operation loads or saves (app/records.h): programs with their rules and rule
+ * versions, partners with their balances, links, coupons and API keys, and the answers' JSON
+ * shapes for them. Everything runs in the caller's transaction and allocates from its arena. */
 #include "app/records.h"
 
 #include <stdio.h>

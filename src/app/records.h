@@ -67,8 +67,6 @@ json_t *json_money(int64_t minor);
 /* The string, or JSON null for NULL. */
 json_t *json_str_or_null(const char *s);
 
-#endif
-
 /* Writes shared by the API and the command-line tools. */
 /* Inserts (creating) or updates a program; p->allowed_hosts_json is the canonical list. */
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
@@ -91,3 +89,5 @@ int api_key_create(struct store *s, const char *kind, const char *partner_id, in
  * cached). */
 int api_key_revoke(struct store *s, const char *key_id, const char *partner_id, int64_t now,
                    struct pd_err *err);
+
+#endif

@@ -1,3 +1,6 @@
+/* The background scheduler inside `partnerd serve` (jobs/scheduler.h): one thread that, every
+ * interval, approves due commissions and deletes what retention allows, in batches queued to the
+ * writer like requests, so it never holds the write lock for long and never races a request. */
 #include "jobs/scheduler.h"
 
 #include <pthread.h>

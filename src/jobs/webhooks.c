@@ -1,3 +1,8 @@
+/* The webhook sender inside `partnerd serve` (jobs/webhooks.h): claims due deliveries through the
+ * writer, sends each with a blocking HTTP/HTTPS client (to public addresses only unless the
+ * operator allows private ones), and records the outcome through the writer: delivered on 2xx,
+ * else retried with backoff until it expires. A delivery is claimed by one node at a time, so none
+ * is sent twice at once. */
 #include "jobs/webhooks.h"
 
 #include <errno.h>

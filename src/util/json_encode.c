@@ -1,3 +1,5 @@
+/* Compact JSON encoding (util/json_encode.h): byte for byte what jansson's json_dumps with
+ * JSON_COMPACT writes, checked by a unit test and fuzz_json_encode. */
 #include "util/json_encode.h"
 
 #include <stdbool.h>
