@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/idempotency.h"
 #include "util/json_encode.h"
 #include "util/banned.h"
 
@@ -73,13 +74,8 @@ static int write_run(struct store *s, struct write_job *job)
         w->answer = json_encode(w->result, NULL);
         if (!w->answer)
             abort();
-        struct db_val p[6] = {db_text(w->call->auth.key_id), db_text(w->idem_key),
-                              db_text(w->request_hash), db_int(w->status), db_text(w->answer),
-                              db_int(w->call->now_ms)};
-        if (store_exec(s,
-                       "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, body,"
-                       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                       p, 6, NULL, &w->err) < 0) {
+        if (idempotency_save(s, w->call->auth.key_id, w->idem_key, w->request_hash, w->status,
+                             w->answer, w->call->now_ms, &w->err) < 0) {
             free(w->answer);
             w->answer = NULL;
             return -1;
