@@ -1,4 +1,4 @@
-/* A commission's life (DESIGN §2, §5), and the one writer of the commissions table: made pending
+/* A commission's life, and the one writer of the commissions table: made pending
  * by a conversion or a lead; approved when its hold period has passed or the merchant approves
  * it; rejected (with a reason) by the merchant; reversed in part or whole by a refund; paid with
  * its payout batch. Each change appends its ledger entry in the caller's transaction. */
