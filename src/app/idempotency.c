@@ -1,9 +1,39 @@
-/* Idempotency-Key answers, their one writer (see idempotency.h). */
+/* Idempotency-Key answers: found again, stored, deleted once old (see idempotency.h). */
 #include "app/idempotency.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/banned.h"
+
+int idempotency_find(struct store *s, const char *scope, const char *key,
+                     const char *request_hash, int *status, char **body, struct pd_err *err)
+{
+    struct db_val p[2] = {db_text(scope), db_text(key)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "SELECT request_hash, status, body FROM idempotency_keys"
+                             " WHERE scope = ?1 AND idem_key = ?2",
+                             p, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE)
+        return 1;
+    int result = 0;
+    if (strcmp(store_col_text(&cur, 0), request_hash) != 0) {
+        pd_err_set(err, PD_ERR_UNPROCESSABLE, "Idempotency-Key",
+                   "this Idempotency-Key was used with a different request");
+        result = -1;
+    } else {
+        *status = (int)store_col_int(&cur, 1);
+        *body = strdup(store_col_text(&cur, 2));
+        if (!*body)
+            abort();
+    }
+    store_finish(&cur);
+    return result;
+}
 
 int idempotency_save(struct store *s, const char *scope, const char *key,
                      const char *request_hash, int status, const char *body, int64_t now_ms,
