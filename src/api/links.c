@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/links.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/url.h"
@@ -52,15 +53,13 @@ static int link_write_op(struct store *s, struct api_write *w)
         code[8] = '\0';
         lw->code = arena_strdup(w->call->req->arena, code);
     }
-    struct db_val v[11] = {db_text(lw->id),          db_text(lw->program_id), db_text(lw->partner_id),
-                           db_text(lw->code),        db_text(lw->destination), db_text(lw->sub[0]),
-                           db_text(lw->sub[1]),      db_text(lw->sub[2]),     db_text(lw->sub[3]),
-                           db_text(lw->sub[4]),      db_int(now)};
-    int rc = store_exec(s,
-                        "INSERT INTO links (id, program_id, partner_id, code, destination,"
-                        " is_default, sub1, sub2, sub3, sub4, sub5, created_at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11)",
-                        v, 11, NULL, &w->err);
+    struct link_new link = {.id = lw->id, .program_id = lw->program_id,
+                            .partner_id = lw->partner_id, .code = lw->code,
+                            .destination = lw->destination, .is_default = false,
+                            .created_at = now};
+    for (int i = 0; i < 5; i++)
+        link.sub[i] = lw->sub[i];
+    int rc = link_insert(s, &link, &w->err);
     if (rc == STORE_CONSTRAINT)
         return pd_err_set(&w->err, PD_ERR_CONFLICT, "code", "this link code is already taken");
     if (rc < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/outbox.h"
 #include "app/records.h"
 #include "app/webhook_format.h"
 #include "core/ids.h"
@@ -188,17 +189,13 @@ void api_webhooks_deliveries(struct api_call *call)
 static int webhook_delete_op(struct store *s, struct api_write *w)
 {
     const char *id = w->op_arg;
-    struct db_val p[2] = {db_text(id), db_int(w->call->now_ms)};
+    struct db_val p = db_text(id);
     int64_t changed = 0;
     /* Its undelivered events end with it. */
-    if (store_exec(s, "DELETE FROM webhook_subscriptions WHERE endpoint_id = ?1", p, 1, NULL,
+    if (store_exec(s, "DELETE FROM webhook_subscriptions WHERE endpoint_id = ?1", &p, 1, NULL,
                    &w->err) < 0 ||
-        store_exec(s, "DELETE FROM webhook_endpoints WHERE id = ?1", p, 1, &changed, &w->err) < 0 ||
-        store_exec(s,
-                   "UPDATE webhook_deliveries SET status = 'failed',"
-                   " last_error = 'endpoint deleted', finished_at = ?2"
-                   " WHERE endpoint_id = ?1 AND status = 'pending'",
-                   p, 2, NULL, &w->err) < 0)
+        store_exec(s, "DELETE FROM webhook_endpoints WHERE id = ?1", &p, 1, &changed, &w->err) < 0 ||
+        outbox_endpoint_deleted(s, id, w->call->now_ms, &w->err) < 0)
         return -1;
     if (changed == 0)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "id", "no webhook endpoint %s", id);
