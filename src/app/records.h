@@ -79,10 +79,6 @@ int program_save_rule_version(struct store *s, const struct program *p, int64_t 
 /* The rules JSON text of a program's version, or NULL. */
 const char *program_rules_at(struct store *s, const char *program_id, int version,
                              struct arena *a, struct pd_err *err);
-/* Inserts a partner with its default link (code = ref_code, to default_url) and coupons.
- * STORE_CONSTRAINT with err->param naming the clashing field. */
-int partner_insert(struct store *s, const struct partner *p, const char *default_url,
-                   const char *const *coupons, size_t ncoupons, struct pd_err *err);
 /* Creates an API key of kind "secret", "publishable" or "partner"; writes the key (shown once)
  * into key (≥ 64 bytes). Only its hash is stored. */
 int api_key_create(struct store *s, const char *kind, const char *partner_id, int64_t now,

@@ -33,7 +33,7 @@ void web_reply(struct api_call *call, int status, const char *content_type, cons
     size_t n = 0;
     for (size_t i = 0; i < NSECURITY; i++)
         h[n++] = security_headers[i];
-    if (call->app->web && call->app->web->secure)
+    if (call->app->auth && auth_secure(call->app->auth))
         h[n++] = (struct http_header){"Strict-Transport-Security", "max-age=31536000"};
     if (content_type)
         h[n++] = (struct http_header){"Content-Type", content_type};
@@ -81,7 +81,7 @@ bool web_check_page_post(struct api_call *call)
     if (!ct || strncasecmp(ct, "application/json", 16) != 0)
         pd_err_set(&err, PD_ERR_BAD_REQUEST, NULL,
                    "send the form as JSON (Content-Type: application/json)");
-    else if (origin && !web_origin_matches(origin, host, call->app->web->scheme))
+    else if (origin && !auth_origin_matches(origin, host, auth_scheme(call->app->auth)))
         pd_err_set(&err, PD_ERR_FORBIDDEN, NULL,
                    "this request came from another site (Origin %.100s); open the dashboard at "
                    "its own address and try again",

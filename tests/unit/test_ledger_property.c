@@ -35,7 +35,7 @@
 #include "app/invariants.h"
 #include "app/lifecycle.h"
 #include "app/payouts.h"
-#include "app/records.h"
+#include "app/partners.h" /* and app/records.h */
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/money.h"

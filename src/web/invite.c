@@ -1,5 +1,5 @@
-/* Partner credentials set by the merchant (a password, or a one-time invite link), invite
- * acceptance, and the demo's known logins. */
+/* Invite links: the page, its status (whose invite it is) and the acceptance, where the partner
+ * chooses its password and is logged in. The writes are src/auth/'s. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,70 +10,11 @@
 #include "web/web_internal.h"
 #include "util/banned.h"
 
-int web_partner_credentials_prepare(struct api_call *call, struct web_partner_credentials *c,
-                                    struct pd_err *err)
-{
-    memset(c, 0, sizeof *c);
-    const char *password, *email;
-    if (api_get_string(call->body, "password", false, WEB_PASSWORD_MAX, &password, err) < 0 ||
-        api_get_string(call->body, "email", false, 254, &email, err) < 0)
-        return -1;
-    if (!password) {
-        web_invite_new(call->now_ms, c->invite_token, sizeof c->invite_token, c->invite_hash);
-        return 0;
-    }
-    if (web_password_check_policy(password, email, err) < 0)
-        return -1;
-    /* Rare (a merchant creating a partner with a password), so hashed here on the worker. */
-    return web_password_hash(password, c->password_hash, err);
-}
-
-int web_partner_credentials_store(struct store *s, const char *partner_id,
-                                  const struct web_partner_credentials *c, const char *public_url,
-                                  json_t *result, struct pd_err *err)
-{
-    bool invite = c->password_hash[0] == '\0';
-    struct db_val v[2] = {db_text(partner_id), db_text(invite ? c->invite_hash : c->password_hash)};
-    int rc = store_exec(s,
-                        invite ? "UPDATE partners SET invite_token_hash = ?2 WHERE id = ?1"
-                               : "UPDATE partners SET password_hash = ?2 WHERE id = ?1",
-                        v, 2, NULL, err);
-    if (rc < 0)
-        return -1;
-    if (invite) {
-        char url[700];
-        snprintf(url, sizeof url, "%s/invite/%s", public_url, c->invite_token);
-        json_object_set_new(result, "invite_url", json_string(url));
-    }
-    return 0;
-}
-
-int web_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_err *err)
-{
-    char partner_hash[WEB_HASH_MAX];
-    if (web_password_hash(WEB_DEMO_PARTNER_PASSWORD, partner_hash, err) < 0)
-        return -1;
-    struct db_val p = db_text(partner_hash);
-    if (store_exec(s, "UPDATE partners SET password_hash = ?1", &p, 1, NULL, err) < 0)
-        return -1;
-    struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT email FROM admins ORDER BY created_at, id LIMIT 1", NULL, 0,
-                             &cur, err);
-    if (rc < 0)
-        return -1;
-    snprintf(admin_email, len, "%s", rc == STORE_ROW ? store_col_text(&cur, 0) : "");
-    if (rc == STORE_ROW)
-        store_finish(&cur);
-    return 0;
-}
-
-/* ---- invite acceptance -------------------------------------------------------------------- */
-
 struct invite {
-    struct web_hash_job job;
+    struct auth_hash_job job;
     char token_hash[65];
     const char *partner_id, *email, *name;
-    char session[WEB_TOKEN_LEN + 1];
+    char session[AUTH_TOKEN_LEN + 1];
 };
 
 static void reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
@@ -93,9 +34,9 @@ static int invite_find(struct api_call *call, struct invite *inv, struct pd_err 
 {
     const char *token = call->path_params[0];
     int64_t expires;
-    if (!web_invite_token_parse(token, &expires) || expires <= call->now_ms)
+    if (!auth_invite_token_parse(token, &expires) || expires <= call->now_ms)
         return 0;
-    web_token_hash(token, inv->token_hash);
+    auth_token_hash(token, inv->token_hash);
     struct db_val p = db_text(inv->token_hash);
     struct store_cursor cur;
     int rc = store_query_row(call->db,
@@ -138,21 +79,11 @@ void web_invite_status(struct api_call *call)
 static int invite_write(struct store *s, struct web_write *w)
 {
     struct invite *inv = w->arg;
-    int64_t now = w->call->now_ms, changed = 0;
-    struct db_val v[4] = {db_text(inv->partner_id), db_text(inv->job.hash),
-                          db_text(inv->token_hash), db_int(now)};
-    /* One-time: only the row still holding this token's hash takes the password. */
-    if (store_exec(s,
-                   "UPDATE partners SET password_hash = ?2, invite_token_hash = NULL,"
-                   " updated_at = ?4 WHERE id = ?1 AND invite_token_hash = ?3",
-                   v, 4, &changed, &w->err) < 0)
-        return -1;
-    if (changed != 1)
+    int rc = auth_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash,
+                                w->call->now_ms, inv->session, &w->err);
+    if (rc > 0)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "token", "%s", invite_gone);
-    struct db_val who = db_text(inv->partner_id);
-    if (store_exec(s, "DELETE FROM sessions WHERE subject_id = ?1", &who, 1, NULL, &w->err) < 0)
-        return -1;
-    return web_session_insert(s, "partner", inv->partner_id, now, inv->session, &w->err);
+    return rc;
 }
 
 static void invite_written(struct web_write *w)
@@ -161,11 +92,11 @@ static void invite_written(struct web_write *w)
     fprintf(stderr, "level=info msg=\"invite accepted\" partner=%s\n", inv->partner_id);
     web_reply_json(w->call, 200,
                    json_pack("{s:s, s:s}", "kind", "partner", "redirect", "/partner/"),
-                   web_cookie_set(w->call, inv->session));
+                   auth_cookie_set(w->call->app->auth, w->call->req->arena, inv->session));
     sodium_memzero(inv->session, sizeof inv->session);
 }
 
-static void invite_hashed(struct web_hash_job *job)
+static void invite_hashed(struct auth_hash_job *job)
 {
     struct invite *inv = (struct invite *)job;
     struct api_call *call = job->arg;
@@ -178,19 +109,19 @@ static void invite_hashed(struct web_hash_job *job)
 
 void web_invite_accept(struct api_call *call)
 {
-    struct web_state *ws = call->app->web;
+    struct auth_state *as = call->app->auth;
     if (!web_check_page_post(call))
         return;
     struct pd_err err = {0};
     const char *password;
     static const char *const fields[] = {"password", NULL};
     int retry = 0;
-    if (web_rl_blocked(ws, call->client_ip, NULL, call->now_ms, &retry)) {
+    if (auth_throttle_blocked(as, call->client_ip, NULL, call->now_ms, &retry)) {
         reply_error(call, PD_ERR_RATE_LIMITED, NULL, "too many failed attempts: wait, then retry");
         return;
     }
     if (api_parse_body(call, &err) < 0 || api_check_fields(call->body, fields, &err) < 0 ||
-        api_get_string(call->body, "password", true, WEB_PASSWORD_MAX, &password, &err) < 0) {
+        api_get_string(call->body, "password", true, AUTH_PASSWORD_MAX, &password, &err) < 0) {
         web_reply_json(call, pd_err_http_status(err.kind), api_error_json(&err), NULL);
         return;
     }
@@ -201,20 +132,20 @@ void web_invite_accept(struct api_call *call)
         return;
     }
     if (rc == 0) {
-        web_rl_fail(ws, call->client_ip, NULL, call->now_ms);
+        auth_throttle_fail(as, call->client_ip, NULL, call->now_ms);
         reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
         return;
     }
-    if (web_password_check_policy(password, inv->email, &err) < 0) {
+    if (auth_password_check_policy(password, inv->email, &err) < 0) {
         web_reply_json(call, pd_err_http_status(err.kind), api_error_json(&err), NULL);
         return;
     }
-    inv->job.op = WEB_HASH_NEW;
+    inv->job.op = AUTH_HASH_NEW;
     inv->job.password = arena_strdup(call->req->arena, password);
     inv->job.worker = call->req->worker;
     inv->job.done = invite_hashed;
     inv->job.arg = call;
-    if (web_hash_submit(ws, &inv->job) < 0)
+    if (auth_hash_submit(as, &inv->job) < 0)
         reply_error(call, PD_ERR_UNAVAILABLE, NULL,
                     "the server is busy; try again in a few seconds");
 }

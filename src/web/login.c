@@ -1,5 +1,5 @@
-/* Sessions: login (argon2id on the hashing thread, throttled), the session cookie, the API's
- * cookie authentication with CSRF tokens, /web/session for the pages, and logout. */
+/* The dashboards' logins: POST /login (argon2id on the hashing thread, throttled), /web/session
+ * for the pages, and logout. Sessions themselves are src/auth/'s. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,126 +8,24 @@
 
 #include "app/app.h"
 #include "app/records.h"
-#include "core/ids.h"
 #include "web/web_internal.h"
 #include "util/banned.h"
 
-/* ---- the cookie and the session row ------------------------------------------------------- */
-
-const char *web_cookie_set(struct api_call *call, const char *token)
+int web_session_find(struct api_call *call, struct auth_session *out, struct pd_err *err)
 {
-    const struct web_state *ws = call->app->web;
-    return arena_sprintf(call->req->arena, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
-                         ws->cookie_name, token, (long long)(WEB_SESSION_TTL_MS / 1000),
-                         ws->secure ? "; Secure" : "");
-}
-
-const char *web_cookie_clear(struct api_call *call)
-{
-    const struct web_state *ws = call->app->web;
-    return arena_sprintf(call->req->arena, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-                         ws->cookie_name, ws->secure ? "; Secure" : "");
-}
-
-int web_session_find(struct api_call *call, struct web_session *out, struct pd_err *err)
-{
-    memset(out, 0, sizeof *out);
-    const char *cookies = http_header_get(call->req, "Cookie");
-    char token[WEB_TOKEN_LEN + 2];
-    if (!cookies || !web_cookie_get(cookies, call->app->web->cookie_name, token, sizeof token) ||
-        strlen(token) != WEB_TOKEN_LEN)
-        return 0;
-    web_token_hash(token, out->token_hash);
-    sodium_memzero(token, sizeof token);
-    struct db_val p[2] = {db_text(out->token_hash), db_int(call->now_ms)};
-    struct store_cursor cur;
-    int rc = store_query_row(call->db,
-                             "SELECT s.kind, s.subject_id, s.csrf_token, p.status FROM sessions s"
-                             " LEFT JOIN partners p ON p.id = s.subject_id"
-                             " WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-                             p, 2, &cur, err);
-    if (rc < 0)
-        return -1;
-    if (rc != STORE_ROW)
-        return 0;
-    snprintf(out->kind, sizeof out->kind, "%s", store_col_text(&cur, 0));
-    snprintf(out->subject_id, sizeof out->subject_id, "%s", store_col_text(&cur, 1));
-    snprintf(out->csrf, sizeof out->csrf, "%s", store_col_text(&cur, 2));
-    snprintf(out->partner_status, sizeof out->partner_status, "%s", store_col_text(&cur, 3));
-    store_finish(&cur);
-    if (strcmp(out->kind, "partner") == 0 && strcmp(out->partner_status, "suspended") == 0)
-        return 0; /* a suspended partner's sessions end with the suspension */
-    return 1;
-}
-
-int web_session_insert(struct store *s, const char *kind, const char *subject_id, int64_t now,
-                       char token[WEB_TOKEN_LEN + 1], struct pd_err *err)
-{
-    char hash[65], csrf[WEB_CSRF_LEN + 1];
-    id_random_token(token, WEB_TOKEN_LEN);
-    token[WEB_TOKEN_LEN] = '\0';
-    id_random_token(csrf, WEB_CSRF_LEN);
-    csrf[WEB_CSRF_LEN] = '\0';
-    web_token_hash(token, hash);
-    struct db_val old = db_int(now);
-    if (store_exec(s, "DELETE FROM sessions WHERE expires_at <= ?1", &old, 1, NULL, err) < 0)
-        return -1;
-    struct db_val v[6] = {db_text(hash), db_text(kind), db_text(subject_id),
-                          db_text(csrf), db_int(now),   db_int(now + WEB_SESSION_TTL_MS)};
-    return store_exec(s,
-                      "INSERT INTO sessions (token_hash, kind, subject_id, csrf_token, created_at,"
-                      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                      v, 6, NULL, err);
-}
-
-/* ---- the API's cookie path ---------------------------------------------------------------- */
-
-int web_session_auth(struct api_call *call, unsigned allowed, struct pd_err *err)
-{
-    struct web_session ses;
-    int rc = web_session_find(call, &ses, err);
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL,
-                          "not logged in, or the session has ended: log in again at /login "
-                          "(API clients send \"Authorization: Bearer <key>\")");
-    enum http_method m = call->req->method;
-    if (m != HTTP_GET && m != HTTP_HEAD) {
-        const char *sent = http_header_get(call->req, "X-CSRF-Token");
-        const char *origin = http_header_get(call->req, "Origin");
-        if (!sent || strlen(sent) != WEB_CSRF_LEN ||
-            sodium_memcmp(sent, ses.csrf, WEB_CSRF_LEN) != 0)
-            return pd_err_set(err, PD_ERR_FORBIDDEN, "X-CSRF-Token",
-                              "missing or wrong CSRF token: reload the page and try again");
-        if (origin &&
-            !web_origin_matches(origin, http_header_get(call->req, "Host"), call->app->web->scheme))
-            return pd_err_set(err, PD_ERR_FORBIDDEN, "Origin",
-                              "this request came from another site");
-    }
-    bool admin = strcmp(ses.kind, "admin") == 0;
-    call->auth.kind = admin ? AUTH_SECRET : AUTH_PARTNER;
-    /* The session's subject scopes its Idempotency-Keys, as an API key's id does. */
-    snprintf(call->auth.key_id, sizeof call->auth.key_id, "%s", ses.subject_id);
-    if (!admin)
-        snprintf(call->auth.partner_id, sizeof call->auth.partner_id, "%s", ses.subject_id);
-    if (!(allowed & AUTH_ALLOW(call->auth.kind)))
-        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s",
-                          admin ? "this endpoint is for partners (/api/v1/me)"
-                                : "a partner can only read and change its own data (/api/v1/me)");
-    return 0;
+    return auth_session_find(call->app->auth, call->db, call->req, call->now_ms, out, err);
 }
 
 /* ---- login -------------------------------------------------------------------------------- */
 
 struct login {
-    struct web_hash_job job;
+    struct auth_hash_job job;
     char email[256];
-    const char *ids[WEB_MAX_CANDIDATES];
-    const char *kinds[WEB_MAX_CANDIDATES];
-    const char *statuses[WEB_MAX_CANDIDATES];
+    const char *ids[AUTH_MAX_CANDIDATES];
+    const char *kinds[AUTH_MAX_CANDIDATES];
+    const char *statuses[AUTH_MAX_CANDIDATES];
     const char *kind, *subject_id;
-    char token[WEB_TOKEN_LEN + 1];
+    char token[AUTH_TOKEN_LEN + 1];
 };
 
 static void reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
@@ -156,7 +54,7 @@ static void reply_throttled(struct api_call *call, int retry_after)
 static int login_write(struct store *s, struct web_write *w)
 {
     struct login *l = w->arg;
-    return web_session_insert(s, l->kind, l->subject_id, w->call->now_ms, l->token, &w->err);
+    return auth_session_insert(s, l->kind, l->subject_id, w->call->now_ms, l->token, &w->err);
 }
 
 static void login_written(struct web_write *w)
@@ -168,22 +66,22 @@ static void login_written(struct web_write *w)
     web_reply_json(
         w->call, 200,
         json_pack("{s:s, s:s}", "kind", l->kind, "redirect", admin ? "/admin/" : "/partner/"),
-        web_cookie_set(w->call, l->token));
+        auth_cookie_set(w->call->app->auth, w->call->req->arena, l->token));
     sodium_memzero(l->token, sizeof l->token);
 }
 
-static void login_verified(struct web_hash_job *job)
+static void login_verified(struct auth_hash_job *job)
 {
     struct login *l = (struct login *)job;
     struct api_call *call = job->arg;
-    struct web_state *ws = call->app->web;
+    struct auth_state *as = call->app->auth;
     if (job->matched < 0) {
         fprintf(stderr, "level=info msg=\"login failed\" ip=%s\n", call->client_ip);
         reply_error(call, PD_ERR_UNAUTHORIZED, "password", "wrong email or password");
         return;
     }
     /* Counted as a failure when it was submitted; it was not one. */
-    web_rl_refund(ws, call->client_ip, l->email, call->now_ms);
+    auth_throttle_refund(as, call->client_ip, l->email, call->now_ms);
     int i = job->matched;
     if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "suspended") == 0) {
         reply_error(call, PD_ERR_FORBIDDEN, NULL,
@@ -197,7 +95,7 @@ static void login_verified(struct web_hash_job *job)
 
 void web_login(struct api_call *call)
 {
-    struct web_state *ws = call->app->web;
+    struct auth_state *as = call->app->auth;
     if (!web_check_page_post(call))
         return;
     struct pd_err err = {0};
@@ -205,7 +103,7 @@ void web_login(struct api_call *call)
     static const char *const fields[] = {"email", "password", NULL};
     if (api_parse_body(call, &err) < 0 || api_check_fields(call->body, fields, &err) < 0 ||
         api_get_string(call->body, "email", true, 254, &email, &err) < 0 ||
-        api_get_string(call->body, "password", true, WEB_PASSWORD_MAX, &password, &err) < 0) {
+        api_get_string(call->body, "password", true, AUTH_PASSWORD_MAX, &password, &err) < 0) {
         web_reply_json(call, pd_err_http_status(err.kind), api_error_json(&err), NULL);
         return;
     }
@@ -222,7 +120,7 @@ void web_login(struct api_call *call)
                                 " UNION ALL SELECT 'partner', id, password_hash, status"
                                 " FROM partners WHERE email = ?1 AND password_hash IS NOT NULL",
                                 &p, 1, &cur, &err);
-    while (rc >= 0 && (rc = store_step(&cur, &err)) == STORE_ROW && n < WEB_MAX_CANDIDATES) {
+    while (rc >= 0 && (rc = store_step(&cur, &err)) == STORE_ROW && n < AUTH_MAX_CANDIDATES) {
         l->kinds[n] = col_dup(call->req->arena, &cur, 0);
         l->ids[n] = col_dup(call->req->arena, &cur, 1);
         l->job.hashes[n] = col_dup(call->req->arena, &cur, 2);
@@ -239,21 +137,21 @@ void web_login(struct api_call *call)
      * and leaves nothing behind. */
     const char *account = n > 0 ? l->email : NULL;
     int retry = 0;
-    if (web_rl_blocked(ws, call->client_ip, account, call->now_ms, &retry)) {
+    if (auth_throttle_blocked(as, call->client_ip, account, call->now_ms, &retry)) {
         fprintf(stderr, "level=warn msg=\"login throttled\" ip=%s\n", call->client_ip);
         reply_throttled(call, retry);
         return;
     }
     l->job.nhashes = n;
-    l->job.op = WEB_HASH_VERIFY;
+    l->job.op = AUTH_HASH_VERIFY;
     l->job.worker = call->req->worker;
     l->job.done = login_verified;
     l->job.arg = call;
     /* Counted as failed up front, so parallel attempts cannot outrun the limit; a right password
      * takes it back. */
-    web_rl_fail(ws, call->client_ip, account, call->now_ms);
-    if (web_hash_submit(ws, &l->job) < 0) {
-        web_rl_refund(ws, call->client_ip, account, call->now_ms);
+    auth_throttle_fail(as, call->client_ip, account, call->now_ms);
+    if (auth_hash_submit(as, &l->job) < 0) {
+        auth_throttle_refund(as, call->client_ip, account, call->now_ms);
         reply_error(call, PD_ERR_UNAVAILABLE, NULL,
                     "the server is busy checking other logins; try again in a few seconds");
     }
@@ -263,19 +161,18 @@ void web_login(struct api_call *call)
 
 static int logout_write(struct store *s, struct web_write *w)
 {
-    struct db_val p = db_text(w->arg);
-    return store_exec(s, "DELETE FROM sessions WHERE token_hash = ?1", &p, 1, NULL, &w->err);
+    return auth_session_delete(s, w->arg, &w->err);
 }
 
 static void logout_written(struct web_write *w)
 {
     web_reply_json(w->call, 200, json_pack("{s:s}", "redirect", "/login"),
-                   web_cookie_clear(w->call));
+                   auth_cookie_clear(w->call->app->auth, w->call->req->arena));
 }
 
 void web_logout(struct api_call *call)
 {
-    struct web_session ses;
+    struct auth_session ses;
     struct pd_err err = {0};
     int rc = web_session_find(call, &ses, &err);
     if (rc < 0) {
@@ -283,11 +180,11 @@ void web_logout(struct api_call *call)
         return;
     }
     if (rc == 0) {
-        web_reply_json(call, 200, json_pack("{s:s}", "redirect", "/login"), web_cookie_clear(call));
+        web_reply_json(call, 200, json_pack("{s:s}", "redirect", "/login"),
+                       auth_cookie_clear(call->app->auth, call->req->arena));
         return;
     }
-    const char *sent = http_header_get(call->req, "X-CSRF-Token");
-    if (!sent || strlen(sent) != WEB_CSRF_LEN || sodium_memcmp(sent, ses.csrf, WEB_CSRF_LEN) != 0) {
+    if (!auth_csrf_ok(&ses, http_header_get(call->req, "X-CSRF-Token"))) {
         reply_error(call, PD_ERR_FORBIDDEN, "X-CSRF-Token",
                     "missing or wrong CSRF token: reload the page and try again");
         return;
@@ -299,7 +196,7 @@ void web_logout(struct api_call *call)
 
 void web_session_info(struct api_call *call)
 {
-    struct web_session ses;
+    struct auth_session ses;
     struct pd_err err = {0};
     int rc = web_session_find(call, &ses, &err);
     if (rc <= 0) {
