@@ -30,10 +30,11 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
                    "this program already has a partner with the email %s", p->email);
         return STORE_CONSTRAINT;
     }
-    struct db_val v[12] = {db_text(p->id),       db_text(p->program_id), db_text(p->email),
-                           db_text(p->name),     db_text(p->ref_code),   db_text(p->parent_id),
-                           db_text(p->group),    db_text(p->status),     db_text(p->payout_method),
-                           db_text(p->postback_url), db_int(p->created_at), db_int(p->updated_at)};
+    struct db_val v[12] = {
+        db_text(p->id),           db_text(p->program_id), db_text(p->email),
+        db_text(p->name),         db_text(p->ref_code),   db_text(p->parent_id),
+        db_text(p->group),        db_text(p->status),     db_text(p->payout_method),
+        db_text(p->postback_url), db_int(p->created_at),  db_int(p->updated_at)};
     int rc = store_exec(s,
                         "INSERT INTO partners (id, program_id, email, name, ref_code,"
                         " parent_id, partner_group, status, payout_method, postback_url,"
@@ -49,8 +50,8 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
         return rc;
     char link_id[ID_MAX_LEN];
     id_new(link_id, sizeof link_id, "lnk_", (uint64_t)p->created_at);
-    struct db_val l[6] = {db_text(link_id), db_text(p->program_id), db_text(p->id),
-                          db_text(p->ref_code), db_text(default_url), db_int(p->created_at)};
+    struct db_val l[6] = {db_text(link_id),     db_text(p->program_id), db_text(p->id),
+                          db_text(p->ref_code), db_text(default_url),   db_int(p->created_at)};
     rc = store_exec(s,
                     "INSERT INTO links (id, program_id, partner_id, code, destination,"
                     " is_default, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
@@ -81,9 +82,10 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
 
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err)
 {
-    struct db_val v[9] = {db_text(p->id),        db_text(p->email),         db_text(p->name),
-                          db_text(p->parent_id), db_text(p->group),         db_text(p->status),
-                          db_text(p->payout_method), db_text(p->postback_url), db_int(now)};
+    struct db_val v[9] = {
+        db_text(p->id),    db_text(p->email),  db_text(p->name),          db_text(p->parent_id),
+        db_text(p->group), db_text(p->status), db_text(p->payout_method), db_text(p->postback_url),
+        db_int(now)};
     return store_exec(s,
                       "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
                       " partner_group = ?5, status = ?6, payout_method = ?7,"

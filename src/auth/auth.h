@@ -126,9 +126,8 @@ struct auth_session {
 };
 /* 1 a valid session, 0 none (no cookie, unknown, expired, a suspended partner's), -1 store
  * error. db: the worker's read connection. */
-int auth_session_find(const struct auth_state *as, struct store *db,
-                      const struct http_request *req, int64_t now, struct auth_session *out,
-                      struct pd_err *err);
+int auth_session_find(const struct auth_state *as, struct store *db, const struct http_request *req,
+                      int64_t now, struct auth_session *out, struct pd_err *err);
 /* Whether sent (an X-CSRF-Token header, or NULL) is the session's token (constant time). */
 bool auth_csrf_ok(const struct auth_session *ses, const char *sent);
 /* The sessions table's writes, inside the caller's writer job. insert: a new session for
@@ -168,8 +167,8 @@ int auth_partner_credentials_prepare(const char *password, const char *email, in
                                      struct auth_partner_credentials *c, struct pd_err *err);
 /* On the writer thread after the partner row exists; an invite adds "invite_url" to result. */
 int auth_partner_credentials_store(struct store *s, const char *partner_id,
-                                   const struct auth_partner_credentials *c,
-                                   const char *public_url, json_t *result, struct pd_err *err);
+                                   const struct auth_partner_credentials *c, const char *public_url,
+                                   json_t *result, struct pd_err *err);
 
 /* `partnerd demo`: a known password for every partner, so the demo dashboards can be tried at
  * once. The admins keep the password `partnerd init` printed. Fills the first admin's email. */

@@ -23,8 +23,8 @@ int auth_partner_credentials_prepare(const char *password, const char *email, in
 }
 
 int auth_partner_credentials_store(struct store *s, const char *partner_id,
-                                   const struct auth_partner_credentials *c,
-                                   const char *public_url, json_t *result, struct pd_err *err)
+                                   const struct auth_partner_credentials *c, const char *public_url,
+                                   json_t *result, struct pd_err *err)
 {
     bool invite = c->password_hash[0] == '\0';
     int rc = invite ? partner_set_invite(s, partner_id, c->invite_hash, err)

@@ -1,5 +1,5 @@
-/* The pure parsers of outside input authentication needs: the Cookie header, invite tokens and the
- * Origin header. No I/O, no allocation; fuzzed by tests/fuzz/fuzz_auth_*.c. */
+/* The pure parsers of outside input that authentication needs: the Cookie header, invite tokens
+ * and the Origin header. No I/O, no allocation; fuzzed by tests/fuzz/fuzz_auth_*.c. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Dashboard sessions: the cookie, the sessions table (the one file that writes it), finding the
- * session of a request, and a session standing for its subject in auth_request, with CSRF tokens. */
+ * session of a request, and a session standing for its subject in auth_request (CSRF tokens). */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +25,8 @@ const char *auth_cookie_clear(const struct auth_state *as, struct arena *a)
 
 /* ---- the session row ----------------------------------------------------------------------- */
 
-int auth_session_find(const struct auth_state *as, struct store *db,
-                      const struct http_request *req, int64_t now, struct auth_session *out,
-                      struct pd_err *err)
+int auth_session_find(const struct auth_state *as, struct store *db, const struct http_request *req,
+                      int64_t now, struct auth_session *out, struct pd_err *err)
 {
     memset(out, 0, sizeof *out);
     const char *cookies = http_header_get(req, "Cookie");

@@ -108,7 +108,7 @@ static void accounts_rebuild(struct auth_state *as, int64_t now)
 }
 
 static struct auth_rl_slot *account_slot(struct auth_state *as, const char *account, int64_t now,
-                                        bool take)
+                                         bool take)
 {
     uint64_t key = rl_key(as, "account", account);
     if (as->accounts_cap == 0) {
@@ -150,16 +150,16 @@ static void slot_fail(struct auth_rl_slot *s, int64_t now)
 }
 
 bool auth_throttle_blocked(struct auth_state *as, const char *ip, const char *account, int64_t now,
-                    int *retry_after_s)
+                           int *retry_after_s)
 {
     uint64_t key = rl_address_key(as, ip);
     *retry_after_s = 0;
     pthread_mutex_lock(&as->rl_lock);
-    bool blocked = slot_blocked(rl_slot(as, key, now, false), now, AUTH_LOGIN_MAX_PER_IP,
-                                retry_after_s);
+    bool blocked =
+        slot_blocked(rl_slot(as, key, now, false), now, AUTH_LOGIN_MAX_PER_IP, retry_after_s);
     if (account)
-        blocked = slot_blocked(account_slot(as, account, now, false), now,
-                               AUTH_LOGIN_MAX_PER_EMAIL, retry_after_s) ||
+        blocked = slot_blocked(account_slot(as, account, now, false), now, AUTH_LOGIN_MAX_PER_EMAIL,
+                               retry_after_s) ||
                   blocked;
     pthread_mutex_unlock(&as->rl_lock);
     return blocked;

@@ -321,10 +321,10 @@ static int serve_start(struct serve *sv)
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
         return -1;
     }
-    sv->hooks = webhook_sender_start(
-        app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms, app->cfg.webhook_poll_ms,
-        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0,
-        app->cfg.webhook_allow_private != 0, &err);
+    sv->hooks = webhook_sender_start(app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms,
+                                     app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file,
+                                     app->cfg.postback_allow_private != 0,
+                                     app->cfg.webhook_allow_private != 0, &err);
     if (!sv->hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         return -1;

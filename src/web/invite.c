@@ -17,14 +17,6 @@ struct invite {
     char session[AUTH_TOKEN_LEN + 1];
 };
 
-static void reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
-                        const char *msg)
-{
-    struct pd_err err = {0};
-    pd_err_set(&err, kind, param, "%s", msg);
-    web_reply_json(call, pd_err_http_status(kind), api_error_json(&err), NULL);
-}
-
 static const char invite_gone[] =
     "this invite link has expired or was already used: ask the program's manager for a new one, "
     "or log in at /login if you already set a password";
@@ -70,7 +62,7 @@ void web_invite_status(struct api_call *call)
         return;
     }
     if (rc == 0) {
-        reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
+        web_reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
         return;
     }
     web_reply_json(call, 200, json_pack("{s:s, s:s}", "email", inv.email, "name", inv.name), NULL);
@@ -79,8 +71,8 @@ void web_invite_status(struct api_call *call)
 static int invite_write(struct store *s, struct web_write *w)
 {
     struct invite *inv = w->arg;
-    int rc = auth_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash,
-                                w->call->now_ms, inv->session, &w->err);
+    int rc = auth_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash, w->call->now_ms,
+                                inv->session, &w->err);
     if (rc > 0)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "token", "%s", invite_gone);
     return rc;
@@ -101,7 +93,8 @@ static void invite_hashed(struct auth_hash_job *job)
     struct invite *inv = (struct invite *)job;
     struct api_call *call = job->arg;
     if (job->rc < 0) {
-        reply_error(call, PD_ERR_INTERNAL, NULL, "out of memory hashing the password; try again");
+        web_reply_error(call, PD_ERR_INTERNAL, NULL,
+                        "out of memory hashing the password; try again");
         return;
     }
     web_submit(call, invite_write, invite_written, inv);
@@ -117,7 +110,8 @@ void web_invite_accept(struct api_call *call)
     static const char *const fields[] = {"password", NULL};
     int retry = 0;
     if (auth_throttle_blocked(as, call->client_ip, NULL, call->now_ms, &retry)) {
-        reply_error(call, PD_ERR_RATE_LIMITED, NULL, "too many failed attempts: wait, then retry");
+        web_reply_error(call, PD_ERR_RATE_LIMITED, NULL,
+                        "too many failed attempts: wait, then retry");
         return;
     }
     if (api_parse_body(call, &err) < 0 || api_check_fields(call->body, fields, &err) < 0 ||
@@ -133,7 +127,7 @@ void web_invite_accept(struct api_call *call)
     }
     if (rc == 0) {
         auth_throttle_fail(as, call->client_ip, NULL, call->now_ms);
-        reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
+        web_reply_error(call, PD_ERR_NOT_FOUND, "token", invite_gone);
         return;
     }
     if (auth_password_check_policy(password, inv->email, &err) < 0) {
@@ -146,6 +140,6 @@ void web_invite_accept(struct api_call *call)
     inv->job.done = invite_hashed;
     inv->job.arg = call;
     if (auth_hash_submit(as, &inv->job) < 0)
-        reply_error(call, PD_ERR_UNAVAILABLE, NULL,
-                    "the server is busy; try again in a few seconds");
+        web_reply_error(call, PD_ERR_UNAVAILABLE, NULL,
+                        "the server is busy; try again in a few seconds");
 }

@@ -28,14 +28,6 @@ struct login {
     char token[AUTH_TOKEN_LEN + 1];
 };
 
-static void reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
-                        const char *msg)
-{
-    struct pd_err err = {0};
-    pd_err_set(&err, kind, param, "%s", msg);
-    web_reply_json(call, pd_err_http_status(kind), api_error_json(&err), NULL);
-}
-
 static void reply_throttled(struct api_call *call, int retry_after)
 {
     struct pd_err err = {0};
@@ -77,15 +69,15 @@ static void login_verified(struct auth_hash_job *job)
     struct auth_state *as = call->app->auth;
     if (job->matched < 0) {
         fprintf(stderr, "level=info msg=\"login failed\" ip=%s\n", call->client_ip);
-        reply_error(call, PD_ERR_UNAUTHORIZED, "password", "wrong email or password");
+        web_reply_error(call, PD_ERR_UNAUTHORIZED, "password", "wrong email or password");
         return;
     }
     /* Counted as a failure when it was submitted; it was not one. */
     auth_throttle_refund(as, call->client_ip, l->email, call->now_ms);
     int i = job->matched;
     if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "suspended") == 0) {
-        reply_error(call, PD_ERR_FORBIDDEN, NULL,
-                    "this partner account is suspended; contact the program's manager");
+        web_reply_error(call, PD_ERR_FORBIDDEN, NULL,
+                        "this partner account is suspended; contact the program's manager");
         return;
     }
     l->kind = l->kinds[i];
@@ -152,8 +144,8 @@ void web_login(struct api_call *call)
     auth_throttle_fail(as, call->client_ip, account, call->now_ms);
     if (auth_hash_submit(as, &l->job) < 0) {
         auth_throttle_refund(as, call->client_ip, account, call->now_ms);
-        reply_error(call, PD_ERR_UNAVAILABLE, NULL,
-                    "the server is busy checking other logins; try again in a few seconds");
+        web_reply_error(call, PD_ERR_UNAVAILABLE, NULL,
+                        "the server is busy checking other logins; try again in a few seconds");
     }
 }
 
@@ -185,8 +177,8 @@ void web_logout(struct api_call *call)
         return;
     }
     if (!auth_csrf_ok(&ses, http_header_get(call->req, "X-CSRF-Token"))) {
-        reply_error(call, PD_ERR_FORBIDDEN, "X-CSRF-Token",
-                    "missing or wrong CSRF token: reload the page and try again");
+        web_reply_error(call, PD_ERR_FORBIDDEN, "X-CSRF-Token",
+                        "missing or wrong CSRF token: reload the page and try again");
         return;
     }
     web_submit(call, logout_write, logout_written, arena_strdup(call->req->arena, ses.token_hash));

@@ -63,6 +63,14 @@ static void reply_err(struct api_call *call, const struct pd_err *err)
     web_reply_json(call, pd_err_http_status(err->kind), api_error_json(err), NULL);
 }
 
+void web_reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
+                     const char *msg)
+{
+    struct pd_err err = {0};
+    pd_err_set(&err, kind, param, "%s", msg);
+    reply_err(call, &err);
+}
+
 void web_reply_redirect(struct api_call *call, const char *location)
 {
     struct http_header loc = {"Location", location};

@@ -45,6 +45,9 @@ void web_reply(struct api_call *call, int status, const char *content_type, cons
 void web_reply_json(struct api_call *call, int status, json_t *body /* stolen */,
                     const char *set_cookie);
 void web_reply_redirect(struct api_call *call, const char *location);
+/* The JSON error {"error":{"code","message","param"}} with its status. */
+void web_reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
+                     const char *msg);
 /* Checks a state-changing request made by a page: JSON body and, when sent, a same-site Origin.
  * Replies with the error and returns false when it is refused. */
 bool web_check_page_post(struct api_call *call);
