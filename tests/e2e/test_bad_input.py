@@ -233,9 +233,11 @@ def test_key_in_query_string_is_refused(srv):
 def test_secret_key_never_appears_in_the_log(srv):
     srv.request("GET", "/api/v1/partners?key=" + srv.sk)
     srv.api("GET", "/api/v1/partners?limit=1")
-    time.sleep(0.2)
+    # Once the server has stopped, the harness has read every line it wrote.
+    expect_eq(srv.stop(), 0, "serve's exit status")
     secret = srv.sk[len("pd_sk_"):]
     expect(not any(secret in line for line in srv.log), "the secret key was written to the log")
+    srv.start()
 
 
 def test_publishable_key_cannot_write_conversions(srv):
@@ -440,26 +442,41 @@ def test_slow_header_clients_do_not_stall_others(srv):
     stop = threading.Event()
     socks = []
     line = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 200
+    clients = 16  # more than any plausible number of worker threads
+    progress = threading.Condition()
+    sent = [0] * clients  # bytes each slow client has sent; None once the server closed it
 
-    def trickle(s):
-        i = 0
-        while not stop.is_set() and i < len(line):
+    def trickle(n, s):
+        for i in range(len(line)):
+            if stop.is_set():
+                return
             try:
                 s.send(line[i:i + 1])
+                count = i + 1
             except OSError:
+                count = None
+            with progress:
+                sent[n] = count
+                progress.notify_all()
+            if count is None:
                 return
-            i += 1
-            stop.wait(1.0)
+            stop.wait(0.25)  # a whole head takes a minute: the server's header timeout ends it
+
+    def every_slow_client_has_sent(n):
+        with progress:
+            ok = progress.wait_for(lambda: all(c is None or c >= n for c in sent), timeout=30)
+        expect(ok, "the slow clients did not get to send %d bytes each: %r" % (n, sent))
 
     threads = []
-    for _ in range(16):  # more than any plausible number of worker threads
+    for n in range(clients):
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
         socks.append(s)
-        t = threading.Thread(target=trickle, args=(s,), daemon=True)
+        t = threading.Thread(target=trickle, args=(n, s), daemon=True)
         t.start()
         threads.append(t)
     try:
-        time.sleep(1.5)
+        # Every slow client is in the middle of a head, and stays there during each measurement.
+        every_slow_client_has_sent(2)
         for i in range(8):
             t0 = time.monotonic()
             status, _, _ = srv.request("GET", "/healthz", timeout=5)
@@ -470,7 +487,7 @@ def test_slow_header_clients_do_not_stall_others(srv):
             status, _, _ = srv.api("GET", "/api/v1/partners?limit=1")
             expect_eq(status, 200, "API while slow clients trickle")
             expect(time.monotonic() - loc_t0 < 1.0, "API request took over 1 s while slow clients trickle")
-            time.sleep(0.2)
+            every_slow_client_has_sent(i + 3)  # the next measurement is another trickle later
     finally:
         stop.set()
         for t in threads:

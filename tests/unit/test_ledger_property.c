@@ -14,7 +14,7 @@
  * the commission rollups are checked on link rows as well as link-less ones.
  *
  *   PARTNERD_PROPERTY_STEPS  number of steps (default 3000; `make soak` runs 100000)
- *   PARTNERD_PROPERTY_SEED   the seed (default: from the clock); printed at the start
+ *   PARTNERD_PROPERTY_SEED   the seed (default: from the clock; ctest sets fixed ones); printed
  *
  * A failure prints the seed, the step and the command line that replays it. */
 #include <setjmp.h>

@@ -31,6 +31,7 @@ struct test_job {
     int64_t value;
     bool fail; /* run() inserts, then asks for its savepoint to be undone */
     atomic_int started, done_calls;
+    atomic_int release; /* held_insert_run waits for it */
 };
 
 static int insert_run(struct store *s, struct write_job *j)
@@ -80,11 +81,12 @@ static struct fixture *prepare(const char *sync)
     return f;
 }
 
-static struct fixture *setup(const char *sync)
+/* max_batch: 0 for the writer's default. */
+static struct fixture *setup(const char *sync, int max_batch)
 {
     struct fixture *f = prepare(sync);
     struct pd_err err;
-    f->w = writer_start(f->url, 0, &err);
+    f->w = writer_start(f->url, max_batch, &err);
     assert_non_null(f->w);
     return f;
 }
@@ -113,6 +115,26 @@ static int64_t rows_with(struct fixture *f, int64_t value)
     return n;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* How long a wait for the writer may take before the test fails: generous, for a loaded machine
+ * and the sanitizers. Every wait polls its condition and ends as soon as it holds. */
+#define WAIT_MS 60000
+
+static void wait_for_at_least(atomic_int *counter, int target)
+{
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (atomic_load(counter) < target && now_ms() < deadline)
+        usleep(200);
+    if (atomic_load(counter) < target)
+        fail_msg("waited %d ms for %d, have %d", WAIT_MS, target, atomic_load(counter));
+}
+
 /* Runs a script on a connection of its own (closing it checkpoints the log). */
 static void exec_script(struct fixture *f, const char *sql)
 {
@@ -125,15 +147,27 @@ static void exec_script(struct fixture *f, const char *sql)
 
 static void wait_for(atomic_int *counter, int target)
 {
-    for (int i = 0; i < 5000 && atomic_load(counter) < target; i++)
-        usleep(1000);
+    wait_for_at_least(counter, target);
     assert_int_equal(atomic_load(counter), target);
 }
+
+/* For what the writer must NOT do yet (start a job that waits for company): gives it ms to set
+ * *flag and says whether it did. A writer that wrongly runs the job at once does so well within
+ * the window; a correct one never does, however long the window lasts. */
+static bool becomes_set_within(atomic_int *flag, int ms)
+{
+    int64_t deadline = now_ms() + ms;
+    while (!atomic_load(flag) && now_ms() < deadline)
+        usleep(200);
+    return atomic_load(flag) != 0;
+}
+
+#define WINDOW_MS 200
 
 static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
+    struct fixture *f = setup("normal", 0);
     struct test_job a, b, c;
     job_init(&a, 1);
     job_init(&b, 2);
@@ -154,24 +188,20 @@ static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **st
     teardown(f);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
+/* Batches of three: the third job fills the batch, which ends the gathering, so the batch does
+ * not depend on the gathering time (set past any wait here). */
 static void journaled_jobs_are_gathered_into_one_batch(void **state)
 {
     (void)state;
-    struct fixture *f = setup("full");
-    writer_set_gather_ms(f->w, 1000); /* long, so that this test does not depend on the timing */
+    struct fixture *f = setup("full", 3);
+    writer_set_gather_ms(f->w, 600000);
     struct test_job j[3];
     for (int i = 0; i < 3; i++) {
         job_init(&j[i], 41 + i);
         j[i].job.journaled = true;
         assert_int_equal(writer_submit(f->w, &j[i].job), 0);
-        usleep(5000); /* without gathering, the writer would have run the first alone */
+        if (i < 2) /* the writer waits for company instead of running the first alone */
+            assert_false(becomes_set_within(&j[0].started, WINDOW_MS));
     }
     for (int i = 0; i < 3; i++) {
         wait_for(&j[i].done_calls, 1);
@@ -189,18 +219,18 @@ static void
 a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
-    writer_set_gather_ms(f->w, 5000);
+    struct fixture *f = setup("normal", 0);
+    /* Past any wait here: the barrier is done within WAIT_MS only if it ends the gathering. */
+    writer_set_gather_ms(f->w, 10 * WAIT_MS);
     struct test_job journaled, barrier;
     job_init(&journaled, 50);
     journaled.job.journaled = true;
     job_init(&barrier, 51);
     barrier.job.writes_nothing = true;
-    int64_t t0 = now_ms();
     assert_int_equal(writer_submit(f->w, &journaled.job), 0);
+    assert_false(becomes_set_within(&journaled.started, WINDOW_MS)); /* it is gathering */
     assert_int_equal(writer_submit(f->w, &barrier.job), 0);
     wait_for(&barrier.done_calls, 1);
-    assert_true(now_ms() - t0 < 2500); /* not after the gathering time */
     /* done() of the journaled job ran before (or in the same batch as) the barrier's */
     assert_int_equal(atomic_load(&journaled.done_calls), 1);
     assert_int_equal(rows_with(f, 50), 1);
@@ -210,7 +240,7 @@ a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied(void
 static void a_lone_journaled_job_is_applied_without_another_job(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
+    struct fixture *f = setup("normal", 0);
     struct test_job j;
     job_init(&j, 60);
     j.job.journaled = true;
@@ -220,45 +250,74 @@ static void a_lone_journaled_job_is_applied_without_another_job(void **state)
     teardown(f);
 }
 
-static int slow_insert_run(struct store *s, struct write_job *j)
+static int held_insert_run(struct store *s, struct write_job *j)
 {
-    usleep(20000);
+    struct test_job *t = (struct test_job *)j;
+    atomic_store(&t->started, 1);
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (!atomic_load(&t->release) && now_ms() < deadline)
+        usleep(200);
     return insert_run(s, j);
 }
 
-/* Job 0 keeps the writer busy for 20 ms; A is queued meanwhile and B 20 ms after job 0's batch:
- * how many batches did the three take? */
-static uint64_t batches_for_busy_then_two(int commit_delay_us)
+/* writer.c's COMMIT_SIBLINGS: a job waiting for company stops waiting once this many are queued. */
+enum { COMMIT_SIBLINGS = 8 };
+
+/* Job 0 (value 70) keeps the writer busy until A (71) is queued; returns once job 0 is done, with
+ * A queued behind it. */
+static void busy_writer_then_a(struct fixture *f, struct test_job *j0, struct test_job *a)
 {
-    struct fixture *f = setup("normal");
-    writer_set_commit_delay_us(f->w, commit_delay_us);
-    struct test_job j0, a, b;
-    job_init(&j0, 70);
-    j0.job.run = slow_insert_run;
-    job_init(&a, 71);
-    job_init(&b, 72);
-    struct writer_stats before, after;
-    writer_get_stats(f->w, &before);
-    assert_int_equal(writer_submit(f->w, &j0.job), 0);
-    while (!atomic_load(&j0.started))
-        usleep(100);
-    assert_int_equal(writer_submit(f->w, &a.job), 0);
-    wait_for(&j0.done_calls, 1);
-    usleep(20000);
-    assert_int_equal(writer_submit(f->w, &b.job), 0);
-    wait_for(&a.done_calls, 1);
-    wait_for(&b.done_calls, 1);
-    writer_get_stats(f->w, &after);
-    assert_int_equal(rows_with(f, 71) + rows_with(f, 72), 2);
-    teardown(f);
-    return after.batches - before.batches;
+    job_init(j0, 70);
+    j0->job.run = held_insert_run;
+    job_init(a, 71);
+    assert_int_equal(writer_submit(f->w, &j0->job), 0);
+    wait_for(&j0->started, 1);
+    assert_int_equal(writer_submit(f->w, &a->job), 0);
+    atomic_store(&j0->release, 1);
+    wait_for(&j0->done_calls, 1);
 }
 
 static void a_job_queued_while_the_writer_is_busy_waits_for_company(void **state)
 {
     (void)state;
-    assert_int_equal(batches_for_busy_then_two(1000000), 2); /* long: not timing-dependent */
-    assert_int_equal(batches_for_busy_then_two(0), 3);
+    struct fixture *f = setup("normal", 0);
+    writer_set_commit_delay_us(f->w, 600 * 1000000); /* past any wait: only company ends it */
+    struct test_job j0, a, company[COMMIT_SIBLINGS - 1];
+    struct writer_stats before, after;
+    writer_get_stats(f->w, &before);
+    busy_writer_then_a(f, &j0, &a);
+    assert_false(becomes_set_within(&a.started, WINDOW_MS)); /* A waits */
+    for (int i = 0; i < COMMIT_SIBLINGS - 1; i++) {
+        job_init(&company[i], 72);
+        assert_int_equal(writer_submit(f->w, &company[i].job), 0);
+    }
+    wait_for(&a.done_calls, 1);
+    for (int i = 0; i < COMMIT_SIBLINGS - 1; i++)
+        wait_for(&company[i].done_calls, 1);
+    writer_get_stats(f->w, &after);
+    assert_int_equal(after.batches - before.batches, 2); /* job 0's, then A's with its company */
+    assert_int_equal(rows_with(f, 71), 1);
+    assert_int_equal(rows_with(f, 72), COMMIT_SIBLINGS - 1);
+    teardown(f);
+}
+
+static void without_a_commit_delay_a_job_queued_while_the_writer_is_busy_goes_alone(void **state)
+{
+    (void)state;
+    struct fixture *f = setup("normal", 0);
+    writer_set_commit_delay_us(f->w, 0);
+    struct test_job j0, a, b;
+    struct writer_stats before, after;
+    writer_get_stats(f->w, &before);
+    busy_writer_then_a(f, &j0, &a);
+    wait_for(&a.done_calls, 1); /* without B */
+    job_init(&b, 72);
+    assert_int_equal(writer_submit(f->w, &b.job), 0);
+    wait_for(&b.done_calls, 1);
+    writer_get_stats(f->w, &after);
+    assert_int_equal(after.batches - before.batches, 3);
+    assert_int_equal(rows_with(f, 71) + rows_with(f, 72), 2);
+    teardown(f);
 }
 
 struct blob_job {
@@ -279,62 +338,87 @@ static void blobs_done(struct write_job *j)
     atomic_fetch_add(((struct blob_job *)j)->done, 1);
 }
 
-/* Under steady writes the log must start over now and then (see checkpointer_main): 4500 jobs of
- * 16 pages, 288 MB through the log, and it starts over again and again. */
+/* The log's header holds a checkpoint sequence number (bytes 12-15), one more each time the log
+ * starts over. False when there is no log (yet). */
+static bool wal_checkpoint_seq(const char *wal, uint32_t *seq)
+{
+    int fd = open(wal, O_RDONLY);
+    if (fd < 0)
+        return false;
+    uint8_t header[16];
+    bool ok = pread(fd, header, sizeof header, 0) == (ssize_t)sizeof header;
+    close(fd);
+    if (ok)
+        *seq = (uint32_t)header[12] << 24 | (uint32_t)header[13] << 16 | (uint32_t)header[14] << 8 |
+               header[15];
+    return ok;
+}
+
+/* The log started over twice, and the writer finished checkpoints itself (what lets the log start
+ * over) and counted them. */
+static bool started_over_twice(struct writer *w, bool seen, uint32_t first_seq, uint32_t last_seq,
+                               struct writer_stats *ws)
+{
+    writer_get_stats(w, ws);
+    return seen && last_seq - first_seq >= 2 && ws->catch_ups >= 1 && ws->catch_up_frames > 0;
+}
+
+/* Under steady writes (jobs of 16 pages, 32 in flight) the writer finishes checkpoints itself and
+ * so lets the log start over now and then (see checkpointer_main). The jobs go on until the log has
+ * started over twice, for at most MAX_JOBS and WAIT_MS: how many that takes depends on how fast the
+ * checkpoint passes run next to the writes, which depends on the machine's load. */
 static void the_log_starts_over_under_steady_writes(void **state)
 {
     (void)state;
-    struct fixture *f = setup("normal");
-    exec_script(f, "CREATE TABLE b (v BLOB);"
-                   "CREATE TABLE sixteen (n INTEGER);"
-                   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
-                   " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;");
-    enum { JOBS = 4500, IN_FLIGHT = 32 };
-    struct blob_job *jobs = calloc(JOBS, sizeof *jobs);
+    struct fixture *f = setup("normal", 0);
+    struct pd_err err;
+    struct store *s = store_open(f->url, false, &err);
+    assert_non_null(s);
+    assert_int_equal(
+        s->ops->exec_script(s,
+                            "CREATE TABLE b (v BLOB);"
+                            "CREATE TABLE sixteen (n INTEGER);"
+                            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1"
+                            " FROM c WHERE n < 16) INSERT INTO sixteen SELECT n FROM c;",
+                            &err),
+        0);
+    store_close(s);
+    enum { MAX_JOBS = 18000, IN_FLIGHT = 32 };
+    struct blob_job *jobs = calloc(MAX_JOBS, sizeof *jobs);
     assert_non_null(jobs);
     atomic_int done = 0;
     char wal[200];
     snprintf(wal, sizeof wal, "%s/w.db-wal", f->dir);
-    /* The log's header holds a checkpoint sequence number (bytes 12-15), one more each time the
-     * log starts over. */
     uint32_t first_seq = 0, last_seq = 0;
     bool seen = false;
-    for (int i = 0; i < JOBS; i++) {
-        jobs[i].job.run = blobs_run;
-        jobs[i].job.done = blobs_done;
-        jobs[i].job.keeps_links = true;
-        jobs[i].done = &done;
-        while (i - atomic_load(&done) >= IN_FLIGHT)
-            usleep(200);
-        assert_int_equal(writer_submit(f->w, &jobs[i].job), 0);
-        int fd = open(wal, O_RDONLY);
-        uint8_t header[16];
-        if (fd >= 0 && pread(fd, header, sizeof header, 0) == (ssize_t)sizeof header) {
-            uint32_t seq = (uint32_t)header[12] << 24 | (uint32_t)header[13] << 16 |
-                           (uint32_t)header[14] << 8 | header[15];
-            if (!seen)
-                first_seq = seq;
-            seen = true;
-            last_seq = seq;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    wait_for(&done, JOBS);
-    for (int i = 0; i < JOBS; i++)
-        assert_int_equal(jobs[i].job.outcome, WRITE_COMMITTED);
+    int n = 0;
+    int64_t deadline = now_ms() + WAIT_MS;
     struct writer_stats ws;
-    writer_get_stats(f->w, &ws);
+    for (; n < MAX_JOBS && now_ms() < deadline; n++) {
+        if (started_over_twice(f->w, seen, first_seq, last_seq, &ws))
+            break;
+        jobs[n].job.run = blobs_run;
+        jobs[n].job.done = blobs_done;
+        jobs[n].job.keeps_links = true;
+        jobs[n].done = &done;
+        wait_for_at_least(&done, n - IN_FLIGHT + 1);
+        assert_int_equal(writer_submit(f->w, &jobs[n].job), 0);
+        if (wal_checkpoint_seq(wal, seen ? &last_seq : &first_seq) && !seen) {
+            seen = true;
+            last_seq = first_seq;
+        }
+    }
+    wait_for(&done, n);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(jobs[i].job.outcome, WRITE_COMMITTED);
+    bool started_over = started_over_twice(f->w, seen, first_seq, last_seq, &ws);
     teardown(f);
     free(jobs);
-    assert_true(seen);
-    /* 288 MB went through it; it started over at 16 MiB. Before: never (the file grew to hold all
-     * of it). Not a size bound: on a loaded machine a checkpoint pass takes longer and the log
-     * grows further between two restarts. */
-    assert_true(last_seq - first_seq >= 2);
-    /* The writer finished checkpoints itself (what lets the log start over) and counted them. */
-    assert_true(ws.catch_ups >= 1);
-    assert_true(ws.catch_up_frames > 0);
+    if (!started_over)
+        fail_msg("in %d jobs the log started over %u times, the writer caught up %llu times"
+                 " (%llu frames)",
+                 n, last_seq - first_seq, (unsigned long long)ws.catch_ups,
+                 (unsigned long long)ws.catch_up_frames);
 }
 
 /* In a fault-injection child: a job told anything means an answer could have been sent. */
@@ -477,6 +561,7 @@ int main(void)
             a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),
         cmocka_unit_test(a_lone_journaled_job_is_applied_without_another_job),
         cmocka_unit_test(a_job_queued_while_the_writer_is_busy_waits_for_company),
+        cmocka_unit_test(without_a_commit_delay_a_job_queued_while_the_writer_is_busy_goes_alone),
         cmocka_unit_test(the_log_starts_over_under_steady_writes),
         cmocka_unit_test(a_failed_flush_of_the_log_ends_the_process_before_any_answer),
         cmocka_unit_test(an_io_error_in_a_batch_ends_the_process_before_any_answer),
