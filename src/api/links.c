@@ -9,8 +9,6 @@
 #include "core/url.h"
 #include "util/banned.h"
 
-bool api_valid_code(const char *s);
-
 static const char *const link_fields[] = {"partner_id", "destination", "code", "sub1", "sub2",
                                           "sub3", "sub4", "sub5", NULL};
 

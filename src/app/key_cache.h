@@ -19,7 +19,7 @@
 
 struct key_cache_entry {
     uint8_t digest[32];
-    int kind; /* enum auth_kind (src/api/api.h) */
+    int kind; /* enum auth_kind (src/auth/auth.h) */
     char key_id[48];
     char partner_id[48];
     uint64_t generation;

@@ -1,5 +1,5 @@
-/* The partner record: loading it, its balance and JSON, and inserting a new partner with its
- * default link and coupons. */
+/* The partner record: loading it, its balance and JSON, and the partners table's writes (inserting
+ * a new partner with its default link and coupons, updates, dashboard credentials). */
 #include "app/partners.h"
 
 #include <stdio.h>
@@ -186,4 +186,51 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
             return rc;
     }
     return 0;
+}
+
+int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err)
+{
+    struct db_val v[9] = {
+        db_text(p->id),    db_text(p->email),  db_text(p->name),          db_text(p->parent_id),
+        db_text(p->group), db_text(p->status), db_text(p->payout_method), db_text(p->postback_url),
+        db_int(now)};
+    return store_exec(s,
+                      "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
+                      " partner_group = ?5, status = ?6, payout_method = ?7,"
+                      " postback_url = ?8, updated_at = ?9 WHERE id = ?1",
+                      v, 9, NULL, err);
+}
+
+int partner_set_password(struct store *s, const char *partner_id, const char *password_hash,
+                         struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(partner_id), db_text(password_hash)};
+    return store_exec(s, "UPDATE partners SET password_hash = ?2 WHERE id = ?1", v, 2, NULL, err);
+}
+
+int partner_set_invite(struct store *s, const char *partner_id, const char *invite_hash,
+                       struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(partner_id), db_text(invite_hash)};
+    return store_exec(s, "UPDATE partners SET invite_token_hash = ?2 WHERE id = ?1", v, 2, NULL,
+                      err);
+}
+
+int partner_accept_invite(struct store *s, const char *partner_id, const char *invite_hash,
+                          const char *password_hash, int64_t now, int64_t *changed,
+                          struct pd_err *err)
+{
+    struct db_val v[4] = {db_text(partner_id), db_text(password_hash), db_text(invite_hash),
+                          db_int(now)};
+    *changed = 0;
+    return store_exec(s,
+                      "UPDATE partners SET password_hash = ?2, invite_token_hash = NULL,"
+                      " updated_at = ?4 WHERE id = ?1 AND invite_token_hash = ?3",
+                      v, 4, changed, err);
+}
+
+int partner_set_every_password(struct store *s, const char *password_hash, struct pd_err *err)
+{
+    struct db_val p = db_text(password_hash);
+    return store_exec(s, "UPDATE partners SET password_hash = ?1", &p, 1, NULL, err);
 }
