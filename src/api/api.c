@@ -48,11 +48,11 @@ void api_reply_raw(struct api_call *call, int status, const struct http_header *
 void api_reply_json(struct api_call *call, int status, json_t *body)
 {
     size_t len = 0;
-    char *text = json_encode(body, &len);
+    char *text = pd_json_encode(body, &len);
     json_decref(body);
     if (!text) {
-        static const char oom[] =
-            "{\"error\":{\"code\":\"internal_server_error\",\"message\":\"out of memory\",\"param\":null}}";
+        static const char oom[] = "{\"error\":{\"code\":\"internal_server_error\",\"message\":"
+                                  "\"out of memory\",\"param\":null}}";
         api_reply_raw(call, 500, json_headers, 2, oom, sizeof oom - 1);
         return;
     }
@@ -108,8 +108,7 @@ int api_parse_body(struct api_call *call, struct pd_err *err)
     if (call->req->body_len == 0)
         return pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "the body must be a JSON object");
     json_error_t jerr;
-    json_t *root = json_loadb(call->req->body, call->req->body_len,
-                              JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(call->req->body, call->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root && strstr(jerr.text, "too big"))
         return too_big_number(call, err);
     if (!root)
@@ -138,8 +137,8 @@ int api_check_fields(json_t *obj, const char *const *allowed, struct pd_err *err
     return 0;
 }
 
-int api_get_string(json_t *obj, const char *key, bool required, size_t max_len,
-                   const char **out, struct pd_err *err)
+int api_get_string(json_t *obj, const char *key, bool required, size_t max_len, const char **out,
+                   struct pd_err *err)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -162,8 +161,8 @@ int api_get_string(json_t *obj, const char *key, bool required, size_t max_len,
     return 0;
 }
 
-int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
-                int64_t *out, struct pd_err *err)
+int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+                struct pd_err *err)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v)) {
@@ -179,8 +178,8 @@ int api_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_
         return pd_err_set(err, PD_ERR_BAD_REQUEST, key, "%s must be an integer", key);
     json_int_t i = json_integer_value(v);
     if (i < min || i > max)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, key,
-                          "%s must be between %lld and %lld", key, (long long)min, (long long)max);
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, key, "%s must be between %lld and %lld", key,
+                          (long long)min, (long long)max);
     *out = i;
     return 0;
 }

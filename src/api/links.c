@@ -10,7 +10,7 @@
 #include "util/banned.h"
 
 static const char *const link_fields[] = {"partner_id", "destination", "code", "sub1", "sub2",
-                                          "sub3", "sub4", "sub5", NULL};
+                                          "sub3",       "sub4",        "sub5", NULL};
 
 struct link_write {
     char id[ID_MAX_LEN];
@@ -36,7 +36,7 @@ static json_t *link_json(const char *public_url, const char *id, const char *pro
     for (int i = 0; i < 5; i++)
         json_object_set_new(o, names[i], sub[i] ? json_string(sub[i]) : json_null());
     json_object_set_new(o, "is_default", json_boolean(is_default));
-    json_object_set_new(o, "created", json_time(created));
+    json_object_set_new(o, "created", pd_json_time(created));
     return o;
 }
 
@@ -51,9 +51,12 @@ static int link_write_op(struct store *s, struct api_write *w)
         code[8] = '\0';
         lw->code = arena_strdup(w->call->req->arena, code);
     }
-    struct link_new link = {.id = lw->id, .program_id = lw->program_id,
-                            .partner_id = lw->partner_id, .code = lw->code,
-                            .destination = lw->destination, .is_default = false,
+    struct link_new link = {.id = lw->id,
+                            .program_id = lw->program_id,
+                            .partner_id = lw->partner_id,
+                            .code = lw->code,
+                            .destination = lw->destination,
+                            .is_default = false,
                             .created_at = now};
     for (int i = 0; i < 5; i++)
         link.sub[i] = lw->sub[i];

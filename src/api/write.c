@@ -52,7 +52,7 @@ static int write_run(struct store *s, struct write_job *job)
     if (w->idem_key) {
         /* Stored with the write. Otherwise the answer is encoded on the request's worker thread
          * (write_reply), not on the one thread every write goes through. */
-        w->answer = json_encode(w->result, NULL);
+        w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
             abort();
         if (idempotency_save(s, w->call->auth.key_id, w->idem_key, w->request_hash, w->status,
@@ -73,7 +73,7 @@ static void write_reply(void *arg)
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
-        w->answer = json_encode(w->result, NULL);
+        w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
             abort();
     }

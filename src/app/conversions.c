@@ -113,7 +113,7 @@ static int find_existing(struct store *s, const char *program_id, const char *or
 }
 
 /* Canonical JSON text in the arena; takes the reference. */
-static const char *json_text(json_t *j, struct arena *a)
+static const char *pd_json_text(json_t *j, struct arena *a)
 {
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
@@ -135,9 +135,8 @@ static bool seen_before(const char *const *seen, int n, const char *id)
  * walk stops at a partner already met (a loop of parents, refused on write but possible in older
  * data), so nobody earns on its own sale or twice on one. */
 static int pay_parents(struct store *s, const struct program *prog, const struct partner *child,
-                       const char *conv_id, int64_t child_commission, int64_t occurred,
-                       int64_t now, struct arena *a, struct written_commission **written,
-                       struct pd_err *err)
+                       const char *conv_id, int64_t child_commission, int64_t occurred, int64_t now,
+                       struct arena *a, struct written_commission **written, struct pd_err *err)
 {
     const char *parent_id = child->parent_id;
     const char *below = child->id;
@@ -159,15 +158,19 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
             const char *explanation = arena_sprintf(
                 a, "level %d parent of %s: %lld * %d bps / 10000 = %lld (half to even)", level,
                 below, (long long)child_commission, prog->parent_bps, (long long)share);
-            const char *details = json_text(
-                json_pack("{s:i, s:s, s:I, s:i}", "level", level, "child_partner_id", below,
-                          "child_commission", (json_int_t)child_commission, "parent_bps",
-                          prog->parent_bps),
-                a);
-            struct commission_new c = {
-                .partner_id = parent.id, .conversion_id = conv_id, .level = level,
-                .rule_id = rule_id, .base = child_commission, .amount = share,
-                .explanation = explanation, .details = details};
+            const char *details =
+                pd_json_text(json_pack("{s:i, s:s, s:I, s:i}", "level", level, "child_partner_id",
+                                       below, "child_commission", (json_int_t)child_commission,
+                                       "parent_bps", prog->parent_bps),
+                             a);
+            struct commission_new c = {.partner_id = parent.id,
+                                       .conversion_id = conv_id,
+                                       .level = level,
+                                       .rule_id = rule_id,
+                                       .base = child_commission,
+                                       .amount = share,
+                                       .explanation = explanation,
+                                       .details = details};
             if (insert_commission(s, prog, &c, now, a, written, err) < 0 ||
                 stats_add(s, prog->id, parent.id, NULL, occurred, 0, 0, 0, 0, share, err) < 0)
                 return -1;
@@ -186,8 +189,8 @@ struct order {
     struct attr_result ar;
     struct partner partner; /* the attributed partner, when have_partner */
     bool have_partner;
-    const char *fraud;      /* why it earns nothing, or NULL */
-    const char *link_id;    /* the rollup row of the partner's own commission */
+    const char *fraud;   /* why it earns nothing, or NULL */
+    const char *link_id; /* the rollup row of the partner's own commission */
     char id[ID_MAX_LEN];
     int64_t occurred, now;
     int64_t commission_total, month_revenue;
@@ -277,22 +280,24 @@ static int pay_partner(struct store *s, struct order *o, struct arena *a, struct
         if (line->amount <= 0)
             continue;
         const struct rule *rule = &prog->rules.rules[line->rule_index];
-        json_t *d = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I}", "rule_id",
-                              rule->id, "rule_version", prog->rules.version, "type",
-                              rule->type == RULE_FLAT ? "flat" : "percent", "bps",
-                              (json_int_t)line->bps, "base", (json_int_t)line->base,
-                              "order_amount", (json_int_t)in->amount, "month_revenue_before",
-                              (json_int_t)o->month_revenue, "first_purchase", first,
-                              "items", (json_int_t)in->nitems);
+        json_t *d = json_pack(
+            "{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I}", "rule_id", rule->id, "rule_version",
+            prog->rules.version, "type", rule->type == RULE_FLAT ? "flat" : "percent", "bps",
+            (json_int_t)line->bps, "base", (json_int_t)line->base, "order_amount",
+            (json_int_t)in->amount, "month_revenue_before", (json_int_t)o->month_revenue,
+            "first_purchase", first, "items", (json_int_t)in->nitems);
         if (prog->monthly_cap >= 0)
-            json_object_set_new(d, "cap", json_pack("{s:I, s:I, s:I}", "monthly_cap",
-                                                    (json_int_t)prog->monthly_cap,
-                                                    "earned_before", (json_int_t)earned,
-                                                    "cut", (json_int_t)cut));
-        struct commission_new c = {
-            .partner_id = o->partner.id, .conversion_id = o->id, .rule_id = rule->id,
-            .base = line->base, .amount = line->amount, .explanation = cr.explanation,
-            .details = json_text(d, a)};
+            json_object_set_new(d, "cap",
+                                json_pack("{s:I, s:I, s:I}", "monthly_cap",
+                                          (json_int_t)prog->monthly_cap, "earned_before",
+                                          (json_int_t)earned, "cut", (json_int_t)cut));
+        struct commission_new c = {.partner_id = o->partner.id,
+                                   .conversion_id = o->id,
+                                   .rule_id = rule->id,
+                                   .base = line->base,
+                                   .amount = line->amount,
+                                   .explanation = cr.explanation,
+                                   .details = pd_json_text(d, a)};
         if (insert_commission(s, prog, &c, o->now, a, &o->written, err) < 0)
             return -1;
         o->commission_total += line->amount;
@@ -379,8 +384,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     if (existing_id) {
         if (strcmp(existing_hash, in->request_hash) != 0)
             return pd_err_set(err, PD_ERR_CONFLICT, "order_id",
-                              "order %s was already recorded with a different body",
-                              in->order_id);
+                              "order %s was already recorded with a different body", in->order_id);
         *out = conversion_json(s, existing_id, a, err);
         *status = 200;
         return *out ? 0 : -1;
@@ -404,9 +408,8 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
                           ar->since_ms ? ar->since_ms : o->occurred, now_ms, err) < 0)
             return -1;
     }
-    if (ar->partner_id &&
-        stats_add(s, prog->id, ar->partner_id, o->link_id, o->occurred, 0, 0, 1, in->amount,
-                  o->commission_total, err) < 0)
+    if (ar->partner_id && stats_add(s, prog->id, ar->partner_id, o->link_id, o->occurred, 0, 0, 1,
+                                    in->amount, o->commission_total, err) < 0)
         return -1;
     *out = conversion_answer(o, a);
     *status = 201;

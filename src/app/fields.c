@@ -12,19 +12,19 @@ const char *col_dup(struct arena *a, struct store_cursor *cur, int col)
     return arena_strdup(a, store_col_text(cur, col));
 }
 
-json_t *json_time(int64_t ms)
+json_t *pd_json_time(int64_t ms)
 {
     char buf[40];
     time_format_rfc3339(ms, buf, sizeof buf);
     return json_string(buf);
 }
 
-json_t *json_money(int64_t minor)
+json_t *pd_json_money(int64_t minor)
 {
     return json_integer(minor);
 }
 
-json_t *json_str_or_null(const char *s)
+json_t *pd_json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
 }

@@ -12,10 +12,10 @@
 /* Copies a text column into the arena; NULL for SQL NULL. */
 const char *col_dup(struct arena *a, struct store_cursor *cur, int col);
 /* RFC 3339 string for a millisecond time. */
-json_t *json_time(int64_t ms);
+json_t *pd_json_time(int64_t ms);
 /* Money as JSON integer. */
-json_t *json_money(int64_t minor);
+json_t *pd_json_money(int64_t minor);
 /* The string, or JSON null for NULL. */
-json_t *json_str_or_null(const char *s);
+json_t *pd_json_str_or_null(const char *s);
 
 #endif

@@ -28,7 +28,9 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
      * recorded for it, and nothing is rebound. */
     if (!ar.partner_id)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE,
-                          in->click_id ? "click_id" : in->coupon ? "coupon" : "ref",
+                          in->click_id ? "click_id"
+                          : in->coupon ? "coupon"
+                                       : "ref",
                           "the lead could not be attributed%s%s", ar.reason ? ": " : "",
                           ar.reason ? ar.reason : "");
     bool bound = false;
@@ -40,9 +42,14 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
     }
     char lead_id[ID_MAX_LEN];
     id_new(lead_id, sizeof lead_id, "lea_", (uint64_t)now_ms);
-    struct db_val v[8] = {db_text(lead_id),        db_text(prog.id),       db_text(ar.partner_id),
-                          db_text(in->customer_id), db_text(ar.click_id),  db_text(in->email),
-                          db_text(attr_method_name(ar.method)), db_int(now_ms)};
+    struct db_val v[8] = {db_text(lead_id),
+                          db_text(prog.id),
+                          db_text(ar.partner_id),
+                          db_text(in->customer_id),
+                          db_text(ar.click_id),
+                          db_text(in->email),
+                          db_text(attr_method_name(ar.method)),
+                          db_int(now_ms)};
     if (store_exec(s,
                    "INSERT INTO leads (id, program_id, partner_id, customer_id, click_id, email,"
                    " method, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -52,19 +59,19 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
     if (partner_load(s, ar.partner_id, a, &partner, err) != 0)
         return -1;
     size_t rule_index = 0;
-    int64_t lead_amount =
-        commission_for_lead(&prog.rules, partner.id, partner.group, &rule_index);
+    int64_t lead_amount = commission_for_lead(&prog.rules, partner.id, partner.group, &rule_index);
     bool self = in->email && strcasecmp(in->email, partner.email) == 0;
     /* A lead pays once, when it brings a customer; one already bound earns nothing new. */
     bool new_customer = ar.method != ATTR_CUSTOMER;
     if (lead_amount > 0 && new_customer && !ar.bot && !self &&
         strcmp(partner.status, "active") == 0) {
-        char *explanation =
-            arena_sprintf(a, "lead rule %s: flat %lld", prog.rules.rules[rule_index].id,
-                          (long long)lead_amount);
-        struct commission_new c = {.partner_id = partner.id, .lead_id = lead_id,
+        char *explanation = arena_sprintf(a, "lead rule %s: flat %lld",
+                                          prog.rules.rules[rule_index].id, (long long)lead_amount);
+        struct commission_new c = {.partner_id = partner.id,
+                                   .lead_id = lead_id,
                                    .rule_id = prog.rules.rules[rule_index].id,
-                                   .amount = lead_amount, .explanation = explanation};
+                                   .amount = lead_amount,
+                                   .explanation = explanation};
         if (commission_insert(s, &prog, &c, now_ms, a, NULL, err) < 0)
             return -1;
     }
@@ -77,7 +84,6 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
     json_object_set_new(*out, "method", json_string(attr_method_name(ar.method)));
     json_object_set_new(*out, "click_id", ar.click_id ? json_string(ar.click_id) : json_null());
     json_object_set_new(*out, "bound", json_boolean(bound));
-    json_object_set_new(*out, "created", json_time(now_ms));
+    json_object_set_new(*out, "created", pd_json_time(now_ms));
     return 0;
 }
-

@@ -81,12 +81,12 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
     json_object_set_new(o, "email", json_string(p->email));
     json_object_set_new(o, "name", json_string(p->name));
     json_object_set_new(o, "ref_code", json_string(p->ref_code));
-    json_object_set_new(o, "parent_id", json_str_or_null(p->parent_id));
-    json_object_set_new(o, "group", json_str_or_null(p->group));
+    json_object_set_new(o, "parent_id", pd_json_str_or_null(p->parent_id));
+    json_object_set_new(o, "group", pd_json_str_or_null(p->group));
     json_object_set_new(o, "status", json_string(p->status));
     json_object_set_new(o, "payout_method",
                         p->payout_method ? json_loads(p->payout_method, 0, NULL) : json_null());
-    json_object_set_new(o, "postback_url", json_str_or_null(p->postback_url));
+    json_object_set_new(o, "postback_url", pd_json_str_or_null(p->postback_url));
     char url[1024];
     snprintf(url, sizeof url, "%s/c/%s", public_url, p->ref_code);
     json_t *link = json_object();
@@ -106,12 +106,12 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
     json_object_set_new(link, "url", json_string(url));
     json_object_set_new(o, "default_link", link);
     json_t *bal = json_object();
-    json_object_set_new(bal, "pending", json_money(pending));
-    json_object_set_new(bal, "approved", json_money(approved));
-    json_object_set_new(bal, "paid", json_money(paid));
+    json_object_set_new(bal, "pending", pd_json_money(pending));
+    json_object_set_new(bal, "approved", pd_json_money(approved));
+    json_object_set_new(bal, "paid", pd_json_money(paid));
     json_object_set_new(bal, "currency", json_string(currency));
     json_object_set_new(o, "balance", bal);
-    json_object_set_new(o, "created", json_time(p->created_at));
+    json_object_set_new(o, "created", pd_json_time(p->created_at));
     return o;
 }
 
@@ -141,10 +141,11 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
                    "this program already has a partner with the email %s", p->email);
         return STORE_CONSTRAINT;
     }
-    struct db_val v[12] = {db_text(p->id),       db_text(p->program_id), db_text(p->email),
-                           db_text(p->name),     db_text(p->ref_code),   db_text(p->parent_id),
-                           db_text(p->group),    db_text(p->status),     db_text(p->payout_method),
-                           db_text(p->postback_url), db_int(p->created_at), db_int(p->updated_at)};
+    struct db_val v[12] = {
+        db_text(p->id),           db_text(p->program_id), db_text(p->email),
+        db_text(p->name),         db_text(p->ref_code),   db_text(p->parent_id),
+        db_text(p->group),        db_text(p->status),     db_text(p->payout_method),
+        db_text(p->postback_url), db_int(p->created_at),  db_int(p->updated_at)};
     int rc = store_exec(s,
                         "INSERT INTO partners (id, program_id, email, name, ref_code,"
                         " parent_id, partner_group, status, payout_method, postback_url,"
@@ -160,8 +161,12 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
         return rc;
     char link_id[ID_MAX_LEN];
     id_new(link_id, sizeof link_id, "lnk_", (uint64_t)p->created_at);
-    struct link_new link = {.id = link_id, .program_id = p->program_id, .partner_id = p->id,
-                            .code = p->ref_code, .destination = default_url, .is_default = true,
+    struct link_new link = {.id = link_id,
+                            .program_id = p->program_id,
+                            .partner_id = p->id,
+                            .code = p->ref_code,
+                            .destination = default_url,
+                            .is_default = true,
                             .created_at = p->created_at};
     rc = link_insert(s, &link, err);
     if (rc == STORE_CONSTRAINT) {

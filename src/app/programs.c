@@ -10,8 +10,8 @@
 #include "util/banned.h"
 
 #define PROGRAM_COLUMNS                                                                            \
-    "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"      \
-    " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"              \
+    "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
+    " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
     " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
@@ -27,8 +27,8 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->attribution_window_days = (int)store_col_int(cur, 6);
     p->hold_days = (int)store_col_int(cur, 7);
     p->min_payout = store_col_int(cur, 8);
-    p->model = strcmp(store_col_text(cur, 9), "first_click") == 0 ? ATTR_FIRST_CLICK
-                                                                    : ATTR_LAST_CLICK;
+    p->model =
+        strcmp(store_col_text(cur, 9), "first_click") == 0 ? ATTR_FIRST_CLICK : ATTR_LAST_CLICK;
     p->lifetime = store_col_int(cur, 10) != 0;
     p->recurring_months = store_is_null(cur, 11) ? -1 : (int)store_col_int(cur, 11);
     p->parent_bps = (int)store_col_int(cur, 12);
@@ -59,7 +59,8 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     json_decref(rules);
     p->rules.version = version;
     if (rc < 0)
-        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s: stored rules are invalid", p->id);
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s: stored rules are invalid",
+                          p->id);
     return 0;
 }
 
@@ -87,8 +88,8 @@ int program_resolve(struct store *s, const char *program_id, struct arena *a, st
     if (program_id)
         return program_load(s, program_id, a, out, err);
     struct store_cursor cur;
-    int rc = store_query(s, "SELECT " PROGRAM_COLUMNS " FROM programs ORDER BY id LIMIT 2", NULL,
-                         0, &cur, err);
+    int rc = store_query(s, "SELECT " PROGRAM_COLUMNS " FROM programs ORDER BY id LIMIT 2", NULL, 0,
+                         &cur, err);
     if (rc < 0)
         return -1;
     int rows = 0;
@@ -123,7 +124,7 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "click_param", json_string(p->click_param));
     json_object_set_new(o, "attribution_window_days", json_integer(p->attribution_window_days));
     json_object_set_new(o, "hold_days", json_integer(p->hold_days));
-    json_object_set_new(o, "min_payout", json_money(p->min_payout));
+    json_object_set_new(o, "min_payout", pd_json_money(p->min_payout));
     json_object_set_new(o, "model",
                         json_string(p->model == ATTR_FIRST_CLICK ? "first_click" : "last_click"));
     json_object_set_new(o, "lifetime", json_boolean(p->lifetime));
@@ -136,9 +137,9 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "rules", json_loads(p->rules_json, 0, NULL));
     json_object_set_new(o, "rules_version", json_integer(p->rules.version));
     json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
-    json_object_set_new(o, "postback_token", json_str_or_null(p->postback_token));
-    json_object_set_new(o, "created", json_time(p->created_at));
-    json_object_set_new(o, "updated", json_time(p->updated_at));
+    json_object_set_new(o, "postback_token", pd_json_str_or_null(p->postback_token));
+    json_object_set_new(o, "created", pd_json_time(p->created_at));
+    json_object_set_new(o, "updated", pd_json_time(p->updated_at));
     return o;
 }
 
@@ -197,8 +198,8 @@ int program_save_rule_version(struct store *s, const struct program *p, int64_t 
                       v, 4, NULL, err);
 }
 
-const char *program_rules_at(struct store *s, const char *program_id, int version,
-                             struct arena *a, struct pd_err *err)
+const char *program_rules_at(struct store *s, const char *program_id, int version, struct arena *a,
+                             struct pd_err *err)
 {
     struct db_val v[2] = {db_text(program_id), db_int(version)};
     struct store_cursor cur;

@@ -17,8 +17,8 @@ json_t *commission_json_from(const struct commission_row *c)
     json_object_set_new(o, "object", json_string("commission"));
     json_object_set_new(o, "program_id", json_string(c->program_id));
     json_object_set_new(o, "partner_id", json_string(c->partner_id));
-    json_object_set_new(o, "conversion_id", json_str_or_null(c->conversion_id));
-    json_object_set_new(o, "lead_id", json_str_or_null(c->lead_id));
+    json_object_set_new(o, "conversion_id", pd_json_str_or_null(c->conversion_id));
+    json_object_set_new(o, "lead_id", pd_json_str_or_null(c->lead_id));
     json_object_set_new(o, "level", json_integer(c->level));
     json_object_set_new(o, "rule_id", json_string(c->rule_id));
     json_object_set_new(o, "rule_version", json_integer(c->rule_version));
@@ -29,8 +29,8 @@ json_t *commission_json_from(const struct commission_row *c)
     json_object_set_new(o, "currency", json_string(c->currency));
     json_object_set_new(o, "status", json_string(c->status));
     json_object_set_new(o, "explanation", json_string(c->explanation));
-    json_object_set_new(o, "hold_until", json_time(c->hold_until));
-    json_object_set_new(o, "created", json_time(c->created_at));
+    json_object_set_new(o, "hold_until", pd_json_time(c->hold_until));
+    json_object_set_new(o, "created", pd_json_time(c->created_at));
     return o;
 }
 
@@ -71,21 +71,22 @@ json_t *conversion_json_from(const struct conversion_row *r)
     json_object_set_new(o, "order_id", json_string(r->order_id));
     json_object_set_new(o, "amount", json_integer(r->amount));
     json_object_set_new(o, "currency", json_string(r->currency));
-    json_object_set_new(o, "partner_id", json_str_or_null(r->partner_id));
+    json_object_set_new(o, "partner_id", pd_json_str_or_null(r->partner_id));
     json_t *attr = json_object();
     json_object_set_new(attr, "method", json_string(r->method));
-    json_object_set_new(attr, "click_id", json_str_or_null(r->click_id));
-    json_object_set_new(attr, "reason", json_str_or_null(r->reason));
+    json_object_set_new(attr, "click_id", pd_json_str_or_null(r->click_id));
+    json_object_set_new(attr, "reason", pd_json_str_or_null(r->reason));
     json_object_set_new(o, "attribution", attr);
-    json_object_set_new(o, "customer_id", json_str_or_null(r->customer_id));
-    json_object_set_new(o, "coupon", json_str_or_null(r->coupon));
-    json_object_set_new(o, "ref", json_str_or_null(r->ref));
-    json_object_set_new(o, "fraud_reason", json_str_or_null(r->fraud_reason));
+    json_object_set_new(o, "customer_id", pd_json_str_or_null(r->customer_id));
+    json_object_set_new(o, "coupon", pd_json_str_or_null(r->coupon));
+    json_object_set_new(o, "ref", pd_json_str_or_null(r->ref));
+    json_object_set_new(o, "fraud_reason", pd_json_str_or_null(r->fraud_reason));
     json_object_set_new(o, "refunded_amount", json_integer(r->refunded_amount));
     json_object_set_new(o, "items", r->items ? json_loads(r->items, 0, NULL) : json_null());
-    json_object_set_new(o, "metadata", r->metadata ? json_loads(r->metadata, 0, NULL) : json_null());
-    json_object_set_new(o, "occurred_at", json_time(r->occurred_at));
-    json_object_set_new(o, "created", json_time(r->created_at));
+    json_object_set_new(o, "metadata",
+                        r->metadata ? json_loads(r->metadata, 0, NULL) : json_null());
+    json_object_set_new(o, "occurred_at", pd_json_time(r->occurred_at));
+    json_object_set_new(o, "created", pd_json_time(r->created_at));
     return o;
 }
 
@@ -162,17 +163,18 @@ json_t *commission_explained(struct store *s, const char *id, struct arena *a, s
         return NULL;
     }
     json_t *o = commission_json_row(&cur);
-    json_object_set_new(o, "details", store_is_null(&cur, 16)
-                                          ? json_null()
-                                          : json_loads(store_col_text(&cur, 16), 0, NULL));
+    json_object_set_new(o, "details",
+                        store_is_null(&cur, 16) ? json_null()
+                                                : json_loads(store_col_text(&cur, 16), 0, NULL));
     json_object_set_new(o, "approved_at",
-                        store_is_null(&cur, 17) ? json_null() : json_time(store_col_int(&cur, 17)));
-    json_object_set_new(o, "rejected_reason", store_is_null(&cur, 18)
-                                                  ? json_null()
-                                                  : json_string(store_col_text(&cur, 18)));
-    json_object_set_new(o, "payout_id", store_is_null(&cur, 19)
-                                            ? json_null()
-                                            : json_string(store_col_text(&cur, 19)));
+                        store_is_null(&cur, 17) ? json_null()
+                                                : pd_json_time(store_col_int(&cur, 17)));
+    json_object_set_new(o, "rejected_reason",
+                        store_is_null(&cur, 18) ? json_null()
+                                                : json_string(store_col_text(&cur, 18)));
+    json_object_set_new(o, "payout_id",
+                        store_is_null(&cur, 19) ? json_null()
+                                                : json_string(store_col_text(&cur, 19)));
     const char *program_id = col_dup(a, &cur, 1);
     const char *rule_id = col_dup(a, &cur, 6);
     int version = (int)store_col_int(&cur, 7);
@@ -221,9 +223,9 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
     json_object_set_new(o, "status", json_string(store_col_text(&cur, 3)));
     json_object_set_new(o, "total", json_integer(store_col_int(&cur, 4)));
     json_object_set_new(o, "currency", json_string(store_col_text(&cur, 5)));
-    json_object_set_new(o, "created", json_time(store_col_int(&cur, 6)));
-    json_object_set_new(o, "paid_at",
-                        store_is_null(&cur, 7) ? json_null() : json_time(store_col_int(&cur, 7)));
+    json_object_set_new(o, "created", pd_json_time(store_col_int(&cur, 6)));
+    json_object_set_new(
+        o, "paid_at", store_is_null(&cur, 7) ? json_null() : pd_json_time(store_col_int(&cur, 7)));
     json_object_set_new(o, "item_count", json_integer(store_col_int(&cur, 8)));
     store_finish(&cur);
     if (!with_items)
@@ -241,10 +243,10 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
     while ((rc = store_step(&cur, err)) == STORE_ROW) {
         json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
         json_array_append_new(
-            items, json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0),
-                             "amount", (json_int_t)store_col_int(&cur, 1), "currency",
-                             store_col_text(&cur, 2), "method", m ? m : json_null(), "reference",
-                             store_col_text(&cur, 4)));
+            items,
+            json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0), "amount",
+                      (json_int_t)store_col_int(&cur, 1), "currency", store_col_text(&cur, 2),
+                      "method", m ? m : json_null(), "reference", store_col_text(&cur, 4)));
     }
     store_finish(&cur);
     json_object_set_new(o, "items", items);
@@ -265,8 +267,8 @@ json_t *payout_statement_json(struct store_cursor *cur)
     json_object_set_new(o, "amount", json_integer(store_col_int(cur, 3)));
     json_object_set_new(o, "currency", json_string(store_col_text(cur, 4)));
     json_object_set_new(o, "reference", json_string(store_col_text(cur, 5)));
-    json_object_set_new(o, "created", json_time(store_col_int(cur, 6)));
+    json_object_set_new(o, "created", pd_json_time(store_col_int(cur, 6)));
     json_object_set_new(o, "paid_at",
-                        store_is_null(cur, 7) ? json_null() : json_time(store_col_int(cur, 7)));
+                        store_is_null(cur, 7) ? json_null() : pd_json_time(store_col_int(cur, 7)));
     return o;
 }

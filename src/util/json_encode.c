@@ -206,7 +206,7 @@ static void put_value(struct out *o, const json_t *v, int depth)
     }
 }
 
-char *json_encode(const json_t *v, size_t *len)
+char *pd_json_encode(const json_t *v, size_t *len)
 {
     struct out o = {0};
     if (!v)

@@ -11,6 +11,6 @@
 
 /* A malloc'd, NUL-terminated text (its length in *len when len is not NULL), the caller frees it;
  * NULL when out of memory or nested deeper than 64 levels. */
-char *json_encode(const json_t *v, size_t *len);
+char *pd_json_encode(const json_t *v, size_t *len);
 
 #endif
