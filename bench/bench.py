@@ -597,7 +597,7 @@ def bench_rss(results):
 # the table
 
 def bench_payouts(results):
-    """The payout run (issue 3): 100,000 partners, 1,000,000 approved commissions; batch + CSV."""
+    """The payout run: 100,000 partners, 1,000,000 approved commissions; batch + CSV."""
     work = tempfile.mkdtemp(prefix="partnerd-payouts-", dir=DATA if os.path.isdir(DATA) else None)
     try:
         log("payout run: 100,000 partners, 1,000,000 commissions")

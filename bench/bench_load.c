@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "app/clicks.h"
+#include "app/partners.h"
 #include "app/records.h"
 #include "cli/cli.h"
 #include "core/ids.h"

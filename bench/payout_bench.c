@@ -1,4 +1,4 @@
-/* The payout run at scale (issue 3): 100,000 partners and 1,000,000 approved commissions in a fresh
+/* The payout run at scale: 100,000 partners and 1,000,000 approved commissions in a fresh
  * SQLite database, then the batch (payout_create), its CSV and marking it paid, each timed.
  * Usage: payout_bench [DIR] [PARTNERS] [COMMISSIONS]   Prints one line of figures per stage. */
 #include <stdio.h>

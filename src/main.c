@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "cli/cli.h"
 #include "util/banned.h"
 
@@ -51,11 +50,8 @@ int main(int argc, char **argv)
         printf("partnerd %s\n", PD_VERSION);
         return 0;
     }
-    if (argc == 3 && strcmp(argv[1], "serve") == 0 && strcmp(argv[2], "--print-routes") == 0) {
-        /* Hidden: the route table, for the test that holds the OpenAPI document to it. */
-        api_print_routes(stdout);
-        return fflush(stdout) == 0 ? 0 : 1;
-    }
+    if (argc == 3 && strcmp(argv[1], "serve") == 0 && strcmp(argv[2], "--print-routes") == 0)
+        return cmd_serve_print_routes(); /* hidden: for the OpenAPI document's test */
     for (const struct command *c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);

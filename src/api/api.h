@@ -9,18 +9,11 @@
 #include <stdio.h>
 
 #include "app/app.h"
+#include "auth/auth.h"
 #include "core/client_ip.h"
 #include "http/http.h"
 #include "store/writer.h"
 #include "util/err.h"
-
-enum auth_kind { AUTH_NONE = 0, AUTH_SECRET, AUTH_PUBLISHABLE, AUTH_PARTNER };
-
-struct auth {
-    enum auth_kind kind;
-    char key_id[48];
-    char partner_id[48]; /* AUTH_PARTNER */
-};
 
 #define API_MAX_PATH_PARAMS 3
 
@@ -47,10 +40,9 @@ void api_reply_raw(struct api_call *call, int status, const struct http_header *
 /* The JSON error object, e.g. for a write's stored answer. New reference. */
 json_t *api_error_json(const struct pd_err *err);
 
-/* Authentication: reads "Authorization: Bearer <key>" and fills call->auth. Refuses a key in the
- * query string. `allowed` is a bit set of (1 << AUTH_*). */
+/* Authentication (auth_request in src/auth/auth.h): an API key, or a dashboard session, fills
+ * call->auth. `allowed` is a bit set of AUTH_ALLOW(kind). */
 int api_authenticate(struct api_call *call, unsigned allowed, struct pd_err *err);
-#define AUTH_ALLOW(k) (1u << (k))
 
 /* Parses the body as a JSON object into call->body (limits: depth, size). */
 int api_parse_body(struct api_call *call, struct pd_err *err);
@@ -151,15 +143,39 @@ struct api_write {
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
 
+/* A route: a method and a path pattern ('*' matches one path segment, captured into
+ * path_params), who may call it (a bit set of AUTH_ALLOW(kind); 0: anyone, the handler checks what
+ * it needs), whether the body is a JSON object parsed before the handler runs, the handler, and
+ * the largest body accepted (413 beyond, unread; 0: the server's limit on a route that needs a
+ * key, 16 KiB on a public one, as bodies in flight share one budget). */
+typedef void (*api_handler)(struct api_call *call);
+struct api_route {
+    enum http_method method;
+    const char *pattern;
+    unsigned auth;
+    bool json_body;
+    api_handler handler;
+    size_t body_max;
+};
+/* The routes one part serves; `partnerd serve` composes the tables of the API and the dashboards
+ * into a NULL-terminated list, matched in order (the first route of a path and method wins). */
+struct api_route_table {
+    const struct api_route *routes;
+    size_t n;
+};
+/* The API's own routes (src/api/router.c). */
+extern const struct api_route_table api_routes;
+
 /* The router. api_route runs on a request's head, before its body is read: it answers an unknown
  * route or refused credentials at once (the body is never buffered), else sets the route's body
  * limit (req->max_body) and leaves the call for api_dispatch, which runs once the body is in. */
-typedef void (*api_handler)(struct api_call *call);
-void api_route(struct http_request *req, struct app *app);
-void api_dispatch(struct http_request *req, struct app *app);
-/* Prints the route table, one "METHOD PATTERN" line a route ('*': one path segment), for tests
- * that hold the OpenAPI document to it (partnerd serve --print-routes). */
-void api_print_routes(FILE *out);
+void api_route(struct http_request *req, struct app *app,
+               const struct api_route_table *const *tables);
+void api_dispatch(struct http_request *req, struct app *app,
+                  const struct api_route_table *const *tables);
+/* Prints the routes of the tables, one "METHOD PATTERN" line a route ('*': one path segment), for
+ * the test that holds the OpenAPI document to them (partnerd serve --print-routes). */
+void api_print_routes(FILE *out, const struct api_route_table *const *tables);
 
 /* Resource handlers (one file each). */
 void api_health(struct api_call *call);
@@ -198,7 +214,13 @@ void api_me_links_list(struct api_call *call);
 void api_me_links_create(struct api_call *call);
 void api_me_report(struct api_call *call);
 void api_me_commissions(struct api_call *call);
-/* integrations (DESIGN §6): postback.c, track.c, pd_js.c */
+/* PATCH /api/v1/me: a partner's own payout method and postback URL (src/api/me_update.c). */
+void api_me_update(struct api_call *call);
+/* Answers one partner as JSON (src/api/partners.c; /api/v1/partners/{id} and /api/v1/me). */
+void api_reply_partner(struct api_call *call, const char *partner_id);
+/* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
+bool api_valid_code(const char *s);
+/* integrations (README "Integrations"): postback.c, track.c, pd_js.c */
 void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
 void api_track_sale(struct api_call *call);

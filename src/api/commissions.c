@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app/conversions.h"
+#include "app/views.h"
 #include "app/lifecycle.h"
 #include "util/banned.h"
 

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "app/conversions.h"
 #include "app/records.h"
+#include "app/views.h"
 #include "core/money.h"
 #include "util/timefmt.h"
 #include "util/banned.h"

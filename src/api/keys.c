@@ -21,7 +21,7 @@ struct key_write {
 static json_t *key_json(const char *id, const char *partner_id, const char *hint, int64_t created)
 {
     return json_pack("{s:s, s:s, s:s, s:s?, s:o}", "id", id, "object", "api_key", "partner_id",
-                     partner_id, "hint", hint, "created", json_time(created));
+                     partner_id, "hint", hint, "created", pd_json_time(created));
 }
 
 static int key_create_op(struct store *s, struct api_write *w)
@@ -60,13 +60,13 @@ static int key_revoke_op(struct store *s, struct api_write *w)
         return -1;
     if (rc != STORE_ROW)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "key_id", "no such key of this partner");
-    w->result = key_json(kw->key_id, kw->partner_id,
-                         store_is_null(&cur, 0) ? NULL : store_col_text(&cur, 0),
-                         store_col_int(&cur, 1));
+    w->result =
+        key_json(kw->key_id, kw->partner_id,
+                 store_is_null(&cur, 0) ? NULL : store_col_text(&cur, 0), store_col_int(&cur, 1));
     store_finish(&cur);
     if (api_key_revoke(s, kw->key_id, kw->partner_id, w->call->now_ms, &w->err) < 0)
         return -1;
-    json_object_set_new(w->result, "revoked", json_time(w->call->now_ms));
+    json_object_set_new(w->result, "revoked", pd_json_time(w->call->now_ms));
     w->status = 200;
     return 0;
 }
@@ -89,10 +89,10 @@ static void reply_keys(struct api_call *call, const char *partner_id)
     json_t *data = json_array();
     int n = 0, rc;
     while ((rc = store_step(&cur, &err)) == STORE_ROW && ++n <= LIMIT)
-        json_array_append_new(data, key_json(store_col_text(&cur, 0), partner_id,
-                                             store_is_null(&cur, 1) ? NULL
-                                                                    : store_col_text(&cur, 1),
-                                             store_col_int(&cur, 2)));
+        json_array_append_new(data,
+                              key_json(store_col_text(&cur, 0), partner_id,
+                                       store_is_null(&cur, 1) ? NULL : store_col_text(&cur, 1),
+                                       store_col_int(&cur, 2)));
     store_finish(&cur);
     if (rc < 0) {
         json_decref(data);

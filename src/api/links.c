@@ -3,15 +3,14 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/links.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/url.h"
 #include "util/banned.h"
 
-bool api_valid_code(const char *s);
-
 static const char *const link_fields[] = {"partner_id", "destination", "code", "sub1", "sub2",
-                                          "sub3", "sub4", "sub5", NULL};
+                                          "sub3",       "sub4",        "sub5", NULL};
 
 struct link_write {
     char id[ID_MAX_LEN];
@@ -37,7 +36,7 @@ static json_t *link_json(const char *public_url, const char *id, const char *pro
     for (int i = 0; i < 5; i++)
         json_object_set_new(o, names[i], sub[i] ? json_string(sub[i]) : json_null());
     json_object_set_new(o, "is_default", json_boolean(is_default));
-    json_object_set_new(o, "created", json_time(created));
+    json_object_set_new(o, "created", pd_json_time(created));
     return o;
 }
 
@@ -52,15 +51,16 @@ static int link_write_op(struct store *s, struct api_write *w)
         code[8] = '\0';
         lw->code = arena_strdup(w->call->req->arena, code);
     }
-    struct db_val v[11] = {db_text(lw->id),          db_text(lw->program_id), db_text(lw->partner_id),
-                           db_text(lw->code),        db_text(lw->destination), db_text(lw->sub[0]),
-                           db_text(lw->sub[1]),      db_text(lw->sub[2]),     db_text(lw->sub[3]),
-                           db_text(lw->sub[4]),      db_int(now)};
-    int rc = store_exec(s,
-                        "INSERT INTO links (id, program_id, partner_id, code, destination,"
-                        " is_default, sub1, sub2, sub3, sub4, sub5, created_at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11)",
-                        v, 11, NULL, &w->err);
+    struct link_new link = {.id = lw->id,
+                            .program_id = lw->program_id,
+                            .partner_id = lw->partner_id,
+                            .code = lw->code,
+                            .destination = lw->destination,
+                            .is_default = false,
+                            .created_at = now};
+    for (int i = 0; i < 5; i++)
+        link.sub[i] = lw->sub[i];
+    int rc = link_insert(s, &link, &w->err);
     if (rc == STORE_CONSTRAINT)
         return pd_err_set(&w->err, PD_ERR_CONFLICT, "code", "this link code is already taken");
     if (rc < 0)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app/conversions.h"
+#include "app/views.h" /* COMMISSION_COLUMNS */
 #include "core/ids.h"
 #include "store/store.h"
 #include "util/timefmt.h"

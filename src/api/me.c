@@ -2,8 +2,6 @@
 #include "api/api.h"
 #include "util/banned.h"
 
-void api_reply_partner(struct api_call *call, const char *partner_id);
-
 void api_me_get(struct api_call *call)
 {
     api_reply_partner(call, call->auth.partner_id);

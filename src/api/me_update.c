@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/partners.h"
 #include "app/records.h"
 #include "core/payout_method.h"
 #include "core/url.h"
-#include "web/web.h"
 #include "util/banned.h"
 
 /* The fields the body sets, checked on the worker; read, changed and written in one writer job,
@@ -48,12 +48,7 @@ static int me_write_op(struct store *s, struct api_write *w)
         p.payout_method = mw->payout_method;
     if (mw->set_postback_url)
         p.postback_url = mw->postback_url;
-    struct db_val v[4] = {db_text(p.id), db_text(p.payout_method), db_text(p.postback_url),
-                          db_int(w->call->now_ms)};
-    if (store_exec(s,
-                   "UPDATE partners SET payout_method = ?2, postback_url = ?3, updated_at = ?4"
-                   " WHERE id = ?1",
-                   v, 4, NULL, &w->err) < 0)
+    if (partner_update(s, &p, w->call->now_ms, &w->err) < 0)
         return -1;
     w->result =
         partner_to_json(s, &p, prog.currency->code, w->call->app->cfg.public_url, &w->err);

@@ -6,16 +6,16 @@
 
 #include "api/api.h"
 #include "api/fields.h"
+#include "app/partners.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/payout_method.h"
 #include "core/url.h" /* webhooks: postback_url */
-#include "web/web.h"
 #include "util/banned.h"
 
 static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
                                             "group", "status", "coupons", "payout_method",
-                                            "postback_url", "password" /* web */, NULL};
+                                            "postback_url", "password", NULL};
 static const char *const update_fields[] = {"email", "name", "parent_id", "group", "status",
                                             "payout_method", "postback_url", NULL};
 
@@ -25,10 +25,9 @@ struct partner_write {
     const char **coupons;
     size_t ncoupons;
     bool creating;
-    struct web_partner_credentials cred; /* web: password or invite (src/web/credentials.c) */
+    struct auth_partner_credentials cred; /* the dashboard login: password or invite */
 };
 
-bool api_valid_code(const char *s);
 bool api_valid_code(const char *s)
 {
     size_t len = strlen(s);
@@ -257,14 +256,7 @@ static int partner_write_op(struct store *s, struct api_write *w)
         if (rc < 0)
             return -1;
     } else {
-        struct db_val v[9] = {db_text(p->id), db_text(p->email), db_text(p->name),
-                              db_text(p->parent_id), db_text(p->group), db_text(p->status),
-                              db_text(p->payout_method), db_text(p->postback_url), db_int(now)};
-        int rc = store_exec(s,
-                            "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
-                            " partner_group = ?5, status = ?6, payout_method = ?7,"
-                            " postback_url = ?8, updated_at = ?9 WHERE id = ?1",
-                            v, 9, NULL, &w->err);
+        int rc = partner_update(s, p, now, &w->err);
         if (rc == STORE_CONSTRAINT)
             return conflict(w, "email", "a partner with this email already exists");
         if (rc < 0)
@@ -274,13 +266,24 @@ static int partner_write_op(struct store *s, struct api_write *w)
                                 &w->err);
     if (!w->result)
         return -1;
-    /* web: the dashboard login: a password, or a one-time invite_url in the answer */
-    if (pw->creating && web_partner_credentials_store(s, p->id, &pw->cred,
-                                                      w->call->app->cfg.public_url, w->result,
-                                                      &w->err) < 0)
+    /* the dashboard login: a password, or a one-time invite_url in the answer */
+    if (pw->creating && auth_partner_credentials_store(s, p->id, &pw->cred,
+                                                       w->call->app->cfg.public_url, w->result,
+                                                       &w->err) < 0)
         return -1;
     w->status = pw->creating ? 201 : 200;
     return 0;
+}
+
+/* The dashboard login of a new partner from its "password" (and "email") field. */
+static int partner_credentials(struct api_call *call, struct auth_partner_credentials *c,
+                               struct pd_err *err)
+{
+    const char *password, *email;
+    if (api_get_string(call->body, "password", false, AUTH_PASSWORD_MAX, &password, err) < 0 ||
+        api_get_string(call->body, "email", false, 254, &email, err) < 0)
+        return -1;
+    return auth_partner_credentials_prepare(password, email, call->now_ms, c, err);
 }
 
 void api_partners_create(struct api_call *call)
@@ -297,7 +300,7 @@ void api_partners_create(struct api_call *call)
     }
     pw->p.program_id = pw->program.id;
     if (partner_apply_json(call, call->db, pw, &err) < 0 ||
-        web_partner_credentials_prepare(call, &pw->cred, &err) < 0 /* web */) {
+        partner_credentials(call, &pw->cred, &err) < 0) {
         api_reply_error(call, &err);
         return;
     }
@@ -329,7 +332,6 @@ void api_partners_update(struct api_call *call)
 }
 
 /* Answers one partner as JSON; shared with /api/v1/me. */
-void api_reply_partner(struct api_call *call, const char *partner_id);
 void api_reply_partner(struct api_call *call, const char *partner_id)
 {
     struct partner p;

@@ -1,4 +1,5 @@
-/* The route table: every endpoint, who may call it, and its handler. */
+/* The API's route table (every endpoint of the API, who may call it, and its handler) and the
+ * router that matches a request against the tables `partnerd serve` composes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,6 @@
 #include "api/api.h"
 #include "app/click_journal.h"
 #include "util/timefmt.h"
-#include "web/web.h"
 #include "util/banned.h"
 
 #define SECRET AUTH_ALLOW(AUTH_SECRET)
@@ -17,21 +17,10 @@
  * and a key-less body must not be able to take much of it. */
 #define PUBLIC_BODY_MAX (16u * 1024)
 
-struct route {
-    enum http_method method;
-    const char *pattern; /* '*' matches one path segment, captured into path_params */
-    unsigned auth;
-    bool json_body;
-    api_handler handler;
-    /* The largest body accepted (413 beyond, unread). 0: the server's limit on a route that needs
-     * a key, PUBLIC_BODY_MAX on a public one. */
-    size_t body_max;
-};
-
 /* Rows name the fields they need: the ones left out after `handler` are 0 (their defaults). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-static const struct route routes[] = {
+static const struct api_route rows[] = {
     {HTTP_GET, "/c/*", PUBLIC, false, api_click_redirect},
     {HTTP_GET, "/healthz", PUBLIC, false, api_health},
     {HTTP_GET, "/readyz", PUBLIC, false, api_ready},
@@ -74,6 +63,7 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
     /* keys: a partner's API keys, for the merchant and for the partner itself */
     {HTTP_GET, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_list},
     {HTTP_DELETE, "/api/v1/partners/*/keys/*", SECRET, false, api_partner_keys_revoke},
@@ -88,26 +78,9 @@ static const struct route routes[] = {
     {HTTP_GET, "/pd.js", PUBLIC, false, api_pd_js},
     {HTTP_GET, "/openapi.json", PUBLIC, false, api_openapi},
     /* end integrations */
-    /* web: the dashboards (src/web/); pages check their session themselves */
-    {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
-    {HTTP_GET, "/", PUBLIC, false, web_root},
-    {HTTP_GET, "/login", PUBLIC, false, web_login_page},
-    {HTTP_POST, "/login", PUBLIC, false, web_login},
-    {HTTP_POST, "/logout", PUBLIC, false, web_logout},
-    {HTTP_GET, "/web/session", PUBLIC, false, web_session_info},
-    {HTTP_GET, "/admin", PUBLIC, false, web_admin_page},
-    {HTTP_GET, "/admin/", PUBLIC, false, web_admin_page},
-    {HTTP_GET, "/admin/*", PUBLIC, false, web_admin_page},
-    {HTTP_GET, "/partner", PUBLIC, false, web_partner_page},
-    {HTTP_GET, "/partner/", PUBLIC, false, web_partner_page},
-    {HTTP_GET, "/partner/*", PUBLIC, false, web_partner_page},
-    {HTTP_GET, "/assets/*", PUBLIC, false, web_asset},
-    {HTTP_GET, "/invite/*", PUBLIC, false, web_invite_page},
-    {HTTP_GET, "/invite/*/status", PUBLIC, false, web_invite_status},
-    {HTTP_POST, "/invite/*", PUBLIC, false, web_invite_accept},
-    /* end web */
 };
 #pragma GCC diagnostic pop
+const struct api_route_table api_routes = {rows, sizeof rows / sizeof rows[0]};
 
 /* The /api/v1 handlers that read query parameters: each checks them itself (api_check_query, or
  * api_reply_list for a list). On every other /api/v1 route a query parameter is refused, as an
@@ -188,10 +161,12 @@ static void reply_method_not_allowed(struct api_call *call, unsigned methods)
     free(text);
 }
 
-void api_print_routes(FILE *out)
+void api_print_routes(FILE *out, const struct api_route_table *const *tables)
 {
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        fprintf(out, "%s %s\n", method_names[routes[i].method], routes[i].pattern);
+    for (; *tables; tables++)
+        for (size_t i = 0; i < (*tables)->n; i++)
+            fprintf(out, "%s %s\n", method_names[(*tables)->routes[i].method],
+                    (*tables)->routes[i].pattern);
 }
 
 /* Every request but a click sees every click acknowledged before it arrived. Clicks reach the
@@ -235,10 +210,11 @@ static void run_after_clicks(struct api_call *call, api_handler handler)
 /* A call whose route is known, from its head to its handler. */
 struct routed_call {
     struct api_call call;
-    const struct route *route;
+    const struct api_route *route;
 };
 
-void api_route(struct http_request *req, struct app *app)
+void api_route(struct http_request *req, struct app *app,
+               const struct api_route_table *const *tables)
 {
     atomic_fetch_add(&app->metrics.requests, 1);
     struct routed_call *rc = arena_calloc(req->arena, sizeof *rc);
@@ -253,15 +229,18 @@ void api_route(struct http_request *req, struct app *app)
                       call->client_ip);
 
     unsigned path_methods = 0; /* bit m: some route of this path answers method m */
-    const struct route *route = NULL;
+    const struct api_route *route = NULL;
     enum http_method method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
-        memset(call->path_params, 0, sizeof call->path_params);
-        if (!match(routes[i].pattern, req->path, call))
-            continue;
-        path_methods |= 1u << routes[i].method;
-        if (routes[i].method == method)
-            route = &routes[i];
+    for (const struct api_route_table *const *t = tables; *t && !route; t++) {
+        for (size_t i = 0; i < (*t)->n && !route; i++) {
+            const struct api_route *r = &(*t)->routes[i];
+            memset(call->path_params, 0, sizeof call->path_params);
+            if (!match(r->pattern, req->path, call))
+                continue;
+            path_methods |= 1u << r->method;
+            if (r->method == method)
+                route = r;
+        }
     }
     if (!route) {
         if (path_methods)
@@ -287,16 +266,17 @@ void api_route(struct http_request *req, struct app *app)
     req->app_data = rc;
 }
 
-void api_dispatch(struct http_request *req, struct app *app)
+void api_dispatch(struct http_request *req, struct app *app,
+                  const struct api_route_table *const *tables)
 {
     struct routed_call *rc = req->app_data;
     if (!rc) {
-        api_route(req, app); /* a server without the head hook */
+        api_route(req, app, tables); /* a server without the head hook */
         if (!(rc = req->app_data))
             return;
     }
     struct api_call *call = &rc->call;
-    const struct route *route = rc->route;
+    const struct api_route *route = rc->route;
     struct pd_err err = {0};
     call->now_ms = time_now_ms(); /* the body may have taken a while */
     if (route->json_body && api_parse_body(call, &err) < 0) {

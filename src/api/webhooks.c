@@ -1,10 +1,11 @@
-/* /api/v1/webhooks: endpoints that receive signed events (DESIGN §6). The secret is answered once,
- * on create; lists never show it. Deliveries are made by src/jobs/webhooks.c. */
+/* /api/v1/webhooks: endpoints that receive signed events (README "Webhooks"). The secret is
+ * answered once, on create; lists never show it. Deliveries are made by src/jobs/webhooks.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "app/outbox.h"
 #include "app/records.h"
 #include "app/webhook_format.h"
 #include "core/ids.h"
@@ -27,7 +28,7 @@ static json_t *endpoint_json(const char *id, const char *url, const char *events
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", id, "object", "webhook_endpoint",
                      "url", url, "events", events ? events : json_array(), "description",
                      description ? json_string(description) : json_null(), "created",
-                     json_time(created));
+                     pd_json_time(created));
 }
 
 static int webhook_create_op(struct store *s, struct api_write *w)
@@ -153,10 +154,10 @@ static json_t *delivery_row(struct api_call *call, struct store_cursor *cur, str
         (json_int_t)store_col_int(cur, 4), "last_status",
         store_is_null(cur, 5) ? json_null() : json_integer(store_col_int(cur, 5)), "last_error",
         store_is_null(cur, 6) ? json_null() : json_string(store_col_text(cur, 6)), "next_attempt",
-        pending ? json_time(store_col_int(cur, 7)) : json_null(), "finished",
-        store_is_null(cur, 8) ? json_null() : json_time(store_col_int(cur, 8)));
+        pending ? pd_json_time(store_col_int(cur, 7)) : json_null(), "finished",
+        store_is_null(cur, 8) ? json_null() : pd_json_time(store_col_int(cur, 8)));
     if (o)
-        json_object_set_new(o, "created", json_time(store_col_int(cur, 9)));
+        json_object_set_new(o, "created", pd_json_time(store_col_int(cur, 9)));
     return o;
 }
 
@@ -188,17 +189,14 @@ void api_webhooks_deliveries(struct api_call *call)
 static int webhook_delete_op(struct store *s, struct api_write *w)
 {
     const char *id = w->op_arg;
-    struct db_val p[2] = {db_text(id), db_int(w->call->now_ms)};
+    struct db_val p = db_text(id);
     int64_t changed = 0;
     /* Its undelivered events end with it. */
-    if (store_exec(s, "DELETE FROM webhook_subscriptions WHERE endpoint_id = ?1", p, 1, NULL,
+    if (store_exec(s, "DELETE FROM webhook_subscriptions WHERE endpoint_id = ?1", &p, 1, NULL,
                    &w->err) < 0 ||
-        store_exec(s, "DELETE FROM webhook_endpoints WHERE id = ?1", p, 1, &changed, &w->err) < 0 ||
-        store_exec(s,
-                   "UPDATE webhook_deliveries SET status = 'failed',"
-                   " last_error = 'endpoint deleted', finished_at = ?2"
-                   " WHERE endpoint_id = ?1 AND status = 'pending'",
-                   p, 2, NULL, &w->err) < 0)
+        store_exec(s, "DELETE FROM webhook_endpoints WHERE id = ?1", &p, 1, &changed, &w->err) <
+            0 ||
+        outbox_endpoint_deleted(s, id, w->call->now_ms, &w->err) < 0)
         return -1;
     if (changed == 0)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "id", "no webhook endpoint %s", id);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/idempotency.h"
 #include "util/json_encode.h"
 #include "util/banned.h"
 
@@ -27,30 +28,11 @@ static void hash_request(struct api_call *call, char out[65])
  * is new. */
 static int idempotency_lookup(struct store *s, struct api_write *w)
 {
-    struct db_val p[2] = {db_text(w->call->auth.key_id), db_text(w->idem_key)};
-    struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "SELECT request_hash, status, body FROM idempotency_keys"
-                             " WHERE scope = ?1 AND idem_key = ?2",
-                             p, 2, &cur, &w->err);
-    if (rc < 0)
-        return -1;
-    if (rc == STORE_DONE)
-        return 1;
-    int result = 0;
-    if (strcmp(store_col_text(&cur, 0), w->request_hash) != 0) {
-        pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "Idempotency-Key",
-                   "this Idempotency-Key was used with a different request");
-        result = -1;
-    } else {
-        w->answer_status = (int)store_col_int(&cur, 1);
-        w->answer = strdup(store_col_text(&cur, 2));
-        if (!w->answer)
-            abort();
+    int rc = idempotency_find(s, w->call->auth.key_id, w->idem_key, w->request_hash,
+                              &w->answer_status, &w->answer, &w->err);
+    if (rc == 0)
         w->replayed = true;
-    }
-    store_finish(&cur);
-    return result;
+    return rc;
 }
 
 static int write_run(struct store *s, struct write_job *job)
@@ -70,16 +52,11 @@ static int write_run(struct store *s, struct write_job *job)
     if (w->idem_key) {
         /* Stored with the write. Otherwise the answer is encoded on the request's worker thread
          * (write_reply), not on the one thread every write goes through. */
-        w->answer = json_encode(w->result, NULL);
+        w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
             abort();
-        struct db_val p[6] = {db_text(w->call->auth.key_id), db_text(w->idem_key),
-                              db_text(w->request_hash), db_int(w->status), db_text(w->answer),
-                              db_int(w->call->now_ms)};
-        if (store_exec(s,
-                       "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, body,"
-                       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                       p, 6, NULL, &w->err) < 0) {
+        if (idempotency_save(s, w->call->auth.key_id, w->idem_key, w->request_hash, w->status,
+                             w->answer, w->call->now_ms, &w->err) < 0) {
             free(w->answer);
             w->answer = NULL;
             return -1;
@@ -96,7 +73,7 @@ static void write_reply(void *arg)
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
-        w->answer = json_encode(w->result, NULL);
+        w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
             abort();
     }

@@ -48,7 +48,7 @@ struct inflight_set {
     size_t n, cap;
 };
 
-struct web_state;     /* the dashboards' sessions and login throttling (src/web/) */
+struct auth_state;    /* sessions, password hashing, login throttling (src/auth/) */
 struct link_cache;    /* the click path's links in memory (src/app/link_cache.h) */
 struct bot_list;      /* an operator's bot user agents (src/core/bot_list.h) */
 struct click_limiter; /* the per-address click rate limit (src/app/click_limit.h), NULL: none */
@@ -56,7 +56,7 @@ struct click_journal; /* the click path's journal (src/app/click_journal.h), NUL
 
 struct app {
     struct app_config cfg;
-    struct web_state *web;
+    struct auth_state *auth; /* NULL: no sessions (only API keys) */
     struct writer *writer;
     struct link_cache *links;
     struct click_journal *click_journal;

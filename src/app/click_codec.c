@@ -1,3 +1,6 @@
+/* A click as a journal record and back (app/click_codec.h has the byte layout). click_decode
+ * refuses anything click_encode could not have written (a bad version, a short or long record,
+ * strings that do not fit), since a record read back after a crash is outside input. */
 #include "app/click_codec.h"
 
 #include <string.h>

@@ -1,3 +1,9 @@
+/* The click journal's use on the click path (app/click_journal.h): appended clicks handed to the
+ * writer as journaled jobs, the segments released once the database has their clicks durably,
+ * and the replay at start. Invariant: a segment is forgotten only after every click in it is
+ * committed (and, with synchronous=full, flushed) in the database, so a click acknowledged from
+ * the journal is always in one of the two; a replayed click already in the database is skipped,
+ * so none is recorded twice. */
 #include "app/click_journal.h"
 
 #include <fcntl.h>

@@ -1,3 +1,7 @@
+/* The per-address click rate limit (app/click_limit.h): a fixed table of rate_allow cells, one
+ * per keyed hash of the address, guarded by striped locks. No allocation after creation; a
+ * collision gives the newcomer the slot with a full allowance, so an attacker cannot lock out
+ * another address by filling the table. */
 #include "app/click_limit.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,8 @@
-/* The per-IP click rate limit (DESIGN §7): clicks from one address beyond click_rate_limit per
- * minute are recorded as not unique (GET /c/{code}) or refused with 429 (POST /api/v1/clicks).
- * In memory, per node: a fixed table of buckets indexed by a keyed hash of the address (an IPv6
- * address by its /64), where a new address takes over its slot with a full bucket. */
+/* The per-IP click rate limit (README, `click_rate_limit` under Configuration): clicks from one
+ * address beyond click_rate_limit per minute are recorded as not unique (GET /c/{code}) or refused
+ * with 429 (POST /api/v1/clicks). In memory, per node: a fixed table of buckets indexed by a keyed
+ * hash of the address (an IPv6 address by its /64), where a new address takes over its slot with a
+ * full bucket. */
 #ifndef PD_APP_CLICK_LIMIT_H
 #define PD_APP_CLICK_LIMIT_H
 

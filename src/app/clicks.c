@@ -1,3 +1,22 @@
+/* Clicks in the database: what a click on a tracking link writes, and the daily rollups every
+ * write reads and adds to. Owns the writes to click_log, click_texts, click_fingerprints and
+ * daily_stats; the click.created events go to the outbox (app/outbox.c).
+ *
+ * Where it sits: a worker fills a click with click_prepare (truncated address, bot check, keyed
+ * fingerprint) and answers once the click journal has it (app/click_journal.c), or, without a
+ * journal (PostgreSQL), once the writer committed it; the writer thread records a run of clicks
+ * with click_record_many inside its batch's transaction, one failing click again one by one with
+ * click_record (write_group in store/writer.h).
+ *
+ * Invariants:
+ *  - click_record_many writes exactly what click_record would write for each click in turn: the
+ *    same rows, the same uniqueness (a visitor's first click in UNIQUE_WINDOW_MS, bots and clicks
+ *    over their address's rate limit never unique), the same rollup totals and events; batching
+ *    only shares statements.
+ *  - A rollup row of daily_stats (program, partner, link, day) only grows by the increments its
+ *    writes add, so reports read from the rollups agree with the raw rows they summarise; raw
+ *    clicks may be purged (clicks_purge), the rollups stay.
+ *  - Everything runs in the caller's transaction: on an error nothing here is kept. */
 #include "app/clicks.h"
 
 #include <sched.h>
@@ -5,13 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/fields.h"
 #include "app/outbox.h"
-#include "app/records.h"
+#include "app/rollups.h"
 #include "core/traffic.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
-
-#define DAY_MS (86400LL * 1000)
 
 int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
                      struct pd_err *err)
@@ -65,105 +83,6 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->agent_id = user_agent ? click_text_id(fingerprint_key, user_agent) : 0;
     c->referrer_id = referrer ? click_text_id(fingerprint_key, referrer) : 0;
     c->created_at = now_ms;
-}
-
-#define STATS_UPSERT                                                                               \
-    "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"                       \
-    " unique_clicks, conversions, revenue, commission)"                                            \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"                                                 \
-    " ON CONFLICT (program_id, partner_id, link_id, day) DO UPDATE SET"                            \
-    " clicks = daily_stats.clicks + excluded.clicks,"                                              \
-    " unique_clicks = daily_stats.unique_clicks + excluded.unique_clicks,"                         \
-    " conversions = daily_stats.conversions + excluded.conversions,"                               \
-    " revenue = daily_stats.revenue + excluded.revenue,"                                           \
-    " commission = daily_stats.commission + excluded.commission"
-
-int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
-              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
-              int64_t revenue, int64_t commission, struct pd_err *err)
-{
-    int64_t day = at_ms >= 0 ? at_ms / 86400000 : -((-at_ms + 86399999) / 86400000);
-    struct db_val v[9] = {db_text(program_id), db_text(partner_id), db_text(link_id ? link_id : ""),
-                          db_int(day),         db_int(clicks),      db_int(unique_clicks),
-                          db_int(conversions), db_int(revenue),     db_int(commission)};
-    if (revenue == 0 && commission == 0) /* clicks: no money to bound */
-        return store_exec(s, STATS_UPSERT, v, 9, NULL, err);
-    /* Money: the row's new figures must stay within MONEY_MAX_TOTAL (a row holds at most that and
-     * an addition at most MONEY_MAX_AMOUNT, so the addition itself cannot overflow). */
-    static const char upsert_money[] = STATS_UPSERT " RETURNING revenue, commission";
-    struct store_cursor cur;
-    int rc = store_query_row(s, upsert_money, v, 9, &cur, err);
-    if (rc < 0)
-        return -1;
-    if (rc != STORE_ROW)
-        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no rollup row for %s", partner_id);
-    int64_t r = 0, c = 0;
-    bool ok = store_col_int_exact(&cur, 0, &r) && store_col_int_exact(&cur, 1, &c) &&
-              money_total_ok(r) && money_total_ok(c);
-    store_finish(&cur);
-    if (!ok)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "this would take partner %s's daily revenue or commission past %lld "
-                          "minor units, the largest total partnerd keeps",
-                          partner_id, (long long)MONEY_MAX_TOTAL);
-    return 0;
-}
-
-/* The first day (days since the epoch) of the month after the one starting on `first`. A
- * conversion may be dated in an earlier month (occurred_at): that month's figures must not
- * include later months'. */
-static int64_t next_month_day(int64_t first)
-{
-    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
-}
-
-/* A sum of the partner's rollups over the calendar month containing at (sql: its SUM over
- * ?1 partner, days ?2 to ?3), read exactly: a sum beyond int64 is refused, never clamped. */
-static int month_sum(struct store *s, const char *sql, const char *partner_id, int64_t at,
-                     int64_t *out, struct pd_err *err)
-{
-    int64_t first = time_month_start_ms(at) / DAY_MS;
-    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
-    struct store_cursor cur;
-    int rc = store_query_row(s, sql, q, 3, &cur, err);
-    if (rc < 0)
-        return -1;
-    *out = 0;
-    if (rc == STORE_DONE)
-        return 0;
-    bool exact = store_is_null(&cur, 0) || store_col_int_exact(&cur, 0, out);
-    store_finish(&cur);
-    if (!exact)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "partner %s's rollups of this month are beyond what partnerd can add "
-                          "to; run partnerd check", partner_id);
-    return 0;
-}
-
-int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
-                           struct pd_err *err)
-{
-    return month_sum(s,
-                     "SELECT SUM(commission) FROM daily_stats"
-                     " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                     partner_id, at, out, err);
-}
-
-int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
-                               int64_t amount, int64_t *out, struct pd_err *err)
-{
-    if (month_sum(s,
-                  "SELECT SUM(revenue) FROM daily_stats"
-                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                  partner_id, at, out, err) < 0)
-        return -1;
-    int64_t after;
-    if (!money_add(*out, amount, &after) || !money_total_ok(after))
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "this order would take partner %s's revenue this month past %lld "
-                          "minor units, the largest total partnerd keeps",
-                          partner_id, (long long)MONEY_MAX_TOTAL);
-    return 0;
 }
 
 int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
@@ -251,8 +170,9 @@ static int click_decide_unique(struct store *s, struct click *c, struct pd_err *
     return 0;
 }
 
-/* click_log rows go in by up to 16 per statement: a statement's own cost (binding, running,
- * finishing) was about half of a row's in a batch. One SQL text per power of two. */
+/* click_log rows go in by up to 16 per statement, since a statement's own cost (binding, running,
+ * finishing) weighs as much as several rows'. One SQL text per power of two, so any count is a few
+ * statements of texts prepared once. */
 #define CLICK_COLUMNS 14
 #define CLICK_ROW_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define CLICK_ROW_2 CLICK_ROW_1 ", " CLICK_ROW_1
@@ -368,8 +288,8 @@ static int64_t day_of(int64_t ms)
 }
 
 /* The per-batch tables below start on the stack and grow with what is distinct in the batch (a
- * few links and user agents, usually), not with the batch: sized by the batch, they were tens of
- * KiB calloc'd and scanned per batch, most of the writer's own CPU at 36k clicks/s. */
+ * few links and user agents, usually), not with the batch: their cost, allocating and scanning
+ * them, then follows the distinct keys, not the batch's length. */
 #define SMALL_TABLE 64
 
 /* A batch's small map from 64-bit keys (text ids, visitors' fingerprints) to a value: open

@@ -32,12 +32,9 @@ struct conversion_input {
 int conversion_record(struct store *s, const struct conversion_input *in, int64_t now_ms,
                       struct arena *a, int *status, json_t **out, struct pd_err *err);
 
-/* The conversion with its commissions, as the API answers it. NULL with err when not found. */
-json_t *conversion_json(struct store *s, const char *id, struct arena *a, struct pd_err *err);
-json_t *commission_json_row(struct store_cursor *cur); /* from COMMISSION_COLUMNS */
-#define COMMISSION_COLUMNS                                                                         \
-    "id, program_id, partner_id, conversion_id, lead_id, level, rule_id, rule_version, base,"    \
-    " amount, reversed, currency, status, explanation, hold_until, created_at"
+/* The conversion's refunded total is now `refunded` (the conversions table's writes stay here). */
+int conversion_set_refunded(struct store *s, const char *conversion_id, int64_t refunded,
+                            struct pd_err *err);
 
 struct refund_input {
     const char *program_id;
@@ -45,7 +42,9 @@ struct refund_input {
     int64_t amount;
     const char *reason;
 };
-/* Refunds part of an order and reverses its commissions in proportion (DESIGN §4). */
+/* Refunds part of an order and reverses its commissions in proportion: each live commission C of an
+ * order of A reverses round(C * R / A) minus what it already reversed, R the cumulative refunded
+ * amount (half to even). */
 int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms, struct arena *a,
                   json_t **out, struct pd_err *err);
 

@@ -1,3 +1,6 @@
+/* The Idempotency-Keys of requests waiting for the writer (struct inflight_set in app/app.h): a
+ * second request with the same key while the first is still on its way is refused (409) instead of
+ * being run twice; once the first is answered its stored answer replays. Guarded by one lock. */
 #include <stdlib.h>
 #include <string.h>
 

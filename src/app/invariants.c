@@ -1,3 +1,6 @@
+/* The ledger's invariants as SQL (app/invariants.h): each query returns the rows that break it,
+ * none when it holds, on both databases. Read-only; `partnerd check`, `partnerd backup` and the
+ * tests run them. */
 #include "app/invariants.h"
 
 #include "core/money.h"

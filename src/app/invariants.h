@@ -1,5 +1,5 @@
-/* The ledger's invariants (DESIGN §5), as queries that return the rows breaking them. Used by
- * `partnerd check` and by the tests after every operation. */
+/* The ledger's invariants (README "How it works", Ledger), as queries that return the rows
+ * breaking them. Used by `partnerd check` and by the tests after every operation. */
 #ifndef PD_APP_INVARIANTS_H
 #define PD_APP_INVARIANTS_H
 

@@ -1,3 +1,6 @@
+/* A worker thread's cache of API keys (app/key_cache.h has the rules that keep it correct): a
+ * direct-mapped table, entries compared in constant time, valid only under the writer generation
+ * they were read at and within KEY_CACHE_TTL_MS. */
 #include "app/key_cache.h"
 
 #include <sodium.h>

@@ -1,6 +1,6 @@
 /* The API keys one worker thread has recently found, by the BLAKE2b digest of the key: what
  * api_authenticate would otherwise read from api_keys on every request (a read transaction on the
- * worker's connection, ~7% of a conversion's CPU). The link cache's rules (src/app/link_cache.h):
+ * worker's connection). The link cache's rules (src/app/link_cache.h):
  *   - an entry counts only under the writer generation read before the database read that filled
  *     it; the writer bumps the generation after a batch that changed api_keys, before answering
  *     it, so a key revoked through this node is refused from then on;
@@ -19,7 +19,7 @@
 
 struct key_cache_entry {
     uint8_t digest[32];
-    int kind; /* enum auth_kind (src/api/api.h) */
+    int kind; /* enum auth_kind (src/auth/auth.h) */
     char key_id[48];
     char partner_id[48];
     uint64_t generation;

@@ -1,72 +1,67 @@
+/* A commission's life after it is made (app/lifecycle.h), and ledger_append, the one function that
+ * writes ledger entries and keeps partner_balances equal to their sum. Every transition checks the
+ * commission's current status in the caller's transaction and posts the matching entry
+ * (core/ledger.c), so balances and statuses never disagree. */
 #include "app/lifecycle.h"
 
 #include <string.h>
 
-#include <stdio.h>
-
-#include "app/clicks.h"
-#include "app/conversions.h"
-#include "app/outbox.h" /* webhooks */
-#include "app/records.h"
+#include "app/events.h" /* webhooks */
+#include "app/fields.h"
+#include "app/postings.h"
+#include "app/rollups.h"
 #include "core/ids.h"
 #include "core/ledger.h"
-#include "core/money.h"
 #include "util/banned.h"
 
-int ledger_append(struct store *s, const char *program_id, const char *partner_id,
-                  const char *commission_id, const char *payout_id, const char *currency,
-                  const struct ledger_delta *d, int64_t now, struct pd_err *err)
+#define DAY_MS (86400LL * 1000)
+
+int commission_insert(struct store *s, const struct program *prog, const struct commission_new *c,
+                      int64_t now, struct arena *a, struct commission_row *row,
+                      struct pd_err *err)
 {
     char id[ID_MAX_LEN];
-    id_new(id, sizeof id, "led_", (uint64_t)now);
-    struct db_val v[11] = {db_text(id),         db_text(program_id),
-                           db_text(partner_id), db_text(commission_id),
-                           db_text(payout_id),  db_text(currency),
-                           db_text(ledger_kind_name(d->kind)), db_int(d->pending),
-                           db_int(d->approved), db_int(d->paid),
-                           db_int(now)};
-    if (store_exec(s,
-                   "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
-                   " payout_id, currency, kind, pending, approved, paid, created_at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                   v, 11, NULL, err) < 0)
-        return -1;
-    /* The partner's running balance; an entry never exceeds MONEY_MAX_AMOUNT and a bucket never
-     * MONEY_MAX_TOTAL, so the addition stays far inside int64. */
-    struct db_val b[4] = {db_text(partner_id), db_int(d->pending), db_int(d->approved),
-                          db_int(d->paid)};
-    struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "INSERT INTO partner_balances (partner_id, pending, approved, paid)"
-                             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (partner_id) DO UPDATE SET"
-                             " pending = partner_balances.pending + excluded.pending,"
-                             " approved = partner_balances.approved + excluded.approved,"
-                             " paid = partner_balances.paid + excluded.paid"
-                             " RETURNING pending, approved, paid",
-                             b, 4, &cur, err);
+    id_new(id, sizeof id, "com_", (uint64_t)now);
+    int64_t hold_until = now + (int64_t)prog->hold_days * DAY_MS;
+    struct db_val v[16] = {db_text(id),           db_text(prog->id),
+                           db_text(c->partner_id), db_text(c->conversion_id),
+                           db_text(c->lead_id),   db_int(c->level),
+                           db_text(c->rule_id),   db_int(prog->rules.version),
+                           db_int(c->base),       db_int(c->amount),
+                           db_text(prog->currency->code), db_text(c->explanation),
+                           db_int(hold_until),    db_int(now),
+                           db_int(now),           db_text(c->details)};
+    int rc = store_exec(s,
+                        "INSERT INTO commissions (id, program_id, partner_id, conversion_id,"
+                        " lead_id, level, rule_id, rule_version, base, amount, reversed, currency,"
+                        " status, explanation, hold_until, created_at, updated_at, details)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, 'pending', ?12,"
+                        " ?13, ?14, ?15, ?16)",
+                        v, 16, NULL, err);
     if (rc < 0)
-        return -1;
-    if (rc != STORE_ROW)
-        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no balance row for %s", partner_id);
-    bool ok = true;
-    for (int i = 0; i < 3; i++) {
-        int64_t bucket = 0;
-        ok = ok && store_col_int_exact(&cur, i, &bucket) && money_total_ok(bucket);
-    }
-    store_finish(&cur);
-    if (!ok)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
-                          "this %s would take partner %s's balance past %lld minor units, the "
-                          "largest total partnerd keeps",
-                          ledger_kind_name(d->kind), partner_id, (long long)MONEY_MAX_TOTAL);
-    return 0;
+        return rc;
+    if (row)
+        *row = (struct commission_row){
+            .id = arena_strdup(a, id),
+            .program_id = prog->id,
+            .partner_id = arena_strdup(a, c->partner_id),
+            .conversion_id = c->conversion_id ? arena_strdup(a, c->conversion_id) : NULL,
+            .lead_id = c->lead_id ? arena_strdup(a, c->lead_id) : NULL,
+            .rule_id = arena_strdup(a, c->rule_id),
+            .currency = prog->currency->code,
+            .status = "pending",
+            .explanation = arena_strdup(a, c->explanation),
+            .level = c->level,
+            .rule_version = prog->rules.version,
+            .base = c->base,
+            .amount = c->amount,
+            .reversed = 0,
+            .hold_until = hold_until,
+            .created_at = now,
+        };
+    struct ledger_delta d = ledger_post_commission(c->amount);
+    return ledger_append(s, prog->id, c->partner_id, id, NULL, prog->currency->code, &d, now, err);
 }
-
-struct commission_state {
-    const char *id, *program_id, *partner_id, *currency;
-    int64_t amount, reversed;
-    int status;
-};
 
 static int load_state(struct store *s, const char *id, struct arena *a,
                       struct commission_state *c, struct pd_err *err)
@@ -107,7 +102,7 @@ static int approve_loaded(struct store *s, const struct commission_state *c, int
         return pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s is not pending", c->id);
     if (ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now, err) < 0)
         return -1;
-    return outbox_emit_commission(s, "commission.approved", c->id, now, err); /* webhooks */
+    return event_commission(s, "commission.approved", c->id, now, err); /* webhooks */
 }
 
 int commission_approve(struct store *s, const char *id, int64_t now_ms, struct pd_err *err)
@@ -177,7 +172,7 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
         }
     }
     if (rc == 0) /* webhooks: a rejection reverses the commission */
-        rc = outbox_emit_commission(s, "commission.reversed", id, now_ms, err);
+        rc = event_commission(s, "commission.reversed", id, now_ms, err);
 done:
     arena_free(&a);
     return rc < 0 ? -1 : 0;
@@ -224,53 +219,44 @@ done:
     return rc < 0 ? -1 : 0;
 }
 
-json_t *commission_explained(struct store *s, const char *id, struct arena *a, struct pd_err *err)
+int commission_reverse(struct store *s, const struct commission_state *c, int64_t amount,
+                       int64_t now_ms, struct pd_err *err)
 {
-    struct db_val p = db_text(id);
-    struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "SELECT " COMMISSION_COLUMNS ", details, approved_at,"
-                             " rejected_reason, payout_id FROM commissions WHERE id = ?1",
-                             &p, 1, &cur, err);
-    if (rc < 0)
-        return NULL;
-    if (rc == STORE_DONE) {
-        pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no commission %s", id);
-        return NULL;
-    }
-    json_t *o = commission_json_row(&cur);
-    json_object_set_new(o, "details", store_is_null(&cur, 16)
-                                          ? json_null()
-                                          : json_loads(store_col_text(&cur, 16), 0, NULL));
-    json_object_set_new(o, "approved_at",
-                        store_is_null(&cur, 17) ? json_null() : json_time(store_col_int(&cur, 17)));
-    json_object_set_new(o, "rejected_reason", store_is_null(&cur, 18)
-                                                  ? json_null()
-                                                  : json_string(store_col_text(&cur, 18)));
-    json_object_set_new(o, "payout_id", store_is_null(&cur, 19)
-                                            ? json_null()
-                                            : json_string(store_col_text(&cur, 19)));
-    const char *program_id = col_dup(a, &cur, 1);
-    const char *rule_id = col_dup(a, &cur, 6);
-    int version = (int)store_col_int(&cur, 7);
-    store_finish(&cur);
-    /* The rule as it was at that version: editing rules never changes what a commission shows. */
-    const char *rules_text = program_rules_at(s, program_id, version, a, err);
-    json_t *rule = json_null();
-    json_t *rules = rules_text ? json_loads(rules_text, 0, NULL) : NULL;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rules, i, r)
-    {
-        const char *rid = json_string_value(json_object_get(r, "id"));
-        char implicit[24];
-        snprintf(implicit, sizeof implicit, "r%zu", i);
-        if ((rid && strcmp(rid, rule_id) == 0) || (!rid && strcmp(implicit, rule_id) == 0)) {
-            rule = json_incref(r);
-            break;
-        }
-    }
-    json_decref(rules);
-    json_object_set_new(o, "rule", rule);
-    return o;
+    struct ledger_delta d;
+    if (!ledger_post_reversal((enum commission_status)c->status, amount, &d))
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot reverse this commission");
+    int64_t now_reversed = c->reversed + amount;
+    const char *status = commission_status_name((enum commission_status)c->status);
+    if (now_reversed == c->amount && c->status != COMMISSION_PAID)
+        status = "reversed";
+    struct db_val up[4] = {db_text(c->id), db_int(now_reversed), db_text(status), db_int(now_ms)};
+    if (store_exec(s,
+                   "UPDATE commissions SET reversed = ?2, status = ?3, updated_at = ?4"
+                   " WHERE id = ?1",
+                   up, 4, NULL, err) < 0 ||
+        ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now_ms,
+                      err) < 0)
+        return -1;
+    return event_commission(s, "commission.reversed", c->id, now_ms, err); /* webhooks */
+}
+
+int commissions_assign_payout(struct store *s, const char *payout_id, int64_t before_ms,
+                              struct pd_err *err)
+{
+    struct db_val t[2] = {db_text(payout_id), db_int(before_ms)};
+    return store_exec(s,
+                      "UPDATE commissions SET payout_id = ?1 WHERE status = 'approved'"
+                      " AND payout_id IS NULL AND approved_at < ?2 AND partner_id IN"
+                      " (SELECT partner_id FROM payout_items WHERE payout_id = ?1)",
+                      t, 2, NULL, err);
+}
+
+int commissions_mark_paid(struct store *s, const char *payout_id, int64_t now_ms,
+                          struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(payout_id), db_int(now_ms)};
+    return store_exec(s,
+                      "UPDATE commissions SET status = 'paid', updated_at = ?2"
+                      " WHERE payout_id = ?1 AND status = 'approved'",
+                      v, 2, NULL, err);
 }

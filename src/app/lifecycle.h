@@ -1,15 +1,33 @@
-/* A commission's life after it is made (DESIGN §2, §5): pending → approved when its hold period
- * has passed or the merchant approves it; rejected (with a reason) by the merchant. Each change
- * appends its ledger entry in the caller's transaction. */
+/* A commission's life, and the one writer of the commissions table: made pending
+ * by a conversion or a lead; approved when its hold period has passed or the merchant approves
+ * it; rejected (with a reason) by the merchant; reversed in part or whole by a refund; paid with
+ * its payout batch. Each change appends its ledger entry in the caller's transaction. */
 #ifndef PD_APP_LIFECYCLE_H
 #define PD_APP_LIFECYCLE_H
 
 #include <jansson.h>
 #include <stdint.h>
 
+#include "app/programs.h"
+#include "app/views.h" /* commission_explained: a commission as the API answers it */
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/err.h"
+
+/* A new commission of a program; explanation and details (canonical JSON text or NULL) say how
+ * it was computed. */
+struct commission_new {
+    const char *partner_id, *conversion_id, *lead_id; /* one of conversion_id, lead_id */
+    int level;                                        /* 0: the partner's own; 1+: a parent's */
+    const char *rule_id;
+    int64_t base, amount;
+    const char *explanation, *details;
+};
+/* Inserts it pending (held for the program's hold_days) and posts its ledger entry. row: when
+ * not NULL, gets the new row as the API shows it (strings copied into a). */
+int commission_insert(struct store *s, const struct program *prog, const struct commission_new *c,
+                      int64_t now_ms, struct arena *a, struct commission_row *row,
+                      struct pd_err *err);
 
 /* Approves one pending commission (409 when it is not pending). */
 int commission_approve(struct store *s, const char *id, int64_t now_ms, struct pd_err *err);
@@ -20,13 +38,23 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
 int commissions_approve_due(struct store *s, int64_t now_ms, int limit, int64_t *approved,
                             struct pd_err *err);
 
-/* The commission as the API answers it, with the rule of its version and the computation. */
-json_t *commission_explained(struct store *s, const char *id, struct arena *a, struct pd_err *err);
+/* A live commission as a refund reads it. */
+struct commission_state {
+    const char *id, *program_id, *partner_id, *currency;
+    int64_t amount, reversed;
+    int status; /* enum commission_status */
+};
+/* Reverses `amount` more of it (a refund's share): its reversed total and status, the ledger
+ * entry, and the commission.reversed event. Fully reversed, an unpaid commission is "reversed";
+ * a paid one stays paid (the partner owes it back). */
+int commission_reverse(struct store *s, const struct commission_state *c, int64_t amount,
+                       int64_t now_ms, struct pd_err *err);
 
-/* Appends a ledger entry (shared by every write that moves money). */
-struct ledger_delta;
-int ledger_append(struct store *s, const char *program_id, const char *partner_id,
-                  const char *commission_id, const char *payout_id, const char *currency,
-                  const struct ledger_delta *d, int64_t now, struct pd_err *err);
+/* A new payout batch takes its partners' approved commissions from before before_ms. */
+int commissions_assign_payout(struct store *s, const char *payout_id, int64_t before_ms,
+                              struct pd_err *err);
+/* The batch is paid: so are the approved commissions it took. */
+int commissions_mark_paid(struct store *s, const char *payout_id, int64_t now_ms,
+                          struct pd_err *err);
 
 #endif

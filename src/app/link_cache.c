@@ -1,3 +1,6 @@
+/* The click path's link cache (app/link_cache.h has the rules that keep it correct): fixed slots
+ * shared by the workers, each guarded by one of a set of striped locks, no allocation after
+ * creation. */
 #include "app/link_cache.h"
 
 #include <pthread.h>

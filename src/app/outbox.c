@@ -1,12 +1,13 @@
+/* The outbox (app/outbox.h): writes webhook_deliveries rows, one per subscribed endpoint and per
+ * partner postback, in the transaction of the change that causes the event; the events' data are
+ * the same JSON the API answers. Sending them is src/jobs/webhooks.c's. */
 #include "app/outbox.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/lifecycle.h"
-#include "app/payouts.h"
-#include "app/records.h"
+#include "app/fields.h"
 #include "app/webhook_format.h"
 #include "core/ids.h"
 #include "core/money.h"
@@ -88,37 +89,6 @@ int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms,
     return rc < 0 ? -1 : 0;
 }
 
-int outbox_emit_commission(struct store *s, const char *type, const char *commission_id,
-                           int64_t now_ms, struct pd_err *err)
-{
-    bool yes = false;
-    if (outbox_subscribed(s, type, &yes, err) < 0)
-        return -1;
-    if (!yes)
-        return 0;
-    struct arena a;
-    arena_init(&a, 2048);
-    json_t *c = commission_explained(s, commission_id, &a, err);
-    int rc = c ? outbox_emit(s, type, c, now_ms, err) : -1;
-    json_decref(c);
-    arena_free(&a);
-    return rc;
-}
-
-int outbox_emit_payout(struct store *s, const char *type, const char *payout_id, int64_t now_ms,
-                       struct pd_err *err)
-{
-    bool yes = false;
-    if (outbox_subscribed(s, type, &yes, err) < 0)
-        return -1;
-    if (!yes)
-        return 0;
-    json_t *p = payout_json(s, payout_id, false, err);
-    int rc = p ? outbox_emit(s, type, p, now_ms, err) : -1;
-    json_decref(p);
-    return rc;
-}
-
 /* The attributed partner's postback: a GET of its template with this conversion's values. */
 static int postback(struct store *s, json_t *conv, int64_t now_ms, struct pd_err *err)
 {
@@ -197,4 +167,50 @@ int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struc
             return -1;
     }
     return postback(s, conversion, now_ms, err);
+}
+
+int outbox_lease(struct store *s, const char *delivery_id, int64_t until_ms, struct pd_err *err)
+{
+    struct db_val u[2] = {db_text(delivery_id), db_int(until_ms)};
+    return store_exec(s, "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1", u, 2,
+                      NULL, err);
+}
+
+int outbox_attempted(struct store *s, const char *delivery_id, const struct outbox_attempt *at,
+                     struct pd_err *err)
+{
+    struct db_val v[7] = {db_text(delivery_id),
+                          db_text(at->status),
+                          db_int(at->attempts),
+                          db_int(at->next_attempt_at),
+                          at->http_status ? db_int(at->http_status) : db_null(),
+                          db_text(at->error),
+                          at->finished_at ? db_int(at->finished_at) : db_null()};
+    return store_exec(s,
+                      "UPDATE webhook_deliveries SET status = ?2, attempts = ?3,"
+                      " next_attempt_at = ?4, last_status = ?5, last_error = ?6,"
+                      " finished_at = ?7 WHERE id = ?1",
+                      v, 7, NULL, err);
+}
+
+int outbox_endpoint_deleted(struct store *s, const char *endpoint_id, int64_t now_ms,
+                            struct pd_err *err)
+{
+    struct db_val p[2] = {db_text(endpoint_id), db_int(now_ms)};
+    return store_exec(s,
+                      "UPDATE webhook_deliveries SET status = 'failed',"
+                      " last_error = 'endpoint deleted', finished_at = ?2"
+                      " WHERE endpoint_id = ?1 AND status = 'pending'",
+                      p, 2, NULL, err);
+}
+
+int outbox_purge_finished(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                          struct pd_err *err)
+{
+    struct db_val v[2] = {db_int(before_ms), db_int(limit)};
+    return store_exec(s,
+                      "DELETE FROM webhook_deliveries WHERE id IN"
+                      " (SELECT id FROM webhook_deliveries WHERE finished_at < ?1"
+                      " AND status <> 'pending' ORDER BY finished_at LIMIT ?2)",
+                      v, 2, purged, err);
 }

@@ -1,11 +1,16 @@
+/* Payout batches (app/payouts.h): creating a batch from the approved balances of a period,
+ * marking it paid (the payout ledger entries and the commissions' status, once), its JSON and CSV.
+ * Each step runs in the caller's transaction, so a batch is made or paid whole or not at all. */
 #include "app/payouts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/events.h" /* webhooks */
+#include "app/fields.h"
 #include "app/lifecycle.h"
-#include "app/outbox.h" /* webhooks */
-#include "app/records.h"
+#include "app/postings.h"
+#include "app/programs.h"
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/money.h"
@@ -108,11 +113,7 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
                    "UPDATE payouts SET total = (SELECT COALESCE(SUM(amount), 0) FROM payout_items"
                    " WHERE payout_id = ?1) WHERE id = ?1",
                    t, 1, NULL, err) < 0 ||
-        store_exec(s,
-                   "UPDATE commissions SET payout_id = ?1 WHERE status = 'approved'"
-                   " AND payout_id IS NULL AND approved_at < ?2 AND partner_id IN"
-                   " (SELECT partner_id FROM payout_items WHERE payout_id = ?1)",
-                   t, 2, NULL, err) < 0)
+        commissions_assign_payout(s, id, end, err) < 0)
         return -1;
     /* Items are balances (each within MONEY_MAX_TOTAL); their total must be too. */
     int64_t beyond = 0;
@@ -129,7 +130,7 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
                           (long long)MONEY_MAX_TOTAL);
     report(progress, progress_arg, "items", items, items);
     *created = true;
-    return outbox_emit_payout(s, "payout.created", id, now_ms, err); /* webhooks */
+    return event_payout(s, "payout.created", id, now_ms, err); /* webhooks */
 }
 
 int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err)
@@ -180,69 +181,9 @@ int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, str
     struct db_val v[2] = {db_text(payout_id), db_int(now_ms)};
     if (store_exec(s, "UPDATE payouts SET status = 'paid', paid_at = ?2 WHERE id = ?1", v, 2,
                    NULL, err) < 0 ||
-        store_exec(s,
-                   "UPDATE commissions SET status = 'paid', updated_at = ?2"
-                   " WHERE payout_id = ?1 AND status = 'approved'",
-                   v, 2, NULL, err) < 0)
+        commissions_mark_paid(s, payout_id, now_ms, err) < 0)
         return -1;
-    return outbox_emit_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
-}
-
-json_t *payout_json(struct store *s, const char *payout_id, bool with_items, struct pd_err *err)
-{
-    struct db_val k = db_text(payout_id);
-    struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "SELECT id, program_id, period, status, total, currency, created_at,"
-                             " paid_at, (SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1)"
-                             " FROM payouts WHERE id = ?1",
-                             &k, 1, &cur, err);
-    if (rc < 0)
-        return NULL;
-    if (rc == STORE_DONE) {
-        pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no payout %s", payout_id);
-        return NULL;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(store_col_text(&cur, 0)));
-    json_object_set_new(o, "object", json_string("payout"));
-    json_object_set_new(o, "program_id", json_string(store_col_text(&cur, 1)));
-    json_object_set_new(o, "period", json_string(store_col_text(&cur, 2)));
-    json_object_set_new(o, "status", json_string(store_col_text(&cur, 3)));
-    json_object_set_new(o, "total", json_integer(store_col_int(&cur, 4)));
-    json_object_set_new(o, "currency", json_string(store_col_text(&cur, 5)));
-    json_object_set_new(o, "created", json_time(store_col_int(&cur, 6)));
-    json_object_set_new(o, "paid_at",
-                        store_is_null(&cur, 7) ? json_null() : json_time(store_col_int(&cur, 7)));
-    json_object_set_new(o, "item_count", json_integer(store_col_int(&cur, 8)));
-    store_finish(&cur);
-    if (!with_items)
-        return o;
-    json_t *items = json_array();
-    rc = store_query(s,
-                     "SELECT partner_id, amount, currency, method, reference FROM payout_items"
-                     " WHERE payout_id = ?1 ORDER BY partner_id",
-                     &k, 1, &cur, err);
-    if (rc < 0) {
-        json_decref(items);
-        json_decref(o);
-        return NULL;
-    }
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
-        json_array_append_new(
-            items, json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0),
-                             "amount", (json_int_t)store_col_int(&cur, 1), "currency",
-                             store_col_text(&cur, 2), "method", m ? m : json_null(), "reference",
-                             store_col_text(&cur, 4)));
-    }
-    store_finish(&cur);
-    json_object_set_new(o, "items", items);
-    if (rc < 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return event_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
 }
 
 void payout_csv_field(FILE *out, const char *v, bool last)
@@ -305,20 +246,4 @@ int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
     store_finish(&cur);
     report(progress, progress_arg, "csv", done, total);
     return rc < 0 ? -1 : 0;
-}
-
-json_t *payout_statement_json(struct store_cursor *cur)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "payout_id", json_string(store_col_text(cur, 0)));
-    json_object_set_new(o, "object", json_string("payout_statement"));
-    json_object_set_new(o, "period", json_string(store_col_text(cur, 1)));
-    json_object_set_new(o, "status", json_string(store_col_text(cur, 2)));
-    json_object_set_new(o, "amount", json_integer(store_col_int(cur, 3)));
-    json_object_set_new(o, "currency", json_string(store_col_text(cur, 4)));
-    json_object_set_new(o, "reference", json_string(store_col_text(cur, 5)));
-    json_object_set_new(o, "created", json_time(store_col_int(cur, 6)));
-    json_object_set_new(o, "paid_at",
-                        store_is_null(cur, 7) ? json_null() : json_time(store_col_int(cur, 7)));
-    return o;
 }

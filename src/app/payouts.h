@@ -1,6 +1,6 @@
-/* Payout batches (DESIGN §2.7): every partner's approved balance up to the end of a period, when it
- * reaches the program's minimum, batched once per (program, period); exported as CSV; marked paid,
- * which posts the ledger entries and marks the commissions paid. */
+/* Payout batches: every partner's approved balance up to the end of a period, when it reaches the
+ * program's minimum, batched once per (program, period); exported as CSV; marked paid, which posts
+ * the ledger entries and marks the commissions paid. */
 #ifndef PD_APP_PAYOUTS_H
 #define PD_APP_PAYOUTS_H
 
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "app/views.h" /* payout_json: a batch as the API answers it */
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -25,14 +26,11 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
 /* Marks a batch paid: one payout ledger entry per item, its commissions paid. 409 when already. */
 int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err);
 
-json_t *payout_json(struct store *s, const char *payout_id, bool with_items, struct pd_err *err);
 /* csv_put_field (core/payout_csv.h) onto a stream. */
 void payout_csv_field(FILE *out, const char *v, bool last);
 
 /* Writes the batch as CSV (header + one row per item). */
 int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
                      payout_progress_fn progress, void *progress_arg, struct pd_err *err);
-/* One of a partner's statements (its line of a batch) from a row of api_list_me_payouts. */
-json_t *payout_statement_json(struct store_cursor *cur);
 
 #endif

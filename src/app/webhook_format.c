@@ -1,3 +1,6 @@
+/* The pure parts of outgoing webhooks and postbacks (app/webhook_format.h): event names, the
+ * signature, the retry schedule, the postback template and the address policy that keeps
+ * deliveries off private networks. */
 #include "app/webhook_format.h"
 
 #include <arpa/inet.h>

@@ -24,6 +24,9 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* Hidden: `partnerd serve --print-routes` prints every route serve answers, one "METHOD PATTERN"
+ * line each, for the test that holds the OpenAPI document to them. */
+int cmd_serve_print_routes(void);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);

@@ -1,5 +1,5 @@
-/* partnerd check: verifies every ledger invariant of DESIGN §5 and the rollups; exits non-zero with
- * a readable report when one fails. */
+/* partnerd check: verifies every ledger invariant (app/invariants.h) and the rollups; exits
+ * non-zero with a readable report when one fails. */
 #include <stdio.h>
 #include <string.h>
 

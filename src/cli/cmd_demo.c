@@ -10,7 +10,8 @@
 #include "core/ids.h"
 #include "core/rules_json.h"
 #include "util/timefmt.h"
-#include "web/web.h"
+#include "app/partners.h"
+#include "auth/auth.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -220,7 +221,7 @@ static void print_summary(const struct program *prog, const struct demo_state *s
            admin_email);
     for (size_t i = 0; i < NPARTNERS; i++)
         if (strcmp(demo_partners[i].status, "suspended") != 0)
-            printf("  partner   %-24s %s\n", demo_partners[i].email, WEB_DEMO_PARTNER_PASSWORD);
+            printf("  partner   %-24s %s\n", demo_partners[i].email, AUTH_DEMO_PARTNER_PASSWORD);
 }
 
 int cmd_demo(int argc, char **argv)
@@ -270,7 +271,7 @@ int cmd_demo(int argc, char **argv)
     }
     /* web: known dashboard passwords for the demo */
     char admin_email[256];
-    if (web_demo_logins(s, admin_email, sizeof admin_email, &err) < 0)
+    if (auth_demo_logins(s, admin_email, sizeof admin_email, &err) < 0)
         goto fail_tx;
     if (store_commit(s, &err) < 0)
         goto fail;

@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "jobs/scheduler.h"
 #include "jobs/webhooks.h" /* webhooks */
+#include "auth/auth.h"
 #include "web/web.h"
 #include "util/banned.h"
 
@@ -91,14 +92,24 @@ static void worker_fini(void *worker_data, void *ctx)
     free(w);
 }
 
+/* The routes serve answers: the API's, then the dashboards'. Neither part names the other's
+ * handlers; they meet only here. */
+static const struct api_route_table *const serve_routes[] = {&api_routes, &web_routes, NULL};
+
+int cmd_serve_print_routes(void)
+{
+    api_print_routes(stdout, serve_routes);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static void route_request(struct http_request *req, void *ctx)
 {
-    api_route(req, ctx);
+    api_route(req, ctx, serve_routes);
 }
 
 static void handle_request(struct http_request *req, void *ctx)
 {
-    api_dispatch(req, ctx);
+    api_dispatch(req, ctx, serve_routes);
 }
 
 struct signal_waiter {
@@ -186,174 +197,197 @@ static void app_free(struct app *app)
     free(app);
 }
 
-int cmd_serve(int argc, char **argv)
+/* What serve starts, in order; serve_stop stops whatever of it was started. */
+struct serve {
+    struct app *app;
+    struct http_server_config hc;
+    char host[256];
+    struct signal_waiter sw;
+    struct scheduler *sched;
+    struct webhook_sender *hooks;
+    bool ran; /* the server ran (and was stopped by a signal or an error) */
+};
+
+/* The settings, the database's installation key, --check-config. -1 to go on, else the exit code
+ * (nothing started). */
+static int serve_configure(struct serve *sv, int argc, char **argv)
 {
-    struct app *app = calloc(1, sizeof *app);
-    if (!app)
-        abort();
-    int rc = 1;
+    struct app *app = sv->app;
     bool check_only = false;
-    if (cli_wants_help(argc, argv, usage)) {
-        free(app);
+    if (cli_wants_help(argc, argv, usage))
         return 0;
-    }
-    if (config_load(&app->cfg, &argc, argv, usage) < 0) {
-        free(app);
+    if (config_load(&app->cfg, &argc, argv, usage) < 0)
         return 2;
-    }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--check-config") == 0) {
-            check_only = true;
-        } else {
+        if (strcmp(argv[i], "--check-config") != 0) {
             fprintf(stderr, "partnerd serve: unknown argument %s\n%s", argv[i], usage);
-            free(app);
             return 2;
         }
+        check_only = true;
     }
     if (app->cfg.body_memory_max < 1) {
         fprintf(stderr, "partnerd serve: body_memory_max must be at least 1 (MiB)\n");
-        free(app);
         return 2;
     }
     char perr[160];
     if (proxy_list_parse(app->cfg.trusted_proxies, &app->trusted_proxies, perr, sizeof perr) < 0) {
         fprintf(stderr, "partnerd serve: %s\n", perr);
-        free(app);
         return 2;
     }
-    if (load_bot_list(app) < 0) {
-        free(app);
+    if (load_bot_list(app) < 0)
         return 2;
-    }
-    struct http_server_config hc = {0};
-    char host[256];
-    if (split_listen(app->cfg.listen, host, sizeof host, &hc.port) < 0) {
+    if (split_listen(app->cfg.listen, sv->host, sizeof sv->host, &sv->hc.port) < 0) {
         fprintf(stderr, "partnerd serve: --listen must be HOST:PORT, not %s\n", app->cfg.listen);
-        app_free(app);
         return 2;
     }
     struct store *s = cli_open_store(&app->cfg, true);
-    if (!s) {
-        app_free(app);
+    if (!s)
         return 1;
-    }
     int fp = cli_load_fingerprint_key(s, app->fingerprint_key);
     store_close(s);
     if (fp < 0) {
         fprintf(stderr, "partnerd serve: the database has no installation key; run init\n");
-        app_free(app);
         return 1;
     }
     if (check_only) {
         printf("configuration ok: db=%s listen=%s public_url=%s\n", app->cfg.db_url,
                app->cfg.listen, app->cfg.public_url);
-        app_free(app);
         return 0;
     }
+    return -1;
+}
 
-    /* Block the stop signals before any thread starts, so only signal_main receives them. */
-    struct signal_waiter sw;
-    sigemptyset(&sw.set);
-    sigaddset(&sw.set, SIGTERM);
-    sigaddset(&sw.set, SIGINT);
-    sigaddset(&sw.set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+/* The HTTP server, not yet running; the links in answers then point at its real port when an
+ * ephemeral one was asked. */
+static int serve_http(struct serve *sv)
+{
+    struct app *app = sv->app;
+    struct http_server_config *hc = &sv->hc;
+    hc->host = sv->host;
+    hc->workers = app->cfg.workers;
+    http_limits_default(&hc->limits);
+    hc->worker_init = worker_init;
+    hc->worker_fini = worker_fini;
+    hc->handler = handle_request;
+    hc->head_handler = route_request;
+    hc->limits.body_memory_max = (size_t)app->cfg.body_memory_max * 1024 * 1024;
+    hc->ctx = app;
+    char errbuf[256];
+    app->http = http_server_new(hc, errbuf, sizeof errbuf);
+    if (!app->http) {
+        fprintf(stderr, "partnerd serve: %s\n", errbuf);
+        return -1;
+    }
+    int port = http_server_port(app->http);
+    if (strcmp(app->cfg.public_url + 7, app->cfg.listen) == 0 && hc->port == 0)
+        snprintf(app->cfg.public_url, sizeof app->cfg.public_url, "http://%s:%d", sv->host, port);
+    return 0;
+}
 
-    inflight_init(&app->inflight);
+/* Everything but the signal thread, in order; -1 (after saying why) leaves what did start to
+ * serve_stop. */
+static int serve_start(struct serve *sv)
+{
+    struct app *app = sv->app;
     struct pd_err err = {0};
     /* The clicks a crash left only in the journal go into the database before anything else. */
     if (open_click_journal(app) < 0)
-        goto fail_writer;
-    /* web: the dashboards' state (src/web/): sessions, login throttling, password hashing */
-    app->web = web_state_new(app, &err);
-    if (!app->web) {
+        return -1;
+    app->auth = auth_state_new(app->cfg.public_url, &err);
+    if (!app->auth) {
         fprintf(stderr, "partnerd serve: %s\n", err.message);
-        goto fail_writer;
+        return -1;
     }
     app->writer = writer_start(app->cfg.db_url, app->cfg.write_batch, &err);
     if (!app->writer) {
         fprintf(stderr, "partnerd serve: %s\n", err.message);
-        goto fail_writer;
+        return -1;
     }
     if (app->click_journal)
         app->click_journal->writer = app->writer;
     app->click_limiter = click_limiter_new(app->cfg.click_rate_limit, app->fingerprint_key);
     app->links = link_cache_new(LINK_CACHE_SLOTS);
-    struct scheduler *sched =
-        scheduler_start(app->writer, app->cfg.approve_interval * 1000,
-                        app->cfg.click_retention_days, app->cfg.webhook_retention_days);
-    if (!sched) {
+    sv->sched = scheduler_start(app->writer, app->cfg.approve_interval * 1000,
+                                app->cfg.click_retention_days, app->cfg.webhook_retention_days);
+    if (!sv->sched) {
         fprintf(stderr, "partnerd serve: cannot start the approval scheduler\n");
-        goto fail_sched;
+        return -1;
     }
-    /* webhooks: the outbox sender */
-    struct webhook_sender *hooks = webhook_sender_start(
-        app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms, app->cfg.webhook_poll_ms,
-        app->cfg.webhook_ca_file, app->cfg.postback_allow_private != 0,
-        app->cfg.webhook_allow_private != 0, &err);
-    if (!hooks) {
+    sv->hooks = webhook_sender_start(app->writer, app->cfg.db_url, app->cfg.webhook_retry_base_ms,
+                                     app->cfg.webhook_poll_ms, app->cfg.webhook_ca_file,
+                                     app->cfg.postback_allow_private != 0,
+                                     app->cfg.webhook_allow_private != 0, &err);
+    if (!sv->hooks) {
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
-        goto fail_http;
+        return -1;
     }
-    hc.host = host;
-    hc.workers = app->cfg.workers;
-    http_limits_default(&hc.limits);
-    hc.worker_init = worker_init;
-    hc.worker_fini = worker_fini;
-    hc.handler = handle_request;
-    hc.head_handler = route_request;
-    hc.limits.body_memory_max = (size_t)app->cfg.body_memory_max * 1024 * 1024;
-    hc.ctx = app;
-    char errbuf[256];
-    app->http = http_server_new(&hc, errbuf, sizeof errbuf);
-    if (!app->http) {
-        fprintf(stderr, "partnerd serve: %s\n", errbuf);
-        goto fail_http;
-    }
-    int port = http_server_port(app->http);
-    if (strcmp(app->cfg.public_url + 7, app->cfg.listen) == 0 && hc.port == 0) {
-        /* An ephemeral port: make the links in answers point at the real one. */
-        snprintf(app->cfg.public_url, sizeof app->cfg.public_url, "http://%s:%d", host, port);
-    }
-    sw.srv = app->http;
+    return serve_http(sv);
+}
+
+/* Serves until SIGTERM or SIGINT; the exit code. */
+static int serve_run(struct serve *sv)
+{
+    struct app *app = sv->app;
+    sv->sw.srv = app->http;
     pthread_t sig_thread;
-    if (pthread_create(&sig_thread, NULL, signal_main, &sw) != 0) {
+    if (pthread_create(&sig_thread, NULL, signal_main, &sv->sw) != 0) {
         fprintf(stderr, "partnerd serve: cannot start the signal thread\n");
-        goto fail_signal;
+        return 1;
     }
-    fprintf(stderr, "level=info msg=listening addr=%s:%d db=%s public_url=%s\n", host, port,
-            app->cfg.db_url, app->cfg.public_url);
-    rc = http_server_run(app->http) == 0 ? 0 : 1;
+    fprintf(stderr, "level=info msg=listening addr=%s:%d db=%s public_url=%s\n", sv->host,
+            http_server_port(app->http), app->cfg.db_url, app->cfg.public_url);
+    int rc = http_server_run(app->http) == 0 ? 0 : 1;
+    sv->ran = true;
     pthread_cancel(sig_thread);
     pthread_join(sig_thread, NULL);
-    /* The writer finishes its queue before the workers it answers to are freed. */
-    webhook_sender_stop(hooks); /* webhooks */
-    scheduler_stop(sched);
+    return rc;
+}
+
+/* The one teardown, whatever serve_start reached (every step takes NULL). The jobs stop before
+ * the writer, which finishes its queue before the workers it answers to are freed; the click
+ * journal closes after the writer (every click is then in the database) and before the workers
+ * its flushing threads answer through; so does the auth state, whose hashing thread answers
+ * through them too. */
+static void serve_stop(struct serve *sv)
+{
+    struct app *app = sv->app;
+    webhook_sender_stop(sv->hooks);
+    scheduler_stop(sv->sched);
     writer_stop(app->writer);
-    /* After the writer (every click is in the database), before the workers its flushing
-     * threads answer through are freed. */
     click_journal_close(app->click_journal);
     app->click_journal = NULL;
-    web_state_free(app->web); /* web: its hashing thread answers through the workers */
-    app->web = NULL;
+    auth_state_free(app->auth);
+    app->auth = NULL;
     http_server_free(app->http);
-    fprintf(stderr, "level=info msg=stopped\n");
-    goto fail_writer;
-fail_signal:
-    http_server_free(app->http);
-fail_http:
-    webhook_sender_stop(hooks); /* webhooks (NULL when it did not start) */
-    scheduler_stop(sched);
-fail_sched:
-    writer_stop(app->writer);
-fail_writer:
-    click_journal_close(app->click_journal); /* after the writer: every click is in the database */
-    app->click_journal = NULL;
+    app->http = NULL;
     click_limiter_free(app->click_limiter);
     link_cache_free(app->links);
-    web_state_free(app->web); /* web */
     inflight_destroy(&app->inflight);
     app_free(app);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve sv = {.app = calloc(1, sizeof *sv.app)};
+    if (!sv.app)
+        abort();
+    int rc = serve_configure(&sv, argc, argv);
+    if (rc >= 0) {
+        app_free(sv.app);
+        return rc;
+    }
+    /* Block the stop signals before any thread starts, so only signal_main receives them. */
+    sigemptyset(&sv.sw.set);
+    sigaddset(&sv.sw.set, SIGTERM);
+    sigaddset(&sv.sw.set, SIGINT);
+    sigaddset(&sv.sw.set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sv.sw.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    inflight_init(&sv.app->inflight);
+    rc = serve_start(&sv) == 0 ? serve_run(&sv) : 1;
+    bool ran = sv.ran;
+    serve_stop(&sv);
+    if (ran)
+        fprintf(stderr, "level=info msg=stopped\n");
     return rc;
 }

@@ -1,3 +1,5 @@
+/* The command line's progress bar (cli/progress.h): redrawn in place on a terminal, one line per
+ * stage otherwise, always on stderr so stdout stays the command's output. */
 #include "cli/progress.h"
 
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* Attribution (DESIGN §3): click > coupon > customer binding > ref, the first that applies wins.
+/* Attribution: click > coupon > customer binding > ref, the first that applies wins.
  *
  * Decisions this file makes (the tests pin each one):
  * - Windows are inclusive at the end: a conversion exactly window_ms after the click still counts,

@@ -1,5 +1,6 @@
-/* Which partner caused a conversion (DESIGN §3). Pure: the store looks up the click, coupon, customer
- * binding and referral code; this decides. Times are milliseconds since the epoch, UTC. */
+/* Which partner caused a conversion (README "How it works"). Pure: the store looks up the click,
+ * coupon, customer binding and referral code; this decides. Times are milliseconds since the epoch,
+ * UTC. */
 #ifndef PD_CORE_ATTRIBUTION_H
 #define PD_CORE_ATTRIBUTION_H
 

@@ -1,3 +1,6 @@
+/* The operator's bot list (core/bot_list.h): parsed once at start, matched on every click in one
+ * pass over the user agent (patterns bucketed by their first two bytes, compared without case).
+ * Pure. */
 #include "core/bot_list.h"
 
 #include <stdint.h>

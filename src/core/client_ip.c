@@ -1,3 +1,6 @@
+/* The client's address behind trusted proxies (core/client_ip.h): parsing trusted_proxies
+ * (addresses and CIDR ranges) and picking the rightmost untrusted X-Forwarded-For hop. Pure; an
+ * address the visitor wrote into the header is never chosen over a hop a trusted proxy added. */
 #include "core/client_ip.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* Commission evaluation (DESIGN §4).
+/* Commission evaluation (core/commission.h; README "How it works").
  *
  * Decisions this file makes (the tests pin each one):
  * - Specificity: a rule scores 4 for a partner_id match, 2 for a group match, 1 for a sku or
@@ -10,7 +10,7 @@
  *   a matching rule earn nothing. Items are the base: shipping or tax in the order amount but not
  *   in any item earns nothing. Lines matched to the same rule become one commission line whose
  *   base is their sum; for a percent rule each item line is rounded half-to-even and the results
- *   summed (DESIGN: "Commission per line ... rounded; lines are summed"); a flat rule pays its
+ *   summed (README: a commission line is rounded, the lines are summed); a flat rule pays its
  *   amount once per conversion however many lines it matched.
  * - Tiers: the rate is the one of the tier the partner's attributed revenue this month falls in
  *   BEFORE this order (the highest tier whose `from` <= month_revenue_before), applied to the

@@ -1,5 +1,6 @@
-/* Commission rules and their evaluation (DESIGN §4). Pure: rules, the order and the partner's month so
- * far in; commission lines and an explanation out. Parsing the rules JSON lives in rules_json.c. */
+/* Commission rules and their evaluation (README "How it works"). Pure: rules, the order and the
+ * partner's month so far in; commission lines and an explanation out. Parsing the rules JSON lives
+ * in rules_json.c. */
 #ifndef PD_CORE_COMMISSION_H
 #define PD_CORE_COMMISSION_H
 
@@ -93,8 +94,8 @@ int commission_compute(const struct ruleset *rs, const struct commission_input *
 int64_t commission_for_lead(const struct ruleset *rs, const char *partner_id, const char *group,
                             size_t *rule_index);
 
-/* Reversal on a refund (DESIGN §4): the commission C of an order of amount A, of which R has now been
- * refunded in total, and `already` reversed before: round_half_even(C*R/A) - already.
+/* Reversal on a refund: the commission C of an order of amount A, of which R has now been refunded
+ * in total, and `already` reversed before: round_half_even(C*R/A) - already.
  * R ≤ A, A > 0. false on bad input. */
 bool commission_refund_reversal(int64_t c, int64_t a, int64_t r_cumulative, int64_t already,
                                 int64_t *out);

@@ -1,4 +1,4 @@
-/* Ledger posting: which bucket movements each event makes (DESIGN §5). */
+/* Ledger posting: which bucket movements each event makes (core/ledger.h). */
 #include "core/ledger.h"
 
 #include <string.h>

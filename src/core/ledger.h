@@ -1,4 +1,4 @@
-/* The ledger (DESIGN §5): append-only entries, each moving money between a partner's three buckets.
+/* The ledger: append-only entries, each moving money between a partner's three buckets.
  * Balances are sums of entries. Posting is pure: these functions say which entries an event makes;
  * the store appends them in the same transaction as the event. */
 #ifndef PD_CORE_LEDGER_H

@@ -1,3 +1,5 @@
+/* Validation of a partner's payout method (core/payout_method.h): the canonical JSON stored for
+ * PayPal or a bank transfer, or a clear error naming the field. Pure. */
 #include "core/payout_method.h"
 
 #include <string.h>

@@ -1,3 +1,5 @@
+/* The generic cell rate algorithm (core/rate.h): one timestamp per limited key, no clock of its
+ * own (the caller passes the time). Pure. */
 #include "core/rate.h"
 
 #include "util/banned.h"

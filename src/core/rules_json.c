@@ -1,4 +1,4 @@
-/* The "rules" JSON of a program (DESIGN §4) ↔ struct ruleset.
+/* The "rules" JSON of a program ↔ struct ruleset.
  *
  * Shape (each key optional unless said):
  *   [{"id":"shoes", "type":"percent"|"flat"|"lead" (required),

@@ -1,4 +1,5 @@
-/* The program's "rules" JSON (DESIGN §4) to and from struct ruleset. */
+/* The program's "rules" JSON (README "How it works", Commission rules) to and from struct
+ * ruleset. */
 #ifndef PD_CORE_RULES_JSON_H
 #define PD_CORE_RULES_JSON_H
 

@@ -29,9 +29,9 @@ bool traffic_is_bot(const char *user_agent)
 {
     if (!user_agent || user_agent[0] == '\0')
         return true;
-    /* Lower-case the agent once, then plain strstr for each (lower-case) marker: about ten times
-     * faster than strcasestr per marker, which folds the case of the whole agent again each time.
-     * This runs on every click. Agents too long for the buffer take the slow way. */
+    /* Lower-case the agent once, then plain strstr for each (lower-case) marker, rather than
+     * strcasestr per marker, which folds the case of the whole agent again each time: this runs on
+     * every click. Agents too long for the buffer take the slow way. */
     char lower[1024];
     size_t n = strnlen(user_agent, sizeof lower);
     if (n == sizeof lower) {

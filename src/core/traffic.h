@@ -1,5 +1,5 @@
 /* Facts about a click's visitor: bot user agents, IP truncation for privacy, and the fingerprint
- * that decides uniqueness (DESIGN §2, §7). Pure. */
+ * that decides uniqueness (a visitor's first click in 24 hours). Pure. */
 #ifndef PD_CORE_TRAFFIC_H
 #define PD_CORE_TRAFFIC_H
 

@@ -1,3 +1,5 @@
+/* Destination URLs (core/url.h): parsing, the program's allowed hosts, and appending the click
+ * parameter. Pure; a URL this cannot parse is never redirected to. */
 #include "core/url.h"
 
 #include <ctype.h>

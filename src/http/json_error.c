@@ -7,8 +7,9 @@
 
 #include "util/banned.h"
 
-/* DESIGN §6 fixes the set of codes: a status it does not name is a bad request (413 keeps its
- * own name, since no listed code fits it). */
+/* The error codes are a fixed set clients can switch on (README "The API" lists them): a status
+ * without a code of its own is a bad request (413 keeps its own name, since no listed code fits
+ * it). */
 static const char *code_for_status(int status)
 {
     switch (status) {

@@ -1,3 +1,25 @@
+/* The HTTP/1.1 request parser (the rules it enforces are listed in http/parser.h). Owns the
+ * framing of a request: where its head ends, what its body is, and where the next pipelined
+ * request begins; nothing else in the server reads raw request bytes.
+ *
+ * Where it sits: each connection of http/server.c keeps one parser and calls http_parser_execute
+ * whenever bytes arrive; once it answers DONE the server splits the head (http_parser_split) and
+ * hands the request to the routes (api/router.c). An ERROR's status is answered and the connection
+ * closed, since the stream can no longer be framed.
+ *
+ * Invariants:
+ *  - Incremental and whole parsing agree: feeding the same bytes in any pieces gives the same
+ *    result as one call (tests/fuzz/fuzz_http_parser.c checks it), because the state kept between
+ *    calls (pos, scan, the chunk state) only ever advances and every check is made once a line is
+ *    complete, or as soon as a limit is certainly passed.
+ *  - Every limit fails as soon as the bytes seen pass it, not once the request is complete: the
+ *    request line, the header section and the number of fields, the body (a Content-Length above
+ *    it at once, the decoded chunked total as it grows), each chunk-size line and the trailer; so
+ *    the server never has to hold more than the limits to learn a request is too large.
+ *  - Ambiguous framing is refused, never guessed at (the desync cases in parser.h).
+ *  - Pure: no allocation, no I/O, no global state; a chunked body is decoded in place below the
+ *    head. decode_chunked is a state machine over the chunk grammar (size line, data, CRLF,
+ *    trailer) and is kept as one function so each transition reads beside the others. */
 #include "http/parser.h"
 
 #include <string.h>

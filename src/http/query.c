@@ -1,3 +1,5 @@
+/* Query strings and form bodies (http/query.h): percent-decoding into the request arena, with a
+ * bound on the number of parameters; malformed escapes are refused, never passed on. */
 #include "http/query.h"
 
 #include <stdbool.h>

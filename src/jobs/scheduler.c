@@ -1,3 +1,6 @@
+/* The background scheduler inside `partnerd serve` (jobs/scheduler.h): one thread that, every
+ * interval, approves due commissions and deletes what retention allows, in batches queued to the
+ * writer like requests, so it never holds the write lock for long and never races a request. */
 #include "jobs/scheduler.h"
 
 #include <pthread.h>
@@ -7,15 +10,14 @@
 #include <time.h>
 
 #include "app/clicks.h"
+#include "app/idempotency.h"
 #include "app/lifecycle.h"
+#include "app/outbox.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
 #define APPROVAL_BATCH 1000
 #define PURGE_BATCH 10000
-/* An Idempotency-Key replays its answer for at least 24 hours (the API's promise); kept twice
- * that, so a client retrying across a day boundary or a clock skew still finds it. */
-#define IDEMPOTENCY_KEY_HOURS 48
 
 struct scheduler {
     struct writer *writer;
@@ -56,30 +58,19 @@ static int purge_run(struct store *s, struct write_job *job)
     return clicks_purge(s, time_now_ms() - days * 86400000, PURGE_BATCH, &tj->done_count, &tj->err);
 }
 
-/* One batch of a deletion whose ?1 is a time (rows older go) and ?2 the batch size. */
-static int purge_older(struct store *s, struct task_job *tj, const char *sql, int64_t before_ms)
-{
-    struct db_val v[2] = {db_int(before_ms), db_int(PURGE_BATCH)};
-    return store_exec(s, sql, v, 2, &tj->done_count, &tj->err);
-}
-
 static int idempotency_purge_run(struct store *s, struct write_job *job)
 {
-    return purge_older(s, (struct task_job *)job,
-                       "DELETE FROM idempotency_keys WHERE (scope, idem_key) IN"
-                       " (SELECT scope, idem_key FROM idempotency_keys WHERE created_at < ?1"
-                       " ORDER BY created_at LIMIT ?2)",
-                       time_now_ms() - (int64_t)IDEMPOTENCY_KEY_HOURS * 3600000);
+    struct task_job *tj = (struct task_job *)job;
+    return idempotency_purge(s, time_now_ms() - (int64_t)IDEMPOTENCY_KEY_HOURS * 3600000,
+                             PURGE_BATCH, &tj->done_count, &tj->err);
 }
 
 static int deliveries_purge_run(struct store *s, struct write_job *job)
 {
     struct task_job *tj = (struct task_job *)job;
-    return purge_older(s, tj,
-                       "DELETE FROM webhook_deliveries WHERE id IN"
-                       " (SELECT id FROM webhook_deliveries WHERE finished_at < ?1"
-                       " AND status <> 'pending' ORDER BY finished_at LIMIT ?2)",
-                       time_now_ms() - (int64_t)tj->sched->webhook_retention_days * 86400000);
+    return outbox_purge_finished(
+        s, time_now_ms() - (int64_t)tj->sched->webhook_retention_days * 86400000, PURGE_BATCH,
+        &tj->done_count, &tj->err);
 }
 
 static void task_done(struct write_job *job)

@@ -1,3 +1,8 @@
+/* The webhook sender inside `partnerd serve` (jobs/webhooks.h): claims due deliveries through the
+ * writer, sends each with a blocking HTTP/HTTPS client (to public addresses only unless the
+ * operator allows private ones), and records the outcome through the writer: delivered on 2xx,
+ * else retried with backoff until it expires. A delivery is claimed by one node at a time, so none
+ * is sent twice at once. */
 #include "jobs/webhooks.h"
 
 #include <errno.h>
@@ -17,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/records.h"
+#include "app/fields.h"
+#include "app/outbox.h"
 #include "app/webhook_format.h"
 #include "core/url.h"
 #include "util/arena.h"
@@ -115,12 +121,9 @@ static int claim_run(struct store *s, struct write_job *job)
     store_finish(&cur);
     if (rc < 0)
         return -1;
-    for (int i = 0; i < sj->n; i++) {
-        struct db_val u[2] = {db_text(sj->items[i].id), db_int(now + CLAIM_LEASE_MS)};
-        if (store_exec(s, "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1", u, 2,
-                       NULL, &sj->err) < 0)
+    for (int i = 0; i < sj->n; i++)
+        if (outbox_lease(s, sj->items[i].id, now + CLAIM_LEASE_MS, &sj->err) < 0)
             return -1;
-    }
     return 0;
 }
 
@@ -144,18 +147,15 @@ static int result_run(struct store *s, struct write_job *job)
                          : sj->permanent || next > expires ? "failed"
                                                            : "pending";
     bool finished = strcmp(status, "pending") != 0;
-    struct db_val v[7] = {db_text(sj->id),
-                          db_text(status),
-                          db_int(attempts),
-                          db_int(next),
-                          sj->http_status ? db_int(sj->http_status) : db_null(),
-                          db_text(sj->ok ? NULL : sj->error),
-                          finished ? db_int(now) : db_null()};
-    return store_exec(s,
-                      "UPDATE webhook_deliveries SET status = ?2, attempts = ?3,"
-                      " next_attempt_at = ?4, last_status = ?5, last_error = ?6,"
-                      " finished_at = ?7 WHERE id = ?1",
-                      v, 7, NULL, &sj->err);
+    struct outbox_attempt at = {
+        .status = status,
+        .attempts = attempts,
+        .next_attempt_at = next,
+        .http_status = sj->http_status,
+        .error = sj->ok ? NULL : sj->error,
+        .finished_at = finished ? now : 0,
+    };
+    return outbox_attempted(s, sj->id, &at, &sj->err);
 }
 
 /* Waits for fd to be ready (events) until deadline, in short slices so a stop is noticed. */

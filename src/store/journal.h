@@ -6,13 +6,14 @@
  * Why: the click path's 302 waits for durability. A flush of a few hundred bytes appended to a
  * file that is already allocated costs one small write; a flush of SQLite's log after a click batch
  * costs every page the batch touched (the click row, its indexes, the uniqueness table, the
- * rollup), and the checkpoints that follow. See bench/README.md for the measurements.
+ * rollup), and the checkpoints that follow. bench/README.md ("The click journal") has the
+ * measurements.
  *
  * Layout: files PREFIX.0, PREFIX.1, ... ("segments") of JOURNAL_SEGMENT_BYTES each, written with
  * zeros when made so that appends never change a file's size (a flush then writes data only) and
  * never need more disk. Each segment is mapped shared: without flush an append is stores into the
- * page cache, no system call (a pwrite per append was a tenth of the click path's CPU); with flush
- * it is one pwrite (each fdatasync would write-protect the mapped pages; bench/README.md). A
+ * page cache, no system call on the click path; with flush it is one pwrite (each fdatasync would
+ * write-protect the mapped pages, and the next stores would fault). A
  * segment holds the records of one epoch (a number that never repeats); each record is
  *   u32 length of the payload, u32 CRC-32C of (epoch, length, payload), u64 epoch, payload
  * little-endian. Reading a segment stops at the first record whose length is 0, whose checksum

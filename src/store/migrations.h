@@ -1,3 +1,6 @@
+/* The schema migrations compiled into the binary (cmake/embed_migrations.cmake turns each
+ * src/store/migrations/NNN_name.sql into pd_migrations). store_migrate applies those not yet
+ * applied, by name, in name order. */
 #ifndef PD_STORE_MIGRATIONS_H
 #define PD_STORE_MIGRATIONS_H
 

@@ -1,3 +1,7 @@
+/* The backend-independent half of the store (store/store.h): opening a URL with the right backend,
+ * the helpers over the vtable (one-row and one-integer queries, exact integer columns),
+ * transactions and savepoints, and migrations (applied in name order, each in its own
+ * transaction, several nodes taking turns on an advisory lock). */
 #include "store/store.h"
 
 #include <errno.h>

@@ -294,8 +294,8 @@ static int parse_options(const char *url, char *path, size_t pathlen, const char
 }
 
 /* SQLite keeps memory statistics by default, under one process-wide mutex taken by every
- * allocation: the writer and the workers' read connections then contend on it (3 to 6 % of the
- * writer's time in futex calls). partnerd never reads those statistics. sqlite3_config works only
+ * allocation, so the writer and the workers' read connections would contend on it for statistics
+ * partnerd never reads. sqlite3_config works only
  * before SQLite initialises, which the first open does. */
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
 

@@ -1,3 +1,14 @@
+/* The group-commit writer (store/writer.h): the one thread that writes to the database. Owns the
+ * queue of write jobs, the batches they are committed in (one savepoint per job, or per run of a
+ * write_group's jobs), and, on SQLite, the threads that make those commits durable (the syncers)
+ * and keep the log short (the checkpointer).
+ *
+ * Contract: each job's done() is called once, after its batch is durable (a
+ * journaled job: after the commit, the journal having made it durable) or known not to commit;
+ * nothing is acknowledged before the flush that covers it, and a failed flush ends the process
+ * (store/flush.h). The link cache's generation is bumped after a batch that changed links,
+ * partners or programs, before that batch is answered. The measurements behind each constant
+ * below: bench/README.md, "Decisions, by measurement". */
 #include "store/writer.h"
 
 #include <errno.h>
@@ -31,9 +42,8 @@
 /* Jobs someone waits for (conversions, API writes) wait a little for company too, but only while
  * the writer is busy (a batch ended less than BUSY_WINDOW_US ago) and until COMMIT_SIBLINGS are
  * queued: PostgreSQL's commit_delay and commit_siblings. Each commit writes every page it touched
- * (a conversion touches ~16 B-trees); conversions at 5,000/s committed ~2 per batch and wrote 200
- * MB of log a second, whose checkpoints' fsyncs set their p99 (19-23 ms). 500 µs: ~6 per batch,
- * p99 8.5-9.7 ms, a third of the log (bench/README.md). An idle server adds no delay. */
+ * (a conversion touches many B-trees), so fewer, larger commits write less log, and the log's
+ * checkpoints and fsyncs are what the slowest requests wait for. An idle server adds no delay. */
 #define COMMIT_DELAY_US 500
 #define COMMIT_SIBLINGS 8
 #define BUSY_WINDOW_US 2000
@@ -77,14 +87,14 @@ struct writer {
 };
 
 /* Durability without a stall per commit. With synchronous=FULL SQLite fsyncs the WAL inside each
- * COMMIT, and the writer cannot start the next batch until the disk answers (1 to 4 ms here), so
- * 32 concurrent clicks could not go beyond about 32 / (1.5 fsyncs) per second. Instead the writer's
+ * COMMIT, and the writer cannot start the next batch until the disk answers, so the write rate
+ * would be bounded by the clients in flight divided by the flush time. Instead the writer's
  * connection commits with synchronous=NORMAL (the commit is in the WAL, in the OS) and hands the
  * batch to these threads: one fdatasyncs the WAL and only then are the batches committed before
  * it started reported done, so no 302 or 2xx leaves before its record is on disk. Meanwhile the
  * writer runs the next batch, and another syncer starts the next fdatasync at once rather than
- * after the current one (the disk here completes overlapping flushes far sooner than a queue of
- * them). SQLite keeps the WAL consistent in NORMAL mode (it syncs the WAL header when the log
+ * after the current one (a disk completes overlapping flushes sooner than a queue of them).
+ * SQLite keeps the WAL consistent in NORMAL mode (it syncs the WAL header when the log
  * restarts, and the WAL before each checkpoint); what NORMAL alone loses on a power cut, the last
  * commits, is exactly what has not been acknowledged yet. A reader may see a commit up to one
  * fdatasync before it is durable. */
@@ -209,22 +219,22 @@ static void syncer_stop(struct writer *w)
  *
  * Under steady writes a PASSIVE checkpoint never catches up: the writer appends while it copies,
  * and SQLite starts the log over only when a transaction begins with every frame copied. The log
- * then grew without end (60 MB/s at 20k clicks/s), and every fdatasync of a growing file also
- * commits the file system's journal. So this thread repeats its pass until a pass copies only a
+ * would grow without end, and every fdatasync of a growing file also commits the file system's
+ * journal. So this thread repeats its pass until a pass copies only a
  * few frames (CATCH_UP_FRAMES), each pass copying what was added during the previous one (a pass
  * sees the log as it was when the pass began, so what a pass copied, not what it left, tells
  * how much the writer adds during one), and then the writer thread (never an event loop) copies
  * the rest itself between two batches (see writer_catch_up), blocking commits meanwhile: the
  * next commit reuses the log from the start (at most once every CATCH_UP_INTERVAL_MS). The
  * writer's part is bounded so: what it copies, and what the fsyncs of its checkpoint must flush.
- * (Judged by what a pass left, one pass always looked enough: conversions at 5,000/s left the
- * writer ~600 frames, 7 ms with commits blocked, 4 times a second, which set their p99.)
+ * (Judged by what a pass left instead, one pass would always look enough, and the writer would be
+ * left everything appended during it, copied with commits blocked.)
  *
  * The writer catches up even when this thread copied every frame: its next transaction restarts
- * the log only if it begins before another commit lands, which under steady commits (conversions
- * at 5,000/s, a commit every few hundred microseconds) almost never happened, and the log grew to
- * 2 GB in 10 s. And when the log passes WAL_LIMIT_FRAMES, whatever is left, without waiting for
- * the interval: conversions at 5,000/s add 200 MB a second to it. */
+ * the log only if it begins before another commit lands, which under steady commits almost never
+ * happens, so the log would grow without bound. And when the log passes WAL_LIMIT_FRAMES, whatever
+ * is left, without waiting for the interval: a steady write load can fill it in well under a
+ * second. */
 /* One PASSIVE checkpoint on connection s: false when it could not run (an error, or the other
  * connection checkpointing: the checkpointer's pass, the writer's catch-up or its commits past
  * WAL_HARD_LIMIT), else in *frames the log's length and in *copied how many of its frames are in

@@ -1,3 +1,5 @@
+/* The bump allocator (util/arena.h): chunks freed together; an allocation that cannot be made
+ * aborts, so callers never check for NULL. */
 #include "util/arena.h"
 
 #include <stdint.h>

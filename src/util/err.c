@@ -1,3 +1,5 @@
+/* Errors as values (util/err.h): setting one, and the HTTP status and API code of each kind (the
+ * one table both are read from). */
 #include "util/err.h"
 
 #include <stdarg.h>

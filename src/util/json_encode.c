@@ -1,3 +1,5 @@
+/* Compact JSON encoding (util/json_encode.h): byte for byte what jansson's json_dumps with
+ * JSON_COMPACT writes, checked by a unit test and fuzz_json_encode. */
 #include "util/json_encode.h"
 
 #include <stdbool.h>
@@ -204,7 +206,7 @@ static void put_value(struct out *o, const json_t *v, int depth)
     }
 }
 
-char *json_encode(const json_t *v, size_t *len)
+char *pd_json_encode(const json_t *v, size_t *len)
 {
     struct out o = {0};
     if (!v)

@@ -1,7 +1,7 @@
 /* Compact JSON text of a jansson value, byte for byte what json_dumps(v, JSON_COMPACT) writes
  * (members in insertion order, only '"', '\\' and control characters escaped, UTF-8 kept), in one
- * pass with runs of plain bytes copied at once. jansson's own encoder decodes each character and
- * calls back per fragment: ~10% of a conversion's CPU (bench/README.md). Used for the API's
+ * pass with runs of plain bytes copied at once, where jansson's own encoder decodes each
+ * character and calls back per fragment (bench/README.md, "The answers' JSON"). Used for the API's
  * answers: api_reply_json and the writes' results. */
 #ifndef PD_UTIL_JSON_ENCODE_H
 #define PD_UTIL_JSON_ENCODE_H
@@ -11,6 +11,6 @@
 
 /* A malloc'd, NUL-terminated text (its length in *len when len is not NULL), the caller frees it;
  * NULL when out of memory or nested deeper than 64 levels. */
-char *json_encode(const json_t *v, size_t *len);
+char *pd_json_encode(const json_t *v, size_t *len);
 
 #endif

@@ -61,13 +61,13 @@ void web_asset(struct api_call *call)
 }
 
 /* The session's home page. */
-static const char *home_of(const struct web_session *ses)
+static const char *home_of(const struct auth_session *ses)
 {
     return strcmp(ses->kind, "admin") == 0 ? "/admin/" : "/partner/";
 }
 
 /* 1 with a session found (or none: 0), -1 after replying with an error. */
-static int find_session(struct api_call *call, struct web_session *ses)
+static int find_session(struct api_call *call, struct auth_session *ses)
 {
     struct pd_err err = {0};
     int rc = web_session_find(call, ses, &err);
@@ -78,7 +78,7 @@ static int find_session(struct api_call *call, struct web_session *ses)
 
 void web_root(struct api_call *call)
 {
-    struct web_session ses;
+    struct auth_session ses;
     int rc = find_session(call, &ses);
     if (rc >= 0)
         web_reply_redirect(call, rc ? home_of(&ses) : "/login");
@@ -86,7 +86,7 @@ void web_root(struct api_call *call)
 
 void web_login_page(struct api_call *call)
 {
-    struct web_session ses;
+    struct auth_session ses;
     int rc = find_session(call, &ses);
     if (rc > 0)
         web_reply_redirect(call, home_of(&ses));
@@ -111,7 +111,7 @@ static void dashboard_page(struct api_call *call, const char *kind, const char *
         reply_not_found(call);
         return;
     }
-    struct web_session ses;
+    struct auth_session ses;
     int rc = find_session(call, &ses);
     if (rc < 0)
         return;

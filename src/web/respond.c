@@ -33,7 +33,7 @@ void web_reply(struct api_call *call, int status, const char *content_type, cons
     size_t n = 0;
     for (size_t i = 0; i < NSECURITY; i++)
         h[n++] = security_headers[i];
-    if (call->app->web && call->app->web->secure)
+    if (call->app->auth && auth_secure(call->app->auth))
         h[n++] = (struct http_header){"Strict-Transport-Security", "max-age=31536000"};
     if (content_type)
         h[n++] = (struct http_header){"Content-Type", content_type};
@@ -63,6 +63,14 @@ static void reply_err(struct api_call *call, const struct pd_err *err)
     web_reply_json(call, pd_err_http_status(err->kind), api_error_json(err), NULL);
 }
 
+void web_reply_error(struct api_call *call, enum pd_errkind kind, const char *param,
+                     const char *msg)
+{
+    struct pd_err err = {0};
+    pd_err_set(&err, kind, param, "%s", msg);
+    reply_err(call, &err);
+}
+
 void web_reply_redirect(struct api_call *call, const char *location)
 {
     struct http_header loc = {"Location", location};
@@ -81,7 +89,7 @@ bool web_check_page_post(struct api_call *call)
     if (!ct || strncasecmp(ct, "application/json", 16) != 0)
         pd_err_set(&err, PD_ERR_BAD_REQUEST, NULL,
                    "send the form as JSON (Content-Type: application/json)");
-    else if (origin && !web_origin_matches(origin, host, call->app->web->scheme))
+    else if (origin && !auth_origin_matches(origin, host, auth_scheme(call->app->auth)))
         pd_err_set(&err, PD_ERR_FORBIDDEN, NULL,
                    "this request came from another site (Origin %.100s); open the dashboard at "
                    "its own address and try again",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""bot_list_file (DESIGN §7): user agents the operator lists (one substring a line, such as lines
-of the IAB list) are bots like the built-in ones: recorded with bot=1, never unique, and a sale
-through such a click earns nothing (fraud_reason bot_click). A bad file stops the server."""
+"""bot_list_file (README, Configuration): user agents the operator lists (one substring a line, such
+as lines of the IAB list) are bots like the built-in ones: recorded with bot=1, never unique, and a
+sale through such a click earns nothing (fraud_reason bot_click). A bad file stops the server."""
 
 import os
 import shutil

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The integration endpoints of DESIGN §6: GET /postback (network-style conversions fired as a URL,
-authenticated by the program's postback token), POST /track/lead and /track/sale (Dub-compatible
-shapes, secret key as Bearer), and GET /pd.js (the store-side helper, also run in node when it is
-on PATH, against a fake document and location)."""
+"""The integration endpoints (README "Integrations"): GET /postback (network-style conversions fired
+as a URL, authenticated by the program's postback token), POST /track/lead and /track/sale
+(Dub-compatible shapes, secret key as Bearer), and GET /pd.js (the store-side helper, also run in
+node when it is on PATH, against a fake document and location)."""
 
 import json
 import os

@@ -2,7 +2,8 @@
 """A month of a real program through the HTTP API and the command line: rich rules, multi-tier
 parents, a cap, approvals (manual, rejected, and by approve-due), refunds before and after payment,
 a payout batch run from the CLI whose CSV totals equal the ledger's paid entries, and partner
-statements. Every figure is computed here by hand from DESIGN §4 and compared exactly."""
+statements. Every figure is computed here by hand from the commission rules (README "How it works")
+and compared exactly."""
 
 import csv
 import io

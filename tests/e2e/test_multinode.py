@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Several nodes, one database (DESIGN §8): two `partnerd serve` processes share one PostgreSQL
-database. What one node writes the other reads; clicks and conversions sent to both at once are each
-stored exactly once; the same order sent to both nodes at the same moment yields one conversion and
-one commission; `partnerd check` passes. On SQLite the two nodes are two processes on one database
-file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes on one
-cluster."""
+"""Several nodes, one database (README "Several nodes"): two `partnerd serve` processes share one
+PostgreSQL database. What one node writes the other reads; clicks and conversions sent to both at
+once are each stored exactly once; the same order sent to both nodes at the same moment yields one
+conversion and one commission; `partnerd check` passes. On SQLite the two nodes are two processes on
+one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
+on one cluster."""
 
 import os
 import sys
@@ -110,7 +110,7 @@ def test_the_same_order_on_both_nodes_at_once_is_one_conversion(a, b):
                            lambda: convert(b, prog["id"], order, 5000, ref=ptn["ref_code"]))
         statuses = sorted(r[0] if not isinstance(r, Exception) else repr(r) for r in results)
         # The nodes' write transactions take turns: one creates it, the other finds it and replays
-        # it, as one node would (DESIGN §3: the same body answers 200).
+        # it, as one node would (an order id sent again with the same body answers 200).
         expect_eq(statuses, [200, 201], "answers of the two nodes for %s (%s)" % (
             order, [short(r[2], 200) if not isinstance(r, Exception) else r for r in results]))
         expect_eq(a.sql1("SELECT count(*) FROM conversions WHERE program_id = ? AND order_id = ?",

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The per-address click rate limit (DESIGN §7): beyond click_rate_limit clicks a minute from one
-address, a visitor's click is still redirected and recorded but never unique (and leaves the
-uniqueness window alone); POST /api/v1/clicks is refused with 429 and writes nothing; other
-addresses are not affected."""
+"""The per-address click rate limit (README, `click_rate_limit` under Configuration): beyond
+click_rate_limit clicks a minute from one address, a visitor's click is still redirected and
+recorded but never unique (and leaves the uniqueness window alone); POST /api/v1/clicks is refused
+with 429 and writes nothing; other addresses are not affected."""
 
 import os
 import sys

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Outgoing webhooks and partner postbacks (DESIGN §6): endpoints are created with a secret shown
-once; a conversion, an approval, a refund and a payout each deliver signed events to a receiver on
-127.0.0.1; a partner's postback template is fired with its placeholders expanded; a receiver that
-fails first gets the event again (backoff shortened with --webhook_retry_base_ms); an event
-committed before a kill -9 is still delivered after the restart; a refused write emits nothing."""
+"""Outgoing webhooks and partner postbacks (README "Webhooks"): endpoints are created with a secret
+shown once; a conversion, an approval, a refund and a payout each deliver signed events to a
+receiver on 127.0.0.1; a partner's postback template is fired with its placeholders expanded; a
+receiver that fails first gets the event again (backoff shortened with --webhook_retry_base_ms); an
+event committed before a kill -9 is still delivered after the restart; a refused write emits
+nothing."""
 
 import hashlib
 import hmac

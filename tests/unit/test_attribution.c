@@ -1,4 +1,5 @@
-/* Tests for src/core/attribution.c: DESIGN §3 order, windows, models, suspended partners, bots. */
+/* Tests for src/core/attribution.c: the order of its rules, windows, models, suspended partners,
+ * bots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

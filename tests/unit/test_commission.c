@@ -229,8 +229,8 @@ static void items_are_matched_per_line_and_summed_per_rule(void **state)
 static void each_item_line_is_rounded_before_summing(void **state)
 {
     (void)state;
-    /* Two lines of 5 at 1000 bps: 0.5 + 0.5 → 0 + 0 per line (DESIGN: per line, then summed),
-     * where rounding the sum would give 1. */
+    /* Two lines of 5 at 1000 bps: 0.5 + 0.5 → 0 + 0 per line (per line, then summed:
+     * src/core/commission.c), where rounding the sum would give 1. */
     struct rule rules[] = {percent("r", 1000)};
     struct commission_item items[] = {{.sku = "A", .amount = 5, .quantity = 1},
                                       {.sku = "B", .amount = 5, .quantity = 1}};

@@ -1,10 +1,10 @@
-/* A seeded, model-based property test of the money side (DESIGN §4, §5, issue 3 "Proof").
+/* A seeded, model-based property test of the money side (README: "Money is exact", "Ledger").
  *
  * Random operations run against a real SQLite database through the app functions the server uses
  * (conversion_record, refund_record, lead_record, commission_approve/reject,
  * commissions_approve_due, payout_create/mark_paid/write_csv, program_save for rule edits), each
  * in its own savepoint inside a group transaction like the writer thread's. Next to it an
- * independent in-memory model computes, with plain int64 arithmetic straight from the DESIGN
+ * independent in-memory model computes, with plain int64 arithmetic straight from the README's
  * rules, what every partner's pending / approved / paid balance and every commission's amount,
  * reversed part, status and payout must be. After every step the touched partners and
  * commissions are compared with the model; every 500 steps and at the end every ledger invariant

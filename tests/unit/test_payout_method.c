@@ -1,3 +1,5 @@
+/* Tests for src/core/payout_method.c: IBANs normalised and their check digits verified, emails
+ * checked for shape, payout methods stored canonical or refused with the field named. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

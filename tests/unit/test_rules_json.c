@@ -1,4 +1,4 @@
-/* Tests for src/core/rules_json.c: the DESIGN §4 rule shapes, precise errors, round trips. */
+/* Tests for src/core/rules_json.c: the rule shapes it documents, precise errors, round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

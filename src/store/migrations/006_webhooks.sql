@@ -1,5 +1,6 @@
--- Outgoing webhooks and partner postbacks (DESIGN §6): endpoints with their event types, and a
--- durable outbox of deliveries written in the same transaction as the change that caused them.
+-- Outgoing webhooks and partner postbacks (README "Webhooks"): endpoints with their event types,
+-- and a durable outbox of deliveries written in the same transaction as the change that caused
+-- them.
 
 CREATE TABLE webhook_endpoints (
     id          TEXT PRIMARY KEY,

@@ -196,7 +196,7 @@ void save_rules(struct world *w, int pg, bool creating)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The model's commission computation (DESIGN §4 and src/core/commission.c's documented choices:
+ * The model's commission computation (the README's commission rules and src/core/commission.c's documented choices:
  * most specific rule, tiers on the month's revenue before the order, items as lines, flat once
  * per conversion, caps cut the last lines first). */
 int score(const struct mrule *r)

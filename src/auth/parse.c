@@ -1,12 +1,12 @@
-/* The pure parsers of outside input the dashboards need: the Cookie header, invite tokens and the
- * Origin header. No I/O, no allocation; fuzzed by tests/fuzz/fuzz_web_*.c. */
+/* The pure parsers of outside input that authentication needs: the Cookie header, invite tokens
+ * and the Origin header. No I/O, no allocation; fuzzed by tests/fuzz/fuzz_auth_*.c. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include "web/web.h"
+#include "auth/auth.h"
 #include "util/banned.h"
 
 static bool token_char(char c)
@@ -20,7 +20,7 @@ static bool alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool web_cookie_get(const char *header, const char *name, char *out, size_t outlen)
+bool auth_cookie_get(const char *header, const char *name, char *out, size_t outlen)
 {
     if (!header || !name || !out || outlen == 0)
         return false;
@@ -65,7 +65,7 @@ bool web_cookie_get(const char *header, const char *name, char *out, size_t outl
     return false;
 }
 
-bool web_invite_token_parse(const char *token, int64_t *expires_ms)
+bool auth_invite_token_parse(const char *token, int64_t *expires_ms)
 {
     if (!token)
         return false;
@@ -81,16 +81,16 @@ bool web_invite_token_parse(const char *token, int64_t *expires_ms)
     const char *r = token + i + 1;
     size_t n = 0;
     for (; r[n]; n++)
-        if (n >= WEB_INVITE_RANDOM_LEN || !alnum(r[n]))
+        if (n >= AUTH_INVITE_RANDOM_LEN || !alnum(r[n]))
             return false;
-    if (n != WEB_INVITE_RANDOM_LEN)
+    if (n != AUTH_INVITE_RANDOM_LEN)
         return false;
     if (expires_ms)
         *expires_ms = secs * 1000;
     return true;
 }
 
-bool web_origin_matches(const char *origin, const char *host, const char *scheme)
+bool auth_origin_matches(const char *origin, const char *host, const char *scheme)
 {
     if (!origin || !host || !scheme || !*host)
         return false;

@@ -1,10 +1,10 @@
-/* Fuzzes src/web/parse.c web_cookie_get: any Cookie header, any name; a found value is a
+/* Fuzzes src/auth/parse.c auth_cookie_get: any Cookie header, any name; a found value is a
  * NUL-terminated [A-Za-z0-9_-] string that fits the buffer and occurs in the header. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/web.h"
+#include "auth/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
             char out[64];
             memset(out, 'Z', sizeof out);
-            if (!web_cookie_get(header, names[n], out, limits[l]))
+            if (!auth_cookie_get(header, names[n], out, limits[l]))
                 continue;
             size_t len = strnlen(out, sizeof out);
             if (len == 0 || len >= limits[l] || !strstr(header, out))

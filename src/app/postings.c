@@ -1,0 +1,57 @@
+/* Ledger postings: every write that moves money appends its entry here, in the caller's
+ * transaction, and the partner's running balance moves with it (core/ledger.c decides the
+ * amounts of each bucket). */
+#include "app/postings.h"
+
+#include "core/ids.h"
+#include "core/money.h"
+#include "util/banned.h"
+
+int ledger_append(struct store *s, const char *program_id, const char *partner_id,
+                  const char *commission_id, const char *payout_id, const char *currency,
+                  const struct ledger_delta *d, int64_t now, struct pd_err *err)
+{
+    char id[ID_MAX_LEN];
+    id_new(id, sizeof id, "led_", (uint64_t)now);
+    struct db_val v[11] = {db_text(id),         db_text(program_id),
+                           db_text(partner_id), db_text(commission_id),
+                           db_text(payout_id),  db_text(currency),
+                           db_text(ledger_kind_name(d->kind)), db_int(d->pending),
+                           db_int(d->approved), db_int(d->paid),
+                           db_int(now)};
+    if (store_exec(s,
+                   "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                   " payout_id, currency, kind, pending, approved, paid, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   v, 11, NULL, err) < 0)
+        return -1;
+    /* The partner's running balance; an entry never exceeds MONEY_MAX_AMOUNT and a bucket never
+     * MONEY_MAX_TOTAL, so the addition stays far inside int64. */
+    struct db_val b[4] = {db_text(partner_id), db_int(d->pending), db_int(d->approved),
+                          db_int(d->paid)};
+    struct store_cursor cur;
+    int rc = store_query_row(s,
+                             "INSERT INTO partner_balances (partner_id, pending, approved, paid)"
+                             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (partner_id) DO UPDATE SET"
+                             " pending = partner_balances.pending + excluded.pending,"
+                             " approved = partner_balances.approved + excluded.approved,"
+                             " paid = partner_balances.paid + excluded.paid"
+                             " RETURNING pending, approved, paid",
+                             b, 4, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no balance row for %s", partner_id);
+    bool ok = true;
+    for (int i = 0; i < 3; i++) {
+        int64_t bucket = 0;
+        ok = ok && store_col_int_exact(&cur, i, &bucket) && money_total_ok(bucket);
+    }
+    store_finish(&cur);
+    if (!ok)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this %s would take partner %s's balance past %lld minor units, the "
+                          "largest total partnerd keeps",
+                          ledger_kind_name(d->kind), partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
+}

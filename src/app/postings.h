@@ -1,0 +1,18 @@
+/* Ledger postings: the one writer of ledger_entries and partner_balances. Every write that moves
+ * money appends its entry here, in the caller's transaction. */
+#ifndef PD_APP_POSTINGS_H
+#define PD_APP_POSTINGS_H
+
+#include <stdint.h>
+
+#include "core/ledger.h"
+#include "store/store.h"
+#include "util/err.h"
+
+/* Appends a ledger entry and adds it to the partner's running balance; 422 when a bucket of that
+ * balance would pass MONEY_MAX_TOTAL. */
+int ledger_append(struct store *s, const char *program_id, const char *partner_id,
+                  const char *commission_id, const char *payout_id, const char *currency,
+                  const struct ledger_delta *d, int64_t now, struct pd_err *err);
+
+#endif

@@ -1,0 +1,110 @@
+/* The daily rollups (daily_stats): one row per (program, partner, link, day) with its clicks,
+ * conversions, revenue and commission, added to by every write that changes them and read by
+ * reports and by the rules that depend on a month's figures (tiers, caps). */
+#include "app/rollups.h"
+
+#include "core/money.h"
+#include "util/timefmt.h"
+#include "util/banned.h"
+
+#define DAY_MS (86400LL * 1000)
+
+
+#define STATS_UPSERT                                                                               \
+    "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"                       \
+    " unique_clicks, conversions, revenue, commission)"                                            \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"                                                 \
+    " ON CONFLICT (program_id, partner_id, link_id, day) DO UPDATE SET"                            \
+    " clicks = daily_stats.clicks + excluded.clicks,"                                              \
+    " unique_clicks = daily_stats.unique_clicks + excluded.unique_clicks,"                         \
+    " conversions = daily_stats.conversions + excluded.conversions,"                               \
+    " revenue = daily_stats.revenue + excluded.revenue,"                                           \
+    " commission = daily_stats.commission + excluded.commission"
+
+int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
+              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
+              int64_t revenue, int64_t commission, struct pd_err *err)
+{
+    int64_t day = at_ms >= 0 ? at_ms / 86400000 : -((-at_ms + 86399999) / 86400000);
+    struct db_val v[9] = {db_text(program_id), db_text(partner_id), db_text(link_id ? link_id : ""),
+                          db_int(day),         db_int(clicks),      db_int(unique_clicks),
+                          db_int(conversions), db_int(revenue),     db_int(commission)};
+    if (revenue == 0 && commission == 0) /* clicks: no money to bound */
+        return store_exec(s, STATS_UPSERT, v, 9, NULL, err);
+    /* Money: the row's new figures must stay within MONEY_MAX_TOTAL (a row holds at most that and
+     * an addition at most MONEY_MAX_AMOUNT, so the addition itself cannot overflow). */
+    static const char upsert_money[] = STATS_UPSERT " RETURNING revenue, commission";
+    struct store_cursor cur;
+    int rc = store_query_row(s, upsert_money, v, 9, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc != STORE_ROW)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "no rollup row for %s", partner_id);
+    int64_t r = 0, c = 0;
+    bool ok = store_col_int_exact(&cur, 0, &r) && store_col_int_exact(&cur, 1, &c) &&
+              money_total_ok(r) && money_total_ok(c);
+    store_finish(&cur);
+    if (!ok)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this would take partner %s's daily revenue or commission past %lld "
+                          "minor units, the largest total partnerd keeps",
+                          partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
+}
+
+/* The first day (days since the epoch) of the month after the one starting on `first`. A
+ * conversion may be dated in an earlier month (occurred_at): that month's figures must not
+ * include later months'. */
+static int64_t next_month_day(int64_t first)
+{
+    return time_month_start_ms((first + 31) * DAY_MS) / DAY_MS;
+}
+
+/* A sum of the partner's rollups over the calendar month containing at (sql: its SUM over
+ * ?1 partner, days ?2 to ?3), read exactly: a sum beyond int64 is refused, never clamped. */
+static int month_sum(struct store *s, const char *sql, const char *partner_id, int64_t at,
+                     int64_t *out, struct pd_err *err)
+{
+    int64_t first = time_month_start_ms(at) / DAY_MS;
+    struct db_val q[3] = {db_text(partner_id), db_int(first), db_int(next_month_day(first))};
+    struct store_cursor cur;
+    int rc = store_query_row(s, sql, q, 3, &cur, err);
+    if (rc < 0)
+        return -1;
+    *out = 0;
+    if (rc == STORE_DONE)
+        return 0;
+    bool exact = store_is_null(&cur, 0) || store_col_int_exact(&cur, 0, out);
+    store_finish(&cur);
+    if (!exact)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "partner %s's rollups of this month are beyond what partnerd can add "
+                          "to; run partnerd check", partner_id);
+    return 0;
+}
+
+int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
+                           struct pd_err *err)
+{
+    return month_sum(s,
+                     "SELECT SUM(commission) FROM daily_stats"
+                     " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                     partner_id, at, out, err);
+}
+
+int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
+                               int64_t amount, int64_t *out, struct pd_err *err)
+{
+    if (month_sum(s,
+                  "SELECT SUM(revenue) FROM daily_stats"
+                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                  partner_id, at, out, err) < 0)
+        return -1;
+    int64_t after;
+    if (!money_add(*out, amount, &after) || !money_total_ok(after))
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this order would take partner %s's revenue this month past %lld "
+                          "minor units, the largest total partnerd keeps",
+                          partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* The daily rollups (daily_stats), their one writer: every write that changes a partner's clicks,
+ * conversions, revenue or commission adds to the row of its day here, in the caller's
+ * transaction. */
+#ifndef PD_APP_ROLLUPS_H
+#define PD_APP_ROLLUPS_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+/* Adds to the daily rollup row of (program, partner, link, day). */
+int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
+              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
+              int64_t revenue, int64_t commission, struct pd_err *err);
+/* Commission a partner has earned in the calendar month containing at (from the rollups). */
+int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
+                           struct pd_err *err);
+/* The partner's attributed revenue in the month containing at, before an order of `amount` (what
+ * tiers read); 422 when the order would take it past MONEY_MAX_TOTAL. */
+int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
+                               int64_t amount, int64_t *out, struct pd_err *err);
+
+#endif
