@@ -2,7 +2,9 @@
 else, the allow-list allows exactly its entries (lengths as ceilings) and reports stale ones, and
 the exit status says whether a rule is broken. Ends with "N passed, M failed"."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,7 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "s
 def tree(files):
     """A temporary ROOT holding files {path: text}."""
     root = tempfile.mkdtemp(prefix="pd-structure-")
+    atexit.register(shutil.rmtree, root, True)
     for path, text in files.items():
         full = os.path.join(root, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
