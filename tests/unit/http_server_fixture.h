@@ -33,7 +33,7 @@ static struct http_server *srv;
 static pthread_t run_thread;
 static int run_result = -99;
 static atomic_int run_finished;
-static atomic_int async_done;
+static atomic_int async_started, async_done;
 static atomic_int inits, finis;
 static int worker_tags[WORKERS];
 
@@ -59,6 +59,19 @@ static inline uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* How long a test waits for a state the server must reach: generous, for a loaded machine and the
+ * sanitizers; a passing test waits only as long as the server takes. */
+#define WAIT_MS 30000
+
+/* Polls until *counter reaches at least n or WAIT_MS pass; true when it did. */
+static inline bool wait_count(atomic_int *counter, int n)
+{
+    uint64_t end = now_ms() + WAIT_MS;
+    while (atomic_load(counter) < n && now_ms() < end)
+        sleep_ms(1);
+    return atomic_load(counter) >= n;
+}
+
 static inline void async_finish(void *arg)
 {
     struct async_job *j = arg;
@@ -68,6 +81,8 @@ static inline void async_finish(void *arg)
     atomic_fetch_add(&async_done, 1);
 }
 
+/* The async handler's answer comes from another thread ?delay= ms after the request: a deliberate
+ * delay, the time the tests need the request to stay in flight. */
 static inline void *async_thread(void *arg)
 {
     struct async_job *j = arg;
@@ -159,6 +174,7 @@ static inline void handler(struct http_request *req, void *ctx)
         pthread_t t;
         pthread_create(&t, NULL, async_thread, j);
         pthread_detach(t);
+        atomic_fetch_add(&async_started, 1);
         return;
     }
     /* echo: "METHOD path query|body" plus a header from the request */
@@ -345,12 +361,12 @@ static inline bool has_header(const struct response *r, const char *line)
     return strcasestr(r->head, line) != NULL;
 }
 
-/* Waits up to 4 s for the server's body budget in use to be `bytes`. */
+/* Waits up to WAIT_MS for the server's body budget in use to be `bytes`. */
 static inline void expect_body_bytes(size_t bytes)
 {
-    uint64_t end = now_ms() + 4000;
+    uint64_t end = now_ms() + WAIT_MS;
     while (http_server_body_bytes(srv) != bytes && now_ms() < end)
-        sleep_ms(5);
+        sleep_ms(1);
     assert_int_equal(http_server_body_bytes(srv), bytes);
 }
 

@@ -59,7 +59,7 @@ static void deferred_work_answers_after_the_turn(void **state)
 
 static void client_gone_before_async_response_is_harmless(void **state)
 {
-    int before = atomic_load(&async_done);
+    int started = atomic_load(&async_started), before = atomic_load(&async_done);
     for (int i = 0; i < 4; i++) {
         struct client *c = client_open();
         send_str(c, "GET /async?delay=150 HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -69,13 +69,14 @@ static void client_gone_before_async_response_is_harmless(void **state)
             struct linger lg = {.l_onoff = 1, .l_linger = 0};
             setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         }
-        sleep_ms(20);
+        /* the client goes once its request is with the handler */
+        assert_true(wait_count(&async_started, started + i + 1));
         client_close(c);
     }
-    for (int i = 0; i < 200 && atomic_load(&async_done) < before + 4; i++)
-        sleep_ms(10);
+    /* async_done counts an answer once http_respond() returned: its write to the gone client
+     * has happened by then */
+    assert_true(wait_count(&async_done, before + 4));
     assert_int_equal(atomic_load(&async_done), before + 4);
-    sleep_ms(50);
     /* and the server still serves */
     struct client *c = client_open();
     struct response r;
@@ -90,8 +91,12 @@ static void stop_lets_in_flight_requests_finish_and_returns(void **state)
     struct client *busy = client_open();
     struct client *idle = client_open();
     struct response r;
+    /* the idle connection is one the server has served and keeps alive */
+    send_str(idle, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n");
+    expect_answer(idle, 200, "1 /echo -||");
+    int started = atomic_load(&async_started);
     send_str(busy, "GET /async?n=9&delay=300 HTTP/1.1\r\nHost: t\r\n\r\n");
-    sleep_ms(50);
+    assert_true(wait_count(&async_started, started + 1)); /* in flight when the stop comes */
     uint64_t t0 = now_ms();
     http_server_stop(srv);
     /* the idle connection is closed, the busy one gets its answer and then is closed */
@@ -100,10 +105,8 @@ static void stop_lets_in_flight_requests_finish_and_returns(void **state)
     assert_string_equal(r.body, "async 9");
     assert_true(has_header(&r, "\r\nConnection: close\r\n"));
     assert_true(closed_within(busy, 2000));
-    for (int i = 0; i < 300 && !atomic_load(&run_finished); i++)
-        sleep_ms(10);
-    assert_true(atomic_load(&run_finished));
-    assert_true(now_ms() - t0 < 3000);
+    assert_true(wait_count(&run_finished, 1));
+    assert_true(now_ms() - t0 < 3000); /* well before the 5 s grace period would end it */
     pthread_join(run_thread, NULL);
     assert_int_equal(run_result, 0);
     assert_int_equal(atomic_load(&inits), WORKERS);
