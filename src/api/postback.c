@@ -33,12 +33,16 @@ static const struct postback_field postback_fields[] = {
     PB_FIELD("clickid", click_id, 64),
     PB_FIELD("subid", click_id, 64),
     PB_FIELD("cid", click_id, 64),
+    PB_FIELD("r", click_id, 64), /* CAKE: the request (session) id */
     PB_FIELD("order_id", order_id, 255),
     PB_FIELD("txid", order_id, 255),
     PB_FIELD("tid", order_id, 255),
+    PB_FIELD("action_id", order_id, 255), /* Affise */
+    PB_FIELD("t", order_id, 255),         /* CAKE: the advertiser's transaction id */
     PB_FIELD("amount", amount, 32),
     PB_FIELD("sum", amount, 32),
     PB_FIELD("payout", amount, 32),
+    PB_FIELD("p", amount, 32), /* CAKE: the price (received amount) */
     PB_FIELD("currency", currency, 3),
     PB_FIELD("status", status, 32),
 };
@@ -90,14 +94,16 @@ char *postback_amount_trim(struct arena *a, const char *amount, int exponent)
     return s;
 }
 
+/* The numeric codes are Affise's: 1 approved, 2 pending, 5 hold (recorded; the hold period and the
+ * merchant approve commissions, never the network), 3 declined (refused like "declined"). */
 enum postback_status postback_status_kind(const char *status)
 {
-    static const char *const record[] = {"approved",  "approve",   "pending", "completed",
-                                         "complete",  "confirmed", "paid",    "success",
-                                         "succeeded", "1",         NULL};
+    static const char *const record[] = {"approved",  "approve", "pending", "completed", "complete",
+                                         "confirmed", "paid",    "success", "succeeded", "hold",
+                                         "1",         "2",       "5",       NULL};
     static const char *const refuse[] = {
         "rejected", "reject",     "declined", "decline", "cancelled", "canceled", "refunded",
-        "reversed", "chargeback", "fraud",    "failed",  "0",         NULL};
+        "reversed", "chargeback", "fraud",    "failed",  "0",         "3",        NULL};
     if (!status)
         return POSTBACK_RECORD;
     for (const char *const *s = record; *s; s++)
@@ -179,12 +185,12 @@ void api_postback(struct api_call *call)
     }
     if (!pp.order_id) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "order_id",
-                         "order_id (or txid, tid) is required");
+                         "order_id (or txid, tid, action_id, t) is required");
         return;
     }
     if (!pp.amount) {
         api_reply_errorf(call, PD_ERR_BAD_REQUEST, "amount",
-                         "amount (or sum, payout) is required, e.g. amount=12.34");
+                         "amount (or sum, payout, p) is required, e.g. amount=12.34");
         return;
     }
     struct conversion_input *in = arena_calloc(a, sizeof *in);

@@ -1,5 +1,5 @@
 /* GET /postback: the query-string mapping of network-style conversion postbacks (Everflow/TUNE
- * names and their common aliases), kept pure so it can be fuzzed. */
+ * names, Affise's and CAKE's, and their common aliases), kept pure so it can be fuzzed. */
 #ifndef PD_API_POSTBACK_H
 #define PD_API_POSTBACK_H
 
@@ -10,9 +10,9 @@
 
 struct postback_params {
     const char *token;    /* token */
-    const char *click_id; /* click_id, transaction_id, clickid, subid, cid */
-    const char *order_id; /* order_id, txid, tid */
-    const char *amount;   /* amount, sum, payout: decimal in major units, not yet parsed */
+    const char *click_id; /* click_id, transaction_id, clickid, subid, cid, r */
+    const char *order_id; /* order_id, txid, tid, action_id, t */
+    const char *amount;   /* amount, sum, payout, p: decimal in major units, not yet parsed */
     const char *currency; /* currency */
     const char *status;   /* status */
 };
