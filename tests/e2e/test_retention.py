@@ -89,8 +89,13 @@ def test_clicks_past_the_retention_period_are_deleted_and_rollups_stay():
         expect_eq(stored(srv, expired), set(), "clicks older than 400 days left")
         expect_eq(stored(srv, kept + [recent]), set(kept + [recent]), "clicks within 400 days")
         expect_eq(srv.sql1("SELECT sum(clicks) FROM daily_stats"), rollup, "clicks in the rollups")
-        expect(any("deleted clicks past the retention period" in line and "count=2" in line
-                   for line in srv.log), "the log names the deletion:\n" + srv.log_tail(20))
+        # The job logs after its commit: the line may follow the rows' disappearance by a moment.
+        def logged():
+            return any("deleted clicks past the retention period" in line and "count=2" in line
+                       for line in list(srv.log))
+        while not logged() and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+        expect(logged(), "the log names the deletion:\n" + srv.log_tail(20))
 
 
 def test_a_click_a_program_could_still_attribute_is_kept():
