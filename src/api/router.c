@@ -57,6 +57,14 @@ static const struct api_route rows[] = {
     {HTTP_DELETE, "/api/v1/webhooks/*", SECRET, false, api_webhooks_delete},
     {HTTP_GET, "/api/v1/webhooks/*/deliveries", SECRET, false, api_webhooks_deliveries},
     /* end webhooks */
+    /* connections: store webhooks */
+    {HTTP_POST, "/api/v1/programs/*/connections", SECRET, true, api_connections_create},
+    {HTTP_GET, "/api/v1/programs/*/connections", SECRET, false, api_connections_list},
+    {HTTP_GET, "/api/v1/connections/*", SECRET, false, api_connections_get},
+    {HTTP_PATCH, "/api/v1/connections/*", SECRET, true, api_connections_update},
+    {HTTP_DELETE, "/api/v1/connections/*", SECRET, false, api_connections_delete},
+    {HTTP_GET, "/api/v1/connections/*/events", SECRET, false, api_connections_events},
+    /* end connections */
     {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
     {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},
     {HTTP_POST, "/api/v1/me/links", PARTNER, true, api_me_links_create},
@@ -90,7 +98,7 @@ static const api_handler query_readers[] = {
     api_programs_list,    api_partners_list,     api_links_list,   api_conversions_list,
     api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
     api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
-    api_me_payouts,
+    api_me_payouts,       api_connections_list,  api_connections_events,
 };
 
 static bool reads_query(api_handler h)

@@ -1,0 +1,71 @@
+/* Store connections: a program's webhook endpoint for Stripe, Shopify, WooCommerce or Paddle, the
+ * events its deliveries carried (each applied once) and the refunds waiting for their order. The
+ * only writer of connections, connection_events and connection_pending_refunds; every function runs
+ * inside the caller's transaction. The signing secret is read here for the signature check and
+ * never answered. */
+#ifndef PD_APP_CONNECTIONS_H
+#define PD_APP_CONNECTIONS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#define CONNECTION_SECRET_MAX 512
+
+struct connection {
+    const char *id, *program_id, *platform;
+    const char *signing_secret; /* NULL when none is set */
+    int64_t created_at;
+    int64_t last_refused_at;    /* 0: never */
+    const char *last_refused_reason;
+};
+
+#define CONNECTION_COLUMNS                                                                         \
+    "id, program_id, platform, signing_secret, created_at, last_refused_at, last_refused_reason"
+/* A row of CONNECTION_COLUMNS into *out (strings in a). */
+void connection_from_row(struct store_cursor *cur, struct arena *a, struct connection *out);
+
+/* The connection's JSON without its secret (public_url + "/hooks/{platform}/{id}" as its
+ * endpoint_url). New reference. */
+json_t *connection_to_json(const struct connection *c, const char *public_url);
+
+/* Creates a connection of an existing program (404 naming program_id otherwise). */
+int connection_insert(struct store *s, const char *program_id, const char *platform,
+                      const char *secret, int64_t now_ms, struct arena *a, struct connection *out,
+                      struct pd_err *err);
+/* 0 found, 1 not found (err filled: 404 naming id), -1 store error. */
+int connection_load(struct store *s, const char *id, struct arena *a, struct connection *out,
+                    struct pd_err *err);
+/* Sets the signing secret; 404 when there is no such connection. */
+int connection_set_secret(struct store *s, const char *id, const char *secret, struct pd_err *err);
+/* Deletes the connection with its events and waiting refunds; 404 when there is none. */
+int connection_delete(struct store *s, const char *id, struct pd_err *err);
+/* Records a refused delivery: when and why (one short sentence). */
+int connection_refused(struct store *s, const char *id, int64_t now_ms, const char *reason,
+                       struct pd_err *err);
+
+/* Whether the connection has already accepted event_id. */
+int connection_event_seen(struct store *s, const char *connection_id, const char *event_id,
+                          bool *seen, struct pd_err *err);
+struct connection_event {
+    const char *connection_id, *event_id, *event_type;
+    const char *outcome; /* conversion | refund | ignored | pending */
+    const char *reason, *order_id, *conversion_id, *refund_id;
+};
+/* Lists an accepted event (the unique key refuses it twice: STORE_CONSTRAINT). */
+int connection_event_insert(struct store *s, const struct connection_event *e, int64_t now_ms,
+                            struct pd_err *err);
+/* The JSON of a row of CONNECTION_EVENT_COLUMNS. New reference. */
+#define CONNECTION_EVENT_COLUMNS                                                                   \
+    "id, connection_id, event_id, event_type, outcome, reason, order_id, conversion_id,"          \
+    " refund_id, created_at"
+json_t *connection_event_row_json(struct store_cursor *cur);
+
+/* Events older than before_ms are forgotten (they are kept at least 30 days). */
+int connection_events_purge(struct store *s, int64_t before_ms, struct pd_err *err);
+
+#endif

@@ -1,0 +1,44 @@
+-- Store connections (README "Store webhooks"): a program's Stripe, Shopify, WooCommerce or Paddle
+-- webhook endpoint, what each accepted delivery did, and refunds waiting for their order. Written
+-- only by src/app/connections.c.
+
+CREATE TABLE connections (
+    id                  TEXT PRIMARY KEY,                -- con_…
+    program_id          TEXT NOT NULL REFERENCES programs (id),
+    platform            TEXT NOT NULL,                   -- stripe | shopify | woocommerce | paddle
+    signing_secret      TEXT,                            -- write-only; NULL until set
+    created_at          BIGINT NOT NULL,
+    last_refused_at     BIGINT,                          -- the last delivery refused (401)
+    last_refused_reason TEXT
+);
+CREATE INDEX connections_program ON connections (program_id, id);
+
+-- One row per accepted event: the unique key applies each event once.
+CREATE TABLE connection_events (
+    id            TEXT PRIMARY KEY,                      -- cev_…
+    connection_id TEXT NOT NULL,
+    event_id      TEXT NOT NULL,
+    event_type    TEXT,
+    outcome       TEXT NOT NULL,                         -- conversion | refund | ignored | pending
+    reason        TEXT,
+    order_id      TEXT,
+    conversion_id TEXT,
+    refund_id     TEXT,
+    created_at    BIGINT NOT NULL,
+    UNIQUE (connection_id, event_id)
+);
+CREATE INDEX connection_events_list ON connection_events (connection_id, id);
+
+-- A refund of an order not seen yet, applied when the order arrives.
+CREATE TABLE connection_pending_refunds (
+    connection_id TEXT NOT NULL,
+    event_id      TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    gross         BIGINT NOT NULL,
+    cumulative    INTEGER NOT NULL,
+    net_given     INTEGER NOT NULL,
+    net           BIGINT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (connection_id, event_id)
+);
+CREATE INDEX connection_pending_order ON connection_pending_refunds (connection_id, order_id);
