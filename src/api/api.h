@@ -239,6 +239,7 @@ void api_connections_get(struct api_call *call);
 void api_connections_update(struct api_call *call);
 void api_connections_delete(struct api_call *call);
 void api_connections_events(struct api_call *call);
+void api_store_hook(struct api_call *call); /* POST /hooks/{platform}/{connection_id} */
 /* keys: a partner's API keys (src/api/keys.c) */
 void api_partner_keys_list(struct api_call *call);
 void api_partner_keys_revoke(struct api_call *call);

@@ -16,6 +16,9 @@
 /* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
  * and a key-less body must not be able to take much of it. */
 #define PUBLIC_BODY_MAX (16u * 1024)
+/* A store platform's order webhook (a Shopify order with many lines) is signed by the platform,
+ * not by a key, yet can be large; the server's own limit still applies when lower. */
+#define STORE_HOOK_BODY_MAX (2u * 1024 * 1024)
 
 /* Rows name the fields they need: the ones left out after `handler` are 0 (their defaults). */
 #pragma GCC diagnostic push
@@ -85,6 +88,8 @@ static const struct api_route rows[] = {
     {HTTP_POST, "/track/sale", SECRET, true, api_track_sale},
     {HTTP_GET, "/pd.js", PUBLIC, false, api_pd_js},
     {HTTP_GET, "/openapi.json", PUBLIC, false, api_openapi},
+    /* a store's signed webhook: the raw body is kept for the signature; orders can be large */
+    {HTTP_POST, "/hooks/*/*", PUBLIC, false, api_store_hook, STORE_HOOK_BODY_MAX},
     /* end integrations */
 };
 #pragma GCC diagnostic pop

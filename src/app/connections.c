@@ -145,15 +145,16 @@ int connection_event_insert(struct store *s, const struct connection_event *e, i
 {
     char id[ID_MAX_LEN];
     id_new(id, sizeof id, "cev_", (uint64_t)now_ms);
-    struct db_val v[10] = {db_text(id),           db_text(e->connection_id),
+    struct db_val v[11] = {db_text(id),           db_text(e->connection_id),
                            db_text(e->event_id),  db_text(e->event_type),
                            db_text(e->outcome),   db_text(e->reason),
                            db_text(e->order_id),  db_text(e->conversion_id),
-                           db_text(e->refund_id), db_int(now_ms)};
+                           db_text(e->refund_id), db_int(now_ms),
+                           db_text(e->payment_ref)};
     return store_exec(s,
-                      "INSERT INTO connection_events (" CONNECTION_EVENT_COLUMNS ")"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                      v, 10, NULL, err);
+                      "INSERT INTO connection_events (" CONNECTION_EVENT_COLUMNS ", payment_ref)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      v, 11, NULL, err);
 }
 
 static json_t *text_or_null(struct store_cursor *cur, int col)
@@ -183,6 +184,95 @@ int connection_events_purge(struct store *s, int64_t before_ms, struct pd_err *e
     id_floor(floor, sizeof floor, "cev_", before_ms);
     struct db_val v = db_text(floor);
     return store_exec(s, "DELETE FROM connection_events WHERE id < ?1", &v, 1, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+int connection_order_of_payment(struct store *s, const char *connection_id,
+                                const char *payment_ref, struct arena *a, const char **order_id,
+                                struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(connection_id), db_text(payment_ref)};
+    struct store_cursor cur;
+    *order_id = NULL;
+    int rc = store_query_row(s,
+                             "SELECT order_id FROM connection_events WHERE connection_id = ?1"
+                             " AND payment_ref = ?2 AND order_id IS NOT NULL ORDER BY id LIMIT 1",
+                             v, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        *order_id = arena_strdup(a, store_col_text(&cur, 0));
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+int connection_pending_add(struct store *s, const char *connection_id, const char *event_id,
+                           const char *order_id, const char *payment_ref, int64_t gross_total,
+                           const struct storehook_refund *r, int64_t now_ms, struct pd_err *err)
+{
+    struct db_val v[10] = {db_text(connection_id), db_text(event_id),   db_text(order_id),
+                           db_text(payment_ref),   db_int(gross_total), db_int(r->gross),
+                           db_int(r->cumulative),  db_int(r->net_given), db_int(r->net),
+                           db_int(now_ms)};
+    return store_exec(s,
+                      "INSERT INTO connection_pending_refunds (connection_id, event_id, order_id,"
+                      " payment_ref, gross_total, gross, cumulative, net_given, net, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      v, 10, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+int connection_pending_take(struct store *s, const char *connection_id, const char *order_id,
+                            const char *payment_ref, struct arena *a,
+                            struct connection_pending *out, size_t *n, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(connection_id), db_text(order_id), db_text(payment_ref)};
+    struct store_cursor cur;
+    *n = 0;
+    if (store_query(s,
+                    "SELECT event_id, gross_total, gross, cumulative, net_given, net"
+                    " FROM connection_pending_refunds WHERE connection_id = ?1 AND"
+                    " (order_id = ?2 OR payment_ref = ?3) ORDER BY created_at, event_id",
+                    v, 3, &cur, err) < 0)
+        return -1;
+    int rc = STORE_DONE;
+    while (*n < CONNECTION_PENDING_MAX && (rc = store_step(&cur, err)) == STORE_ROW) {
+        struct connection_pending *p = &out[(*n)++];
+        p->event_id = arena_strdup(a, store_col_text(&cur, 0));
+        p->gross_total = store_col_int(&cur, 1);
+        p->refund = (struct storehook_refund){.id = p->event_id,
+                                              .gross = store_col_int(&cur, 2),
+                                              .cumulative = store_col_int(&cur, 3) != 0,
+                                              .net_given = store_col_int(&cur, 4) != 0,
+                                              .net = store_col_int(&cur, 5)};
+    }
+    store_finish(&cur);
+    if (*n < CONNECTION_PENDING_MAX && rc < 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        struct db_val d[2] = {db_text(connection_id), db_text(out[i].event_id)};
+        if (store_exec(s,
+                       "DELETE FROM connection_pending_refunds WHERE connection_id = ?1 AND"
+                       " event_id = ?2",
+                       d, 2, NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int connection_event_resolved(struct store *s, const char *connection_id, const char *event_id,
+                              const char *refund_id, const char *reason, struct pd_err *err)
+{
+    struct db_val v[4] = {db_text(connection_id), db_text(event_id), db_text(refund_id),
+                          db_text(reason)};
+    return store_exec(s,
+                      "UPDATE connection_events SET outcome = CASE WHEN ?3 IS NULL THEN"
+                      " 'ignored' ELSE 'refund' END, refund_id = ?3, reason = ?4"
+                      " WHERE connection_id = ?1 AND event_id = ?2",
+                      v, 4, NULL, err) < 0
                ? -1
                : 0;
 }

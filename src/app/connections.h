@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/storehook.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -54,7 +55,7 @@ int connection_event_seen(struct store *s, const char *connection_id, const char
 struct connection_event {
     const char *connection_id, *event_id, *event_type;
     const char *outcome; /* conversion | refund | ignored | pending */
-    const char *reason, *order_id, *conversion_id, *refund_id;
+    const char *reason, *order_id, *payment_ref, *conversion_id, *refund_id;
 };
 /* Lists an accepted event (the unique key refuses it twice: STORE_CONSTRAINT). */
 int connection_event_insert(struct store *s, const struct connection_event *e, int64_t now_ms,
@@ -64,6 +65,31 @@ int connection_event_insert(struct store *s, const struct connection_event *e, i
     "id, connection_id, event_id, event_type, outcome, reason, order_id, conversion_id,"          \
     " refund_id, created_at"
 json_t *connection_event_row_json(struct store_cursor *cur);
+
+/* The order whose payment is payment_ref, from the events that recorded it (NULL when none). */
+int connection_order_of_payment(struct store *s, const char *connection_id,
+                                const char *payment_ref, struct arena *a, const char **order_id,
+                                struct pd_err *err);
+
+/* A refund waiting for its order (named by order_id, or by payment_ref when the platform gives
+ * only the payment): the refund and the refunded payment's gross total. */
+struct connection_pending {
+    const char *event_id;
+    int64_t gross_total;
+    struct storehook_refund refund;
+};
+int connection_pending_add(struct store *s, const char *connection_id, const char *event_id,
+                           const char *order_id, const char *payment_ref, int64_t gross_total,
+                           const struct storehook_refund *r, int64_t now_ms, struct pd_err *err);
+#define CONNECTION_PENDING_MAX 32
+/* Takes (reads and deletes) the refunds waiting for order_id or payment_ref, oldest first, at most
+ * CONNECTION_PENDING_MAX (the rest wait for the next delivery of the order). */
+int connection_pending_take(struct store *s, const char *connection_id, const char *order_id,
+                            const char *payment_ref, struct arena *a,
+                            struct connection_pending *out, size_t *n, struct pd_err *err);
+/* The waiting refund event_id was applied as refund_id (or ignored with reason when NULL). */
+int connection_event_resolved(struct store *s, const char *connection_id, const char *event_id,
+                              const char *refund_id, const char *reason, struct pd_err *err);
 
 /* Events older than before_ms are forgotten (they are kept at least 30 days). */
 int connection_events_purge(struct store *s, int64_t before_ms, struct pd_err *err);

@@ -1,15 +1,75 @@
 #!/usr/bin/env python3
 """Store connections (README "Store webhooks"): a program's Stripe, Shopify, WooCommerce or Paddle
 connection is created, listed, read, given its signing secret and deleted through /api/v1; the
-secret is never answered; bad input is refused and writes nothing."""
+secret is never answered; bad input is refused and writes nothing. Deliveries to
+/hooks/{platform}/{id} are signed here with hmac/hashlib exactly as each platform signs them, with
+the bodies of tests/unit/fixtures/storehook/: a bad signature is 401 and stores nothing, an
+authentic event is applied once (conversion, refund, waiting refund, or ignored with its reason)."""
 
+import base64
+import copy
+import hashlib
+import hmac
+import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (create_program, expect, expect_eq, expect_error, expect_status,  # noqa: E402
-                     list_rows)
+from harness import (click_ok, create_partner, create_program, expect, expect_eq,  # noqa: E402
+                     expect_error, expect_status, list_rows)
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit", "fixtures",
+                        "storehook")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def stripe_headers(body, secret, t=None):
+    t = int(time.time()) if t is None else t
+    sig = hmac.new(secret.encode(), b"%d." % t + body, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": "t=%d,v1=%s" % (t, sig)}
+
+
+def b64_hmac(body, secret):
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def shopify_headers(body, secret, topic, webhook_id):
+    return {"X-Shopify-Hmac-Sha256": b64_hmac(body, secret), "X-Shopify-Topic": topic,
+            "X-Shopify-Webhook-Id": webhook_id}
+
+
+def woo_headers(body, secret, topic="order.updated"):
+    return {"X-WC-Webhook-Signature": b64_hmac(body, secret), "X-WC-Webhook-Topic": topic}
+
+
+def paddle_headers(body, secret, ts=None):
+    ts = int(time.time()) if ts is None else ts
+    h1 = hmac.new(secret.encode(), b"%d:" % ts + body, hashlib.sha256).hexdigest()
+    return {"Paddle-Signature": "ts=%d;h1=%s" % (ts, h1)}
+
+
+def deliver(srv, con, body, headers):
+    return srv.request("POST", "/hooks/%s/%s" % (con["platform"], con["id"]), body=body,
+                       headers=headers)
+
+
+def events(srv, con):
+    status, _, page = srv.api("GET", "/api/v1/connections/%s/events?limit=100" % con["id"])
+    expect_eq(status, 200, "events")
+    return list_rows(page)
+
+
+def conversion_of(srv, order_id):
+    status, _, page = srv.api("GET", "/api/v1/conversions?limit=100")
+    expect_eq(status, 200, "conversions")
+    found = [c for c in list_rows(page) if c["order_id"] == order_id]
+    return found[0] if found else None
 
 
 def new_connection(srv, program_id, platform, secret=None):
@@ -83,6 +143,155 @@ def test_connections_bad_input(srv):
     expect_error(srv.api("DELETE", "/api/v1/connections/con_nope"), 404, "id")
     expect_error(srv.api("GET", "/api/v1/connections/con_nope/events"), 404, "id")
     expect_eq(srv.sql1("SELECT count(*) FROM connections"), before, "nothing written")
+
+
+SECRET = "whsec_e2e_" + "k" * 24
+
+
+def stripe_setup(srv):
+    prog = create_program(srv)
+    ptn = create_partner(srv, prog["id"])
+    con = new_connection(srv, prog["id"], "stripe", SECRET)
+    return prog, ptn, con
+
+
+def stripe_checkout(order_id, click_id, intent):
+    ev = fixture("stripe_checkout_paid.json")
+    ev["id"] = "evt_" + order_id
+    ev["data"]["object"]["id"] = order_id
+    ev["data"]["object"]["client_reference_id"] = click_id
+    ev["data"]["object"]["payment_intent"] = intent
+    return json.dumps(ev).encode()
+
+
+def stripe_refund(event_id, intent, refunded, amount=9680):
+    ev = fixture("stripe_charge_refunded.json")
+    ev["id"] = event_id
+    obj = ev["data"]["object"]
+    obj.update({"currency": "usd", "payment_intent": intent, "amount": amount,
+                "amount_captured": amount, "amount_refunded": refunded,
+                "refunded": refunded == amount})
+    return json.dumps(ev).encode()
+
+
+def test_stripe_refused_deliveries(srv):
+    prog, _, con = stripe_setup(srv)
+    body = stripe_checkout("cs_live_refused", None, "pi_refused")
+    before = srv.sql1("SELECT count(*) FROM conversions")
+    now = int(time.time())
+    bad = [
+        ("wrong secret", stripe_headers(body, "whsec_wrong")),
+        ("stale timestamp", stripe_headers(body, SECRET, now - 3600)),
+        ("no signature", {}),
+        ("malformed", {"Stripe-Signature": "v1=abc"}),
+    ]
+    for what, headers in bad:
+        status, _, resp = deliver(srv, con, body, headers)
+        expect_eq(status, 401, what)
+        expect(isinstance(resp, dict) and "error" in resp, "%s: JSON error %r" % (what, resp))
+    changed = body[:-2] + (b"}" if body[-2:-1] != b"}" else b" ") + body[-1:]
+    status, _, _ = deliver(srv, con, changed, stripe_headers(body, SECRET))
+    expect_eq(status, 401, "body changed by one byte")
+    expect_eq(srv.sql1("SELECT count(*) FROM conversions"), before, "nothing stored")
+    expect_eq(events(srv, con), [], "no events")
+    status, _, got = srv.api("GET", "/api/v1/connections/" + con["id"])
+    expect(got["last_refused_at"] is not None, "the refusal is recorded")
+    expect(got["last_refused_reason"], "with its reason")
+    # Unknown connection, wrong platform, and a connection without a secret.
+    status, _, _ = srv.request("POST", "/hooks/stripe/con_nope", body=body,
+                               headers=stripe_headers(body, SECRET))
+    expect_eq(status, 404, "unknown connection")
+    status, _, _ = srv.request("POST", "/hooks/shopify/" + con["id"], body=body,
+                               headers=stripe_headers(body, SECRET))
+    expect_eq(status, 404, "another platform's URL")
+    bare = new_connection(srv, prog["id"], "stripe")
+    status, _, _ = deliver(srv, bare, body, stripe_headers(body, SECRET))
+    expect_eq(status, 401, "no secret yet")
+
+
+def test_stripe_order_and_refunds(srv):
+    prog, ptn, con = stripe_setup(srv)
+    _, click_id = click_ok(srv, ptn["ref_code"])
+    order = "cs_live_" + harness.uid()
+    body = stripe_checkout(order, click_id, "pi_" + order)
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "conversion"), "paid order: %r" % (resp,))
+    conv = conversion_of(srv, order)
+    expect(conv is not None, "the conversion is recorded")
+    expect_eq(conv["amount"], 8500, "amount: subtotal after discount, no tax or shipping")
+    expect_eq(conv["partner_id"], ptn["id"], "attributed by the click id")
+    expect_eq(sum(c["amount"] for c in conv["commissions"]), 850, "10% commission")
+    # The same event again: nothing new.
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("duplicate")), (200, True), "replayed event")
+    expect_eq(len(events(srv, con)), 1, "one event")
+    # A partial refund (cumulative 2420 of 9680 gross: a quarter), then the rest.
+    rb = stripe_refund("evt_r1_" + order, "pi_" + order, 2420)
+    status, _, resp = deliver(srv, con, rb, stripe_headers(rb, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "refund"), "partial refund %r" % (resp,))
+    expect_eq(conversion_of(srv, order)["refunded_amount"], 2125, "a quarter of 8500")
+    rb = stripe_refund("evt_r2_" + order, "pi_" + order, 9680)
+    status, _, resp = deliver(srv, con, rb, stripe_headers(rb, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "refund"), "full refund %r" % (resp,))
+    conv = conversion_of(srv, order)
+    expect_eq(conv["refunded_amount"], 8500, "a full refund reverses exactly the amount")
+    expect_eq(sum(c["amount"] - c.get("reversed", 0) for c in conv["commissions"]), 0,
+              "commission fully reversed")
+
+
+def test_stripe_refund_before_its_order(srv):
+    _, _, con = stripe_setup(srv)
+    order = "cs_live_" + harness.uid()
+    rb = stripe_refund("evt_early_" + order, "pi_" + order, 4840)
+    status, _, resp = deliver(srv, con, rb, stripe_headers(rb, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "pending"), "refund of an unknown order")
+    expect_eq(conversion_of(srv, order), None, "no conversion yet")
+    body = stripe_checkout(order, None, "pi_" + order)
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "conversion"), "order %r" % (resp,))
+    expect_eq(conversion_of(srv, order)["refunded_amount"], 4250, "the waiting half applies")
+    rows = {e["event_id"]: e for e in events(srv, con)}
+    expect_eq(rows["evt_early_" + order]["outcome"], "refund", "the waiting refund is applied")
+
+
+def test_stripe_ignored_events(srv):
+    prog, _, con = stripe_setup(srv)
+    ev = json.loads(stripe_checkout("cs_live_eur", None, "pi_eur"))
+    ev["id"] = "evt_eur"
+    ev["data"]["object"]["currency"] = "eur"
+    body = json.dumps(ev).encode()
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "ignored"), "other currency")
+    expect("EUR" in resp["reason"], resp["reason"])
+    ev = {"id": "evt_unknown_type", "object": "event", "livemode": True,
+          "type": "customer.updated", "data": {"object": {"id": "cus_1"}}}
+    body = json.dumps(ev).encode()
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "ignored"), "unknown event type")
+    ev = json.loads(stripe_checkout("cs_test_1", None, "pi_test"))
+    ev["id"], ev["livemode"] = "evt_test_mode", False
+    ev["data"]["object"]["livemode"] = False
+    body = json.dumps(ev).encode()
+    status, _, resp = deliver(srv, con, body, stripe_headers(body, SECRET))
+    expect_eq((status, resp.get("outcome")), (200, "ignored"), "test mode")
+    expect_eq([e["outcome"] for e in events(srv, con)], ["ignored"] * 3, "listed as ignored")
+    expect_eq(conversion_of(srv, "cs_live_eur"), None, "nothing converted")
+
+
+def test_large_payload(srv):
+    _, _, con = stripe_setup(srv)
+    body = b'{"pad":"' + b"x" * (2 * 1024 * 1024 + 16) + b'"}'
+    try:
+        status, _, _ = deliver(srv, con, body, stripe_headers(body, SECRET))
+    except (ConnectionError, OSError):
+        status = 413  # the server may close before the whole body is sent
+    expect_eq(status, 413, "a 2 MiB+ payload")
+    status, _, _ = srv.api("GET", "/api/v1/connections/" + con["id"])
+    expect_eq(status, 200, "the server keeps serving")
+
+
+def test_check_passes(srv):
+    srv.check()
 
 
 if __name__ == "__main__":

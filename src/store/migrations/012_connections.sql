@@ -22,18 +22,22 @@ CREATE TABLE connection_events (
     outcome       TEXT NOT NULL,                         -- conversion | refund | ignored | pending
     reason        TEXT,
     order_id      TEXT,
+    payment_ref   TEXT,                                  -- Stripe: the order's payment intent
     conversion_id TEXT,
     refund_id     TEXT,
     created_at    BIGINT NOT NULL,
     UNIQUE (connection_id, event_id)
 );
 CREATE INDEX connection_events_list ON connection_events (connection_id, id);
+CREATE INDEX connection_events_payment ON connection_events (connection_id, payment_ref);
 
 -- A refund of an order not seen yet, applied when the order arrives.
 CREATE TABLE connection_pending_refunds (
     connection_id TEXT NOT NULL,
     event_id      TEXT NOT NULL,
-    order_id      TEXT NOT NULL,
+    order_id      TEXT,                                  -- the order, or else
+    payment_ref   TEXT,                                  -- its payment (Stripe)
+    gross_total   BIGINT NOT NULL,                       -- of the refunded payment, 0: unknown
     gross         BIGINT NOT NULL,
     cumulative    INTEGER NOT NULL,
     net_given     INTEGER NOT NULL,
@@ -41,4 +45,3 @@ CREATE TABLE connection_pending_refunds (
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (connection_id, event_id)
 );
-CREATE INDEX connection_pending_order ON connection_pending_refunds (connection_id, order_id);
