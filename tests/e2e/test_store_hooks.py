@@ -278,6 +278,110 @@ def test_stripe_ignored_events(srv):
     expect_eq(conversion_of(srv, "cs_live_eur"), None, "nothing converted")
 
 
+def platform_setup(srv, platform, currency):
+    prog = create_program(srv, currency=currency)
+    ptn = create_partner(srv, prog["id"])
+    con = new_connection(srv, prog["id"], platform, SECRET)
+    _, click_id = click_ok(srv, ptn["ref_code"])
+    return prog, ptn, con, click_id
+
+
+def expect_outcome(resp, outcome, what):
+    status, _, body = resp
+    expect_eq((status, body.get("outcome") if isinstance(body, dict) else body), (200, outcome),
+              what)
+    return body
+
+
+def test_shopify(srv):
+    _, ptn, con, click_id = platform_setup(srv, "shopify", "EUR")
+    order = fixture("shopify_orders_paid.json")
+    order_id = str(9007199254740000 + int(time.time() * 1000) % 900)
+    order["id"] = int(order_id)
+    for attr in order["note_attributes"]:
+        if attr["name"] == "pd_click":
+            attr["value"] = click_id
+    body = json.dumps(order).encode()
+    hdr = shopify_headers(body, SECRET, "orders/paid", "wh-" + order_id)
+    expect_eq(deliver(srv, con, body, dict(hdr, **{"X-Shopify-Hmac-Sha256": b64_hmac(body, "x")}))[0],
+              401, "wrong secret")
+    expect_eq(deliver(srv, con, body + b" ", hdr)[0], 401, "body changed by one byte")
+    expect_outcome(deliver(srv, con, body, hdr), "conversion", "orders/paid")
+    conv = conversion_of(srv, order_id)
+    expect_eq((conv["amount"], conv["partner_id"]), (9000, ptn["id"]),
+              "after discounts, without tax and shipping, attributed by the cart attribute")
+    resp = deliver(srv, con, body, hdr)
+    expect_eq((resp[0], resp[2].get("duplicate")), (200, True), "the same webhook id again")
+    refund = fixture("shopify_refunds_create.json")
+    refund["order_id"] = int(order_id)
+    rb = json.dumps(refund).encode()
+    expect_outcome(deliver(srv, con, rb, shopify_headers(rb, SECRET, "refunds/create",
+                                                         "wh-r-" + order_id)),
+                   "refund", "refunds/create")
+    expect_eq(conversion_of(srv, order_id)["refunded_amount"], 3600, "the net refund given")
+    other = dict(order, id=int(order_id) + 1000, currency="USD")
+    ob = json.dumps(other).encode()
+    body2 = expect_outcome(deliver(srv, con, ob, shopify_headers(ob, SECRET, "orders/paid",
+                                                                   "wh-usd-" + order_id)),
+                           "ignored", "an order in another currency")
+    expect(body2["reason"], "with a reason")
+    ub = b'{"id": 1}'
+    expect_outcome(deliver(srv, con, ub, shopify_headers(ub, SECRET, "products/update",
+                                                         "wh-p-" + order_id)),
+                   "ignored", "a topic partnerd does not use")
+
+
+def test_woocommerce(srv):
+    _, ptn, con, click_id = platform_setup(srv, "woocommerce", "USD")
+    status, _, _ = deliver(srv, con, b"webhook_id=42",
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    expect_eq(status, 200, "the unsigned creation ping")
+    expect_eq(events(srv, con), [], "the ping stores nothing")
+    order = fixture("woocommerce_order.json")
+    order["id"] = int(time.time() * 1000) % 1000000
+    order_id = str(order["id"])
+    for m in order["meta_data"]:
+        if m["key"] == "_wc_order_attribution_session_entry":
+            m["value"] = "https://shop.example/?pd_click=" + click_id
+    body = json.dumps(order).encode()
+    expect_eq(deliver(srv, con, body, woo_headers(body, "wrong"))[0], 401, "wrong secret")
+    expect_outcome(deliver(srv, con, body, woo_headers(body, SECRET)), "conversion",
+                   "a processing order")
+    conv = conversion_of(srv, order_id)
+    expect_eq((conv["amount"], conv["partner_id"]), (9720, ptn["id"]),
+              "lines after the coupon, attributed by the session entry")
+    # Half of the gross total refunded: exactly half of the amount.
+    order["refunds"] = [{"id": 901, "reason": "", "total": "-55.19"}]
+    rb = json.dumps(order).encode()
+    expect_outcome(deliver(srv, con, rb, woo_headers(rb, SECRET)), "refund", "a partial refund")
+    expect_eq(conversion_of(srv, order_id)["refunded_amount"], 4860, "half of 9720")
+    expect_eq(deliver(srv, con, rb, woo_headers(rb, SECRET))[2].get("duplicate"), True,
+              "the same refund again")
+
+
+def test_paddle(srv):
+    _, ptn, con, click_id = platform_setup(srv, "paddle", "USD")
+    txn = fixture("paddle_transaction_completed.json")
+    tid = "txn_" + harness.uid()
+    txn["data"]["id"] = tid
+    txn["notification_id"] = "ntf_" + tid
+    txn["data"]["custom_data"]["pd_click"] = click_id
+    body = json.dumps(txn).encode()
+    expect_eq(deliver(srv, con, body, paddle_headers(body, SECRET, int(time.time()) - 3600))[0],
+              401, "stale timestamp")
+    expect_outcome(deliver(srv, con, body, paddle_headers(body, SECRET)), "conversion",
+                   "transaction.completed")
+    conv = conversion_of(srv, tid)
+    expect_eq((conv["amount"], conv["partner_id"]), (4500, ptn["id"]),
+              "subtotal after the discount, attributed by custom_data")
+    adj = fixture("paddle_adjustment_refund.json")
+    adj["data"]["transaction_id"] = tid
+    adj["notification_id"] = "ntf_adj_" + tid
+    ab = json.dumps(adj).encode()
+    expect_outcome(deliver(srv, con, ab, paddle_headers(ab, SECRET)), "refund", "approved refund")
+    expect_eq(conversion_of(srv, tid)["refunded_amount"], 900, "the net subtotal refunded")
+
+
 def test_large_payload(srv):
     _, _, con = stripe_setup(srv)
     body = b'{"pad":"' + b"x" * (2 * 1024 * 1024 + 16) + b'"}'
