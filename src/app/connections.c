@@ -178,14 +178,14 @@ json_t *connection_event_row_json(struct store_cursor *cur)
     return o;
 }
 
-int connection_events_purge(struct store *s, int64_t before_ms, struct pd_err *err)
+int connection_events_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                            struct pd_err *err)
 {
-    char floor[ID_MAX_LEN];
-    id_floor(floor, sizeof floor, "cev_", before_ms);
-    struct db_val v = db_text(floor);
-    return store_exec(s, "DELETE FROM connection_events WHERE id < ?1", &v, 1, NULL, err) < 0
-               ? -1
-               : 0;
+    struct db_val v[2] = {db_int(before_ms), db_int(limit)};
+    return store_exec(s,
+                      "DELETE FROM connection_events WHERE id IN (SELECT id FROM"
+                      " connection_events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+                      v, 2, purged, err);
 }
 
 int connection_order_of_payment(struct store *s, const char *connection_id,

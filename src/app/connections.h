@@ -91,7 +91,11 @@ int connection_pending_take(struct store *s, const char *connection_id, const ch
 int connection_event_resolved(struct store *s, const char *connection_id, const char *event_id,
                               const char *refund_id, const char *reason, struct pd_err *err);
 
-/* Events older than before_ms are forgotten (they are kept at least 30 days). */
-int connection_events_purge(struct store *s, int64_t before_ms, struct pd_err *err);
+/* How long an accepted event is kept (and a replay of it recognised): past the platforms' retry
+ * windows (Stripe 3 days, Shopify 48 hours, Paddle 3 days), and at least the 30 days promised. */
+#define CONNECTION_EVENT_DAYS 90
+/* Deletes up to limit events created before before_ms, oldest first; *purged gets the count. */
+int connection_events_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                            struct pd_err *err);
 
 #endif

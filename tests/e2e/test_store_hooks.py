@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (click_ok, create_partner, create_program, expect, expect_eq,  # noqa: E402
+from harness import (Server, click_ok, create_partner, create_program, expect, expect_eq,  # noqa: E402
                      expect_error, expect_status, list_rows)
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit", "fixtures",
@@ -392,6 +392,28 @@ def test_large_payload(srv):
     expect_eq(status, 413, "a 2 MiB+ payload")
     status, _, _ = srv.api("GET", "/api/v1/connections/" + con["id"])
     expect_eq(status, 200, "the server keeps serving")
+
+
+def test_events_past_90_days_are_deleted():
+    with Server(serve_args=["--approve_interval", "1"]) as srv:
+        _, _, con = stripe_setup(srv)
+        ids = []
+        for n in ("old", "new"):
+            ev = {"id": "evt_%s_%s" % (n, harness.uid()), "object": "event", "livemode": True,
+                  "type": "customer.updated", "data": {"object": {"id": "cus_1"}}}
+            body = json.dumps(ev).encode()
+            expect_outcome(deliver(srv, con, body, stripe_headers(body, SECRET)), "ignored", n)
+            ids.append(ev["id"])
+        now = int(time.time() * 1000)
+        for event_id, days in zip(ids, (91, 89)):
+            srv.sql_write("UPDATE connection_events SET created_at = ? WHERE event_id = ?",
+                          (now - days * 86400000, event_id))
+        deadline = time.monotonic() + 20
+        while srv.sql1("SELECT count(*) FROM connection_events WHERE event_id = ?", (ids[0],)):
+            expect(time.monotonic() < deadline, "the event of 91 days ago is not deleted")
+            time.sleep(0.05)
+        expect_eq(srv.sql1("SELECT count(*) FROM connection_events WHERE event_id = ?", (ids[1],)),
+                  1, "the event of 89 days ago stays")
 
 
 def test_check_passes(srv):

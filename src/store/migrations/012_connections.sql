@@ -30,6 +30,7 @@ CREATE TABLE connection_events (
 );
 CREATE INDEX connection_events_list ON connection_events (connection_id, id);
 CREATE INDEX connection_events_payment ON connection_events (connection_id, payment_ref);
+CREATE INDEX connection_events_created ON connection_events (created_at);
 
 -- A refund of an order not seen yet, applied when the order arrives.
 CREATE TABLE connection_pending_refunds (
