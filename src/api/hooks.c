@@ -105,14 +105,10 @@ void api_store_hook(struct api_call *call)
         return;
     }
     int rc = connection_load(call->db, call->path_params[1], call->req->arena, &h->c, &err);
-    if (rc < 0 || (rc == 0 && strcmp(h->c.platform, call->path_params[0]) != 0)) {
-        if (rc == 0)
-            pd_err_set(&err, PD_ERR_NOT_FOUND, "id", "no %s connection %.64s",
-                       call->path_params[0], call->path_params[1]);
-        api_reply_error(call, &err);
-        return;
-    }
-    if (rc > 0) {
+    if (rc == 0 && strcmp(h->c.platform, call->path_params[0]) != 0)
+        rc = pd_err_set(&err, PD_ERR_NOT_FOUND, "id", "no %s connection %.64s",
+                        call->path_params[0], call->path_params[1]);
+    if (rc != 0) {
         api_reply_error(call, &err);
         return;
     }
