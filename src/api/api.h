@@ -110,7 +110,8 @@ unsigned api_list_lead(const struct api_list *list, unsigned present, bool own);
 extern const struct api_list *const api_lists[];
 extern const struct api_list api_list_programs, api_list_partners, api_list_links,
     api_list_me_links, api_list_conversions, api_list_commissions, api_list_me_commissions,
-    api_list_payouts, api_list_me_payouts, api_list_webhooks, api_list_deliveries;
+    api_list_payouts, api_list_me_payouts, api_list_webhooks, api_list_deliveries,
+    api_list_connections, api_list_connection_events;
 
 /* Turns the current row of a list query into its JSON object (NULL with err on failure). */
 typedef json_t *(*api_row_json)(struct api_call *call, struct store_cursor *cur,
@@ -231,6 +232,14 @@ void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);
 void api_webhooks_delete(struct api_call *call);
 void api_webhooks_deliveries(struct api_call *call);
+/* connections: store webhooks (src/api/connections.c, src/api/hooks.c) */
+void api_connections_create(struct api_call *call);
+void api_connections_list(struct api_call *call);
+void api_connections_get(struct api_call *call);
+void api_connections_update(struct api_call *call);
+void api_connections_delete(struct api_call *call);
+void api_connections_events(struct api_call *call);
+void api_store_hook(struct api_call *call); /* POST /hooks/{platform}/{connection_id} */
 /* keys: a partner's API keys (src/api/keys.c) */
 void api_partner_keys_list(struct api_call *call);
 void api_partner_keys_revoke(struct api_call *call);

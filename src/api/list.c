@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app/views.h" /* COMMISSION_COLUMNS */
+#include "app/connections.h" /* CONNECTION_COLUMNS */
+#include "app/views.h"       /* COMMISSION_COLUMNS */
 #include "core/ids.h"
 #include "store/store.h"
 #include "util/timefmt.h"
@@ -106,10 +107,26 @@ const struct api_list api_list_deliveries = {
     .filters = {EQ("status")},
     .leads = {API_LIST_OWN | 1, API_LIST_OWN}};
 
+const struct api_list api_list_connections = {.name = "connections",
+                                              .select = "SELECT " CONNECTION_COLUMNS
+                                                        " FROM connections",
+                                              .key = "id",
+                                              .prefix = "con_",
+                                              .own = "program_id",
+                                              .leads = {API_LIST_OWN}};
+const struct api_list api_list_connection_events = {.name = "connections/events",
+                                                    .select = "SELECT " CONNECTION_EVENT_COLUMNS
+                                                              " FROM connection_events",
+                                                    .key = "id",
+                                                    .prefix = "cev_",
+                                                    .own = "connection_id",
+                                                    .leads = {API_LIST_OWN}};
+
 const struct api_list *const api_lists[] = {
     &api_list_programs,    &api_list_partners,    &api_list_links,          &api_list_me_links,
     &api_list_conversions, &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
-    &api_list_me_payouts,  &api_list_webhooks,    &api_list_deliveries,     NULL};
+    &api_list_me_payouts,  &api_list_webhooks,    &api_list_deliveries,     &api_list_connections,
+    &api_list_connection_events, NULL};
 
 unsigned api_list_lead(const struct api_list *list, unsigned present, bool own)
 {

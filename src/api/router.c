@@ -16,6 +16,9 @@
 /* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
  * and a key-less body must not be able to take much of it. */
 #define PUBLIC_BODY_MAX (16u * 1024)
+/* A store platform's order webhook (a Shopify order with many lines) is signed by the platform,
+ * not by a key, yet can be large; the server's own limit still applies when lower. */
+#define STORE_HOOK_BODY_MAX (2u * 1024 * 1024)
 
 /* Rows name the fields they need: the ones left out after `handler` are 0 (their defaults). */
 #pragma GCC diagnostic push
@@ -57,6 +60,14 @@ static const struct api_route rows[] = {
     {HTTP_DELETE, "/api/v1/webhooks/*", SECRET, false, api_webhooks_delete},
     {HTTP_GET, "/api/v1/webhooks/*/deliveries", SECRET, false, api_webhooks_deliveries},
     /* end webhooks */
+    /* connections: store webhooks */
+    {HTTP_POST, "/api/v1/programs/*/connections", SECRET, true, api_connections_create},
+    {HTTP_GET, "/api/v1/programs/*/connections", SECRET, false, api_connections_list},
+    {HTTP_GET, "/api/v1/connections/*", SECRET, false, api_connections_get},
+    {HTTP_PATCH, "/api/v1/connections/*", SECRET, true, api_connections_update},
+    {HTTP_DELETE, "/api/v1/connections/*", SECRET, false, api_connections_delete},
+    {HTTP_GET, "/api/v1/connections/*/events", SECRET, false, api_connections_events},
+    /* end connections */
     {HTTP_GET, "/api/v1/me", PARTNER, false, api_me_get},
     {HTTP_GET, "/api/v1/me/links", PARTNER, false, api_me_links_list},
     {HTTP_POST, "/api/v1/me/links", PARTNER, true, api_me_links_create},
@@ -77,6 +88,8 @@ static const struct api_route rows[] = {
     {HTTP_POST, "/track/sale", SECRET, true, api_track_sale},
     {HTTP_GET, "/pd.js", PUBLIC, false, api_pd_js},
     {HTTP_GET, "/openapi.json", PUBLIC, false, api_openapi},
+    /* a store's signed webhook: the raw body is kept for the signature; orders can be large */
+    {HTTP_POST, "/hooks/*/*", PUBLIC, false, api_store_hook, STORE_HOOK_BODY_MAX},
     /* end integrations */
 };
 #pragma GCC diagnostic pop
@@ -90,7 +103,7 @@ static const api_handler query_readers[] = {
     api_programs_list,    api_partners_list,     api_links_list,   api_conversions_list,
     api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
     api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
-    api_me_payouts,
+    api_me_payouts,       api_connections_list,  api_connections_events,
 };
 
 static bool reads_query(api_handler h)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "app/clicks.h"
+#include "app/connections.h"
 #include "app/idempotency.h"
 #include "app/lifecycle.h"
 #include "app/outbox.h"
@@ -73,6 +74,13 @@ static int deliveries_purge_run(struct store *s, struct write_job *job)
         &tj->done_count, &tj->err);
 }
 
+static int connection_events_purge_run(struct store *s, struct write_job *job)
+{
+    struct task_job *tj = (struct task_job *)job;
+    return connection_events_purge(s, time_now_ms() - (int64_t)CONNECTION_EVENT_DAYS * 86400000,
+                                   PURGE_BATCH, &tj->done_count, &tj->err);
+}
+
 static void task_done(struct write_job *job)
 {
     struct task_job *tj = (struct task_job *)job;
@@ -115,6 +123,9 @@ static void *scheduler_main(void *arg)
             ;
         while (run_task(s, idempotency_purge_run, PURGE_BATCH,
                         "deleted idempotency keys past their window"))
+            ;
+        while (run_task(s, connection_events_purge_run, PURGE_BATCH,
+                        "deleted store webhook events past their retention"))
             ;
         while (s->webhook_retention_days > 0 &&
                run_task(s, deliveries_purge_run, PURGE_BATCH,
