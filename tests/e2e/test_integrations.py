@@ -352,7 +352,7 @@ def test_pd_js_is_served_small_and_cached(srv):
     expect_eq(status, 200, "GET /pd.js")
     expect(headers.get("content-type", "").startswith("application/javascript"),
            "content type %r" % headers.get("content-type"))
-    expect(isinstance(body, bytes) and 0 < len(body) < 1024, "size %d" % len(body))
+    expect(isinstance(body, bytes) and 0 < len(body) < 2048, "size %d" % len(body))
     src = body.decode()
     expect("pd_click" in src and "SameSite=Lax" in src, "names the cookie and SameSite")
     expect("eval" not in src and "Function(" not in src, "no eval")
