@@ -4,13 +4,14 @@
  * Once a click id is known it also hands it to the store's checkout:
  *  - Stripe Payment Links (anchors to buy.stripe.com) get ?client_reference_id=<id> unless they
  *    carry one; <stripe-buy-button> and <stripe-pricing-table> get the client-reference-id
- *    attribute unless they have one; elements added later are handled by a MutationObserver.
- *    Stripe allows only [A-Za-z0-9_-]{1,200} there; the cookie's alphabet is a subset, and an id
- *    outside it is not passed on.
- *  - On a Shopify storefront (window.Shopify.shop), the cart attribute pd_click is set with one
- *    POST /cart/update.js per page load, skipped when sessionStorage says this id was already set
- *    on this cart (the mark includes the cart cookie when the page can read it, so a new cart
- *    gets the attribute again).
+ *    attribute unless they have one, as early as possible (Stripe's components read it when they
+ *    render); elements added later, also while the page is parsed, are handled by a
+ *    MutationObserver. Stripe allows only [A-Za-z0-9_-]{1,200} there: the cookie holds only
+ *    those characters (a ULID fits) and a longer value is not passed on.
+ *  - On a Shopify storefront (window.Shopify.shop, looked at once the document is parsed so the
+ *    theme's head has run), the cart attribute pd_click is set with one POST /cart/update.js
+ *    per page load, skipped when sessionStorage says this id was already set on this cart (the
+ *    mark includes the cart cookie when the page can read it, so a new cart gets it again).
  * No eval; no network outside Shopify's own cart endpoint. Usage (both data- attributes optional):
  *   <script src="https://track.example/pd.js" data-param="pd_click" data-days="30" async></script>
  */
@@ -47,10 +48,10 @@ static const char pd_js[] =
     "w.fetch('/cart/update.js',{method:'POST',credentials:'same-origin',\n"
     "headers:{'Content-Type':'application/json'},body:JSON.stringify({attributes:{pd_click:k}})})\n"
     ".then(function(r){if(r.ok&&st)try{st.setItem(c,m)}catch(e){}},function(){})}\n"
-    "function go(){var h=d.documentElement;tag(h);cart();\n"
+    "var h=d.documentElement;tag(h);\n"
     "if(w.MutationObserver)new MutationObserver(function(l){l.forEach(function(r){\n"
-    "[].forEach.call(r.addedNodes,tag)})}).observe(h,{childList:true,subtree:true})}\n"
-    "if(d.readyState==='loading')d.addEventListener('DOMContentLoaded',go);else go();\n"
+    "[].forEach.call(r.addedNodes,tag)})}).observe(h,{childList:true,subtree:true});\n"
+    "if(d.readyState==='loading')d.addEventListener('DOMContentLoaded',cart);else cart();\n"
     "})(window,document);\n";
 
 void api_pd_js(struct api_call *call)
