@@ -268,16 +268,26 @@ static int apply_bind(struct apply *ap, struct pd_err *err)
 }
 
 /* invoice_payment.paid: the event row keeps invoice (order_id) and payment intent (payment_ref),
- * which is how a later charge refund finds the invoice; refunds that waited for the link apply. */
+ * which is how a later charge refund finds the invoice. Refunds of the payment intent that waited
+ * apply now when the invoice converted already, else they wait for the invoice by its id. */
 static int apply_link(struct apply *ap, struct pd_err *err)
 {
+    const struct storehook_event *e = ap->e;
     const char *conv_id = NULL;
     int64_t amount, refunded;
     ap->out->outcome = "linked";
-    if (load_conversion(ap, ap->e->order_id, &conv_id, &amount, &refunded, err) < 0)
+    if (load_conversion(ap, e->order_id, &conv_id, &amount, &refunded, err) < 0)
         return -1;
     ap->out->conversion_id = conv_id;
-    return conv_id ? apply_waiting(ap, ap->e->order_id, err) : 0;
+    if (conv_id)
+        return apply_waiting(ap, e->order_id, err);
+    struct db_val v[3] = {db_text(ap->c->id), db_text(e->payment_ref), db_text(e->order_id)};
+    return store_exec(ap->s,
+                      "UPDATE connection_pending_refunds SET order_id = ?3"
+                      " WHERE connection_id = ?1 AND payment_ref = ?2 AND order_id IS NULL",
+                      v, 3, NULL, err) < 0
+               ? -1
+               : 0;
 }
 
 /* Whether customer_id has a binding in the program (an invoice converts only then). */

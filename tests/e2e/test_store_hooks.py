@@ -351,6 +351,14 @@ def test_stripe_subscription(srv):
     expect_eq(resp["conversion_id"], conversion_of(srv, invoices[1])["id"], "that conversion")
     expect_eq(conversion_of(srv, invoices[1])["refunded_amount"], 3000, "fully refunded")
     expect_eq(conversion_of(srv, invoices[0])["refunded_amount"], 0, "the first one untouched")
+    # A refund before the link and the invoice waits, and applies when the invoice converts.
+    third = "in_third_" + tag
+    rb = stripe_refund("evt_early_refund_" + tag, "pi_" + third, 1650, amount=3300)
+    stripe_send(srv, con, rb, "pending", "refund before its invoice")
+    stripe_send(srv, con, stripe_invoice_payment(third, "pi_" + third), "linked", "third link")
+    stripe_send(srv, con, stripe_invoice(third, customer, "subscription_cycle"), "conversion",
+                "third invoice")
+    expect_eq(conversion_of(srv, third)["refunded_amount"], 1500, "the waiting half applies")
 
 
 def platform_setup(srv, platform, currency):
