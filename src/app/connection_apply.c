@@ -281,13 +281,7 @@ static int apply_link(struct apply *ap, struct pd_err *err)
     ap->out->conversion_id = conv_id;
     if (conv_id)
         return apply_waiting(ap, e->order_id, err);
-    struct db_val v[3] = {db_text(ap->c->id), db_text(e->payment_ref), db_text(e->order_id)};
-    return store_exec(ap->s,
-                      "UPDATE connection_pending_refunds SET order_id = ?3"
-                      " WHERE connection_id = ?1 AND payment_ref = ?2 AND order_id IS NULL",
-                      v, 3, NULL, err) < 0
-               ? -1
-               : 0;
+    return connection_pending_link(ap->s, ap->c->id, e->payment_ref, e->order_id, err) < 0 ? -1 : 0;
 }
 
 /* Whether customer_id has a binding in the program (an invoice converts only then). */
