@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/attribute.h"
 #include "app/conversions.h"
 #include "app/programs.h"
 #include "util/banned.h"
@@ -237,6 +238,69 @@ static int apply_refund(struct apply *ap, struct pd_err *err)
     return 0;
 }
 
+/* A subscription checkout: the Stripe customer is bound to the partner of the session's click or
+ * coupon, as POST /api/v1/leads binds one (a customer bound within its binding keeps its partner);
+ * the invoices of that customer then convert through customer_id. */
+static int apply_bind(struct apply *ap, struct pd_err *err)
+{
+    const struct storehook_event *e = ap->e;
+    const char *link_id = NULL;
+    struct attr_result ar;
+    if (attribute_in_store(ap->s, &ap->prog, ap->now_ms, e->click_id,
+                           e->ncoupons ? e->coupons[0] : NULL, e->customer_id, NULL, ap->a,
+                           &link_id, &ar, err) < 0)
+        return -1;
+    if (!ar.partner_id) {
+        ignore(ap, ar.reason ? arena_sprintf(ap->a, "the customer could not be attributed: %s",
+                                             ar.reason)
+                             : "the customer could not be attributed");
+        return 0;
+    }
+    if (!ar.rebind) {
+        ignore(ap, "the customer is bound already");
+        return 0;
+    }
+    if (customer_bind(ap->s, ap->prog.id, e->customer_id, ar.partner_id, ar.click_id,
+                      ar.since_ms ? ar.since_ms : ap->now_ms, ap->now_ms, err) < 0)
+        return -1;
+    ap->out->outcome = "bound";
+    return 0;
+}
+
+/* invoice_payment.paid: the event row keeps invoice (order_id) and payment intent (payment_ref),
+ * which is how a later charge refund finds the invoice. Refunds of the payment intent that waited
+ * apply now when the invoice converted already, else they wait for the invoice by its id. */
+static int apply_link(struct apply *ap, struct pd_err *err)
+{
+    const struct storehook_event *e = ap->e;
+    const char *conv_id = NULL;
+    int64_t amount, refunded;
+    ap->out->outcome = "linked";
+    if (load_conversion(ap, e->order_id, &conv_id, &amount, &refunded, err) < 0)
+        return -1;
+    ap->out->conversion_id = conv_id;
+    if (conv_id)
+        return apply_waiting(ap, e->order_id, err);
+    return connection_pending_link(ap->s, ap->c->id, e->payment_ref, e->order_id, err) < 0 ? -1 : 0;
+}
+
+/* Whether customer_id has a binding in the program (an invoice converts only then). */
+static int customer_is_bound(struct apply *ap, const char *customer_id, bool *bound,
+                             struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(ap->prog.id), db_text(customer_id)};
+    struct store_cursor cur;
+    int rc = store_query_row(ap->s,
+                             "SELECT 1 FROM customers WHERE program_id = ?1 AND customer_id = ?2",
+                             v, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    *bound = rc == STORE_ROW;
+    if (*bound)
+        store_finish(&cur);
+    return 0;
+}
+
 /* Why an authentic event is not applied, or NULL when it is. */
 static const char *unusable(struct apply *ap)
 {
@@ -245,8 +309,8 @@ static const char *unusable(struct apply *ap)
         return e->reason ? e->reason : "an event type partnerd does not use";
     if (e->test_mode)
         return "a test-mode event";
-    if (e->kind == STOREHOOK_BIND || e->kind == STOREHOOK_LINK || e->needs_bound_customer)
-        return "subscription events are not applied yet";
+    if (e->kind == STOREHOOK_LINK)
+        return NULL; /* only joins two ids: no amount, whatever its currency */
     if (e->kind == STOREHOOK_PAID_ORDER && !e->order_id)
         return "the order has no id";
     if (strcmp(e->currency, ap->prog.currency->code) != 0)
@@ -271,9 +335,19 @@ int connection_apply(struct store *s, const struct connection *c, const struct s
     if (program_load(s, c->program_id, a, &ap.prog, err) != 0)
         return -1;
     const char *why = unusable(&ap);
+    bool bound = true;
+    if (!why && e->needs_bound_customer &&
+        customer_is_bound(&ap, e->customer_id, &bound, err) < 0)
+        return -1;
     int rc = 0;
     if (why)
         ignore(&ap, why);
+    else if (!bound)
+        ignore(&ap, "customer not bound");
+    else if (e->kind == STOREHOOK_BIND)
+        rc = apply_bind(&ap, err);
+    else if (e->kind == STOREHOOK_LINK)
+        rc = apply_link(&ap, err);
     else if (e->kind == STOREHOOK_PAID_ORDER)
         rc = apply_order(&ap, err);
     else

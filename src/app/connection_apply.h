@@ -2,7 +2,10 @@
  * paid order becomes a conversion (conversion_record, as POST /api/v1/conversions), a refund a
  * refund of that order's conversion (refund_record; the amount by storehook_refund_share, only
  * what is new of a cumulative refund), a refund of an order not seen yet waits for it, and
- * anything unusable is listed as ignored with the reason. Each event is applied once. */
+ * anything unusable is listed as ignored with the reason. Stripe subscriptions: a subscription
+ * checkout binds its customer to the partner (as POST /api/v1/leads does), an invoice converts
+ * only for a bound customer ("customer not bound" otherwise), and invoice_payment.paid links the
+ * invoice to the payment intent its charge refunds name. Each event is applied once. */
 #ifndef PD_APP_CONNECTION_APPLY_H
 #define PD_APP_CONNECTION_APPLY_H
 
@@ -17,7 +20,7 @@
 
 struct connection_outcome {
     bool duplicate;       /* the event was applied before: nothing new */
-    const char *outcome;  /* conversion | refund | ignored | pending */
+    const char *outcome;  /* conversion | refund | ignored | pending | bound | linked */
     const char *reason;   /* ignored: why */
     const char *conversion_id, *refund_id;
 };

@@ -225,6 +225,16 @@ int connection_pending_add(struct store *s, const char *connection_id, const cha
                : 0;
 }
 
+int connection_pending_link(struct store *s, const char *connection_id, const char *payment_ref,
+                            const char *order_id, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(connection_id), db_text(payment_ref), db_text(order_id)};
+    return store_exec(s,
+                      "UPDATE connection_pending_refunds SET order_id = ?3"
+                      " WHERE connection_id = ?1 AND payment_ref = ?2 AND order_id IS NULL",
+                      v, 3, NULL, err);
+}
+
 int connection_pending_take(struct store *s, const char *connection_id, const char *order_id,
                             const char *payment_ref, struct arena *a,
                             struct connection_pending *out, size_t *n, struct pd_err *err)

@@ -81,6 +81,10 @@ struct connection_pending {
 int connection_pending_add(struct store *s, const char *connection_id, const char *event_id,
                            const char *order_id, const char *payment_ref, int64_t gross_total,
                            const struct storehook_refund *r, int64_t now_ms, struct pd_err *err);
+/* The refunds waiting for payment_ref alone wait for order_id too (a Stripe invoice whose payment
+ * intent became known before the invoice converted). */
+int connection_pending_link(struct store *s, const char *connection_id, const char *payment_ref,
+                            const char *order_id, struct pd_err *err);
 #define CONNECTION_PENDING_MAX 32
 /* Takes (reads and deletes) the refunds waiting for order_id or payment_ref, oldest first, at most
  * CONNECTION_PENDING_MAX (the rest wait for the next delivery of the order). */

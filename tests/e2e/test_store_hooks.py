@@ -283,6 +283,84 @@ def test_stripe_ignored_events(srv):
     expect_eq(conversion_of(srv, "cs_live_eur"), None, "nothing converted")
 
 
+def stripe_subscription_checkout(customer, click_id):
+    ev = fixture("stripe_checkout_subscription.json")
+    ev["id"] = "evt_sub_" + customer
+    obj = ev["data"]["object"]
+    obj.update({"id": "cs_live_sub_" + customer, "currency": "usd", "customer": customer,
+                "metadata": {"pd_click": click_id}})
+    return json.dumps(ev).encode()
+
+
+def stripe_invoice(invoice_id, customer, reason):
+    """An invoice of 35.00 before a 5.00 discount, 3.00 tax on top: 30.00 excluding tax."""
+    ev = fixture("stripe_invoice_paid.json")
+    ev["id"] = "evt_" + invoice_id
+    obj = ev["data"]["object"]
+    obj.update({"id": invoice_id, "currency": "usd", "customer": customer,
+                "billing_reason": reason})
+    for line in obj["lines"]["data"]:
+        line["currency"] = "usd"
+    return json.dumps(ev).encode()
+
+
+def stripe_invoice_payment(invoice_id, intent):
+    ev = fixture("stripe_invoice_payment_paid.json")
+    ev["id"] = "evt_pay_" + invoice_id
+    obj = ev["data"]["object"]
+    obj.update({"id": "inpay_" + invoice_id, "currency": "usd", "invoice": invoice_id,
+                "payment": {"type": "payment_intent", "payment_intent": intent}})
+    return json.dumps(ev).encode()
+
+
+def stripe_send(srv, con, body, outcome, what):
+    return expect_outcome(deliver(srv, con, body, stripe_headers(body, SECRET)), outcome, what)
+
+
+def test_stripe_subscription(srv):
+    _, ptn, con = stripe_setup(srv)
+    _, click_id = click_ok(srv, ptn["ref_code"])
+    tag = harness.uid()
+    customer, stranger = "cus_" + tag, "cus_unbound_" + tag
+    # An invoice of a customer no subscription checkout bound: ignored, nothing converted.
+    lone = "in_lone_" + tag
+    resp = stripe_send(srv, con, stripe_invoice(lone, stranger, "subscription_create"), "ignored",
+                       "invoice of an unbound customer")
+    expect_eq(resp["reason"], "customer not bound", "reason")
+    expect_eq(conversion_of(srv, lone), None, "an unbound customer's invoice converts nothing")
+    # The subscription checkout binds the Stripe customer to the click's partner.
+    stripe_send(srv, con, stripe_subscription_checkout(customer, click_id), "bound",
+                "subscription checkout")
+    expect_eq(conversion_of(srv, "cs_live_sub_" + customer), None, "the checkout is no order")
+    bound = srv.sql1("SELECT partner_id FROM customers WHERE customer_id = ?", (customer,))
+    expect_eq(bound, ptn["id"], "customer bound to the partner")
+    # Each invoice converts its total excluding tax, through the customer's binding.
+    invoices = ["in_first_" + tag, "in_second_" + tag]
+    for inv, reason in zip(invoices, ("subscription_create", "subscription_cycle")):
+        resp = stripe_send(srv, con, stripe_invoice(inv, customer, reason), "conversion", inv)
+        conv = conversion_of(srv, inv)
+        expect(conv is not None, "invoice %s converted" % inv)
+        expect_eq(conv["amount"], 3000, "total excluding tax")
+        expect_eq(conv["partner_id"], ptn["id"], "attributed through the bound customer")
+        expect_eq(conv["customer_id"], customer, "customer id")
+        expect_eq(sum(c["amount"] for c in conv["commissions"]), 300, "10% commission")
+        stripe_send(srv, con, stripe_invoice_payment(inv, "pi_" + inv), "linked", "payment " + inv)
+    # A full refund of the second invoice's charge refunds exactly that invoice's conversion.
+    rb = stripe_refund("evt_refund_" + tag, "pi_" + invoices[1], 3300, amount=3300)
+    resp = stripe_send(srv, con, rb, "refund", "refund of the second invoice")
+    expect_eq(resp["conversion_id"], conversion_of(srv, invoices[1])["id"], "that conversion")
+    expect_eq(conversion_of(srv, invoices[1])["refunded_amount"], 3000, "fully refunded")
+    expect_eq(conversion_of(srv, invoices[0])["refunded_amount"], 0, "the first one untouched")
+    # A refund before the link and the invoice waits, and applies when the invoice converts.
+    third = "in_third_" + tag
+    rb = stripe_refund("evt_early_refund_" + tag, "pi_" + third, 1650, amount=3300)
+    stripe_send(srv, con, rb, "pending", "refund before its invoice")
+    stripe_send(srv, con, stripe_invoice_payment(third, "pi_" + third), "linked", "third link")
+    stripe_send(srv, con, stripe_invoice(third, customer, "subscription_cycle"), "conversion",
+                "third invoice")
+    expect_eq(conversion_of(srv, third)["refunded_amount"], 1500, "the waiting half applies")
+
+
 def platform_setup(srv, platform, currency):
     prog = create_program(srv, currency=currency)
     ptn = create_partner(srv, prog["id"])
