@@ -5,20 +5,19 @@
 -- Environment: PARTNERD_BENCH_REQUESTS (the file).
 local lines = {}
 for line in io.lines(os.getenv("PARTNERD_BENCH_REQUESTS")) do
-    local tab = line:find("\t", 1, true)
-    if tab then
-        local header = line:sub(1, tab - 1)
-        local colon = header:find(":", 1, true)
-        lines[#lines + 1] = {header:sub(1, colon - 1), header:sub(colon + 2), line:sub(tab + 1)}
+    if line:find("\t", 1, true) then
+        lines[#lines + 1] = line
     end
 end
 local n = 0
 
 wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 request = function()
     n = n + 1
-    local l = lines[(n - 1) % #lines + 1]
-    return wrk.format(nil, nil, {[l[1]] = l[2], ["Content-Type"] = "application/json"}, l[3])
+    local line = lines[(n - 1) % #lines + 1]
+    local colon = line:find(": ", 1, true)
+    local tab = line:find("\t", colon, true)
+    return wrk.format(nil, nil, {[line:sub(1, colon - 1)] = line:sub(colon + 2, tab - 1),
+                                 ["Content-Type"] = "application/json"}, line:sub(tab + 1))
 end
