@@ -23,6 +23,8 @@ loopback and measures, in one run on one machine:
               program with 100 rows and one with BENCH_LIST_ROWS (100,000): a page is read from
               an index, so both cost the same (bench/bench_lists.py). Alone:
               `python3 bench/bench.py lists`.
+  hooks       signed Stripe checkout.session.completed deliveries (synchronous=full): wrk
+              throughput and p99 at 1,000/s (bench/bench_hooks.py). Alone: `bench.py hooks`.
   flush       what one fdatasync of a 4 KiB overwrite costs on this disk (bench/flushbench.c): the
               floor under every click with synchronous=full. Context, not a goal.
   flush load  nginx's click p99 at the same fixed rate while flushbench -r flushes 4 KiB
@@ -61,6 +63,7 @@ import tempfile
 import time
 import urllib.request
 
+import bench_hooks  # the hooks row (it imports this module for its helpers)
 import bench_lists  # the lists row (it imports this module for its helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -329,7 +332,7 @@ def wrk(url, duration=DURATION, conns=32, script=None, headers=(), env=None):
 
 
 def ratebench(url, rate, duration=DURATION, conns=32, headers=(), method=None, body=None,
-              first=None):
+              first=None, list_file=None):
     cmd = [RATEBENCH, "-r", str(int(rate)), "-d", str(duration), "-c", str(conns), "-w", "1"]
     for h in headers:
         cmd += ["-H", h]
@@ -339,6 +342,7 @@ def ratebench(url, rate, duration=DURATION, conns=32, headers=(), method=None, b
         cmd += ["-b", body]
     if first is not None:
         cmd += ["-s", str(first)]
+    cmd += ["-f", list_file] if list_file else []
     cmd.append(url)
     p = run(cmd, check=False)
     if p.returncode not in (0, 1) or "p99_us=" not in p.stdout:
@@ -616,8 +620,8 @@ def table(results):
     def row(what, ngx, pd, ratio, goal, met):
         rows.append((what, ngx, pd, ratio, goal, met))
 
-    if "clicks" not in results:  # `bench.py lists`: that row alone
-        bench_lists.table_rows(results, row)
+    if "clicks" not in results:  # `bench.py lists` or `bench.py hooks`: that row alone
+        (bench_lists if "lists" in results else bench_hooks).table_rows(results, row)
         return format_table(rows)
     c, f = results["clicks"], results["fixed"]
 
@@ -677,6 +681,8 @@ def table(results):
             True)
     if "lists" in results:
         bench_lists.table_rows(results, row)
+    if "hooks" in results:
+        bench_hooks.table_rows(results, row)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
     if "flush" in results:
@@ -731,11 +737,12 @@ def command():
 
 
 def main():
-    if sys.argv[1:] == ["lists"]:  # the lists row alone, printed, not appended to RESULTS.md
+    alone = {"lists": bench_lists, "hooks": bench_hooks}
+    if len(sys.argv) == 2 and sys.argv[1] in alone:  # one row alone, printed, not appended
         results = {}
-        bench_lists.run(results)
+        alone[sys.argv[1]].run(results)
         print(table(results))
-        return 0
+        return 0 if results[sys.argv[1]].get("ok", True) else 1
     for tool in (PARTNERD, RATEBENCH, BENCH_LOAD, PAYOUT_BENCH, FLUSHBENCH):
         if not os.access(tool, os.X_OK):
             raise SystemExit("bench: %s not built (make build)" % tool)
@@ -762,6 +769,7 @@ def main():
         bench_rss(results)
         bench_payouts(results)
         bench_lists.run(results)
+        bench_hooks.run(results)
     finally:
         for pd in contenders.values():
             pd.close()
@@ -788,7 +796,7 @@ def main():
                     "same run, and the load average noted with each.\n")
         f.write(entry)
     log("appended to %s" % RESULTS)
-    return 0 if all(v["ok"] for v in results["counted"].values()) else 1
+    return 0 if all(v["ok"] for v in results["counted"].values()) and results["hooks"]["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -9,8 +9,12 @@
  * One thread, epoll, keep-alive connections, one request in flight per connection. The body (and
  * the path) may contain "{n}", replaced by a sequence number unique within the run and "{run}", a
  * random tag unique to the run, so that writes such as conversions get unique order ids.
+ * Requests that cannot be made by substitution (a signature over each body) come from a file with
+ * -f: one request a line, "Name: value<TAB>BODY", request n sends line n (cycling), that header
+ * added to the -H ones and that body instead of -b.
  *
- *   ratebench -r 20000 -d 10 -c 32 [-w 2] [-m POST] [-H 'Name: value']... [-b BODY] [-s N] URL
+ *   ratebench -r 20000 -d 10 -c 32 [-w 2] [-m POST] [-H 'Name: value']... [-b BODY | -f FILE]
+ *             [-s N] URL
  *
  * Prints one line of key=value figures (latencies in microseconds); exit status 1 when a request
  * failed or the target rate could not be offered. */
@@ -45,6 +49,9 @@ struct options {
     const char *headers[MAX_HEADERS];
     int nheaders;
     const char *body;
+    char *list;          /* -f: the file's text, its tabs and newlines replaced by NULs */
+    const char **lines;  /* -f: per line, its header then its body (2 entries a line) */
+    size_t nlines;
     double rate, duration, warmup;
     int conns;
 };
@@ -134,14 +141,32 @@ static void build_request(struct run *r, struct conn *c)
     const struct options *o = &r->opt;
     uint64_t n = r->seq++;
     char body[8192];
-    size_t blen = o->body ? expand(body, 0, sizeof body, o->body, n, r->tag) : 0;
+    const char *line_header = NULL, *line_body = NULL;
+    if (o->nlines) {
+        line_header = o->lines[2 * (n % o->nlines)];
+        line_body = o->lines[2 * (n % o->nlines) + 1];
+    }
+    const char *src_body = line_body ? line_body : o->body;
+    size_t blen = 0;
+    if (line_body) {
+        blen = strlen(line_body);
+        if (blen >= sizeof body) {
+            fprintf(stderr, "ratebench: request too large\n");
+            exit(2);
+        }
+        memcpy(body, line_body, blen);
+    } else if (o->body) {
+        blen = expand(body, 0, sizeof body, o->body, n, r->tag);
+    }
     char path[4096];
     size_t plen = expand(path, 0, sizeof path, o->path, n, r->tag);
     int len = snprintf(c->req, sizeof c->req, "%s %.*s HTTP/1.1\r\nHost: %s:%s\r\n", o->method,
                        (int)plen, path, o->host, o->port);
     for (int i = 0; i < o->nheaders && len > 0 && (size_t)len < sizeof c->req; i++)
         len += snprintf(c->req + len, sizeof c->req - (size_t)len, "%s\r\n", o->headers[i]);
-    if (len > 0 && (size_t)len < sizeof c->req && o->body)
+    if (len > 0 && (size_t)len < sizeof c->req && line_header)
+        len += snprintf(c->req + len, sizeof c->req - (size_t)len, "%s\r\n", line_header);
+    if (len > 0 && (size_t)len < sizeof c->req && src_body)
         len += snprintf(c->req + len, sizeof c->req - (size_t)len, "Content-Length: %zu\r\n", blen);
     if (len > 0 && (size_t)len < sizeof c->req)
         len += snprintf(c->req + len, sizeof c->req - (size_t)len, "\r\n");
@@ -313,12 +338,63 @@ static int parse_url(const char *url, struct options *o)
     return 0;
 }
 
+/* Reads -f FILE: each non-empty line "Name: value<TAB>BODY". Exits on a malformed file. */
+static void load_lines(struct options *o, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    if (fseek(f, 0, SEEK_END) != 0)
+        die(path);
+    long size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
+        die(path);
+    o->list = malloc((size_t)size + 1);
+    if (!o->list)
+        die("malloc");
+    if (fread(o->list, 1, (size_t)size, f) != (size_t)size)
+        die(path);
+    fclose(f);
+    o->list[size] = '\0';
+    size_t cap = 1;
+    for (long i = 0; i < size; i++)
+        cap += o->list[i] == '\n';
+    o->lines = calloc(2 * cap, sizeof *o->lines);
+    if (!o->lines)
+        die("calloc");
+    for (char *p = o->list; *p;) {
+        char *end = strchr(p, '\n');
+        if (end)
+            *end = '\0';
+        char *tab = strchr(p, '\t');
+        if (*p && !tab) {
+            fprintf(stderr, "ratebench: %s: a line without a tab\n", path);
+            exit(2);
+        }
+        if (*p) {
+            *tab = '\0';
+            o->lines[2 * o->nlines] = p;
+            o->lines[2 * o->nlines + 1] = tab + 1;
+            o->nlines++;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (!o->nlines) {
+        fprintf(stderr, "ratebench: %s: no requests\n", path);
+        exit(2);
+    }
+}
+
 static void usage(void)
 {
     fputs("usage: ratebench -r RATE -d SECONDS [-c CONNS] [-w WARMUP_SECONDS] [-m METHOD]\n"
-          "                 [-H 'Name: value']... [-b BODY] [-s FIRST_N] http://HOST:PORT/PATH\n"
+          "                 [-H 'Name: value']... [-b BODY | -f FILE] [-s FIRST_N]\n"
+          "                 http://HOST:PORT/PATH\n"
           "  {n} in the path or body becomes a sequence number (from FIRST_N, default 0),\n"
-          "  {run} a tag unique to the run.\n",
+          "  {run} a tag unique to the run. -f FILE: one request a line, 'Name: value<TAB>BODY';\n"
+          "  request n sends line n (cycling).\n",
           stderr);
     exit(2);
 }
@@ -354,6 +430,8 @@ int main(int argc, char **argv)
             o->method = v;
         else if (strcmp(a, "-b") == 0)
             o->body = v;
+        else if (strcmp(a, "-f") == 0)
+            load_lines(o, v);
         else if (strcmp(a, "-s") == 0)
             r.seq = strtoull(v, NULL, 10);
         else if (strcmp(a, "-H") == 0 && o->nheaders < MAX_HEADERS)
@@ -453,5 +531,7 @@ int main(int argc, char **argv)
     free(r.lat_us);
     free(r.conns);
     free(r.idle);
+    free(o->lines);
+    free(o->list);
     return r.errors || r.bad_status ? 1 : 0;
 }
