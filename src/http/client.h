@@ -42,7 +42,7 @@ struct http_client_req {
     int timeout_ms;   /* for connecting, TLS, sending and the answer (name resolution excepted) */
     http_client_addr_check addr_check; /* NULL: any address */
     void *addr_arg;
-    const atomic_bool *cancel; /* NULL, or a flag that ends the wait (within 200 ms) when set */
+    const atomic_bool *cancel; /* NULL, or a flag that ends the wait at its next poll when set */
     /* 0: the answer's status line is enough (the request ends when it arrives); otherwise the body
      * is read too, up to this many bytes (the rest is left unread). */
     size_t body_max;

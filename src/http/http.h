@@ -78,7 +78,7 @@ struct http_limits {
     int idle_timeout_ms;      /* keep-alive idle → close */
     int body_timeout_ms;      /* to receive the whole body once headers are in */
     size_t max_connections;   /* per worker; beyond it new connections are closed at once */
-    size_t body_memory_max;   /* 64 MiB: request bodies held at once by all workers together; a
+    size_t body_memory_max;   /* bytes of request bodies held at once by all workers together; a
                                  body that does not fit is answered 503 + Retry-After unread */
 };
 
