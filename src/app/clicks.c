@@ -138,6 +138,17 @@ int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int 
                              struct pd_err *err)
 {
     struct db_val v[3] = {db_int(from), db_int(now_ms - UNIQUE_WINDOW_MS), db_int(limit)};
+    if (s->dialect == STORE_POSTGRES)
+        /* Rows another node's batch holds are left for a later sweep, never waited for: a wait
+         * here, after this batch's own fingerprints, could close a circle with that batch. */
+        return store_exec(s,
+                          "DELETE FROM click_fingerprints WHERE fingerprint IN"
+                          " (SELECT fingerprint FROM click_fingerprints WHERE fingerprint >= ?1"
+                          " ORDER BY fingerprint LIMIT ?3 FOR UPDATE SKIP LOCKED)"
+                          " AND last_at <= ?2",
+                          v, 3, NULL, err) < 0
+                   ? -1
+                   : 0;
     return store_exec(s,
                       "DELETE FROM click_fingerprints WHERE fingerprint IN"
                       " (SELECT fingerprint FROM click_fingerprints WHERE fingerprint >= ?1"
@@ -172,20 +183,24 @@ static int click_decide_unique(struct store *s, struct click *c, struct pd_err *
 
 /* click_log rows go in by up to 16 per statement, since a statement's own cost (binding, running,
  * finishing) weighs as much as several rows'. One SQL text per power of two, so any count is a few
- * statements of texts prepared once. */
+ * statements of texts prepared once. On PostgreSQL a statement also costs a round trip to the
+ * server: up to 64 rows each. */
 #define CLICK_COLUMNS 14
 #define CLICK_ROW_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define CLICK_ROW_2 CLICK_ROW_1 ", " CLICK_ROW_1
 #define CLICK_ROW_4 CLICK_ROW_2 ", " CLICK_ROW_2
 #define CLICK_ROW_8 CLICK_ROW_4 ", " CLICK_ROW_4
 #define CLICK_ROW_16 CLICK_ROW_8 ", " CLICK_ROW_8
+#define CLICK_ROW_32 CLICK_ROW_16 ", " CLICK_ROW_16
+#define CLICK_ROW_64 CLICK_ROW_32 ", " CLICK_ROW_32
 #define CLICK_INSERT                                                                               \
     "INSERT INTO click_log (id, link_id, created_at, ip, agent, referrer, landing_url, sub1,"      \
     " sub2, sub3, sub4, sub5, bot, is_unique) VALUES "
 
-static const char *const click_insert_sql[5] = {
-    CLICK_INSERT CLICK_ROW_1, CLICK_INSERT CLICK_ROW_2,  CLICK_INSERT CLICK_ROW_4,
-    CLICK_INSERT CLICK_ROW_8, CLICK_INSERT CLICK_ROW_16,
+static const char *const click_insert_sql[7] = {
+    CLICK_INSERT CLICK_ROW_1,  CLICK_INSERT CLICK_ROW_2,  CLICK_INSERT CLICK_ROW_4,
+    CLICK_INSERT CLICK_ROW_8,  CLICK_INSERT CLICK_ROW_16, CLICK_INSERT CLICK_ROW_32,
+    CLICK_INSERT CLICK_ROW_64,
 };
 
 static void click_row(const struct click *c, struct db_val *v)
@@ -206,9 +221,10 @@ static void click_row(const struct click *c, struct db_val *v)
 static int click_log_insert(struct store *s, struct click *const *clicks, size_t n,
                             struct pd_err *err)
 {
-    struct db_val v[16 * CLICK_COLUMNS];
+    struct db_val v[64 * CLICK_COLUMNS];
+    int most = s->dialect == STORE_POSTGRES ? 6 : 4;
     while (n > 0) {
-        int k = 4; /* rows 1 << k */
+        int k = most; /* rows 1 << k */
         while ((size_t)1 << k > n)
             k--;
         size_t rows = (size_t)1 << k;
@@ -372,6 +388,40 @@ static int click_texts_add_many(struct store *s, struct click *const *clicks, si
 
 #define LAST_AT_UNKNOWN INT64_MIN
 
+struct in_order {
+    struct click *c;
+    size_t i; /* its place in the batch */
+};
+
+static int by_fingerprint(const void *x, const void *y)
+{
+    const struct in_order *a = x, *b = y;
+    if (a->c->fingerprint != b->c->fingerprint)
+        return a->c->fingerprint < b->c->fingerprint ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* PostgreSQL: the batch's clicks by fingerprint (each visitor's in their order), so that every
+ * node's batches lock fingerprint rows in one order and never wait for each other in a circle.
+ * Each visitor's uniqueness depends only on its own clicks, so the order decides nothing else.
+ * NULL on SQLite (one writer): the clicks' own order. */
+static struct click **in_lock_order(struct store *s, struct click *const *clicks, size_t n)
+{
+    if (s->dialect != STORE_POSTGRES || n < 2)
+        return NULL;
+    struct in_order *sorted = malloc(n * sizeof *sorted);
+    struct click **order = malloc(n * sizeof *order);
+    if (!sorted || !order)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (struct in_order){.c = clicks[i], .i = i};
+    qsort(sorted, n, sizeof *sorted, by_fingerprint);
+    for (size_t i = 0; i < n; i++)
+        order[i] = sorted[i].c;
+    free(sorted);
+    return order;
+}
+
 /* The uniqueness of a batch's clicks, as click_decide_unique one by one would decide it, with one
  * statement per visitor and batch where it can: a visitor's later clicks in the batch are decided
  * from the window's start its first click found or set (read once when that click did not set
@@ -382,9 +432,10 @@ static int click_decide_unique_many(struct store *s, struct click *const *clicks
 {
     struct batch_map visitors; /* fingerprint -> the window's start, or LAST_AT_UNKNOWN */
     batch_map_init(&visitors);
+    struct click **order = in_lock_order(s, clicks, n);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct click *c = clicks[i];
+        struct click *c = order ? order[i] : clicks[i];
         c->unique = false;
         if (c->bot || c->over_limit)
             continue;
@@ -408,6 +459,7 @@ static int click_decide_unique_many(struct store *s, struct click *const *clicks
         else
             batch_map_put(&visitors, v, c->fingerprint, start);
     }
+    free(order);
     batch_map_free(&visitors);
     return rc < 0 ? -1 : 0;
 }
@@ -467,6 +519,38 @@ static void rollups_add(struct rollups *r, const struct click *c)
     }
 }
 
+static int by_rollup_key(const void *x, const void *y)
+{
+    const struct rollup *a = *(const struct rollup *const *)x, *b = *(const struct rollup *const *)y;
+    int c = strcmp(a->c->program_id, b->c->program_id);
+    if (c == 0)
+        c = strcmp(a->c->partner_id, b->c->partner_id);
+    if (c == 0)
+        c = strcmp(a->c->link_id, b->c->link_id);
+    return c != 0 ? c : a->day < b->day ? -1 : a->day > b->day;
+}
+
+/* One increment per rollup row. On PostgreSQL in the order of daily_stats' key, so that nodes'
+ * batches lock the rows they share in one order (see in_lock_order). */
+static int rollups_write(struct store *s, const struct rollups *r, struct pd_err *err)
+{
+    const struct rollup **rows = malloc(r->used * sizeof *rows);
+    if (!rows)
+        abort();
+    size_t n = 0;
+    for (size_t k = 0; k < r->cap; k++)
+        if (r->slot[k].c)
+            rows[n++] = &r->slot[k];
+    if (s->dialect == STORE_POSTGRES)
+        qsort(rows, n, sizeof *rows, by_rollup_key);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = stats_add(s, rows[k]->c->program_id, rows[k]->c->partner_id, rows[k]->c->link_id,
+                       rows[k]->day * 86400000, rows[k]->clicks, rows[k]->uniques, 0, 0, 0, err);
+    free(rows);
+    return rc;
+}
+
 int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err)
 {
     if (n == 0)
@@ -487,13 +571,7 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
     r.slot = r.small;
     for (size_t i = 0; i < n; i++)
         rollups_add(&r, clicks[i]);
-    int rc = 0;
-    for (size_t k = 0; k < r.cap && rc == 0; k++) {
-        const struct rollup *e = &r.slot[k];
-        if (e->c)
-            rc = stats_add(s, e->c->program_id, e->c->partner_id, e->c->link_id, e->day * 86400000,
-                           e->clicks, e->uniques, 0, 0, 0, err);
-    }
+    int rc = rollups_write(s, &r, err);
     if (r.slot != r.small)
         free(r.slot);
     return rc < 0 ? -1 : emit_click_events(s, clicks, n, err);

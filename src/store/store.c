@@ -101,8 +101,7 @@ int store_query_int(struct store *s, const char *sql, const struct db_val *param
     return 0;
 }
 
-/* PostgreSQL advisory lock keys: write transactions, migrations. */
-#define PG_WRITE_LOCK 0x7064777269LL   /* "pdwri" */
+/* PostgreSQL advisory lock key of migrations (store_lock's keys are hashes of what they lock). */
 #define PG_MIGRATE_LOCK 0x70646d6967LL /* "pdmig" */
 
 static const char *savepoint_sql(int depth, const char *verb)
@@ -134,18 +133,32 @@ int store_begin(struct store *s, struct pd_err *err)
     if (store_exec(s, sql, NULL, 0, NULL, err) < 0)
         return -1;
     s->tx_depth++;
-    /* PostgreSQL's counterpart of BEGIN IMMEDIATE: several nodes' writers take turns on one
-     * transaction advisory lock (released at COMMIT or ROLLBACK). One write transaction at a time,
-     * each a whole group-commit batch, means no deadlocks between nodes' batches, and a check made
-     * inside a write transaction (is this order id new?) still holds when the insert runs. */
-    if (s->tx_depth == 1 && s->dialect == STORE_POSTGRES) {
-        struct db_val key = db_int(PG_WRITE_LOCK);
-        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0) {
-            store_rollback(s);
-            return -1;
-        }
-    }
     return 0;
+}
+
+int store_lock(struct store *s, const char *kind, const char *a, const char *b,
+               struct pd_err *err)
+{
+    if (s->dialect != STORE_POSTGRES)
+        return 0;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a of kind, a and b, each with its NUL */
+    const char *parts[3] = {kind, a ? a : "", b ? b : ""};
+    for (int i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h *= 1099511628211ULL;
+    }
+    struct db_val key = db_int((int64_t)h);
+    if (!s->locks_try_only)
+        return store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0 ? -1 : 0;
+    int64_t got = 0;
+    if (store_query_int(s, "SELECT pg_try_advisory_xact_lock(?1)::int", &key, 1, 0, &got, err) < 0)
+        return -1;
+    if (got)
+        return 0;
+    s->retry = true;
+    return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
+                      "%s %s is being written by another node; try again", kind, b ? b : a);
 }
 
 int store_commit(struct store *s, struct pd_err *err)

@@ -31,7 +31,9 @@ struct write_group {
 
 struct write_job {
     /* On the writer thread, inside a savepoint. Return 0 to keep the job's writes, -1 to undo them
-     * (the job keeps its own error to report). */
+     * (the job keeps its own error to report). May run more than once: a job that met another
+     * node's lock is undone and run again in a later batch (store.h, retry), so it starts from
+     * its inputs every time. */
     int (*run)(struct store *s, struct write_job *job);
     /* On the writer thread, once, after the batch is committed or has failed. Must not block; it
      * typically posts the response back to the request's worker thread. */
@@ -51,10 +53,12 @@ struct write_job {
     enum write_outcome outcome;
     struct write_job *next;
     uint64_t commit_seq; /* the writer's own bookkeeping */
+    unsigned postponed;  /* times run again (store.h, retry) */
 };
 
 struct writer_stats {
     uint64_t batches, jobs, failed_batches;
+    uint64_t postponed; /* jobs run again in a later batch (store.h, retry) */
     uint64_t max_batch;
     /* SQLite: the checkpoints the writer finished itself with commits blocked (see
      * checkpointer_main in writer.c), and the log frames they copied. */

@@ -420,8 +420,8 @@ static void many_parameters_bind_by_position(void **state)
     struct store *s = fresh_tables(state);
     (void)s;
     struct pd_err err = {0};
-    struct db_val v[STORE_MAX_PARAMS];
-    char sql[1024];
+    static struct db_val v[STORE_MAX_PARAMS];
+    static char sql[STORE_MAX_PARAMS * 8];
     int len = snprintf(sql, sizeof sql, "SELECT ?1");
     for (int i = 0; i < STORE_MAX_PARAMS; i++) {
         v[i] = db_int(1000 + i);
