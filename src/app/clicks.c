@@ -21,6 +21,7 @@
 
 #include <sched.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,21 +86,117 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->created_at = now_ms;
 }
 
+#define DAY_MS 86400000LL
+
+/* The first millisecond of the month after the one containing ms (UTC). */
+static int64_t next_month_ms(int64_t ms)
+{
+    return time_month_start_ms(time_month_start_ms(ms) + 32 * DAY_MS);
+}
+
+/* A month's partition of click_log on PostgreSQL (migration 019): click_log_YYYYMM. */
+static void partition_name(int64_t month_ms, char *out, size_t len)
+{
+    int64_t y;
+    unsigned m, d;
+    time_civil_from_days(month_ms / DAY_MS, &y, &m, &d);
+    snprintf(out, len, "click_log_%04lld%02u", (long long)y, m);
+}
+
+int clicks_partitions_ahead(struct store *s, int64_t now_ms, int months, int64_t *created,
+                            struct pd_err *err)
+{
+    *created = 0;
+    if (s->dialect != STORE_POSTGRES)
+        return 0;
+    if (store_lock(s, "click_log partitions", NULL, NULL, err) < 0)
+        return -1;
+    int64_t month = time_month_start_ms(now_ms);
+    for (int i = 0; i <= months; i++, month = next_month_ms(month)) {
+        char name[32], from[ID_ULID_LEN + 1], to[ID_ULID_LEN + 1], sql[256];
+        partition_name(month, name, sizeof name);
+        struct db_val n = db_text(name);
+        int64_t exists = 0;
+        if (store_query_int(s, "SELECT COUNT(*) FROM pg_class WHERE relname = ?1", &n, 1, 0,
+                            &exists, err) < 0)
+            return -1;
+        if (exists)
+            continue;
+        id_floor(from, sizeof from, "", month);
+        id_floor(to, sizeof to, "", next_month_ms(month));
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE %s PARTITION OF click_log FOR VALUES FROM ('%s') TO ('%s')", name,
+                 from, to);
+        if (s->ops->exec_script(s, sql, err) < 0)
+            return -1;
+        (*created)++;
+    }
+    return 0;
+}
+
+/* PostgreSQL: drops each month's partition all of which is before before_ms (the boundary: a
+ * month goes once its last click is past retention, so a click is kept up to a month longer than
+ * retention asks). *dropped: the clicks they held, as the server estimates them. */
+static int drop_past_months(struct store *s, int64_t before_ms, int64_t *dropped,
+                            struct pd_err *err)
+{
+    *dropped = 0;
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint FROM pg_inherits i"
+                    " JOIN pg_class c ON c.oid = i.inhrelid"
+                    " WHERE i.inhparent = 'click_log'::regclass AND c.relname <> 'click_log_default'"
+                    " ORDER BY c.relname",
+                    NULL, 0, &cur, err) < 0)
+        return -1;
+    char names[64][32];
+    int n = 0, rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW && n < 64) {
+        unsigned y = 0, m = 0;
+        if (sscanf(store_col_text(&cur, 0), "click_log_%4u%2u", &y, &m) != 2 || m < 1 || m > 12)
+            continue;
+        int64_t month = time_days_from_civil(y, m, 1) * DAY_MS;
+        if (next_month_ms(month) > before_ms)
+            break; /* in name order: every later month is newer */
+        snprintf(names[n++], sizeof names[0], "%s", store_col_text(&cur, 0));
+        *dropped += store_col_int(&cur, 1);
+    }
+    store_finish(&cur);
+    if (rc < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DROP TABLE %.31s", names[i]);
+        if (s->ops->exec_script(s, sql, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
 {
-    /* The smallest id of before_ms: every id below it was made earlier. */
-    uint8_t bytes[16] = {0};
-    for (int i = 0; i < 6; i++)
-        bytes[i] = (uint8_t)((uint64_t)before_ms >> (8 * (5 - i)));
     char floor[ID_ULID_LEN + 1];
-    id_encode_ulid(bytes, floor);
+    id_floor(floor, sizeof floor, "", before_ms);
     struct db_val v[2] = {db_text(floor), db_int(limit)};
     int64_t n = 0, old = 0;
-    if (store_exec(s,
-                   "DELETE FROM click_log WHERE id IN"
-                   " (SELECT id FROM click_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
-                   v, 2, &n, err) < 0)
+    if (s->dialect == STORE_POSTGRES) {
+        /* Whole months, then what the default partition caught (a click of a month that had no
+         * partition yet), row by row. */
+        if (store_lock(s, "click_log partitions", NULL, NULL, err) < 0 ||
+            drop_past_months(s, before_ms, &n, err) < 0 ||
+            store_exec(s,
+                       "DELETE FROM click_log_default WHERE id IN (SELECT id FROM"
+                       " click_log_default WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                       v, 2, &old, err) < 0)
+            return -1;
+        n += old;
+        old = 0;
+    } else if (store_exec(s,
+                          "DELETE FROM click_log WHERE id IN"
+                          " (SELECT id FROM click_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                          v, 2, &n, err) < 0) {
         return -1;
+    }
     /* Clicks stored before migration 004. */
     if (n < limit) {
         v[1] = db_int(limit - n);

@@ -196,6 +196,20 @@ int store_schema_version(struct store *s)
     return (int)n;
 }
 
+/* A migration whose first line is "-- partnerd: postgres only" (or "sqlite only") runs only on
+ * that database; elsewhere it is recorded as applied without running, so both count the same
+ * migrations. */
+static bool for_dialect(const char *sql, enum store_dialect d)
+{
+    static const char pg_only[] = "-- partnerd: postgres only\n";
+    static const char sqlite_only[] = "-- partnerd: sqlite only\n";
+    if (strncmp(sql, pg_only, sizeof pg_only - 1) == 0)
+        return d == STORE_POSTGRES;
+    if (strncmp(sql, sqlite_only, sizeof sqlite_only - 1) == 0)
+        return d == STORE_SQLITE;
+    return true;
+}
+
 static int migrate_locked(struct store *s, struct pd_err *err)
 {
     if (s->ops->exec_script(s,
@@ -216,7 +230,7 @@ static int migrate_locked(struct store *s, struct pd_err *err)
         if (store_begin(s, err) < 0)
             return -1;
         struct db_val row[2] = {db_text(m->name), db_int(time_now_ms())};
-        if (s->ops->exec_script(s, m->sql, err) < 0 ||
+        if ((for_dialect(m->sql, s->dialect) && s->ops->exec_script(s, m->sql, err) < 0) ||
             store_exec(s, "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)", row,
                        2, NULL, err) < 0 ||
             store_commit(s, err) < 0) {
