@@ -1,5 +1,5 @@
 /* One batch of the group-commit writer (store/writer.h) in one transaction: each job in its own
- * savepoint, a run of a write_group's jobs in one. A job that meets another node's lock or a
+ * savepoint, a run of a write_group's jobs in one (store/job.h). A job that meets another node's lock or a
  * deadlock (store.h, retry) is undone and handed back to run in a later batch; the first job of a
  * transaction waits for its locks, the later ones only try (store.h, locks_try_only), so two
  * nodes' batches never wait for each other in a circle on those locks. */
@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "store/writer.h"
+#include "store/job.h"
 
 /* How many times a job that met another node's lock (or a deadlock) runs again before it fails
  * with that error. The first job of a batch waits for its locks, so a job put back at the front
