@@ -115,9 +115,13 @@ def setups(work, cluster):
 
 
 def stored_clicks(cluster, name):
+    """The stored clicks and the clicks their rollups count, in one snapshot (the servers may still
+    be committing the last clicks a run sent)."""
     db = name.replace("-", "_")
-    return (int(cluster.psql(db, "SELECT COUNT(*) FROM clicks")),
-            int(cluster.psql(db, "SELECT COALESCE(SUM(clicks), 0) FROM daily_stats")))
+    row = cluster.psql(db, "SELECT (SELECT COUNT(*) FROM clicks),"
+                           " (SELECT COALESCE(SUM(clicks), 0) FROM daily_stats)")
+    rows, rolled = row.split("|")
+    return int(rows), int(rolled)
 
 
 def measure(cluster, setup, nginx, results):
