@@ -148,14 +148,23 @@ int store_lock(struct store *s, const char *kind, const char *a, const char *b,
             h = (h ^ (unsigned char)*p) * 1099511628211ULL;
         h *= 1099511628211ULL;
     }
+    for (int i = 0; i < s->held_locks; i++)
+        if (s->held[i] == h)
+            return 0;
     struct db_val key = db_int((int64_t)h);
-    if (!s->locks_try_only)
-        return store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0 ? -1 : 0;
-    int64_t got = 0;
-    if (store_query_int(s, "SELECT pg_try_advisory_xact_lock(?1)::int", &key, 1, 0, &got, err) < 0)
+    int64_t got = 1;
+    if (!s->locks_try_only) {
+        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0)
+            return -1;
+    } else if (store_query_int(s, "SELECT pg_try_advisory_xact_lock(?1)::int", &key, 1, 0, &got,
+                               err) < 0) {
         return -1;
-    if (got)
+    }
+    if (got) {
+        if (s->held_locks < STORE_HELD_LOCKS && s->tx_depth > 0)
+            s->held[s->held_locks++] = h;
         return 0;
+    }
     s->retry = true;
     return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
                       "%s %s is being written by another node; try again", kind, b ? b : a);
@@ -171,6 +180,8 @@ int store_commit(struct store *s, struct pd_err *err)
         return -1;
     }
     s->tx_depth--;
+    if (s->tx_depth == 0)
+        s->held_locks = 0;
     return 0;
 }
 
@@ -178,6 +189,7 @@ void store_rollback(struct store *s)
 {
     if (s->tx_depth <= 0)
         return;
+    s->held_locks = 0; /* what the savepoint took is released, and which that was is not kept */
     if (s->tx_depth == 1) {
         store_exec(s, "ROLLBACK", NULL, 0, NULL, NULL);
     } else {

@@ -53,6 +53,8 @@ static inline struct db_val db_null(void)
 
 struct store;
 
+#define STORE_HELD_LOCKS 64
+
 struct store_cursor {
     struct store *store;
     void *impl;      /* backend statement / result */
@@ -101,6 +103,11 @@ struct store {
      * then only tries (waiting while holding them could close a circle with another node, which
      * PostgreSQL breaks only after deadlock_timeout). Clear (the default): store_lock waits. */
     bool locks_try_only;
+    /* PostgreSQL: store_lock's keys this transaction holds, so that taking one again (the same
+     * partner's next sale in a batch) costs no round trip. Forgotten when the transaction ends
+     * and whenever a savepoint is rolled back (which may release some). */
+    int held_locks;
+    uint64_t held[STORE_HELD_LOCKS];
 };
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a

@@ -648,6 +648,22 @@ static void pg_write_locks_are_per_thing_and_only_tried_when_asked(void **state)
     assert_int_equal(store_lock(other, "order", "prg_1", "o-1", &err), 0);
     assert_false(other->retry);
     store_rollback(other);
+
+    /* A lock taken in a savepoint that is rolled back is released, and s no longer counts it as
+     * held: taking it again asks the server, and finds another holder. */
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-3", &err), 0);
+    store_rollback(s);
+    other->locks_try_only = false;
+    assert_int_equal(store_begin(other, &err), 0);
+    assert_int_equal(store_lock(other, "order", "prg_1", "o-3", &err), 0);
+    s->locks_try_only = true;
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-3", &err), -1);
+    assert_true(s->retry);
+    s->retry = s->locks_try_only = false;
+    store_rollback(s);
+    store_rollback(other);
     store_close(other);
 }
 
