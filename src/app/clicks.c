@@ -519,6 +519,46 @@ static struct click **in_lock_order(struct store *s, struct click *const *clicks
     return order;
 }
 
+/* PostgreSQL: the windows already stored for the batch's visitors (order: by fingerprint), read
+ * in one statement that locks nothing, into visitors. A visitor whose window is still open needs no
+ * upsert, which would lock its row until this batch commits and make every other node's batch
+ * with the same visitor wait for that; only new visitors and expired windows are upserted. */
+static int visitors_known(struct store *s, struct click *const *order, size_t n,
+                          struct batch_map *visitors, struct pd_err *err)
+{
+    char *list = malloc(n * 22 + 3);
+    if (!list)
+        abort();
+    size_t len = 0;
+    list[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (order[i]->bot || order[i]->over_limit ||
+            (len > 1 && i > 0 && order[i - 1]->fingerprint == order[i]->fingerprint))
+            continue;
+        len += (size_t)snprintf(list + len, 22, "%s%lld", len > 1 ? "," : "",
+                                (long long)(int64_t)order[i]->fingerprint);
+    }
+    list[len++] = '}';
+    list[len] = '\0';
+    struct db_val p = db_text(list);
+    struct store_cursor cur;
+    int rc = store_query(s,
+                         "SELECT fingerprint, last_at FROM click_fingerprints"
+                         " WHERE fingerprint = ANY (CAST(?1 AS BIGINT[]))",
+                         &p, 1, &cur, err);
+    free(list);
+    if (rc < 0)
+        return -1;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        uint64_t f = (uint64_t)store_col_int(&cur, 0);
+        struct batch_slot *v = batch_map_find(visitors, f);
+        if (!v->used)
+            batch_map_put(visitors, v, f, store_col_int(&cur, 1));
+    }
+    store_finish(&cur);
+    return rc < 0 ? -1 : 0;
+}
+
 /* The uniqueness of a batch's clicks, as click_decide_unique one by one would decide it, with one
  * statement per visitor and batch where it can: a visitor's later clicks in the batch are decided
  * from the window's start its first click found or set (read once when that click did not set
@@ -530,7 +570,7 @@ static int click_decide_unique_many(struct store *s, struct click *const *clicks
     struct batch_map visitors; /* fingerprint -> the window's start, or LAST_AT_UNKNOWN */
     batch_map_init(&visitors);
     struct click **order = in_lock_order(s, clicks, n);
-    int rc = 0;
+    int rc = order ? visitors_known(s, order, n, &visitors, err) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct click *c = order ? order[i] : clicks[i];
         c->unique = false;

@@ -120,8 +120,34 @@ static bool run_group(struct store *s, struct write_job *first, size_t n, bool *
     return true;
 }
 
+/* PostgreSQL: the batch's grouped jobs (clicks) after the others, in their order. The rows a click
+ * batch updates — a busy link's rollup, a returning visitor's window — are the ones other nodes'
+ * batches wait for, and a row stays locked from its update until the commit: updated last, they
+ * are held for the shortest time. A batch's jobs are answered together after its commit, so no
+ * request can see the order they ran in. */
+static struct write_job *groups_last(struct write_job *jobs)
+{
+    struct write_job *others = NULL, **others_tail = &others;
+    struct write_job *grouped = NULL, **grouped_tail = &grouped;
+    for (struct write_job *j = jobs, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (j->group) {
+            *grouped_tail = j;
+            grouped_tail = &j->next;
+        } else {
+            *others_tail = j;
+            others_tail = &j->next;
+        }
+    }
+    *others_tail = grouped;
+    return others;
+}
+
 void batch_execute(struct store *s, struct write_job *jobs, struct batch_result *res)
 {
+    if (s->dialect == STORE_POSTGRES)
+        jobs = groups_last(jobs);
     struct pd_err err = {0};
     uint64_t link_changes = s->link_changes;
     bool may_change_links = false, holds_locks = false;

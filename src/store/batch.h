@@ -22,7 +22,8 @@ struct batch_result {
     bool links_changed;          /* links, partners, programs or api_keys changed */
 };
 
-/* Runs the jobs (linked by next) in one transaction on s and commits it. Ends the process on an
+/* Runs the jobs (linked by next) in one transaction on s and commits it (on PostgreSQL the grouped
+ * jobs last: batch.c, groups_last). Ends the process on an
  * I/O error of the database (store/flush.h). */
 void batch_execute(struct store *s, struct write_job *jobs, struct batch_result *res);
 

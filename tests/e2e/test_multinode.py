@@ -125,6 +125,24 @@ def test_the_same_order_on_both_nodes_at_once_is_one_conversion(a, b):
         expect_status((status, _, conv), 200)
 
 
+@two_nodes
+def test_a_visitor_is_unique_once_a_day_whichever_node_it_reaches(a, b):
+    prog = create_program(a)
+    ptn = create_partner(a, prog["id"])
+    ua = "%s visitor-%s" % (harness.DEFAULT_UA, uid())
+
+    def unique(node):
+        _, cid = click_ok(node, ptn["ref_code"], ua=ua)
+        node.request("GET", "/healthz")  # SQLite: the click is in the database once this returns
+        return a.sql1("SELECT is_unique FROM clicks WHERE id = ?", (cid,))
+    expect_eq(unique(a), 1, "the visitor's first click")
+    expect_eq(unique(b), 0, "its second, on the other node")
+    expect_eq(unique(a), 0, "its third, back on the first node")
+    # A day later (its window moved back by 25 hours): unique again, once.
+    a.sql_write("UPDATE click_fingerprints SET last_at = last_at - ?", (25 * 3600 * 1000,))
+    expect_eq(unique(b), 1, "its first click a day later")
+    expect_eq(unique(a), 0, "and the next one")
+
 def pairs_at_once(calls, threads=32):
     """Runs the calls (pairs of one request to each node, adjacent) on a pool of threads, so that
     each pair reaches its two nodes at about the same moment and many pairs are in flight; their
