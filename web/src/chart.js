@@ -10,6 +10,7 @@ const GRID = { stroke: '#eef0f3' };
 const AXIS = '#5b6472';
 const LEFT = 56; // the axes' widths, the same in both charts so that their days line up
 const RIGHT = 40;
+const COUNTS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((e) => m * e)).sort((a, b) => a - b); // whole ticks
 
 // Lightens the last (partial) day's interval and redraws each series' last segment dashed.
 function drawPartialDay(u) {
@@ -20,10 +21,10 @@ function drawPartialDay(u) {
   const dpr = devicePixelRatio || 1;
   const l = u.valToPos(xs[n - 2], 'x', true);
   const r = u.valToPos(xs[n - 1], 'x', true);
-  const { top, height } = u.bbox;
+  const { left, top, width, height } = u.bbox;
   ctx.save();
   ctx.fillStyle = 'rgba(255,255,255,0.7)';
-  ctx.fillRect(l + dpr, top, r - l + 4 * dpr, height);
+  ctx.fillRect(l + dpr, top, Math.min(r + 4 * dpr, left + width) - l - dpr, height);
   ctx.lineWidth = dpr;
   ctx.strokeStyle = '#b5bcc6';
   ctx.setLineDash([3 * dpr, 3 * dpr]);
@@ -100,8 +101,8 @@ export function dailyChart(report, currency) {
   wrap.append(activity, money, h('p', { class: 'chart-note muted small' },
     `Today (${today}, UTC) is still in progress: its figures keep growing until midnight UTC, so its lighter, dashed segment is not a drop.`));
   plot(activity, 220, { n: { range: upFrom0 }, v: { range: upFrom0 } }, [
-    { scale: 'n', stroke: '#2f6fdb', grid: GRID, size: LEFT },
-    { scale: 'v', side: 1, stroke: '#1c9a6c', grid: { show: false }, size: RIGHT },
+    { scale: 'n', stroke: '#2f6fdb', grid: GRID, size: LEFT, incrs: COUNTS },
+    { scale: 'v', side: 1, stroke: '#1c9a6c', grid: { show: false }, size: RIGHT, incrs: COUNTS },
   ], [
     { label: 'Clicks', scale: 'n', stroke: '#2f6fdb', width: 2, fill: 'rgba(47,111,219,0.08)', value: blankWhenNone(number) },
     { label: 'Conversions', scale: 'v', stroke: '#1c9a6c', width: 2, value: blankWhenNone(number) },
