@@ -91,12 +91,15 @@ function outcomeText(e) {
 function eventsTable(box, c) {
   return loadInto(box, 'the last events', async () => {
     const page = await api('GET', `/api/v1/connections/${encodeURIComponent(c.id)}/events?limit=10`);
-    return table([
+    const block = table([
       { key: 'created', label: 'Received', nowrap: true, render: (e) => dateTime(e.created) },
       { key: 'event_type', label: 'Event', render: (e) => h('span', {}, h('code', {}, e.event_type || '—'), h('br'), h('span', { class: 'muted small' }, e.event_id)) },
       { key: 'outcome', label: 'Outcome', render: (e) => badge(e.outcome) },
       { key: 'did', label: 'What partnerd did', render: (e) => h('span', { class: 'explain' }, outcomeText(e)) },
     ], page.data, { empty: ['No delivery accepted yet.', 'Once the platform sends a signed event to the URL above, it is listed here with what partnerd did.'] });
+    const n = page.data.length;
+    block.querySelector('.count').textContent = n ? `${page.has_more ? 'the last ' : ''}${n} ${n === 1 ? 'event' : 'events'}, newest first` : '';
+    return block;
   });
 }
 
