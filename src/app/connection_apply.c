@@ -95,6 +95,32 @@ static int load_conversion(struct apply *ap, const char *order_id, const char **
     return 0;
 }
 
+/* The part of the order's amount that refund r takes back. A cumulative refund gives the total
+ * to have refunded so far; separate gross refunds add up through the gross they returned before
+ * (prior), so that refunds adding up to the gross total reverse exactly the amount. */
+static bool refund_delta(int64_t amount, int64_t refunded, int64_t gross_total,
+                         int64_t order_gross, int64_t prior, const struct storehook_refund *r,
+                         int64_t *delta)
+{
+    struct storehook_event ev = {.kind = STOREHOOK_REFUND, .gross_total = gross_total,
+                                 .has_refund = true, .refund = *r};
+    int64_t share, before = 0;
+    bool separate = !r->cumulative && !r->net_given;
+    if (separate && __builtin_add_overflow(prior, r->gross, &ev.refund.gross))
+        return false;
+    if (!storehook_refund_share(amount, &ev, order_gross, &share))
+        return false;
+    if (separate && prior > 0) {
+        ev.refund.gross = prior;
+        if (!storehook_refund_share(amount, &ev, order_gross, &before))
+            return false;
+    }
+    *delta = r->cumulative ? share - refunded : share - before;
+    if (*delta > amount - refunded)
+        *delta = amount - refunded;
+    return true;
+}
+
 /* Refunds the order's conversion by r's share; *refund_id NULL and *reason set when nothing
  * (more) is to refund. Runs in a savepoint of its own: a refused refund writes nothing. */
 static int refund_order(struct apply *ap, const char *order_id, int64_t gross_total,
@@ -102,21 +128,18 @@ static int refund_order(struct apply *ap, const char *order_id, int64_t gross_to
                         const char **reason, struct pd_err *err)
 {
     const char *conv_id;
-    int64_t amount = 0, refunded = 0, share;
+    int64_t amount = 0, refunded = 0, delta, order_gross = 0, prior = 0;
     *refund_id = NULL;
-    int64_t order_gross = 0;
     if (load_conversion(ap, order_id, &conv_id, &amount, &refunded, err) < 0 ||
-        connection_order_gross(ap->s, ap->c->id, order_id, &order_gross, err) < 0)
+        connection_order_gross(ap->s, ap->c->id, order_id, &order_gross, &prior, err) < 0)
         return -1;
-    struct storehook_event ev = {.kind = STOREHOOK_REFUND, .gross_total = gross_total,
-                                 .has_refund = true, .refund = *r};
-    if (!storehook_refund_share(amount, &ev, order_gross, &share)) {
+    if (!refund_delta(amount, refunded, gross_total, order_gross, prior, r, &delta)) {
         *reason = "the refund cannot be computed exactly from the event";
         return 0;
     }
-    int64_t delta = r->cumulative ? share - refunded : share;
-    if (delta > amount - refunded)
-        delta = amount - refunded;
+    if (!r->cumulative && !r->net_given &&
+        connection_order_refunded(ap->s, ap->c->id, order_id, r->gross, err) < 0)
+        return -1;
     if (delta <= 0) {
         *reason = "nothing more to refund on this order";
         return 0;

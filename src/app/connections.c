@@ -236,13 +236,33 @@ int connection_order_record(struct store *s, const char *connection_id, const ch
 }
 
 int connection_order_gross(struct store *s, const char *connection_id, const char *order_id,
-                           int64_t *gross_total, struct pd_err *err)
+                           int64_t *gross_total, int64_t *refunded_gross, struct pd_err *err)
 {
     struct db_val v[2] = {db_text(connection_id), db_text(order_id)};
-    return store_query_int(s,
-                           "SELECT gross_total FROM connection_orders WHERE connection_id = ?1"
-                           " AND order_id = ?2",
-                           v, 2, 0, gross_total, err) < 0
+    struct store_cursor cur;
+    *gross_total = *refunded_gross = 0;
+    int rc = store_query_row(s,
+                             "SELECT gross_total, refunded_gross FROM connection_orders"
+                             " WHERE connection_id = ?1 AND order_id = ?2",
+                             v, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        *gross_total = store_col_int(&cur, 0);
+        *refunded_gross = store_col_int(&cur, 1);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+int connection_order_refunded(struct store *s, const char *connection_id, const char *order_id,
+                              int64_t gross, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(connection_id), db_text(order_id), db_int(gross)};
+    return store_exec(s,
+                      "UPDATE connection_orders SET refunded_gross = refunded_gross + ?3"
+                      " WHERE connection_id = ?1 AND order_id = ?2",
+                      v, 3, NULL, err) < 0
                ? -1
                : 0;
 }

@@ -81,9 +81,13 @@ json_t *connection_event_row_json(struct store_cursor *cur);
 int connection_order_record(struct store *s, const char *connection_id, const char *order_id,
                             const char *payment_ref, int64_t gross_total,
                             const char *conversion_id, int64_t now_ms, struct pd_err *err);
-/* The order's gross total as recorded (0 when unknown or never recorded). */
+/* The order's gross total as recorded (0 when unknown or never recorded) and the gross its
+ * separate (not cumulative) refunds returned so far. */
 int connection_order_gross(struct store *s, const char *connection_id, const char *order_id,
-                           int64_t *gross_total, struct pd_err *err);
+                           int64_t *gross_total, int64_t *refunded_gross, struct pd_err *err);
+/* Adds gross to what the order's separate refunds returned (nothing when it is not recorded). */
+int connection_order_refunded(struct store *s, const char *connection_id, const char *order_id,
+                              int64_t gross, struct pd_err *err);
 /* The order whose payment is payment_ref (NULL when none is recorded). */
 int connection_order_of_payment(struct store *s, const char *connection_id,
                                 const char *payment_ref, struct arena *a, const char **order_id,

@@ -10,6 +10,7 @@ CREATE TABLE connection_orders (
     order_id      TEXT NOT NULL,                         -- the platform's order, invoice, transaction
     payment_ref   TEXT,                                  -- Stripe: its payment intent
     gross_total   BIGINT NOT NULL,                       -- charged in all (tax, shipping); 0: unknown
+    refunded_gross BIGINT NOT NULL DEFAULT 0,            -- what separate gross refunds returned so far
     conversion_id TEXT,
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (connection_id, order_id)
