@@ -3,8 +3,9 @@
 // UI shows its endpoint URL (the copy button puts exactly that on the clipboard), the platform's
 // steps and whether a secret is set, never the secret; a delivery with a bad signature shows as the
 // last refused one; a Stripe checkout.session.completed signed (node's crypto, Stripe's scheme)
-// with the secret set in the UI becomes a conversion and is listed with what it did; removing the
-// connection makes its URL refuse deliveries.
+// with the secret set in the UI becomes a conversion and is listed with what it did; a test-mode
+// event on the live connection is listed as ignored with the reason; the mode switches; removing
+// the connection makes its URL refuse deliveries.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
@@ -21,12 +22,17 @@ function stripeSignature(body, secret, t = Math.floor(Date.now() / 1000)) {
 }
 
 // A paid one-time Checkout Session (the fixture's real layout) for a new order and click.
-function checkoutEvent(order, clickId, currency) {
+function checkoutEvent(order, clickId, currency, livemode = true) {
   const ev = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
   ev.id = `evt_${order}`;
+  ev.livemode = livemode;
   Object.assign(ev.data.object, { id: order, client_reference_id: clickId, payment_intent: `pi_${order}`,
-    currency: currency.toLowerCase() });
+    currency: currency.toLowerCase(), livemode });
   return JSON.stringify(ev);
+}
+
+async function deliver(url, body, secret) {
+  return fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': stripeSignature(body, secret) } });
 }
 
 const card = (id) => `#connections .connection[data-id="${id}"]`;
@@ -51,11 +57,14 @@ test('store connections in the merchant dashboard', { timeout: 180000 }, async (
       await settled(page);
       await page.waitForSelector('#connections .state.empty');
       await page.selectOption('#new-connection select[name=platform]', 'stripe');
+      assert.equal(await page.inputValue('#new-connection select[name=mode]'), 'live', 'live by default');
       assert.match(await page.textContent('#new-connection'), /whsec_/, 'the secret hint follows the platform');
       await page.click('#new-connection button[type=submit]');
       await page.waitForSelector('#connections[data-state=ready] .connection[data-platform=stripe]');
-      [con] = server.sql(`SELECT id, platform, signing_secret FROM connections WHERE program_id = '${prog.id}'`);
+      [con] = server.sql(`SELECT id, platform, signing_secret, mode FROM connections WHERE program_id = '${prog.id}'`);
       assert.equal(con.platform, 'stripe');
+      assert.equal(con.mode, 'live');
+      assert.equal((await page.textContent(`${card(con.id)} [data-field=mode]`)).trim(), 'live');
       assert.equal(con.signing_secret, null);
       url = (await page.textContent(`${card(con.id)} code.endpoint-url`)).trim();
       assert.equal(url, `${server.base}/hooks/stripe/${con.id}`);
@@ -73,8 +82,7 @@ test('store connections in the merchant dashboard', { timeout: 180000 }, async (
 
     await t.test('a delivery before the secret is set is refused, and the refusal is shown', async () => {
       const body = checkoutEvent(`cs_live_early_${Date.now()}`, null, prog.currency);
-      const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json',
-        'Stripe-Signature': stripeSignature(body, secret) } });
+      const r = await deliver(url, body, secret);
       assert.equal(r.status, 401);
       await page.click(`${card(con.id)} button[data-action=refresh]`);
       await page.waitForSelector(`${freshCard(con.id)} .notice.refused`);
@@ -111,8 +119,7 @@ test('store connections in the merchant dashboard', { timeout: 180000 }, async (
       const bad = await fetch(url, { method: 'POST', body: tampered, headers: { 'Content-Type': 'application/json',
         'Stripe-Signature': stripeSignature(body, secret) } });
       assert.equal(bad.status, 401, 'a body changed after signing is refused');
-      const r = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json',
-        'Stripe-Signature': stripeSignature(body, secret) } });
+      const r = await deliver(url, body, secret);
       assert.equal(r.status, 200, await r.text());
       const [conv] = server.sql(`SELECT c.id, c.amount, p.ref_code FROM conversions c JOIN partners p ON p.id = c.partner_id WHERE c.order_id = '${order}'`);
       assert.deepEqual({ amount: conv.amount, ref: conv.ref_code }, { amount: 8500, ref: 'alice' });
@@ -131,6 +138,29 @@ test('store connections in the merchant dashboard', { timeout: 180000 }, async (
       assert.ok((await page.textContent(`${card(con.id)} .refused`)).includes(new Date(refused.last_refused_at).toISOString().slice(11, 19)),
         'the dashboard shows the last refusal\'s time');
       await screenshot(page, 'admin-connections');
+      page.check();
+    });
+
+    await t.test('a test-mode event on the live connection is listed as ignored, with the reason; the mode switches', async () => {
+      const order = `cs_test_${crypto.randomBytes(6).toString('hex')}`;
+      const r = await deliver(url, checkoutEvent(order, null, prog.currency, false), secret);
+      assert.equal(r.status, 200, 'an authentic event partnerd cannot use answers 200');
+      const [ev] = server.sql(`SELECT id, outcome, reason FROM connection_events WHERE event_id = 'evt_${order}'`);
+      assert.equal(ev.outcome, 'ignored');
+      assert.ok(ev.reason);
+      await page.click(`${card(con.id)} button[data-action=refresh]`);
+      const row = `${card(con.id)} .connection-events tr[data-id="${ev.id}"]`;
+      await page.waitForSelector(row);
+      assert.equal((await page.textContent(`${row} [data-col=outcome]`)).trim(), 'ignored');
+      assert.ok((await page.textContent(`${row} [data-col=did]`)).includes(ev.reason), 'the reason is shown');
+      assert.equal(server.sql(`SELECT count(*) n FROM conversions WHERE order_id = '${order}'`)[0].n, 0);
+
+      await page.click(`${card(con.id)} button[data-action=mode]`);
+      await page.waitForSelector(`${freshCard(con.id)} [data-field=mode]:text("test")`);
+      assert.equal(server.sql(`SELECT mode FROM connections WHERE id = '${con.id}'`)[0].mode, 'test');
+      await page.click(`${card(con.id)} button[data-action=mode]`);
+      await page.waitForSelector(`${freshCard(con.id)} [data-field=mode]:text("live")`);
+      assert.equal(server.sql(`SELECT mode FROM connections WHERE id = '${con.id}'`)[0].mode, 'live');
       page.check();
     });
 

@@ -2,7 +2,8 @@
 // Paddle Billing without code. Each connection shows the endpoint URL to register (with a copy
 // button), the platform's step-by-step, whether a signing secret is set (the secret is
 // write-only: it can be set or replaced, never read back), the last refused delivery and what the
-// last accepted deliveries did. Everything goes through the JSON API with the session.
+// last accepted deliveries did, and whether it applies live or test events. Everything goes through
+// the JSON API with the session.
 import { h, api, section, field, formError, flash, act, copyButton, badge, table, dateTime, loadInto } from './common.js';
 
 // Text in backticks is shown as code.
@@ -12,10 +13,11 @@ const PLATFORMS = {
     secretHint: 'Stripe shows the signing secret (whsec_…) only after the endpoint is added: leave this empty now and paste it below later.',
     placeholder: 'whsec_…',
     steps: [
-      'In the Stripe Dashboard open Developers → Webhooks and click Add endpoint (Add destination).',
-      'Paste the endpoint URL above as the Endpoint URL.',
+      'In the Stripe Dashboard open Developers → Webhooks and click Add destination (Add endpoint in older dashboards); destination type Webhook endpoint.',
+      'Paste the endpoint URL above as the endpoint URL.',
       'Select the events `checkout.session.completed`, `checkout.session.async_payment_succeeded`, `invoice.paid`, `invoice_payment.paid` and `charge.refunded`.',
-      'Save, reveal the endpoint’s Signing secret (`whsec_…`) and paste it below.',
+      'Save, reveal the destination’s Signing secret (`whsec_…`) and paste it below.',
+      'Stripe’s test mode (or a sandbox) has destinations of its own: connect it as a separate connection in test mode.',
       'Checkouts carry the click id in `client_reference_id` or `metadata.pd_click`: /pd.js adds it to Payment Links, Buy Buttons and Pricing Tables on your pages.',
     ],
   },
@@ -28,7 +30,8 @@ const PLATFORMS = {
       'Event Order payment (`orders/paid`), format JSON, the endpoint URL above as URL, webhook API version 2025-07 or later; save.',
       'Create a second webhook the same way for Refund create (`refunds/create`).',
       'Copy the secret Shopify shows below the webhooks list (“Your webhooks will be signed with …”) and paste it below.',
-      'The click id reaches the order as the cart attribute `pd_click`, which /pd.js sets on your storefront.',
+      'Test orders need a separate connection in test mode.',
+      'The click id reaches the order as the cart attribute `pd_click`, which /pd.js sets when it is in your theme (`theme.liquid`).',
     ],
   },
   woocommerce: {
@@ -40,7 +43,7 @@ const PLATFORMS = {
       'Status Active, topic Order created, the endpoint URL above as Delivery URL, API version WP REST API Integration v3.',
       'Choose a long random secret, enter it in the Secret field there and paste the same secret here.',
       'Save, then add a second webhook the same way (same URL and secret) with the topic Order updated.',
-      'The click id is read from the order’s `pd_click` meta data or its order-attribution session entry.',
+      'WooCommerce’s order attribution (on by default) carries the click id; orders paid with WooPayments in test mode need a connection in test mode.',
     ],
   },
   paddle: {
@@ -51,7 +54,7 @@ const PLATFORMS = {
       'In Paddle open Developer tools → Notifications and click New destination.',
       'Type webhook, the endpoint URL above as URL, events `transaction.completed`, `adjustment.created` and `adjustment.updated`; save.',
       'Open the destination, copy its secret key and paste it below.',
-      'Pass the click id in the checkout’s `custom_data.pd_click` (partnerd.clickId() on your pages gives it).',
+      'Open Paddle.js checkout with `customData: {pd_click: partnerd.clickId()}`. Paddle’s sandbox account gets a connection of its own in test mode.',
     ],
   },
 };
@@ -59,19 +62,6 @@ const platformName = (p) => (PLATFORMS[p] ? PLATFORMS[p].name : p);
 
 function richText(text) {
   return text.split('`').map((part, i) => (i % 2 ? h('code', {}, part) : part));
-}
-
-// Whether the server's API accepts `mode` on connections (read from its OpenAPI document once).
-let modeSupport = null;
-function connectionModes() {
-  if (!modeSupport) {
-    modeSupport = api('GET', '/openapi.json').then((doc) => {
-      const s = doc && doc.components && doc.components.schemas && doc.components.schemas.ConnectionCreate;
-      const mode = s && s.properties && s.properties.mode;
-      return mode && Array.isArray(mode.enum) ? mode.enum : null;
-    }, () => null);
-  }
-  return modeSupport;
 }
 
 // What an accepted delivery did, in words.
@@ -136,6 +126,14 @@ function removeControl(c, reload) {
   return box;
 }
 
+// A connection applies either live or test events; the other mode's are listed as ignored.
+function modeSwitch(c, reload) {
+  const other = c.mode === 'live' ? 'test' : 'live';
+  return h('button', { type: 'button', class: 'small secondary', 'data-action': 'mode', onclick: (e) => act(e.target,
+    () => api('PATCH', `/api/v1/connections/${encodeURIComponent(c.id)}`, { mode: other }),
+    `${platformName(c.platform)} now applies ${other} events only.`).then(reload, () => {}) }, `Switch to ${other}`);
+}
+
 function connectionCard(c, reload) {
   const p = PLATFORMS[c.platform] || { name: c.platform, steps: [] };
   const events = h('div', { class: 'connection-events' });
@@ -146,11 +144,11 @@ function connectionCard(c, reload) {
   return h('article', { class: 'connection', 'data-id': c.id, 'data-platform': c.platform },
     h('div', { class: 'connection-head' },
       h('h3', {}, p.name),
-      c.mode ? h('span', { class: `badge mode-${c.mode}`, 'data-field': 'mode' }, c.mode) : null,
+      h('span', { class: `badge mode-${c.mode}`, 'data-field': 'mode', title: 'the events this connection applies' }, c.mode),
       h('span', { class: `badge ${c.has_signing_secret ? 'active' : 'pending'}`, 'data-field': 'secret' },
         c.has_signing_secret ? 'secret set' : 'no secret yet'),
       h('span', { class: 'muted small' }, `since ${dateTime(c.created)}`),
-      removeControl(c, reload)),
+      modeSwitch(c, reload), removeControl(c, reload)),
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'Endpoint URL'),
       h('div', { class: 'linkbox' }, h('code', { class: 'endpoint-url' }, c.endpoint_url), copyButton(c.endpoint_url, 'Copy URL'))),
     h('details', { class: 'steps', open: !c.has_signing_secret },
@@ -165,25 +163,25 @@ function connectionCard(c, reload) {
     events);
 }
 
-function createForm(programId, modes, onCreated) {
+function createForm(programId, onCreated) {
   const platform = h('select', { name: 'platform' }, Object.entries(PLATFORMS).map(([k, v]) => h('option', { value: k }, v.name)));
   const secret = h('input', { name: 'signing_secret', type: 'password', autocomplete: 'off', spellcheck: 'false' });
   const hint = h('span', { class: 'hint' });
-  const mode = modes ? h('select', { name: 'mode' }, modes.map((m) => h('option', { value: m }, m))) : null;
+  const mode = h('select', { name: 'mode' }, h('option', { value: 'live' }, 'live'), h('option', { value: 'test' }, 'test'));
   const sync = () => { hint.textContent = `Optional. ${PLATFORMS[platform.value].secretHint}`; secret.placeholder = PLATFORMS[platform.value].placeholder; };
   platform.addEventListener('change', sync);
   sync();
   const form = h('form', { class: 'grid-form', id: 'new-connection', novalidate: true },
     field('Platform', platform),
     h('label', { class: 'field' }, h('span', { class: 'label' }, 'Signing secret'), secret, hint),
-    mode ? field('Mode', mode, 'test: only the platform’s test-mode events count; live: only live ones.') : null,
+    field('Mode', mode, 'live: only real orders count; test: only the platform’s test-mode orders (the others are listed as ignored).'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Connect store')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     formError(form, null);
     const body = { platform: platform.value };
     if (secret.value.trim()) body.signing_secret = secret.value.trim();
-    if (mode) body.mode = mode.value;
+    body.mode = mode.value;
     const b = form.querySelector('button[type=submit]');
     b.disabled = true;
     try {
@@ -199,7 +197,6 @@ function createForm(programId, modes, onCreated) {
 // The settings page's section: the form to connect a store, then each connection.
 export function connectionsSection(programId) {
   const list = h('div', { id: 'connections', class: 'connections' });
-  const formBox = h('div', {});
   const reload = () => loadInto(list, 'the store connections', async () => {
     const page = await api('GET', `/api/v1/programs/${encodeURIComponent(programId)}/connections?limit=100`);
     if (!page.data.length) {
@@ -208,9 +205,8 @@ export function connectionsSection(programId) {
     }
     return page.data.map((c) => connectionCard(c, reload));
   });
-  connectionModes().then((modes) => formBox.replaceChildren(createForm(programId, modes, reload)));
   reload();
   return section('Store connections',
     h('p', { class: 'muted' }, 'Connect your shop without code: register one URL in its webhook settings and give partnerd the signing secret. Paid orders become conversions and refunds reverse commissions.'),
-    formBox, list);
+    createForm(programId, reload), list);
 }
