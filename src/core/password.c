@@ -48,6 +48,22 @@ static bool consecutive(const char *p)
     return true;
 }
 
+/* A run along the keyboard's rows (either way), which `consecutive` misses at "90". */
+static bool keyboard_run(const char *p)
+{
+    static const char *const rows[] = {"1234567890", "0987654321", "qwertyuiop", "poiuytrewq",
+                                       "asdfghjkl",  "lkjhgfdsa",  "zxcvbnm",    "mnbvcxz", NULL};
+    char lower[129];
+    size_t n = 0;
+    for (; p[n] && n < sizeof lower - 1; n++)
+        lower[n] = p[n] >= 'A' && p[n] <= 'Z' ? (char)(p[n] + 32) : p[n];
+    lower[n] = '\0';
+    for (const char *const *r = rows; *r && n >= 3; r++)
+        if (strstr(*r, lower))
+            return true;
+    return false;
+}
+
 static bool letter(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -55,7 +71,7 @@ static bool letter(char c)
 
 bool password_trivial(const char *password, const char *email)
 {
-    if (distinct_below(password, 3) || consecutive(password))
+    if (distinct_below(password, 3) || consecutive(password) || keyboard_run(password))
         return true;
     /* The letters in the middle, without the digits and punctuation people add around a word. */
     size_t len = strlen(password), start = 0, end = len;
