@@ -16,6 +16,9 @@
     " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"       \
     " slug, description, terms, auto_approve"
 
+static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
+                     struct pd_err *err);
+
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
 {
@@ -194,8 +197,12 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
               " monthly_cap = ?20 WHERE id = ?1";
     if (store_exec(s, sql, v, 20, NULL, err) < 0)
         return -1;
-    /* signup: the public page's fields */
-    struct db_val sv[5] = {db_text(p->id), db_text(p->slug), db_text(p->description ? p->description : ""),
+    /* signup: the public page's fields; a program saved without a slug (a tool's) gets one */
+    char picked[SLUG_MAX + 1];
+    if (!p->slug && slug_pick(s, p, picked, err) < 0)
+        return -1;
+    struct db_val sv[5] = {db_text(p->id), db_text(p->slug ? p->slug : picked),
+                           db_text(p->description ? p->description : ""),
                            db_text(p->terms ? p->terms : ""), db_int(p->auto_approve)};
     if (store_exec(s,
                    "UPDATE programs SET slug = ?2, description = ?3, terms = ?4, auto_approve = ?5"
@@ -261,6 +268,28 @@ static int slug_taken(struct store *s, const struct program *p, const char *slug
     return n > 0;
 }
 
+/* A free slug from p's name into slug. */
+static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
+                     struct pd_err *err)
+{
+    char base[SLUG_MAX + 1];
+    slug_from_name(p->name, base, sizeof base);
+    snprintf(slug, SLUG_MAX + 1, "%s", base);
+    for (int k = 2; k < 1000; k++) {
+        int taken = slug_taken(s, p, slug, err);
+        if (taken <= 0)
+            return taken < 0 ? STORE_ERROR : 0;
+        char suffix[8];
+        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
+        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
+        while (keep > 0 && base[keep - 1] == '-')
+            keep--;
+        snprintf(slug, SLUG_MAX + 1, "%.*s%s", (int)keep, base, suffix);
+    }
+    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
+    return STORE_CONSTRAINT;
+}
+
 int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err)
 {
     if (p->slug) {
@@ -270,24 +299,9 @@ int program_slug_claim(struct store *s, struct program *p, struct arena *a, stru
                        p->slug);
         return taken < 0 ? STORE_ERROR : taken ? STORE_CONSTRAINT : 0;
     }
-    char base[SLUG_MAX + 1], slug[SLUG_MAX + 1];
-    slug_from_name(p->name, base, sizeof base);
-    snprintf(slug, sizeof slug, "%s", base);
-    for (int k = 2; k < 1000; k++) {
-        int taken = slug_taken(s, p, slug, err);
-        if (taken < 0)
-            return STORE_ERROR;
-        if (!taken) {
-            p->slug = arena_strdup(a, slug);
-            return 0;
-        }
-        char suffix[8];
-        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
-        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
-        while (keep > 0 && base[keep - 1] == '-')
-            keep--;
-        snprintf(slug, sizeof slug, "%.*s%s", (int)keep, base, suffix);
-    }
-    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
-    return STORE_CONSTRAINT;
+    char slug[SLUG_MAX + 1];
+    int rc = slug_pick(s, p, slug, err);
+    if (rc == 0)
+        p->slug = arena_strdup(a, slug);
+    return rc;
 }
