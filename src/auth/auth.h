@@ -192,12 +192,15 @@ int auth_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_e
  * set) once max were made in the window. */
 bool auth_throttle_take(struct auth_state *as, const char *what, const char *ip, uint32_t max,
                         int64_t now, int *retry_after_s);
-/* A public form's anti-forgery token: "<issued seconds>.<hex keyed digest of purpose and time>",
- * signed with a key of this process (a form shown before a restart asks to be reloaded). */
-void auth_form_token(const struct auth_state *as, const char *purpose, int64_t now,
-                     char out[AUTH_FORM_TOKEN_LEN + 1]);
-bool auth_form_token_ok(const struct auth_state *as, const char *purpose, const char *token,
-                        int64_t now);
+/* A public form's anti-forgery token: "<issued seconds>.<hex keyed digest of purpose, time and
+ * binding>", signed with a key of this process (a form shown before a restart asks to be
+ * reloaded). binding is the random value of the browser's form cookie (SameSite=Strict, so a
+ * cross-site post never carries it): the double-submit pattern, for forms without a session. */
+#define AUTH_FORM_BINDING_LEN 32
+void auth_form_token(const struct auth_state *as, const char *purpose, const char *binding,
+                     int64_t now, char out[AUTH_FORM_TOKEN_LEN + 1]);
+bool auth_form_token_ok(const struct auth_state *as, const char *purpose, const char *binding,
+                        const char *token, int64_t now);
 
 /* A reset link for email (lower-cased) when some partner account has it: token (for the URL, in
  * the invite token's shape) filled, 1; 0 when no account has it (nothing written). Expired resets

@@ -31,10 +31,11 @@ static void render_forgot(struct api_call *call, int status, const char *email,
                     "new password.</p>\n");
     const struct web_input in = {"Email", "email", "email", email, "email", NULL, true};
     web_form_input(&b, &in, e);
-    web_form_token_input(call, &b, "forgot");
+    struct http_header cookie;
+    web_form_token_input(call, &b, "forgot", &cookie);
     strbuf_puts(&b, "<button type=\"submit\">Email me a link</button>\n<p class=\"muted small\">"
                     "<a href=\"/login\">Back to the login</a></p>\n</form>\n");
-    web_reply_page(call, status, &b, NULL, 0);
+    web_reply_page(call, status, &b, &cookie, 1);
 }
 
 void web_forgot_page(struct api_call *call)
@@ -146,9 +147,10 @@ static void render_reset(struct api_call *call, int status, const char *email,
     };
     web_form_input(&b, &in[0], e);
     web_form_input(&b, &in[1], e);
-    web_form_token_input(call, &b, "reset");
+    struct http_header cookie;
+    web_form_token_input(call, &b, "reset", &cookie);
     strbuf_puts(&b, "<button type=\"submit\">Set the password</button>\n</form>\n");
-    web_reply_page(call, status, &b, NULL, 0);
+    web_reply_page(call, status, &b, &cookie, 1);
 }
 
 /* 1 with the link's email, 0 after answering that it is gone, -1 after a 500. */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "app/app.h"
+#include "core/ids.h"
 #include "http/query.h"
 #include "web/web_internal.h"
 #include "util/banned.h"
@@ -102,10 +103,41 @@ void web_reply_message(struct api_call *call, int status, const char *title, con
     web_reply_page(call, status, &b, NULL, 0);
 }
 
-void web_form_token_input(struct api_call *call, struct strbuf *b, const char *purpose)
+static const char *form_cookie_name(const struct api_call *call)
 {
+    return auth_secure(call->app->auth) ? "__Host-pd_form" : "pd_form";
+}
+
+/* The browser's form cookie, or NULL. */
+static const char *form_binding(struct api_call *call)
+{
+    char value[AUTH_FORM_BINDING_LEN + 2];
+    const char *cookies = http_header_get(call->req, "Cookie");
+    if (!cookies || !auth_cookie_get(cookies, form_cookie_name(call), value, sizeof value) ||
+        strlen(value) != AUTH_FORM_BINDING_LEN)
+        return NULL;
+    return arena_strdup(call->req->arena, value);
+}
+
+void web_form_token_input(struct api_call *call, struct strbuf *b, const char *purpose,
+                          struct http_header *set_cookie)
+{
+    const char *binding = form_binding(call);
+    if (!binding) {
+        char *fresh = arena_alloc(call->req->arena, AUTH_FORM_BINDING_LEN + 1);
+        id_random_token(fresh, AUTH_FORM_BINDING_LEN);
+        fresh[AUTH_FORM_BINDING_LEN] = '\0';
+        binding = fresh;
+    }
+    /* Strict: a post from another site never carries it. Renewed with each form shown. */
+    set_cookie->name = "Set-Cookie";
+    set_cookie->value = arena_sprintf(call->req->arena,
+                                      "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
+                                      form_cookie_name(call), binding,
+                                      (long long)(AUTH_FORM_TTL_MS / 1000),
+                                      auth_secure(call->app->auth) ? "; Secure" : "");
     char token[AUTH_FORM_TOKEN_LEN + 1];
-    auth_form_token(call->app->auth, purpose, call->now_ms, token);
+    auth_form_token(call->app->auth, purpose, binding, call->now_ms, token);
     strbuf_puts(b, "<input type=\"hidden\" name=\"form_token\" value=\"");
     web_html(b, token);
     strbuf_puts(b, "\">\n");
@@ -207,9 +239,11 @@ int web_form_read(struct api_call *call, const char *purpose, struct web_form *f
     const char *ct = http_header_get(call->req, "Content-Type");
     const char *origin = http_header_get(call->req, "Origin");
     f->json = web_wants_json(call);
-    /* A browser marks a cross-site post with its Origin; such a post is never accepted. */
-    if (origin && !auth_origin_matches(origin, http_header_get(call->req, "Host"),
-                                       auth_scheme(call->app->auth))) {
+    /* A browser marks a cross-site post with its Origin; such a post is never accepted. Our own
+     * pages send "null" (their Referrer-Policy is no-referrer): the form cookie decides then. */
+    if (origin && strcmp(origin, "null") != 0 &&
+        !auth_origin_matches(origin, http_header_get(call->req, "Host"),
+                             auth_scheme(call->app->auth))) {
         refuse(call, f->json, 403, PD_ERR_FORBIDDEN,
                "this form was sent from another site; open the page at its own address and try "
                "again");
@@ -236,11 +270,11 @@ int web_form_read(struct api_call *call, const char *purpose, struct web_form *f
         refuse(call, f->json, 400, PD_ERR_BAD_REQUEST, "the form's data is malformed");
         return -1;
     }
-    if (!auth_form_token_ok(call->app->auth, purpose, web_form_get(f, "form_token"),
-                            call->now_ms)) {
+    if (!auth_form_token_ok(call->app->auth, purpose, form_binding(call),
+                            web_form_get(f, "form_token"), call->now_ms)) {
         refuse(call, f->json, 403, PD_ERR_FORBIDDEN,
-               "this form has expired or did not come from this site: reload the page and send "
-               "it again");
+               "this form has expired or did not come from this site (or cookies are off): "
+               "reload the page and send it again");
         return -1;
     }
     return 0;

@@ -92,13 +92,14 @@ static void render_page(struct api_call *call, const struct program *p, int stat
     strbuf_puts(&b, "<div class=\"offscreen\" aria-hidden=\"true\"><label>Company (leave this "
                     "empty) <input name=\"company\" type=\"text\" tabindex=\"-1\" "
                     "autocomplete=\"off\" value=\"\"></label></div>\n");
-    web_form_token_input(call, &b, "join");
+    struct http_header cookie;
+    web_form_token_input(call, &b, "join", &cookie);
     strbuf_puts(&b, "<button type=\"submit\">Apply</button>\n");
     if (p->terms && *p->terms)
         strbuf_puts(&b, "<p class=\"muted small\">By applying you accept the terms above.</p>\n");
     strbuf_puts(&b, "<p class=\"muted small\">Already a partner? <a href=\"/login\">Log in</a>."
                     "</p>\n</form>\n");
-    web_reply_page(call, status, &b, NULL, 0);
+    web_reply_page(call, status, &b, &cookie, 1);
 }
 
 /* 0 with the program, 1 after answering 404, -1 after answering 500. */

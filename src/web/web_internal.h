@@ -92,11 +92,13 @@ struct web_input {
     bool required;
 };
 void web_form_input(struct strbuf *b, const struct web_input *in, const struct web_form_errors *e);
-/* The hidden anti-forgery field of a form of purpose (auth_form_token). */
-void web_form_token_input(struct api_call *call, struct strbuf *b, const char *purpose);
+/* The hidden anti-forgery field of a form of purpose (auth_form_token), bound to the browser's
+ * form cookie; set_cookie is filled with the header the page must send. */
+void web_form_token_input(struct api_call *call, struct strbuf *b, const char *purpose,
+                          struct http_header *set_cookie);
 
 /* A public form's post: JSON (Content-Type application/json) or urlencoded with the form token of
- * purpose; a cross-site Origin is refused either way. Replies (HTML or JSON) and returns -1 when
+ * purpose and the form cookie it is bound to; a cross-site Origin is refused either way. Replies (HTML or JSON) and returns -1 when
  * refused. */
 struct web_form {
     bool json; /* answers are JSON */

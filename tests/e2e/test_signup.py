@@ -48,22 +48,29 @@ def raw(srv, method, path, body=None, headers=None):
 
 
 def form_token(srv, path, addr):
-    status, _, page = raw(srv, "GET", path, headers={"X-Forwarded-For": addr})
+    """The form's token and the cookie it is bound to."""
+    status, headers, page = raw(srv, "GET", path, headers={"X-Forwarded-For": addr})
     expect_eq(status, 200, "GET %s" % path)
     m = re.search(r'name="form_token" value="([^"]+)"', page)
     expect(m is not None, "no form_token in %s" % path)
-    return m.group(1)
+    cookie = headers.get("set-cookie", "")
+    expect(re.match(r"^pd_form=[A-Za-z0-9]{32}; Path=/; .*HttpOnly; SameSite=Strict", cookie),
+           "the form cookie: %r" % cookie)
+    return m.group(1), cookie.split(";")[0]
 
 
-def post_form(srv, path, fields, addr=None, token=True, origin=True, extra=None):
-    """Posts a form as a browser does after showing it; answers (status, headers, text)."""
+def post_form(srv, path, fields, addr=None, token=True, origin="null", extra=None, cookie=None):
+    """Posts a form as a browser does after showing it (our pages send "Origin: null", their
+    Referrer-Policy being no-referrer); answers (status, headers, text)."""
     addr = addr or next_addr()
     fields = dict(fields)
     if token:
-        fields["form_token"] = form_token(srv, path, addr)
+        fields["form_token"], cookie = form_token(srv, path, addr)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": addr}
+    if cookie:
+        headers["Cookie"] = cookie
     if origin:
-        headers["Origin"] = "http://127.0.0.1:%d" % srv.port
+        headers["Origin"] = origin
     headers.update(extra or {})
     return raw(srv, "POST", path, urllib.parse.urlencode(fields), headers)
 
@@ -279,8 +286,21 @@ def test_bad_signups_answer_the_form_again_and_write_nothing():
         expect_eq(s, 403, "a forged form token")
         s, _, page = post_form(srv, "/join/" + slug, {"name": "J", "email": "j@x.example",
                                                        "password": PASSWORD},
-                               extra={"Origin": "https://evil.example"})
+                               origin="https://evil.example")
         expect_eq(s, 403, "a cross-site form")
+        tok, _ = form_token(srv, "/join/" + slug, next_addr())
+        s, _, page = post_form(srv, "/join/" + slug, {"name": "J", "email": "j@x.example",
+                                                       "password": PASSWORD, "form_token": tok},
+                               token=False)
+        expect_eq(s, 403, "a token without its cookie (a cross-site post carries none)")
+        s, _, page = post_form(srv, "/join/" + slug, {"name": "J", "email": "j@x.example",
+                                                       "password": PASSWORD, "form_token": tok},
+                               token=False, cookie="pd_form=" + "x" * 32)
+        expect_eq(s, 403, "a token with another browser's cookie")
+        s, _, page = post_form(srv, "/join/" + slug, {"name": "J", "email": "j@x.example",
+                                                       "password": "x"},
+                               origin="http://127.0.0.1:%d" % srv.port)
+        expect_eq(s, 422, "a same-site Origin is accepted")
         expect_error(post_json(srv, "/join/" + slug, {"name": "J", "email": "j@x.example",
                                                       "password": PASSWORD},
                                headers={"Origin": "https://evil.example"}), 403)
@@ -406,7 +426,7 @@ def test_forgot_password_answers_alike_and_resets_every_account_of_the_email():
         s, _, page = post_form(srv, "/reset/" + token, {"password": "a brand new secret",
                                                         "password2": "a different secret"})
         expect_eq(s, 422, "two different passwords")
-        form_tok = form_token(srv, "/reset/" + token, next_addr())
+        form_tok, form_cookie = form_token(srv, "/reset/" + token, next_addr())
         s, _, page = post_form(srv, "/reset/" + token, {"password": "a brand new secret",
                                                         "password2": "a brand new secret"})
         expect_eq(s, 200, "reset: %s" % page[:300])
@@ -417,19 +437,21 @@ def test_forgot_password_answers_alike_and_resets_every_account_of_the_email():
         expect_eq(login(srv, email, PASSWORD)[0], 401, "the old password is gone")
         s, _, page = post_form(srv, "/reset/" + token, {"password": "yet another secret",
                                                         "password2": "yet another secret",
-                                                        "form_token": form_tok}, token=False)
+                                                        "form_token": form_tok}, token=False,
+                               cookie=form_cookie)
         expect_eq(s, 404, "a link used twice")
         expect("expired or was already used" in page, "a clear page")
         expect_eq(raw(srv, "GET", "/reset/" + token)[0], 404, "the used link's page")
         # after an hour
         post_form(srv, "/forgot", {"email": email})
         late = reset_token_for(srv, email)
-        form_tok = form_token(srv, "/reset/" + late, next_addr())
+        form_tok, form_cookie = form_token(srv, "/reset/" + late, next_addr())
         srv.sql_write("UPDATE password_resets SET expires_at = ? WHERE used_at IS NULL",
                       (int(time.time() * 1000) - 1,))
         s, _, page = post_form(srv, "/reset/" + late, {"password": "yet another secret",
                                                        "password2": "yet another secret",
-                                                       "form_token": form_tok}, token=False)
+                                                       "form_token": form_tok}, token=False,
+                               cookie=form_cookie)
         expect_eq(s, 404, "a link after an hour")
         expect_eq(login(srv, email, "a brand new secret")[0], 200, "nothing changed")
         expect_eq(raw(srv, "GET", "/reset/1-" + "a" * 32)[0], 404, "a malformed link")

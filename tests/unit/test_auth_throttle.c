@@ -123,25 +123,30 @@ static void public_form_attempts_count_per_address_and_form(void **state)
                                    T0 + AUTH_LOGIN_WINDOW_MS, &retry));
 }
 
-/* A public form's token holds for its purpose and its lifetime only, and is this process's. */
+/* A public form's token holds for its purpose, its browser's cookie and its lifetime only, and is
+ * this process's. */
 static void form_tokens_hold_for_their_purpose_and_lifetime(void **state)
 {
     struct auth_state *as = *state;
+    const char *cookie = "abcdefghijklmnopqrstuvwxyz012345", *other_cookie = "Abcdefghijklmnopqrstuvwxyz012345";
     char token[AUTH_FORM_TOKEN_LEN + 1];
-    auth_form_token(as, "join", T0, token);
-    assert_true(auth_form_token_ok(as, "join", token, T0 + 1000));
-    assert_true(auth_form_token_ok(as, "join", token, T0 + AUTH_FORM_TTL_MS));
-    assert_false(auth_form_token_ok(as, "join", token, T0 + AUTH_FORM_TTL_MS + 1000));
-    assert_false(auth_form_token_ok(as, "join", token, T0 - 5000));
-    assert_false(auth_form_token_ok(as, "forgot", token, T0 + 1000));
-    assert_false(auth_form_token_ok(as, "join", NULL, T0));
+    auth_form_token(as, "join", cookie, T0, token);
+    assert_true(auth_form_token_ok(as, "join", cookie, token, T0 + 1000));
+    assert_true(auth_form_token_ok(as, "join", cookie, token, T0 + AUTH_FORM_TTL_MS));
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 + AUTH_FORM_TTL_MS + 1000));
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 - 5000));
+    assert_false(auth_form_token_ok(as, "forgot", cookie, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", other_cookie, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", NULL, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", "short", token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", cookie, NULL, T0));
     token[strlen(token) - 1] = token[strlen(token) - 1] == 'a' ? 'b' : 'a';
-    assert_false(auth_form_token_ok(as, "join", token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 + 1000));
     struct pd_err err = {0};
     struct auth_state *other = auth_state_new("http://127.0.0.1:8080", &err);
     assert_non_null(other);
-    auth_form_token(as, "join", T0, token);
-    assert_false(auth_form_token_ok(other, "join", token, T0 + 1000));
+    auth_form_token(as, "join", cookie, T0, token);
+    assert_false(auth_form_token_ok(other, "join", cookie, token, T0 + 1000));
     auth_state_free(other);
 }
 
