@@ -26,6 +26,13 @@ async function fits(page, what) {
   assert.ok(scroll <= client, `${what}: ${scroll} px wide in a ${client} px viewport`);
 }
 
+// Chromium logs a failed load for every 4xx page; those the test expects are not page problems.
+function dropExpected(page) {
+  const expected = [...page.expectedStatus].join('|');
+  const re = new RegExp(`status of (${expected})\\b`);
+  for (let i = page.problems.length - 1; i >= 0; i--) if (re.test(page.problems[i])) page.problems.splice(i, 1);
+}
+
 // Screenshots at desktop and phone width, checking the phone one fits.
 async function shots(page, name) {
   await screenshot(page, name);
@@ -53,14 +60,15 @@ test('signup', { timeout: 180000 }, async (t) => {
   const base = server.base;
   const [prog] = server.sql('SELECT id, slug FROM programs');
   const email = 'visitor@blog.example';
+  const newContext = async (opts) => { const c = await browser.newContext(opts); c.setDefaultTimeout(15000); return c; };
   const chosen = 'my chosen passphrase';
   try {
-    const adminCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const adminCtx = await newContext({ viewport: { width: 1280, height: 900 } });
     const admin = await watchedPage(adminCtx, 'merchant');
     await login(admin, base, server.keys.admin_email, server.keys.admin_password);
     await admin.goto(`${base}/admin/settings`);
 
-    const visitorCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const visitorCtx = await newContext({ viewport: { width: 1280, height: 900 } });
     const visitor = await watchedPage(visitorCtx, 'visitor');
 
     await t.test('a visitor applies on the program page with labelled fields', async () => {
@@ -75,6 +83,7 @@ test('signup', { timeout: 180000 }, async (t) => {
       visitor.expectedStatus.add(422);
       await Promise.all([visitor.waitForNavigation(), visitor.click('#signup button[type=submit]')]);
       assert.match(await visitor.textContent('#password-error'), /at least 10 characters/);
+      dropExpected(visitor);
       assert.equal(await visitor.inputValue('input[name=name]'), 'Vera Visitor <b>', 'the name is kept, as text');
       await shots(visitor, 'join-errors');
       await visitor.getByLabel('Password').fill(chosen);
@@ -119,7 +128,7 @@ test('signup', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('the merchant rejects an application with a reason', async () => {
-      const other = await watchedPage(await browser.newContext(), 'second visitor');
+      const other = await watchedPage(await newContext(), 'second visitor');
       await other.goto(`${base}/join/${prog.slug}`);
       await other.getByLabel('Name').fill('Rex Rejected');
       await other.getByLabel('Email').fill('rex@blog.example');
@@ -143,7 +152,7 @@ test('signup', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('a forgotten password is reset through the link, and the old session is gone', async () => {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
       const page = await watchedPage(ctx, 'forgetful partner');
       await page.goto(`${base}/login`);
       await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'Forgot password?' }).click()]);
@@ -155,7 +164,7 @@ test('signup', { timeout: 180000 }, async (t) => {
       const token = resetToken(server, email);
       await page.goto(`${base}/reset/${token}`);
       await shots(page, 'reset');
-      await page.getByLabel('New password', { exact: true }).fill('a fresh passphrase now');
+      await page.getByLabel('New password At least').fill('a fresh passphrase now');
       await page.getByLabel('Repeat the new password').fill('a fresh passphrase now');
       await Promise.all([page.waitForNavigation(), page.click('#reset button[type=submit]')]);
       assert.match(await page.textContent('h1'), /Password changed/);
@@ -167,6 +176,7 @@ test('signup', { timeout: 180000 }, async (t) => {
       page.expectedStatus.add(404);
       await page.goto(`${base}/reset/${token}`);
       assert.match(await page.textContent('main'), /expired or was already used/);
+      dropExpected(page);
       await shots(page, 'reset-gone');
       await login(page, base, email, 'a fresh passphrase now');
       page.check();
@@ -195,6 +205,7 @@ test('signup', { timeout: 180000 }, async (t) => {
       const r = await visitor.goto(`${base}/join/no-such-program`);
       assert.equal(r.status(), 404);
       assert.match(await visitor.textContent('h1'), /Program not found/);
+      dropExpected(visitor);
       await fits(visitor, 'not found');
       visitor.check();
     });
