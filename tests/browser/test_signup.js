@@ -138,7 +138,9 @@ test('signup', { timeout: 180000 }, async (t) => {
       await admin.goto(`${base}/admin/partners`);
       await admin.waitForSelector('#applications[data-state=ready] .application');
       const card = admin.locator('.application', { hasText: 'rex@blog.example' });
+      assert.ok(await card.locator('.reject-form').isHidden(), 'the reason is asked only on Reject');
       await card.locator('[data-action=reject-application]').click();
+      assert.ok(await card.locator('.reject-form').isVisible());
       await card.locator('textarea[name=rejection_reason]').fill('We only work with food blogs.');
       await card.locator('[data-action=confirm-reject]').click();
       await admin.waitForFunction(() => ![...document.querySelectorAll('.application')].some((c) => c.textContent.includes('rex@blog.example')));
