@@ -22,7 +22,8 @@ static int invite_partner(struct store *s, struct api_write *w, struct partner *
     }
     struct db_val id = db_text(p->id);
     int64_t n = 0;
-    if (store_query_int(s, "SELECT COUNT(*) FROM partners WHERE id = ?1 AND password_hash IS NOT NULL",
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM partners WHERE id = ?1 AND password_hash IS NOT NULL",
                         &id, 1, 0, &n, &w->err) < 0)
         return -1;
     *has_password = n > 0;
@@ -43,19 +44,22 @@ static int invite_send_op(struct store *s, struct api_write *w)
     auth_invite_new(w->call->now_ms, token, sizeof token, hash);
     if (partner_set_invite(s, p.id, hash, &w->err) < 0)
         return -1;
-    const char *url = arena_sprintf(w->call->req->arena, "%s/invite/%s",
-                                    w->call->app->cfg.public_url, token);
+    const char *url =
+        arena_sprintf(w->call->req->arena, "%s/invite/%s", w->call->app->cfg.public_url, token);
     json_t *vars = json_pack("{s:s}", "link", url);
-    struct email_msg m = {.program_id = p.program_id, .partner_id = p.id, .kind = "invite",
-                          .to = p.email, .vars = vars};
+    struct email_msg m = {.program_id = p.program_id,
+                          .partner_id = p.id,
+                          .kind = "invite",
+                          .to = p.email,
+                          .vars = vars};
     int rc = email_queue(s, &m, w->call->now_ms, &w->err);
     json_decref(vars);
     if (rc < 0)
         return -1;
     w->status = 200;
-    w->result = json_pack("{s:s, s:s, s:s, s:o}", "object", "invite", "partner_id", p.id,
-                          "invite_url", url, "expires",
-                          pd_json_time(w->call->now_ms + AUTH_INVITE_TTL_MS));
+    w->result =
+        json_pack("{s:s, s:s, s:s, s:o}", "object", "invite", "partner_id", p.id, "invite_url", url,
+                  "expires", pd_json_time(w->call->now_ms + AUTH_INVITE_TTL_MS));
     return 0;
 }
 
@@ -63,7 +67,8 @@ static int invite_revoke_op(struct store *s, struct api_write *w)
 {
     struct partner p;
     bool has_password;
-    if (invite_partner(s, w, &p, &has_password) < 0 || partner_set_invite(s, p.id, NULL, &w->err) < 0)
+    if (invite_partner(s, w, &p, &has_password) < 0 ||
+        partner_set_invite(s, p.id, NULL, &w->err) < 0)
         return -1;
     w->status = 200;
     w->result = json_pack("{s:s, s:s, s:b}", "object", "invite", "partner_id", p.id, "revoked", 1);

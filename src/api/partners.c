@@ -17,10 +17,9 @@
 static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
                                             "group", "status", "coupons", "payout_method",
                                             "postback_url", "password", NULL};
-static const char *const update_fields[] = {"email", "name", "parent_id", "group", "status",
-                                            "payout_method", "postback_url",
-                                            "rejection_reason", /* signup */
-                                            NULL};
+static const char *const update_fields[] = {
+    "email",         "name",         "parent_id",        "group", "status",
+    "payout_method", "postback_url", "rejection_reason", NULL};
 
 struct partner_write {
     struct partner p;

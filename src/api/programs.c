@@ -16,9 +16,8 @@
 static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
     "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
-    "parent_levels", "monthly_cap", "rules", "postback_enabled",
-    "slug", "description", "terms", "auto_approve", /* signup */
-    NULL};
+    "parent_levels", "monthly_cap", "rules", "postback_enabled", "slug", "description", "terms",
+    "auto_approve", NULL};
 
 struct program_write {
     struct program p;

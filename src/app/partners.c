@@ -202,10 +202,16 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
 
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err)
 {
-    struct db_val v[10] = {
-        db_text(p->id),    db_text(p->email),  db_text(p->name),          db_text(p->parent_id),
-        db_text(p->group), db_text(p->status), db_text(p->payout_method), db_text(p->postback_url),
-        db_int(now),       db_text(p->rejection_reason)};
+    struct db_val v[10] = {db_text(p->id),
+                           db_text(p->email),
+                           db_text(p->name),
+                           db_text(p->parent_id),
+                           db_text(p->group),
+                           db_text(p->status),
+                           db_text(p->payout_method),
+                           db_text(p->postback_url),
+                           db_int(now),
+                           db_text(p->rejection_reason)};
     return store_exec(s,
                       "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
                       " partner_group = ?5, status = ?6, payout_method = ?7,"

@@ -18,7 +18,7 @@ struct partner {
     const char *id, *program_id, *email, *name, *ref_code, *parent_id, *group, *status;
     const char *payout_method, *postback_url; /* JSON text or NULL */
     int64_t created_at, updated_at;
-    const char *rejection_reason; /* signup: why a rejected application was, or NULL */
+    const char *rejection_reason;    /* signup: why a rejected application was, or NULL */
     const char *website, *promotion; /* signup: what the application said, or NULL */
 };
 

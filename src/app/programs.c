@@ -13,7 +13,7 @@
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
-    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"       \
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
     " slug, description, terms, auto_approve"
 
 static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],

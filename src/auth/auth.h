@@ -186,7 +186,8 @@ int auth_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_e
 #define AUTH_SIGNUP_MAX_PER_IP 10
 #define AUTH_RESET_MAX_PER_IP 10
 #define AUTH_RESET_TTL_MS (3600LL * 1000) /* a reset link is valid one hour */
-#define AUTH_FORM_TTL_MS (6LL * 3600 * 1000) /* a public form is valid six hours after it is shown */
+#define AUTH_FORM_TTL_MS                                                                           \
+    (6LL * 3600 * 1000) /* a public form is valid six hours after it is shown */
 #define AUTH_FORM_TOKEN_LEN 64
 /* Counts one attempt of `what` ("signup", "reset") from ip; false (nothing counted, *retry_after_s
  * set) once max were made in the window. */
@@ -205,8 +206,8 @@ bool auth_form_token_ok(const struct auth_state *as, const char *purpose, const 
 /* A reset link for email (lower-cased) when some partner account has it: token (for the URL, in
  * the invite token's shape) filled, 1; 0 when no account has it (nothing written). Expired resets
  * are deleted. Inside a writer job. */
-int auth_reset_create(struct store *s, const char *email, int64_t now, char *token,
-                      size_t tokenlen, struct pd_err *err);
+int auth_reset_create(struct store *s, const char *email, int64_t now, char *token, size_t tokenlen,
+                      struct pd_err *err);
 /* The email of a reset link still valid (unused, unexpired): 1 found, 0 not, -1 store error. */
 int auth_reset_find(struct store *db, const char *token, int64_t now, struct arena *a,
                     const char **email, struct pd_err *err);

@@ -12,8 +12,8 @@
 #include "core/ids.h"
 #include "util/banned.h"
 
-int auth_reset_create(struct store *s, const char *email, int64_t now, char *token,
-                      size_t tokenlen, struct pd_err *err)
+int auth_reset_create(struct store *s, const char *email, int64_t now, char *token, size_t tokenlen,
+                      struct pd_err *err)
 {
     struct db_val e = db_text(email);
     int64_t accounts = 0;

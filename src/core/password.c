@@ -9,12 +9,11 @@
 
 /* Lower-cased, compared after the digits and punctuation around them are dropped. */
 static const char *const common[] = {
-    "password", "passw0rd", "qwerty",   "qwertyuiop", "qwertz",  "azerty",   "asdfghjkl",
-    "zxcvbnm",  "letmein",  "iloveyou", "welcome",    "admin",   "administrator",
-    "monkey",   "dragon",   "football", "baseball",   "sunshine", "princess", "trustno",
-    "changeme", "secret",   "master",   "login",      "abc",     "qwe",      "asd",
-    "partner",  "affiliate", "default", "test",       "guest",   "hello",    "starwars",
-    NULL,
+    "password",  "passw0rd", "qwerty",   "qwertyuiop", "qwertz",   "azerty",        "asdfghjkl",
+    "zxcvbnm",   "letmein",  "iloveyou", "welcome",    "admin",    "administrator", "monkey",
+    "dragon",    "football", "baseball", "sunshine",   "princess", "trustno",       "changeme",
+    "secret",    "master",   "login",    "abc",        "qwe",      "asd",           "partner",
+    "affiliate", "default",  "test",     "guest",      "hello",    "starwars",      NULL,
 };
 
 static bool distinct_below(const char *p, int n)
@@ -51,8 +50,9 @@ static bool consecutive(const char *p)
 /* A run along the keyboard's rows (either way), which `consecutive` misses at "90". */
 static bool keyboard_run(const char *p)
 {
-    static const char *const rows[] = {"1234567890", "0987654321", "qwertyuiop", "poiuytrewq",
-                                       "asdfghjkl",  "lkjhgfdsa",  "zxcvbnm",    "mnbvcxz", NULL};
+    static const char *const rows[] = {"1234567890", "0987654321", "qwertyuiop",
+                                       "poiuytrewq", "asdfghjkl",  "lkjhgfdsa",
+                                       "zxcvbnm",    "mnbvcxz",    NULL};
     char lower[129];
     size_t n = 0;
     for (; p[n] && n < sizeof lower - 1; n++)

@@ -21,8 +21,10 @@ struct pw_change {
 static int change_write(struct store *s, struct web_write *w)
 {
     struct pw_change *c = w->arg;
-    struct email_msg m = {.program_id = c->program_id, .partner_id = c->ses.subject_id,
-                          .kind = "password_changed", .to = c->email};
+    struct email_msg m = {.program_id = c->program_id,
+                          .partner_id = c->ses.subject_id,
+                          .kind = "password_changed",
+                          .to = c->email};
     if (partner_set_password(s, c->ses.subject_id, c->job.hash, &w->err) < 0 ||
         auth_sessions_end_others(s, c->ses.subject_id, c->ses.token_hash, &w->err) < 0 ||
         email_queue(s, &m, w->call->now_ms, &w->err) < 0)
@@ -34,10 +36,10 @@ static void change_written(struct web_write *w)
 {
     struct pw_change *c = w->arg;
     fprintf(stderr, "level=info msg=\"password changed\" partner=%s\n", c->ses.subject_id);
-    web_reply_json(w->call, 200,
-                   json_pack("{s:s}", "message",
-                             "Your password is changed; your other sessions have ended."),
-                   NULL);
+    web_reply_json(
+        w->call, 200,
+        json_pack("{s:s}", "message", "Your password is changed; your other sessions have ended."),
+        NULL);
 }
 
 static void new_hashed(struct auth_hash_job *job)
@@ -46,7 +48,8 @@ static void new_hashed(struct auth_hash_job *job)
     struct api_call *call = job->arg;
     sodium_memzero((char *)c->next, strlen(c->next));
     if (job->rc < 0) {
-        web_reply_error(call, PD_ERR_INTERNAL, NULL, "out of memory hashing the password; try again");
+        web_reply_error(call, PD_ERR_INTERNAL, NULL,
+                        "out of memory hashing the password; try again");
         return;
     }
     web_submit(call, change_write, change_written, c);
@@ -95,8 +98,8 @@ static int load_account(struct api_call *call, struct pw_change *c)
     struct db_val id = db_text(c->ses.subject_id);
     struct store_cursor cur;
     rc = store_query_row(call->db,
-                         "SELECT email, program_id, password_hash FROM partners WHERE id = ?1",
-                         &id, 1, &cur, &err);
+                         "SELECT email, program_id, password_hash FROM partners WHERE id = ?1", &id,
+                         1, &cur, &err);
     if (rc != STORE_ROW) {
         if (rc >= 0)
             pd_err_set(&err, PD_ERR_NOT_FOUND, NULL, "this partner account no longer exists");
@@ -122,8 +125,8 @@ void web_password_change(struct api_call *call)
     struct pd_err err = {0};
     static const char *const fields[] = {"current_password", "new_password", NULL};
     if (api_parse_body(call, &err) < 0 || api_check_fields(call->body, fields, &err) < 0 ||
-        api_get_string(call->body, "current_password", true, AUTH_PASSWORD_MAX, &c->current,
-                       &err) < 0 ||
+        api_get_string(call->body, "current_password", true, AUTH_PASSWORD_MAX, &c->current, &err) <
+            0 ||
         api_get_string(call->body, "new_password", true, AUTH_PASSWORD_MAX, &c->next, &err) < 0 ||
         auth_password_check_policy(c->next, c->email, &err) < 0) {
         if (strcmp(err.param, "password") == 0)

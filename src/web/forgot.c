@@ -70,8 +70,8 @@ static int forgot_write(struct store *s, struct web_write *w)
     json_t *vars = json_pack("{s:s}", "link",
                              arena_sprintf(a, "%s/reset/%s", w->call->app->cfg.public_url, token));
     sodium_memzero(token, sizeof token);
-    struct email_msg m = {.program_id = program_id, .kind = "password_reset", .to = fg->email,
-                          .vars = vars};
+    struct email_msg m = {
+        .program_id = program_id, .kind = "password_reset", .to = fg->email, .vars = vars};
     rc = email_queue(s, &m, w->call->now_ms, &w->err);
     json_decref(vars);
     return rc;
@@ -105,7 +105,8 @@ void web_forgot_submit(struct api_call *call)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
     if (strlen(email) > 254 || !api_valid_email(email)) {
         struct web_form_errors e = {0};
-        web_form_error(&e, "email", "Enter the email address of your account, e.g. jane@example.com.");
+        web_form_error(&e, "email",
+                       "Enter the email address of your account, e.g. jane@example.com.");
         if (f.json)
             web_reply_form_errors(call, &e);
         else
@@ -213,7 +214,8 @@ static void reset_hashed(struct auth_hash_job *job)
     struct api_call *call = job->arg;
     sodium_memzero((char *)r->job.password, strlen(r->job.password));
     if (job->rc < 0) {
-        web_reply_error(call, PD_ERR_INTERNAL, NULL, "out of memory hashing the password; try again");
+        web_reply_error(call, PD_ERR_INTERNAL, NULL,
+                        "out of memory hashing the password; try again");
         return;
     }
     web_submit(call, reset_write, reset_written, r);
@@ -241,8 +243,9 @@ void web_reset_submit(struct api_call *call)
     if (!pw || !*pw)
         web_form_error(&e, "password", "Choose a password of at least 10 characters.");
     else if (auth_password_check_policy(pw, r->email, &err) < 0)
-        web_form_error(&e, "password",
-                       arena_sprintf(call->req->arena, "Choose another password: %s.", err.message));
+        web_form_error(
+            &e, "password",
+            arena_sprintf(call->req->arena, "Choose another password: %s.", err.message));
     else if (pw2 && strcmp(pw, pw2) != 0)
         web_form_error(&e, "password2", "The two passwords differ: type the same one twice.");
     if (e.n) {

@@ -22,12 +22,23 @@ static void html_n(struct strbuf *b, const char *s, size_t len)
 {
     for (const char *p = s; p < s + len; p++) {
         switch (*p) {
-        case '&': strbuf_puts(b, "&amp;"); break;
-        case '<': strbuf_puts(b, "&lt;"); break;
-        case '>': strbuf_puts(b, "&gt;"); break;
-        case '"': strbuf_puts(b, "&quot;"); break;
-        case '\'': strbuf_puts(b, "&#39;"); break;
-        default: strbuf_putc(b, *p);
+        case '&':
+            strbuf_puts(b, "&amp;");
+            break;
+        case '<':
+            strbuf_puts(b, "&lt;");
+            break;
+        case '>':
+            strbuf_puts(b, "&gt;");
+            break;
+        case '"':
+            strbuf_puts(b, "&quot;");
+            break;
+        case '\'':
+            strbuf_puts(b, "&#39;");
+            break;
+        default:
+            strbuf_putc(b, *p);
         }
     }
 }
@@ -131,11 +142,10 @@ void web_form_token_input(struct api_call *call, struct strbuf *b, const char *p
     }
     /* Strict: a post from another site never carries it. Renewed with each form shown. */
     set_cookie->name = "Set-Cookie";
-    set_cookie->value = arena_sprintf(call->req->arena,
-                                      "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
-                                      form_cookie_name(call), binding,
-                                      (long long)(AUTH_FORM_TTL_MS / 1000),
-                                      auth_secure(call->app->auth) ? "; Secure" : "");
+    set_cookie->value =
+        arena_sprintf(call->req->arena, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
+                      form_cookie_name(call), binding, (long long)(AUTH_FORM_TTL_MS / 1000),
+                      auth_secure(call->app->auth) ? "; Secure" : "");
     char token[AUTH_FORM_TOKEN_LEN + 1];
     auth_form_token(call->app->auth, purpose, binding, call->now_ms, token);
     strbuf_puts(b, "<input type=\"hidden\" name=\"form_token\" value=\"");

@@ -70,7 +70,8 @@ static void render_page(struct api_call *call, const struct program *p, int stat
         web_html_paragraphs(&b, p->terms);
         strbuf_puts(&b, "</div>\n");
     }
-    strbuf_puts(&b, "</section>\n<form class=\"panel\" id=\"signup\" method=\"post\" action=\"/join/");
+    strbuf_puts(&b,
+                "</section>\n<form class=\"panel\" id=\"signup\" method=\"post\" action=\"/join/");
     web_html(&b, p->slug);
     strbuf_puts(&b, "\" novalidate>\n<h2>Apply to become a partner</h2>\n");
     if (e && e->n)
@@ -107,7 +108,8 @@ static int find_program(struct api_call *call, bool json, struct program *p)
 {
     struct pd_err err = {0};
     const char *slug = call->path_params[0];
-    int rc = strlen(slug) > 64 ? 1 : program_load_by_slug(call->db, slug, call->req->arena, p, &err);
+    int rc =
+        strlen(slug) > 64 ? 1 : program_load_by_slug(call->db, slug, call->req->arena, p, &err);
     if (rc < 0) {
         web_reply_json(call, 500, api_error_json(&err), NULL);
         return -1;
@@ -142,7 +144,11 @@ static bool text_ok(const char *s, bool multiline, size_t *chars)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        int len = *p < 0x80         ? 1
+                  : (*p >> 5) == 6  ? 2
+                  : (*p >> 4) == 14 ? 3
+                  : (*p >> 3) == 30 ? 4
+                                    : 0;
         if (len == 0)
             return false;
         for (int i = 1; i < len; i++)
@@ -207,7 +213,8 @@ static void check_form(struct api_call *call, const struct web_form *f, struct s
     if (!password || !*password)
         web_form_error(e, "password", "Choose a password of at least 10 characters.");
     else if (auth_password_check_policy(password, email, &err) < 0)
-        web_form_error(e, "password", arena_sprintf(a, "Choose another password: %s.", err.message));
+        web_form_error(e, "password",
+                       arena_sprintf(a, "Choose another password: %s.", err.message));
     const char *site = v->website;
     if (*site && !strstr(site, "://"))
         site = arena_sprintf(a, "https://%s", site);
@@ -257,8 +264,9 @@ static int signup_write(struct store *s, struct web_write *w)
     struct email_msg m = {.program_id = prog->id, .to = su->email, .vars = vars};
     struct db_val who[2] = {db_text(prog->id), db_text(su->email)};
     int64_t taken = 0;
-    int rc = store_query_int(s, "SELECT COUNT(*) FROM partners WHERE program_id = ?1 AND email = ?2",
-                             who, 2, 0, &taken, &w->err);
+    int rc =
+        store_query_int(s, "SELECT COUNT(*) FROM partners WHERE program_id = ?1 AND email = ?2",
+                        who, 2, 0, &taken, &w->err);
     if (rc >= 0 && taken) {
         m.kind = "signup_existing";
         rc = email_queue(s, &m, now, &w->err);
@@ -308,7 +316,8 @@ static void signup_hashed(struct auth_hash_job *job)
     struct api_call *call = job->arg;
     sodium_memzero((char *)su->job.password, strlen(su->job.password));
     if (job->rc < 0) {
-        web_reply_error(call, PD_ERR_INTERNAL, NULL, "out of memory hashing the password; try again");
+        web_reply_error(call, PD_ERR_INTERNAL, NULL,
+                        "out of memory hashing the password; try again");
         return;
     }
     web_submit(call, signup_write, signup_written, su);

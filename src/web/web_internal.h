@@ -63,7 +63,8 @@ void web_reply_error(struct api_call *call, enum pd_errkind kind, const char *pa
  * Replies with the error and returns false when it is refused. */
 bool web_check_page_post(struct api_call *call);
 
-/* ---- server-rendered pages and public forms (form.c) ------------------------------------------ */
+/* ---- server-rendered pages and public forms (form.c) ------------------------------------------
+ */
 
 /* HTML text with &, <, >, " and ' escaped (NULL: nothing). */
 void web_html(struct strbuf *b, const char *s);
@@ -98,8 +99,8 @@ void web_form_token_input(struct api_call *call, struct strbuf *b, const char *p
                           struct http_header *set_cookie);
 
 /* A public form's post: JSON (Content-Type application/json) or urlencoded with the form token of
- * purpose and the form cookie it is bound to; a cross-site Origin is refused either way. Replies (HTML or JSON) and returns -1 when
- * refused. */
+ * purpose and the form cookie it is bound to; a cross-site Origin is refused either way. Replies
+ * (HTML or JSON) and returns -1 when refused. */
 struct web_form {
     bool json; /* answers are JSON */
     json_t *body;

@@ -1,6 +1,7 @@
-/* Tests login throttling (src/auth/throttle.c) and public forms' throttle and tokens (forms.c): per-account counters survive any number of other
- * accounts and addresses and end with their window; per-address counters take an IPv6 /64 as one
- * address and an IPv4-mapped address as its IPv4 address. */
+/* Tests login throttling (src/auth/throttle.c) and public forms' throttle and tokens (forms.c):
+ * per-account counters survive any number of other accounts and addresses and end with their
+ * window; per-address counters take an IPv6 /64 as one address and an IPv4-mapped address as its
+ * IPv4 address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,7 +117,8 @@ static void public_form_attempts_count_per_address_and_form(void **state)
         assert_false(auth_throttle_take(as, "signup", "203.0.113.9", AUTH_SIGNUP_MAX_PER_IP,
                                         T0 + 100 + i, &retry));
     assert_true(retry > 0 && retry <= AUTH_LOGIN_WINDOW_MS / 1000 + 1);
-    assert_true(auth_throttle_take(as, "signup", "203.0.113.10", AUTH_SIGNUP_MAX_PER_IP, T0, &retry));
+    assert_true(
+        auth_throttle_take(as, "signup", "203.0.113.10", AUTH_SIGNUP_MAX_PER_IP, T0, &retry));
     assert_true(auth_throttle_take(as, "reset", "203.0.113.9", AUTH_RESET_MAX_PER_IP, T0, &retry));
     assert_false(blocked(as, "203.0.113.9", NULL, T0 + 2000)); /* logins count apart */
     assert_true(auth_throttle_take(as, "signup", "203.0.113.9", AUTH_SIGNUP_MAX_PER_IP,
@@ -128,7 +130,8 @@ static void public_form_attempts_count_per_address_and_form(void **state)
 static void form_tokens_hold_for_their_purpose_and_lifetime(void **state)
 {
     struct auth_state *as = *state;
-    const char *cookie = "abcdefghijklmnopqrstuvwxyz012345", *other_cookie = "Abcdefghijklmnopqrstuvwxyz012345";
+    const char *cookie = "abcdefghijklmnopqrstuvwxyz012345",
+               *other_cookie = "Abcdefghijklmnopqrstuvwxyz012345";
     char token[AUTH_FORM_TOKEN_LEN + 1];
     auth_form_token(as, "join", cookie, T0, token);
     assert_true(auth_form_token_ok(as, "join", cookie, token, T0 + 1000));

@@ -12,11 +12,12 @@
 static void guesses_tried_first_are_trivial(void **state)
 {
     (void)state;
-    const char *trivial[] = {"aaaaaaaaaa", "ababababab", "abcabcabcabc", "1111111111",
-                             "1234567890", "0987654321", "abcdefghijkl", "9876543210",
-                             "qwertyuiop", "QWERTYUIOP", "asdfghjkl", "Password123!",
-                             "password1234", "1password123", "letmein2024", "Passw0rd2024",
-                             "monkey!!!!!!", NULL};
+    const char *trivial[] = {"aaaaaaaaaa",   "ababababab",   "abcabcabcabc",
+                             "1111111111",   "1234567890",   "0987654321",
+                             "abcdefghijkl", "9876543210",   "qwertyuiop",
+                             "QWERTYUIOP",   "asdfghjkl",    "Password123!",
+                             "password1234", "1password123", "letmein2024",
+                             "Passw0rd2024", "monkey!!!!!!", NULL};
     for (const char **p = trivial; *p; p++)
         if (!password_trivial(*p, NULL))
             fail_msg("%s passed", *p);
@@ -27,9 +28,9 @@ static void guesses_tried_first_are_trivial(void **state)
 static void ordinary_passphrases_pass(void **state)
 {
     (void)state;
-    const char *fine[] = {"correct horse battery", "a long new password", "demo-partner-pass",
-                          "8402957163", "Tr0ub4dor&3xyz", "jane.doe.rocks", "password manager pick",
-                          NULL};
+    const char *fine[] = {
+        "correct horse battery", "a long new password", "demo-partner-pass",     "8402957163",
+        "Tr0ub4dor&3xyz",        "jane.doe.rocks",      "password manager pick", NULL};
     for (const char **p = fine; *p; p++)
         if (password_trivial(*p, "jane.doe@example.com"))
             fail_msg("%s refused", *p);

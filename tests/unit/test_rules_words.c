@@ -36,18 +36,20 @@ static void each_public_rule_is_a_phrase(void **state)
     words_of("[{\"type\":\"percent\",\"bps\":1250},{\"type\":\"percent\",\"bps\":725}]", "EUR", out,
              sizeof out);
     assert_string_equal(out, "12.5% of each sale; 7.25% of each sale");
-    words_of("[{\"type\":\"flat\",\"amount\":500,\"match\":{\"first_purchase\":true}}]", "USD",
-             out, sizeof out);
+    words_of("[{\"type\":\"flat\",\"amount\":500,\"match\":{\"first_purchase\":true}}]", "USD", out,
+             sizeof out);
     assert_string_equal(out, "5.00 USD per sale on first purchases");
     words_of("[{\"type\":\"lead\",\"amount\":300}]", "JPY", out, sizeof out);
     assert_string_equal(out, "300 JPY per signup you refer");
-    words_of("[{\"type\":\"percent\",\"bps\":1000,\"match\":{\"sku\":\"PRO\",\"min_amount\":10000}}]",
-             "USD", out, sizeof out);
-    assert_string_equal(out, "10% of each sale for the product PRO on orders of at least 100.00 USD");
-    words_of("[{\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},{\"from\":100000,\"bps\":1500}]}]",
-             "USD", out, sizeof out);
+    words_of(
+        "[{\"type\":\"percent\",\"bps\":1000,\"match\":{\"sku\":\"PRO\",\"min_amount\":10000}}]",
+        "USD", out, sizeof out);
     assert_string_equal(out,
-                        "10% of each sale, 15% once your sales this month reach 1000.00 USD");
+                        "10% of each sale for the product PRO on orders of at least 100.00 USD");
+    words_of("[{\"type\":\"percent\",\"tiers\":[{\"from\":0,\"bps\":1000},{\"from\":100000,\"bps\":"
+             "1500}]}]",
+             "USD", out, sizeof out);
+    assert_string_equal(out, "10% of each sale, 15% once your sales this month reach 1000.00 USD");
 }
 
 static void private_rules_are_left_out(void **state)

@@ -15,8 +15,8 @@ static void valid_slugs_are_lower_case_words_joined_by_single_dashes(void **stat
     assert_true(slug_valid("acme"));
     assert_true(slug_valid("acme-kitchen-2"));
     assert_true(slug_valid("a1"));
-    const char *bad[] = {"", "a", "Acme", "-acme", "acme-", "ac--me", "ac me", "acmé", "ac_me",
-                         "ac/me", NULL};
+    const char *bad[] = {"",      "a",    "Acme",  "-acme", "acme-", "ac--me",
+                         "ac me", "acmé", "ac_me", "ac/me", NULL};
     for (const char **b = bad; *b; b++)
         assert_false(slug_valid(*b));
     char long_one[66];
