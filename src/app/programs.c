@@ -16,9 +16,6 @@
     " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
     " slug, description, terms, auto_approve"
 
-static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
-                     struct pd_err *err);
-
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
 {
@@ -156,6 +153,42 @@ json_t *program_to_json(const struct program *p)
     return o;
 }
 
+/* signup: the public page's slug (program_save, program_slug_claim) */
+
+/* 1 when another program than p has slug. */
+static int slug_taken(struct store *s, const struct program *p, const char *slug,
+                      struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(slug), db_text(p->id)};
+    int64_t n = 0;
+    if (store_query_int(s, "SELECT COUNT(*) FROM programs WHERE slug = ?1 AND id <> ?2", v, 2, 0,
+                        &n, err) < 0)
+        return -1;
+    return n > 0;
+}
+
+/* A free slug from p's name into slug. */
+static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
+                     struct pd_err *err)
+{
+    char base[SLUG_MAX + 1];
+    slug_from_name(p->name, base, sizeof base);
+    snprintf(slug, SLUG_MAX + 1, "%s", base);
+    for (int k = 2; k < 1000; k++) {
+        int taken = slug_taken(s, p, slug, err);
+        if (taken <= 0)
+            return taken < 0 ? STORE_ERROR : 0;
+        char suffix[8];
+        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
+        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
+        while (keep > 0 && base[keep - 1] == '-')
+            keep--;
+        snprintf(slug, SLUG_MAX + 1, "%.*s%s", (int)keep, base, suffix);
+    }
+    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
+    return STORE_CONSTRAINT;
+}
+
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
                  bool creating, struct pd_err *err)
 {
@@ -254,40 +287,6 @@ int program_load_by_slug(struct store *s, const char *slug, struct arena *a, str
     rc = program_from_row(&cur, a, out, err);
     store_finish(&cur);
     return rc;
-}
-
-/* 1 when another program than p has slug. */
-static int slug_taken(struct store *s, const struct program *p, const char *slug,
-                      struct pd_err *err)
-{
-    struct db_val v[2] = {db_text(slug), db_text(p->id)};
-    int64_t n = 0;
-    if (store_query_int(s, "SELECT COUNT(*) FROM programs WHERE slug = ?1 AND id <> ?2", v, 2, 0,
-                        &n, err) < 0)
-        return -1;
-    return n > 0;
-}
-
-/* A free slug from p's name into slug. */
-static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
-                     struct pd_err *err)
-{
-    char base[SLUG_MAX + 1];
-    slug_from_name(p->name, base, sizeof base);
-    snprintf(slug, SLUG_MAX + 1, "%s", base);
-    for (int k = 2; k < 1000; k++) {
-        int taken = slug_taken(s, p, slug, err);
-        if (taken <= 0)
-            return taken < 0 ? STORE_ERROR : 0;
-        char suffix[8];
-        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
-        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
-        while (keep > 0 && base[keep - 1] == '-')
-            keep--;
-        snprintf(slug, SLUG_MAX + 1, "%.*s%s", (int)keep, base, suffix);
-    }
-    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
-    return STORE_CONSTRAINT;
 }
 
 int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err)

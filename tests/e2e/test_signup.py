@@ -364,6 +364,7 @@ def test_rejecting_an_application_with_a_reason():
         signup(srv, prog["slug"], email)
         pid = partner_by_email(srv, prog["id"], email)[0]
         _, _, cookie = login(srv, email, PASSWORD)
+        key = harness.partner_key(srv, pid)
         expect_error(srv.api("PATCH", "/api/v1/partners/" + pid, {"rejection_reason": "no"}),
                      422, "rejection_reason")
         s, _, body = srv.api("PATCH", "/api/v1/partners/" + pid,
@@ -371,6 +372,8 @@ def test_rejecting_an_application_with_a_reason():
         expect_eq((s, body["status"], body["rejection_reason"]),
                   (200, "rejected", "Not a fit " + SCRIPT), "rejected: %s" % short(body))
         expect_eq(session(srv, cookie)[0], 401, "the rejected partner's session ended")
+        err = expect_error(srv.request("GET", "/api/v1/me", key=key), 403)
+        expect("not accepted" in err["message"], "a rejected partner's key: %r" % err["message"])
         s, body, _ = login(srv, email, PASSWORD)
         expect_eq(s, 403, "a rejected partner cannot log in")
         expect("not accepted" in body["error"]["message"], "says why: %s" % short(body))
