@@ -351,8 +351,18 @@ def test_one_address_is_throttled_while_others_sign_up():
         expect(took < 60, "1,000 signups answered within a minute (took %.1f s)" % took)
         expect_eq(srv.sql1("SELECT COUNT(*) FROM partners WHERE program_id = ?", (prog["id"],)),
                   10, "only the allowed ones were created")
+        s, headers, page = post_form(srv, path, {"name": "Bot", "email": "b@spam.example",
+                                                 "password": PASSWORD}, addr=flood)
+        expect_eq(s, 429, "the form from the same address")
+        expect("Too many attempts" in page and int(headers.get("retry-after", "0")) > 0,
+               "a page that says so, with Retry-After")
         s, _, _ = signup(srv, prog["slug"], "human%s@blog.example" % uid())
         expect_eq(s, 202, "another address still signs up")
+        # password requests are limited per address the same way
+        other = "203.0.113.77"
+        answers = [post_json(srv, "/forgot", {"email": "x%d@blog.example" % i}, addr=other)[0]
+                   for i in range(12)]
+        expect_eq(answers, [200] * 10 + [429] * 2, "reset requests from one address")
 
 
 # ---- approving and rejecting ------------------------------------------------------------------
