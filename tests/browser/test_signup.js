@@ -3,22 +3,16 @@
 // approves one application and rejects another in the dashboard, the applicant logs in with the
 // password chosen at signup (and, while pending, sees only that the application is under review);
 // a forgotten password is reset through the link and the old session is gone; the password is
-// changed in the settings. Each page fits a 390 px wide phone and has no script errors;
-// screenshots go to PD_SCREENSHOTS.
+// changed in the settings. Each page fits a 390 px wide phone and a desktop and has no script
+// errors; screenshots at both widths go to PD_SCREENSHOTS.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const { Server, launchBrowser, watchedPage, screenshot } = require('./lib.js');
+const { login } = require('./dash.js');
 
 const PHONE = { width: 390, height: 844 };
-
-async function login(page, base, email, password) {
-  await page.goto(base + '/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', password);
-  await Promise.all([page.waitForURL(/\/(admin|partner)\/$/), page.click('button[type=submit]')]);
-}
 
 // The page fits its viewport's width (no horizontal scrolling).
 async function fits(page, what) {
@@ -33,9 +27,11 @@ function dropExpected(page) {
   for (let i = page.problems.length - 1; i >= 0; i--) if (re.test(page.problems[i])) page.problems.splice(i, 1);
 }
 
-// Screenshots at desktop and phone width, checking the phone one fits.
+// Screenshots at desktop and phone width (<page>-desktop.png, <page>-phone.png), checking that
+// the page fits both.
 async function shots(page, name) {
-  await screenshot(page, name);
+  await fits(page, name);
+  await screenshot(page, `${name}-desktop`);
   const size = page.viewportSize();
   await page.setViewportSize(PHONE);
   await fits(page, name);
