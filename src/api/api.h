@@ -111,7 +111,7 @@ extern const struct api_list *const api_lists[];
 extern const struct api_list api_list_programs, api_list_partners, api_list_links,
     api_list_me_links, api_list_conversions, api_list_commissions, api_list_me_commissions,
     api_list_payouts, api_list_me_payouts, api_list_webhooks, api_list_deliveries,
-    api_list_connections, api_list_connection_events;
+    api_list_connections, api_list_connection_events, api_list_emails;
 
 /* Turns the current row of a list query into its JSON object (NULL with err on failure). */
 typedef json_t *(*api_row_json)(struct api_call *call, struct store_cursor *cur,
@@ -232,6 +232,10 @@ void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);
 void api_webhooks_delete(struct api_call *call);
 void api_webhooks_deliveries(struct api_call *call);
+/* email: the outbox (src/api/emails.c) and the digest's one-click unsubscribe */
+void api_emails_list(struct api_call *call);
+void api_unsubscribe_page(struct api_call *call);
+void api_unsubscribe(struct api_call *call);
 /* connections: store webhooks (src/api/connections.c, src/api/hooks.c) */
 void api_connections_create(struct api_call *call);
 void api_connections_list(struct api_call *call);

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/fields.h"
+#include "app/emails.h"
 #include "app/partners.h"
 #include "app/records.h"
 #include "core/ids.h"
@@ -271,6 +272,15 @@ static int partner_write_op(struct store *s, struct api_write *w)
                                                        w->call->app->cfg.public_url, w->result,
                                                        &w->err) < 0)
         return -1;
+    json_t *invite = json_object_get(w->result, "invite_url"); /* email: the invite is mailed */
+    if (invite) {
+        json_t *vars = json_pack("{s:O}", "link", invite);
+        struct email_msg m = {p->program_id, p->id, "invite", p->email, vars};
+        int rc = email_queue(s, &m, now, &w->err);
+        json_decref(vars);
+        if (rc < 0)
+            return -1;
+    }
     w->status = pw->creating ? 201 : 200;
     return 0;
 }
