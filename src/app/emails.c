@@ -248,7 +248,7 @@ static int digest_one(struct store *s, const struct email_digest_cfg *cfg,
     }
     char token[128];
     email_unsubscribe_token(cfg->key, p->id, token, sizeof token);
-    json_t *vars = json_pack("{s:I, s:o, s:s++, s:s++}", "count", (json_int_t)count, "totals",
+    json_t *vars = json_pack("{s:I, s:o, s:s+, s:s++}", "count", (json_int_t)count, "totals",
                              totals, "link", cfg->public_url, "/partner", "unsubscribe",
                              cfg->public_url, "/unsubscribe/", token);
     if (!vars)
@@ -273,7 +273,8 @@ int email_digests_queue(struct store *s, const struct email_digest_cfg *cfg, int
     struct db_val v[4] = {db_int(now_ms - cfg->interval_ms), db_text(cursor), db_int(limit)};
     struct store_cursor cur;
     if (store_query(s,
-                    "SELECT p.id, p.program_id, p.email, d.through_at FROM partners p"
+                    "SELECT p.id, p.program_id, p.email, COALESCE(d.through_at, p.created_at)"
+                    " FROM partners p"
                     " LEFT JOIN email_digests d ON d.partner_id = p.id"
                     " WHERE p.status = 'active' AND p.id > ?2"
                     " AND (d.through_at IS NULL OR d.through_at <= ?1)"
@@ -289,7 +290,7 @@ int email_digests_queue(struct store *s, const struct email_digest_cfg *cfg, int
         ps[n].id = col_dup(&a, &cur, 0);
         ps[n].program_id = col_dup(&a, &cur, 1);
         ps[n].email = col_dup(&a, &cur, 2);
-        ps[n].since = store_is_null(&cur, 3) ? now_ms - cfg->interval_ms : store_col_int(&cur, 3);
+        ps[n].since = store_col_int(&cur, 3);
         n++;
     }
     store_finish(&cur);

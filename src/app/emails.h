@@ -74,8 +74,8 @@ struct email_digest_cfg {
     int64_t interval_ms; /* at most one digest per partner per interval */
 };
 /* Queues a digest for each active partner (not opted out, id after *cursor, up to limit) whose
- * last digest is older than the interval and who earned commissions since it (or within the
- * last interval). *cursor: the last partner looked at ("" to start); *seen: how many. */
+ * last digest is older than the interval and who earned commissions since it (since it joined
+ * for a first digest). *cursor: the last partner looked at ("" to start); *seen: how many. */
 int email_digests_queue(struct store *s, const struct email_digest_cfg *cfg, int64_t now_ms,
                         int limit, char *cursor, size_t cursorlen, int *seen, int64_t *queued,
                         struct pd_err *err);

@@ -161,3 +161,52 @@ class SmtpServer:
             time.sleep(0.05)
         raise AssertionError("%d %s expected at the SMTP server within %ds, %d arrived"
                              % (n, what, timeout, len(self.messages())))
+
+
+# ----------------------------------------------------------------------------------------------
+# what the email tests share
+
+FROM = "noreply@shop.example"
+PUBLIC_URL = "https://track.shop.example"
+
+
+def smtp_args(smtp, **settings):
+    """`partnerd serve` flags for an SMTP server: quick polls and retries unless told otherwise."""
+    args = {"smtp_url": smtp.url, "smtp_from": FROM, "public_url": PUBLIC_URL,
+            "webhook_poll_ms": 50, "smtp_timeout_ms": 3000, "smtp_retry_base_ms": 100}
+    args.update(settings)
+    out = []
+    for k, v in args.items():
+        out += ["--" + k, str(v)]
+    return out
+
+
+def wait_until(fn, timeout=30, what="the condition"):
+    """Calls fn until it returns something true; returns that."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError("%s did not happen within %ds (last: %r)" % (what, timeout, last))
+
+
+def email_rows(srv, query=""):
+    """Every message of GET /api/v1/emails (newest first), or with its query."""
+    status, _, body = srv.api("GET", "/api/v1/emails?limit=100" + ("&" + query if query else ""))
+    if status != 200:
+        raise AssertionError("GET /api/v1/emails: %d %r" % (status, body))
+    return body["data"]
+
+
+def email_of(srv, partner_id, kind, status=None, timeout=30):
+    """Waits until the partner has a message of kind (in that status, when given); returns it."""
+    def find():
+        for e in email_rows(srv, "partner_id=" + partner_id):
+            if e["kind"] == kind and (status is None or e["status"] == status):
+                return e
+        return None
+    return wait_until(find, timeout, "a %s email%s for %s" % (kind, " " + status if status else "",
+                                                               partner_id))
