@@ -93,6 +93,7 @@ class _FaultySMTP(SMTP):
         await self._reader.readuntil(b"\r\n")
         box.closed_mid_data += 1
         self.transport.abort()
+        await asyncio.sleep(1)  # the loss of the connection ends this handler, unread lines too
 
 
 class _Controller(Controller):
