@@ -205,13 +205,13 @@ struct digest_partner {
     int64_t since;
 };
 
-/* The partner's commissions made in [since, now): their count and totals per currency. */
-static int digest_totals(struct store *s, const struct digest_partner *p, int64_t now_ms,
+/* The partner's commissions made in [since, through): their count and totals per currency. */
+static int digest_totals(struct store *s, const struct digest_partner *p, int64_t through,
                          json_t *totals, int64_t *count, struct pd_err *err)
 {
     char lo[ID_MAX_LEN], hi[ID_MAX_LEN];
     id_floor(lo, sizeof lo, "com_", p->since);
-    id_floor(hi, sizeof hi, "com_", now_ms);
+    id_floor(hi, sizeof hi, "com_", through);
     struct db_val v[3] = {db_text(p->id), db_text(lo), db_text(hi)};
     struct store_cursor cur;
     if (store_query(s,
@@ -235,13 +235,14 @@ static int digest_totals(struct store *s, const struct digest_partner *p, int64_
     return rc < 0 ? -1 : 0;
 }
 
+/* One partner's digest, of its commissions made in [p->since, through). */
 static int digest_one(struct store *s, const struct email_digest_cfg *cfg,
-                      const struct digest_partner *p, int64_t now_ms, int64_t *queued,
-                      struct pd_err *err)
+                      const struct digest_partner *p, int64_t through, int64_t now_ms,
+                      int64_t *queued, struct pd_err *err)
 {
     json_t *totals = json_array();
     int64_t count = 0;
-    int rc = digest_totals(s, p, now_ms, totals, &count, err);
+    int rc = digest_totals(s, p, through, totals, &count, err);
     if (rc < 0 || count == 0) {
         json_decref(totals);
         return rc;
@@ -256,7 +257,7 @@ static int digest_one(struct store *s, const struct email_digest_cfg *cfg,
     struct email_msg m = {p->program_id, p->id, "digest", p->email, vars};
     rc = email_queue(s, &m, now_ms, err);
     json_decref(vars);
-    struct db_val v[2] = {db_text(p->id), db_int(now_ms)};
+    struct db_val v[2] = {db_text(p->id), db_int(through)};
     if (rc < 0 || store_exec(s,
                              "INSERT INTO email_digests (partner_id, through_at) VALUES (?1, ?2)"
                              " ON CONFLICT (partner_id) DO UPDATE SET through_at = ?2",
@@ -270,7 +271,12 @@ int email_digests_queue(struct store *s, const struct email_digest_cfg *cfg, int
                         int limit, char *cursor, size_t cursorlen, int *seen, int64_t *queued,
                         struct pd_err *err)
 {
-    struct db_val v[4] = {db_int(now_ms - cfg->interval_ms), db_text(cursor), db_int(limit)};
+    /* A commission's id carries the time its request arrived, which can precede its commit a
+     * little: a digest counts only commissions older than a moment, so none is committed behind
+     * it with an id it already passed. */
+    int64_t settle = cfg->interval_ms / 2 < 60000 ? cfg->interval_ms / 2 : 60000;
+    int64_t through = now_ms - settle;
+    struct db_val v[3] = {db_int(through - cfg->interval_ms), db_text(cursor), db_int(limit)};
     struct store_cursor cur;
     if (store_query(s,
                     "SELECT p.id, p.program_id, p.email, COALESCE(d.through_at, p.created_at)"
@@ -295,7 +301,7 @@ int email_digests_queue(struct store *s, const struct email_digest_cfg *cfg, int
     }
     store_finish(&cur);
     for (int i = 0; rc >= 0 && i < n; i++)
-        rc = digest_one(s, cfg, &ps[i], now_ms, queued, err);
+        rc = digest_one(s, cfg, &ps[i], through, now_ms, queued, err);
     if (n > 0)
         snprintf(cursor, cursorlen, "%s", ps[n - 1].id);
     *seen = n;

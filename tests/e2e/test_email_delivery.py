@@ -106,6 +106,13 @@ def test_digest_and_one_click_unsubscribe():
         # the opted-out partner was due in the same pass: nothing was queued for it
         expect_eq([e for e in email_rows(srv, "partner_id=" + quiet["id"]) if e["kind"] == "digest"],
                   [], "digests of the partner who opted out")
+        # the next digest counts only what came after the last one
+        expect_status(convert(srv, prog["id"], "o-" + uid(), 5000, ref=loud["ref_code"]), 201)
+        later = wait_until(lambda: [x for x in smtp.messages() if x.rcpt_tos == [loud["email"]]
+                                    and x is not m], what="a second digest")
+        expect_eq([x.header("Subject") for x in later], ["1 new commission at Digest Shop"],
+                  "the second digest")
+        expect("5.00 USD" in later[0].part("text/plain"), "totals: %r" % later[0].part("text/plain"))
         path = urllib.parse.urlsplit(unsub).path
         status, headers, page = srv.request("GET", path)
         expect(status == 200 and b"<form method=\"post\"" in page, "page: %d %r" % (status, page))
