@@ -284,6 +284,13 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length > 1);
       await screenshot(admin, 'admin-partners');
       admin.check();
+      // without smtp_url the invite is not sent: the Emails page shows its link to hand over
+      await admin.goto(base + '/admin/emails');
+      await ready(admin, '#emails[data-state=ready]');
+      await admin.waitForFunction((u) => [...document.querySelectorAll('#emails code[data-link]')]
+        .some((c) => c.textContent === u), inviteUrl);
+      await screenshot(admin, 'admin-emails');
+      admin.check();
 
       const ctxN = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const newbie = await watchedPage(ctxN, 'invited partner');
@@ -467,7 +474,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('no script errors on any page', async () => {
-      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'settings']) {
+      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'emails', 'settings']) {
         await admin.goto(`${base}/admin/${slug}`);
         await ready(admin);
         await admin.waitForFunction(() => !document.querySelector('[data-state=loading]'));

@@ -54,6 +54,7 @@ def test_invite_arrives_with_both_parts_headers_and_link():
         key = partner_key(srv, ptn["id"])
         status, _, _ = srv.request("GET", "/api/v1/emails", key=key)
         expect(status in (401, 403), "a partner key lists emails: %d" % status)
+        expect_eq(srv.stop(), 0, "the exit status of serve stopped after sending")
 
 
 def test_header_injection_in_names_and_emails():
@@ -128,6 +129,7 @@ def test_digest_and_one_click_unsubscribe():
         expect_eq(me["email_digest"], False, "the digest after the one-click unsubscribe")
         expect_eq(len(email_rows(srv)), count, "emails queued by unsubscribing")
         expect_eq(row["link"], None, "no link shown once sent")
+        expect_eq(srv.stop(), 0, "the exit status of serve stopped after the digests")
 
 
 def test_no_smtp_url_nothing_sent_links_visible(srv):
