@@ -291,6 +291,8 @@ test('dashboards', { timeout: 180000 }, async (t) => {
         .some((c) => c.textContent === u), inviteUrl);
       await screenshot(admin, 'admin-emails');
       admin.check();
+      await admin.goto(base + '/admin/partners');
+      await ready(admin, '#partners[data-state=ready]');
 
       const ctxN = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const newbie = await watchedPage(ctxN, 'invited partner');
