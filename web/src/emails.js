@@ -15,7 +15,7 @@ export function emailsPage() {
     { key: 'attempts', label: 'Attempts', num: true, render: (e) => String(e.attempts) },
     { key: 'last_error', label: 'Last error', render: (e) => e.last_error || '—' },
     { key: 'link', label: 'Link to hand over', csv: (e) => e.link || '', render: (e) => (e.link
-      ? h('span', { class: 'linkbox' }, h('code', { 'data-link': e.id }, e.link), copyButton(e.link, 'Copy link'))
+      ? h('span', { class: 'linkbox' }, h('code', { class: 'secret', 'data-link': e.id }, e.link), copyButton(e.link, 'Copy link'))
       : '—') },
   ], {
     id: 'emails', what: 'emails', csvName: 'emails.csv',
