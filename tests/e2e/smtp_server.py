@@ -13,12 +13,19 @@ Faults, each for the next N exchanges (counters the test sets, decremented as th
 import asyncio
 import email
 import email.policy
+import logging
 import socket
 import threading
 import time
+import warnings
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+# The server's own log (faults it sees on purpose, AUTH without TLS on loopback) is not the test's.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 
 
 class Arrived:
@@ -114,7 +121,10 @@ def _free_port():
 
 
 class SmtpServer:
-    def __init__(self):
+    def __init__(self, login=None):
+        """login: (user, password) the server then requires (AUTH over the plain connection)."""
+        self.login = login
+        self.logins = []  # (user, password) of every AUTH, as received
         self.lock = threading.Lock()
         self.arrived = []
         self.refuse = 0
@@ -132,9 +142,20 @@ class SmtpServer:
 
     def start(self):
         self.port = _free_port()
-        self.controller = _Controller(self, _Handler(self), hostname="127.0.0.1", port=self.port)
+        kwargs = {}
+        if self.login:
+            kwargs = {"auth_required": True, "auth_require_tls": False,
+                      "authenticator": self._authenticate}
+        self.controller = _Controller(self, _Handler(self), hostname="127.0.0.1", port=self.port,
+                                      **kwargs)
         self.controller.start()
         return self
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        got = (auth_data.login.decode(), auth_data.password.decode())
+        with self.lock:
+            self.logins.append(got)
+        return AuthResult(success=got == tuple(self.login))
 
     def stop(self):
         if self.controller:

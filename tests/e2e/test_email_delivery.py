@@ -57,6 +57,17 @@ def test_invite_arrives_with_both_parts_headers_and_link():
         expect_eq(srv.stop(), 0, "the exit status of serve stopped after sending")
 
 
+def test_the_smtp_login_is_used():
+    login = ("mailer", "s3cret pass")
+    with SmtpServer(login=login) as smtp, \
+            Server(serve_args=smtp_args(smtp, smtp_user=login[0], smtp_password=login[1])) as srv:
+        prog = create_program(srv)
+        ptn = create_partner(srv, prog["id"])
+        email_of(srv, ptn["id"], "invite", "sent")
+        expect_eq(smtp.logins, [login], "the logins the server saw")
+        expect_eq(len(smtp.messages()), 1, "messages that arrived")
+
+
 def test_header_injection_in_names_and_emails():
     with SmtpServer() as smtp, Server(serve_args=smtp_args(smtp)) as srv:
         evil = "Shop\r\nBcc: victim@evil.example\r\nX-Evil: 1"
