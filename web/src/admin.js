@@ -6,6 +6,7 @@ import {
 } from './common.js';
 import { dailyChart } from './chart.js';
 import { emailsPage } from './emails.js';
+import { connectionsSection } from './admin_connections.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
@@ -330,7 +331,8 @@ async function settings() {
   });
   return [section('Program settings', form),
     section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
-      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
+      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created)))),
+    connectionsSection(program.id)];
 }
 
 const pages = { '': overview, partners, conversions, commissions, payouts, emails: emailsPage, settings };
