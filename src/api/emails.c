@@ -11,8 +11,20 @@
 #include "util/banned.h"
 
 /* Columns of api_list_emails (src/api/list.c). */
-enum { C_ID, C_KIND, C_TO, C_STATUS, C_ATTEMPTS, C_ERROR, C_CREATED, C_SENT, C_VARS, C_PROGRAM,
-       C_PARTNER_ID, C_PROGRAM_ID };
+enum {
+    C_ID,
+    C_KIND,
+    C_TO,
+    C_STATUS,
+    C_ATTEMPTS,
+    C_ERROR,
+    C_CREATED,
+    C_SENT,
+    C_VARS,
+    C_PROGRAM,
+    C_PARTNER_ID,
+    C_PROGRAM_ID
+};
 
 static json_t *email_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
 {
@@ -20,10 +32,10 @@ static json_t *email_row(struct api_call *call, struct store_cursor *cur, struct
     const char *status = store_col_text(cur, C_STATUS);
     struct email_body b;
     char terr[160];
-    bool subject = email_template(store_col_text(cur, C_KIND),
-                                  store_is_null(cur, C_PROGRAM) ? NULL
-                                                                : store_col_text(cur, C_PROGRAM),
-                                  vars, call->req->arena, &b, terr, sizeof terr) == 0;
+    bool subject =
+        email_template(store_col_text(cur, C_KIND),
+                       store_is_null(cur, C_PROGRAM) ? NULL : store_col_text(cur, C_PROGRAM), vars,
+                       call->req->arena, &b, terr, sizeof terr) == 0;
     const char *link = json_string_value(json_object_get(vars, "link"));
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
@@ -32,14 +44,13 @@ static json_t *email_row(struct api_call *call, struct store_cursor *cur, struct
         "status", status, "attempts", (json_int_t)store_col_int(cur, C_ATTEMPTS), "last_error",
         store_is_null(cur, C_ERROR) ? json_null() : json_string(store_col_text(cur, C_ERROR)),
         "created", pd_json_time(store_col_int(cur, C_CREATED)), "sent_at",
-        store_is_null(cur, C_SENT) ? json_null() : pd_json_time(store_col_int(cur, C_SENT)),
-        "link", link && strcmp(status, "sent") != 0 ? json_string(link) : json_null(),
-        "partner_id", store_is_null(cur, C_PARTNER_ID)
-                          ? json_null()
-                          : json_string(store_col_text(cur, C_PARTNER_ID)),
-        "program_id", store_is_null(cur, C_PROGRAM_ID)
-                          ? json_null()
-                          : json_string(store_col_text(cur, C_PROGRAM_ID)));
+        store_is_null(cur, C_SENT) ? json_null() : pd_json_time(store_col_int(cur, C_SENT)), "link",
+        link && strcmp(status, "sent") != 0 ? json_string(link) : json_null(), "partner_id",
+        store_is_null(cur, C_PARTNER_ID) ? json_null()
+                                         : json_string(store_col_text(cur, C_PARTNER_ID)),
+        "program_id",
+        store_is_null(cur, C_PROGRAM_ID) ? json_null()
+                                         : json_string(store_col_text(cur, C_PROGRAM_ID)));
     json_decref(vars);
     if (!o)
         pd_err_set(err, PD_ERR_INTERNAL, NULL, "out of memory");
@@ -60,8 +71,7 @@ void api_emails_list(struct api_call *call)
 /* The partner a token names, or an answer (404) and false. */
 static bool unsubscribe_partner(struct api_call *call, char *partner_id, size_t len)
 {
-    if (email_unsubscribe_check(call->app->fingerprint_key, call->path_params[0], partner_id,
-                                len))
+    if (email_unsubscribe_check(call->app->fingerprint_key, call->path_params[0], partner_id, len))
         return true;
     api_reply_errorf(call, PD_ERR_NOT_FOUND, "token", "this unsubscribe link is not valid");
     return false;

@@ -17,8 +17,8 @@
 
 bool email_status_known(const char *status)
 {
-    static const char *const all[] = {"queued", "sending", "sent", "retrying", "failed",
-                                      "not_sent"};
+    static const char *const all[] = {"queued",   "sending", "sent",
+                                      "retrying", "failed",  "not_sent"};
     for (size_t i = 0; status && i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i], status) == 0)
             return true;
@@ -39,8 +39,12 @@ int email_queue(struct store *s, const struct email_msg *m, int64_t now_ms, stru
     id_new(id, sizeof id, "eml_", (uint64_t)now_ms);
     bool usable = email_address_ok(m->to);
     struct db_val v[9] = {
-        db_text(id),           db_text(m->kind),       db_text(m->to ? m->to : ""),
-        db_text(vars),         db_text(m->program_id), db_text(m->partner_id),
+        db_text(id),
+        db_text(m->kind),
+        db_text(m->to ? m->to : ""),
+        db_text(vars),
+        db_text(m->program_id),
+        db_text(m->partner_id),
         db_text(usable ? "queued" : "failed"),
         db_text(usable ? NULL : "the recipient is not an address a mail server can take"),
         db_int(now_ms)};
@@ -102,14 +106,16 @@ int email_attempted(struct store *s, const char *id, int attempt, const struct e
         wait *= 2;
     if (wait > RETRY_CAP_MS)
         wait = RETRY_CAP_MS;
-    const char *status = o->sent                                          ? "sent"
+    const char *status = o->sent                                      ? "sent"
                          : o->permanent || attempt >= o->max_attempts ? "failed"
-                                                                          : "retrying";
+                                                                      : "retrying";
     struct db_val v[6] = {db_text(id),
                           db_int(attempt),
                           db_text(status),
                           db_int(now_ms + wait),
-                          db_text(o->sent ? NULL : o->error ? o->error : "failed"),
+                          db_text(o->sent    ? NULL
+                                  : o->error ? o->error
+                                             : "failed"),
                           o->sent ? db_int(now_ms) : db_null()};
     return store_exec(s,
                       "UPDATE emails SET status = ?3, next_attempt_at = ?4, last_error = ?5,"
@@ -150,13 +156,13 @@ int email_digest_set(struct store *s, const char *partner_id, bool on, int64_t n
                      struct pd_err *err)
 {
     struct db_val p[2] = {db_text(partner_id), db_int(now_ms)};
-    int rc = on ? store_exec(s,
-                             "DELETE FROM email_optouts WHERE partner_id = ?1 AND kind = 'digest'",
-                             p, 1, NULL, err)
-                : store_exec(s,
-                             "INSERT INTO email_optouts (partner_id, kind, created_at)"
-                             " VALUES (?1, 'digest', ?2) ON CONFLICT (partner_id, kind) DO NOTHING",
-                             p, 2, NULL, err);
+    int rc =
+        on ? store_exec(s, "DELETE FROM email_optouts WHERE partner_id = ?1 AND kind = 'digest'", p,
+                        1, NULL, err)
+           : store_exec(s,
+                        "INSERT INTO email_optouts (partner_id, kind, created_at)"
+                        " VALUES (?1, 'digest', ?2) ON CONFLICT (partner_id, kind) DO NOTHING",
+                        p, 2, NULL, err);
     return rc < 0 ? -1 : 0;
 }
 
@@ -178,8 +184,7 @@ void email_unsubscribe_token(const uint8_t key[16], const char *partner_id, char
     snprintf(out, len, "%s.%s", partner_id, hex);
 }
 
-bool email_unsubscribe_check(const uint8_t key[16], const char *token, char *partner_id,
-                             size_t len)
+bool email_unsubscribe_check(const uint8_t key[16], const char *token, char *partner_id, size_t len)
 {
     const char *dot = token ? strchr(token, '.') : NULL;
     size_t idlen = dot ? (size_t)(dot - token) : 0;
@@ -227,9 +232,8 @@ static int digest_totals(struct store *s, const struct digest_partner *p, int64_
         if (!store_col_int_exact(&cur, 2, &sum))
             sum = 0;
         *count += store_col_int(&cur, 1);
-        json_array_append_new(totals, json_pack("{s:s, s:I}", "currency",
-                                                store_col_text(&cur, 0), "amount",
-                                                (json_int_t)sum));
+        json_array_append_new(totals, json_pack("{s:s, s:I}", "currency", store_col_text(&cur, 0),
+                                                "amount", (json_int_t)sum));
     }
     store_finish(&cur);
     return rc < 0 ? -1 : 0;

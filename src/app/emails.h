@@ -54,10 +54,10 @@ int email_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int max, stru
                 struct email_claimed *out, int *n, struct pd_err *err);
 struct email_outcome {
     bool sent;
-    bool permanent;       /* no retry can mend it (a message that cannot be rendered) */
-    const char *error;    /* when not sent */
+    bool permanent;        /* no retry can mend it (a message that cannot be rendered) */
+    const char *error;     /* when not sent */
     int64_t retry_base_ms; /* the first retry's wait, doubled each time, at most 6 h */
-    int max_attempts;     /* then failed */
+    int max_attempts;      /* then failed */
 };
 /* Records the outcome of attempt number `attempt` (nothing when the message was claimed again). */
 int email_attempted(struct store *s, const char *id, int attempt, const struct email_outcome *o,

@@ -192,13 +192,26 @@ static void html_escaped(struct strbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': strbuf_puts(b, "&amp;"); break;
-        case '<': strbuf_puts(b, "&lt;"); break;
-        case '>': strbuf_puts(b, "&gt;"); break;
-        case '"': strbuf_puts(b, "&quot;"); break;
-        case '\'': strbuf_puts(b, "&#39;"); break;
-        case '\n': strbuf_puts(b, "<br>\n"); break;
-        default: strbuf_putc(b, *s);
+        case '&':
+            strbuf_puts(b, "&amp;");
+            break;
+        case '<':
+            strbuf_puts(b, "&lt;");
+            break;
+        case '>':
+            strbuf_puts(b, "&gt;");
+            break;
+        case '"':
+            strbuf_puts(b, "&quot;");
+            break;
+        case '\'':
+            strbuf_puts(b, "&#39;");
+            break;
+        case '\n':
+            strbuf_puts(b, "<br>\n");
+            break;
+        default:
+            strbuf_putc(b, *s);
         }
     }
 }
@@ -320,8 +333,7 @@ int email_render(const struct email_parts *in, struct strbuf *out, char *err, si
         snprintf(err, errlen, "the message key is malformed");
         return -1;
     }
-    const char *program =
-        in->program_name && in->program_name[0] ? in->program_name : "partnerd";
+    const char *program = in->program_name && in->program_name[0] ? in->program_name : "partnerd";
     struct arena a;
     arena_init(&a, 4096);
     struct email_body b;

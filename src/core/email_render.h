@@ -45,8 +45,8 @@ struct email_parts {
     const char *program_name; /* the sender's name; NULL or "": "partnerd" */
     const char *from;         /* the sending address */
     const char *to;
-    const char *message_key;  /* the left side of the Message-ID: [A-Za-z0-9_] */
-    int64_t date_ms;          /* the Date header */
+    const char *message_key; /* the left side of the Message-ID: [A-Za-z0-9_] */
+    int64_t date_ms;         /* the Date header */
     const json_t *vars;
 };
 

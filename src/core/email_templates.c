@@ -84,8 +84,10 @@ static int t_invite(struct tmpl_ctx *c)
 {
     subject(c, "You are invited to the %s partner program", c->program);
     para(c, "Hello,");
-    para(c, "%s invites you to its partner program. Choose your password to open your partner "
-            "dashboard, where you will find your links and what you earn.", c->program);
+    para(c,
+         "%s invites you to its partner program. Choose your password to open your partner "
+         "dashboard, where you will find your links and what you earn.",
+         c->program);
     para(c, "The link works once and expires in 14 days.");
     return link(c, "link", "Accept the invitation");
 }
@@ -104,8 +106,10 @@ static int t_received(struct tmpl_ctx *c)
 {
     subject(c, "We received your application to %s", c->program);
     para(c, "Hello,");
-    para(c, "Thank you for applying to the %s partner program. We will review your application "
-            "and write to you when it is decided.", c->program);
+    para(c,
+         "Thank you for applying to the %s partner program. We will review your application "
+         "and write to you when it is decided.",
+         c->program);
     return 0;
 }
 
@@ -113,8 +117,10 @@ static int t_approved(struct tmpl_ctx *c)
 {
     subject(c, "Welcome to the %s partner program", c->program);
     para(c, "Hello,");
-    para(c, "Your application to the %s partner program was approved. Log in with the password "
-            "you chose to get your links.", c->program);
+    para(c,
+         "Your application to the %s partner program was approved. Log in with the password "
+         "you chose to get your links.",
+         c->program);
     return link(c, "link", "Log in");
 }
 
@@ -123,8 +129,10 @@ static int t_rejected(struct tmpl_ctx *c)
     const char *reason = var(c, "reason");
     subject(c, "Your application to %s", c->program);
     para(c, "Hello,");
-    para(c, "Thank you for your interest. Your application to the %s partner program was not "
-            "accepted.", c->program);
+    para(c,
+         "Thank you for your interest. Your application to the %s partner program was not "
+         "accepted.",
+         c->program);
     if (reason && reason[0])
         para(c, "Reason: %s", reason);
     return 0;
@@ -134,9 +142,11 @@ static int t_signup_existing(struct tmpl_ctx *c)
 {
     subject(c, "Your %s partner account", c->program);
     para(c, "Hello,");
-    para(c, "Someone, probably you, signed up for the %s partner program with this address, "
-            "which already has an account. Log in instead; if you forgot your password, choose "
-            "\"Forgot password?\" on the login page.", c->program);
+    para(c,
+         "Someone, probably you, signed up for the %s partner program with this address, "
+         "which already has an account. Log in instead; if you forgot your password, choose "
+         "\"Forgot password?\" on the login page.",
+         c->program);
     para(c, "If it was not you, you can ignore this email.");
     return link(c, "link", "Log in");
 }
@@ -145,8 +155,10 @@ static int t_reset(struct tmpl_ctx *c)
 {
     subject(c, "Reset your %s password", c->program);
     para(c, "Hello,");
-    para(c, "Choose a new password for your %s partner account with the link below. It works once "
-            "and expires in one hour.", c->program);
+    para(c,
+         "Choose a new password for your %s partner account with the link below. It works once "
+         "and expires in one hour.",
+         c->program);
     para(c, "If you did not ask for it, ignore this email: your password stays as it is.");
     return link(c, "link", "Choose a new password");
 }
@@ -195,8 +207,7 @@ static int t_digest(struct tmpl_ctx *c)
 
 static int t_payout(struct tmpl_ctx *c)
 {
-    const char *m =
-        money_text(c, json_object_get(c->vars, "amount"), var(c, "currency"));
+    const char *m = money_text(c, json_object_get(c->vars, "amount"), var(c, "currency"));
     if (!m)
         return fail(c, "vars.amount and vars.currency are required");
     const char *ref = var(c, "reference");

@@ -30,8 +30,8 @@ struct mailer {
     struct writer *writer;
     struct mailer_cfg cfg;
     uint8_t key[16];
-    bool smtp;          /* an SMTP URL is set */
-    struct store *db;   /* read only: is anything due? */
+    bool smtp;        /* an SMTP URL is set */
+    struct store *db; /* read only: is anything due? */
     int64_t next_digest_ms;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -68,8 +68,8 @@ static void job_done(struct write_job *job)
     pthread_mutex_unlock(&mj->m->lock);
 }
 
-static bool run_job(struct mailer *m, struct mail_job *mj, int (*run)(struct store *,
-                                                                       struct write_job *))
+static bool run_job(struct mailer *m, struct mail_job *mj,
+                    int (*run)(struct store *, struct write_job *))
 {
     mj->m = m;
     mj->job.run = run;
@@ -92,8 +92,8 @@ static int64_t lease_ms(const struct mailer *m)
 static int claim_run(struct store *s, struct write_job *job)
 {
     struct mail_job *mj = (struct mail_job *)job;
-    return email_claim(s, time_now_ms(), lease_ms(mj->m), CLAIM_BATCH, mj->arena, mj->items,
-                       &mj->n, &mj->err);
+    return email_claim(s, time_now_ms(), lease_ms(mj->m), CLAIM_BATCH, mj->arena, mj->items, &mj->n,
+                       &mj->err);
 }
 
 static int outcome_run(struct store *s, struct write_job *job)
@@ -114,8 +114,8 @@ static int digest_run(struct store *s, struct write_job *job)
     const struct mailer *m = mj->m;
     struct email_digest_cfg dc = {m->cfg.public_url, m->key,
                                   (int64_t)m->cfg.digest_interval_s * 1000};
-    return email_digests_queue(s, &dc, time_now_ms(), DIGEST_BATCH, mj->cursor,
-                               sizeof mj->cursor, &mj->seen, &mj->count, &mj->err);
+    return email_digests_queue(s, &dc, time_now_ms(), DIGEST_BATCH, mj->cursor, sizeof mj->cursor,
+                               &mj->seen, &mj->count, &mj->err);
 }
 
 struct upload {
@@ -197,8 +197,8 @@ static void deliver(struct mailer *m, const struct email_claimed *c, struct emai
     char err[256] = "";
     struct strbuf msg;
     strbuf_init(&msg, MESSAGE_MAX);
-    struct email_parts p = {c->kind,       c->program_name, m->cfg.smtp_from, c->to,
-                            c->message_id, c->created_at,   vars};
+    struct email_parts p = {
+        c->kind, c->program_name, m->cfg.smtp_from, c->to, c->message_id, c->created_at, vars};
     if (email_render(&p, &msg, err, sizeof err) < 0 || strbuf_status(&msg) != STRBUF_OK) {
         o->permanent = true;
         o->error = arena_sprintf(a, "cannot be rendered: %s", err[0] ? err : "too large");

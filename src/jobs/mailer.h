@@ -15,17 +15,17 @@
 struct mailer;
 
 struct mailer_cfg {
-    const char *db_url;     /* read on a connection of the mailer's own: is anything due? */
-    const char *smtp_url;   /* smtp://host[:port] or smtps://…; "" or NULL: nothing is sent */
-    const char *smtp_from;  /* the sending address */
+    const char *db_url;    /* read on a connection of the mailer's own: is anything due? */
+    const char *smtp_url;  /* smtp://host[:port] or smtps://…; "" or NULL: nothing is sent */
+    const char *smtp_from; /* the sending address */
     const char *smtp_user, *smtp_password; /* "" or NULL: no authentication */
-    const char *public_url; /* the links of the digest */
-    const uint8_t *key;     /* 16 bytes: signs the digest's unsubscribe links */
-    int timeout_ms;         /* one attempt, everything included */
-    int retry_base_ms;      /* the first retry's wait (then doubled, at most 6 h) */
-    int max_attempts;       /* then failed */
-    int poll_ms;            /* how often the outbox is looked at */
-    int digest_interval_s;  /* at most one digest per partner per interval; 0: no digest */
+    const char *public_url;                /* the links of the digest */
+    const uint8_t *key;                    /* 16 bytes: signs the digest's unsubscribe links */
+    int timeout_ms;                        /* one attempt, everything included */
+    int retry_base_ms;                     /* the first retry's wait (then doubled, at most 6 h) */
+    int max_attempts;                      /* then failed */
+    int poll_ms;                           /* how often the outbox is looked at */
+    int digest_interval_s; /* at most one digest per partner per interval; 0: no digest */
 };
 
 /* Starts the thread (cfg's strings must outlive it); NULL with err when the setup fails. */

@@ -11,9 +11,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const allowed[] = {
-    "From:", "To:", "Subject:", "Date:", "Message-ID:", "MIME-Version:", "Auto-Submitted:",
-    "List-Unsubscribe:", "List-Unsubscribe-Post:", "Content-Type:", NULL};
+static const char *const allowed[] = {"From:",
+                                      "To:",
+                                      "Subject:",
+                                      "Date:",
+                                      "Message-ID:",
+                                      "MIME-Version:",
+                                      "Auto-Submitted:",
+                                      "List-Unsubscribe:",
+                                      "List-Unsubscribe-Post:",
+                                      "Content-Type:",
+                                      NULL};
 
 static void check(const char *m)
 {
@@ -62,8 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *vars = field[3] ? json_loads(field[3], 0, NULL) : NULL;
     struct strbuf out;
     strbuf_init(&out, 1 << 20);
-    struct email_parts p = {field[0], field[1], "noreply@shop.example",
-                            field[2] ? field[2] : "", "eml_01FUZZ", 1796529600000LL, vars};
+    struct email_parts p = {
+        field[0],        field[1], "noreply@shop.example", field[2] ? field[2] : "", "eml_01FUZZ",
+        1796529600000LL, vars};
     char err[200];
     if (email_render(&p, &out, err, sizeof err) == 0 && strbuf_status(&out) == STRBUF_OK)
         check(out.data);

@@ -136,7 +136,7 @@ static void every_kind_renders_both_parts_and_the_headers(void **state)
         assert_non_null(strstr(m, "Message-ID: <eml_01KEY@shop.example>\r\n"));
         assert_non_null(strstr(m, "Content-Type: multipart/alternative;"));
         for (const char *const *h = (const char *const[]){"From", "To", "Subject", "Date",
-                                                           "Message-ID", "MIME-Version", NULL};
+                                                          "Message-ID", "MIME-Version", NULL};
              *h; h++)
             assert_int_equal(count_header(m, *h), 1);
         char *text = part_text(m, "text/plain"), *html = part_text(m, "text/html");
@@ -162,7 +162,8 @@ static void the_digest_has_one_click_unsubscribe_and_money_in_the_currency(void 
     char err[160];
     char *m = render("digest", "Shop", "ann@partners.example", samples[8].vars, err, sizeof err);
     assert_non_null(m);
-    assert_non_null(strstr(m, "List-Unsubscribe: <https://track.example/unsubscribe/ptn_1.ab>\r\n"));
+    assert_non_null(
+        strstr(m, "List-Unsubscribe: <https://track.example/unsubscribe/ptn_1.ab>\r\n"));
     assert_non_null(strstr(m, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
     assert_non_null(strstr(m, "Subject: 3 new commissions at Shop\r\n"));
     char *text = part_text(m, "text/plain");
@@ -192,9 +193,15 @@ static void no_name_or_value_can_add_a_header(void **state)
     assert_null(strstr(m, "\r\n--=_pd_eml_01KEY\r\nBcc"));
     free(m);
     /* an address carrying a line break, a second address or a display name is refused */
-    const char *bad_to[] = {"ann@partners.example\r\nBcc: v@evil.example", "a@b.example, c@d.example",
-                            "Ann <ann@partners.example>", "ann@@partners.example", "ann",
-                            "ann@partners..example", "ann@", "\"a b\"@partners.example", ""};
+    const char *bad_to[] = {"ann@partners.example\r\nBcc: v@evil.example",
+                            "a@b.example, c@d.example",
+                            "Ann <ann@partners.example>",
+                            "ann@@partners.example",
+                            "ann",
+                            "ann@partners..example",
+                            "ann@",
+                            "\"a b\"@partners.example",
+                            ""};
     for (size_t i = 0; i < sizeof bad_to / sizeof bad_to[0]; i++) {
         assert_false(email_address_ok(bad_to[i]));
         assert_null(render("invite", "Shop", bad_to[i], samples[0].vars, err, sizeof err));
@@ -273,7 +280,12 @@ static void quoted_printable_keeps_lines_short_and_decodes_back(void **state)
     char in[3000];
     size_t n = 0;
     for (int i = 0; i < 2900; i++) /* long lines, dots at line starts, spaces before breaks */
-        in[n++] = "a.=é \n"[i % 97 == 0 ? 6 : i % 7 == 0 ? 1 : i % 13 == 0 ? 5 : i % 11 == 0 ? 4 : i % 5 == 0 ? 2 : 0];
+        in[n++] = "a.=é \n"[i % 97 == 0   ? 6
+                            : i % 7 == 0  ? 1
+                            : i % 13 == 0 ? 5
+                            : i % 11 == 0 ? 4
+                            : i % 5 == 0  ? 2
+                                          : 0];
     in[n] = '\0';
     struct strbuf out;
     strbuf_init(&out, 1 << 20);
