@@ -43,6 +43,7 @@ struct app_config {
     int smtp_retry_base_ms;     /* email: first retry after a failed attempt (then doubled) */
     int smtp_max_attempts;      /* email: attempts before a message is failed */
     int email_digest_interval;  /* email: seconds between two digests of one partner (0: none) */
+    int email_retention_days;   /* email: sent, failed or unsent messages older are deleted */
 };
 
 struct app_metrics {

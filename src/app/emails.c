@@ -137,6 +137,20 @@ int email_mark_not_sent(struct store *s, int64_t now_ms, int64_t *count, struct 
                : 0;
 }
 
+int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                struct pd_err *err)
+{
+    char floor[ID_MAX_LEN];
+    id_floor(floor, sizeof floor, "eml_", before_ms); /* ids sort by the time they were queued */
+    struct db_val v[2] = {db_text(floor), db_int(limit)};
+    return store_exec(s,
+                      "DELETE FROM emails WHERE id IN (SELECT id FROM emails WHERE id < ?1"
+                      " AND status IN ('sent', 'failed', 'not_sent') ORDER BY id LIMIT ?2)",
+                      v, 2, purged, err) < 0
+               ? -1
+               : 0;
+}
+
 /* ---- opt-out and unsubscribe ------------------------------------------------------------- */
 
 int email_digest_get(struct store *s, const char *partner_id, bool *on, struct pd_err *err)

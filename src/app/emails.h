@@ -66,6 +66,11 @@ int email_attempted(struct store *s, const char *id, int attempt, const struct e
  * not_sent; *count how many. */
 int email_mark_not_sent(struct store *s, int64_t now_ms, int64_t *count, struct pd_err *err);
 
+/* Deletes up to limit messages that are done (sent, failed, not_sent) and were queued before
+ * before_ms, oldest first; *purged: how many. */
+int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
+                struct pd_err *err);
+
 /* ---- the daily digest of new commissions and its opt-out --------------------------------- */
 
 struct email_digest_cfg {

@@ -36,6 +36,7 @@ static const char usage[] =
     "                      [--smtp_user USER] [--smtp_password PASSWORD]\n"
     "                      [--smtp_timeout_ms MS] [--smtp_retry_base_ms MS]\n"
     "                      [--smtp_max_attempts N] [--email_digest_interval SECONDS]\n"
+    "                      [--email_retention_days DAYS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -307,6 +308,7 @@ static int serve_mailer(struct serve *sv)
         .max_attempts = c->smtp_max_attempts,
         .poll_ms = c->webhook_poll_ms,
         .digest_interval_s = c->email_digest_interval,
+        .retention_days = c->email_retention_days,
     };
     struct pd_err err = {0};
     sv->mailer = mailer_start(sv->app->writer, &mc, &err);

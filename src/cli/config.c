@@ -53,7 +53,8 @@ static const struct setting settings[] = {
     INT_SETTING("smtp_timeout_ms", smtp_timeout_ms),
     INT_SETTING("smtp_retry_base_ms", smtp_retry_base_ms),
     INT_SETTING("smtp_max_attempts", smtp_max_attempts),
-    INT_SETTING("email_digest_interval", email_digest_interval), /* end email */
+    INT_SETTING("email_digest_interval", email_digest_interval),
+    INT_SETTING("email_retention_days", email_retention_days), /* end email */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -182,6 +183,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->smtp_retry_base_ms = 60000;
     cfg->smtp_max_attempts = 8;
     cfg->email_digest_interval = 86400;
+    cfg->email_retention_days = 90;
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

@@ -24,6 +24,8 @@
 #define LEASE_MARGIN_MS 2000 /* beyond the attempt's own deadline */
 #define DIGEST_BATCH 200
 #define DIGEST_CHECK_MAX_MS (10LL * 60 * 1000) /* partners are looked at this often, at most */
+#define PURGE_EVERY_MS (10LL * 60 * 1000)
+#define PURGE_BATCH 10000
 #define MESSAGE_MAX (4u << 20)
 
 struct mailer {
@@ -33,6 +35,7 @@ struct mailer {
     bool smtp;        /* an SMTP URL is set */
     struct store *db; /* read only: is anything due? */
     int64_t next_digest_ms;
+    int64_t next_purge_ms;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -106,6 +109,13 @@ static int not_sent_run(struct store *s, struct write_job *job)
 {
     struct mail_job *mj = (struct mail_job *)job;
     return email_mark_not_sent(s, time_now_ms(), &mj->count, &mj->err);
+}
+
+static int purge_run(struct store *s, struct write_job *job)
+{
+    struct mail_job *mj = (struct mail_job *)job;
+    int64_t before = time_now_ms() - (int64_t)mj->m->cfg.retention_days * 86400000;
+    return email_purge(s, before, PURGE_BATCH, &mj->count, &mj->err);
 }
 
 static int digest_run(struct store *s, struct write_job *job)
@@ -282,6 +292,30 @@ static void digest_pass(struct mailer *m)
         fprintf(stderr, "level=info msg=\"digests queued\" count=%lld\n", (long long)dj.count);
 }
 
+/* The retention pass, when due: batches until one is not full. */
+static void purge_pass(struct mailer *m)
+{
+    int64_t now = time_now_ms();
+    if (m->cfg.retention_days <= 0 || now < m->next_purge_ms)
+        return;
+    m->next_purge_ms = now + PURGE_EVERY_MS;
+    int64_t total = 0;
+    for (;;) {
+        struct mail_job pj = {0};
+        if (!run_job(m, &pj, purge_run)) {
+            fprintf(stderr, "level=error msg=\"deleting old emails failed\" error=\"%s\"\n",
+                    pj.err.message);
+            return;
+        }
+        total += pj.count;
+        if (pj.count < PURGE_BATCH || atomic_load(&m->stopping))
+            break;
+    }
+    if (total > 0)
+        fprintf(stderr, "level=info msg=\"deleted emails past their retention\" count=%lld\n",
+                (long long)total);
+}
+
 static void mark_not_sent(struct mailer *m)
 {
     if (!anything_due(m, "'queued', 'retrying'"))
@@ -299,6 +333,7 @@ static void *mailer_main(void *arg)
 {
     struct mailer *m = arg;
     while (!atomic_load(&m->stopping)) {
+        purge_pass(m);
         if (m->smtp) {
             digest_pass(m);
             if (send_batch(m) == CLAIM_BATCH)

@@ -4,7 +4,8 @@
  * libcurl outside the writer (STARTTLS when the server offers it, a deadline for the whole
  * exchange), then records the outcome through the writer: sent, or retried with exponential
  * backoff until the attempts run out, then failed. It also queues the daily digest of new
- * commissions. Without an SMTP URL it sends nothing: queued messages become not_sent. */
+ * commissions, and deletes the messages that are done once they are older than the retention.
+ * Without an SMTP URL it sends nothing: queued messages become not_sent. */
 #ifndef PD_JOBS_MAILER_H
 #define PD_JOBS_MAILER_H
 
@@ -26,6 +27,7 @@ struct mailer_cfg {
     int max_attempts;                      /* then failed */
     int poll_ms;                           /* how often the outbox is looked at */
     int digest_interval_s; /* at most one digest per partner per interval; 0: no digest */
+    int retention_days;    /* done messages queued longer ago are deleted; 0: kept */
 };
 
 /* Starts the thread (cfg's strings must outlive it); NULL with err when the setup fails. */

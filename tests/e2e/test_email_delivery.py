@@ -9,6 +9,7 @@ sent and the merchant sees the links to hand over; the settings that hang togeth
 import os
 import re
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -152,6 +153,33 @@ def test_no_smtp_url_nothing_sent_links_visible(srv):
     expect("smtp_url" in row["last_error"], "why: %r" % row)
     expect_eq([e["id"] for e in email_rows(srv, "status=not_sent&partner_id=" + ptn["id"])],
               [row["id"]], "status=not_sent")
+
+
+def email_id_at(ms):
+    """An email id made at ms (ids sort by the time they were queued)."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    t = "".join(alphabet[(ms >> (5 * i)) & 31] for i in reversed(range(10)))
+    return "eml_" + t + harness.ulid_like()[:16]
+
+
+def test_done_messages_past_the_retention_are_deleted(srv):
+    now = int(time.time() * 1000)
+    old = now - 91 * 86400 * 1000
+    rows = {"old_sent": (old, "sent"), "old_not_sent": (old, "not_sent"),
+            "old_retrying": (old, "retrying"), "new_sent": (now - 86400 * 1000, "sent")}
+    ids = {}
+    for name, (at, status) in rows.items():
+        ids[name] = email_id_at(at)
+        srv.sql_write("INSERT INTO emails (id, kind, to_addr, vars, message_id, status, attempts,"
+                      " next_attempt_at, created_at) VALUES (?, 'password_changed',"
+                      " 'ann@partners.example', '{}', ?, ?, 1, ?, ?)",
+                      (ids[name], ids[name], status, at, at))
+    srv.restart()  # the mailer looks at the retention when it starts, then every 10 minutes
+    left = lambda: {r[0] for r in srv.sql("SELECT id FROM emails")}  # noqa: E731
+    wait_until(lambda: ids["old_sent"] not in left() and ids["old_not_sent"] not in left(),
+               what="the old messages deleted")
+    expect(ids["old_retrying"] in left() and ids["new_sent"] in left(),
+           "what stays: %r of %r" % (left(), ids))
 
 
 def test_settings_that_hang_together(srv):
