@@ -57,13 +57,20 @@ int email_queue(struct store *s, const struct email_msg *m, int64_t now_ms, stru
     return rc < 0 ? -1 : 0;
 }
 
-int email_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int max, struct arena *a,
-                struct email_claimed *out, int *n, struct pd_err *err)
+int email_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int max, int max_attempts,
+                struct arena *a, struct email_claimed *out, int *n, struct pd_err *err)
 {
-    struct db_val p[2] = {db_int(now_ms), db_int(max)};
+    struct db_val p[2] = {db_int(now_ms), db_int(max)},
+                  f[2] = {db_int(now_ms), db_int(max_attempts)};
     struct store_cursor cur;
     *n = 0;
-    if (store_query(s,
+    /* a last attempt whose outcome never came (the process died each time) ends here */
+    if (store_exec(s,
+                   "UPDATE emails SET status = 'failed', last_error = 'the outcome of the last"
+                   " attempt was never recorded' WHERE status = 'sending'"
+                   " AND next_attempt_at <= ?1 AND attempts >= ?2",
+                   f, 2, NULL, err) < 0 ||
+        store_query(s,
                     "SELECT e.id, e.kind, e.to_addr, e.vars, g.name, e.message_id, e.created_at,"
                     " e.attempts FROM emails e LEFT JOIN programs g ON g.id = e.program_id"
                     " WHERE e.status IN ('queued', 'retrying', 'sending')"
@@ -137,8 +144,7 @@ int email_mark_not_sent(struct store *s, int64_t now_ms, int64_t *count, struct 
                : 0;
 }
 
-int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
-                struct pd_err *err)
+int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
 {
     char floor[ID_MAX_LEN];
     id_floor(floor, sizeof floor, "eml_", before_ms); /* ids sort by the time they were queued */

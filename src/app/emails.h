@@ -49,9 +49,10 @@ struct email_claimed {
     int attempts; /* this attempt's number, which email_attempted is given back */
 };
 /* Claims up to max due messages (queued, retrying, or sending whose lease ended: an outcome never
- * recorded, sent again with the same Message-ID), each until now_ms + lease_ms; strings in a. */
-int email_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int max, struct arena *a,
-                struct email_claimed *out, int *n, struct pd_err *err);
+ * recorded, sent again with the same Message-ID, unless that was attempt max_attempts: then
+ * failed), each until now_ms + lease_ms; strings in a. */
+int email_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int max, int max_attempts,
+                struct arena *a, struct email_claimed *out, int *n, struct pd_err *err);
 struct email_outcome {
     bool sent;
     bool permanent;        /* no retry can mend it (a message that cannot be rendered) */
@@ -68,8 +69,7 @@ int email_mark_not_sent(struct store *s, int64_t now_ms, int64_t *count, struct 
 
 /* Deletes up to limit messages that are done (sent, failed, not_sent) and were queued before
  * before_ms, oldest first; *purged: how many. */
-int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
-                struct pd_err *err);
+int email_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err);
 
 /* ---- the daily digest of new commissions and its opt-out --------------------------------- */
 

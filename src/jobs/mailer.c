@@ -95,8 +95,8 @@ static int64_t lease_ms(const struct mailer *m)
 static int claim_run(struct store *s, struct write_job *job)
 {
     struct mail_job *mj = (struct mail_job *)job;
-    return email_claim(s, time_now_ms(), lease_ms(mj->m), CLAIM_BATCH, mj->arena, mj->items, &mj->n,
-                       &mj->err);
+    return email_claim(s, time_now_ms(), lease_ms(mj->m), CLAIM_BATCH, mj->m->cfg.max_attempts,
+                       mj->arena, mj->items, &mj->n, &mj->err);
 }
 
 static int outcome_run(struct store *s, struct write_job *job)

@@ -9,6 +9,7 @@ server whose final reply to the message was lost, and then both copies carry one
 import collections
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -95,6 +96,26 @@ def test_kill9_with_queued_messages_sends_each_once_after_restart():
         expect_eq(set(counts), ids, "Message-IDs that arrived")
         expect_eq(sorted(counts.values()), [1] * 6, "copies of each message")
         expect_eq(len(smtp.messages()), 6, "messages that arrived")
+
+
+def test_a_last_attempt_whose_outcome_never_came_ends_failed():
+    # rows as a process that died while sending leaves them: claimed, the lease over
+    with SmtpServer() as smtp, Server(serve_args=smtp_args(smtp, smtp_max_attempts=3)) as srv:
+        now = int(time.time() * 1000)
+        rows = {}
+        for attempts in (1, 3):
+            eid = "eml_0" + harness.ulid_like()[1:]
+            rows[attempts] = eid
+            srv.sql_write("INSERT INTO emails (id, kind, to_addr, vars, message_id, status,"
+                          " attempts, next_attempt_at, created_at) VALUES (?, 'password_changed',"
+                          " 'ann@partners.example', '{}', ?, 'sending', ?, ?, ?)",
+                          (eid, eid, attempts, now - 1000, now - 60000))
+        by_id = lambda: {e["id"]: e for e in email_rows(srv)}  # noqa: E731
+        wait_until(lambda: by_id()[rows[1]]["status"] == "sent"
+                   and by_id()[rows[3]]["status"] == "failed", what="both rows settled")
+        expect_eq(by_id()[rows[1]]["attempts"], 2, "the attempt after the unrecorded one")
+        expect("never recorded" in by_id()[rows[3]]["last_error"], "why: %r" % by_id()[rows[3]])
+        expect_eq(dict(message_ids(smtp)), {"<%s@shop.example>" % rows[1]: 1}, "what arrived")
 
 
 if __name__ == "__main__":
