@@ -219,6 +219,8 @@ void api_me_commissions(struct api_call *call);
 void api_me_update(struct api_call *call);
 /* Answers one partner as JSON (src/api/partners.c; /api/v1/partners/{id} and /api/v1/me). */
 void api_reply_partner(struct api_call *call, const char *partner_id);
+/* The same partner's JSON; NULL with err (404 param "id" when there is none). */
+json_t *api_partner_json(struct api_call *call, const char *partner_id, struct pd_err *err);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
 bool api_valid_code(const char *s);
 /* integrations (README "Integrations"): postback.c, track.c, pd_js.c */

@@ -342,21 +342,25 @@ void api_partners_update(struct api_call *call)
 }
 
 /* Answers one partner as JSON; shared with /api/v1/me. */
-void api_reply_partner(struct api_call *call, const char *partner_id)
+json_t *api_partner_json(struct api_call *call, const char *partner_id, struct pd_err *err)
 {
     struct partner p;
     struct program prog;
-    struct pd_err err = {0};
-    int rc = partner_load(call->db, partner_id, call->req->arena, &p, &err);
+    int rc = partner_load(call->db, partner_id, call->req->arena, &p, err);
     if (rc == 0)
-        rc = program_load(call->db, p.program_id, call->req->arena, &prog, &err);
+        rc = program_load(call->db, p.program_id, call->req->arena, &prog, err);
     if (rc != 0) {
         if (rc > 0)
-            snprintf(err.param, sizeof err.param, "id");
-        api_reply_error(call, &err);
-        return;
+            snprintf(err->param, sizeof err->param, "id");
+        return NULL;
     }
-    json_t *o = partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, &err);
+    return partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, err);
+}
+
+void api_reply_partner(struct api_call *call, const char *partner_id)
+{
+    struct pd_err err = {0};
+    json_t *o = api_partner_json(call, partner_id, &err);
     if (!o) {
         api_reply_error(call, &err);
         return;

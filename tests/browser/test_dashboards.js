@@ -206,6 +206,12 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       const [me] = server.sql(`SELECT payout_method, postback_url FROM partners WHERE id = '${alice.id}'`);
       assert.equal(JSON.parse(me.payout_method).email, 'alice.pay@partners.example');
       assert.equal(me.postback_url, 'https://tracker.example/pb?c={click_id}&p={commission}');
+      // the daily digest: on by default, turned off here
+      assert.equal(await page.isChecked('#email-digest input[name=email_digest]'), true);
+      await page.uncheck('#email-digest input[name=email_digest]');
+      await page.click('#email-digest button[type=submit]');
+      await page.waitForSelector('.flash:text("No more daily summaries")');
+      assert.equal(server.sql(`SELECT COUNT(*) n FROM email_optouts WHERE partner_id = '${alice.id}' AND kind = 'digest'`)[0].n, 1);
       page.check();
     });
 
