@@ -1,6 +1,6 @@
 // The partner dashboard's email setting: whether the daily digest of new commissions comes
 // (PATCH /api/v1/me {"email_digest": …}; the digest's own unsubscribe link turns it off too).
-import { h, api, field, flash, formError } from './common.js';
+import { h, api, field, flash, act } from './common.js';
 
 export function digestForm(me) {
   const box = h('input', { name: 'email_digest', type: 'checkbox' });
@@ -9,16 +9,12 @@ export function digestForm(me) {
     field('Daily summary', h('span', {}, box, ' Email me a summary of new commissions, at most once a day'),
       'Sent only on days with new commissions.'),
     h('button', { type: 'submit' }, 'Save email setting'));
-  form.addEventListener('submit', async (ev) => {
+  form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    formError(form, null);
-    const b = form.querySelector('button');
-    b.disabled = true;
-    try {
-      const me2 = await api('PATCH', '/api/v1/me', { email_digest: box.checked });
-      box.checked = me2.email_digest;
-      flash(me2.email_digest ? 'You will receive the daily summary.' : 'No more daily summaries.');
-    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+    act(form.querySelector('button'), () => api('PATCH', '/api/v1/me', { email_digest: box.checked })).then((saved) => {
+      box.checked = saved.email_digest;
+      flash(saved.email_digest ? 'You will receive the daily summary.' : 'No more daily summaries.');
+    }, () => {}); // act has shown the error
   });
   return form;
 }
