@@ -33,6 +33,7 @@ def test_refused_5xx_is_retried_then_failed():
         expect_eq(smtp.refused, 3, "refusals the server gave")
         expect_eq(smtp.messages(), [], "messages that arrived")
         expect_eq([e["id"] for e in email_rows(srv, "status=failed")], [row["id"]], "status=failed")
+        expect_eq(srv.stop(), 0, "the exit status of serve stopped after the refusals")
 
 
 def test_a_server_that_does_not_answer_in_time_gets_it_again():
@@ -74,6 +75,7 @@ def test_a_lost_final_reply_is_the_one_resend_with_the_same_message_id():
         expect_eq(dict(message_ids(smtp)), {"<%s@shop.example>" % row["id"]: 2},
                   "copies: the server took the first one but its reply never came")
         expect_eq(got[0].raw, got[1].raw, "the second copy is the same message")
+        expect_eq(srv.stop(), 0, "the exit status of serve stopped after a lost reply")
 
 
 def test_kill9_with_queued_messages_sends_each_once_after_restart():
