@@ -111,7 +111,7 @@ extern const struct api_list *const api_lists[];
 extern const struct api_list api_list_programs, api_list_partners, api_list_links,
     api_list_me_links, api_list_conversions, api_list_commissions, api_list_me_commissions,
     api_list_payouts, api_list_me_payouts, api_list_webhooks, api_list_deliveries,
-    api_list_connections, api_list_connection_events;
+    api_list_connections, api_list_connection_events, api_list_emails;
 
 /* Turns the current row of a list query into its JSON object (NULL with err on failure). */
 typedef json_t *(*api_row_json)(struct api_call *call, struct store_cursor *cur,
@@ -219,6 +219,8 @@ void api_me_commissions(struct api_call *call);
 void api_me_update(struct api_call *call);
 /* Answers one partner as JSON (src/api/partners.c; /api/v1/partners/{id} and /api/v1/me). */
 void api_reply_partner(struct api_call *call, const char *partner_id);
+/* The same partner's JSON; NULL with err (404 param "id" when there is none). */
+json_t *api_partner_json(struct api_call *call, const char *partner_id, struct pd_err *err);
 /* An email address as partners' are checked (src/api/partners.c). */
 bool api_valid_email(const char *s);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
@@ -234,6 +236,10 @@ void api_webhooks_create(struct api_call *call);
 void api_webhooks_list(struct api_call *call);
 void api_webhooks_delete(struct api_call *call);
 void api_webhooks_deliveries(struct api_call *call);
+/* email: the outbox (src/api/emails.c) and the digest's one-click unsubscribe */
+void api_emails_list(struct api_call *call);
+void api_unsubscribe_page(struct api_call *call);
+void api_unsubscribe(struct api_call *call);
 /* connections: store webhooks (src/api/connections.c, src/api/hooks.c) */
 void api_connections_create(struct api_call *call);
 void api_connections_list(struct api_call *call);

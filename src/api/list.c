@@ -122,11 +122,22 @@ const struct api_list api_list_connection_events = {.name = "connections/events"
                                                     .own = "connection_id",
                                                     .leads = {API_LIST_OWN}};
 
+/* email: the outbox, newest first; the program's name makes each subject */
+const struct api_list api_list_emails = {
+    .name = "emails",
+    .select = "SELECT e.id, e.kind, e.to_addr, e.status, e.attempts, e.last_error, e.created_at,"
+              " e.sent_at, e.vars, g.name, e.partner_id, e.program_id FROM emails e"
+              " LEFT JOIN programs g ON g.id = e.program_id",
+    .key = "e.id",
+    .prefix = "eml_",
+    .filters = {{"status", "e.status", API_FILTER_EQ}, {"partner_id", "e.partner_id", API_FILTER_EQ}},
+    .leads = {2, 1}};
+
 const struct api_list *const api_lists[] = {
     &api_list_programs,    &api_list_partners,    &api_list_links,          &api_list_me_links,
     &api_list_conversions, &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
     &api_list_me_payouts,  &api_list_webhooks,    &api_list_deliveries,     &api_list_connections,
-    &api_list_connection_events, NULL};
+    &api_list_connection_events, &api_list_emails, NULL};
 
 unsigned api_list_lead(const struct api_list *list, unsigned present, bool own)
 {

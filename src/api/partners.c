@@ -320,6 +320,15 @@ static int partner_write_op(struct store *s, struct api_write *w)
                                                        w->call->app->cfg.public_url, w->result,
                                                        &w->err) < 0)
         return -1;
+    json_t *invite = json_object_get(w->result, "invite_url"); /* email: the invite is mailed */
+    if (invite) {
+        json_t *vars = json_pack("{s:O}", "link", invite);
+        struct email_msg m = {p->program_id, p->id, "invite", p->email, vars};
+        int rc = email_queue(s, &m, now, &w->err);
+        json_decref(vars);
+        if (rc < 0)
+            return -1;
+    }
     w->status = pw->creating ? 201 : 200;
     return 0;
 }
@@ -382,21 +391,25 @@ void api_partners_update(struct api_call *call)
 }
 
 /* Answers one partner as JSON; shared with /api/v1/me. */
-void api_reply_partner(struct api_call *call, const char *partner_id)
+json_t *api_partner_json(struct api_call *call, const char *partner_id, struct pd_err *err)
 {
     struct partner p;
     struct program prog;
-    struct pd_err err = {0};
-    int rc = partner_load(call->db, partner_id, call->req->arena, &p, &err);
+    int rc = partner_load(call->db, partner_id, call->req->arena, &p, err);
     if (rc == 0)
-        rc = program_load(call->db, p.program_id, call->req->arena, &prog, &err);
+        rc = program_load(call->db, p.program_id, call->req->arena, &prog, err);
     if (rc != 0) {
         if (rc > 0)
-            snprintf(err.param, sizeof err.param, "id");
-        api_reply_error(call, &err);
-        return;
+            snprintf(err->param, sizeof err->param, "id");
+        return NULL;
     }
-    json_t *o = partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, &err);
+    return partner_to_json(call->db, &p, prog.currency->code, call->app->cfg.public_url, err);
+}
+
+void api_reply_partner(struct api_call *call, const char *partner_id)
+{
+    struct pd_err err = {0};
+    json_t *o = api_partner_json(call, partner_id, &err);
     if (!o) {
         api_reply_error(call, &err);
         return;

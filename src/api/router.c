@@ -62,6 +62,9 @@ static const struct api_route rows[] = {
     {HTTP_DELETE, "/api/v1/webhooks/*", SECRET, false, api_webhooks_delete},
     {HTTP_GET, "/api/v1/webhooks/*/deliveries", SECRET, false, api_webhooks_deliveries},
     /* end webhooks */
+    {HTTP_GET, "/api/v1/emails", SECRET, false, api_emails_list}, /* email */
+    {HTTP_GET, "/unsubscribe/*", PUBLIC, false, api_unsubscribe_page},
+    {HTTP_POST, "/unsubscribe/*", PUBLIC, false, api_unsubscribe},
     /* connections: store webhooks */
     {HTTP_POST, "/api/v1/programs/*/connections", SECRET, true, api_connections_create},
     {HTTP_GET, "/api/v1/programs/*/connections", SECRET, false, api_connections_list},
@@ -105,7 +108,7 @@ static const api_handler query_readers[] = {
     api_programs_list,    api_partners_list,     api_links_list,   api_conversions_list,
     api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
     api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
-    api_me_payouts,       api_connections_list,  api_connections_events,
+    api_me_payouts,       api_connections_list,  api_connections_events, api_emails_list,
 };
 
 static bool reads_query(api_handler h)

@@ -206,6 +206,12 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       const [me] = server.sql(`SELECT payout_method, postback_url FROM partners WHERE id = '${alice.id}'`);
       assert.equal(JSON.parse(me.payout_method).email, 'alice.pay@partners.example');
       assert.equal(me.postback_url, 'https://tracker.example/pb?c={click_id}&p={commission}');
+      // the daily digest: on by default, turned off here
+      assert.equal(await page.isChecked('#email-digest input[name=email_digest]'), true);
+      await page.uncheck('#email-digest input[name=email_digest]');
+      await page.click('#email-digest button[type=submit]');
+      await page.waitForSelector('.flash:text("No more daily summaries")');
+      assert.equal(server.sql(`SELECT COUNT(*) n FROM email_optouts WHERE partner_id = '${alice.id}' AND kind = 'digest'`)[0].n, 1);
       page.check();
     });
 
@@ -284,6 +290,15 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length > 1);
       await screenshot(admin, 'admin-partners');
       admin.check();
+      // without smtp_url the invite is not sent: the Emails page shows its link to hand over
+      await admin.goto(base + '/admin/emails');
+      await ready(admin, '#emails[data-state=ready]');
+      await admin.waitForFunction((u) => [...document.querySelectorAll('#emails code[data-link]')]
+        .some((c) => c.textContent === u), inviteUrl);
+      await screenshot(admin, 'admin-emails');
+      admin.check();
+      await admin.goto(base + '/admin/partners');
+      await ready(admin, '#partners[data-state=ready]');
 
       const ctxN = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const newbie = await watchedPage(ctxN, 'invited partner');
@@ -467,7 +482,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('no script errors on any page', async () => {
-      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'settings']) {
+      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'emails', 'settings']) {
         await admin.goto(`${base}/admin/${slug}`);
         await ready(admin);
         await admin.waitForFunction(() => !document.querySelector('[data-state=loading]'));

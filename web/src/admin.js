@@ -5,10 +5,11 @@ import {
   percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
 import { connectionsSection } from './admin_connections.js';
 
-const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
+const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
 let program = null; // the program shown (the first one; a selector when there are several)
 const partnerNames = new Map(); // partner id → name, for the rows shown
@@ -335,7 +336,7 @@ async function settings() {
     connectionsSection(program.id)];
 }
 
-const pages = { '': overview, partners, conversions, commissions, payouts, settings };
+const pages = { '': overview, partners, conversions, commissions, payouts, emails: emailsPage, settings };
 
 async function start() {
   try {

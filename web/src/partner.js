@@ -5,6 +5,7 @@ import {
   number, percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { digestForm } from './partner_email.js';
 import { underReview, passwordSection } from './partner_account.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
@@ -182,6 +183,7 @@ async function settings() {
   return [
     section('Payout method', payoutForm(me)),
     section('Postback', postbackForm(me)),
+    section('Email', digestForm(me)),
     section('Account', h('dl', { class: 'facts' },
       h('dt', {}, 'Name'), h('dd', {}, me.name), h('dt', {}, 'Email'), h('dd', {}, me.email),
       h('dt', {}, 'Referral code'), h('dd', {}, me.ref_code), h('dt', {}, 'Status'), h('dd', {}, badge(me.status)),
