@@ -2,16 +2,17 @@
 // program's currency), drawn with uPlot. Days without activity are zeros, not gaps.
 import uPlot from './uPlot.esm.js';
 import { h, last30Days, majorUnits, emptyState } from './common.js';
+import { daysOf } from './range.js';
 
 export function dailyChart(report, currency) {
-  const days = last30Days();
+  const days = report.from && report.to ? daysOf(report.from, report.to) : last30Days(); // the report's period
   const byDay = new Map((report.data || []).map((r) => [r.day, r]));
   const xs = days.map((d) => Date.parse(d + 'T00:00:00Z') / 1000);
   const clicks = days.map((d) => byDay.get(d)?.clicks || 0);
   const convs = days.map((d) => byDay.get(d)?.conversions || 0);
   const comm = days.map((d) => majorUnits(byDay.get(d)?.commission || 0, currency));
   const box = h('div', { class: 'chart', 'data-chart': 'daily', role: 'img',
-    'aria-label': `Clicks, conversions and commission per day from ${days[0]} to ${days[29]}` });
+    'aria-label': `Clicks, conversions and commission per day from ${days[0]} to ${days[days.length - 1]}` });
   if (!clicks.some(Boolean) && !convs.some(Boolean)) {
     box.append(emptyState('No clicks in the last 30 days.', 'Share a tracking link: clicks and conversions appear here the moment they happen.'));
     return box;
