@@ -248,10 +248,10 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
         ];
       });
       assert.deepEqual(cases, [
-        'item 1 (sku A, category shoes) 2 × $10.00 = $20.00: 15.00 % of $20.00 = $3.00 (rule s, version 4); item 2 (sku B, category -) 1 × $5.00 = $5.00: no rule matched; total $3.00',
+        'item 1 (sku A, category shoes) 2 × $10.00 = $20.00: 15.00 % of $20.00 = $3.00 (rule s, version 4); item 2 (sku B, category -) $5.00: no rule matched; total $3.00',
         'Order of $50.00: $5.00 flat per order (rule f, version 4); total $5.00',
         'Order of $10.01: 10.50 % of $10.01 = $1.05, rounded half to even (rule t, version 4), the tier from $1,000.00 (revenue this month before: $2,500.00); total $1.05',
-        'item 1 (sku A, category -) 1 × $1.00 = $1.00: 10.00 % of $1.00 = $0.10 (rule a, version 4); item 2 (sku B, category -) 1 × $2.00 = $2.00: $3.00 flat per order (rule b, version 4); total a $0.10 + b $3.00 = $3.10; monthly cap $200.00 with $198.00 earned this month: cut by $1.10 to $2.00',
+        'item 1 (sku A, category -) $1.00: 10.00 % of $1.00 = $0.10 (rule a, version 4); item 2 (sku B, category -) $2.00: $3.00 flat per order (rule b, version 4); total a $0.10 + b $3.00 = $3.10; monthly cap $200.00 with $198.00 earned this month: cut by $1.10 to $2.00',
         'level 1 parent share: 12.50 % of $21.48 = $2.68, rounded half to even of ptn_abc’s commission',
         '¥250 per lead (rule l, version 4)',
       ]);

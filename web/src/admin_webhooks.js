@@ -16,7 +16,8 @@ function createForm(onCreated) {
   const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/partnerd-events' });
   const description = h('input', { name: 'description', maxlength: 500, placeholder: 'optional, e.g. CRM sync' });
   const boxes = EVENTS.map(([e, what]) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'events', value: e, checked: e !== 'click.created' }), h('code', {}, e), ` ${what}`));
+    h('input', { type: 'checkbox', name: 'events', value: e, checked: e !== 'click.created' }),
+    h('span', {}, h('code', {}, e), ' ', h('span', { class: 'muted small' }, what))));
   const shown = h('div', { id: 'new-webhook', hidden: true });
   const form = h('form', { class: 'grid-form', id: 'create-webhook', novalidate: true },
     field('Endpoint URL', url, 'partnerd POSTs each event as JSON, signed in the Partnerd-Signature header.'),

@@ -51,7 +51,7 @@ export function explainMoney(c) {
       (_, id, amount, counted) => `${m(amount)} flat per order${counted ? ' (already counted)' : ''} ${ruleRef(id)}`],
     [/^order (\d+) -> /, (_, amount) => `Order of ${m(amount)}: `],
     [/item (\d+) \(sku (.*?), category (.*?)\) (\d+) x (\d+) = (\d+) -> /g,
-      (_, i, sku, cat, qty, unit, line) => `item ${Number(i) + 1} (sku ${sku}, category ${cat}) ${qty} × ${m(unit)} = ${m(line)}: `],
+      (_, i, sku, cat, qty, unit, line) => `item ${Number(i) + 1} (sku ${sku}, category ${cat}) ${qty === '1' ? m(line) : `${qty} × ${m(unit)} = ${m(line)}`}: `],
     [/; total((?: \+? ?[^\s;+=]+ \d+)+) = (\d+)/,
       (_, parts, total) => `; total ${parts.trim().replace(/(\S+) (\d+)/g, (__, id, a) => `${id} ${m(a)}`)} = ${m(total)}`],
     [/; total (\d+)/, (_, total) => `; total ${m(total)}`],
