@@ -2,8 +2,8 @@
 // by default, so one click refunds in full) and an optional reason, sent to
 // POST /api/v1/conversions/{order_id}/refunds. The server reverses the commission in proportion.
 import { h, api, act, flash, money, parseMoney } from './common.js';
+import { moneyInput } from './explain.js';
 
-const moneyText = (minor, cur) => money(minor, cur).replace(/[^\d.]/g, '');
 
 // The row's Refund button; onDone() runs once the refund is recorded (to reload the list).
 export function refundButton(c, onDone) {
@@ -11,7 +11,7 @@ export function refundButton(c, onDone) {
   if (left <= 0) return h('span', { class: 'muted small' }, 'refunded');
   return h('button', { type: 'button', class: 'small secondary', 'data-action': 'refund', onclick: (e) => {
     const cell = e.target.closest('td');
-    const amount = h('input', { name: 'refund_amount', inputmode: 'decimal', value: moneyText(left, c.currency), 'aria-label': `Refund amount (${c.currency})`, size: 8 });
+    const amount = h('input', { name: 'refund_amount', inputmode: 'decimal', value: moneyInput(left, c.currency), 'aria-label': `Refund amount (${c.currency})`, size: 8 });
     const reason = h('input', { name: 'refund_reason', placeholder: 'reason (optional)', 'aria-label': 'Reason', maxlength: 500, size: 12 });
     const form = h('form', { class: 'inline-form refund-form', novalidate: true },
       h('span', { class: 'small' }, c.currency), amount, reason,

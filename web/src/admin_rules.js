@@ -5,8 +5,8 @@
 // A toggle shows the same rules as JSON; the two stay in sync (the rows write the JSON as they
 // change, the JSON is read back into rows when switched back). The server validates and names
 // the field at fault ("rules[1].match.sku"): showError() puts that message on the row's field.
-import { h, money, parseMoney } from './common.js';
-import { bpsInput, parsePercent } from './explain.js';
+import { h, parseMoney } from './common.js';
+import { bpsInput, parsePercent, moneyInput } from './explain.js';
 
 const KINDS = [['percent', 'Percent of the sale'], ['tiers', 'Percent by monthly revenue tier'], ['flat', 'Flat amount per sale'], ['lead', 'Flat amount per lead']];
 const CONDITIONS = [
@@ -14,7 +14,6 @@ const CONDITIONS = [
   ['first_purchase', 'First or repeat purchase'], ['min_amount', 'Minimum order amount'],
 ];
 
-const moneyText = (minor, cur) => (minor == null ? '' : money(minor, cur).replace(/[^\d.]/g, ''));
 class RuleError extends Error {
   constructor(param, message) { super(message); this.param = param; }
 }
@@ -27,7 +26,7 @@ function conditionLine(key, value, cur, onChange) {
       h('option', { value: 'false' }, 'repeat purchases only (recurring)'));
     input.value = value === false ? 'false' : 'true';
   } else if (key === 'min_amount') {
-    input = h('input', { inputmode: 'decimal', placeholder: `amount in ${cur}`, value: moneyText(value, cur) });
+    input = h('input', { inputmode: 'decimal', placeholder: `amount in ${cur}`, value: moneyInput(value, cur) });
   } else {
     input = h('input', { value: value ?? '', list: key === 'partner_id' ? 'rule-partners' : null,
       placeholder: key === 'partner_id' ? 'ptn_…' : key === 'group' ? 'e.g. vip' : '' });
@@ -42,7 +41,7 @@ function conditionLine(key, value, cur, onChange) {
 
 function tierLine(tier, cur, onChange) {
   const line = h('div', { class: 'rule-tier' },
-    h('span', {}, 'from'), h('input', { 'data-key': 'from', inputmode: 'decimal', 'aria-label': `Monthly revenue from (${cur})`, value: moneyText(tier.from ?? 0, cur) }),
+    h('span', {}, 'from'), h('input', { 'data-key': 'from', inputmode: 'decimal', 'aria-label': `Monthly revenue from (${cur})`, value: moneyInput(tier.from ?? 0, cur) }),
     h('span', {}, cur), h('input', { 'data-key': 'bps', inputmode: 'decimal', 'aria-label': 'Percent', value: tier.bps == null ? '' : bpsInput(tier.bps) }),
     h('span', {}, '%'),
     h('button', { type: 'button', class: 'small secondary', 'aria-label': 'Remove tier', onclick: () => { line.remove(); onChange(); } }, '✕'));
@@ -59,7 +58,7 @@ function rateBox(kind, rule, cur, onChange) {
     return h('div', { class: 'rule-rate wide' }, list,
       h('button', { type: 'button', class: 'small secondary', 'data-action': 'add-tier', onclick: () => { list.append(tierLine({}, cur, onChange)); onChange(); } }, 'Add tier'));
   }
-  return h('label', { class: 'rule-rate' }, h('input', { 'data-key': 'amount', inputmode: 'decimal', 'aria-label': `Amount (${cur})`, placeholder: 'e.g. 5.00', value: moneyText(rule.amount, cur) }), ` ${cur}`);
+  return h('label', { class: 'rule-rate' }, h('input', { 'data-key': 'amount', inputmode: 'decimal', 'aria-label': `Amount (${cur})`, placeholder: 'e.g. 5.00', value: moneyInput(rule.amount, cur) }), ` ${cur}`);
 }
 
 function ruleRow(rule, cur, onChange) {

@@ -4,13 +4,12 @@
 // with the URL template a cart fires), and "New program". The public signup fields (slug,
 // description, terms, auto-approve) show when the server's programs have them.
 import {
-  h, api, section, field, formError, flash, act, money, parseMoney, dateTime, copyButton, listAll,
+  h, api, section, field, formError, flash, act, parseMoney, dateTime, copyButton, listAll,
 } from './common.js';
 import { rulesEditor } from './admin_rules.js';
-import { bpsInput, parsePercent } from './explain.js';
+import { bpsInput, parsePercent, moneyInput } from './explain.js';
 
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'JPY', 'INR', 'BRL', 'MXN', 'NZD', 'SGD', 'ZAR'];
-const moneyText = (minor, cur) => (minor == null ? '' : money(minor, cur).replace(/[^\d.]/g, ''));
 const inp = (name, value, attrs = {}) => h('input', { name, value: value ?? '', ...attrs });
 const submitting = async (form, fn) => {
   const b = form.querySelector('button[type=submit]');
@@ -131,14 +130,14 @@ export async function settingsPage(program, onSaved = () => {}) {
   const clickParam = inp('click_param', p.click_param);
   const windowDays = inp('attribution_window_days', p.attribution_window_days, { type: 'number', min: 1 });
   const holdDays = inp('hold_days', p.hold_days, { type: 'number', min: 0 });
-  const minPayout = inp('min_payout', moneyText(p.min_payout, cur), { inputmode: 'decimal' });
+  const minPayout = inp('min_payout', moneyInput(p.min_payout, cur), { inputmode: 'decimal' });
   const model = h('select', { name: 'model' }, h('option', { value: 'last_click' }, 'last click'), h('option', { value: 'first_click' }, 'first click'));
   model.value = p.model;
   const lifetime = h('input', { type: 'checkbox', name: 'lifetime', checked: p.lifetime });
   const recurring = inp('recurring_months', p.recurring_months, { type: 'number', min: 1, placeholder: 'no limit' });
   const parentShare = inp('parent_bps', bpsInput(p.parent_bps || 0), { inputmode: 'decimal' });
   const parentLevels = inp('parent_levels', p.parent_levels ?? 1, { type: 'number', min: 1, max: 10 });
-  const monthlyCap = inp('monthly_cap', moneyText(p.monthly_cap, cur), { inputmode: 'decimal', placeholder: 'no cap' });
+  const monthlyCap = inp('monthly_cap', moneyInput(p.monthly_cap, cur), { inputmode: 'decimal', placeholder: 'no cap' });
   const rules = rulesEditor(p.rules, { currency: cur, partners: partners.data });
   const version = h('span', { id: 'rules-version', class: 'muted small' }, `Rules version ${p.rules_version}: each commission records the version that computed it.`);
   const signup = signupFields(p);

@@ -23,6 +23,11 @@ export function parsePercent(text) {
 // The same number written for an input (no % sign): 1250 → "12.50".
 export function bpsInput(bps) { return bpsPercent(bps).replace(' %', ''); }
 
+// An amount of minor units written for an input, in the currency's units: 21485 → "214.85".
+export function moneyInput(minor, cur) {
+  return minor == null ? '' : money(minor, cur).replace(/[^\d.]/g, '');
+}
+
 // (base * bps) is not a multiple of 10000: the commission was rounded (half to even).
 function inexact(base, bps) {
   try { return (BigInt(base) * BigInt(bps)) % 10000n !== 0n; } catch { return false; }
