@@ -61,7 +61,8 @@ export function createProgramForm(opts = {}) {
 
 // Enable, rotate or turn off the postback token; the template a cart fires when enabled.
 function postbackSection(p, onChange) {
-  const box = h('div', { id: 'postback-token' });
+  // A form, so that a viewer's locked dashboard disables its buttons like any other form's.
+  const box = h('form', { id: 'postback-token', onsubmit: (e) => e.preventDefault() });
   const set = (on) => api('PATCH', `/api/v1/programs/${p.id}`, { postback_enabled: on });
   const show = (prog) => {
     p = prog;
@@ -101,7 +102,8 @@ async function programsSection(current) {
   } }, 'New program');
   return section('Programs', h('ul', { class: 'program-list' }, progs.map((p) => h('li', {},
     p.id === current.id ? h('strong', {}, p.name) : h('a', { href: '/admin/settings', onclick: (e) => { e.preventDefault(); openProgram(p.id); } }, p.name),
-    ' ', h('span', { class: 'muted small' }, `${p.currency} · ${p.id}`)))), newButton, holder);
+    ' ', h('span', { class: 'muted small' }, `${p.currency} · ${p.id}`)))),
+  h('form', { onsubmit: (e) => e.preventDefault() }, newButton), holder); // a form: locked for viewers like the others
 }
 
 function signupFields(p) {
@@ -115,7 +117,13 @@ function signupFields(p) {
       h('div', { class: 'field wide' }, h('span', { class: 'label' }, 'Description'), description),
       h('div', { class: 'field wide' }, h('span', { class: 'label' }, 'Terms'), terms),
       h('label', { class: 'check' }, auto, ' approve new partners automatically')],
-    read: () => ({ slug: slug.value.trim(), description: description.value, terms: terms.value, auto_approve: auto.checked }),
+    read: () => { // only what changed: an empty slug is refused, the server keeps the one it has
+      const out = { auto_approve: auto.checked };
+      if (slug.value.trim() && slug.value.trim() !== p.slug) out.slug = slug.value.trim();
+      if (description.value !== (p.description || '')) out.description = description.value;
+      if (terms.value !== (p.terms || '')) out.terms = terms.value;
+      return out;
+    },
   };
 }
 
