@@ -31,7 +31,16 @@ async function fitsPhone(browser, base, email, password, path, name) {
   } finally { await ctx.close(); }
 }
 
-const pct = (bps) => `${Math.floor(bps / 100)}.${String(bps % 100).padStart(2, '0')} %`;
+// Saves the settings form and waits for the server's answer (a flash of an earlier save may still
+// be on screen, so the flash alone does not say this one is done).
+async function saveSettings(page) {
+  const [r] = await Promise.all([
+    page.waitForResponse((x) => x.request().method() === 'PATCH' && /\/api\/v1\/programs\//.test(x.url())),
+    page.click('#settings button[type=submit]'),
+  ]);
+  assert.equal(r.status(), 200, await r.text());
+  await page.waitForSelector('.flash:text("Settings saved")');
+}
 
 test('merchant tools', { timeout: 220000 }, async (t) => {
   const received = [];
@@ -134,8 +143,7 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       await (await inRow(vip, '[data-key=id]')).fill('vip-repeat');
       await admin.click('#rule-rows > li:nth-child(3) button[data-action=remove-rule]');
       await screenshot(admin, 'admin-settings-rules');
-      await admin.click('#settings button[type=submit]');
-      await admin.waitForSelector('.flash:text("Settings saved")');
+      await saveSettings(admin);
       const saved = JSON.parse(server.sql('SELECT rules FROM programs')[0].rules);
       assert.deepEqual(saved, [
         // a rule without an id keeps the one the server gave it by its place (r0); a new one the first free
@@ -158,8 +166,7 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       assert.equal(await admin.locator('#rule-rows > li').count(), 2);
       assert.equal(await admin.inputValue('#rule-rows > li:nth-child(1) [data-key=type]'), 'tiers');
       assert.deepEqual(await admin.$$eval('#rule-rows > li:nth-child(1) .rule-tier input', (is) => is.map((i) => i.value)), ['0.00', '8.00', '1000.00', '10.50']);
-      await admin.click('#settings button[type=submit]');
-      await admin.waitForSelector('.flash:text("Settings saved")');
+      await saveSettings(admin);
       assert.deepEqual(JSON.parse(server.sql('SELECT rules FROM programs')[0].rules), edited);
       admin.check();
     });
@@ -185,8 +192,7 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       assert.equal(JSON.parse(server.sql('SELECT rules FROM programs')[0].rules).length, 2, 'nothing saved');
       await admin.locator('#rule-rows > li:nth-child(2) [data-key=id]').fill('vip-repeat');
       await admin.fill('#settings input[name=parent_bps]', '12.5');
-      await admin.click('#settings button[type=submit]');
-      await admin.waitForSelector('.flash:text("Settings saved")');
+      await saveSettings(admin);
       const [p] = server.sql('SELECT parent_bps, rules FROM programs');
       assert.equal(p.parent_bps, 1250);
       assert.equal(JSON.parse(p.rules)[1].bps, 1500);
@@ -236,7 +242,10 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       await screenshot(admin, 'admin-commissions-explained');
       // every kind of explanation the server writes
       const cases = await admin.evaluate(async () => {
-        const { explainMoney } = await import('/assets/explain.js');
+        const { explainMoney, parsePercent, bpsPercent } = await import('/assets/explain.js');
+        const rates = ['12.5', '12,50 %', '7', '0.01', '100', '12.555', 'ten', '-1', ''].map(parsePercent);
+        if (JSON.stringify(rates) !== '[1250,1250,700,1,10000,null,null,null,null]') return [`parsePercent: ${JSON.stringify(rates)}`];
+        if ([1250, 5, 0, 10000].map(bpsPercent).join('|') !== '12.50 %|0.05 %|0.00 %|100.00 %') return ['bpsPercent'];
         const x = (explanation, extra = {}) => explainMoney({ explanation, currency: 'USD', rule_version: 4, ...extra });
         return [
           x('item 0 (sku A, category shoes) 2 x 1000 = 2000 -> rule s percent 1500 bps: 2000 * 1500 / 10000 = 300; item 1 (sku B, category -) 1 x 500 = 500 -> no rule; total 300'),
@@ -276,6 +285,7 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       assert.deepEqual(await cards(), { c: week.c, m: usd(week.m) });
       assert.ok(week.c < all.c, 'the demo has clicks before the last week');
       assert.match(await admin.textContent('#main h2'), /last 7 days/);
+      assert.match(await admin.textContent('#totals [data-metric=conversion-rate] .value'), /^\d+\.\d{2} %$/, 'a rate as a percentage with two decimals');
       const day = (n) => new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
       await reloaded(() => admin.selectOption('select[name=range]', 'custom'));
       assert.deepEqual([await admin.inputValue('input[name=from]'), await admin.inputValue('input[name=to]')], [day(6), day(0)], 'custom starts from the period shown');
