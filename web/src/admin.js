@@ -9,6 +9,7 @@ import { settingsPage, createProgramForm } from './admin_settings.js';
 import { webhooksPage } from './admin_webhooks.js';
 import { refundButton } from './admin_refund.js';
 import { explainMoney } from './explain.js';
+import { applicationsSection } from './admin_applications.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['webhooks', 'Webhooks'], ['settings', 'Settings']];
 const main = $('#main');
@@ -76,7 +77,7 @@ function inviteForm(onDone) {
 
 async function partners() {
   const search = h('input', { type: 'search', name: 'q', placeholder: 'Email or referral code', 'aria-label': 'Find a partner' });
-  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended'].map((s) => h('option', { value: s }, s)));
+  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended', 'rejected'].map((s) => h('option', { value: s }, s)));
   const setStatus = (p, s, button) => act(button, () => api('PATCH', `/api/v1/partners/${p.id}`, { status: s }),
     `${p.name} is now ${s}.`).then(() => list.reload(), () => {});
   const cur = program.currency;
@@ -103,7 +104,7 @@ async function partners() {
   search.addEventListener('search', () => list.reset()); // Enter or the clear button
   status.addEventListener('change', () => list.reset());
   list.reset();
-  return [section('Invite a partner', inviteForm(() => list.reset())),
+  return [applicationsSection(program, () => list.reload()), section('Invite a partner', inviteForm(() => list.reset())),
     section('Partners', h('div', { class: 'filters' }, field('Find', search, 'An exact email or referral code; Enter to search.'), field('Status', status)), list.el)];
 }
 

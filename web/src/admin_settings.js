@@ -7,6 +7,7 @@ import {
   h, api, section, field, formError, flash, act, parseMoney, dateTime, copyButton, listAll,
 } from './common.js';
 import { rulesEditor } from './admin_rules.js';
+import { connectionsSection } from './admin_connections.js';
 import { bpsInput, parsePercent, moneyInput } from './explain.js';
 
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'JPY', 'INR', 'BRL', 'MXN', 'NZD', 'SGD', 'ZAR'];
@@ -193,5 +194,6 @@ export async function settingsPage(program, onSaved = () => {}) {
   });
   return [section('Program settings', form), postbackSection(p, onSaved), await programsSection(p),
     section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
-      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
+      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created)))),
+    connectionsSection(p.id)];
 }
