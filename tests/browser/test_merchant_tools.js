@@ -295,6 +295,11 @@ test('merchant tools', { timeout: 220000 }, async (t) => {
       const custom = sums(`${DAY_EXPR} - 20`, `${DAY_EXPR} - 10`);
       assert.deepEqual(await cards(), { c: custom.c, m: usd(custom.m) });
       assert.equal(await admin.textContent('#period'), `${day(20)} to ${day(10)} (UTC days)`);
+      // a period in the past: no day marked as still in progress
+      await admin.waitForSelector('.charts .chart[data-chart=activity] .uplot');
+      assert.equal(await admin.getAttribute('.charts', 'data-partial-day'), null);
+      assert.equal(await admin.locator('.chart-note').count(), 0);
+      assert.doesNotMatch(await admin.textContent('.charts'), /null|undefined/);
       const partners = server.sql(`SELECT COUNT(DISTINCT partner_id) n FROM daily_stats WHERE program_id = '${prog.id}' AND day >= ${DAY_EXPR} - 20 AND day <= ${DAY_EXPR} - 10 AND partner_id IS NOT NULL`)[0].n;
       assert.equal(await admin.locator('#overview section:nth-child(2) tbody tr').count(), partners);
       await screenshot(admin, 'admin-overview-range');

@@ -59,6 +59,8 @@ function drawPartialDay(u) {
 const upFrom0 = (u, min, max) => [0, Math.max(1, max) * 1.1];
 const blankWhenNone = (fmt) => (u, v) => (v == null ? '' : fmt(v)); // no "--" in the legend
 const dayLabel = (u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10));
+const DAY_TICKS = [1, 2, 7, 14, 28, 56, 91].map((d) => d * 86400); // whole days, whatever the period
+const dayTicks = (u, vals) => vals.map((v) => new Date(v * 1000).toISOString().slice(5, 10));
 
 // One uPlot chart in its own box; it follows the box's width once the box is laid out.
 function plot(box, height, scales, axes, series, data, partial) {
@@ -69,7 +71,7 @@ function plot(box, height, scales, axes, series, data, partial) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false }, sync: { key: 'pd-daily' } },
     scales: { x: { time: true }, ...scales },
-    axes: [{ stroke: AXIS, grid: GRID }, ...axes],
+    axes: [{ stroke: AXIS, grid: GRID, incrs: DAY_TICKS, values: dayTicks }, ...axes],
     series: [{ label: 'Day', value: dayLabel }, ...series],
     hooks: partial ? { draw: [drawPartialDay] } : {},
   };
@@ -100,8 +102,9 @@ export function dailyChart(report, currency) {
     'aria-label': `Clicks and conversions per day from ${days[0]} to ${last}` });
   const money = h('div', { class: 'chart', 'data-chart': 'commission', role: 'img',
     'aria-label': `Commission per day in ${currency} from ${days[0]} to ${last}` });
-  wrap.append(activity, money, partial ? h('p', { class: 'chart-note muted small' },
-    `Today (${last}, UTC) is still in progress: its figures keep growing until midnight UTC, so its lighter, dashed segment is not a drop.`) : null);
+  wrap.append(activity, money);
+  if (partial) wrap.append(h('p', { class: 'chart-note muted small' },
+    `Today (${last}, UTC) is still in progress: its figures keep growing until midnight UTC, so its lighter, dashed segment is not a drop.`));
   plot(activity, 220, { n: { range: upFrom0 }, v: { range: upFrom0 } }, [
     { scale: 'n', stroke: '#2f6fdb', grid: GRID, size: LEFT, incrs: COUNTS },
     { scale: 'v', side: 1, stroke: '#1c9a6c', grid: { show: false }, size: RIGHT, incrs: COUNTS },

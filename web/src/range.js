@@ -27,7 +27,7 @@ export function daysOf(from, to) {
 }
 
 // The picker. onChange(range) runs when a complete range is chosen. Returns {el, get()} where
-// get() is {preset, from, to, label}; label reads "last 30 days" or "2026-11-01 to 2026-11-15".
+// get() is {preset, from, to, label}; label reads "last 30 days" or "custom period".
 export function rangePicker(onChange) {
   let saved = {};
   try { saved = JSON.parse(sessionStorage.getItem('pd_range') || '{}'); } catch { saved = {}; }
@@ -40,7 +40,7 @@ export function rangePicker(onChange) {
   const get = () => {
     const p = PRESETS.find((x) => x[0] === preset.value);
     if (p[2]) return { preset: p[0], ...p[2](), label: p[1].toLowerCase() };
-    return { preset: 'custom', from: from.value, to: to.value, label: `${from.value} to ${to.value}` };
+    return { preset: 'custom', from: from.value, to: to.value, label: 'custom period' };
   };
   const changed = () => {
     custom.hidden = preset.value !== 'custom';
