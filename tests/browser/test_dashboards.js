@@ -355,6 +355,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.goto(base + '/admin/settings');
       await ready(admin);
       admin.expectedStatus.add(400).add(422);
+      await admin.click('#rules-json-toggle'); // the rules as JSON (rows by default)
       await admin.fill('textarea[name=rules]', '[{"type":"percent","bps":99999}]');
       await admin.click('#settings button[type=submit]');
       await admin.waitForSelector('#settings .field-error');

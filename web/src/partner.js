@@ -6,6 +6,7 @@ import {
 } from './common.js';
 import { dailyChart } from './chart.js';
 import { digestForm } from './partner_email.js';
+import { explainMoney } from './explain.js';
 import { underReview, passwordSection } from './partner_account.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
@@ -97,7 +98,7 @@ async function commissions() {
     { key: 'status', label: 'Status', render: (r) => badge(r.status) },
     { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
     { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
-    { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
+    { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, explainMoney(r)), csv: explainMoney },
     { key: 'hold_until', label: 'Approved after', nowrap: true, render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
     { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
   ], {
