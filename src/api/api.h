@@ -208,6 +208,13 @@ void api_payouts_create(struct api_call *call);
 void api_payouts_list(struct api_call *call);
 void api_payouts_get(struct api_call *call);
 void api_payouts_paid(struct api_call *call);
+/* paypal: the program's paypal field and POST /api/v1/payouts/{id}/send (src/api/paypal.c) */
+struct paypal_settings_patch;
+void api_payouts_send(struct api_call *call);
+int api_paypal_settings_parse(json_t *v, struct paypal_settings_patch *out, struct pd_err *err);
+/* Adds "paypal" (the settings without the secret, or null) to a program's JSON. */
+int api_program_add_paypal(struct store *s, json_t *program, struct pd_err *err);
+/* end paypal */
 void api_me_payouts(struct api_call *call);
 void api_reports_get(struct api_call *call);
 void api_me_get(struct api_call *call);

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/fields.h"
+#include "app/paypal_records.h"
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/rules_json.h"
@@ -15,13 +16,14 @@
 static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
     "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
-    "parent_levels", "monthly_cap", "rules", "postback_enabled", NULL};
+    "parent_levels", "monthly_cap", "rules", "postback_enabled", "paypal", NULL};
 
 struct program_write {
     struct program p;
     char *allowed_hosts_json;
     char *rules_json;
     bool creating;
+    struct paypal_settings_patch paypal; /* src/api/paypal.c */
 };
 
 static bool valid_click_param(const char *s)
@@ -164,6 +166,11 @@ static int set_postback_enabled(void *ctx, const struct api_field_value *v, stru
     return 0;
 }
 
+static int set_paypal(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    return api_paypal_settings_parse(v->json, &((struct program_apply *)ctx)->pw->paypal, err);
+}
+
 #define AT(member) .offset = offsetof(struct program, member)
 /* In the order the checks run: default_url comes after allowed_hosts, which it must match. */
 static const struct api_field program_field_table[] = {
@@ -190,6 +197,7 @@ static const struct api_field program_field_table[] = {
      .max = INT64_MAX / 4, AT(monthly_cap)},
     {"rules", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_rules},
     {"postback_enabled", API_FIELD_BOOL, API_FIELD_ALWAYS, .set = set_postback_enabled},
+    {"paypal", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_paypal},
     {.name = NULL},
 };
 #undef AT
@@ -214,11 +222,12 @@ static int program_write_op(struct store *s, struct api_write *w)
         p->id = arena_strdup(w->call->req->arena, id);
         p->created_at = w->call->now_ms;
     }
-    if (program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0)
+    if (program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0 ||
+        paypal_settings_apply(s, p->id, &pw->paypal, p->updated_at, &w->err) < 0)
         return -1;
     w->status = pw->creating ? 201 : 200;
     w->result = program_to_json(p);
-    return 0;
+    return api_program_add_paypal(s, w->result, &w->err);
 }
 
 void api_programs_create(struct api_call *call)
@@ -282,7 +291,13 @@ void api_programs_get(struct api_call *call)
         api_reply_error(call, &err);
         return;
     }
-    api_reply_json(call, 200, program_to_json(&p));
+    json_t *o = program_to_json(&p);
+    if (api_program_add_paypal(call->db, o, &err) < 0) {
+        json_decref(o);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, o);
 }
 
 static json_t *program_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
@@ -290,7 +305,12 @@ static json_t *program_row(struct api_call *call, struct store_cursor *cur, stru
     struct program p;
     if (program_load(call->db, store_col_text(cur, 0), call->req->arena, &p, err) != 0)
         return NULL;
-    return program_to_json(&p);
+    json_t *o = program_to_json(&p);
+    if (api_program_add_paypal(call->db, o, err) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 void api_programs_list(struct api_call *call)

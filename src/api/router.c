@@ -53,6 +53,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/payouts", SECRET, false, api_payouts_list},
     {HTTP_GET, "/api/v1/payouts/*", SECRET, false, api_payouts_get},
     {HTTP_POST, "/api/v1/payouts/*/paid", SECRET, false, api_payouts_paid},
+    {HTTP_POST, "/api/v1/payouts/*/send", SECRET, false, api_payouts_send}, /* paypal */
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
     /* webhooks */
     {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},

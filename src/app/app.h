@@ -35,6 +35,8 @@ struct app_config {
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
     int webhook_allow_private;  /* webhooks: 1 lets endpoints be loopback/private addresses */
     char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
+    int paypal_poll_ms;         /* paypal: how often parts sent to PayPal are looked at */
+    int paypal_retry_base_ms;   /* paypal: first wait after a failed call or pending items */
 };
 
 struct app_metrics {

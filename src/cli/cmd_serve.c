@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "jobs/scheduler.h"
 #include "jobs/webhooks.h" /* webhooks */
+#include "jobs/paypal.h"   /* paypal */
 #include "auth/auth.h"
 #include "web/web.h"
 #include "util/banned.h"
@@ -31,6 +32,7 @@ static const char usage[] =
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--webhook_allow_private 0|1] [--metrics_token TOKEN]\n"
+    "                      [--paypal_poll_ms MS] [--paypal_retry_base_ms MS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -205,6 +207,7 @@ struct serve {
     struct signal_waiter sw;
     struct scheduler *sched;
     struct webhook_sender *hooks;
+    struct paypal_sender *paypal;
     bool ran; /* the server ran (and was stopped by a signal or an error) */
 };
 
@@ -321,6 +324,12 @@ static int serve_start(struct serve *sv)
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         return -1;
     }
+    sv->paypal = paypal_sender_start(app->writer, app->cfg.db_url, app->cfg.paypal_poll_ms,
+                                     app->cfg.paypal_retry_base_ms, app->cfg.webhook_ca_file, &err);
+    if (!sv->paypal) {
+        fprintf(stderr, "partnerd serve: cannot start the PayPal sender: %s\n", err.message);
+        return -1;
+    }
     return serve_http(sv);
 }
 
@@ -352,6 +361,7 @@ static void serve_stop(struct serve *sv)
 {
     struct app *app = sv->app;
     webhook_sender_stop(sv->hooks);
+    paypal_sender_stop(sv->paypal);
     scheduler_stop(sv->sched);
     writer_stop(app->writer);
     click_journal_close(app->click_journal);

@@ -45,6 +45,8 @@ static const struct setting settings[] = {
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
     INT_SETTING("webhook_allow_private", webhook_allow_private),   /* webhooks */
     TEXT_SETTING("metrics_token", metrics_token),
+    INT_SETTING("paypal_poll_ms", paypal_poll_ms),             /* paypal */
+    INT_SETTING("paypal_retry_base_ms", paypal_retry_base_ms), /* paypal */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -149,6 +151,8 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
     cfg->webhook_retention_days = 30;
+    cfg->paypal_poll_ms = 1000;         /* paypal */
+    cfg->paypal_retry_base_ms = 30000;  /* paypal */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");
