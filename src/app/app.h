@@ -37,6 +37,7 @@ struct app_config {
     char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
     int paypal_poll_ms;         /* paypal: how often parts sent to PayPal are looked at */
     int paypal_retry_base_ms;   /* paypal: first wait after a failed call or pending items */
+    int paypal_timeout_ms;      /* paypal: the most one request to PayPal may take */
 };
 
 struct app_metrics {

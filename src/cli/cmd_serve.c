@@ -33,6 +33,7 @@ static const char usage[] =
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--webhook_allow_private 0|1] [--metrics_token TOKEN]\n"
     "                      [--paypal_poll_ms MS] [--paypal_retry_base_ms MS]\n"
+    "                      [--paypal_timeout_ms MS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -325,7 +326,8 @@ static int serve_start(struct serve *sv)
         return -1;
     }
     sv->paypal = paypal_sender_start(app->writer, app->cfg.db_url, app->cfg.paypal_poll_ms,
-                                     app->cfg.paypal_retry_base_ms, app->cfg.webhook_ca_file, &err);
+                                     app->cfg.paypal_retry_base_ms, app->cfg.paypal_timeout_ms,
+                                     app->cfg.webhook_ca_file, &err);
     if (!sv->paypal) {
         fprintf(stderr, "partnerd serve: cannot start the PayPal sender: %s\n", err.message);
         return -1;

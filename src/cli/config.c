@@ -47,6 +47,7 @@ static const struct setting settings[] = {
     TEXT_SETTING("metrics_token", metrics_token),
     INT_SETTING("paypal_poll_ms", paypal_poll_ms),             /* paypal */
     INT_SETTING("paypal_retry_base_ms", paypal_retry_base_ms), /* paypal */
+    INT_SETTING("paypal_timeout_ms", paypal_timeout_ms),       /* paypal */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -153,6 +154,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->webhook_retention_days = 30;
     cfg->paypal_poll_ms = 1000;         /* paypal */
     cfg->paypal_retry_base_ms = 30000;  /* paypal */
+    cfg->paypal_timeout_ms = 30000;     /* paypal */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

@@ -360,18 +360,18 @@ static void *sender_main(void *arg)
 }
 
 struct paypal_sender *paypal_sender_start(struct writer *w, const char *db_url, int poll_ms,
-                                          int64_t retry_base_ms, const char *ca_file,
-                                          struct pd_err *err)
+                                          int64_t retry_base_ms, int timeout_ms,
+                                          const char *ca_file, struct pd_err *err)
 {
     struct paypal_sender *ps = calloc(1, sizeof *ps);
     if (!ps)
         abort();
     atomic_init(&ps->stopping, false);
-    const char *hook = getenv(PAYPAL_ABORT_ENV);
+    const char *hook = getenv(PAYPAL_HOLD_ENV);
     ps->db = store_open(db_url, true, err);
     if (!ps->db)
         goto fail;
-    ps->client = paypal_client_new(ca_file, &ps->stopping,
+    ps->client = paypal_client_new(ca_file, &ps->stopping, timeout_ms > 0 ? timeout_ms : 30000,
                                    hook && strcmp(hook, "after_create") == 0, err);
     if (!ps->client)
         goto fail_db;

@@ -8,9 +8,10 @@
  * part's last error; a create PayPal refuses for good fails the part's items (their money goes
  * back to the approved balances). Every write is a writer job.
  *
- * Test hook: with PARTNERD_TEST_PAYPAL_ABORT=after_create in the environment the process aborts
- * as soon as PayPal has answered a create, before anything of it is recorded (a crash between
- * the provider's answer and the commit). */
+ * Test hook: with PARTNERD_TEST_PAYPAL_HOLD=after_create in the environment the sender logs
+ * "paypal test hook: holding after a create" as soon as PayPal has answered a create and then
+ * waits for the process to be killed, before anything of the answer is recorded (so a test can
+ * kill -9 it between the provider's answer and the commit). */
 #ifndef PD_JOBS_PAYPAL_H
 #define PD_JOBS_PAYPAL_H
 
@@ -19,17 +20,18 @@
 #include "store/writer.h"
 #include "util/err.h"
 
-#define PAYPAL_ABORT_ENV "PARTNERD_TEST_PAYPAL_ABORT"
+#define PAYPAL_HOLD_ENV "PARTNERD_TEST_PAYPAL_HOLD"
 
 struct paypal_sender;
 
 /* db_url: the database, read on a connection of the sender's own. poll_ms: how often due parts
  * are looked for; retry_base_ms: the first wait after a failed attempt or a look that found items
- * still pending (then doubled). 0 for the defaults (1 s, 30 s). ca_file: PEM certificates trusted
+ * still pending (then doubled); timeout_ms: the most one request to PayPal may take. 0 for the
+ * defaults (1 s, 30 s, 30 s). ca_file: PEM certificates trusted
  * for https ("" or NULL: the system's). NULL with err when the setup fails. */
 struct paypal_sender *paypal_sender_start(struct writer *w, const char *db_url, int poll_ms,
-                                          int64_t retry_base_ms, const char *ca_file,
-                                          struct pd_err *err);
+                                          int64_t retry_base_ms, int timeout_ms,
+                                          const char *ca_file, struct pd_err *err);
 /* Stops it (a request in progress ends within a fraction of a second). Call before writer_stop. */
 void paypal_sender_stop(struct paypal_sender *ps);
 

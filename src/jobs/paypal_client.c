@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/url.h"
 #include "http/client.h"
@@ -16,7 +17,6 @@
 
 #define PAYPAL_TOKENS 16
 #define PAYPAL_TOKEN_MAX 2048
-#define PAYPAL_TIMEOUT_MS 30000
 #define PAYPAL_TOKEN_BODY_MAX (64u * 1024)
 #define PAYPAL_BODY_MAX (32u * 1024 * 1024)
 /* A token is used until this long before PayPal says it expires. */
@@ -31,12 +31,14 @@ struct paypal_token {
 struct paypal_client {
     struct http_client *http;
     const atomic_bool *cancel;
-    bool abort_after_create;
+    int timeout_ms;
+    bool hold_after_create;
     struct paypal_token tokens[PAYPAL_TOKENS];
 };
 
 struct paypal_client *paypal_client_new(const char *ca_file, const atomic_bool *cancel,
-                                        bool abort_after_create, struct pd_err *err)
+                                        int timeout_ms, bool hold_after_create,
+                                        struct pd_err *err)
 {
     struct http_client *http = http_client_new(ca_file, err);
     if (!http)
@@ -46,7 +48,8 @@ struct paypal_client *paypal_client_new(const char *ca_file, const atomic_bool *
         abort();
     c->http = http;
     c->cancel = cancel;
-    c->abort_after_create = abort_after_create;
+    c->timeout_ms = timeout_ms;
+    c->hold_after_create = hold_after_create;
     return c;
 }
 
@@ -118,7 +121,7 @@ static int request(struct paypal_client *c, const struct paypal_api *api,
                    size_t error_len)
 {
     struct url_parts u;
-    req->timeout_ms = PAYPAL_TIMEOUT_MS;
+    req->timeout_ms = c->timeout_ms;
     req->cancel = c->cancel;
     req->addr_check = url_parse(api->base_url, &u) && !u.https ? loopback_only : NULL;
     struct pd_err err = {0};
@@ -223,8 +226,12 @@ enum paypal_result paypal_client_create(struct paypal_client *c, const struct pa
                                   .body_max = PAYPAL_TOKEN_BODY_MAX};
     struct http_client_resp resp = {0};
     int rc = request(c, api, &req, &resp, error, error_len);
-    if (c->abort_after_create)
-        abort(); /* the test hook: PayPal answered (or not), nothing of it is recorded */
+    /* The test hook: PayPal has answered, nothing of it is recorded; wait here to be killed. */
+    while (c->hold_after_create) {
+        fprintf(stderr, "level=warn msg=\"paypal test hook: holding after a create\" status=%d\n",
+                resp.status);
+        sleep(3600);
+    }
     if (rc < 0)
         return PAYPAL_RETRY;
     enum paypal_result r = PAYPAL_RETRY;
