@@ -141,8 +141,14 @@ struct api_write {
     char *answer; /* serialized answer (on the worker thread unless stored) */
     int answer_status;
     bool replayed;
+    /* When set, answers a committed write on the worker instead of its JSON result (which is
+     * dropped): a download made after the write that decided its content. */
+    void (*reply)(struct api_write *w);
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
+/* api_submit_write answered by reply (no Idempotency-Key: the answer is not stored). */
+void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
+                            void (*reply)(struct api_write *w));
 
 /* A route: a method and a path pattern ('*' matches one path segment, captured into
  * path_params), who may call it (a bit set of AUTH_ALLOW(kind); 0: anyone, the handler checks what
@@ -208,6 +214,13 @@ void api_payouts_create(struct api_call *call);
 void api_payouts_list(struct api_call *call);
 void api_payouts_get(struct api_call *call);
 void api_payouts_paid(struct api_call *call);
+void api_payouts_refresh(struct api_call *call);
+void api_payouts_delete(struct api_call *call);
+void api_payout_item_paid(struct api_call *call);
+void api_payout_item_failed(struct api_call *call);
+void api_payouts_sepa(struct api_call *call);
+void api_payouts_paypal_csv(struct api_call *call);
+void api_payouts_wise_csv(struct api_call *call);
 /* paypal: the program's paypal field and POST /api/v1/payouts/{id}/send (src/api/paypal.c) */
 struct paypal_settings_patch;
 void api_payouts_send(struct api_call *call);

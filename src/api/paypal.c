@@ -50,7 +50,7 @@ int api_paypal_settings_parse(json_t *v, struct paypal_settings_patch *out, stru
     if (api_check_fields(v, keys, err) < 0) {
         char inner[sizeof err->param];
         snprintf(inner, sizeof inner, "%s", err->param);
-        snprintf(err->param, sizeof err->param, "paypal.%s", inner);
+        snprintf(err->param, sizeof err->param, "paypal.%.50s", inner);
         return -1;
     }
     if (member(v, "client_id", false, &out->client_id, NULL, err) < 0 ||

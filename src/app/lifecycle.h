@@ -50,11 +50,15 @@ struct commission_state {
 int commission_reverse(struct store *s, const struct commission_state *c, int64_t amount,
                        int64_t now_ms, struct pd_err *err);
 
-/* A new payout batch takes its partners' approved commissions from before before_ms. */
-int commissions_assign_payout(struct store *s, const char *payout_id, int64_t before_ms,
-                              struct pd_err *err);
-/* The batch is paid: so are the approved commissions it took. */
-int commissions_mark_paid(struct store *s, const char *payout_id, int64_t now_ms,
-                          struct pd_err *err);
+/* Items of a batch left through `channel` at sent_ms: the approved commissions of their
+ * partners not in any batch, approved by approved_before_ms (when the batch was last computed),
+ * join the batch and are paid. */
+int commissions_pay_with_items(struct store *s, const char *payout_id, const char *program_id,
+                               const char *channel, int64_t sent_ms, int64_t approved_before_ms,
+                               struct pd_err *err);
+/* A partner's item of the batch failed: its commissions leave the batch, approved again (or
+ * reversed, when refunds took all of one), for the next batch. */
+int commissions_unpay(struct store *s, const char *payout_id, const char *partner_id,
+                      int64_t now_ms, struct pd_err *err);
 
 #endif

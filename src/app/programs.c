@@ -12,7 +12,8 @@
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
-    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap"
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"         \
+    " payout_debtor"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -39,6 +40,7 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->updated_at = store_col_int(cur, 17);
     p->parent_levels = (int)store_col_int(cur, 18);
     p->monthly_cap = store_is_null(cur, 19) ? -1 : store_col_int(cur, 19);
+    p->payout_debtor_json = store_is_null(cur, 20) ? NULL : col_dup(a, cur, 20);
     if (!p->currency)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
 
@@ -138,6 +140,8 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "rules_version", json_integer(p->rules.version));
     json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
     json_object_set_new(o, "postback_token", pd_json_str_or_null(p->postback_token));
+    json_t *debtor = p->payout_debtor_json ? json_loads(p->payout_debtor_json, 0, NULL) : NULL;
+    json_object_set_new(o, "payout_debtor", debtor ? debtor : json_null());
     json_object_set_new(o, "created", pd_json_time(p->created_at));
     json_object_set_new(o, "updated", pd_json_time(p->updated_at));
     return o;
@@ -146,7 +150,7 @@ json_t *program_to_json(const struct program *p)
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
                  bool creating, struct pd_err *err)
 {
-    struct db_val v[20] = {
+    struct db_val v[21] = {
         db_text(p->id),
         db_text(p->name),
         db_text(p->currency->code),
@@ -167,22 +171,23 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
         db_int(p->updated_at),
         db_int(p->parent_levels),
         p->monthly_cap < 0 ? db_null() : db_int(p->monthly_cap),
+        db_text(p->payout_debtor_json),
     };
     const char *sql =
         creating
             ? "INSERT INTO programs (id, name, currency, allowed_hosts, default_url, click_param,"
               " attribution_window_days, hold_days, min_payout, model, lifetime, recurring_months,"
               " parent_bps, rules, rules_version, postback_token, created_at, updated_at,"
-              " parent_levels, monthly_cap)"
+              " parent_levels, monthly_cap, payout_debtor)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-              " ?17, ?18, ?19, ?20)"
+              " ?17, ?18, ?19, ?20, ?21)"
             : "UPDATE programs SET name = ?2, currency = ?3, allowed_hosts = ?4,"
               " default_url = ?5, click_param = ?6, attribution_window_days = ?7,"
               " hold_days = ?8, min_payout = ?9, model = ?10, lifetime = ?11,"
               " recurring_months = ?12, parent_bps = ?13, rules = ?14, rules_version = ?15,"
               " postback_token = ?16, created_at = ?17, updated_at = ?18, parent_levels = ?19,"
-              " monthly_cap = ?20 WHERE id = ?1";
-    if (store_exec(s, sql, v, 20, NULL, err) < 0)
+              " monthly_cap = ?20, payout_debtor = ?21 WHERE id = ?1";
+    if (store_exec(s, sql, v, 21, NULL, err) < 0)
         return -1;
     return program_save_rule_version(s, p, p->updated_at, err);
 }
