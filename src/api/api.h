@@ -227,6 +227,10 @@ void api_payouts_send(struct api_call *call);
 int api_paypal_settings_parse(json_t *v, struct paypal_settings_patch *out, struct pd_err *err);
 /* Adds "paypal" (the settings without the secret, or null) to a program's JSON. */
 int api_program_add_paypal(struct store *s, json_t *program, struct pd_err *err);
+/* Adds "paypal" (the parts sent through the PayPal API, [] when none) to a batch's JSON. */
+int api_payout_add_paypal(struct store *s, json_t *payout, struct pd_err *err);
+/* A batch as every answer about one batch gives it (src/api/payouts.c). */
+json_t *api_payout_batch_json(struct store *s, const char *id, struct pd_err *err);
 /* end paypal */
 void api_me_payouts(struct api_call *call);
 void api_reports_get(struct api_call *call);

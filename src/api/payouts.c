@@ -23,7 +23,16 @@ static json_t *batch_json(struct store *s, const char *id, struct pd_err *err)
         return NULL;
     }
     json_object_set_new(o, "files", files);
+    if (api_payout_add_paypal(s, o, err) < 0) { /* paypal */
+        json_decref(o);
+        return NULL;
+    }
     return o;
+}
+
+json_t *api_payout_batch_json(struct store *s, const char *id, struct pd_err *err)
+{
+    return batch_json(s, id, err);
 }
 
 static int answer_batch(struct store *s, struct api_write *w, const char *id, int status)

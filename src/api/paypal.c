@@ -77,17 +77,14 @@ int api_program_add_paypal(struct store *s, json_t *program, struct pd_err *err)
     return 0;
 }
 
-/* The batch as the API answers it, with its PayPal parts. */
-static json_t *batch_with_parts(struct store *s, const char *id, struct pd_err *err)
+int api_payout_add_paypal(struct store *s, json_t *payout, struct pd_err *err)
 {
-    json_t *o = payout_json(s, id, true, err);
-    json_t *parts = o ? paypal_sends_json(s, id, err) : NULL;
-    if (!parts) {
-        json_decref(o);
-        return NULL;
-    }
-    json_object_set_new(o, "paypal", parts);
-    return o;
+    const char *id = json_string_value(json_object_get(payout, "id"));
+    json_t *parts = id ? paypal_sends_json(s, id, err) : json_array();
+    if (!parts)
+        return -1;
+    json_object_set_new(payout, "paypal", parts);
+    return 0;
 }
 
 static int payout_send_op(struct store *s, struct api_write *w)
@@ -131,7 +128,7 @@ static int payout_send_op(struct store *s, struct api_write *w)
     if (payout_paypal_mark_sent(s, id, w->call->now_ms, NULL, &w->err) < 0 ||
         paypal_sends_create(s, id, (int)parts, w->call->now_ms, &w->err) < 0)
         return -1;
-    w->result = batch_with_parts(s, id, &w->err);
+    w->result = api_payout_batch_json(s, id, &w->err);
     w->status = 202;
     return w->result ? 0 : -1;
 }

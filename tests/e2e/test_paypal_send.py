@@ -68,7 +68,7 @@ def test_send_is_refused_when_it_cannot_pay():
                                  "holder": "Bank Only"})
         b = draft_batch(srv, prog["id"])
         expect_error(srv.api("POST", "/api/v1/payouts/%s/send" % b["id"]), 422, param="id")
-        expect_error(srv.api("POST", "/api/v1/payouts/pay_nope/send"), 404)
+        expect_error(srv.api("POST", "/api/v1/payouts/pay_nope/send"), 404, param="id")
         expect_eq(fake.creates, 0, "creates at PayPal")
         expect_eq(srv.sql1("SELECT COUNT(*) FROM paypal_sends"), 0, "parts recorded")
         srv.check()

@@ -23,7 +23,7 @@ Switches a test sets on the instance (all thread-safe through `lock`):
 - pending_gets: how many lookups of a batch show its items PENDING before their final state.
 
 Counters: `payments` (items accepted into batches: what PayPal would pay), `creates` (create
-requests answered), `tokens` (tokens issued), `requests` (every request, as (method, path)).
+requests received), `tokens` (tokens issued), `requests` (every request, as (method, path)).
 
 Run alone: python3 fake_paypal.py [port] (client id "test-client", secret "test-secret").
 """
@@ -291,10 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v1/oauth2/token":
             self._answer(*self.paypal.token(self, body))
         elif path == "/v1/payments/payouts":
-            status, doc = self.paypal.create(self, body)
             with self.paypal.lock:
                 self.paypal.creates += 1
-            self._answer(status, doc)
+            self._answer(*self.paypal.create(self, body))
         else:
             self._answer(404, {"name": "NOT_FOUND", "message": "no such path"})
 
