@@ -209,18 +209,36 @@ static void refuse_part(struct paypal_sender *ps, const struct paypal_send *d,
     book(ps, &j);
 }
 
+/* The part's items still sent (not settled since: those are never sent to PayPal again). */
+static size_t open_items(struct payout_paypal_item *items, size_t n, struct arena *a,
+                         struct payout_paypal_item **out)
+{
+    size_t k = 0;
+    *out = arena_calloc(a, (n ? n : 1) * sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].status, "sent") == 0)
+            (*out)[k++] = items[i];
+    return k;
+}
+
 static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
                         const struct paypal_api *api, struct arena *a)
 {
     char error[ERROR_MAX] = "", subject[300], message[300], batch_id[64];
-    struct payout_paypal_item *items = NULL;
+    struct payout_paypal_item *all = NULL, *items;
     size_t n = 0;
-    if (part_items(ps, d, a, &items, &n, error) < 0) {
+    if (part_items(ps, d, a, &all, &n, error) < 0) {
         book_again(ps, d, error);
         return;
     }
-    const struct currency *cur = n ? currency_find(items[0].currency) : NULL;
-    struct paypal_item_in *in = arena_calloc(a, (n ? n : 1) * sizeof *in);
+    n = open_items(all, n, a, &items);
+    if (n == 0) { /* every item was settled by hand before PayPal was asked */
+        struct pp_job j = {.kind = BOOK_SETTLE, .send = d, .done = true};
+        book(ps, &j);
+        return;
+    }
+    const struct currency *cur = currency_find(items[0].currency);
+    struct paypal_item_in *in = arena_calloc(a, n * sizeof *in);
     for (size_t i = 0; i < n; i++)
         in[i] = (struct paypal_item_in){items[i].email, items[i].reference, NULL, items[i].amount};
     batch_texts(ps, d, subject, message, sizeof subject);
@@ -228,7 +246,7 @@ static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
     char *body = cur ? paypal_create_body(d->sender_batch_id, subject, message, cur, in, n, &err)
                      : NULL;
     if (!body) {
-        refuse_part(ps, d, items, n, cur ? err.message : "the part has no item to send", a);
+        refuse_part(ps, d, items, n, cur ? err.message : "the currency is unknown", a);
         return;
     }
     enum paypal_result r =
@@ -245,38 +263,36 @@ static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
     }
 }
 
-/* Reads every page of the part's batch into the settlements to book; -1 with error. */
+static int ref_cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Reads every page of the part's batch: the outcomes of the open items (refs, sorted) that are
+ * final become settlements; *settled counts them. -1 with error. */
 static int read_outcomes(struct paypal_sender *ps, const struct paypal_send *d,
                          const struct paypal_api *api, struct arena *a, struct pp_job *j,
-                         size_t expected, size_t *pending, char *error)
+                         const char **refs, size_t nrefs, char *error)
 {
     int64_t now = time_now_ms(), sent = d->accepted_at ? d->accepted_at : d->created_at;
-    size_t seen = 0;
-    j->settles = arena_calloc(a, (expected ? expected : 1) * sizeof(struct settle));
+    j->settles = arena_calloc(a, (nrefs ? nrefs : 1) * sizeof(struct settle));
     for (int64_t page = 1, pages = 1; page <= pages && page <= PAGES_MAX; page++) {
         struct paypal_batch_page pg;
         if (paypal_client_batch_page(ps->client, api, d->payout_batch_id, page, a, &pg, error,
                                      ERROR_MAX) != PAYPAL_OK)
             return -1;
         pages = pg.total_pages > pages ? pg.total_pages : pages;
-        for (size_t i = 0; i < pg.nitems; i++) {
+        for (size_t i = 0; i < pg.nitems && j->nsettles < nrefs; i++) {
+            const char *ref = pg.items[i].sender_item_id;
             char reason[PAYOUT_REASON_MAX];
-            enum paypal_outcome o =
-                paypal_item_outcome(&pg.items[i], pg.batch_status, sent, now, reason, sizeof reason);
-            seen++;
-            if (o == PAYPAL_PENDING) {
-                (*pending)++;
-            } else if (j->nsettles < expected) {
+            if (!bsearch(&ref, refs, nrefs, sizeof *refs, ref_cmp))
+                continue; /* settled already, or not ours */
+            enum paypal_outcome o = paypal_item_outcome(&pg.items[i], pg.batch_status, sent, now,
+                                                        reason, sizeof reason);
+            if (o != PAYPAL_PENDING)
                 j->settles[j->nsettles++] = (struct settle){
-                    pg.items[i].sender_item_id, o == PAYPAL_PAID,
-                    o == PAYPAL_PAID ? NULL : arena_strdup(a, reason)};
-            }
+                    ref, o == PAYPAL_PAID, o == PAYPAL_PAID ? NULL : arena_strdup(a, reason)};
         }
-    }
-    if (seen < expected) {
-        snprintf(error, ERROR_MAX, "PayPal's batch %s shows %zu of the part's %zu items",
-                 d->payout_batch_id, seen, expected);
-        *pending += expected - seen;
     }
     return 0;
 }
@@ -285,24 +301,26 @@ static void follow_part(struct paypal_sender *ps, const struct paypal_send *d,
                         const struct paypal_api *api, struct arena *a)
 {
     char error[ERROR_MAX] = "";
-    struct payout_paypal_item *items = NULL;
-    size_t n = 0, pending = 0;
-    if (part_items(ps, d, a, &items, &n, error) < 0) {
+    struct payout_paypal_item *all = NULL, *items;
+    size_t n = 0;
+    if (part_items(ps, d, a, &all, &n, error) < 0) {
         book_again(ps, d, error);
         return;
     }
-    struct pp_job j = {.kind = BOOK_SETTLE, .send = d};
-    if (read_outcomes(ps, d, api, a, &j, n, &pending, error) < 0) {
-        book_again(ps, d, error);
-        return;
-    }
-    /* Only items still sent count as progress: a settled one is settled again as a no-op. */
-    size_t open = 0;
+    n = open_items(all, n, a, &items);
+    const char **refs = arena_calloc(a, (n ? n : 1) * sizeof *refs);
     for (size_t i = 0; i < n; i++)
-        open += strcmp(items[i].status, "sent") == 0;
-    j.done = pending == 0;
-    j.progress = j.nsettles > 0 && open > pending;
-    j.error = error[0] ? arena_strdup(a, error) : NULL;
+        refs[i] = items[i].reference;
+    qsort(refs, n, sizeof *refs, ref_cmp);
+    struct pp_job j = {.kind = BOOK_SETTLE, .send = d};
+    if (n > 0 && read_outcomes(ps, d, api, a, &j, refs, n, error) < 0) {
+        book_again(ps, d, error);
+        return;
+    }
+    /* Done once every item still open is final at PayPal (an item PayPal's batch does not show
+     * stays open: it is asked about again). */
+    j.done = j.nsettles == n;
+    j.progress = j.nsettles > 0;
     j.next_ms = time_now_ms() + backoff_ms(ps, j.progress ? 0 : d->attempts);
     book(ps, &j);
 }

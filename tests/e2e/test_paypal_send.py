@@ -182,5 +182,24 @@ def test_failed_returned_and_unclaimed_items_return_their_money():
         srv.check()
 
 
+def test_a_create_paypal_refuses_fails_the_items_and_returns_their_money():
+    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+        fake.refuse_creates = 1
+        prog = program_with_paypal(srv, fake)
+        a, amount = approved_partner(srv, prog["id"], "a@partners.example", 10000)
+        draft = draft_batch(srv, prog["id"])
+        expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+        done = wait_settled(srv, draft["id"])
+        it = items_by_partner(done)[a["id"]]
+        expect_eq(it["status"], "failed", "the item")
+        expect("INSUFFICIENT_FUNDS" in (it.get("reason") or ""), "the item's reason: %r" % it.get("reason"))
+        part = done["paypal"][0]
+        expect_eq((part["status"], part["payout_batch_id"]), ("failed", None), "the part")
+        expect("INSUFFICIENT_FUNDS" in (part["error"] or ""), "the part's error: %r" % part["error"])
+        expect_eq(fake.payments, 0, "payments made at PayPal")
+        expect_eq(balance(srv, a["id"]), (0, amount, 0), "money back to approved")
+        srv.check()
+
+
 if __name__ == "__main__":
     harness.main(globals())

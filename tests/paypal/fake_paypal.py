@@ -17,6 +17,7 @@ Switches a test sets on the instance (all thread-safe through `lock`):
 - fail_creates: the next N creates answer 503 INTERNAL_SERVICE_ERROR without making a batch;
 - hang_creates: the next N creates make the batch (PayPal has it) but never answer in time (the
   connection is held `hang_seconds`), as a timeout between PayPal and partnerd looks;
+- refuse_creates: the next N creates are refused for good (422 INSUFFICIENT_FUNDS), paying nothing;
 - fail_gets: the next N batch lookups answer 500;
 - outcomes: {receiver email: final transaction_status}, SUCCESS for anyone else; UNCLAIMED items
   report a time_processed 31 days ago (past PayPal's 30-day claim period);
@@ -67,6 +68,7 @@ class FakePayPal:
         self.fail_creates = 0
         self.hang_creates = 0
         self.hang_seconds = 5.0
+        self.refuse_creates = 0
         self.fail_gets = 0
         self.outcomes = {}
         self.pending_gets = 0
@@ -184,6 +186,10 @@ class FakePayPal:
             if self.fail_creates > 0:
                 self.fail_creates -= 1
                 return self.error(503, "INTERNAL_SERVICE_ERROR", "An internal service error occurred.")
+            if self.refuse_creates > 0:
+                self.refuse_creates -= 1
+                return self.error(422, "INSUFFICIENT_FUNDS", "Sender does not have sufficient"
+                                  " funds. Please add funds and retry.")
             if sbid in self.by_sender:
                 original = self.by_sender[sbid]
                 link = {"href": "%s/v1/payments/payouts/%s" % (self.base_url, original),
