@@ -9,6 +9,7 @@
 #include "app/paypal_records.h"
 #include "app/records.h"
 #include "core/ids.h"
+#include "core/payout_method.h"
 #include "core/rules_json.h"
 #include "core/url.h"
 #include "util/banned.h"
@@ -16,7 +17,7 @@
 static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
     "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
-    "parent_levels", "monthly_cap", "rules", "postback_enabled", "paypal", NULL};
+    "parent_levels", "monthly_cap", "rules", "postback_enabled", "payout_debtor", "paypal", NULL};
 
 struct program_write {
     struct program p;
@@ -148,6 +149,24 @@ static int set_rules(void *ctx, const struct api_field_value *v, struct pd_err *
     return 0;
 }
 
+/* The account SEPA files debit: validated and kept canonical; null removes it. */
+static int set_payout_debtor(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program_apply *c = ctx;
+    if (v->null || json_is_null(v->json)) {
+        c->pw->p.payout_debtor_json = NULL;
+        return 0;
+    }
+    json_t *canon = payout_debtor_canonical(v->json, err);
+    if (!canon)
+        return -1;
+    char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(canon);
+    c->pw->p.payout_debtor_json = arena_strdup(c->a, text);
+    free(text);
+    return 0;
+}
+
 /* Absent keeps the current state; enabling draws a token once, disabling drops it. */
 static int set_postback_enabled(void *ctx, const struct api_field_value *v, struct pd_err *err)
 {
@@ -197,6 +216,7 @@ static const struct api_field program_field_table[] = {
      .max = INT64_MAX / 4, AT(monthly_cap)},
     {"rules", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_rules},
     {"postback_enabled", API_FIELD_BOOL, API_FIELD_ALWAYS, .set = set_postback_enabled},
+    {"payout_debtor", API_FIELD_JSON, API_FIELD_GIVEN, .nullable = true, .set = set_payout_debtor},
     {"paypal", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_paypal},
     {.name = NULL},
 };

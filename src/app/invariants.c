@@ -24,6 +24,7 @@ static const struct invariant invariants[] = {
      " OR (kind = 'reversal' AND paid = 0 AND (pending = 0 OR approved = 0))"
      " OR (kind = 'clawback' AND pending = 0 AND paid = 0)"
      " OR (kind = 'payout' AND pending = 0 AND approved = -paid)"
+     " OR (kind = 'payout_failed' AND pending = 0 AND approved = -paid)"
      " OR (kind = 'adjustment' AND pending = 0 AND paid = 0))"},
     {"ledger entries belong to an existing partner of their program, in its currency",
      "SELECT e.id, 'partner ' || e.partner_id || ' currency ' || e.currency"
@@ -114,18 +115,47 @@ static const struct invariant invariants[] = {
      " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
      " WHERE " BEYOND("revenue") " OR " BEYOND("commission")
      " UNION ALL SELECT id, 'total ' || total FROM payouts WHERE " BEYOND("total")},
-    {"each payout's total equals the sum of its items",
+    {"each payout's total equals the sum of its items that are not held",
      "SELECT y.id, 'total ' || y.total || ' items ' || COALESCE(SUM(i.amount), 0)"
-     " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id"
+     " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id AND i.status <> 'held'"
      " GROUP BY y.id, y.total HAVING y.total <> COALESCE(SUM(i.amount), 0)"},
-    {"a paid payout posted exactly its items to the ledger, an unpaid one nothing",
-     "SELECT i.payout_id || '/' || i.partner_id, y.status || ' item ' || i.amount || ' posted '"
-     " || COALESCE(e.paid, 0) FROM payout_items i JOIN payouts y ON y.id = i.payout_id"
-     " LEFT JOIN (SELECT payout_id, partner_id, SUM(paid) AS paid FROM ledger_entries"
-     "  WHERE kind = 'payout' GROUP BY payout_id, partner_id) e"
+    {"an item that left (sent, paid or failed) has exactly one payout entry of its amount, any"
+     " other item none",
+     "SELECT i.payout_id || '/' || i.partner_id, i.status || ' item ' || i.amount || ' entries '"
+     " || COALESCE(e.n, 0) || ' paying ' || COALESCE(e.paid, 0)"
+     " FROM payout_items i LEFT JOIN (SELECT payout_id, partner_id, COUNT(*) AS n,"
+     "  SUM(paid) AS paid FROM ledger_entries WHERE kind = 'payout'"
+     "  GROUP BY payout_id, partner_id) e"
      " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
-     " WHERE (y.status = 'paid' AND COALESCE(e.paid, 0) <> i.amount)"
-     " OR (y.status <> 'paid' AND COALESCE(e.paid, 0) <> 0)"},
+     " WHERE (i.status IN ('sent', 'paid', 'failed')"
+     "  AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.paid, 0) <> i.amount))"
+     " OR (i.status NOT IN ('sent', 'paid', 'failed') AND COALESCE(e.n, 0) <> 0)"},
+    {"a failed item returned its amount with exactly one payout_failed entry, any other item none",
+     "SELECT i.payout_id || '/' || i.partner_id, i.status || ' item ' || i.amount || ' entries '"
+     " || COALESCE(e.n, 0) || ' returning ' || COALESCE(e.approved, 0)"
+     " FROM payout_items i LEFT JOIN (SELECT payout_id, partner_id, COUNT(*) AS n,"
+     "  SUM(approved) AS approved FROM ledger_entries WHERE kind = 'payout_failed'"
+     "  GROUP BY payout_id, partner_id) e"
+     " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
+     " WHERE (i.status = 'failed' AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.approved, 0) <> i.amount))"
+     " OR (i.status <> 'failed' AND COALESCE(e.n, 0) <> 0)"},
+    {"payout and payout_failed entries belong to an item of their batch",
+     "SELECT e.id, e.kind || ' of ' || COALESCE(e.payout_id, 'no batch') FROM ledger_entries e"
+     " LEFT JOIN payout_items i ON i.payout_id = e.payout_id AND i.partner_id = e.partner_id"
+     " WHERE e.kind IN ('payout', 'payout_failed') AND i.partner_id IS NULL"},
+    {"no commission is in two batches: a commission in a batch is paid with its partner's item"
+     " there, which left and did not fail",
+     "SELECT c.id, c.status || ' in ' || c.payout_id || ' item ' || COALESCE(i.status, 'none')"
+     " FROM commissions c LEFT JOIN payout_items i"
+     " ON i.payout_id = c.payout_id AND i.partner_id = c.partner_id"
+     " WHERE c.payout_id IS NOT NULL AND (i.status IS NULL OR i.status NOT IN ('sent', 'paid')"
+     " OR c.status NOT IN ('paid', 'reversed'))"},
+    {"a paid batch has no item left to pay or settle; a draft's items have not left",
+     "SELECT y.id, y.status || ' with ' || COUNT(*) || ' ' || MIN(i.status) || ' item(s)'"
+     " FROM payouts y JOIN payout_items i ON i.payout_id = y.id"
+     " WHERE (y.status = 'paid' AND i.status IN ('payable', 'sent'))"
+     " OR (y.status = 'draft' AND i.status NOT IN ('payable', 'held'))"
+     " GROUP BY y.id, y.status"},
 };
 
 int invariants_check(struct store *s, FILE *out, struct invariant_report *r)

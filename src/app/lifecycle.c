@@ -184,9 +184,15 @@ done:
 int commissions_approve_due(struct store *s, int64_t now_ms, int limit, int64_t *approved,
                             struct pd_err *err)
 {
+    return commissions_approve_due_by(s, now_ms, now_ms, limit, approved, err);
+}
+
+int commissions_approve_due_by(struct store *s, int64_t due_ms, int64_t now_ms, int limit,
+                               int64_t *approved, struct pd_err *err)
+{
     struct arena a;
     arena_init(&a, 1 << 14);
-    struct db_val v[2] = {db_int(now_ms), db_int(limit)};
+    struct db_val v[2] = {db_int(due_ms), db_int(limit)};
     struct store_cursor cur;
     *approved = 0;
     int rc = store_query(s,

@@ -37,6 +37,10 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
 /* Approves up to `limit` pending commissions whose hold has passed; *approved gets the count. */
 int commissions_approve_due(struct store *s, int64_t now_ms, int limit, int64_t *approved,
                             struct pd_err *err);
+/* The same for holds ending by due_ms (a time chosen by an operator), posted at now_ms: the
+ * ledger and the commissions carry the real time whatever moment chose them. */
+int commissions_approve_due_by(struct store *s, int64_t due_ms, int64_t now_ms, int limit,
+                               int64_t *approved, struct pd_err *err);
 
 /* A live commission as a refund reads it. */
 struct commission_state {

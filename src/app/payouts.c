@@ -52,15 +52,15 @@ static void report(payout_progress_fn fn, void *arg, const char *stage, int64_t 
         fn(stage, done, total, arg);
 }
 
-/* Items are balances (each within MONEY_MAX_TOTAL); their total must be too. */
+/* Items are balances (each within MONEY_MAX_TOTAL); their sum must be too, held ones included
+ * (the batch shows their total, and they may be paid once released). */
 static int check_total(struct store *s, const char *id, struct pd_err *err)
 {
     struct db_val k = db_text(id);
     int64_t beyond = 0;
     if (store_query_int(s,
-                        "SELECT COUNT(*) FROM payouts WHERE id = ?1"
-                        " AND (total > " MONEY_MAX_TOTAL_SQL " OR total < -" MONEY_MAX_TOTAL_SQL
-                        ")",
+                        "SELECT COUNT(*) FROM (SELECT SUM(amount) AS t FROM payout_items"
+                        " WHERE payout_id = ?1) x WHERE x.t > " MONEY_MAX_TOTAL_SQL,
                         &k, 1, 0, &beyond, err) < 0)
         return -1;
     if (beyond)

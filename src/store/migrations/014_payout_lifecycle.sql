@@ -59,5 +59,9 @@ CREATE INDEX payout_items_partner ON payout_items (partner_id, payout_id);
 -- The items of one status of a batch (a file's rows, the items still to settle).
 CREATE INDEX payout_items_status ON payout_items (payout_id, status, partner_id);
 
+-- A commission joins a batch when its item leaves: the commissions of a batch not paid yet are free
+-- again (its draft pays their partners' balances all the same).
+UPDATE commissions SET payout_id = NULL WHERE status = 'approved' AND payout_id IS NOT NULL;
+
 -- The account a SEPA file debits: {name, iban, bic?}, JSON; NULL until set.
 ALTER TABLE programs ADD COLUMN payout_debtor TEXT;
