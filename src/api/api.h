@@ -231,6 +231,9 @@ int api_program_add_paypal(struct store *s, json_t *program, struct pd_err *err)
 int api_payout_add_paypal(struct store *s, json_t *payout, struct pd_err *err);
 /* A batch as every answer about one batch gives it (src/api/payouts.c). */
 json_t *api_payout_batch_json(struct store *s, const char *id, struct pd_err *err);
+/* Payout statements (src/api/statements.c). */
+void api_payout_item_statement(struct api_call *call);
+void api_me_payout_statement(struct api_call *call);
 /* end paypal */
 void api_me_payouts(struct api_call *call);
 void api_reports_get(struct api_call *call);

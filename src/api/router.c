@@ -61,6 +61,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/payouts/*/paypal.csv", SECRET, false, api_payouts_paypal_csv},
     {HTTP_GET, "/api/v1/payouts/*/wise.csv", SECRET, false, api_payouts_wise_csv},
     {HTTP_POST, "/api/v1/payouts/*/send", SECRET, false, api_payouts_send}, /* paypal */
+    {HTTP_GET, "/api/v1/payouts/*/items/*/statement", SECRET, false, api_payout_item_statement},
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
     /* webhooks */
     {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},
@@ -82,6 +83,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    {HTTP_GET, "/api/v1/me/payouts/*/statement", PARTNER, false, api_me_payout_statement},
     {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
     /* keys: a partner's API keys, for the merchant and for the partner itself */
     {HTTP_GET, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_list},
