@@ -159,17 +159,24 @@ static void book_again(struct paypal_sender *ps, const struct paypal_send *d, co
     book(ps, &j);
 }
 
-/* The part's items (on the read connection); -1 with error. */
-static int part_items(struct paypal_sender *ps, const struct paypal_send *d, struct arena *a,
-                      struct payout_paypal_item **items, size_t *n, char *error)
+/* The part's items still sent (on the read connection; an item settled since is never sent to
+ * PayPal again nor waited for). -1 when they cannot be read: the part is then tried again. */
+static int open_items(struct paypal_sender *ps, const struct paypal_send *d, struct arena *a,
+                      struct payout_paypal_item **out, size_t *n)
 {
-    size_t parts = 0;
+    struct payout_paypal_item *items = NULL;
+    size_t all = 0, parts = 0;
     struct pd_err err = {0};
-    if (payout_paypal_items(ps->db, d->payout_id, (size_t)d->part, a, items, n, &parts, &err) <
-        0) {
-        snprintf(error, ERROR_MAX, "reading the part's items: %s", err.message);
+    if (payout_paypal_items(ps->db, d->payout_id, (size_t)d->part, a, &items, &all, &parts,
+                            &err) < 0) {
+        book_again(ps, d, arena_sprintf(a, "reading the part's items: %s", err.message));
         return -1;
     }
+    *out = arena_calloc(a, (all ? all : 1) * sizeof **out);
+    *n = 0;
+    for (size_t i = 0; i < all; i++)
+        if (strcmp(items[i].status, "sent") == 0)
+            (*out)[(*n)++] = items[i];
     return 0;
 }
 
@@ -209,29 +216,14 @@ static void refuse_part(struct paypal_sender *ps, const struct paypal_send *d,
     book(ps, &j);
 }
 
-/* The part's items still sent (not settled since: those are never sent to PayPal again). */
-static size_t open_items(struct payout_paypal_item *items, size_t n, struct arena *a,
-                         struct payout_paypal_item **out)
-{
-    size_t k = 0;
-    *out = arena_calloc(a, (n ? n : 1) * sizeof **out);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(items[i].status, "sent") == 0)
-            (*out)[k++] = items[i];
-    return k;
-}
-
 static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
                         const struct paypal_api *api, struct arena *a)
 {
     char error[ERROR_MAX] = "", subject[300], message[300], batch_id[64];
-    struct payout_paypal_item *all = NULL, *items;
+    struct payout_paypal_item *items;
     size_t n = 0;
-    if (part_items(ps, d, a, &all, &n, error) < 0) {
-        book_again(ps, d, error);
+    if (open_items(ps, d, a, &items, &n) < 0)
         return;
-    }
-    n = open_items(all, n, a, &items);
     if (n == 0) { /* every item was settled by hand before PayPal was asked */
         struct pp_job j = {.kind = BOOK_SETTLE, .send = d, .done = true};
         book(ps, &j);
@@ -301,13 +293,10 @@ static void follow_part(struct paypal_sender *ps, const struct paypal_send *d,
                         const struct paypal_api *api, struct arena *a)
 {
     char error[ERROR_MAX] = "";
-    struct payout_paypal_item *all = NULL, *items;
+    struct payout_paypal_item *items;
     size_t n = 0;
-    if (part_items(ps, d, a, &all, &n, error) < 0) {
-        book_again(ps, d, error);
+    if (open_items(ps, d, a, &items, &n) < 0)
         return;
-    }
-    n = open_items(all, n, a, &items);
     const char **refs = arena_calloc(a, (n ? n : 1) * sizeof *refs);
     for (size_t i = 0; i < n; i++)
         refs[i] = items[i].reference;

@@ -15,7 +15,7 @@ import harness  # noqa: E402
 from harness import Server, create_program, expect, expect_eq, expect_error, expect_status  # noqa: E402
 from scenario import (FakePayPal, SERVE_ARGS, approved_partner, balance, batch,  # noqa: E402
                       draft_batch, items_by_partner, ledger_kinds, paypal_settings,
-                      program_with_paypal, wait_settled)
+                      program_with_paypal, sent_one, wait_settled)
 
 
 def test_paypal_settings_are_checked_and_the_secret_never_answered():
@@ -122,10 +122,7 @@ def test_a_5xx_then_success_pays_once():
     with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
         fake.fail_creates = 2
         fake.fail_gets = 1
-        prog = program_with_paypal(srv, fake)
-        a, amount = approved_partner(srv, prog["id"], "a@partners.example", 10000)
-        draft = draft_batch(srv, prog["id"])
-        expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+        a, amount, draft = sent_one(srv, fake)
         done = wait_settled(srv, draft["id"])
         expect_eq(items_by_partner(done)[a["id"]]["status"], "paid", "the item")
         expect_eq(fake.creates, 3, "create requests (two 503s, then the batch)")
@@ -140,10 +137,7 @@ def test_a_timeout_after_paypal_made_the_batch_pays_once():
     with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
         fake.hang_creates = 1
         fake.hang_seconds = 3  # beyond the sender's 1 s
-        prog = program_with_paypal(srv, fake)
-        a, amount = approved_partner(srv, prog["id"], "a@partners.example", 10000)
-        draft = draft_batch(srv, prog["id"])
-        expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+        a, amount, draft = sent_one(srv, fake)
         done = wait_settled(srv, draft["id"])
         expect_eq(items_by_partner(done)[a["id"]]["status"], "paid", "the item")
         # The retry was refused as a duplicate sender_batch_id and the batch looked up instead.
@@ -185,10 +179,7 @@ def test_failed_returned_and_unclaimed_items_return_their_money():
 def test_a_create_paypal_refuses_fails_the_items_and_returns_their_money():
     with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
         fake.refuse_creates = 1
-        prog = program_with_paypal(srv, fake)
-        a, amount = approved_partner(srv, prog["id"], "a@partners.example", 10000)
-        draft = draft_batch(srv, prog["id"])
-        expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+        a, amount, draft = sent_one(srv, fake)
         done = wait_settled(srv, draft["id"])
         it = items_by_partner(done)[a["id"]]
         expect_eq(it["status"], "failed", "the item")

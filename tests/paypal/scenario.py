@@ -57,6 +57,16 @@ def draft_batch(srv, program_id):
     return resp[2]
 
 
+def sent_one(srv, fake, email="a@partners.example", order_amount=10000):
+    """A program paying through fake, one partner with an approved commission, its draft sent;
+    returns (partner, commission amount, the draft)."""
+    prog = program_with_paypal(srv, fake)
+    ptn, amount = approved_partner(srv, prog["id"], email, order_amount)
+    draft = draft_batch(srv, prog["id"])
+    expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+    return ptn, amount, draft
+
+
 def batch(srv, payout_id):
     resp = srv.api("GET", "/api/v1/payouts/" + payout_id)
     expect_status(resp, 200)
@@ -99,6 +109,6 @@ def ledger_kinds(srv, partner_id):
     return [tuple(r) for r in rows]
 
 
-__all__ = ["FakePayPal", "SERVE_ARGS", "program_with_paypal", "approved_partner", "draft_batch",
+__all__ = ["FakePayPal", "SERVE_ARGS", "program_with_paypal", "approved_partner", "draft_batch", "sent_one",
            "batch", "items_by_partner", "wait_for", "wait_settled", "balance", "ledger_kinds",
            "paypal_settings", "period_now", "expect", "expect_eq"]
