@@ -115,18 +115,21 @@ static int payout_send_op(struct store *s, struct api_write *w)
     if (sent > 0)
         return pd_err_set(&w->err, PD_ERR_CONFLICT, "id", "batch %s was sent to PayPal already",
                           id);
-    if (strcmp(status, "draft") != 0)
+    /* A draft, or a batch whose IBAN items were exported while its PayPal items wait. */
+    if (strcmp(status, "draft") != 0 && strcmp(status, "exported") != 0)
         return pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "id",
                           "batch %s is %s: only a draft can be sent", id, status);
     struct payout_paypal_item *items;
     size_t n = 0, parts = 0;
-    if (payout_paypal_items(s, id, 1, a, &items, &n, &parts, &w->err) < 0)
+    int64_t moved = 0;
+    if (payout_paypal_mark_sent(s, id, w->call->now_ms, &moved, &w->err) < 0)
         return -1;
-    if (parts == 0)
-        return pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "id",
-                          "batch %s has no PayPal item to send", id);
-    if (payout_paypal_mark_sent(s, id, w->call->now_ms, NULL, &w->err) < 0 ||
-        paypal_sends_create(s, id, (int)parts, w->call->now_ms, &w->err) < 0)
+    if (moved == 0 || payout_paypal_items(s, id, 1, a, &items, &n, &parts, &w->err) < 0 ||
+        parts == 0)
+        return w->err.kind ? -1
+                           : pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "id",
+                                        "batch %s has no PayPal item to send", id);
+    if (paypal_sends_create(s, id, (int)parts, w->call->now_ms, &w->err) < 0)
         return -1;
     w->result = api_payout_batch_json(s, id, &w->err);
     w->status = 202;

@@ -69,6 +69,17 @@ def test_send_is_refused_when_it_cannot_pay():
         b = draft_batch(srv, prog["id"])
         expect_error(srv.api("POST", "/api/v1/payouts/%s/send" % b["id"]), 422, param="id")
         expect_error(srv.api("POST", "/api/v1/payouts/pay_nope/send"), 404, param="id")
+        # A batch paid by hand, and one whose PayPal items left as a CSV file.
+        paid_prog = program_with_paypal(srv, fake)
+        approved_partner(srv, paid_prog["id"], "byhand@partners.example", 10000)
+        b = draft_batch(srv, paid_prog["id"])
+        expect_status(srv.api("POST", "/api/v1/payouts/%s/paid" % b["id"]), 200)
+        expect_error(srv.api("POST", "/api/v1/payouts/%s/send" % b["id"]), 422, param="id")
+        csv_prog = program_with_paypal(srv, fake)
+        approved_partner(srv, csv_prog["id"], "csv@partners.example", 10000)
+        b = draft_batch(srv, csv_prog["id"])
+        expect_status(srv.request("GET", "/api/v1/payouts/%s/paypal.csv" % b["id"], key=srv.sk), 200)
+        expect_error(srv.api("POST", "/api/v1/payouts/%s/send" % b["id"]), 409, param="id")
         expect_eq(fake.creates, 0, "creates at PayPal")
         expect_eq(srv.sql1("SELECT COUNT(*) FROM paypal_sends"), 0, "parts recorded")
         srv.check()
@@ -85,10 +96,11 @@ def test_a_batch_is_sent_once_and_followed_to_paid():
                                    method={"type": "iban", "iban": "DE89370400440532013000",
                                            "holder": "Bank Partner"})
         draft = draft_batch(srv, pid)
+        # The IBAN items leave as a Wise file first: the PayPal items can still be sent.
+        expect_status(srv.request("GET", "/api/v1/payouts/%s/wise.csv" % draft["id"], key=srv.sk), 200)
         resp = srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"])
         expect_status(resp, 202)
         sent = resp[2]
-        expect_eq(sent["status"], "sent", "the batch once sent")
         expect_eq([(p["part"], p["sender_batch_id"], p["status"]) for p in sent["paypal"]],
                   [(1, draft["id"] + "-1", "creating")], "the batch's PayPal parts")
         expect_error(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 409, param="id")
@@ -99,7 +111,7 @@ def test_a_batch_is_sent_once_and_followed_to_paid():
         items = items_by_partner(done)
         expect_eq(items[a["id"]]["status"], "paid", "a's item")
         expect_eq(items[b_["id"]]["status"], "paid", "b's item")
-        expect(items[bank["id"]]["status"] != "sent", "the IBAN item is not sent through PayPal")
+        expect_eq(items[bank["id"]]["channel"], "wise", "the IBAN item left as a Wise file")
         part = done["paypal"][0]
         expect_eq(part["status"], "done", "the part once followed")
         batch_id = fake.batch_for(draft["id"] + "-1")["payout_batch_id"]

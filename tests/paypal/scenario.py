@@ -90,12 +90,12 @@ def wait_for(what, fn, timeout=WAIT_S):
 
 
 def wait_settled(srv, payout_id):
-    """Waits until no PayPal item of the batch is still sent; returns the batch."""
+    """Waits until every PayPal part of the batch is done or failed (then no item of it is still
+    sent through PayPal); returns the batch."""
     def settled():
         b = batch(srv, payout_id)
-        return b if all(it["status"] != "sent" for it in b["items"]) and b["paypal"] and all(
-            p["status"] in ("done", "failed") for p in b["paypal"]) else None
-    return wait_for("the batch's PayPal items to settle", settled)
+        return b if b["paypal"] and all(p["status"] in ("done", "failed") for p in b["paypal"]) else None
+    return wait_for("the batch's PayPal parts to finish", settled)
 
 
 def balance(srv, partner_id):
