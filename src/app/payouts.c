@@ -308,7 +308,7 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
     *n = *parts = 0;
     if (store_query_int(s,
                         "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
-                        " AND status <> 'held' AND method LIKE '%\"type\":\"paypal\"}'"
+                        " AND status <> 'held' AND method LIKE '%\"type\":\"paypal\"%'"
                         " AND (channel IS NULL OR channel = 'paypal_api')",
                         &k, 1, 0, &total, err) < 0)
         return -1;
@@ -322,7 +322,7 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
     if (store_query(s,
                     "SELECT id, method, amount, currency, reference, status FROM payout_items"
                     " WHERE payout_id = ?1 AND status <> 'held'"
-                    " AND method LIKE '%\"type\":\"paypal\"}'"
+                    " AND method LIKE '%\"type\":\"paypal\"%'"
                     " AND (channel IS NULL OR channel = 'paypal_api')"
                     " ORDER BY partner_id LIMIT ?2 OFFSET ?3",
                     q, 3, &cur, err) < 0)
