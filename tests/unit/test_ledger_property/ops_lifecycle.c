@@ -50,7 +50,7 @@ void op_reject(struct world *w)
     int rc = commission_reject(w->s, c->id, "property: fraud", w->now, &err);
     tx_end(w, rc);
     touch_com(w, ci);
-    if (c->status == COMMISSION_PENDING || c->status == COMMISSION_APPROVED) {
+    if ((c->status == COMMISSION_PENDING || c->status == COMMISSION_APPROVED) && c->payout < 0) {
         expect_ok(rc, &err, "commission_reject");
         int64_t cur = c->amount - c->reversed;
         if (cur != 0) {
@@ -67,7 +67,8 @@ void op_reject(struct world *w)
         }
         c->status = COMMISSION_REJECTED;
     } else {
-        expect_refused(rc, &err, PD_ERR_CONFLICT, "rejecting a paid, reversed or rejected one");
+        expect_refused(rc, &err, PD_ERR_CONFLICT,
+                       "rejecting a paid, reversed or rejected one, or one whose money left");
         check_entries(w);
     }
 }

@@ -142,7 +142,7 @@ void check_payout(struct world *w, int pi)
 }
 
 /* The items leave through channel: one payout entry each, their partners' approved commissions
- * (approved when the batch was computed) paid with the batch. */
+ * (approved when the batch was computed) join the batch, approved until their item is paid. */
 static void leave(struct world *w, int pi, enum mchannel channel)
 {
     struct mpayout *y = &w->pay[pi];
@@ -163,7 +163,6 @@ static void leave(struct world *w, int pi, enum mchannel channel)
         if (c->status != COMMISSION_APPROVED || c->payout >= 0)
             continue; /* rejected, reversed or paid since: it leaves the list */
         if (gone[c->partner] && c->approved_at <= y->computed_at) {
-            c->status = COMMISSION_PAID;
             c->payout = pi;
             touch_com(w, ci);
         } else {
@@ -174,6 +173,19 @@ static void leave(struct world *w, int pi, enum mchannel channel)
     if (y->status == MB_DRAFT) {
         y->status = channel == MC_API ? MB_SENT : MB_EXPORTED;
         P->draft = -1;
+    }
+}
+
+/* A partner's item (every item's when partner < 0) was paid: so are its approved commissions. */
+static void commissions_paid(struct world *w, int pi, int partner)
+{
+    for (size_t ci = 0; ci < w->ncom; ci++) {
+        struct mcom *c = &w->com[ci];
+        if (c->payout == pi && (partner < 0 || c->partner == partner) &&
+            c->status == COMMISSION_APPROVED) {
+            c->status = COMMISSION_PAID;
+            touch_com(w, (int)ci);
+        }
     }
 }
 
@@ -391,6 +403,7 @@ void op_mark_paid(struct world *w)
         for (int i = 0; i < y->nitems; i++)
             if (y->item_status[i] == MI_SENT)
                 y->item_status[i] = MI_PAID;
+        commissions_paid(w, pi, -1);
         settle_if_done(y);
     }
     check_payout(w, pi);
@@ -402,9 +415,12 @@ static void unpay(struct world *w, int pi, int partner)
 {
     for (size_t ci = 0; ci < w->ncom; ci++) {
         struct mcom *c = &w->com[ci];
-        if (c->payout != pi || c->partner != partner || c->status != COMMISSION_PAID)
+        if (c->payout != pi || c->partner != partner)
             continue;
         c->payout = -1;
+        touch_com(w, (int)ci);
+        if (c->status != COMMISSION_APPROVED && c->status != COMMISSION_PAID)
+            continue;
         c->status = c->reversed >= c->amount ? COMMISSION_REVERSED : COMMISSION_APPROVED;
         if (c->status == COMMISSION_APPROVED)
             model_approved_commission(w, (int)ci);
@@ -447,6 +463,8 @@ void op_settle(struct world *w)
     } else if (st == MI_SENT || (!paid && st == MI_PAID)) {
         expect_ok(rc, &err, "payout_item_settle");
         y->item_status[i] = paid ? MI_PAID : MI_FAILED;
+        if (paid)
+            commissions_paid(w, pi, y->item_partner[i]);
         if (!paid) {
             post(w, y->item_partner[i], 0, y->item_amount[i], -y->item_amount[i], true);
             unpay(w, pi, y->item_partner[i]);
