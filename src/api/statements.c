@@ -1,4 +1,4 @@
-/* Payout statements: GET /api/v1/payouts/{id}/items/{item_id}/statement for the merchant, and
+/* Payout statements: GET /api/v1/payouts/{id}/items/{item}/statement for the merchant, and
  * GET /api/v1/me/payouts/{id}/statement for the partner's own item of a batch (another partner's
  * is 404, as if it did not exist). */
 #include "api/api.h"

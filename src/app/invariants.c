@@ -143,13 +143,14 @@ static const struct invariant invariants[] = {
      "SELECT e.id, e.kind || ' of ' || COALESCE(e.payout_id, 'no batch') FROM ledger_entries e"
      " LEFT JOIN payout_items i ON i.payout_id = e.payout_id AND i.partner_id = e.partner_id"
      " WHERE e.kind IN ('payout', 'payout_failed') AND i.partner_id IS NULL"},
-    {"no commission is in two batches: a commission in a batch is paid with its partner's item"
-     " there, which left and did not fail",
-     "SELECT c.id, c.status || ' in ' || c.payout_id || ' item ' || COALESCE(i.status, 'none')"
-     " FROM commissions c LEFT JOIN payout_items i"
+    {"no commission is in two batches: a commission in a batch belongs to its partner's item"
+     " there, which left and did not fail, and is paid when the item is; a paid one is in a batch",
+     "SELECT c.id, c.status || ' in ' || COALESCE(c.payout_id, 'no batch') || ' item '"
+     " || COALESCE(i.status, 'none') FROM commissions c LEFT JOIN payout_items i"
      " ON i.payout_id = c.payout_id AND i.partner_id = c.partner_id"
-     " WHERE c.payout_id IS NOT NULL AND (i.status IS NULL OR i.status NOT IN ('sent', 'paid')"
-     " OR c.status NOT IN ('paid', 'reversed'))"},
+     " WHERE (c.payout_id IS NULL AND c.status = 'paid') OR (c.payout_id IS NOT NULL"
+     " AND NOT ((i.status = 'sent' AND c.status IN ('approved', 'reversed'))"
+     " OR (i.status = 'paid' AND c.status IN ('paid', 'reversed'))))"},
     {"a paid batch has no item left to pay or settle; a draft's items have not left",
      "SELECT y.id, y.status || ' with ' || COUNT(*) || ' ' || MIN(i.status) || ' item(s)'"
      " FROM payouts y JOIN payout_items i ON i.payout_id = y.id"

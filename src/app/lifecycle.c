@@ -136,6 +136,16 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
                         commission_status_name((enum commission_status)c.status));
         goto done;
     }
+    int64_t in_batch = 0;
+    struct db_val k = db_text(id);
+    if ((rc = store_query_int(s, "SELECT COUNT(*) FROM commissions WHERE id = ?1"
+                              " AND payout_id IS NOT NULL", &k, 1, 0, &in_batch, err)) < 0)
+        goto done;
+    if (in_batch) {
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s left in a payout batch; a "
+                        "refund of its order claws it back", id);
+        goto done;
+    }
     struct ledger_delta d;
     int64_t current = c.amount - c.reversed;
     if (!ledger_post_reversal((enum commission_status)c.status, current, &d)) {
@@ -253,19 +263,36 @@ int commission_reverse(struct store *s, const struct commission_state *c, int64_
     return event_commission(s, "commission.reversed", c->id, now_ms, err); /* webhooks */
 }
 
-int commissions_pay_with_items(struct store *s, const char *payout_id, const char *program_id,
-                               const char *channel, int64_t sent_ms, int64_t approved_before_ms,
-                               struct pd_err *err)
+int commissions_join_items(struct store *s, const char *payout_id, const char *program_id,
+                           const char *channel, int64_t sent_ms, int64_t approved_before_ms,
+                           struct pd_err *err)
 {
+    /* Only payout_id changes: the one index it is in moves, so a batch of many commissions
+     * joins quickly; each becomes paid with its item. */
     struct db_val v[5] = {db_text(payout_id), db_text(channel), db_int(sent_ms),
                           db_text(program_id), db_int(approved_before_ms)};
     return store_exec(s,
-                      "UPDATE commissions SET payout_id = ?1, status = 'paid', updated_at = ?3"
+                      "UPDATE commissions SET payout_id = ?1"
                       " WHERE program_id = ?4 AND status = 'approved' AND payout_id IS NULL"
                       " AND approved_at <= ?5 AND partner_id IN (SELECT partner_id"
                       " FROM payout_items WHERE payout_id = ?1 AND status = 'sent'"
                       " AND channel = ?2 AND sent_at = ?3)",
                       v, 5, NULL, err);
+}
+
+int commissions_mark_paid(struct store *s, const char *payout_id, const char *partner_id,
+                          int64_t now_ms, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(payout_id), db_int(now_ms), db_text(partner_id)};
+    if (!partner_id)
+        return store_exec(s,
+                          "UPDATE commissions SET status = 'paid', updated_at = ?2"
+                          " WHERE payout_id = ?1 AND status = 'approved'",
+                          v, 2, NULL, err);
+    return store_exec(s,
+                      "UPDATE commissions SET status = 'paid', updated_at = ?2"
+                      " WHERE payout_id = ?1 AND partner_id = ?3 AND status = 'approved'",
+                      v, 3, NULL, err);
 }
 
 int commissions_unpay(struct store *s, const char *payout_id, const char *partner_id,
@@ -274,7 +301,8 @@ int commissions_unpay(struct store *s, const char *payout_id, const char *partne
     struct db_val v[3] = {db_text(payout_id), db_text(partner_id), db_int(now_ms)};
     return store_exec(s,
                       "UPDATE commissions SET payout_id = NULL, updated_at = ?3,"
-                      " status = CASE WHEN reversed >= amount THEN 'reversed' ELSE 'approved' END"
-                      " WHERE payout_id = ?1 AND partner_id = ?2 AND status = 'paid'",
+                      " status = CASE WHEN status NOT IN ('approved', 'paid') THEN status"
+                      " WHEN reversed >= amount THEN 'reversed' ELSE 'approved' END"
+                      " WHERE payout_id = ?1 AND partner_id = ?2",
                       v, 3, NULL, err);
 }

@@ -162,14 +162,15 @@ int payout_batch_delete(struct store *s, const char *id, struct pd_err *err)
                       err);
 }
 
-/* Items of a method type ("paypal", "iban" or NULL: any), found in the method's canonical JSON,
- * whose keys are sorted ("type" comes last). The type is one of ours, never the caller's text. */
+/* Items of a method type ("paypal", "iban" or NULL: any), found in the method's JSON: an
+ * unescaped "type":"…" pair can only be the key, as quotes inside strings are escaped. The type is
+ * one of ours, never the caller's text. */
 static const char *method_is(const char *type)
 {
     if (!type)
         return "";
-    return strcmp(type, "paypal") == 0 ? " AND method LIKE '%\"type\":\"paypal\"}'"
-                                       : " AND method LIKE '%\"type\":\"iban\"}'";
+    return strcmp(type, "paypal") == 0 ? " AND method LIKE '%\"type\":\"paypal\"%'"
+                                       : " AND method LIKE '%\"type\":\"iban\"%'";
 }
 
 int payout_items_send(struct store *s, const char *id, const char *method_type,

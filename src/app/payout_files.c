@@ -232,10 +232,10 @@ static int files_of_kind(struct store *s, const struct payout_batch *b, enum pay
     char sql[400];
     snprintf(sql, sizeof sql,
              "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
-             " AND method LIKE '%%\"type\":\"%s\"}'"
+             " AND method LIKE '%%\"type\":\"%s\"%%'"
              " AND (channel = ?2 OR (status = 'payable' AND NOT EXISTS (SELECT 1 FROM"
              " payout_items o WHERE o.payout_id = ?1 AND o.channel IS NOT NULL"
-             " AND o.method LIKE '%%\"type\":\"%s\"}')))",
+             " AND o.method LIKE '%%\"type\":\"%s\"%%')))",
              k->method_type, k->method_type);
     int64_t rows = 0;
     if (store_query_int(s, sql, q, 2, 0, &rows, err) < 0)

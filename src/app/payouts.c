@@ -1,6 +1,7 @@
 /* Payout batches, the operations (app/payouts.h): a draft made, refreshed and deleted; items
- * leaving (exported, sent, or paid by hand), each with its payout ledger entry and its
- * commissions paid; items settled paid or failed, a failed one returning its amount. The rows are
+ * leaving (exported, sent, or paid by hand), each with its payout ledger entry, its commissions
+ * joining the batch; items settled paid (their commissions paid) or failed (the amount and the
+ * commissions returned). The rows are
  * written by app/payout_batches.c, the ledger by app/postings.c, the commissions by
  * app/lifecycle.c, all in the caller's transaction. */
 #include "app/payouts.h"
@@ -175,8 +176,7 @@ static int items_leave(struct store *s, const struct payout_batch *b, const char
         return 0;
     if (ledger_append_payout_items(s, b->program_id, b->id, channel, now_ms, err) < 0)
         return -1;
-    return commissions_pay_with_items(s, b->id, b->program_id, channel, now_ms, b->updated_at,
-                                      err);
+    return commissions_join_items(s, b->id, b->program_id, channel, now_ms, b->updated_at, err);
 }
 
 int payout_items_leave(struct store *s, const char *payout_id, const char *method_type,
@@ -222,6 +222,8 @@ int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, str
         rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
                         "payout %s has no item to pay (items held are never paid)", payout_id);
     if (rc == 0)
+        rc = commissions_mark_paid(s, payout_id, NULL, now_ms, err);
+    if (rc == 0)
         rc = payout_batch_settle_if_done(s, payout_id, now_ms, &done, err);
     if (rc == 0 && done)
         rc = event_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
@@ -256,6 +258,8 @@ int payout_item_settle(struct store *s, const char *payout_id, const char *refer
         goto out;
     }
     rc = payout_item_set(s, payout_id, reference, it.status, paid, reason, now_ms, err);
+    if (rc == 0 && paid)
+        rc = commissions_mark_paid(s, payout_id, it.partner_id, now_ms, err);
     if (rc == 0 && !paid) {
         struct ledger_delta d = ledger_post_payout_failed(it.amount);
         rc = ledger_append(s, b.program_id, it.partner_id, NULL, payout_id, it.currency, &d,
@@ -308,7 +312,7 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
     *n = *parts = 0;
     if (store_query_int(s,
                         "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
-                        " AND status <> 'held' AND method LIKE '%\"type\":\"paypal\"}'"
+                        " AND status <> 'held' AND method LIKE '%\"type\":\"paypal\"%'"
                         " AND (channel IS NULL OR channel = 'paypal_api')",
                         &k, 1, 0, &total, err) < 0)
         return -1;
@@ -322,7 +326,7 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
     if (store_query(s,
                     "SELECT id, method, amount, currency, reference, status FROM payout_items"
                     " WHERE payout_id = ?1 AND status <> 'held'"
-                    " AND method LIKE '%\"type\":\"paypal\"}'"
+                    " AND method LIKE '%\"type\":\"paypal\"%'"
                     " AND (channel IS NULL OR channel = 'paypal_api')"
                     " ORDER BY partner_id LIMIT ?2 OFFSET ?3",
                     q, 3, &cur, err) < 0)

@@ -58,7 +58,8 @@ int payout_item_settle(struct store *s, const char *payout_id, const char *refer
                        const char *reason, int64_t now_ms, struct pd_err *err);
 
 /* The payable items of one method type ("paypal", "iban", NULL: all) leave through channel:
- * sent, their payout entries posted, their commissions paid, the batch (if a draft) batch_status.
+ * sent, their payout entries posted, their commissions in the batch, the batch (if a draft)
+ * batch_status.
  * 409 when the batch is paid or those items left through another channel. *count: how many. */
 int payout_items_leave(struct store *s, const char *payout_id, const char *method_type,
                        const char *channel, const char *batch_status, int64_t now_ms,
@@ -83,7 +84,8 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
                         struct payout_paypal_item **items, size_t *n, size_t *parts,
                         struct pd_err *err);
 /* Marks the batch's payable PayPal items sent through the API (channel "paypal_api"), posting
- * each one's payout ledger entry, its commissions paid, the batch "sent". *count (may be NULL)
+ * each one's payout ledger entry, its commissions in the batch (paid with the item), the batch
+ * "sent". *count (may be NULL)
  * gets how many left now: 0 when all had already (so a retry changes nothing). 409 when the
  * batch's PayPal items were exported as a CSV file or the batch is paid; 422 with no PayPal item
  * to send. */

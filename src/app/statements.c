@@ -29,8 +29,9 @@ static int item_load(struct store *s, const char *payout_id, const char *item_id
 {
     struct db_val k[2] = {db_text(payout_id), db_text(item_id ? item_id : partner_id)};
     struct store_cursor cur;
-    int rc = item_id ? store_query_row(s, ITEM_SELECT " WHERE i.payout_id = ?1 AND i.id = ?2", k,
-                                       2, &cur, err)
+    int rc = item_id ? store_query_row(s, ITEM_SELECT " WHERE i.payout_id = ?1"
+                                                      " AND (i.id = ?2 OR i.reference = ?2)",
+                                       k, 2, &cur, err)
                      : store_query_row(s, ITEM_SELECT
                                        " WHERE i.payout_id = ?1 AND i.partner_id = ?2",
                                        k, 2, &cur, err);

@@ -324,7 +324,10 @@ checks.push(['every query parameter an /api/v1 route reads is documented on it',
     const key = await keyFor(op);
     const bare = await server.fetch(url, { headers: { Authorization: `Bearer ${key}` } });
     await bare.arrayBuffer();
-    if (bare.status !== 200) {
+    // A file the examples' story cannot make (a payout batch with nothing to export) is refused
+    // after its query is checked, so its query is probed all the same.
+    const file = !((resolve(doc, op.responses['200']) || {}).content || {})['application/json'];
+    if (bare.status !== 200 && !(file && bare.status >= 400 && bare.status < 500)) {
       problems.push(`GET ${url}: ${bare.status}`);
       continue;
     }

@@ -333,11 +333,14 @@ def test_files_in_parts_and_bad_requests(srv):
     expect_eq((rows[0]["receiverType"], rows[0]["amountCurrency"], rows[0]["amount"],
                rows[0]["IBAN"]), ("PERSON", "source", "1.00", "DE89370400440532013000"), "Wise row")
     expect_eq(ledger_count(srv, "payout", bid), n_pp + n_iban, "one payout entry per item")
-    expect_eq(srv.sql1("SELECT COUNT(*) FROM commissions WHERE program_id = ? AND status = 'paid'"
-                       " AND payout_id = ?", (pid, bid)), n_pp + n_iban, "commissions paid")
+    expect_eq(srv.sql1("SELECT COUNT(*) FROM commissions WHERE program_id = ? AND status = 'approved'"
+                       " AND payout_id = ?", (pid, bid)), n_pp + n_iban,
+              "commissions in the batch, approved until their item is paid")
     resp = srv.api("POST", "/api/v1/payouts/%s/paid" % bid)
     expect_status(resp, 200)
     expect_eq(resp[2]["status"], "paid", "marked paid")
+    expect_eq(srv.sql1("SELECT COUNT(*) FROM commissions WHERE program_id = ? AND status = 'paid'"
+                       " AND payout_id = ?", (pid, bid)), n_pp + n_iban, "commissions paid")
     expect_error(srv.api("POST", "/api/v1/payouts/%s/paid" % bid), 409, "id")
     srv.check()
 

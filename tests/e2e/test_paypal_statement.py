@@ -75,6 +75,9 @@ def test_statements_add_up_and_are_the_partners_own():
                   (jane["id"], jane["name"], {"type": "paypal", "email": "jane@partners.example"}),
                   "the partner")
 
+        # An item is named by its id or its reference.
+        by_ref = srv.api("GET", "/api/v1/payouts/%s/items/%s/statement" % (second["id"], item["reference"]))
+        expect_eq(by_ref[2], st, "the statement by the item's reference")
         # The first statement: its one commission, nothing carried.
         first_item = items_by_partner(first)[jane["id"]]
         st1 = srv.api("GET", "/api/v1/payouts/%s/items/%s/statement" % (first["id"], first_item["id"]))[2]
