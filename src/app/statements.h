@@ -11,9 +11,8 @@
 #include "util/err.h"
 
 /* The statement of the batch's item item_id (its id or its reference: the merchant's view), or
- * with item_id NULL of the
- * batch's item of partner_id (the partner's own). 404 (param "id") for no such item, or an item
- * not paid. New reference, or NULL with err. */
+ * with item_id NULL of the batch's item of partner_id (the partner's own). 404 (param "id") for
+ * no such item, or an item not paid. New reference, or NULL with err. */
 json_t *statement_json(struct store *s, const char *payout_id, const char *item_id,
                        const char *partner_id, struct pd_err *err);
 

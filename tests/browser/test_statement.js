@@ -48,7 +48,7 @@ test('statements', { timeout: 120000 }, async (t) => {
       const page = await watchedPage(ctx, 'partner');
       await login(page, base, 'alice@partners.example', PARTNER_PW);
       await page.goto(base + '/partner/payouts');
-      await page.click('#payouts button[data-action=statement]');
+      await page.click(`#payouts tr:has-text("${item.reference}") button[data-action=statement]`);
       await page.waitForSelector(`.statement[data-statement="${item.id}"]`);
       assert.equal((await page.textContent('.statement tr[data-total=total] td')).trim(), usd(st.total));
       assert.equal((await page.textContent('.statement tr[data-total=commissions] td')).trim(), usd(st.commissions_total));
@@ -73,7 +73,7 @@ test('statements', { timeout: 120000 }, async (t) => {
       await login(page, base, 'admin@shop.example', server.keys.admin_password);
       await page.goto(base + '/admin/payouts');
       await page.click(`#payouts tr[data-id="${batch.id}"] button:has-text("Items")`);
-      await page.click('#payout-detail button[data-action=statement]');
+      await page.click(`#payout-detail tr[data-id="${item.id}"] button[data-action=statement]`);
       await page.waitForSelector(`.statement[data-statement="${item.id}"]`);
       assert.equal((await page.textContent('.statement tr[data-total=total] td')).trim(), usd(st.total));
       assert.match(await page.textContent('.statement [data-party=partner]'), new RegExp(alice.name));
