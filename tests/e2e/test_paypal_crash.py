@@ -11,15 +11,15 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "paypal"))
 
 import harness  # noqa: E402
-from harness import Server, expect_eq, expect_status  # noqa: E402
-from scenario import (FakePayPal, SERVE_ARGS, approved_partner, balance, batch,  # noqa: E402
+from harness import expect_eq, expect_status  # noqa: E402
+from scenario import (paypal_server, approved_partner, balance, batch,  # noqa: E402
                       draft_batch, items_by_partner, program_with_paypal, wait_for, wait_settled)
 
 HOLD = {"PARTNERD_TEST_PAYPAL_HOLD": "after_create"}
 
 
 def test_kill9_after_paypal_answered_pays_once_and_books_it():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS, env=HOLD) as srv:
+    with paypal_server(env=HOLD) as (fake, srv):
         prog = program_with_paypal(srv, fake)
         a, amount_a = approved_partner(srv, prog["id"], "a@partners.example", 10000)
         b, amount_b = approved_partner(srv, prog["id"], "b@partners.example", 30000)

@@ -12,14 +12,14 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "paypal"))
 
 import harness  # noqa: E402
-from harness import Server, create_program, expect, expect_eq, expect_error, expect_status  # noqa: E402
-from scenario import (FakePayPal, SERVE_ARGS, approved_partner, balance, batch,  # noqa: E402
+from harness import create_program, expect, expect_eq, expect_error, expect_status  # noqa: E402
+from scenario import (paypal_server, approved_partner, balance, batch,  # noqa: E402
                       draft_batch, items_by_partner, ledger_kinds, paypal_settings,
                       program_with_paypal, sent_one, wait_settled)
 
 
 def test_paypal_settings_are_checked_and_the_secret_never_answered():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         prog = create_program(srv)
         pid = prog["id"]
         expect_eq(prog.get("paypal", "absent"), None, "a new program's paypal")
@@ -56,7 +56,7 @@ def test_paypal_settings_are_checked_and_the_secret_never_answered():
 
 
 def test_send_is_refused_when_it_cannot_pay():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         plain = create_program(srv, hold_days=0)
         approved_partner(srv, plain["id"], "nosetup@partners.example", 10000)
         b = draft_batch(srv, plain["id"])
@@ -86,7 +86,7 @@ def test_send_is_refused_when_it_cannot_pay():
 
 
 def test_a_batch_is_sent_once_and_followed_to_paid():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.pending_gets = 1  # the first look finds the items still PENDING
         prog = program_with_paypal(srv, fake)
         pid = prog["id"]
@@ -131,7 +131,7 @@ def test_a_batch_is_sent_once_and_followed_to_paid():
 
 
 def test_a_5xx_then_success_pays_once():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.fail_creates = 2
         fake.fail_gets = 1
         a, amount, draft = sent_one(srv, fake)
@@ -146,7 +146,7 @@ def test_a_5xx_then_success_pays_once():
 
 
 def test_a_timeout_after_paypal_made_the_batch_pays_once():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.hang_creates = 1
         fake.hang_seconds = 3  # beyond the sender's 1 s
         a, amount, draft = sent_one(srv, fake)
@@ -162,7 +162,7 @@ def test_a_timeout_after_paypal_made_the_batch_pays_once():
 
 
 def test_failed_returned_and_unclaimed_items_return_their_money():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.outcomes = {"f@partners.example": "FAILED", "r@partners.example": "RETURNED",
                          "u@partners.example": "UNCLAIMED"}
         prog = program_with_paypal(srv, fake)
@@ -189,7 +189,7 @@ def test_failed_returned_and_unclaimed_items_return_their_money():
 
 
 def test_a_create_paypal_refuses_fails_the_items_and_returns_their_money():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.refuse_creates = 1
         a, amount, draft = sent_one(srv, fake)
         done = wait_settled(srv, draft["id"])

@@ -10,8 +10,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "paypal"))
 
 import harness  # noqa: E402
-from harness import Server, convert, expect, expect_eq, expect_error, expect_status, partner_key, uid  # noqa: E402
-from scenario import (FakePayPal, SERVE_ARGS, approved_partner, draft_batch,  # noqa: E402
+from harness import convert, expect, expect_eq, expect_error, expect_status, partner_key, uid  # noqa: E402
+from scenario import (paypal_server, approved_partner, draft_batch,  # noqa: E402
                       items_by_partner, program_with_paypal, wait_settled)
 
 
@@ -31,7 +31,7 @@ def earn(srv, program_id, ptn, amount):
 
 
 def test_statements_add_up_and_are_the_partners_own():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         prog = program_with_paypal(srv, fake, name="Acme Shoes")
         pid = prog["id"]
         expect_status(srv.api("PATCH", "/api/v1/programs/" + pid, {
@@ -98,7 +98,7 @@ def test_statements_add_up_and_are_the_partners_own():
 
 
 def test_an_item_not_paid_has_no_statement():
-    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS) as srv:
+    with paypal_server() as (fake, srv):
         fake.outcomes = {"lost@partners.example": "FAILED"}
         prog = program_with_paypal(srv, fake)
         lost, _ = approved_partner(srv, prog["id"], "lost@partners.example", 10000)

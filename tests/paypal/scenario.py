@@ -2,6 +2,7 @@
 to pay through the fake PayPal (fake_paypal.py), partners with approved balances in a draft batch,
 and waiting for the sender to reach a state."""
 
+import contextlib
 import os
 import sys
 import time
@@ -11,13 +12,25 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 sys.path.insert(0, HERE)
 
 from fake_paypal import FakePayPal  # noqa: E402
-from harness import (create_partner, create_program, convert, expect, expect_eq,  # noqa: E402
-                     expect_status, short, uid)
+from harness import (Server, create_partner, create_program, convert, expect,  # noqa: E402
+                     expect_eq, expect_status, short, uid)
 
 # Look for due parts every 50 ms, retry after 100 ms (then doubled), give up a request after 1 s.
 SERVE_ARGS = ["--paypal_poll_ms", "50", "--paypal_retry_base_ms", "100",
               "--paypal_timeout_ms", "1000"]
 WAIT_S = 30
+
+
+@contextlib.contextmanager
+def paypal_server(env=None):
+    """A fake PayPal and a partnerd whose sender is fast; the server's log is printed when the
+    test fails."""
+    with FakePayPal() as fake, Server(serve_args=SERVE_ARGS, env=env) as srv:
+        try:
+            yield fake, srv
+        except BaseException:
+            print("  server log:\n" + srv.log_tail(80))
+            raise
 
 
 def period_now():
@@ -90,11 +103,15 @@ def wait_for(what, fn, timeout=WAIT_S):
 
 
 def wait_settled(srv, payout_id):
-    """Waits until every PayPal part of the batch is done or failed (then no item of it is still
-    sent through PayPal); returns the batch."""
+    """Waits until every PayPal part of the batch is done or failed and none of its items is still
+    sent through PayPal (one answer reads the items before the parts: on PostgreSQL a commit can
+    fall between the two); returns the batch."""
     def settled():
         b = batch(srv, payout_id)
-        return b if b["paypal"] and all(p["status"] in ("done", "failed") for p in b["paypal"]) else None
+        parts_done = b["paypal"] and all(p["status"] in ("done", "failed") for p in b["paypal"])
+        open_items = [it for it in b["items"]
+                      if it.get("channel") == "paypal_api" and it["status"] == "sent"]
+        return b if parts_done and not open_items else None
     return wait_for("the batch's PayPal parts to finish", settled)
 
 
@@ -109,6 +126,6 @@ def ledger_kinds(srv, partner_id):
     return [tuple(r) for r in rows]
 
 
-__all__ = ["FakePayPal", "SERVE_ARGS", "program_with_paypal", "approved_partner", "draft_batch", "sent_one",
+__all__ = ["FakePayPal", "SERVE_ARGS", "paypal_server", "program_with_paypal", "approved_partner", "draft_batch", "sent_one",
            "batch", "items_by_partner", "wait_for", "wait_settled", "balance", "ledger_kinds",
            "paypal_settings", "period_now", "expect", "expect_eq"]
