@@ -13,7 +13,6 @@
 #include "util/timefmt.h"
 #include "util/banned.h"
 
-#define PAYPAL_JSON_DEPTH 32
 
 const char *paypal_mode_base_url(const char *mode)
 {
@@ -119,7 +118,7 @@ char *paypal_create_body(const char *sender_batch_id, const char *email_subject,
 static json_t *load(const char *body, size_t len, struct pd_err *err)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!root || !json_is_object(root)) {
         json_decref(root);
         pd_err_set(err, PD_ERR_UNAVAILABLE, NULL, "PayPal's answer is not a JSON object");

@@ -81,6 +81,35 @@ test('statements', { timeout: 120000 }, async (t) => {
       page.check();
       await ctx.close();
     });
+
+    await t.test('the merchant sets up PayPal in the settings; the secret is never shown', async () => {
+      const ctx = await browser.newContext();
+      const page = await watchedPage(ctx, 'admin');
+      page.expectedStatus.add(400);
+      await login(page, base, 'admin@shop.example', server.keys.admin_password);
+      await page.goto(base + '/admin/settings');
+      await page.fill('#paypal-settings input[name=client_id]', 'AYclient');
+      await page.fill('#paypal-settings input[name=client_secret]', 'ECsecret-never-shown');
+      await page.fill('#paypal-settings input[name=base_url]', 'http://paypal.example');
+      await page.click('#paypal-settings button[type=submit]');
+      await page.waitForSelector('#paypal-settings [name=base_url][aria-invalid=true]');
+      assert.match(await page.textContent('#paypal-settings .field-error'), /https/);
+      page.problems.length = 0; // the 400 the browser logs
+      page.expectedStatus.clear();
+      await page.fill('#paypal-settings input[name=base_url]', '');
+      await page.click('#paypal-settings button[type=submit]');
+      await page.waitForSelector('#flash :text("PayPal settings saved.")');
+      const rows = () => server.sql(`SELECT client_id, client_secret, mode, base_url FROM paypal_settings WHERE program_id = '${alice.program_id}'`);
+      assert.deepEqual(rows(), [{ client_id: 'AYclient', client_secret: 'ECsecret-never-shown', mode: 'sandbox', base_url: null }]);
+      await page.reload();
+      await page.waitForSelector('#paypal-settings');
+      assert.equal(await page.inputValue('#paypal-settings input[name=client_secret]'), '');
+      assert.equal(await page.getAttribute('#paypal-settings input[name=client_secret]', 'placeholder'), 'set (leave empty to keep it)');
+      assert.ok(!(await page.content()).includes('ECsecret-never-shown'), 'the secret is not in the page');
+      await screenshot(page, 'admin-paypal-settings');
+      page.check();
+      await ctx.close();
+    });
   } finally {
     await browser.close();
     await server.stop();

@@ -6,6 +6,7 @@ import {
 } from './common.js';
 import { dailyChart } from './chart.js';
 import { openStatement } from './statement.js';
+import { paypalSettings } from './paypal_settings.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
@@ -330,7 +331,7 @@ async function settings() {
       formError(form, e);
     } finally { b.disabled = false; }
   });
-  return [section('Program settings', form),
+  return [section('Program settings', form), paypalSettings(p.id, p.paypal, (saved) => { program = saved; }),
     section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
       h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
 }
