@@ -204,5 +204,30 @@ def test_a_create_paypal_refuses_fails_the_items_and_returns_their_money():
         srv.check()
 
 
+def test_an_item_settled_by_hand_before_paypal_made_the_batch_is_not_sent():
+    with paypal_server() as (fake, srv):
+        fake.fail_creates = 1000  # PayPal is down while the merchant settles one item by hand
+        prog = program_with_paypal(srv, fake)
+        a, amount_a = approved_partner(srv, prog["id"], "a@partners.example", 10000)
+        b, amount_b = approved_partner(srv, prog["id"], "b@partners.example", 20000)
+        draft = draft_batch(srv, prog["id"])
+        expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
+        item_b = items_by_partner(batch(srv, draft["id"]))[b["id"]]
+        expect_status(srv.api("POST", "/api/v1/payouts/%s/items/%s/failed" % (draft["id"], item_b["id"]),
+                              {"reason": "the account is closed"}), 200)
+        with fake.lock:
+            fake.fail_creates = 0
+        done = wait_settled(srv, draft["id"])
+        items = items_by_partner(done)
+        expect_eq((items[a["id"]]["status"], items[b["id"]]["status"]), ("paid", "failed"), "the items")
+        sent = fake.batch_for(draft["id"] + "-1")["items"]
+        expect_eq([it["payout_item"]["sender_item_id"] for it in sent], [items[a["id"]]["reference"]],
+                  "what PayPal was asked to pay")
+        expect_eq(fake.payments, 1, "payments made at PayPal")
+        expect_eq(balance(srv, b["id"]), (0, amount_b, 0), "b's money back to approved")
+        expect_eq(balance(srv, a["id"]), (0, 0, amount_a), "a paid")
+        srv.check()
+
+
 if __name__ == "__main__":
     harness.main(globals())
