@@ -157,6 +157,17 @@ static const struct invariant invariants[] = {
      " WHERE (y.status = 'paid' AND i.status IN ('payable', 'sent'))"
      " OR (y.status = 'draft' AND i.status NOT IN ('payable', 'held'))"
      " GROUP BY y.id, y.status"},
+    /* paypal */
+    {"an item sent through the PayPal API belongs to a batch whose parts were recorded for PayPal",
+     "SELECT i.id, 'batch ' || i.payout_id FROM payout_items i WHERE i.channel = 'paypal_api'"
+     " AND NOT EXISTS (SELECT 1 FROM paypal_sends d WHERE d.payout_id = i.payout_id)"},
+    {"a batch's PayPal parts are numbered from 1 without a gap; one being followed names"
+     " PayPal's batch",
+     "SELECT payout_id, COUNT(*) || ' part(s), numbered ' || MIN(part) || '..' || MAX(part)"
+     " FROM paypal_sends GROUP BY payout_id HAVING MIN(part) <> 1 OR MAX(part) <> COUNT(*)"
+     " UNION ALL SELECT sender_batch_id, 'following without a payout_batch_id' FROM paypal_sends"
+     " WHERE status = 'following' AND payout_batch_id IS NULL"},
+    /* end paypal */
 };
 
 int invariants_check(struct store *s, FILE *out, struct invariant_report *r)

@@ -143,6 +143,13 @@ def test_a_5xx_then_success_pays_once():
                "the provider's error is logged")
         expect_eq(balance(srv, a["id"]), (0, 0, amount), "balance once paid")
         srv.check()
+        # The check sees a part record that lost its number, and an item sent without one.
+        srv.sql_write("UPDATE paypal_sends SET part = 2")
+        rc, out, _ = srv.run_cli("check", "--db", srv.db_url)
+        expect(rc != 0 and "FAIL   a batch's PayPal parts are numbered from 1" in out, out[-800:])
+        srv.sql_write("DELETE FROM paypal_sends")
+        rc, out, _ = srv.run_cli("check", "--db", srv.db_url)
+        expect(rc != 0 and "FAIL   an item sent through the PayPal API" in out, out[-800:])
 
 
 def test_a_timeout_after_paypal_made_the_batch_pays_once():
