@@ -138,12 +138,16 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
     }
     int64_t in_batch = 0;
     struct db_val k = db_text(id);
-    if ((rc = store_query_int(s, "SELECT COUNT(*) FROM commissions WHERE id = ?1"
-                              " AND payout_id IS NOT NULL", &k, 1, 0, &in_batch, err)) < 0)
+    if ((rc = store_query_int(s,
+                              "SELECT COUNT(*) FROM commissions WHERE id = ?1"
+                              " AND payout_id IS NOT NULL",
+                              &k, 1, 0, &in_batch, err)) < 0)
         goto done;
     if (in_batch) {
-        rc = pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s left in a payout batch; a "
-                        "refund of its order claws it back", id);
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
+                        "commission %s left in a payout batch; a "
+                        "refund of its order claws it back",
+                        id);
         goto done;
     }
     struct ledger_delta d;

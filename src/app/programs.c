@@ -12,7 +12,7 @@
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
-    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"         \
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
     " payout_debtor"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
