@@ -85,6 +85,15 @@ static void submit_file(struct api_call *call, enum payout_file kind)
         }
         f->req.part = (size_t)n;
     }
+    if (call->req->method == HTTP_HEAD) { /* a link checker's HEAD exports nothing */
+        struct http_header h[2] = {
+            {"Content-Type", kind == PAYOUT_FILE_SEPA ? "application/xml; charset=utf-8"
+                                                      : "text/csv; charset=utf-8"},
+            {"Cache-Control", "no-store"},
+        };
+        api_reply_raw(call, 200, h, 2, "", 0);
+        return;
+    }
     api_submit_write_reply(call, export_op, f, reply_file);
 }
 
