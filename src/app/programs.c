@@ -245,6 +245,10 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
                    " WHERE id = ?1",
                    sv, 5, NULL, err) < 0)
         return -1;
+    /* payouts: the account SEPA files debit */
+    struct db_val dv[2] = {db_text(p->id), db_text(p->payout_debtor_json)};
+    if (store_exec(s, "UPDATE programs SET payout_debtor = ?2 WHERE id = ?1", dv, 2, NULL, err) < 0)
+        return -1;
     return program_save_rule_version(s, p, p->updated_at, err);
 }
 
