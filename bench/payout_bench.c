@@ -184,11 +184,12 @@ int main(int argc, char **argv)
         die("mark paid", &err);
     t_paid = seconds_since(&t0);
     json_t *summary = payout_json(s, payout_id, false, &err);
-    printf("payout batch: create %.2f s, refresh %.2f s, SEPA export %.2f s (%zu bytes), PayPal CSV "
-           "export %.2f s (%zu parts, %zu bytes) for %lld items, total %lld; mark paid: %.2f s\n",
-           t_create, t_refresh, t_sepa, sepa_bytes, t_paypal, parts, paypal_bytes,
-           (long long)json_integer_value(json_object_get(summary, "item_count")),
-           (long long)json_integer_value(json_object_get(summary, "total")), t_paid);
+    printf(
+        "payout batch: create %.2f s, refresh %.2f s, SEPA export %.2f s (%zu bytes), PayPal CSV "
+        "export %.2f s (%zu parts, %zu bytes) for %lld items, total %lld; mark paid: %.2f s\n",
+        t_create, t_refresh, t_sepa, sepa_bytes, t_paypal, parts, paypal_bytes,
+        (long long)json_integer_value(json_object_get(summary, "item_count")),
+        (long long)json_integer_value(json_object_get(summary, "total")), t_paid);
     json_decref(summary);
     arena_free(&a);
     store_close(s);

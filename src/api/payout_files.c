@@ -44,11 +44,10 @@ static void reply_file(struct api_write *w)
     static const char *const names[] = {"sepa", "paypal", "wise"};
     bool xml = f->req.kind == PAYOUT_FILE_SEPA;
     char *disposition =
-        f->req.part
-            ? arena_sprintf(call->req->arena, "attachment; filename=\"%s-%s-%zu.csv\"", f->id,
-                            names[f->req.kind], f->req.part)
-            : arena_sprintf(call->req->arena, "attachment; filename=\"%s-%s.%s\"", f->id,
-                            names[f->req.kind], xml ? "xml" : "csv");
+        f->req.part ? arena_sprintf(call->req->arena, "attachment; filename=\"%s-%s-%zu.csv\"",
+                                    f->id, names[f->req.kind], f->req.part)
+                    : arena_sprintf(call->req->arena, "attachment; filename=\"%s-%s.%s\"", f->id,
+                                    names[f->req.kind], xml ? "xml" : "csv");
     struct http_header h[3] = {
         {"Content-Type", xml ? "application/xml; charset=utf-8" : "text/csv; charset=utf-8"},
         {"Content-Disposition", disposition},
@@ -85,6 +84,15 @@ static void submit_file(struct api_call *call, enum payout_file kind)
             return;
         }
         f->req.part = (size_t)n;
+    }
+    if (call->req->method == HTTP_HEAD) { /* a link checker's HEAD exports nothing */
+        struct http_header h[2] = {
+            {"Content-Type", kind == PAYOUT_FILE_SEPA ? "application/xml; charset=utf-8"
+                                                      : "text/csv; charset=utf-8"},
+            {"Cache-Control", "no-store"},
+        };
+        api_reply_raw(call, 200, h, 2, "", 0);
+        return;
     }
     api_submit_write_reply(call, export_op, f, reply_file);
 }

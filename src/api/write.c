@@ -117,7 +117,7 @@ static void write_done(struct write_job *job)
     }
 }
 
-void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+static struct api_write *write_new(struct api_call *call, api_write_op op, void *op_arg)
 {
     struct api_write *w = arena_calloc(call->req->arena, sizeof *w);
     w->job.run = write_run;
@@ -125,6 +125,12 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
     w->call = call;
     w->op = op;
     w->op_arg = op_arg;
+    return w;
+}
+
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+{
+    struct api_write *w = write_new(call, op, op_arg);
     const char *key = http_header_get(call->req, "Idempotency-Key");
     if (key) {
         size_t len = strlen(key);
@@ -152,12 +158,7 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
 void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
                             void (*reply)(struct api_write *w))
 {
-    struct api_write *w = arena_calloc(call->req->arena, sizeof *w);
-    w->job.run = write_run;
-    w->job.done = write_done;
-    w->call = call;
-    w->op = op;
-    w->op_arg = op_arg;
+    struct api_write *w = write_new(call, op, op_arg);
     w->reply = reply;
     if (writer_submit(call->app->writer, &w->job) < 0)
         api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");

@@ -106,15 +106,17 @@ static const struct invariant invariants[] = {
      " WHERE COALESCE(b.pending, 0) <> COALESCE(e.p, 0)"
      " OR COALESCE(b.approved, 0) <> COALESCE(e.a, 0) OR COALESCE(b.paid, 0) <> COALESCE(e.d, 0)"},
     {"order amounts are within 0 and 10^15 minor units",
-     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount > " MONEY_MAX_AMOUNT_SQL},
+     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount "
+     "> " MONEY_MAX_AMOUNT_SQL},
     {"no balance, rollup row or payout total is beyond 2^53 - 1 minor units",
      "SELECT partner_id, 'balance ' || SUM(pending) || '/' || SUM(approved) || '/' || SUM(paid)"
      " FROM ledger_entries GROUP BY partner_id"
-     " HAVING " BEYOND("SUM(pending)") " OR " BEYOND("SUM(approved)") " OR " BEYOND("SUM(paid)")
-     " UNION ALL SELECT partner_id || ' ' || link_id || ' day ' || day,"
-     " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
-     " WHERE " BEYOND("revenue") " OR " BEYOND("commission")
-     " UNION ALL SELECT id, 'total ' || total FROM payouts WHERE " BEYOND("total")},
+     " HAVING " BEYOND("SUM(pending)") " OR " BEYOND("SUM(approved)") " OR " BEYOND(
+         "SUM(paid)") " UNION ALL SELECT partner_id || ' ' || link_id || ' day ' || day,"
+                      " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
+                      " WHERE " BEYOND("revenue") " OR " BEYOND(
+                          "commission") " UNION ALL SELECT id, 'total ' || total FROM payouts "
+                                        "WHERE " BEYOND("total")},
     {"each payout's total equals the sum of its items that are not held",
      "SELECT y.id, 'total ' || y.total || ' items ' || COALESCE(SUM(i.amount), 0)"
      " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id AND i.status <> 'held'"
@@ -137,7 +139,8 @@ static const struct invariant invariants[] = {
      "  SUM(approved) AS approved FROM ledger_entries WHERE kind = 'payout_failed'"
      "  GROUP BY payout_id, partner_id) e"
      " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
-     " WHERE (i.status = 'failed' AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.approved, 0) <> i.amount))"
+     " WHERE (i.status = 'failed' AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.approved, 0) <> "
+     "i.amount))"
      " OR (i.status <> 'failed' AND COALESCE(e.n, 0) <> 0)"},
     {"payout and payout_failed entries belong to an item of their batch",
      "SELECT e.id, e.kind || ' of ' || COALESCE(e.payout_id, 'no batch') FROM ledger_entries e"

@@ -138,12 +138,16 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
     }
     int64_t in_batch = 0;
     struct db_val k = db_text(id);
-    if ((rc = store_query_int(s, "SELECT COUNT(*) FROM commissions WHERE id = ?1"
-                              " AND payout_id IS NOT NULL", &k, 1, 0, &in_batch, err)) < 0)
+    if ((rc = store_query_int(s,
+                              "SELECT COUNT(*) FROM commissions WHERE id = ?1"
+                              " AND payout_id IS NOT NULL",
+                              &k, 1, 0, &in_batch, err)) < 0)
         goto done;
     if (in_batch) {
-        rc = pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s left in a payout batch; a "
-                        "refund of its order claws it back", id);
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
+                        "commission %s left in a payout batch; a "
+                        "refund of its order claws it back",
+                        id);
         goto done;
     }
     struct ledger_delta d;
@@ -268,15 +272,17 @@ int commissions_join_items(struct store *s, const char *payout_id, const char *p
                            struct pd_err *err)
 {
     /* Only payout_id changes: the one index it is in moves, so a batch of many commissions
-     * joins quickly; each becomes paid with its item. */
+     * joins quickly; each becomes paid with its item. The items just sent are named by their
+     * channel and time alone, so a planner without statistics looks each partner up by its
+     * (payout_id, partner_id) key rather than rescanning the batch's sent items. */
     struct db_val v[5] = {db_text(payout_id), db_text(channel), db_int(sent_ms),
                           db_text(program_id), db_int(approved_before_ms)};
     return store_exec(s,
                       "UPDATE commissions SET payout_id = ?1"
                       " WHERE program_id = ?4 AND status = 'approved' AND payout_id IS NULL"
                       " AND approved_at <= ?5 AND partner_id IN (SELECT partner_id"
-                      " FROM payout_items WHERE payout_id = ?1 AND status = 'sent'"
-                      " AND channel = ?2 AND sent_at = ?3)",
+                      " FROM payout_items WHERE payout_id = ?1 AND channel = ?2"
+                      " AND sent_at = ?3)",
                       v, 5, NULL, err);
 }
 

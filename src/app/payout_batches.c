@@ -35,8 +35,8 @@ int payout_batch_load(struct store *s, const char *id, struct arena *a, struct p
     return 0;
 }
 
-int payout_batch_draft_of(struct store *s, const char *program_id, struct arena *a,
-                          const char **id, const char **period, struct pd_err *err)
+int payout_batch_draft_of(struct store *s, const char *program_id, struct arena *a, const char **id,
+                          const char **period, struct pd_err *err)
 {
     struct db_val k = db_text(program_id);
     struct store_cursor cur;
@@ -55,9 +55,8 @@ int payout_batch_draft_of(struct store *s, const char *program_id, struct arena 
     return 0;
 }
 
-int payout_batch_insert(struct store *s, const char *id, const char *program_id,
-                        const char *period, const char *currency, int64_t now_ms,
-                        struct pd_err *err)
+int payout_batch_insert(struct store *s, const char *id, const char *program_id, const char *period,
+                        const char *currency, int64_t now_ms, struct pd_err *err)
 {
     struct db_val p[5] = {db_text(id), db_text(program_id), db_text(period), db_text(currency),
                           db_int(now_ms)};
@@ -85,28 +84,29 @@ static int update_total(struct store *s, const char *id, struct pd_err *err)
     " WHEN b.approved < ?3 THEN 'below_min_payout' END"
 
 int payout_batch_compute(struct store *s, const char *id, const char *program_id,
-                         int64_t min_payout, const char *currency, int64_t now_ms,
-                         int64_t *items, struct pd_err *err)
+                         int64_t min_payout, const char *currency, int64_t now_ms, int64_t *items,
+                         struct pd_err *err)
 {
     /* References: the batch id's tail, '-', the item's number; room is kept for seven digits. */
     char prefix[PAYOUT_REF_MAX + 1];
     size_t len = payout_ref_make(id, 9999999, prefix);
     prefix[len - 8] = '\0';
-    struct db_val k[6] = {db_text(id), db_text(program_id), db_int(min_payout),
-                          db_text(prefix), db_text(currency), db_int(now_ms)};
+    struct db_val k[6] = {db_text(id),     db_text(program_id), db_int(min_payout),
+                          db_text(prefix), db_text(currency),   db_int(now_ms)};
     *items = 0;
     if (store_exec(s, "DELETE FROM payout_items WHERE payout_id = ?1", k, 1, NULL, err) < 0 ||
-        store_exec(s,
-                   "INSERT INTO payout_items (id, payout_id, partner_id, amount, currency, method,"
-                   " reference, status, reason)"
-                   " SELECT 'poi_' || CAST(?4 AS TEXT) || '-' || CAST(x.n AS TEXT), ?1, x.id, x.amount,"
-                   " ?5, x.payout_method, CAST(?4 AS TEXT) || '-' || CAST(x.n AS TEXT),"
-                   " CASE WHEN x.reason IS NULL THEN 'payable' ELSE 'held' END, x.reason"
-                   " FROM (SELECT p.id, b.approved AS amount, p.payout_method,"
-                   "  " HELD_REASON " AS reason, ROW_NUMBER() OVER (ORDER BY p.id) AS n"
-                   "  FROM partners p JOIN partner_balances b ON b.partner_id = p.id"
-                   "  WHERE p.program_id = ?2 AND b.approved > 0) x",
-                   k, 5, items, err) < 0)
+        store_exec(
+            s,
+            "INSERT INTO payout_items (id, payout_id, partner_id, amount, currency, method,"
+            " reference, status, reason)"
+            " SELECT 'poi_' || CAST(?4 AS TEXT) || '-' || CAST(x.n AS TEXT), ?1, x.id, x.amount,"
+            " ?5, x.payout_method, CAST(?4 AS TEXT) || '-' || CAST(x.n AS TEXT),"
+            " CASE WHEN x.reason IS NULL THEN 'payable' ELSE 'held' END, x.reason"
+            " FROM (SELECT p.id, b.approved AS amount, p.payout_method,"
+            "  " HELD_REASON " AS reason, ROW_NUMBER() OVER (ORDER BY p.id) AS n"
+            "  FROM partners p JOIN partner_balances b ON b.partner_id = p.id"
+            "  WHERE p.program_id = ?2 AND b.approved > 0) x",
+            k, 5, items, err) < 0)
         return -1;
     struct db_val u[2] = {db_text(id), db_int(now_ms)};
     if (store_exec(s, "UPDATE payouts SET updated_at = ?2 WHERE id = ?1", u, 2, NULL, err) < 0)
@@ -132,13 +132,14 @@ int payout_drafts_reduce_partner(struct store *s, const char *program_id, const 
         return 0;
     if (store_exec(s, "DELETE FROM payout_items WHERE amount <= 0 AND" DRAFT_ITEM, k, 2, NULL,
                    err) < 0 ||
-        store_exec(s,
-                   "UPDATE payout_items SET reason = CASE"
-                   " WHEN (SELECT status FROM partners WHERE id = ?2) = 'suspended' THEN 'suspended'"
-                   " WHEN method IS NULL OR method = '' THEN 'no_payout_method'"
-                   " WHEN amount < (SELECT min_payout FROM programs WHERE id = ?1)"
-                   "  THEN 'below_min_payout' END WHERE" DRAFT_ITEM,
-                   k, 2, NULL, err) < 0 ||
+        store_exec(
+            s,
+            "UPDATE payout_items SET reason = CASE"
+            " WHEN (SELECT status FROM partners WHERE id = ?2) = 'suspended' THEN 'suspended'"
+            " WHEN method IS NULL OR method = '' THEN 'no_payout_method'"
+            " WHEN amount < (SELECT min_payout FROM programs WHERE id = ?1)"
+            "  THEN 'below_min_payout' END WHERE" DRAFT_ITEM,
+            k, 2, NULL, err) < 0 ||
         store_exec(s,
                    "UPDATE payout_items SET status = CASE WHEN reason IS NULL THEN 'payable'"
                    " ELSE 'held' END WHERE" DRAFT_ITEM,
@@ -173,9 +174,8 @@ static const char *method_is(const char *type)
                                        : " AND method LIKE '%\"type\":\"iban\"%'";
 }
 
-int payout_items_send(struct store *s, const char *id, const char *method_type,
-                      const char *channel, const char *batch_status, int64_t now_ms,
-                      int64_t *count, struct pd_err *err)
+int payout_items_send(struct store *s, const char *id, const char *method_type, const char *channel,
+                      const char *batch_status, int64_t now_ms, int64_t *count, struct pd_err *err)
 {
     struct db_val k[4] = {db_text(id), db_text(channel), db_int(now_ms), db_text(batch_status)};
     char sql[256];
@@ -199,8 +199,8 @@ int payout_items_send(struct store *s, const char *id, const char *method_type,
                       k, 4, NULL, err);
 }
 
-int payout_items_channel(struct store *s, const char *id, const char *method_type,
-                         struct arena *a, const char **channel, struct pd_err *err)
+int payout_items_channel(struct store *s, const char *id, const char *method_type, struct arena *a,
+                         const char **channel, struct pd_err *err)
 {
     struct db_val k = db_text(id);
     char sql[256];
@@ -242,8 +242,7 @@ int payout_item_find(struct store *s, const char *id, const char *reference, str
     if (rc < 0)
         return -1;
     if (rc == STORE_DONE)
-        return pd_err_set(err, PD_ERR_NOT_FOUND, "item", "payout %s has no item %s", id,
-                          reference);
+        return pd_err_set(err, PD_ERR_NOT_FOUND, "item", "payout %s has no item %s", id, reference);
     it->partner_id = col_dup(a, &cur, 0);
     it->status = col_dup(a, &cur, 1);
     it->currency = col_dup(a, &cur, 2);
@@ -270,8 +269,7 @@ int payout_item_set(struct store *s, const char *id, const char *reference, cons
     if (rc < 0)
         return -1;
     if (changed != 1)
-        return pd_err_set(err, PD_ERR_CONFLICT, "item", "item %s is no longer %s", reference,
-                          from);
+        return pd_err_set(err, PD_ERR_CONFLICT, "item", "item %s is no longer %s", reference, from);
     return 0;
 }
 

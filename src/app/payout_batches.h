@@ -21,17 +21,16 @@ struct payout_batch {
 int payout_batch_load(struct store *s, const char *id, struct arena *a, struct payout_batch *b,
                       struct pd_err *err);
 /* The program's draft (the newest when several), *id NULL when it has none. */
-int payout_batch_draft_of(struct store *s, const char *program_id, struct arena *a,
-                          const char **id, const char **period, struct pd_err *err);
+int payout_batch_draft_of(struct store *s, const char *program_id, struct arena *a, const char **id,
+                          const char **period, struct pd_err *err);
 
-int payout_batch_insert(struct store *s, const char *id, const char *program_id,
-                        const char *period, const char *currency, int64_t now_ms,
-                        struct pd_err *err);
+int payout_batch_insert(struct store *s, const char *id, const char *program_id, const char *period,
+                        const char *currency, int64_t now_ms, struct pd_err *err);
 /* Replaces a draft's items: one per partner of the program with a positive approved balance,
  * payable or held with its reason; references numbered in partner order; total updated. */
 int payout_batch_compute(struct store *s, const char *id, const char *program_id,
-                         int64_t min_payout, const char *currency, int64_t now_ms,
-                         int64_t *items, struct pd_err *err);
+                         int64_t min_payout, const char *currency, int64_t now_ms, int64_t *items,
+                         struct pd_err *err);
 /* A partner's approved balance went down by delta (a rejection, a reversal, a claw-back): its
  * item in the program's draft shrinks by as much (never above the balance left), is held when
  * below the minimum, and goes when nothing is left. */
@@ -42,12 +41,11 @@ int payout_batch_delete(struct store *s, const char *id, struct pd_err *err);
 /* The payable items of one method type ("paypal", "iban", or NULL for all) leave through
  * channel: status sent, sent_at now. The batch is "exported" (or "sent" when sent_status is
  * set) if it was a draft. *count gets how many left. */
-int payout_items_send(struct store *s, const char *id, const char *method_type,
-                      const char *channel, const char *batch_status, int64_t now_ms,
-                      int64_t *count, struct pd_err *err);
+int payout_items_send(struct store *s, const char *id, const char *method_type, const char *channel,
+                      const char *batch_status, int64_t now_ms, int64_t *count, struct pd_err *err);
 /* The channel the items of a method type left through, NULL when none left yet. */
-int payout_items_channel(struct store *s, const char *id, const char *method_type,
-                         struct arena *a, const char **channel, struct pd_err *err);
+int payout_items_channel(struct store *s, const char *id, const char *method_type, struct arena *a,
+                         const char **channel, struct pd_err *err);
 /* Every sent item of the batch is paid. *count gets how many. */
 int payout_items_pay_all(struct store *s, const char *id, int64_t now_ms, int64_t *count,
                          struct pd_err *err);

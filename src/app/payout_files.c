@@ -74,8 +74,8 @@ static int ctx_rows(struct store *s, const struct payout_file_request *req, stru
     c->parts = c->k->per_part ? csv_part_count((size_t)c->rows, c->k->per_part) : 1;
     if (req->part == 0 && c->parts > 1)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "part",
-                          "%s of payout %s has %zu parts: ask for ?part=1 to ?part=%zu",
-                          c->k->path, c->b.id, c->parts, c->parts);
+                          "%s of payout %s has %zu parts: ask for ?part=1 to ?part=%zu", c->k->path,
+                          c->b.id, c->parts, c->parts);
     if (req->part > c->parts)
         return pd_err_set(err, PD_ERR_NOT_FOUND, "part", "%s of payout %s has %zu part(s)",
                           c->k->path, c->b.id, c->parts);
@@ -145,8 +145,7 @@ static int read_rows(struct store *s, const struct payout_file_request *req, str
 }
 
 static int write_sepa(const struct payout_file_request *req, struct file_ctx *c,
-                      const struct file_row *rows, size_t n, struct strbuf *out,
-                      struct pd_err *err)
+                      const struct file_row *rows, size_t n, struct strbuf *out, struct pd_err *err)
 {
     json_t *d = json_loads(c->prog.payout_debtor_json, 0, NULL);
     struct pain001_item *items = arena_alloc(&c->a, n * sizeof *items);
@@ -191,21 +190,23 @@ static int write_csv_part(const struct payout_file_request *req, struct file_ctx
     if (req->kind == PAYOUT_FILE_PAYPAL) {
         struct paypal_csv_row *r = arena_alloc(&c->a, n * sizeof *r);
         for (size_t i = 0; i < n; i++)
-            r[i] = (struct paypal_csv_row){rows[i].pp_email, rows[i].amount, rows[i].reference,
-                                           note};
+            r[i] =
+                (struct paypal_csv_row){rows[i].pp_email, rows[i].amount, rows[i].reference, note};
         return paypal_csv_write_part(r, n, c->b.currency, 1, out, err);
     }
     struct wise_csv_row *r = arena_alloc(&c->a, n * sizeof *r);
     for (size_t i = 0; i < n; i++)
         r[i] = (struct wise_csv_row){rows[i].holder ? rows[i].holder : rows[i].name,
-                                     rows[i].email,       rows[i].reference,
-                                     rows[i].amount,      c->b.currency,
+                                     rows[i].email,
+                                     rows[i].reference,
+                                     rows[i].amount,
+                                     c->b.currency,
                                      rows[i].iban};
     return wise_csv_write_part(r, n, c->b.currency, 1, out, err);
 }
 
-int payout_file_write(struct store *s, const struct payout_file_request *req,
-                      const char *payout_id, struct strbuf *out, struct pd_err *err)
+int payout_file_write(struct store *s, const struct payout_file_request *req, const char *payout_id,
+                      struct strbuf *out, struct pd_err *err)
 {
     struct file_ctx c;
     struct file_row *rows = NULL;
@@ -289,8 +290,8 @@ void payout_csv_field(FILE *out, const char *v, bool last)
     strbuf_free(&b);
 }
 
-int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
-                     payout_progress_fn progress, void *progress_arg, struct pd_err *err)
+int payout_write_csv(struct store *s, const char *payout_id, FILE *out, payout_progress_fn progress,
+                     void *progress_arg, struct pd_err *err)
 {
     struct db_val k = db_text(payout_id);
     int64_t total = 0;
@@ -300,11 +301,14 @@ int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
     struct store_cursor cur;
     if (store_query(s,
                     "SELECT i.partner_id, p.name, p.email, i.method, i.amount, i.currency,"
-                    " i.reference, i.status, i.reason FROM payout_items i JOIN partners p ON p.id = i.partner_id"
+                    " i.reference, i.status, i.reason FROM payout_items i JOIN partners p ON p.id "
+                    "= i.partner_id"
                     " WHERE i.payout_id = ?1 ORDER BY i.partner_id",
                     &k, 1, &cur, err) < 0)
         return -1;
-    fputs("partner_id,name,email,method,account,amount,currency,reference,account_holder,status,reason\r\n", out);
+    fputs("partner_id,name,email,method,account,amount,currency,reference,account_holder,status,"
+          "reason\r\n",
+          out);
     int rc;
     int64_t done = 0;
     while ((rc = store_step(&cur, err)) == STORE_ROW) {

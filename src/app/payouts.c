@@ -262,8 +262,8 @@ int payout_item_settle(struct store *s, const char *payout_id, const char *refer
         rc = commissions_mark_paid(s, payout_id, it.partner_id, now_ms, err);
     if (rc == 0 && !paid) {
         struct ledger_delta d = ledger_post_payout_failed(it.amount);
-        rc = ledger_append(s, b.program_id, it.partner_id, NULL, payout_id, it.currency, &d,
-                           now_ms, err);
+        rc = ledger_append(s, b.program_id, it.partner_id, NULL, payout_id, it.currency, &d, now_ms,
+                           err);
         if (rc == 0)
             rc = commissions_unpay(s, payout_id, it.partner_id, now_ms, err);
     }

@@ -69,9 +69,9 @@ int payout_items_leave(struct store *s, const char *payout_id, const char *metho
 
 /* A PayPal item of a batch as the API sends it. Strings live in the caller's arena. */
 struct payout_paypal_item {
-    const char *item_id;   /* "poi_…" */
-    const char *email;     /* the receiver */
-    int64_t amount;        /* minor units of currency, > 0 */
+    const char *item_id; /* "poi_…" */
+    const char *email;   /* the receiver */
+    int64_t amount;      /* minor units of currency, > 0 */
     const char *currency;
     const char *reference; /* sender_item_id: 1-30 of A-Z 0-9 - */
     const char *status;    /* payable | sent | paid | failed */
@@ -102,8 +102,8 @@ enum payout_file {
 
 struct payout_file_request {
     enum payout_file kind;
-    size_t part;     /* 1-based; 0: the whole file (409 when it needs parts) */
-    bool sepa_v03;   /* pain.001.001.03 instead of .09 */
+    size_t part;   /* 1-based; 0: the whole file (409 when it needs parts) */
+    bool sepa_v03; /* pain.001.001.03 instead of .09 */
 };
 
 /* Exports the file (a write, in the writer's transaction): the first export of a batch's PayPal
@@ -115,8 +115,8 @@ int payout_export(struct store *s, const struct payout_file_request *req, const 
                   int64_t now_ms, size_t *parts, struct pd_err *err);
 /* Appends an exported file to out (read-only; out's limit bounds it: 413 past it). The same
  * export gives the same bytes every time. */
-int payout_file_write(struct store *s, const struct payout_file_request *req,
-                      const char *payout_id, struct strbuf *out, struct pd_err *err);
+int payout_file_write(struct store *s, const struct payout_file_request *req, const char *payout_id,
+                      struct strbuf *out, struct pd_err *err);
 /* The batch's downloads as the batch JSON lists them: [{format, part, items, url}]. */
 json_t *payout_files_json(struct store *s, const char *payout_id, struct pd_err *err);
 

@@ -57,8 +57,7 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
 }
 
 /* The items payout_items_send moved: sent through ?2 at ?3. */
-#define JUST_SENT                                                                                  \
-    " payout_id = ?1 AND status = 'sent' AND channel = ?2 AND sent_at = ?3"
+#define JUST_SENT " payout_id = ?1 AND status = 'sent' AND channel = ?2 AND sent_at = ?3"
 
 int ledger_append_payout_items(struct store *s, const char *program_id, const char *payout_id,
                                const char *channel, int64_t sent_ms, struct pd_err *err)

@@ -7,13 +7,14 @@
 
 #include "app/fields.h"
 #include "core/rules_json.h"
+#include "core/slug.h"
 #include "util/banned.h"
 
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
-    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"         \
-    " payout_debtor"
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
+    " slug, description, terms, auto_approve, payout_debtor"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -40,7 +41,11 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->updated_at = store_col_int(cur, 17);
     p->parent_levels = (int)store_col_int(cur, 18);
     p->monthly_cap = store_is_null(cur, 19) ? -1 : store_col_int(cur, 19);
-    p->payout_debtor_json = store_is_null(cur, 20) ? NULL : col_dup(a, cur, 20);
+    p->slug = col_dup(a, cur, 20);
+    p->description = col_dup(a, cur, 21);
+    p->terms = col_dup(a, cur, 22);
+    p->auto_approve = store_col_int(cur, 23) != 0;
+    p->payout_debtor_json = store_is_null(cur, 24) ? NULL : col_dup(a, cur, 24);
     if (!p->currency)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
 
@@ -140,6 +145,10 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "rules_version", json_integer(p->rules.version));
     json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
     json_object_set_new(o, "postback_token", pd_json_str_or_null(p->postback_token));
+    json_object_set_new(o, "slug", pd_json_str_or_null(p->slug));
+    json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
+    json_object_set_new(o, "terms", json_string(p->terms ? p->terms : ""));
+    json_object_set_new(o, "auto_approve", json_boolean(p->auto_approve));
     json_t *debtor = p->payout_debtor_json ? json_loads(p->payout_debtor_json, 0, NULL) : NULL;
     json_object_set_new(o, "payout_debtor", debtor ? debtor : json_null());
     json_object_set_new(o, "created", pd_json_time(p->created_at));
@@ -147,10 +156,46 @@ json_t *program_to_json(const struct program *p)
     return o;
 }
 
+/* signup: the public page's slug (program_save, program_slug_claim) */
+
+/* 1 when another program than p has slug. */
+static int slug_taken(struct store *s, const struct program *p, const char *slug,
+                      struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(slug), db_text(p->id)};
+    int64_t n = 0;
+    if (store_query_int(s, "SELECT COUNT(*) FROM programs WHERE slug = ?1 AND id <> ?2", v, 2, 0,
+                        &n, err) < 0)
+        return -1;
+    return n > 0;
+}
+
+/* A free slug from p's name into slug. */
+static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
+                     struct pd_err *err)
+{
+    char base[SLUG_MAX + 1];
+    slug_from_name(p->name, base, sizeof base);
+    snprintf(slug, SLUG_MAX + 1, "%s", base);
+    for (int k = 2; k < 1000; k++) {
+        int taken = slug_taken(s, p, slug, err);
+        if (taken <= 0)
+            return taken < 0 ? STORE_ERROR : 0;
+        char suffix[8];
+        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
+        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
+        while (keep > 0 && base[keep - 1] == '-')
+            keep--;
+        snprintf(slug, SLUG_MAX + 1, "%.*s%s", (int)keep, base, suffix);
+    }
+    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
+    return STORE_CONSTRAINT;
+}
+
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
                  bool creating, struct pd_err *err)
 {
-    struct db_val v[21] = {
+    struct db_val v[20] = {
         db_text(p->id),
         db_text(p->name),
         db_text(p->currency->code),
@@ -171,23 +216,38 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
         db_int(p->updated_at),
         db_int(p->parent_levels),
         p->monthly_cap < 0 ? db_null() : db_int(p->monthly_cap),
-        db_text(p->payout_debtor_json),
     };
     const char *sql =
         creating
             ? "INSERT INTO programs (id, name, currency, allowed_hosts, default_url, click_param,"
               " attribution_window_days, hold_days, min_payout, model, lifetime, recurring_months,"
               " parent_bps, rules, rules_version, postback_token, created_at, updated_at,"
-              " parent_levels, monthly_cap, payout_debtor)"
+              " parent_levels, monthly_cap)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-              " ?17, ?18, ?19, ?20, ?21)"
+              " ?17, ?18, ?19, ?20)"
             : "UPDATE programs SET name = ?2, currency = ?3, allowed_hosts = ?4,"
               " default_url = ?5, click_param = ?6, attribution_window_days = ?7,"
               " hold_days = ?8, min_payout = ?9, model = ?10, lifetime = ?11,"
               " recurring_months = ?12, parent_bps = ?13, rules = ?14, rules_version = ?15,"
               " postback_token = ?16, created_at = ?17, updated_at = ?18, parent_levels = ?19,"
-              " monthly_cap = ?20, payout_debtor = ?21 WHERE id = ?1";
-    if (store_exec(s, sql, v, 21, NULL, err) < 0)
+              " monthly_cap = ?20 WHERE id = ?1";
+    if (store_exec(s, sql, v, 20, NULL, err) < 0)
+        return -1;
+    /* signup: the public page's fields; a program saved without a slug (a tool's) gets one */
+    char picked[SLUG_MAX + 1];
+    if (!p->slug && slug_pick(s, p, picked, err) < 0)
+        return -1;
+    struct db_val sv[5] = {db_text(p->id), db_text(p->slug ? p->slug : picked),
+                           db_text(p->description ? p->description : ""),
+                           db_text(p->terms ? p->terms : ""), db_int(p->auto_approve)};
+    if (store_exec(s,
+                   "UPDATE programs SET slug = ?2, description = ?3, terms = ?4, auto_approve = ?5"
+                   " WHERE id = ?1",
+                   sv, 5, NULL, err) < 0)
+        return -1;
+    /* payouts: the account SEPA files debit */
+    struct db_val dv[2] = {db_text(p->id), db_text(p->payout_debtor_json)};
+    if (store_exec(s, "UPDATE programs SET payout_debtor = ?2 WHERE id = ?1", dv, 2, NULL, err) < 0)
         return -1;
     return program_save_rule_version(s, p, p->updated_at, err);
 }
@@ -214,4 +274,40 @@ const char *program_rules_at(struct store *s, const char *program_id, int versio
     const char *rules = col_dup(a, &cur, 0);
     store_finish(&cur);
     return rules;
+}
+
+/* ---- signup: the public page's slug ------------------------------------------------------- */
+
+int program_load_by_slug(struct store *s, const char *slug, struct arena *a, struct program *out,
+                         struct pd_err *err)
+{
+    struct db_val p = db_text(slug);
+    struct store_cursor cur;
+    int rc = store_query_row(s, "SELECT " PROGRAM_COLUMNS " FROM programs WHERE slug = ?1", &p, 1,
+                             &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "slug", "no program has the page /join/%.64s", slug);
+        return 1;
+    }
+    rc = program_from_row(&cur, a, out, err);
+    store_finish(&cur);
+    return rc;
+}
+
+int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err)
+{
+    if (p->slug) {
+        int taken = slug_taken(s, p, p->slug, err);
+        if (taken > 0)
+            pd_err_set(err, PD_ERR_CONFLICT, "slug", "another program already has the slug %s",
+                       p->slug);
+        return taken < 0 ? STORE_ERROR : taken ? STORE_CONSTRAINT : 0;
+    }
+    char slug[SLUG_MAX + 1];
+    int rc = slug_pick(s, p, slug, err);
+    if (rc == 0)
+        p->slug = arena_strdup(a, slug);
+    return rc;
 }

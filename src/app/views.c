@@ -228,12 +228,12 @@ static json_t *payout_items_json(struct store *s, const char *payout_id, struct 
         json_object_set_new(o, "method", m ? m : json_null());
         json_object_set_new(o, "reference", json_string(store_col_text(&cur, 5)));
         json_object_set_new(o, "status", json_string(store_col_text(&cur, 6)));
-        json_object_set_new(o, "reason", store_is_null(&cur, 7)
-                                             ? json_null()
-                                             : json_string(store_col_text(&cur, 7)));
-        json_object_set_new(o, "channel", store_is_null(&cur, 8)
-                                              ? json_null()
-                                              : json_string(store_col_text(&cur, 8)));
+        json_object_set_new(o, "reason",
+                            store_is_null(&cur, 7) ? json_null()
+                                                   : json_string(store_col_text(&cur, 7)));
+        json_object_set_new(o, "channel",
+                            store_is_null(&cur, 8) ? json_null()
+                                                   : json_string(store_col_text(&cur, 8)));
         json_object_set_new(o, "sent_at", time_or_null(&cur, 9));
         json_object_set_new(o, "paid_at", time_or_null(&cur, 10));
         json_object_set_new(o, "failed_at", time_or_null(&cur, 11));
@@ -313,7 +313,7 @@ json_t *payout_statement_json(struct store_cursor *cur)
     json_object_set_new(o, "sent_at", time_or_null(cur, 7));
     json_object_set_new(o, "paid_at", time_or_null(cur, 8));
     json_object_set_new(o, "failed_at", time_or_null(cur, 9));
-    json_object_set_new(o, "reason", store_is_null(cur, 10) ? json_null()
-                                                             : json_string(store_col_text(cur, 10)));
+    json_object_set_new(
+        o, "reason", store_is_null(cur, 10) ? json_null() : json_string(store_col_text(cur, 10)));
     return o;
 }

@@ -52,8 +52,9 @@ int auth_session_find(const struct auth_state *as, struct store *db, const struc
     snprintf(out->csrf, sizeof out->csrf, "%s", store_col_text(&cur, 2));
     snprintf(out->partner_status, sizeof out->partner_status, "%s", store_col_text(&cur, 3));
     store_finish(&cur);
-    if (strcmp(out->kind, "partner") == 0 && strcmp(out->partner_status, "suspended") == 0)
-        return 0; /* a suspended partner's sessions end with the suspension */
+    if (strcmp(out->kind, "partner") == 0 && (strcmp(out->partner_status, "suspended") == 0 ||
+                                              strcmp(out->partner_status, "rejected") == 0))
+        return 0; /* a suspended partner's sessions end with the suspension, a rejected one's too */
     return 1;
 }
 
@@ -95,6 +96,23 @@ int auth_sessions_end(struct store *s, const char *subject_id, struct pd_err *er
     return store_exec(s, "DELETE FROM sessions WHERE subject_id = ?1", &who, 1, NULL, err);
 }
 
+int auth_sessions_end_email(struct store *s, const char *email, struct pd_err *err)
+{
+    struct db_val e = db_text(email);
+    return store_exec(s,
+                      "DELETE FROM sessions WHERE kind = 'partner'"
+                      " AND subject_id IN (SELECT id FROM partners WHERE email = ?1)",
+                      &e, 1, NULL, err);
+}
+
+int auth_sessions_end_others(struct store *s, const char *subject_id, const char *keep_token_hash,
+                             struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(subject_id), db_text(keep_token_hash)};
+    return store_exec(s, "DELETE FROM sessions WHERE subject_id = ?1 AND token_hash <> ?2", v, 2,
+                      NULL, err);
+}
+
 /* ---- a session as the request's credentials ------------------------------------------------ */
 
 int auth_session_request(const struct auth_state *as, struct store *db,
@@ -119,6 +137,8 @@ int auth_session_request(const struct auth_state *as, struct store *db,
                               "this request came from another site");
     }
     bool admin = strcmp(ses.kind, "admin") == 0;
+    if (!admin && strcmp(ses.partner_status, "pending") == 0)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s", AUTH_UNDER_REVIEW);
     out->kind = admin ? AUTH_SECRET : AUTH_PARTNER;
     /* The session's subject scopes its Idempotency-Keys, as an API key's id does. */
     snprintf(out->key_id, sizeof out->key_id, "%s", ses.subject_id);

@@ -245,12 +245,11 @@ static int demo_payouts(struct demo_state *st, const struct program *prog, struc
         payout_delete(st->s, id, st->now, err) < 0)
         return -1;
     do {
-        if (commissions_approve_due_by(st->s, st->now - 7 * DAY_MS + hold, st->now, 1000, &n,
-                                       err) < 0)
+        if (commissions_approve_due_by(st->s, st->now - 7 * DAY_MS + hold, st->now, 1000, &n, err) <
+            0)
             return -1;
     } while (n == 1000);
-    return payout_create(st->s, prog->id, current, st->now, &st->a, &id, &created, NULL, NULL,
-                         err);
+    return payout_create(st->s, prog->id, current, st->now, &st->a, &id, &created, NULL, NULL, err);
 }
 
 static void print_summary(const struct program *prog, const struct demo_state *st,

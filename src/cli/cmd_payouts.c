@@ -86,9 +86,11 @@ int cmd_payouts(int argc, char **argv)
     json_t *summary = payout_json(s, id, false, &err);
     if (!summary)
         goto fail;
-    printf("%s payout %s for %s: %lld partners, total %lld %s (minor units); CSV: %s\n",
-           created ? "created" : "found existing", id, period,
+    printf("%s draft payout %s for %s: %lld items (%lld held), total %lld %s (minor units); "
+           "CSV: %s\n",
+           created ? "made" : "refreshed the", id, period,
            (long long)json_integer_value(json_object_get(summary, "item_count")),
+           (long long)json_integer_value(json_object_get(summary, "held_count")),
            (long long)json_integer_value(json_object_get(summary, "total")),
            json_string_value(json_object_get(summary, "currency")), csv);
     json_decref(summary);

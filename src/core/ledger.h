@@ -12,8 +12,8 @@ enum ledger_kind {
     LEDGER_COMMISSION = 0, /* +pending */
     LEDGER_APPROVAL,       /* pending → approved */
     LEDGER_REVERSAL,       /* a refund or rejection before payment: −pending or −approved */
-    LEDGER_CLAWBACK,       /* a refund after payment: −approved (may go negative, carried forward) */
-    LEDGER_PAYOUT,         /* approved → paid */
+    LEDGER_CLAWBACK,       /* a refund after payment: −approved (may go negative, carried on) */
+    LEDGER_PAYOUT,         /* approved → paid: a payout item exported or sent */
     LEDGER_ADJUSTMENT,     /* manual correction of approved */
     LEDGER_PAYOUT_FAILED,  /* paid → approved: a payout item that did not arrive */
 };

@@ -187,6 +187,9 @@ def test_export_sepa_paypal_settle_and_next_batch(srv):
 
     iban_id = p["iban"]["id"]
     owed = approved(srv, iban_id)
+    status, headers, _ = srv.request("HEAD", "/api/v1/payouts/%s/sepa.xml" % bid, key=srv.sk)
+    expect_eq(status, 200, "HEAD of a download")
+    expect_eq(srv.api("GET", "/api/v1/payouts/" + bid)[2]["status"], "draft", "HEAD exports nothing")
     status, headers, body = srv.request("GET", "/api/v1/payouts/%s/sepa.xml" % bid, key=srv.sk)
     expect_eq(status, 200, "sepa.xml: %r" % body[:300])
     expect(headers["content-type"].startswith("application/xml"), "xml content type")

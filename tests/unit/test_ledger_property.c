@@ -173,9 +173,9 @@ enum op {
 };
 static const int op_weight[OP_COUNT] = {32, 14, 6, 4, 6, 15, 4, 2, 2, 3, 3, 3, 2, 3, 3};
 static const char *const op_name[OP_COUNT] = {
-    "conversion", "refund",  "approve", "reject", "approve-due",   "advance time",
-    "payout",     "paid",    "rules",   "explain", "lead",         "replay",
-    "refresh or delete",     "export",  "settle"};
+    "conversion", "refund", "approve", "reject", "approve-due", "advance time",      "payout",
+    "paid",       "rules",  "explain", "lead",   "replay",      "refresh or delete", "export",
+    "settle"};
 
 static void ledger_matches_the_model(void **state)
 {

@@ -118,8 +118,7 @@ static void payout_debtor_is_canonical_or_refused(void **state)
                    "payout_debtor.bic");
     debtor_refused("{\"name\":\"\",\"iban\":\"DE02120300000000202051\"}", "payout_debtor.name");
     debtor_refused("{\"iban\":\"DE02120300000000202051\"}", "payout_debtor");
-    debtor_refused("{\"name\":\"X\",\"iban\":\"DE02120300000000202051\",\"x\":1}",
-                   "payout_debtor");
+    debtor_refused("{\"name\":\"X\",\"iban\":\"DE02120300000000202051\",\"x\":1}", "payout_debtor");
     debtor_refused("[1]", "payout_debtor");
 }
 

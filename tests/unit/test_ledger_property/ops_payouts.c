@@ -284,8 +284,8 @@ void op_payout_refresh_or_delete(struct world *w)
              batch_names[y->status]);
     struct pd_err err = {0};
     tx_begin(w);
-    int rc = del ? payout_delete(w->s, y->id, w->now, &err)
-                 : payout_refresh(w->s, y->id, w->now, &err);
+    int rc =
+        del ? payout_delete(w->s, y->id, w->now, &err) : payout_refresh(w->s, y->id, w->now, &err);
     tx_end(w, rc);
     if (y->status != MB_DRAFT) {
         expect_refused(rc, &err, y->status == MB_DELETED ? PD_ERR_NOT_FOUND : PD_ERR_CONFLICT,
@@ -455,8 +455,8 @@ void op_settle(struct world *w)
     snprintf(w->op, sizeof w->op, "settle item %s of %s (%s) %s", ref, y->id, item_names[st],
              paid ? "paid" : "failed");
     tx_begin(w);
-    int rc = payout_item_settle(w->s, y->id, ref, paid, paid ? NULL : "property: returned",
-                                w->now, &err);
+    int rc = payout_item_settle(w->s, y->id, ref, paid, paid ? NULL : "property: returned", w->now,
+                                &err);
     tx_end(w, rc);
     if ((paid && st == MI_PAID) || (!paid && st == MI_FAILED)) {
         expect_ok(rc, &err, "settling an item the same way again");
