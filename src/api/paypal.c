@@ -93,8 +93,8 @@ static int payout_send_op(struct store *s, struct api_write *w)
     struct arena *a = w->call->req->arena;
     struct db_val k = db_text(id);
     struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT program_id, status FROM payouts WHERE id = ?1", &k, 1,
-                             &cur, &w->err);
+    int rc = store_query_row(s, "SELECT program_id, status FROM payouts WHERE id = ?1", &k, 1, &cur,
+                             &w->err);
     if (rc < 0)
         return -1;
     if (rc != STORE_ROW)

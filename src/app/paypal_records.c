@@ -41,8 +41,7 @@ const char *paypal_settings_url(const struct paypal_settings *p)
 }
 
 int paypal_settings_apply(struct store *s, const char *program_id,
-                          const struct paypal_settings_patch *p, int64_t now_ms,
-                          struct pd_err *err)
+                          const struct paypal_settings_patch *p, int64_t now_ms, struct pd_err *err)
 {
     if (!p->given)
         return 0;
@@ -181,9 +180,8 @@ bool paypal_sends_any_due(struct store *s, int64_t now_ms)
     return n > 0;
 }
 
-int paypal_send_accepted(struct store *s, const char *sender_batch_id,
-                         const char *payout_batch_id, int64_t now_ms, int64_t next_ms,
-                         struct pd_err *err)
+int paypal_send_accepted(struct store *s, const char *sender_batch_id, const char *payout_batch_id,
+                         int64_t now_ms, int64_t next_ms, struct pd_err *err)
 {
     struct db_val v[4] = {db_text(sender_batch_id), db_text(payout_batch_id), db_int(now_ms),
                           db_int(next_ms)};
@@ -196,8 +194,8 @@ int paypal_send_accepted(struct store *s, const char *sender_batch_id,
                : 0;
 }
 
-int paypal_send_again(struct store *s, const char *sender_batch_id, bool progress,
-                      int64_t next_ms, const char *error, struct pd_err *err)
+int paypal_send_again(struct store *s, const char *sender_batch_id, bool progress, int64_t next_ms,
+                      const char *error, struct pd_err *err)
 {
     struct db_val v[4] = {db_text(sender_batch_id), db_int(progress ? 1 : 0), db_int(next_ms),
                           db_text(error)};
@@ -236,15 +234,12 @@ json_t *paypal_sends_json(struct store *s, const char *payout_id, struct pd_err 
     json_t *list = json_array();
     int rc;
     while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:I, s:o}", "part",
-                              (json_int_t)store_col_int(&cur, 0), "sender_batch_id",
-                              store_col_text(&cur, 1), "payout_batch_id",
-                              store_is_null(&cur, 2) ? json_null()
-                                                     : json_string(store_col_text(&cur, 2)),
-                              "status", store_col_text(&cur, 3), "attempts",
-                              (json_int_t)store_col_int(&cur, 4), "error",
-                              store_is_null(&cur, 5) ? json_null()
-                                                     : json_string(store_col_text(&cur, 5)));
+        json_t *o = json_pack(
+            "{s:I, s:s, s:o, s:s, s:I, s:o}", "part", (json_int_t)store_col_int(&cur, 0),
+            "sender_batch_id", store_col_text(&cur, 1), "payout_batch_id",
+            store_is_null(&cur, 2) ? json_null() : json_string(store_col_text(&cur, 2)), "status",
+            store_col_text(&cur, 3), "attempts", (json_int_t)store_col_int(&cur, 4), "error",
+            store_is_null(&cur, 5) ? json_null() : json_string(store_col_text(&cur, 5)));
         json_array_append_new(list, o);
     }
     store_finish(&cur);

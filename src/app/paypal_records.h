@@ -64,13 +64,12 @@ int paypal_sends_due(struct store *s, int64_t now_ms, int max, struct arena *a,
 bool paypal_sends_any_due(struct store *s, int64_t now_ms);
 /* PayPal made the part's batch: creating → following, due at next_ms. A part already following
  * keeps the batch id it has. */
-int paypal_send_accepted(struct store *s, const char *sender_batch_id,
-                         const char *payout_batch_id, int64_t now_ms, int64_t next_ms,
-                         struct pd_err *err);
+int paypal_send_accepted(struct store *s, const char *sender_batch_id, const char *payout_batch_id,
+                         int64_t now_ms, int64_t next_ms, struct pd_err *err);
 /* Not finished yet: tried once more (attempts + 1 unless progress, then 0), due again at
  * next_ms, error (NULL: none) kept as the last provider error. */
-int paypal_send_again(struct store *s, const char *sender_batch_id, bool progress,
-                      int64_t next_ms, const char *error, struct pd_err *err);
+int paypal_send_again(struct store *s, const char *sender_batch_id, bool progress, int64_t next_ms,
+                      const char *error, struct pd_err *err);
 /* Finished: status "done" (every item paid or failed) or "failed" (PayPal refused the part; its
  * items were failed by the caller), with the error when failed. */
 int paypal_send_finish(struct store *s, const char *sender_batch_id, const char *status,

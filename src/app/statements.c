@@ -17,9 +17,9 @@ struct stmt_item {
 };
 
 #define ITEM_SELECT                                                                                \
-    "SELECT i.id, i.payout_id, i.partner_id, i.reference, i.status, i.currency, i.method,"        \
+    "SELECT i.id, i.payout_id, i.partner_id, i.reference, i.status, i.currency, i.method,"         \
     " y.period, y.program_id, g.name, g.payout_debtor, p.name, p.email, i.amount,"                 \
-    " COALESCE(i.sent_at, 0), COALESCE(i.paid_at, 0)"                                             \
+    " COALESCE(i.sent_at, 0), COALESCE(i.paid_at, 0)"                                              \
     " FROM payout_items i JOIN payouts y ON y.id = i.payout_id"                                    \
     " JOIN programs g ON g.id = y.program_id JOIN partners p ON p.id = i.partner_id"
 
@@ -29,20 +29,21 @@ static int item_load(struct store *s, const char *payout_id, const char *item_id
 {
     struct db_val k[2] = {db_text(payout_id), db_text(item_id ? item_id : partner_id)};
     struct store_cursor cur;
-    int rc = item_id ? store_query_row(s, ITEM_SELECT " WHERE i.payout_id = ?1"
-                                                      " AND (i.id = ?2 OR i.reference = ?2)",
-                                       k, 2, &cur, err)
-                     : store_query_row(s, ITEM_SELECT
-                                       " WHERE i.payout_id = ?1 AND i.partner_id = ?2",
-                                       k, 2, &cur, err);
+    int rc = item_id
+                 ? store_query_row(s,
+                                   ITEM_SELECT " WHERE i.payout_id = ?1"
+                                               " AND (i.id = ?2 OR i.reference = ?2)",
+                                   k, 2, &cur, err)
+                 : store_query_row(s, ITEM_SELECT " WHERE i.payout_id = ?1 AND i.partner_id = ?2",
+                                   k, 2, &cur, err);
     if (rc < 0)
         return -1;
     if (rc != STORE_ROW)
         return pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no such payout item");
-    const char **text[13] = {&it->id,         &it->payout_id,   &it->partner_id, &it->reference,
-                             &it->status,     &it->currency,    &it->method,     &it->period,
-                             &it->program_id, &it->program_name, &it->debtor,    &it->partner_name,
-                             &it->partner_email};
+    const char **text[13] = {
+        &it->id,       &it->payout_id,    &it->partner_id,   &it->reference,  &it->status,
+        &it->currency, &it->method,       &it->period,       &it->program_id, &it->program_name,
+        &it->debtor,   &it->partner_name, &it->partner_email};
     for (int i = 0; i < 13; i++)
         *text[i] = col_dup(a, &cur, i);
     it->amount = store_col_int(&cur, 13);
@@ -88,12 +89,12 @@ static json_t *commissions(struct store *s, const struct stmt_item *it,
         l->reversed = store_col_int(&cur, 5);
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(store_col_text(&cur, 0)));
-        json_object_set_new(o, "conversion_id", store_is_null(&cur, 1)
-                                                     ? json_null()
-                                                     : json_string(store_col_text(&cur, 1)));
-        json_object_set_new(o, "order_id", store_is_null(&cur, 2)
-                                                ? json_null()
-                                                : json_string(store_col_text(&cur, 2)));
+        json_object_set_new(o, "conversion_id",
+                            store_is_null(&cur, 1) ? json_null()
+                                                   : json_string(store_col_text(&cur, 1)));
+        json_object_set_new(o, "order_id",
+                            store_is_null(&cur, 2) ? json_null()
+                                                   : json_string(store_col_text(&cur, 2)));
         json_object_set_new(o, "created", pd_json_time(store_col_int(&cur, 3)));
         json_object_set_new(o, "amount", pd_json_money(l->amount));
         json_object_set_new(o, "reversed", pd_json_money(l->reversed));
@@ -127,12 +128,12 @@ static json_t *clawbacks(struct store *s, const struct stmt_item *it, struct pd_
     json_t *list = json_array();
     int rc;
     while ((rc = store_step(&cur, err)) == STORE_ROW)
-        json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "commission_id",
-                                              store_is_null(&cur, 0)
-                                                  ? json_null()
-                                                  : json_string(store_col_text(&cur, 0)),
-                                              "amount", pd_json_money(store_col_int(&cur, 1)),
-                                              "created", pd_json_time(store_col_int(&cur, 2))));
+        json_array_append_new(
+            list,
+            json_pack("{s:o, s:o, s:o}", "commission_id",
+                      store_is_null(&cur, 0) ? json_null() : json_string(store_col_text(&cur, 0)),
+                      "amount", pd_json_money(store_col_int(&cur, 1)), "created",
+                      pd_json_time(store_col_int(&cur, 2))));
     store_finish(&cur);
     if (rc < 0) {
         json_decref(list);
@@ -176,9 +177,9 @@ json_t *statement_json(struct store *s, const char *payout_id, const char *item_
         goto done;
     }
     o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "object", "statement", "id",
-                  it.id, "payout_id", it.payout_id, "reference", it.reference, "period",
-                  it.period, "status", it.status, "currency", it.currency, "sent_at",
-                  pd_json_time(it.sent_at), "paid_at", pd_json_time(it.paid_at));
+                  it.id, "payout_id", it.payout_id, "reference", it.reference, "period", it.period,
+                  "status", it.status, "currency", it.currency, "sent_at", pd_json_time(it.sent_at),
+                  "paid_at", pd_json_time(it.paid_at));
     parties(o, &it);
     json_object_set_new(o, "commissions", list);
     json_object_set_new(o, "clawbacks", claws);

@@ -13,7 +13,6 @@
 #include "util/timefmt.h"
 #include "util/banned.h"
 
-
 const char *paypal_mode_base_url(const char *mode)
 {
     if (mode && strcmp(mode, "sandbox") == 0)
@@ -89,9 +88,9 @@ char *paypal_create_body(const char *sender_batch_id, const char *email_subject,
                        items[i].sender_item_id);
             return NULL;
         }
-        json_t *it = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}", "recipient_type", "EMAIL",
-                               "amount", "value", value, "currency", cur->code, "receiver",
-                               items[i].receiver, "sender_item_id", items[i].sender_item_id);
+        json_t *it = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}", "recipient_type", "EMAIL", "amount",
+                               "value", value, "currency", cur->code, "receiver", items[i].receiver,
+                               "sender_item_id", items[i].sender_item_id);
         if (it && items[i].note)
             json_object_set_new(it, "note", json_string(items[i].note));
         if (!it || json_array_append_new(list, it) < 0) {
@@ -100,10 +99,10 @@ char *paypal_create_body(const char *sender_batch_id, const char *email_subject,
             return NULL;
         }
     }
-    json_t *body = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o}", "sender_batch_header",
-                             "sender_batch_id", sender_batch_id, "email_subject", email_subject,
-                             "email_message", email_message, "recipient_type", "EMAIL", "items",
-                             list);
+    json_t *body =
+        json_pack("{s:{s:s, s:s, s:s, s:s}, s:o}", "sender_batch_header", "sender_batch_id",
+                  sender_batch_id, "email_subject", email_subject, "email_message", email_message,
+                  "recipient_type", "EMAIL", "items", list);
     if (!body) {
         pd_err_set(err, PD_ERR_BAD_REQUEST, NULL, "the batch header's text is not UTF-8");
         return NULL;
@@ -143,7 +142,8 @@ int paypal_parse_token(const char *body, size_t len, char *token, size_t token_l
     json_t *exp = json_object_get(root, "expires_in");
     int rc = -1;
     if (!t || !*t || strlen(t) >= token_len || strpbrk(t, "\r\n")) {
-        pd_err_set(err, PD_ERR_UNAVAILABLE, NULL, "PayPal's token answer has no usable access_token");
+        pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
+                   "PayPal's token answer has no usable access_token");
         goto done;
     }
     if (!json_is_integer(exp) || json_integer_value(exp) < 0) {
@@ -171,8 +171,7 @@ static bool batch_id_ok(const char *id)
     return true;
 }
 
-int paypal_parse_created(const char *body, size_t len, char *out, size_t outlen,
-                         struct pd_err *err)
+int paypal_parse_created(const char *body, size_t len, char *out, size_t outlen, struct pd_err *err)
 {
     json_t *root = load(body, len, err);
     if (!root)
@@ -301,8 +300,8 @@ static void parse_item(struct arena *a, const json_t *it, struct paypal_item_sta
         out->time_processed_ms = 0;
 }
 
-int paypal_parse_batch(const char *body, size_t len, struct arena *a,
-                       struct paypal_batch_page *out, struct pd_err *err)
+int paypal_parse_batch(const char *body, size_t len, struct arena *a, struct paypal_batch_page *out,
+                       struct pd_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *root = load(body, len, err);
@@ -343,8 +342,8 @@ static bool is(const char *s, const char *v)
 }
 
 enum paypal_outcome paypal_item_outcome(const struct paypal_item_state *it,
-                                        const char *batch_status, int64_t sent_ms,
-                                        int64_t now_ms, char *reason, size_t reason_len)
+                                        const char *batch_status, int64_t sent_ms, int64_t now_ms,
+                                        char *reason, size_t reason_len)
 {
     const char *st = it->transaction_status;
     reason[0] = '\0';

@@ -93,8 +93,8 @@ struct paypal_batch_page {
 
 /* A page of GET /v1/payments/payouts/{payout_batch_id}. -1 with err when it is not one. Items
  * without a sender_item_id are left out. */
-int paypal_parse_batch(const char *body, size_t len, struct arena *a,
-                       struct paypal_batch_page *out, struct pd_err *err);
+int paypal_parse_batch(const char *body, size_t len, struct arena *a, struct paypal_batch_page *out,
+                       struct pd_err *err);
 
 enum paypal_outcome {
     PAYPAL_PENDING = 0, /* not final yet: ask again later */
@@ -108,7 +108,7 @@ enum paypal_outcome {
  * sent_ms); anything else (PENDING, ONHOLD, NEW, an UNCLAIMED one still claimable) is pending.
  * A failure's reason goes into reason (always NUL-terminated). */
 enum paypal_outcome paypal_item_outcome(const struct paypal_item_state *it,
-                                        const char *batch_status, int64_t sent_ms,
-                                        int64_t now_ms, char *reason, size_t reason_len);
+                                        const char *batch_status, int64_t sent_ms, int64_t now_ms,
+                                        char *reason, size_t reason_len);
 
 #endif

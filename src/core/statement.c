@@ -18,8 +18,7 @@ bool statement_totals(const struct statement_line *lines, size_t n, int64_t tota
             return false;
     }
     int64_t net;
-    if (!money_sub(out->commissions, out->reversals, &net) ||
-        !money_sub(total, net, &out->carried))
+    if (!money_sub(out->commissions, out->reversals, &net) || !money_sub(total, net, &out->carried))
         return false;
     out->total = total;
     return true;

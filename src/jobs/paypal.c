@@ -145,13 +145,16 @@ static void book(struct paypal_sender *ps, struct pp_job *j)
         pthread_cond_wait(&ps->wake, &ps->lock);
     pthread_mutex_unlock(&ps->lock);
     if (j->job.outcome != WRITE_COMMITTED)
-        fprintf(stderr, "level=error msg=\"booking a paypal outcome failed\" part=%s error=\"%s\"\n",
+        fprintf(stderr,
+                "level=error msg=\"booking a paypal outcome failed\" part=%s error=\"%s\"\n",
                 j->send->sender_batch_id, j->err.message);
 }
 
 static void book_again(struct paypal_sender *ps, const struct paypal_send *d, const char *error)
 {
-    struct pp_job j = {.kind = BOOK_AGAIN, .send = d, .error = error,
+    struct pp_job j = {.kind = BOOK_AGAIN,
+                       .send = d,
+                       .error = error,
                        .next_ms = time_now_ms() + backoff_ms(ps, d->attempts)};
     if (error)
         fprintf(stderr, "level=warn msg=\"paypal attempt failed\" part=%s error=\"%s\"\n",
@@ -167,8 +170,8 @@ static int open_items(struct paypal_sender *ps, const struct paypal_send *d, str
     struct payout_paypal_item *items = NULL;
     size_t all = 0, parts = 0;
     struct pd_err err = {0};
-    if (payout_paypal_items(ps->db, d->payout_id, (size_t)d->part, a, &items, &all, &parts,
-                            &err) < 0) {
+    if (payout_paypal_items(ps->db, d->payout_id, (size_t)d->part, a, &items, &all, &parts, &err) <
+        0) {
         book_again(ps, d, arena_sprintf(a, "reading the part's items: %s", err.message));
         return -1;
     }
@@ -205,7 +208,9 @@ static void refuse_part(struct paypal_sender *ps, const struct paypal_send *d,
                         struct payout_paypal_item *items, size_t n, const char *reason,
                         struct arena *a)
 {
-    struct pp_job j = {.kind = BOOK_REFUSED, .send = d, .error = reason,
+    struct pp_job j = {.kind = BOOK_REFUSED,
+                       .send = d,
+                       .error = reason,
                        .settles = arena_calloc(a, (n ? n : 1) * sizeof(struct settle)),
                        .nsettles = n};
     for (size_t i = 0; i < n; i++)
@@ -235,8 +240,8 @@ static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
         in[i] = (struct paypal_item_in){items[i].email, items[i].reference, NULL, items[i].amount};
     batch_texts(ps, d, subject, message, sizeof subject);
     struct pd_err err = {0};
-    char *body = cur ? paypal_create_body(d->sender_batch_id, subject, message, cur, in, n, &err)
-                     : NULL;
+    char *body =
+        cur ? paypal_create_body(d->sender_batch_id, subject, message, cur, in, n, &err) : NULL;
     if (!body) {
         refuse_part(ps, d, items, n, cur ? err.message : "the currency is unknown", a);
         return;
@@ -245,7 +250,9 @@ static void create_part(struct paypal_sender *ps, const struct paypal_send *d,
         paypal_client_create(ps->client, api, body, batch_id, sizeof batch_id, error, sizeof error);
     free(body);
     if (r == PAYPAL_OK) {
-        struct pp_job j = {.kind = BOOK_ACCEPTED, .send = d, .payout_batch_id = batch_id,
+        struct pp_job j = {.kind = BOOK_ACCEPTED,
+                           .send = d,
+                           .payout_batch_id = batch_id,
                            .next_ms = time_now_ms()};
         book(ps, &j);
     } else if (r == PAYPAL_REFUSED) {

@@ -37,8 +37,7 @@ struct paypal_client {
 };
 
 struct paypal_client *paypal_client_new(const char *ca_file, const atomic_bool *cancel,
-                                        int timeout_ms, bool hold_after_create,
-                                        struct pd_err *err)
+                                        int timeout_ms, bool hold_after_create, struct pd_err *err)
 {
     struct http_client *http = http_client_new(ca_file, err);
     if (!http)
@@ -161,8 +160,12 @@ static const char *token_get(struct paypal_client *c, const struct paypal_api *a
     struct http_client_header h[3] = {{"Authorization", auth},
                                       {"Content-Type", "application/x-www-form-urlencoded"},
                                       {"Accept", "application/json"}};
-    struct http_client_req req = {.method = "POST", .url = url, .headers = h, .nheaders = 3,
-                                  .body = form, .body_len = sizeof form - 1,
+    struct http_client_req req = {.method = "POST",
+                                  .url = url,
+                                  .headers = h,
+                                  .nheaders = 3,
+                                  .body = form,
+                                  .body_len = sizeof form - 1,
                                   .body_max = PAYPAL_TOKEN_BODY_MAX};
     struct http_client_resp resp = {0};
     const char *token = NULL;
@@ -176,8 +179,8 @@ static const char *token_get(struct paypal_client *c, const struct paypal_api *a
         paypal_parse_error(resp.body, resp.body_len, &pe);
         snprintf(error, error_len, "PayPal refused the credentials (%d %s%s%s)", resp.status,
                  pe.name, pe.message[0] ? ": " : "", pe.message);
-    } else if (paypal_parse_token(resp.body, resp.body_len, t->token, sizeof t->token,
-                                  &expires_in, &err) < 0) {
+    } else if (paypal_parse_token(resp.body, resp.body_len, t->token, sizeof t->token, &expires_in,
+                                  &err) < 0) {
         snprintf(error, error_len, "%s", err.message);
     } else {
         t->expires_at = now + expires_in * 1000 - PAYPAL_TOKEN_MARGIN_MS;
@@ -221,8 +224,12 @@ enum paypal_result paypal_client_create(struct paypal_client *c, const struct pa
     struct http_client_header h[3] = {{"Authorization", bearer},
                                       {"Content-Type", "application/json"},
                                       {"Accept", "application/json"}};
-    struct http_client_req req = {.method = "POST", .url = url, .headers = h, .nheaders = 3,
-                                  .body = body, .body_len = strlen(body),
+    struct http_client_req req = {.method = "POST",
+                                  .url = url,
+                                  .headers = h,
+                                  .nheaders = 3,
+                                  .body = body,
+                                  .body_len = strlen(body),
                                   .body_max = PAYPAL_TOKEN_BODY_MAX};
     struct http_client_resp resp = {0};
     int rc = request(c, api, &req, &resp, error, error_len);
@@ -268,12 +275,13 @@ enum paypal_result paypal_client_batch_page(struct paypal_client *c, const struc
     if (!token)
         return PAYPAL_RETRY;
     char url[1200], bearer[PAYPAL_TOKEN_MAX + 16];
-    snprintf(url, sizeof url, "%s/v1/payments/payouts/%s?page=%lld&page_size=%d&total_required=true",
-             api->base_url, batch_id, (long long)page, PAYPAL_PAGE_SIZE);
+    snprintf(url, sizeof url,
+             "%s/v1/payments/payouts/%s?page=%lld&page_size=%d&total_required=true", api->base_url,
+             batch_id, (long long)page, PAYPAL_PAGE_SIZE);
     snprintf(bearer, sizeof bearer, "Bearer %s", token);
     struct http_client_header h[2] = {{"Authorization", bearer}, {"Accept", "application/json"}};
-    struct http_client_req req = {.method = "GET", .url = url, .headers = h, .nheaders = 2,
-                                  .body_max = PAYPAL_BODY_MAX};
+    struct http_client_req req = {
+        .method = "GET", .url = url, .headers = h, .nheaders = 2, .body_max = PAYPAL_BODY_MAX};
     struct http_client_resp resp = {0};
     if (request(c, api, &req, &resp, error, error_len) < 0)
         return PAYPAL_RETRY;

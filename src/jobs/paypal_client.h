@@ -23,16 +23,15 @@ struct paypal_api {
 };
 
 enum paypal_result {
-    PAYPAL_OK = 0,   /* done: the answer is in the result */
-    PAYPAL_RETRY,    /* nothing known to have happened: try again later */
-    PAYPAL_REFUSED,  /* PayPal refused it for good */
+    PAYPAL_OK = 0,  /* done: the answer is in the result */
+    PAYPAL_RETRY,   /* nothing known to have happened: try again later */
+    PAYPAL_REFUSED, /* PayPal refused it for good */
 };
 
 /* ca_file as http_client_new's; cancel ends a request in progress when set; timeout_ms bounds
  * each request. hold_after_create: the test hook of jobs/paypal.h. NULL with err. */
 struct paypal_client *paypal_client_new(const char *ca_file, const atomic_bool *cancel,
-                                        int timeout_ms, bool hold_after_create,
-                                        struct pd_err *err);
+                                        int timeout_ms, bool hold_after_create, struct pd_err *err);
 void paypal_client_free(struct paypal_client *c);
 
 /* POST /v1/payments/payouts with body (paypal_create_body). PAYPAL_OK with PayPal's

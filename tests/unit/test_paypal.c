@@ -58,8 +58,8 @@ static void create_body_formats_amounts_from_minor_units(void **state)
         {"c@partners.example", "PAY1-C", NULL, 900719925474099},
     };
     struct pd_err err = {0};
-    char *body = paypal_create_body("pay_1-1", "Subject", "Message", currency_find("USD"), items,
-                                    3, &err);
+    char *body =
+        paypal_create_body("pay_1-1", "Subject", "Message", currency_find("USD"), items, 3, &err);
     assert_non_null(body);
     json_t *o = json_loads(body, 0, NULL);
     free(body);
@@ -217,9 +217,9 @@ static void item_states_decide_paid_failed_or_pending(void **state)
     assert_int_equal(paypal_item_outcome(&it, "SUCCESS", t0, t0 + PAYPAL_UNCLAIMED_MS - 1, reason,
                                          sizeof reason),
                      PAYPAL_PENDING);
-    assert_int_equal(paypal_item_outcome(&it, "SUCCESS", t0, t0 + PAYPAL_UNCLAIMED_MS, reason,
-                                         sizeof reason),
-                     PAYPAL_FAILED);
+    assert_int_equal(
+        paypal_item_outcome(&it, "SUCCESS", t0, t0 + PAYPAL_UNCLAIMED_MS, reason, sizeof reason),
+        PAYPAL_FAILED);
     it.time_processed_ms = 0; /* no time from PayPal: counted from when it was sent */
     assert_int_equal(paypal_item_outcome(&it, "SUCCESS", t0 + 5, t0 + PAYPAL_UNCLAIMED_MS, reason,
                                          sizeof reason),
