@@ -184,6 +184,15 @@ int payout_items_send(struct store *s, const char *id, const char *method_type, 
              " WHERE payout_id = ?1 AND status = 'payable'%s",
              method_is(method_type));
     *count = 0;
+    /* A partner suspended since the batch was computed is held, never paid. */
+    int64_t held = 0;
+    if (store_exec(s,
+                   "UPDATE payout_items SET status = 'held', reason = 'suspended'"
+                   " WHERE payout_id = ?1 AND status = 'payable' AND partner_id IN"
+                   " (SELECT id FROM partners WHERE status = 'suspended')",
+                   k, 1, &held, err) < 0 ||
+        (held && update_total(s, id, err) < 0))
+        return -1;
     if (store_exec(s, sql, k, 3, count, err) < 0)
         return -1;
     if (*count == 0)

@@ -39,8 +39,9 @@ int payout_drafts_reduce_partner(struct store *s, const char *program_id, const 
 int payout_batch_delete(struct store *s, const char *id, struct pd_err *err);
 
 /* The payable items of one method type ("paypal", "iban", or NULL for all) leave through
- * channel: status sent, sent_at now. The batch is "exported" (or "sent" when sent_status is
- * set) if it was a draft. *count gets how many left. */
+ * channel: status sent, sent_at now; those of partners suspended since are held instead. The
+ * batch becomes batch_status ("exported" or "sent") if it was a draft. *count gets how many
+ * left. */
 int payout_items_send(struct store *s, const char *id, const char *method_type, const char *channel,
                       const char *batch_status, int64_t now_ms, int64_t *count, struct pd_err *err);
 /* The channel the items of a method type left through, NULL when none left yet. */

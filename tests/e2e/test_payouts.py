@@ -360,12 +360,21 @@ def test_mark_paid_of_a_draft_and_approve_due_keeps_real_time(srv):
                   (com["id"],))
     now_ms = datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000
     expect(abs(at - now_ms) < 600000, "the approval is dated now, not at --now (%r)" % at)
+    earn(srv, pid, p["suspended"], "m2", 30000, currency="USD")
     batch = srv.api("POST", "/api/v1/payouts", {"program_id": pid, "period": month(0)})[2]
+    expect_eq(items_by_partner(batch)[p["suspended"]["id"]]["status"], "payable", "before")
+    # Suspended after the draft was made: held when the money leaves, never paid.
+    expect_status(srv.api("PATCH", "/api/v1/partners/" + p["suspended"]["id"],
+                          {"status": "suspended"}), 200)
     resp = srv.api("POST", "/api/v1/payouts/%s/paid" % batch["id"])
     expect_status(resp, 200)
     expect_eq(resp[2]["status"], "paid", "a draft paid by hand")
     it = items_by_partner(resp[2])[p["paypal"]["id"]]
     expect_eq((it["status"], it["channel"]), ("paid", "manual"), "its item")
+    it = items_by_partner(resp[2])[p["suspended"]["id"]]
+    expect_eq((it["status"], it["reason"]), ("held", "suspended"), "the suspended partner's item")
+    expect_eq(resp[2]["total"], 3000, "the total pays the paid item only")
+    expect_eq(approved(srv, p["suspended"]["id"]), 3000, "its money stays approved")
     expect_eq(srv.sql1("SELECT status FROM commissions WHERE id = ?", (com["id"],)), "paid",
               "its commission")
     srv.check()
