@@ -85,8 +85,9 @@ const struct api_list api_list_payouts = {.name = "payouts",
 /* A partner's statements: its line of each payout batch, the batch's id as the cursor. */
 const struct api_list api_list_me_payouts = {
     .name = "me/payouts",
-    .select = "SELECT y.id, y.period, y.status, i.amount, i.currency, i.reference, y.created_at,"
-              " y.paid_at FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
+    .select = "SELECT y.id, y.period, i.status, i.amount, i.currency, i.reference, y.created_at,"
+              " i.sent_at, i.paid_at, i.failed_at, i.reason"
+              " FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
     .key = "i.payout_id",
     .prefix = "pay_",
     .own = "i.partner_id",

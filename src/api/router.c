@@ -55,6 +55,15 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/payouts", SECRET, false, api_payouts_list},
     {HTTP_GET, "/api/v1/payouts/*", SECRET, false, api_payouts_get},
     {HTTP_POST, "/api/v1/payouts/*/paid", SECRET, false, api_payouts_paid},
+    {HTTP_POST, "/api/v1/payouts/*/refresh", SECRET, false, api_payouts_refresh},
+    {HTTP_DELETE, "/api/v1/payouts/*", SECRET, false, api_payouts_delete},
+    {HTTP_POST, "/api/v1/payouts/*/items/*/paid", SECRET, false, api_payout_item_paid},
+    {HTTP_POST, "/api/v1/payouts/*/items/*/failed", SECRET, true, api_payout_item_failed},
+    {HTTP_GET, "/api/v1/payouts/*/sepa.xml", SECRET, false, api_payouts_sepa},
+    {HTTP_GET, "/api/v1/payouts/*/paypal.csv", SECRET, false, api_payouts_paypal_csv},
+    {HTTP_GET, "/api/v1/payouts/*/wise.csv", SECRET, false, api_payouts_wise_csv},
+    {HTTP_POST, "/api/v1/payouts/*/send", SECRET, false, api_payouts_send}, /* paypal */
+    {HTTP_GET, "/api/v1/payouts/*/items/*/statement", SECRET, false, api_payout_item_statement},
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
     /* webhooks */
     {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},
@@ -79,6 +88,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    {HTTP_GET, "/api/v1/me/payouts/*/statement", PARTNER, false, api_me_payout_statement},
     {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
     /* keys: a partner's API keys, for the merchant and for the partner itself */
     {HTTP_GET, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_list},
@@ -109,6 +119,7 @@ static const api_handler query_readers[] = {
     api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
     api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
     api_me_payouts,       api_connections_list,  api_connections_events, api_emails_list,
+    api_payouts_sepa,     api_payouts_paypal_csv, api_payouts_wise_csv,
 };
 
 static bool reads_query(api_handler h)

@@ -76,6 +76,12 @@ static void write_reply(void *arg)
     struct api_call *call = w->call;
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
+    if (w->job.outcome == WRITE_COMMITTED && w->reply) {
+        json_decref(w->result);
+        w->result = NULL;
+        w->reply(w);
+        return;
+    }
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
         w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
@@ -115,7 +121,7 @@ static void write_done(struct write_job *job)
     }
 }
 
-void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+static struct api_write *write_new(struct api_call *call, api_write_op op, void *op_arg)
 {
     struct api_write *w = arena_calloc(call->req->arena, sizeof *w);
     w->job.run = write_run;
@@ -123,6 +129,12 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
     w->call = call;
     w->op = op;
     w->op_arg = op_arg;
+    return w;
+}
+
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+{
+    struct api_write *w = write_new(call, op, op_arg);
     const char *key = http_header_get(call->req, "Idempotency-Key");
     if (key) {
         size_t len = strlen(key);
@@ -145,4 +157,13 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
             inflight_remove(&call->app->inflight, w->inflight_key);
         api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
     }
+}
+
+void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
+                            void (*reply)(struct api_write *w))
+{
+    struct api_write *w = write_new(call, op, op_arg);
+    w->reply = reply;
+    if (writer_submit(call->app->writer, &w->job) < 0)
+        api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
 }

@@ -11,6 +11,7 @@ import { refundButton } from './admin_refund.js';
 import { explainMoney } from './explain.js';
 import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
+import { openStatement } from './statement.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['webhooks', 'Webhooks'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
@@ -201,6 +202,7 @@ async function payouts() {
       { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
       { key: 'method', label: 'Payout method', render: (i) => (i.method ? (i.method.type === 'paypal' ? `PayPal ${i.method.email}` : `IBAN ${i.method.iban}`) : h('span', { class: 'badge pending' }, 'no method set')),
         csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
+    { key: 'status', label: 'Status', render: (i) => h('span', {}, badge(i.status || 'payable'), i.reason ? h('span', { class: 'muted small' }, ` ${i.reason}`) : null, i.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/payouts/${p.id}/items/${i.id}/statement`) }, 'Statement') : null), csv: (i) => i.status || '' },
     ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
   };
   const list = pagedList('/api/v1/payouts', [
@@ -213,6 +215,7 @@ async function payouts() {
     { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
       h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
       h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
+      p.status === 'draft' && program.paypal ? h('button', { type: 'button', class: 'small', 'data-action': 'send', onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/send`), `Batch ${p.period} sent to PayPal.`).then(reload, () => {}) }, 'Send with PayPal') : null,
       p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
         onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
   ], {
