@@ -6,6 +6,7 @@
  * returns the money and frees the commissions). */
 #include "property.h"
 
+#include "app/paypal_records.h"
 #include "core/payout_csv.h"
 #include "core/sepa_text.h"
 #include "util/strbuf.h"
@@ -27,6 +28,22 @@ static const char *held_reason(const struct world *w, const struct mpartner *p, 
     if (amount < w->prog[p->prog].min_payout)
         return "below_min_payout";
     return NULL;
+}
+
+/* A send through the API records its parts for the PayPal sender, as POST .../send does, so
+ * the model's batches keep the invariant that ties sent items to recorded parts. */
+static int record_paypal_parts(struct world *w, const char *payout_id, struct pd_err *err)
+{
+    int64_t sent = 0;
+    struct payout_paypal_item *items;
+    size_t n = 0, parts = 0;
+    if (paypal_sends_count(w->s, payout_id, &sent, err) < 0)
+        return -1;
+    if (sent > 0)
+        return 0;
+    if (payout_paypal_items(w->s, payout_id, 1, &w->a, &items, &n, &parts, err) < 0)
+        return -1;
+    return parts ? paypal_sends_create(w->s, payout_id, (int)parts, w->now, err) : 0;
 }
 
 static void set_item(struct world *w, struct mpayout *y, int i)
@@ -352,6 +369,8 @@ void op_payout_export(struct world *w)
     tx_begin(w);
     int rc = api ? payout_paypal_mark_sent(w->s, y->id, w->now, &count, &err)
                  : payout_export(w->s, &req, y->id, w->now, &parts, &err);
+    if (rc == 0 && api && count > 0)
+        rc = record_paypal_parts(w, y->id, &err);
     tx_end(w, rc);
     int payable = count_items(y, MI_PAYABLE), left_here = 0;
     for (int i = 0; i < y->nitems; i++)
