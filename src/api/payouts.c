@@ -104,8 +104,8 @@ static int payout_settle_op(struct store *s, struct api_write *w)
 {
     struct payout_request *r = w->op_arg;
     const char *ref = strncmp(r->item, "poi_", 4) == 0 ? r->item + 4 : r->item;
-    if (payout_item_settle(s, r->id, ref, r->reason == NULL, r->reason, w->call->now_ms, &w->err) <
-        0)
+    if (payout_item_settle_by_hand(s, r->id, ref, r->reason == NULL, r->reason, w->call->now_ms,
+                                   &w->err) < 0)
         return -1;
     return answer_batch(s, w, r->id, 200);
 }

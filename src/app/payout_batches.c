@@ -245,7 +245,7 @@ int payout_item_find(struct store *s, const char *id, const char *reference, str
     struct db_val k[2] = {db_text(id), db_text(reference)};
     struct store_cursor cur;
     int rc = store_query_row(s,
-                             "SELECT partner_id, status, currency, amount FROM payout_items"
+                             "SELECT partner_id, status, currency, amount, channel FROM payout_items"
                              " WHERE payout_id = ?1 AND reference = ?2",
                              k, 2, &cur, err);
     if (rc < 0)
@@ -256,6 +256,7 @@ int payout_item_find(struct store *s, const char *id, const char *reference, str
     it->status = col_dup(a, &cur, 1);
     it->currency = col_dup(a, &cur, 2);
     it->amount = store_col_int(&cur, 3);
+    it->channel = store_is_null(&cur, 4) ? NULL : col_dup(a, &cur, 4);
     store_finish(&cur);
     return 0;
 }

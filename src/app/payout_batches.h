@@ -53,7 +53,7 @@ int payout_items_pay_all(struct store *s, const char *id, int64_t now_ms, int64_
 
 /* One item by reference: its partner, amount and status (strings in a); 404 when unknown. */
 struct payout_item_ref {
-    const char *partner_id, *status, *currency;
+    const char *partner_id, *status, *currency, *channel; /* channel: how it left, or NULL */
     int64_t amount;
 };
 int payout_item_find(struct store *s, const char *id, const char *reference, struct arena *a,

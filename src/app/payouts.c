@@ -348,3 +348,18 @@ int payout_paypal_items(struct store *s, const char *payout_id, size_t part, str
     store_finish(&cur);
     return rc < 0 ? -1 : 0;
 }
+
+int payout_item_settle_by_hand(struct store *s, const char *payout_id, const char *reference,
+                               bool paid, const char *reason, int64_t now_ms, struct pd_err *err)
+{
+    struct arena a;
+    arena_init(&a, 512);
+    struct payout_item_ref it;
+    int rc = payout_item_find(s, payout_id, reference, &a, &it, err);
+    if (rc == 0 && it.channel && strcmp(it.channel, "paypal_api") == 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "item",
+                        "item %s was sent with PayPal's Payouts API: PayPal's answer settles it",
+                        reference);
+    arena_free(&a);
+    return rc < 0 ? -1 : payout_item_settle(s, payout_id, reference, paid, reason, now_ms, err);
+}

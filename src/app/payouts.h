@@ -56,6 +56,10 @@ int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, str
  * reference 404. When no item is left to settle the batch is paid. */
 int payout_item_settle(struct store *s, const char *payout_id, const char *reference, bool paid,
                        const char *reason, int64_t now_ms, struct pd_err *err);
+/* The merchant's own settling (the API): as payout_item_settle, but an item sent with PayPal's
+ * Payouts API is 409, since PayPal may be paying it at this moment and only its answer can say. */
+int payout_item_settle_by_hand(struct store *s, const char *payout_id, const char *reference,
+                               bool paid, const char *reason, int64_t now_ms, struct pd_err *err);
 
 /* The payable items of one method type ("paypal", "iban", NULL: all) leave through channel:
  * sent, their payout entries posted, their commissions in the batch, the batch (if a draft)

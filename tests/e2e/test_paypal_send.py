@@ -211,28 +211,32 @@ def test_a_create_paypal_refuses_fails_the_items_and_returns_their_money():
         srv.check()
 
 
-def test_an_item_settled_by_hand_before_paypal_made_the_batch_is_not_sent():
+def test_an_item_sent_with_the_api_is_settled_by_paypal_alone():
+    # PayPal may be making the batch at the very moment the merchant clicks: only its answer can
+    # say whether an item was paid, so settling one by hand is refused until then.
     with paypal_server() as (fake, srv):
-        fake.fail_creates = 1000  # PayPal is down while the merchant settles one item by hand
+        fake.fail_creates = 1000  # PayPal is down while the merchant tries to settle one item
         prog = program_with_paypal(srv, fake)
         a, amount_a = approved_partner(srv, prog["id"], "a@partners.example", 10000)
         b, amount_b = approved_partner(srv, prog["id"], "b@partners.example", 20000)
         draft = draft_batch(srv, prog["id"])
         expect_status(srv.api("POST", "/api/v1/payouts/%s/send" % draft["id"]), 202)
         item_b = items_by_partner(batch(srv, draft["id"]))[b["id"]]
-        expect_status(srv.api("POST", "/api/v1/payouts/%s/items/%s/failed" % (draft["id"], item_b["id"]),
-                              {"reason": "the account is closed"}), 200)
+        for outcome, body in (("failed", {"reason": "the account is closed"}), ("paid", None)):
+            r = srv.api("POST", "/api/v1/payouts/%s/items/%s/%s" % (draft["id"], item_b["id"], outcome), body)
+            expect_status(r, 409)
         with fake.lock:
             fake.fail_creates = 0
         done = wait_settled(srv, draft["id"])
         items = items_by_partner(done)
-        expect_eq((items[a["id"]]["status"], items[b["id"]]["status"]), ("paid", "failed"), "the items")
+        expect_eq((items[a["id"]]["status"], items[b["id"]]["status"]), ("paid", "paid"), "the items")
         sent = fake.batch_for(draft["id"] + "-1")["items"]
-        expect_eq([it["payout_item"]["sender_item_id"] for it in sent], [items[a["id"]]["reference"]],
+        expect_eq(sorted(it["payout_item"]["sender_item_id"] for it in sent),
+                  sorted([items[a["id"]]["reference"], items[b["id"]]["reference"]]),
                   "what PayPal was asked to pay")
-        expect_eq(fake.payments, 1, "payments made at PayPal")
-        expect_eq(balance(srv, b["id"]), (0, amount_b, 0), "b's money back to approved")
+        expect_eq(fake.payments, 2, "payments made at PayPal (one an item)")
         expect_eq(balance(srv, a["id"]), (0, 0, amount_a), "a paid")
+        expect_eq(balance(srv, b["id"]), (0, 0, amount_b), "b paid")
         srv.check()
 
 
