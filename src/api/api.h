@@ -141,6 +141,10 @@ struct api_write {
     char *answer; /* serialized answer (on the worker thread unless stored) */
     int answer_status;
     bool replayed;
+    /* Set by op: a committed answer is sent only after this long (a revoked merchant key's
+     * cached copies on every node have expired by then: src/app/key_cache.h). */
+    int reply_after_ms;
+    struct http_timer reply_timer;
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
 
@@ -221,6 +225,8 @@ void api_me_update(struct api_call *call);
 void api_reply_partner(struct api_call *call, const char *partner_id);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
 bool api_valid_code(const char *s);
+/* An email address: one '@', a dot in the domain, no spaces (src/api/partners.c). */
+bool api_valid_email(const char *s);
 /* integrations (README "Integrations"): postback.c, track.c, pd_js.c */
 void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
@@ -246,5 +252,19 @@ void api_partner_keys_revoke(struct api_call *call);
 void api_me_keys_list(struct api_call *call);
 void api_me_keys_create(struct api_call *call);
 void api_me_keys_revoke(struct api_call *call);
+/* users: the merchant's team (src/api/users.c) */
+void api_users_list(struct api_call *call);
+void api_users_get(struct api_call *call);
+void api_users_create(struct api_call *call);
+void api_users_update(struct api_call *call);
+void api_users_delete(struct api_call *call);
+/* merchant keys: secret and publishable keys (src/api/merchant_keys.c) */
+void api_merchant_keys_list(struct api_call *call);
+void api_merchant_keys_create(struct api_call *call);
+void api_merchant_keys_revoke(struct api_call *call);
+/* links: edit and delete (src/api/links.c) */
+void api_links_get(struct api_call *call);
+void api_links_update(struct api_call *call);
+void api_links_delete(struct api_call *call);
 
 #endif
