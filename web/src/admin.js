@@ -5,6 +5,8 @@ import {
   percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { teamPage, ownerSections, readOnly } from './admin_team.js';
+import { keysPage } from './admin_keys.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
@@ -332,12 +334,14 @@ async function settings() {
       h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
 }
 
-const pages = { '': overview, partners, conversions, commissions, payouts, settings };
+const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage };
 
 async function start() {
   try {
-    await loadSession('admin');
+    const ses = await loadSession('admin');
+    sections.push(...ownerSections(ses.role));
     frame(sections, '/admin/');
+    readOnly(main);
     if (!(await loadProgram())) {
       main.replaceChildren(emptyState('No program yet.', 'Create one with POST /api/v1/programs (see the README), then reload this page.'));
       return;

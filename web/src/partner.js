@@ -5,6 +5,7 @@ import {
   number, percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { couponsSection } from './partner_coupons.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
@@ -41,6 +42,7 @@ async function overview() {
     section('Your link',
       h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
       h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
+    couponsSection(me),
   ];
 }
 
