@@ -15,7 +15,7 @@ export function ownerSections(role) {
 const WRITE_ACTIONS = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save'];
 function lock(root) {
   root.querySelectorAll('form:not(.filters) :is(input, select, textarea, button)').forEach((c) => { c.disabled = true; c.title = 'Viewers can only read'; });
-  root.querySelectorAll(WRITE_ACTIONS.map((a) => `button[data-action="${a}"], select[data-action="${a}"]`).join(', ')).forEach((b) => { b.hidden = true; });
+  root.querySelectorAll(WRITE_ACTIONS.map((a) => `button[data-action="${a}"], select[data-action="${a}"]`).join(', ')).forEach((b) => { b.hidden = true; b.disabled = true; });
 }
 
 // For a viewer: a notice, and every writing control locked as pages render.
@@ -46,7 +46,7 @@ function inviteForm(onInvited) {
     try {
       const u = await api('POST', '/api/v1/users', body);
       flash(`Invitation sent to ${u.email}.`);
-      link.replaceChildren(h('span', {}, 'Invite link (emailed; valid 14 days, once): '), h('code', {}, u.invite_url), copyButton(u.invite_url, 'Copy link'));
+      link.replaceChildren(h('span', {}, 'Invite link (emailed; valid 14 days, once): '), h('code', { class: 'secret' }, u.invite_url), copyButton(u.invite_url, 'Copy link'));
       link.hidden = false;
       email.value = '';
       name.value = '';

@@ -1,0 +1,170 @@
+'use strict';
+// The merchant's team and keys in a real browser: the owner invites a viewer and an admin from the
+// Team page, changes a role, creates a key shown once and revokes it; the invited viewer sets a
+// password through the emailed link, lands on the dashboard without the Team page and with every
+// writing control locked (and the server refuses a write sent anyway); a partner sees its coupons
+// with copy buttons. Each page fits a 390 px wide phone; screenshots of each at both widths.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Server, launchBrowser, watchedPage, screenshot } = require('./lib.js');
+
+const PASSWORD = 'a long team password 1';
+
+async function login(page, base, email, password) {
+  await page.goto(base + '/login');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForURL(/\/(admin|partner)\/$/), page.click('button[type=submit]')]);
+}
+
+async function open(page, url) {
+  await page.goto(url);
+  await page.waitForSelector('#main[data-ready=true]', { timeout: 15000 });
+}
+
+// Desktop and phone screenshots; at 390 px what root holds (the page's own content: the header's
+// navigation is the frame's) is no wider than the phone, wide tables scrolling inside their box.
+async function shoot(page, name, root = '#main') {
+  await screenshot(page, `${name}-desktop`);
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate((sel) => {
+    const out = [];
+    for (const el of document.querySelectorAll(`${sel}, ${sel} *`)) {
+      const r = el.getBoundingClientRect();
+      const inScroller = el.parentElement && el.parentElement.closest('.table-scroll');
+      if (r.width && r.right > window.innerWidth + 0.5 && !inScroller) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} ends at ${Math.round(r.right)}px`);
+    }
+    return out;
+  }, root);
+  assert.deepEqual(wide, [], `${name}: wider than a 390px phone`);
+  await screenshot(page, `${name}-phone`);
+  await page.setViewportSize(size);
+}
+
+async function acceptInvite(browser, url, label) {
+  const ctx = await browser.newContext();
+  const page = await watchedPage(ctx, label);
+  await page.goto(url);
+  await page.waitForSelector('#invite input[name=password]');
+  await page.fill('#invite input[name=password]', PASSWORD);
+  await page.fill('#invite input[name=password2]', PASSWORD);
+  await Promise.all([page.waitForURL(/\/admin\/$/), page.click('#invite button[type=submit]')]);
+  await page.waitForSelector('#main[data-ready=true]', { timeout: 15000 });
+  return page;
+}
+
+test('team and keys', { timeout: 180000 }, async (t) => {
+  const server = await new Server().start();
+  const browser = await launchBrowser();
+  const base = server.base;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const owner = await watchedPage(ctx, 'owner');
+  try {
+    await login(owner, base, server.keys.admin_email, server.keys.admin_password);
+    await owner.waitForSelector('#main[data-ready=true]');
+
+    const invites = {};
+    await t.test('the owner invites users from the Team page and changes a role', async () => {
+      assert.deepEqual(await owner.$$eval('#nav a', (as) => as.map((a) => a.textContent).slice(-2)), ['Team', 'API keys']);
+      await open(owner, base + '/admin/team');
+      for (const [email, role] of [['vic@team.example', 'viewer'], ['ada@team.example', 'admin']]) {
+        await owner.fill('#invite-user input[name=email]', email);
+        await owner.selectOption('#invite-user select[name=role]', role);
+        await owner.click('#invite-user button[type=submit]');
+        await owner.waitForFunction((e) => [...document.querySelectorAll('#team td[data-col=email]')].some((td) => td.textContent === e), email);
+        invites[role] = (await owner.textContent('#invite-link code')).trim();
+        assert.match(invites[role], new RegExp(`^${base}/invite/\\d+-[A-Za-z0-9]{32}$`));
+      }
+      const rows = server.sql("SELECT email, role, password_hash = '' AS invited FROM admins ORDER BY created_at");
+      assert.deepEqual(rows.slice(1), [{ email: 'vic@team.example', role: 'viewer', invited: 1 }, { email: 'ada@team.example', role: 'admin', invited: 1 }]);
+      // The owner's own row: demoting the last owner is refused, and the page says why.
+      owner.expectedStatus.add(422);
+      const ownRow = owner.locator('#team tr', { hasText: server.keys.admin_email });
+      await ownRow.locator('select[data-action=role]').selectOption('viewer');
+      await owner.waitForSelector('.flash.error');
+      assert.match(await owner.textContent('.flash.error'), /last owner/);
+      assert.equal(server.sql("SELECT role FROM admins WHERE email = 'ada@team.example'")[0].role, 'admin');
+      const adaRow = owner.locator('#team tr', { hasText: 'ada@team.example' });
+      await adaRow.locator('select[data-action=role]').selectOption('viewer');
+      await owner.waitForFunction(() => /is now viewer/.test(document.body.textContent));
+      assert.equal(server.sql("SELECT role FROM admins WHERE email = 'ada@team.example'")[0].role, 'viewer');
+      assert.equal(server.sql("SELECT role FROM admins WHERE email = ?".replace('?', `'${server.keys.admin_email}'`))[0].role, 'owner');
+      owner.expectedStatus.delete(422);
+      owner.problems = owner.problems.filter((p) => !/status of 422/.test(p)); // the refusal shown
+      await shoot(owner, 'admin-team');
+      owner.check();
+    });
+
+    await t.test('the owner creates a key shown once and revokes it', async () => {
+      await open(owner, base + '/admin/keys');
+      const before = await owner.$$eval('#keys tbody tr', (trs) => trs.length);
+      await owner.selectOption('#create-key select[name=kind]', 'publishable');
+      await owner.fill('#create-key input[name=name]', 'storefront');
+      await owner.click('#create-key button[type=submit]');
+      await owner.waitForSelector('#new-key:not([hidden]) code.secret');
+      const key = (await owner.textContent('#new-key code.secret')).trim();
+      assert.match(key, /^pd_pk_[A-Za-z0-9]{32}$/);
+      await owner.waitForFunction((n) => document.querySelectorAll('#keys tbody tr').length === n + 1, before);
+      const row = owner.locator('#keys tr', { hasText: 'storefront' });
+      assert.equal((await row.locator('code').textContent()).trim(), `pd_pk_...${key.slice(-4)}`);
+      assert.ok(!(await owner.textContent('#keys')).includes(key), 'the list never shows the key');
+      await shoot(owner, 'admin-keys');
+      await row.locator('button[data-action=revoke]').click();
+      await row.locator('button[data-action=revoke]', { hasText: 'Confirm revoke' }).click();
+      await owner.waitForFunction((n) => document.querySelectorAll('#keys tbody tr').length === n, before, { timeout: 10000 });
+      const [k] = server.sql("SELECT revoked_at FROM api_keys WHERE name = 'storefront'");
+      assert.ok(k.revoked_at > 0, 'revoked in the database');
+      const r = await server.fetch('/api/v1/clicks', { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: '{"code":"x"}' });
+      assert.equal(r.status, 401);
+      owner.check();
+    });
+
+    await t.test('an invited viewer sets a password and can change nothing', async () => {
+      const viewer = await acceptInvite(browser, invites.viewer, 'viewer');
+      const nav = await viewer.$$eval('#nav a', (as) => as.map((a) => a.textContent));
+      assert.ok(!nav.includes('Team') && !nav.includes('API keys'), `a viewer's sections: ${nav}`);
+      assert.match(await viewer.textContent('#read-only'), /read-only/);
+      await open(viewer, base + '/admin/partners');
+      assert.equal(await viewer.$eval('#invite button[type=submit]', (b) => b.disabled), true, 'invite partner is disabled');
+      const actions = await viewer.$$eval('button[data-action=suspend], button[data-action=approve]', (bs) => bs.map((b) => getComputedStyle(b).display));
+      assert.ok(actions.length >= 4, `the partners' row actions are there: ${actions.length}`);
+      assert.deepEqual([...new Set(actions)], ['none'], 'and hidden');
+      await shoot(viewer, 'admin-viewer-partners');
+      await open(viewer, base + '/admin/settings');
+      assert.equal(await viewer.$eval('#settings button[type=submit]', (b) => b.disabled), true, 'save settings is disabled');
+      // A write sent anyway, with the session's CSRF token, is refused by the server.
+      viewer.expectedStatus.add(403);
+      const answer = await viewer.evaluate(async () => {
+        const s = await (await fetch('/web/session')).json();
+        const r = await fetch('/api/v1/programs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+          body: JSON.stringify({ name: 'x', currency: 'USD', allowed_hosts: ['a.example'], default_url: 'https://a.example/' }) });
+        return { status: r.status, body: await r.json() };
+      });
+      assert.equal(answer.status, 403);
+      assert.match(answer.body.error.message, /viewer/);
+      viewer.expectedStatus.add(403);
+      viewer.problems.length = 0;
+      await viewer.close();
+    });
+
+    await t.test('a partner sees its coupons with copy buttons', async () => {
+      const [alice] = server.sql("SELECT id FROM partners WHERE email = 'alice@partners.example'");
+      const r = await server.fetch(`/api/v1/partners/${alice.id}`, { method: 'PATCH',
+        headers: { Authorization: `Bearer ${server.keys.secret_key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ coupons: ['ALICE10', 'vip-alice'] }) });
+      assert.equal(r.status, 200, await r.text());
+      const pctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const partner = await watchedPage(pctx, 'partner');
+      await login(partner, base, 'alice@partners.example', 'demo-partner-pass');
+      await partner.waitForSelector('#main[data-ready=true]');
+      assert.deepEqual(await partner.$$eval('#coupons li code', (cs) => cs.map((c) => c.textContent)), ['ALICE10', 'VIP-ALICE']);
+      assert.deepEqual(await partner.$$eval('#coupons button.copy', (bs) => bs.map((b) => b.dataset.copy)), ['ALICE10', 'VIP-ALICE']);
+      await shoot(partner, 'partner-coupons', '#coupons');
+      partner.check();
+      await pctx.close();
+    });
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
