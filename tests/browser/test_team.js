@@ -120,6 +120,63 @@ test('team and keys', { timeout: 180000 }, async (t) => {
       owner.check();
     });
 
+    await t.test('the owner runs one partner from its page: coupons, links, keys', async () => {
+      const [alice] = server.sql("SELECT id FROM partners WHERE email = 'alice@partners.example'");
+      await open(owner, base + '/admin/partners');
+      await Promise.all([owner.waitForURL(/\/admin\/partner\?id=ptn_/), owner.click(`#partners tr[data-id="${alice.id}"] a`)]);
+      await owner.waitForSelector('#main[data-ready=true]');
+      assert.match(await owner.textContent('#main h2'), /Alice Runner/);
+      assert.ok(await owner.$('#partner-numbers [data-metric=clicks]'), 'the numbers');
+      // Coupons: replaced as a set; one held by another partner is refused next to the field.
+      await owner.fill('#coupons-form input[name=coupons]', 'alice5, Spring-Alice');
+      await owner.click('#coupons-form button[type=submit]');
+      await owner.waitForFunction(() => document.querySelector('#partner-coupons').textContent.includes('SPRING-ALICE'));
+      assert.deepEqual(server.sql(`SELECT code FROM coupons WHERE partner_id = '${alice.id}' ORDER BY code`).map((r) => r.code), ['ALICE5', 'SPRING-ALICE']);
+      const [bob] = server.sql("SELECT id FROM partners WHERE email = 'bob@partners.example'");
+      const r = await server.fetch(`/api/v1/partners/${bob.id}`, { method: 'PATCH',
+        headers: { Authorization: `Bearer ${server.keys.secret_key}`, 'Content-Type': 'application/json' }, body: '{"coupons":["BOBS"]}' });
+      assert.equal(r.status, 200);
+      owner.expectedStatus.add(422);
+      await owner.fill('#coupons-form input[name=coupons]', 'alice5, bobs');
+      await owner.click('#coupons-form button[type=submit]');
+      await owner.waitForSelector('#coupons-form .field-error');
+      assert.match(await owner.textContent('#coupons-form .field-error'), /BOBS/);
+      owner.expectedStatus.delete(422);
+      owner.problems = owner.problems.filter((p) => !/status of 422/.test(p));
+      // Links: the default link is disabled and enabled again; a new one is edited, then deleted.
+      const def = owner.locator('#partner-links tr', { hasText: '/c/alice' }).first();
+      await def.locator('button[data-action=disable]').click();
+      await owner.waitForFunction(() => /disabled/.test(document.querySelector('#partner-links').textContent));
+      assert.equal(server.sql("SELECT disabled FROM links WHERE code = 'alice'")[0].disabled, 1);
+      await owner.locator('#partner-links tr', { hasText: '/c/alice' }).first().locator('button[data-action=enable]').click();
+      await owner.waitForFunction(() => !/disabled/.test(document.querySelector('#partner-links').textContent));
+      assert.equal(server.sql("SELECT disabled FROM links WHERE code = 'alice'")[0].disabled, 0);
+      assert.equal(await def.locator('button[data-action=delete]').count(), 0, 'no delete on the default link');
+      const made = await server.fetch('/api/v1/links', { method: 'POST',
+        headers: { Authorization: `Bearer ${server.keys.secret_key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ partner_id: alice.id, destination: 'https://shop.example/new', code: 'alice-new' }) });
+      assert.equal(made.status, 201);
+      await open(owner, `${base}/admin/partner?id=${alice.id}`);
+      const row = () => owner.locator('#partner-links tr', { hasText: '/c/alice-new' });
+      await row().locator('button[data-action=edit]').click();
+      await row().locator('input[name=destination]').fill('https://shop.example/newer');
+      await row().locator('button[data-action=save]').click();
+      await owner.waitForFunction(() => document.querySelector('#partner-links').textContent.includes('/newer'));
+      assert.equal(server.sql("SELECT destination FROM links WHERE code = 'alice-new'")[0].destination, 'https://shop.example/newer');
+      await row().locator('button[data-action=delete]').click();
+      await row().locator('button[data-action=delete]').click();
+      await owner.waitForFunction(() => !document.querySelector('#partner-links').textContent.includes('alice-new'));
+      assert.deepEqual(server.sql("SELECT id FROM links WHERE code = 'alice-new'"), [], 'an unused link is deleted');
+      // A key for the partner, shown once.
+      const keysBefore = await owner.$$eval('#partner-keys tbody tr', (trs) => trs.length);
+      await owner.click('#main button:has-text("Create a key for this partner")');
+      await owner.waitForSelector('#partner-new-key:not([hidden]) code.secret');
+      assert.match(await owner.textContent('#partner-new-key code.secret'), /^pd_pt_/);
+      await owner.waitForFunction((n) => document.querySelectorAll('#partner-keys tbody tr').length === n + 1, keysBefore);
+      await shoot(owner, 'admin-partner');
+      owner.check();
+    });
+
     await t.test('an invited viewer sets a password and can change nothing', async () => {
       const viewer = await acceptInvite(browser, invites.viewer, 'viewer');
       const nav = await viewer.$$eval('#nav a', (as) => as.map((a) => a.textContent));

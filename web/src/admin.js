@@ -7,6 +7,7 @@ import {
 import { dailyChart } from './chart.js';
 import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
+import { partnerPage } from './admin_partner.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
@@ -112,7 +113,7 @@ async function partners() {
   const cur = program.currency;
   const found = () => search.value.trim();
   const list = pagedList('/api/v1/partners', [
-    { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
+    { key: 'name', label: 'Partner', render: (p) => h('a', { href: `/admin/partner?id=${p.id}` }, h('strong', {}, p.name)) },
     { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
     { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
     { key: 'status', label: 'Status', render: (p) => badge(p.status) },
@@ -334,7 +335,7 @@ async function settings() {
       h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
 }
 
-const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage };
+const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage, partner: partnerPage };
 
 async function start() {
   try {
