@@ -177,6 +177,33 @@ test('team and keys', { timeout: 180000 }, async (t) => {
       owner.check();
     });
 
+    await t.test('the owner records a refund from a conversion row', async () => {
+      await open(owner, base + '/admin/conversions');
+      await owner.waitForSelector('#conversions[data-state=ready] tbody tr');
+      const row = owner.locator('#conversions tbody tr').first();
+      const id = await row.getAttribute('data-id');
+      const [conv] = server.sql(`SELECT order_id, amount, refunded_amount FROM conversions WHERE id = '${id}'`);
+      const before = server.sql(`SELECT COUNT(*) AS n FROM refunds`)[0].n;
+      await row.locator('button[data-action=refund]').click();
+      // More than the order: refused, and the form says so.
+      owner.expectedStatus.add(422);
+      await row.locator('input[name=amount]').fill(String((conv.amount + 100) / 100));
+      await row.locator('button[data-action=save]').click();
+      await owner.waitForSelector('.refund-form .field-error');
+      owner.expectedStatus.delete(422);
+      owner.problems = owner.problems.filter((p) => !/status of 422/.test(p));
+      assert.equal(server.sql('SELECT COUNT(*) AS n FROM refunds')[0].n, before, 'nothing recorded');
+      await row.locator('input[name=amount]').fill('1.00');
+      await row.locator('input[name=reason]').fill('damaged box');
+      await row.locator('button[data-action=save]').click();
+      await owner.waitForFunction(() => /Refund of \$1\.00 recorded/.test(document.body.textContent));
+      const refunds = server.sql(`SELECT amount, reason FROM refunds ORDER BY created_at DESC, id DESC LIMIT 1`);
+      assert.deepEqual(refunds, [{ amount: 100, reason: 'damaged box' }]);
+      assert.equal(server.sql(`SELECT refunded_amount FROM conversions WHERE id = '${id}'`)[0].refunded_amount, (conv.refunded_amount || 0) + 100);
+      await shoot(owner, 'admin-conversions-refund');
+      owner.check();
+    });
+
     await t.test('an invited viewer sets a password and can change nothing', async () => {
       const viewer = await acceptInvite(browser, invites.viewer, 'viewer');
       const nav = await viewer.$$eval('#nav a', (as) => as.map((a) => a.textContent));

@@ -8,6 +8,7 @@ import { dailyChart } from './chart.js';
 import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
 import { partnerPage } from './admin_partner.js';
+import { refundCell } from './admin_refund.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
@@ -157,6 +158,7 @@ async function conversions() {
     { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
     { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
     { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
+    { key: 'actions', label: '', csv: false, render: (c) => refundCell(c, () => list.reload()) },
   ], {
     id: 'conversions', what: 'conversions', csvName: 'conversions.csv',
     query: () => ({ program_id: program.id, partner_id: partner.value.trim(),

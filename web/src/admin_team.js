@@ -12,7 +12,7 @@ export function ownerSections(role) {
 }
 
 // Controls that change something: forms (but the filters above lists) and the rows' actions.
-const WRITE_ACTIONS = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save'];
+const WRITE_ACTIONS = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save', 'refund'];
 function lock(root) {
   root.querySelectorAll('form:not(.filters) :is(input, select, textarea, button)').forEach((c) => { c.disabled = true; c.title = 'Viewers can only read'; });
   root.querySelectorAll(WRITE_ACTIONS.map((a) => `button[data-action="${a}"], select[data-action="${a}"]`).join(', ')).forEach((b) => { b.hidden = true; b.disabled = true; });
