@@ -131,7 +131,7 @@ void web_admin_page(struct api_call *call)
 {
     static const char *const sections[] = {"",        "partners", "conversions", "commissions",
                                            "payouts", "settings", "team",        "keys",
-                                           "partner", NULL};
+                                           "partner", "webhooks",    NULL};
     dashboard_page(call, "admin", "/admin", sections, "admin.html");
 }
 

@@ -9,6 +9,7 @@ import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
 import { partnerPage } from './admin_partner.js';
 import { refundCell } from './admin_refund.js';
+import { webhooksPage } from './admin_webhooks.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
 const main = $('#main');
@@ -337,12 +338,13 @@ async function settings() {
       h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
 }
 
-const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage, partner: partnerPage };
+const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage, partner: partnerPage,
+  webhooks: () => webhooksPage(program) };
 
 async function start() {
   try {
     const ses = await loadSession('admin');
-    sections.push(...ownerSections(ses.role));
+    sections.push(['webhooks', 'Webhooks'], ...ownerSections(ses.role));
     frame(sections, '/admin/');
     readOnly(main);
     if (!(await loadProgram())) {
