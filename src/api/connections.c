@@ -1,5 +1,6 @@
 /* /api/v1/programs/{id}/connections and /api/v1/connections: store connections (README "Store
- * webhooks"). The signing secret is write-only: set on create or with PATCH, never answered. */
+ * webhooks"). The signing secret is write-only: set on create or with PATCH, never answered. The
+ * mode ("live", the default, or "test") is set on create or with PATCH. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,14 +13,15 @@ struct connection_write {
     const char *id; /* the program's on create, the connection's on update */
     const char *platform;
     const char *secret;
+    const char *mode;
     struct connection c;
 };
 
 static int connection_create_op(struct store *s, struct api_write *w)
 {
     struct connection_write *r = w->op_arg;
-    if (connection_insert(s, r->id, r->platform, r->secret, w->call->now_ms, w->call->req->arena,
-                          &r->c, &w->err) < 0)
+    if (connection_insert(s, r->id, r->platform, r->secret, r->mode, w->call->now_ms,
+                          w->call->req->arena, &r->c, &w->err) < 0)
         return -1;
     w->result = connection_to_json(&r->c, w->call->app->cfg.public_url);
     w->status = 201;
@@ -36,16 +38,25 @@ static int get_secret(json_t *b, bool required, const char **out, struct pd_err 
     return 0;
 }
 
+static int get_mode(json_t *b, const char **out, struct pd_err *err)
+{
+    if (api_get_string(b, "mode", false, 8, out, err) < 0)
+        return -1;
+    if (*out && !connection_mode_valid(*out))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "mode", "mode must be live or test");
+    return 0;
+}
+
 void api_connections_create(struct api_call *call)
 {
-    static const char *const fields[] = {"platform", "signing_secret", NULL};
+    static const char *const fields[] = {"platform", "signing_secret", "mode", NULL};
     struct connection_write *r = arena_calloc(call->req->arena, sizeof *r);
     struct pd_err err = {0};
     enum storehook_platform p;
     r->id = call->path_params[0];
     if (api_check_fields(call->body, fields, &err) < 0 ||
         api_get_string(call->body, "platform", true, 32, &r->platform, &err) < 0 ||
-        get_secret(call->body, false, &r->secret, &err) < 0)
+        get_secret(call->body, false, &r->secret, &err) < 0 || get_mode(call->body, &r->mode, &err) < 0)
         goto fail;
     if (!storehook_platform_parse(r->platform, &p)) {
         pd_err_set(&err, PD_ERR_BAD_REQUEST, "platform",
@@ -105,7 +116,7 @@ void api_connections_get(struct api_call *call)
 static int connection_update_op(struct store *s, struct api_write *w)
 {
     struct connection_write *r = w->op_arg;
-    if (connection_set_secret(s, r->id, r->secret, &w->err) < 0 ||
+    if (connection_update(s, r->id, r->secret, r->mode, &w->err) < 0 ||
         connection_load(s, r->id, w->call->req->arena, &r->c, &w->err) != 0)
         return -1;
     w->result = connection_to_json(&r->c, w->call->app->cfg.public_url);
@@ -115,16 +126,23 @@ static int connection_update_op(struct store *s, struct api_write *w)
 
 void api_connections_update(struct api_call *call)
 {
-    static const char *const fields[] = {"signing_secret", NULL};
+    static const char *const fields[] = {"signing_secret", "mode", NULL};
     struct connection_write *r = arena_calloc(call->req->arena, sizeof *r);
     struct pd_err err = {0};
     r->id = call->path_params[0];
     if (api_check_fields(call->body, fields, &err) < 0 ||
-        get_secret(call->body, true, &r->secret, &err) < 0) {
-        api_reply_error(call, &err);
-        return;
+        get_secret(call->body, false, &r->secret, &err) < 0 ||
+        get_mode(call->body, &r->mode, &err) < 0)
+        goto fail;
+    if (!r->secret && !r->mode) {
+        pd_err_set(&err, PD_ERR_BAD_REQUEST, "signing_secret",
+                   "give signing_secret, mode or both");
+        goto fail;
     }
     api_submit_write(call, connection_update_op, r);
+    return;
+fail:
+    api_reply_error(call, &err);
 }
 
 static int connection_delete_op(struct store *s, struct api_write *w)

@@ -95,6 +95,32 @@ static int load_conversion(struct apply *ap, const char *order_id, const char **
     return 0;
 }
 
+/* The part of the order's amount that refund r takes back. A cumulative refund gives the total
+ * to have refunded so far; separate gross refunds add up through the gross they returned before
+ * (prior), so that refunds adding up to the gross total reverse exactly the amount. */
+static bool refund_delta(int64_t amount, int64_t refunded, int64_t gross_total,
+                         int64_t order_gross, int64_t prior, const struct storehook_refund *r,
+                         int64_t *delta)
+{
+    struct storehook_event ev = {.kind = STOREHOOK_REFUND, .gross_total = gross_total,
+                                 .has_refund = true, .refund = *r};
+    int64_t share, before = 0;
+    bool separate = !r->cumulative && !r->net_given;
+    if (separate && __builtin_add_overflow(prior, r->gross, &ev.refund.gross))
+        return false;
+    if (!storehook_refund_share(amount, &ev, order_gross, &share))
+        return false;
+    if (separate && prior > 0) {
+        ev.refund.gross = prior;
+        if (!storehook_refund_share(amount, &ev, order_gross, &before))
+            return false;
+    }
+    *delta = r->cumulative ? share - refunded : share - before;
+    if (*delta > amount - refunded)
+        *delta = amount - refunded;
+    return true;
+}
+
 /* Refunds the order's conversion by r's share; *refund_id NULL and *reason set when nothing
  * (more) is to refund. Runs in a savepoint of its own: a refused refund writes nothing. */
 static int refund_order(struct apply *ap, const char *order_id, int64_t gross_total,
@@ -102,19 +128,18 @@ static int refund_order(struct apply *ap, const char *order_id, int64_t gross_to
                         const char **reason, struct pd_err *err)
 {
     const char *conv_id;
-    int64_t amount = 0, refunded = 0, share;
+    int64_t amount = 0, refunded = 0, delta, order_gross = 0, prior = 0;
     *refund_id = NULL;
-    if (load_conversion(ap, order_id, &conv_id, &amount, &refunded, err) < 0)
+    if (load_conversion(ap, order_id, &conv_id, &amount, &refunded, err) < 0 ||
+        connection_order_gross(ap->s, ap->c->id, order_id, &order_gross, &prior, err) < 0)
         return -1;
-    struct storehook_event ev = {.kind = STOREHOOK_REFUND, .gross_total = gross_total,
-                                 .has_refund = true, .refund = *r};
-    if (!storehook_refund_share(amount, &ev, 0, &share)) {
+    if (!refund_delta(amount, refunded, gross_total, order_gross, prior, r, &delta)) {
         *reason = "the refund cannot be computed exactly from the event";
         return 0;
     }
-    int64_t delta = r->cumulative ? share - refunded : share;
-    if (delta > amount - refunded)
-        delta = amount - refunded;
+    if (!r->cumulative && !r->net_given &&
+        connection_order_refunded(ap->s, ap->c->id, order_id, r->gross, err) < 0)
+        return -1;
     if (delta <= 0) {
         *reason = "nothing more to refund on this order";
         return 0;
@@ -162,14 +187,37 @@ static int apply_waiting(struct apply *ap, const char *order_id, struct pd_err *
     return 0;
 }
 
+/* The order's coupon for attribution: the first of its codes that is a coupon of the program's
+ * partners, else the first code (NULL when it has none). */
+static int pick_coupon(struct apply *ap, const char **coupon, struct pd_err *err)
+{
+    const struct storehook_event *e = ap->e;
+    *coupon = e->ncoupons ? e->coupons[0] : NULL;
+    for (size_t i = 0; i < e->ncoupons; i++) {
+        struct db_val v[2] = {db_text(ap->prog.id), db_text(e->coupons[i])};
+        int64_t found = 0;
+        if (store_query_int(ap->s,
+                            "SELECT count(*) FROM coupons c JOIN partners p ON p.id = c.partner_id"
+                            " WHERE c.program_id = ?1 AND c.code = UPPER(?2)",
+                            v, 2, 0, &found, err) < 0)
+            return -1;
+        if (found) {
+            *coupon = e->coupons[i];
+            break;
+        }
+    }
+    return 0;
+}
+
 static int apply_order(struct apply *ap, struct pd_err *err)
 {
     const struct storehook_event *e = ap->e;
     struct conversion_input in = {
         .program_id = ap->prog.id, .order_id = e->order_id, .amount = e->amount,
-        .currency = e->currency, .click_id = e->click_id,
-        .coupon = e->ncoupons ? e->coupons[0] : NULL, .customer_id = e->customer_id,
+        .currency = e->currency, .click_id = e->click_id, .customer_id = e->customer_id,
         .email = e->email};
+    if (pick_coupon(ap, &in.coupon, err) < 0)
+        return -1;
     order_items(ap, &in);
     order_hash(ap->c->id, e->order_id, in.request_hash);
     int status = 0;
@@ -192,6 +240,9 @@ static int apply_order(struct apply *ap, struct pd_err *err)
     }
     ap->out->conversion_id = arena_strdup(ap->a, json_string_value(json_object_get(res, "id")));
     json_decref(res);
+    if (connection_order_record(ap->s, ap->c->id, e->order_id, e->payment_ref, e->gross_total,
+                                ap->out->conversion_id, ap->now_ms, err) < 0)
+        return -1;
     if (status == 201) {
         ap->out->outcome = "conversion";
     } else {
@@ -244,11 +295,11 @@ static int apply_refund(struct apply *ap, struct pd_err *err)
 static int apply_bind(struct apply *ap, struct pd_err *err)
 {
     const struct storehook_event *e = ap->e;
-    const char *link_id = NULL;
+    const char *link_id = NULL, *coupon = NULL;
     struct attr_result ar;
-    if (attribute_in_store(ap->s, &ap->prog, ap->now_ms, e->click_id,
-                           e->ncoupons ? e->coupons[0] : NULL, e->customer_id, NULL, ap->a,
-                           &link_id, &ar, err) < 0)
+    if (pick_coupon(ap, &coupon, err) < 0 ||
+        attribute_in_store(ap->s, &ap->prog, ap->now_ms, e->click_id, coupon, e->customer_id,
+                           NULL, ap->a, &link_id, &ar, err) < 0)
         return -1;
     if (!ar.partner_id) {
         ignore(ap, ar.reason ? arena_sprintf(ap->a, "the customer could not be attributed: %s",
@@ -276,7 +327,9 @@ static int apply_link(struct apply *ap, struct pd_err *err)
     const char *conv_id = NULL;
     int64_t amount, refunded;
     ap->out->outcome = "linked";
-    if (load_conversion(ap, e->order_id, &conv_id, &amount, &refunded, err) < 0)
+    if (load_conversion(ap, e->order_id, &conv_id, &amount, &refunded, err) < 0 ||
+        connection_order_record(ap->s, ap->c->id, e->order_id, e->payment_ref, 0, conv_id,
+                                ap->now_ms, err) < 0)
         return -1;
     ap->out->conversion_id = conv_id;
     if (conv_id)
@@ -307,8 +360,10 @@ static const char *unusable(struct apply *ap)
     const struct storehook_event *e = ap->e;
     if (e->kind == STOREHOOK_IGNORE)
         return e->reason ? e->reason : "an event type partnerd does not use";
-    if (e->test_mode)
-        return "a test-mode event";
+    bool test_connection = strcmp(ap->c->mode, "test") == 0;
+    if (e->mode_stated && e->test_mode != test_connection)
+        return e->test_mode ? "a test-mode event on a live connection"
+                            : "a live event on a test connection";
     if (e->kind == STOREHOOK_LINK)
         return NULL; /* only joins two ids: no amount, whatever its currency */
     if (e->kind == STOREHOOK_PAID_ORDER && !e->order_id)

@@ -1,8 +1,11 @@
 /* Applying one verified store-webhook event of a connection, inside the caller's transaction: a
  * paid order becomes a conversion (conversion_record, as POST /api/v1/conversions), a refund a
- * refund of that order's conversion (refund_record; the amount by storehook_refund_share, only
- * what is new of a cumulative refund), a refund of an order not seen yet waits for it, and
- * anything unusable is listed as ignored with the reason. Stripe subscriptions: a subscription
+ * refund of that order's conversion (refund_record; the amount by storehook_refund_share with
+ * the order's gross total kept by connection_order_record, only what is new of a cumulative
+ * refund), a refund of an order not seen yet waits for it, and anything unusable (a test-mode event
+ * on a live connection, a live one on a test connection, another currency) is listed as ignored
+ * with the reason. Of an order's codes, the first that is a coupon of the program's partners
+ * attributes it. Stripe subscriptions: a subscription
  * checkout binds its customer to the partner (as POST /api/v1/leads does), an invoice converts
  * only for a bound customer ("customer not bound" otherwise), and invoice_payment.paid links the
  * invoice to the payment intent its charge refunds name. Each event is applied once. */

@@ -1,5 +1,5 @@
-/* Store connections and what their deliveries did: the connections, connection_events and
- * connection_pending_refunds tables (the contract is in connections.h). */
+/* Store connections and what their deliveries did: the connections, connection_events,
+ * connection_orders and connection_pending_refunds tables (the contract is in connections.h). */
 #include "app/connections.h"
 
 #include <stdio.h>
@@ -19,6 +19,7 @@ json_t *connection_to_json(const struct connection *c, const char *public_url)
                           "created", pd_json_time(c->created_at));
     if (!o)
         return NULL;
+    json_object_set_new(o, "mode", json_string(c->mode));
     json_object_set_new(o, "last_refused_at",
                         c->last_refused_at ? pd_json_time(c->last_refused_at) : json_null());
     json_object_set_new(o, "last_refused_reason",
@@ -44,6 +45,12 @@ void connection_from_row(struct store_cursor *cur, struct arena *a, struct conne
     out->created_at = store_col_int(cur, 4);
     out->last_refused_at = store_is_null(cur, 5) ? 0 : store_col_int(cur, 5);
     out->last_refused_reason = col_text_or_null(cur, 6, a);
+    out->mode = arena_strdup(a, store_col_text(cur, 7));
+}
+
+bool connection_mode_valid(const char *mode)
+{
+    return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "test") == 0);
 }
 
 int connection_load(struct store *s, const char *id, struct arena *a, struct connection *out,
@@ -65,8 +72,8 @@ int connection_load(struct store *s, const char *id, struct arena *a, struct con
 }
 
 int connection_insert(struct store *s, const char *program_id, const char *platform,
-                      const char *secret, int64_t now_ms, struct arena *a, struct connection *out,
-                      struct pd_err *err)
+                      const char *secret, const char *mode, int64_t now_ms, struct arena *a,
+                      struct connection *out, struct pd_err *err)
 {
     struct db_val pv = db_text(program_id);
     int64_t found = 0;
@@ -77,22 +84,30 @@ int connection_insert(struct store *s, const char *program_id, const char *platf
         return pd_err_set(err, PD_ERR_NOT_FOUND, "program_id", "no program %.64s", program_id);
     char id[ID_MAX_LEN];
     id_new(id, sizeof id, "con_", (uint64_t)now_ms);
-    struct db_val v[5] = {db_text(id), db_text(program_id), db_text(platform),
-                          secret && secret[0] ? db_text(secret) : db_text(NULL), db_int(now_ms)};
+    struct db_val v[6] = {db_text(id),
+                          db_text(program_id),
+                          db_text(platform),
+                          secret && secret[0] ? db_text(secret) : db_text(NULL),
+                          db_int(now_ms),
+                          db_text(mode ? mode : "live")};
     if (store_exec(s,
-                   "INSERT INTO connections (id, program_id, platform, signing_secret, created_at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5)",
-                   v, 5, NULL, err) < 0)
+                   "INSERT INTO connections (id, program_id, platform, signing_secret, created_at,"
+                   " mode) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                   v, 6, NULL, err) < 0)
         return -1;
     return connection_load(s, id, a, out, err) == 0 ? 0 : -1;
 }
 
-int connection_set_secret(struct store *s, const char *id, const char *secret, struct pd_err *err)
+int connection_update(struct store *s, const char *id, const char *secret, const char *mode,
+                      struct pd_err *err)
 {
-    struct db_val v[2] = {db_text(id), secret && secret[0] ? db_text(secret) : db_text(NULL)};
+    struct db_val v[3] = {db_text(id), secret && secret[0] ? db_text(secret) : db_text(NULL),
+                          db_text(mode)};
     int64_t changed = 0;
-    if (store_exec(s, "UPDATE connections SET signing_secret = ?2 WHERE id = ?1", v, 2, &changed,
-                   err) < 0)
+    if (store_exec(s,
+                   "UPDATE connections SET signing_secret = COALESCE(?2, signing_secret),"
+                   " mode = COALESCE(?3, mode) WHERE id = ?1",
+                   v, 3, &changed, err) < 0)
         return -1;
     if (!changed)
         return pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no connection %.64s", id);
@@ -107,6 +122,8 @@ int connection_delete(struct store *s, const char *id, struct pd_err *err)
             0 ||
         store_exec(s, "DELETE FROM connection_pending_refunds WHERE connection_id = ?1", &p, 1,
                    NULL, err) < 0 ||
+        store_exec(s, "DELETE FROM connection_orders WHERE connection_id = ?1", &p, 1, NULL, err) <
+            0 ||
         store_exec(s, "DELETE FROM connections WHERE id = ?1", &p, 1, &changed, err) < 0)
         return -1;
     if (!changed)
@@ -182,10 +199,72 @@ int connection_events_purge(struct store *s, int64_t before_ms, int limit, int64
                             struct pd_err *err)
 {
     struct db_val v[2] = {db_int(before_ms), db_int(limit)};
+    int64_t events = 0, refunds = 0;
+    if (store_exec(s,
+                   "DELETE FROM connection_events WHERE id IN (SELECT id FROM"
+                   " connection_events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+                   v, 2, &events, err) < 0 ||
+        store_exec(s,
+                   "DELETE FROM connection_pending_refunds WHERE (connection_id, event_id) IN"
+                   " (SELECT connection_id, event_id FROM connection_pending_refunds"
+                   " WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+                   v, 2, &refunds, err) < 0)
+        return -1;
+    *purged = events > refunds ? events : refunds;
+    return 0;
+}
+
+int connection_order_record(struct store *s, const char *connection_id, const char *order_id,
+                            const char *payment_ref, int64_t gross_total,
+                            const char *conversion_id, int64_t now_ms, struct pd_err *err)
+{
+    struct db_val v[6] = {db_text(connection_id), db_text(order_id),      db_text(payment_ref),
+                          db_int(gross_total),    db_text(conversion_id), db_int(now_ms)};
     return store_exec(s,
-                      "DELETE FROM connection_events WHERE id IN (SELECT id FROM"
-                      " connection_events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
-                      v, 2, purged, err);
+                      "INSERT INTO connection_orders (connection_id, order_id, payment_ref,"
+                      " gross_total, conversion_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                      " ON CONFLICT (connection_id, order_id) DO UPDATE SET"
+                      " payment_ref = COALESCE(excluded.payment_ref,"
+                      " connection_orders.payment_ref),"
+                      " gross_total = CASE WHEN excluded.gross_total > 0 THEN"
+                      " excluded.gross_total ELSE connection_orders.gross_total END,"
+                      " conversion_id = COALESCE(excluded.conversion_id,"
+                      " connection_orders.conversion_id)",
+                      v, 6, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+int connection_order_gross(struct store *s, const char *connection_id, const char *order_id,
+                           int64_t *gross_total, int64_t *refunded_gross, struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(connection_id), db_text(order_id)};
+    struct store_cursor cur;
+    *gross_total = *refunded_gross = 0;
+    int rc = store_query_row(s,
+                             "SELECT gross_total, refunded_gross FROM connection_orders"
+                             " WHERE connection_id = ?1 AND order_id = ?2",
+                             v, 2, &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_ROW) {
+        *gross_total = store_col_int(&cur, 0);
+        *refunded_gross = store_col_int(&cur, 1);
+        store_finish(&cur);
+    }
+    return 0;
+}
+
+int connection_order_refunded(struct store *s, const char *connection_id, const char *order_id,
+                              int64_t gross, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(connection_id), db_text(order_id), db_int(gross)};
+    return store_exec(s,
+                      "UPDATE connection_orders SET refunded_gross = refunded_gross + ?3"
+                      " WHERE connection_id = ?1 AND order_id = ?2",
+                      v, 3, NULL, err) < 0
+               ? -1
+               : 0;
 }
 
 int connection_order_of_payment(struct store *s, const char *connection_id,
@@ -196,8 +275,8 @@ int connection_order_of_payment(struct store *s, const char *connection_id,
     struct store_cursor cur;
     *order_id = NULL;
     int rc = store_query_row(s,
-                             "SELECT order_id FROM connection_events WHERE connection_id = ?1"
-                             " AND payment_ref = ?2 AND order_id IS NOT NULL ORDER BY id LIMIT 1",
+                             "SELECT order_id FROM connection_orders WHERE connection_id = ?1"
+                             " AND payment_ref = ?2 ORDER BY created_at, order_id LIMIT 1",
                              v, 2, &cur, err);
     if (rc < 0)
         return -1;

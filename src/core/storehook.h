@@ -105,7 +105,8 @@ struct storehook_event {
     const char *reason;           /* IGNORE: why, one short sentence */
     const char *event_id;         /* apply once per event id (the caller keeps them ≥ 30 days) */
     const char *event_type;       /* the platform's event type or topic */
-    bool test_mode;               /* Stripe livemode false, Shopify test true */
+    bool test_mode;               /* Stripe livemode false, Shopify test, WooPayments test */
+    bool mode_stated;             /* the payload says live or test (Paddle's never does) */
     const char *order_id;         /* order, invoice or transaction id, 64-bit ids as decimal text */
     const char *payment_ref;      /* Stripe payment intent of the order / of the refunded charge */
     const char *subscription_id;
@@ -137,7 +138,8 @@ struct storehook_delivery {
 /* Maps a verified delivery to *out (strings in a). Anything authentic that cannot be used (not
  * JSON, ignored type, unknown currency, amounts that are not exact) becomes STOREHOOK_IGNORE with a
  * reason; it never fails on input. Returns -1 only for NULL arguments. The caller decides on test
- * mode against the connection and on other currencies than the program's. */
+ * mode against the connection's (an event whose payload does not say is taken as of the
+ * connection's mode) and on other currencies than the program's. */
 int storehook_map(enum storehook_platform p, const struct storehook_delivery *d, struct arena *a,
                   struct storehook_event *out);
 int storehook_map_stripe(const struct storehook_delivery *d, struct arena *a,

@@ -81,6 +81,7 @@ static int map_order(const json_t *o, struct arena *a, struct storehook_event *o
     out->order_id = sh_id_at(a, o, "id");
     if (!out->order_id)
         return sh_ignore(out, "order without an id");
+    out->mode_stated = json_is_boolean(json_object_get(o, "test"));
     out->test_mode = json_is_true(json_object_get(o, "test"));
     const json_t *cust = sh_obj(o, "customer");
     out->customer_id = sh_id_at(a, cust, "id");
@@ -142,6 +143,8 @@ static bool refund_amounts(const json_t *r, struct storehook_event *out)
         if (!sh_decimal(json_object_get(v, "amount"), out->exponent, false, &amt) ||
             !money_add(out->refund.gross, amt, &out->refund.gross))
             return false;
+        if (json_is_boolean(json_object_get(v, "test")))
+            out->mode_stated = true;
         if (json_is_true(json_object_get(v, "test")))
             out->test_mode = true;
     }

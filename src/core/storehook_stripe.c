@@ -220,6 +220,7 @@ static void map_event(const json_t *root, const struct storehook_delivery *d, st
     (void)d;
     out->event_id = sh_dup(a, root, "id");
     out->event_type = sh_dup(a, root, "type");
+    out->mode_stated = json_is_boolean(json_object_get(root, "livemode"));
     out->test_mode = json_is_false(json_object_get(root, "livemode"));
     const char *api = sh_str(root, "api_version");
     const json_t *obj = sh_obj(sh_obj(root, "data"), "object");

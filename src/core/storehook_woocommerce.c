@@ -9,7 +9,8 @@
  * - the event id is the order id, its status and its refund ids, so a delivery that changes
  *   neither is a replay.
  * The click id is the meta_data key pd_click, else the pd_click parameter of the order
- * attribution's session entry URL (_wc_order_attribution_session_entry). */
+ * attribution's session entry URL (_wc_order_attribution_session_entry). An order has no test
+ * flag of its own: WooPayments' meta _wcpay_mode ("test" or "prod") says it when present. */
 #include <string.h>
 
 #include "core/money.h"
@@ -106,6 +107,9 @@ static int map_order(const json_t *o, struct arena *a, struct storehook_event *o
         out->customer_id = sh_id(a, cust); /* 0 is a guest */
     out->email = sh_dup(a, sh_obj(o, "billing"), "email");
     out->click_id = click_of(a, o);
+    const char *pay_mode = meta_value(o, "_wcpay_mode");
+    out->mode_stated = pay_mode && (strcmp(pay_mode, "test") == 0 || strcmp(pay_mode, "prod") == 0);
+    out->test_mode = out->mode_stated && strcmp(pay_mode, "test") == 0;
     size_t i;
     json_t *cl;
     json_array_foreach(sh_arr(o, "coupon_lines"), i, cl)

@@ -483,7 +483,7 @@ def test_large_payload(srv):
     expect_eq(status, 200, "the server keeps serving")
 
 
-def test_events_past_90_days_are_deleted():
+def test_events_and_waiting_refunds_past_30_days_are_deleted():
     with Server(serve_args=["--approve_interval", "1"]) as srv:
         _, _, con = stripe_setup(srv)
         ids = []
@@ -493,16 +493,28 @@ def test_events_past_90_days_are_deleted():
             body = json.dumps(ev).encode()
             expect_outcome(deliver(srv, con, body, stripe_headers(body, SECRET)), "ignored", n)
             ids.append(ev["id"])
+        waiting = []
+        for n in ("old", "new"):
+            rb = stripe_refund("evt_wait_%s_%s" % (n, harness.uid()), "pi_never_" + n, 100)
+            expect_outcome(deliver(srv, con, rb, stripe_headers(rb, SECRET)), "pending", n)
+            waiting.append(json.loads(rb)["id"])
         now = int(time.time() * 1000)
-        for event_id, days in zip(ids, (91, 89)):
+        for event_id, days in zip(ids + waiting, (31, 29, 31, 29)):
             srv.sql_write("UPDATE connection_events SET created_at = ? WHERE event_id = ?",
                           (now - days * 86400000, event_id))
+            srv.sql_write("UPDATE connection_pending_refunds SET created_at = ? WHERE event_id = ?",
+                          (now - days * 86400000, event_id))
         deadline = time.monotonic() + 20
-        while srv.sql1("SELECT count(*) FROM connection_events WHERE event_id = ?", (ids[0],)):
-            expect(time.monotonic() < deadline, "the event of 91 days ago is not deleted")
+        while (srv.sql1("SELECT count(*) FROM connection_events WHERE event_id IN (?, ?)",
+                        (ids[0], waiting[0])) or
+               srv.sql1("SELECT count(*) FROM connection_pending_refunds WHERE event_id = ?",
+                        (waiting[0],))):
+            expect(time.monotonic() < deadline, "the event and refund of 31 days ago stay")
             time.sleep(0.05)
-        expect_eq(srv.sql1("SELECT count(*) FROM connection_events WHERE event_id = ?", (ids[1],)),
-                  1, "the event of 89 days ago stays")
+        expect_eq(srv.sql1("SELECT count(*) FROM connection_events WHERE event_id IN (?, ?)",
+                           (ids[1], waiting[1])), 2, "the events of 29 days ago stay")
+        expect_eq(srv.sql1("SELECT count(*) FROM connection_pending_refunds WHERE event_id = ?",
+                           (waiting[1],)), 1, "the refund waiting for 29 days stays")
 
 
 def test_check_passes(srv):

@@ -32,6 +32,7 @@ static void test_transaction(void **state)
     assert_string_equal(ev.currency, "USD");
     assert_int_equal(ev.gross_total, 5400);
     assert_int_equal(ev.amount, 4500); /* 54.00 less 9.00 tax: after the 5.00 discount */
+    assert_false(ev.mode_stated); /* a notification never says; the connection's mode decides */
     assert_false(ev.recurring);
     assert_int_equal(ev.nitems, 2);
     assert_string_equal(ev.items[0].ref, "pro_01k2pad0seat0000000000000");

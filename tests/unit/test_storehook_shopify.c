@@ -35,6 +35,7 @@ static void test_order_paid(void **state)
     assert_int_equal(ev.ncoupons, 1);
     assert_string_equal(ev.coupons[0], "ALICE10");
     assert_false(ev.test_mode);
+    assert_true(ev.mode_stated);
     assert_int_equal(ev.nitems, 2);
     assert_string_equal(ev.items[0].ref, "SHIRT-M");
     assert_int_equal(ev.items[0].quantity, 2);

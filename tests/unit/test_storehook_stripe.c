@@ -25,6 +25,7 @@ static void test_checkout_paid(void **state)
     assert_string_equal(ev.event_id, "evt_1QcheckoutPaid01");
     assert_string_equal(ev.event_type, "checkout.session.completed");
     assert_false(ev.test_mode);
+    assert_true(ev.mode_stated);
     assert_string_equal(ev.order_id, "cs_live_a1B2c3D4e5F6");
     assert_string_equal(ev.payment_ref, "pi_3QpaidIntent01");
     assert_string_equal(ev.currency, "USD");

@@ -55,6 +55,29 @@ static void test_paid_order(void **state)
     json_decref(root);
 }
 
+/* An order says nothing of test mode unless WooPayments wrote its _wcpay_mode meta. */
+static void test_mode_from_woopayments(void **state)
+{
+    (void)state;
+    json_t *root = fixture_load("woocommerce_order.json");
+    struct storehook_event ev;
+    map(root, "order.created", &ev);
+    assert_false(ev.mode_stated);
+    json_t *meta = json_pack("{s:i,s:s,s:s}", "id", 2, "key", "_wcpay_mode", "value", "test");
+    json_array_append_new(json_object_get(root, "meta_data"), meta);
+    map(root, "order.created", &ev);
+    assert_true(ev.mode_stated);
+    assert_true(ev.test_mode);
+    json_object_set_new(meta, "value", json_string("prod"));
+    map(root, "order.created", &ev);
+    assert_true(ev.mode_stated);
+    assert_false(ev.test_mode);
+    json_object_set_new(meta, "value", json_string("staging"));
+    map(root, "order.created", &ev);
+    assert_false(ev.mode_stated);
+    json_decref(root);
+}
+
 static void test_not_paid(void **state)
 {
     (void)state;
@@ -156,7 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paid_order), cmocka_unit_test(test_not_paid),
         cmocka_unit_test(test_refunds),    cmocka_unit_test(test_three_decimals),
-        cmocka_unit_test(test_ignored),
+        cmocka_unit_test(test_ignored),    cmocka_unit_test(test_mode_from_woopayments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
