@@ -258,6 +258,7 @@ void api_users_get(struct api_call *call);
 void api_users_create(struct api_call *call);
 void api_users_update(struct api_call *call);
 void api_users_delete(struct api_call *call);
+void api_users_reinvite(struct api_call *call);
 /* merchant keys: secret and publishable keys (src/api/merchant_keys.c) */
 void api_merchant_keys_list(struct api_call *call);
 void api_merchant_keys_create(struct api_call *call);

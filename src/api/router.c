@@ -92,6 +92,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/users/*", OWNER, false, api_users_get},
     {HTTP_PATCH, "/api/v1/users/*", OWNER, true, api_users_update},
     {HTTP_DELETE, "/api/v1/users/*", OWNER, false, api_users_delete},
+    {HTTP_POST, "/api/v1/users/*/invite", OWNER, false, api_users_reinvite},
     {HTTP_GET, "/api/v1/keys", OWNER, false, api_merchant_keys_list},
     {HTTP_POST, "/api/v1/keys", OWNER, true, api_merchant_keys_create},
     {HTTP_DELETE, "/api/v1/keys/*", OWNER, false, api_merchant_keys_revoke},

@@ -1,6 +1,8 @@
 /* /api/v1/users: the merchant's team (src/app/users.h), the owner's to manage (the router refuses
  * everyone else: AUTH_OWNER_ONLY). A user is invited by email: the answer to POST carries the
- * one-time invite_url too, for a server that sends no mail. Removing a user ends its sessions;
+ * one-time invite_url too, for a server that sends no mail, and POST /api/v1/users/{id}/invite
+ * sends a new one (the old link stops working) while the user has no password. Removing a user
+ * ends its sessions;
  * a changed role holds from its next request (sessions read the role every time). */
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +81,28 @@ void api_users_create(struct api_call *call)
     }
     auth_invite_new(call->now_ms, uw->invite_token, sizeof uw->invite_token, uw->invite_hash);
     api_submit_write(call, user_create_op, uw);
+}
+
+static int user_reinvite_op(struct store *s, struct api_write *w)
+{
+    struct user_write *uw = w->op_arg;
+    if (user_load(s, w->call->path_params[0], w->call->req->arena, &uw->u, &w->err) != 0)
+        return -1;
+    if (!uw->u.invited)
+        return pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "id",
+                          "this user has already chosen a password: they log in at /login");
+    if (user_set_invite(s, uw->u.id, uw->invite_hash, &w->err) < 0)
+        return -1;
+    w->result = user_to_json(&uw->u);
+    w->status = 200;
+    return invite(s, w, uw);
+}
+
+void api_users_reinvite(struct api_call *call)
+{
+    struct user_write *uw = arena_calloc(call->req->arena, sizeof *uw);
+    auth_invite_new(call->now_ms, uw->invite_token, sizeof uw->invite_token, uw->invite_hash);
+    api_submit_write(call, user_reinvite_op, uw);
 }
 
 void api_users_list(struct api_call *call)

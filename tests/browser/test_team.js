@@ -76,6 +76,11 @@ test('team and keys', { timeout: 180000 }, async (t) => {
         invites[role] = (await owner.textContent('#invite-link code')).trim();
         assert.match(invites[role], new RegExp(`^${base}/invite/\\d+-[A-Za-z0-9]{32}$`));
       }
+      // A new invite for the viewer replaces the first link (the viewer accepts the new one below).
+      await owner.locator('#team tr', { hasText: 'vic@team.example' }).locator('button[data-action=resend]').click();
+      await owner.waitForFunction((old) => document.querySelector('#invite-link code').textContent !== old, invites.admin);
+      invites.viewer = (await owner.textContent('#invite-link code')).trim();
+      assert.match(invites.viewer, new RegExp(`^${base}/invite/\\d+-[A-Za-z0-9]{32}$`));
       const rows = server.sql("SELECT email, role, password_hash = '' AS invited FROM admins ORDER BY created_at");
       assert.deepEqual(rows.slice(1), [{ email: 'vic@team.example', role: 'viewer', invited: 1 }, { email: 'ada@team.example', role: 'admin', invited: 1 }]);
       // The owner's own row: demoting the last owner is refused, and the page says why.

@@ -86,6 +86,23 @@ def test_the_first_login_is_an_owner_and_invited_users_log_in(srv):
     expect_error((status, {}, body), 401, param="password")
 
 
+def test_a_new_invite_replaces_the_old_one(srv):
+    me = owner(srv)
+    status, _, user = me.request("POST", "/api/v1/users", {"email": "re-%s@team.example" % uid(),
+                                                          "role": "admin"})
+    expect_eq(status, 201, "invite (%s)" % short(user))
+    old = "/invite/" + user["invite_url"].rsplit("/invite/", 1)[1]
+    status, _, again = me.request("POST", "/api/v1/users/%s/invite" % user["id"])
+    expect_eq(status, 200, "a new invite (%s)" % short(again))
+    new = "/invite/" + again["invite_url"].rsplit("/invite/", 1)[1]
+    expect(new != old, "a new link")
+    expect_error(srv.request("POST", old, {"password": PASSWORD}), 404, param="token")
+    status, _, body = srv.request("POST", new, {"password": PASSWORD})
+    expect_eq(status, 200, "the new link works (%s)" % short(body))
+    expect_error(me.request("POST", "/api/v1/users/%s/invite" % user["id"]), 422, param="id")
+    expect_error(me.request("POST", "/api/v1/users/adm_nosuch/invite"), 404, param="id")
+
+
 def test_a_login_made_before_roles_is_an_owner(srv):
     # Migration 018 gives every row written without a role (an install made before it) the owner
     # role; the column's default is what it applied to the rows already there.

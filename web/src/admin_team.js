@@ -12,7 +12,7 @@ export function ownerSections(role) {
 }
 
 // Controls that change something: forms (but the filters above lists) and the rows' actions.
-const WRITE_ACTIONS = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save', 'refund'];
+const WRITE_ACTIONS = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save', 'refund', 'resend'];
 function lock(root) {
   root.querySelectorAll('form:not(.filters) :is(input, select, textarea, button)').forEach((c) => { c.disabled = true; c.title = 'Viewers can only read'; });
   root.querySelectorAll(WRITE_ACTIONS.map((a) => `button[data-action="${a}"], select[data-action="${a}"]`).join(', ')).forEach((b) => { b.hidden = true; b.disabled = true; });
@@ -26,6 +26,14 @@ export function readOnly(main) {
   main.before(note);
   new MutationObserver(() => lock(main)).observe(main, { childList: true, subtree: true });
   lock(main);
+}
+
+// Where the latest invite link is shown, to hand over when no mail is sent.
+const linkBox = () => document.getElementById('invite-link');
+function showLink(url) {
+  const box = linkBox();
+  box.replaceChildren(h('span', {}, 'Invite link (emailed; valid 14 days, once): '), h('code', { class: 'secret' }, url), copyButton(url, 'Copy link'));
+  box.hidden = false;
 }
 
 function inviteForm(onInvited) {
@@ -46,8 +54,7 @@ function inviteForm(onInvited) {
     try {
       const u = await api('POST', '/api/v1/users', body);
       flash(`Invitation sent to ${u.email}.`);
-      link.replaceChildren(h('span', {}, 'Invite link (emailed; valid 14 days, once): '), h('code', { class: 'secret' }, u.invite_url), copyButton(u.invite_url, 'Copy link'));
-      link.hidden = false;
+      showLink(u.invite_url);
       email.value = '';
       name.value = '';
       onInvited();
@@ -87,8 +94,12 @@ export async function teamPage() {
       } },
       { key: 'status', label: 'Status', render: (u) => badge(u.status) },
       { key: 'created', label: 'Added', render: (u) => dateTime(u.created), nowrap: true },
-      { key: 'actions', label: '', csv: false, render: (u) => confirmButton('Remove', 'Confirm remove', 'remove',
-        (b) => act(b, () => api('DELETE', `/api/v1/users/${u.id}`), `${u.email} removed.`).then(reload, () => {})) },
+      { key: 'actions', label: '', csv: false, render: (u) => h('span', { class: 'row-actions' },
+        u.status === 'invited' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'resend',
+          onclick: (e) => act(e.target, () => api('POST', `/api/v1/users/${u.id}/invite`), `A new invite was sent to ${u.email}.`)
+            .then((r) => showLink(r.invite_url), () => {}) }, 'Resend invite') : null,
+        confirmButton('Remove', 'Confirm remove', 'remove',
+          (b) => act(b, () => api('DELETE', `/api/v1/users/${u.id}`), `${u.email} removed.`).then(reload, () => {}))) },
     ], data, { csvName: 'team.csv' }));
   };
   await reload();
