@@ -25,10 +25,10 @@ static json_t *key_row_json(struct store_cursor *cur)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "id", store_col_text(cur, 0), "object", "api_key",
                           "kind", store_col_text(cur, 1));
-    json_object_set_new(o, "name", pd_json_str_or_null(store_is_null(cur, 2) ? NULL
-                                                                              : store_col_text(cur, 2)));
-    json_object_set_new(o, "hint", pd_json_str_or_null(store_is_null(cur, 3) ? NULL
-                                                                              : store_col_text(cur, 3)));
+    json_object_set_new(o, "name",
+                        pd_json_str_or_null(store_is_null(cur, 2) ? NULL : store_col_text(cur, 2)));
+    json_object_set_new(o, "hint",
+                        pd_json_str_or_null(store_is_null(cur, 3) ? NULL : store_col_text(cur, 3)));
     json_object_set_new(o, "created", pd_json_time(store_col_int(cur, 4)));
     if (!store_is_null(cur, 5))
         json_object_set_new(o, "revoked", pd_json_time(store_col_int(cur, 5)));

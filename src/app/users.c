@@ -31,8 +31,8 @@ int user_load(struct store *s, const char *id, struct arena *a, struct user *out
 {
     struct db_val p = db_text(id);
     struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT " USER_COLUMNS " FROM admins WHERE id = ?1", &p, 1, &cur,
-                             err);
+    int rc =
+        store_query_row(s, "SELECT " USER_COLUMNS " FROM admins WHERE id = ?1", &p, 1, &cur, err);
     if (rc < 0)
         return -1;
     if (rc != STORE_ROW) {
@@ -62,8 +62,8 @@ json_t *user_list_json(struct store *s, struct arena *a, struct pd_err *err)
 {
     struct store_cursor cur;
     struct db_val lim = db_int(USER_MAX);
-    if (store_query(s, "SELECT " USER_COLUMNS " FROM admins ORDER BY created_at, id LIMIT ?1",
-                    &lim, 1, &cur, err) < 0)
+    if (store_query(s, "SELECT " USER_COLUMNS " FROM admins ORDER BY created_at, id LIMIT ?1", &lim,
+                    1, &cur, err) < 0)
         return NULL;
     json_t *data = json_array();
     int rc;
@@ -97,8 +97,7 @@ int user_insert(struct store *s, const struct user *u, const char *password_hash
     if (count(s, "SELECT COUNT(*) FROM admins WHERE lower(email) = ?1", email, &n, err) < 0)
         return STORE_ERROR;
     if (n) {
-        pd_err_set(err, PD_ERR_CONFLICT, "email", "a user with the email %s already exists",
-                   email);
+        pd_err_set(err, PD_ERR_CONFLICT, "email", "a user with the email %s already exists", email);
         return STORE_CONSTRAINT;
     }
     if (count(s, "SELECT COUNT(*) FROM admins", NULL, &n, err) < 0)
@@ -120,8 +119,7 @@ int user_insert(struct store *s, const struct user *u, const char *password_hash
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                         v, 8, NULL, err);
     if (rc == STORE_CONSTRAINT)
-        pd_err_set(err, PD_ERR_CONFLICT, "email", "a user with the email %s already exists",
-                   email);
+        pd_err_set(err, PD_ERR_CONFLICT, "email", "a user with the email %s already exists", email);
     return rc;
 }
 
@@ -171,16 +169,13 @@ int user_delete(struct store *s, const char *id, struct pd_err *err)
 int user_set_invite(struct store *s, const char *id, const char *invite_hash, struct pd_err *err)
 {
     struct db_val v[2] = {db_text(id), db_text(invite_hash)};
-    return store_exec(s, "UPDATE admins SET invite_token_hash = ?2 WHERE id = ?1", v, 2, NULL,
-                      err);
+    return store_exec(s, "UPDATE admins SET invite_token_hash = ?2 WHERE id = ?1", v, 2, NULL, err);
 }
 
 int user_accept_invite(struct store *s, const char *id, const char *invite_hash,
-                       const char *password_hash, int64_t now, int64_t *changed,
-                       struct pd_err *err)
+                       const char *password_hash, int64_t now, int64_t *changed, struct pd_err *err)
 {
-    struct db_val v[4] = {db_text(id), db_text(invite_hash), db_text(password_hash),
-                          db_int(now)};
+    struct db_val v[4] = {db_text(id), db_text(invite_hash), db_text(password_hash), db_int(now)};
     return store_exec(s,
                       "UPDATE admins SET password_hash = ?3, invite_token_hash = NULL,"
                       " updated_at = ?4 WHERE id = ?1 AND invite_token_hash = ?2",
