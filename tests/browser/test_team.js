@@ -253,6 +253,19 @@ test('team and keys', { timeout: 180000 }, async (t) => {
       await shoot(viewer, 'admin-viewer-partners');
       await open(viewer, base + '/admin/settings');
       assert.equal(await viewer.$eval('#settings button[type=submit]', (b) => b.disabled), true, 'save settings is disabled');
+      // Every page: no visible control that would change something, no enabled form control.
+      const [alice] = server.sql("SELECT id FROM partners WHERE email = 'alice@partners.example'");
+      for (const p of ['', 'partners', 'conversions', 'commissions', 'payouts', 'settings', 'webhooks', `partner?id=${alice.id}`]) {
+        await open(viewer, `${base}/admin/${p}`);
+        await viewer.waitForFunction(() => ![...document.querySelectorAll('#main [data-state]')].some((e) => e.dataset.state === 'loading'));
+        const open_ = await viewer.evaluate(() => {
+          const shown = (e) => getComputedStyle(e).display !== 'none' && e.offsetParent !== null;
+          const writes = ['approve', 'suspend', 'reject', 'paid', 'role', 'remove', 'revoke', 'edit', 'disable', 'enable', 'delete', 'save', 'refund', 'resend'];
+          return [...document.querySelectorAll('#main [data-action]')].filter((e) => writes.includes(e.dataset.action) && shown(e)).map((e) => e.dataset.action)
+            .concat([...document.querySelectorAll('#main form:not(.filters) :is(input, select, textarea, button)')].filter((e) => !e.disabled).map((e) => e.name || e.textContent));
+        });
+        assert.deepEqual(open_, [], `/admin/${p}: controls a viewer could use to change something`);
+      }
       // A write sent anyway, with the session's CSRF token, is refused by the server.
       viewer.expectedStatus.add(403);
       const answer = await viewer.evaluate(async () => {
