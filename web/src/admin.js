@@ -5,6 +5,7 @@ import {
   percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { connectionsSection } from './admin_connections.js';
 import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
 import { partnerPage } from './admin_partner.js';
@@ -335,7 +336,8 @@ async function settings() {
   });
   return [section('Program settings', form),
     section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
-      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created))))];
+      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created)))),
+    connectionsSection(program.id)];
 }
 
 const pages = { '': overview, partners, conversions, commissions, payouts, settings, team: teamPage, keys: keysPage, partner: partnerPage,
