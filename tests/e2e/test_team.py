@@ -103,15 +103,30 @@ def test_a_new_invite_replaces_the_old_one(srv):
     expect_error(me.request("POST", "/api/v1/users/adm_nosuch/invite"), 404, param="id")
 
 
-def test_a_login_made_before_roles_is_an_owner(srv):
-    # Migration 018 gives every row written without a role (an install made before it) the owner
-    # role; the column's default is what it applied to the rows already there.
-    before = srv.sql1("SELECT COUNT(*) FROM admins")
-    srv.sql_write("INSERT INTO admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                  ("adm_0LEGACY%s" % uid(), "legacy-%s@team.example" % uid(), "x", 1))
-    expect_eq(srv.sql1("SELECT COUNT(*) FROM admins"), before + 1, "the row was added")
-    expect_eq(srv.sql("SELECT DISTINCT role FROM admins WHERE email LIKE 'legacy-%'"), [("owner",)],
-              "an old row's role")
+def test_an_install_made_before_roles_migrates_its_login_to_owner():
+    # The database as it was before migration 018: no roles, no link states, no key names.
+    with harness.Server() as srv:
+        srv.stop()
+        for sql in ("DROP INDEX admins_invite",
+                    "ALTER TABLE admins DROP COLUMN role", "ALTER TABLE admins DROP COLUMN name",
+                    "ALTER TABLE admins DROP COLUMN invite_token_hash",
+                    "ALTER TABLE admins DROP COLUMN updated_at", "ALTER TABLE api_keys DROP COLUMN name",
+                    "ALTER TABLE links DROP COLUMN disabled", "ALTER TABLE links DROP COLUMN archived_at",
+                    "ALTER TABLE links DROP COLUMN updated_at",
+                    "DELETE FROM schema_migrations WHERE name = '018_merchant_users'"):
+            srv.sql_write(sql)
+        srv.sql_write("INSERT INTO admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                      ("adm_0OLDER%s" % uid(), "older-%s@team.example" % uid(), "x", 1))
+        rc, out, err = srv.run_cli("migrate", "--db", srv.db_url)
+        expect_eq(rc, 0, "migrate (%s %s)" % (out, err))
+        expect("applied 1 migration" in out, "018 applied again: %r" % out)
+        expect_eq(srv.sql("SELECT DISTINCT role FROM admins"), [("owner",)], "every older login is an owner")
+        srv.start()
+        me = owner(srv)
+        expect_eq(me.info["role"], "owner", "init's login after the migration")
+        status, _, users = me.request("GET", "/api/v1/users")
+        expect_eq((status, sorted(u["role"] for u in users["data"])), (200, ["owner", "owner"]),
+                  "both logins are owners (%s)" % short(users))
 
 
 def test_bad_input_on_users(srv):
