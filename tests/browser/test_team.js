@@ -157,11 +157,11 @@ test('team and keys', { timeout: 180000 }, async (t) => {
       await owner.waitForFunction(() => !/disabled/.test(document.querySelector('#partner-links').textContent));
       assert.equal(server.sql("SELECT disabled FROM links WHERE code = 'alice'")[0].disabled, 0);
       assert.equal(await def.locator('button[data-action=delete]').count(), 0, 'no delete on the default link');
-      const made = await server.fetch('/api/v1/links', { method: 'POST',
-        headers: { Authorization: `Bearer ${server.keys.secret_key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ partner_id: alice.id, destination: 'https://shop.example/new', code: 'alice-new' }) });
-      assert.equal(made.status, 201);
-      await open(owner, `${base}/admin/partner?id=${alice.id}`);
+      await owner.fill('#partner-new-link input[name=destination]', 'https://shop.example/new');
+      await owner.fill('#partner-new-link input[name=code]', 'alice-new');
+      await owner.click('#partner-new-link button[type=submit]');
+      await owner.waitForFunction(() => document.querySelector('#partner-links').textContent.includes('/c/alice-new'));
+      assert.deepEqual(server.sql("SELECT destination FROM links WHERE code = 'alice-new'"), [{ destination: 'https://shop.example/new' }]);
       const row = () => owner.locator('#partner-links tr', { hasText: '/c/alice-new' });
       await row().locator('button[data-action=edit]').click();
       await row().locator('input[name=destination]').fill('https://shop.example/newer');

@@ -65,6 +65,29 @@ function linkActions(l, reload) {
   return cell;
 }
 
+function newLinkForm(p, onMade) {
+  const dest = h('input', { name: 'destination', type: 'url', required: true, placeholder: 'https://…' });
+  const code = h('input', { name: 'code', placeholder: 'optional', pattern: '[A-Za-z0-9_-]{2,64}' });
+  const form = h('form', { class: 'grid-form', id: 'partner-new-link', novalidate: true },
+    field('Destination', dest, 'A page on one of the program’s allowed hosts.'), field('Code', code, 'The end of the link; random when empty. It never changes.'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create link')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    formError(form, null);
+    const body = { partner_id: p.id, destination: dest.value.trim() };
+    if (code.value.trim()) body.code = code.value.trim();
+    const b = form.querySelector('button');
+    b.disabled = true;
+    try {
+      const l = await api('POST', '/api/v1/links', body);
+      flash(`Link created: ${l.url}`);
+      form.reset();
+      onMade();
+    } catch (e) { formError(form, e); } finally { b.disabled = false; }
+  });
+  return form;
+}
+
 async function linksBlock(p) {
   const holder = h('div', { id: 'partner-links' });
   const reload = async () => {
@@ -77,7 +100,7 @@ async function linksBlock(p) {
     ], data, { empty: ['No links.'] }));
   };
   await reload();
-  return holder;
+  return [newLinkForm(p, reload), holder];
 }
 
 async function keysBlock(p) {
@@ -145,7 +168,7 @@ export async function partnerPage() {
       card('Clicks', number(t.clicks), 'last 30 days'), card('Conversions', number(t.conversions), 'last 30 days'),
       card('Conversion rate', percent(t.conversion_rate), 'last 30 days'))),
     section('Coupons', couponList, couponsForm(p, showCoupons)),
-    section('Links', await linksBlock(p)),
+    section('Links', ...(await linksBlock(p))),
     section('Commissions', commissions.el),
     section('Payouts', await payoutsBlock(p)),
     section('API keys', ...(await keysBlock(p))),
