@@ -29,9 +29,8 @@ export function readOnly(main) {
 }
 
 // Where the latest invite link is shown, to hand over when no mail is sent.
-const linkBox = () => document.getElementById('invite-link');
 function showLink(url) {
-  const box = linkBox();
+  const box = document.getElementById('invite-link');
   box.replaceChildren(h('span', {}, 'Invite link (emailed; valid 14 days, once): '), h('code', { class: 'secret' }, url), copyButton(url, 'Copy link'));
   box.hidden = false;
 }
