@@ -65,6 +65,7 @@ import urllib.request
 
 import bench_hooks  # the hooks row (it imports this module for its helpers)
 import bench_lists  # the lists row (it imports this module for its helpers)
+import bench_pg  # the PostgreSQL rows (it imports this module for its helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -620,8 +621,10 @@ def table(results):
     def row(what, ngx, pd, ratio, goal, met):
         rows.append((what, ngx, pd, ratio, goal, met))
 
-    if "clicks" not in results:  # `bench.py lists` or `bench.py hooks`: that row alone
-        (bench_lists if "lists" in results else bench_hooks).table_rows(results, row)
+    if "clicks" not in results:  # `bench.py lists`, `hooks` or `pg`: that row alone
+        for part in (bench_lists, bench_hooks, bench_pg):
+            if part.__name__[6:] in results:
+                part.table_rows(results, row)
         return format_table(rows)
     c, f = results["clicks"], results["fixed"]
 
@@ -683,6 +686,8 @@ def table(results):
         bench_lists.table_rows(results, row)
     if "hooks" in results:
         bench_hooks.table_rows(results, row)
+    if "pg" in results:
+        bench_pg.table_rows(results, row)
     ok = all(v["ok"] for v in results["counted"].values())
     row("every answered click stored, rollups add up", "", "yes" if ok else "NO", "", "yes", ok)
     if "flush" in results:
@@ -737,7 +742,7 @@ def command():
 
 
 def main():
-    alone = {"lists": bench_lists, "hooks": bench_hooks}
+    alone = {"lists": bench_lists, "hooks": bench_hooks, "pg": bench_pg}
     if len(sys.argv) == 2 and sys.argv[1] in alone:  # one row alone, printed, not appended
         results = {}
         alone[sys.argv[1]].run(results)
@@ -759,6 +764,7 @@ def main():
     try:
         bench_flush(work, results)
         nginx = Nginx(work)
+        bench_pg.run(results, nginx)
         contenders = bench_clicks(work, nginx, results)
         for sync in ("full", "normal"):
             bench_conversions(contenders["partnerd-" + sync], sync, results)
@@ -796,7 +802,8 @@ def main():
                     "same run, and the load average noted with each.\n")
         f.write(entry)
     log("appended to %s" % RESULTS)
-    return 0 if all(v["ok"] for v in results["counted"].values()) and results["hooks"]["ok"] else 1
+    return 0 if all(v["ok"] for v in results["counted"].values()) and results["hooks"]["ok"] and \
+        results["pg"]["ok"] else 1
 
 
 if __name__ == "__main__":

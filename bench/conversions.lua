@@ -1,10 +1,12 @@
 -- wrk script: POST /api/v1/conversions with a unique order id per request (attributed by ref, so
 -- each one writes a conversion, a commission, ledger entries and the rollup).
--- Environment: PARTNERD_BENCH_KEY (secret key), PARTNERD_BENCH_PROGRAM, PARTNERD_BENCH_REF.
+-- Environment: PARTNERD_BENCH_KEY (secret key), PARTNERD_BENCH_PROGRAM, PARTNERD_BENCH_REF,
+-- PARTNERD_BENCH_TAG (optional: what makes the order ids of wrk processes run at once distinct).
 local key = os.getenv("PARTNERD_BENCH_KEY")
 local program = os.getenv("PARTNERD_BENCH_PROGRAM")
 local ref = os.getenv("PARTNERD_BENCH_REF")
-local tag = string.format("%d-%d", os.time(), math.floor(os.clock() * 1e6))
+local tag = os.getenv("PARTNERD_BENCH_TAG") or ""
+tag = string.format("%s%d-%d", tag, os.time(), math.floor(os.clock() * 1e6))
 local n = 0
 local threads = 0
 

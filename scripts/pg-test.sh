@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests: a temporary directory, 127.0.0.1 on a free port,
-# trust authentication, no fsync. Nothing outside the temporary directory is touched.
+# trust authentication, no fsync (PARTNERD_PG_DURABLE=1: fsync, full_page_writes and
+# synchronous_commit on, as `make bench` measures it). Nothing outside the temporary directory is
+# touched.
 #
 #   scripts/pg-test.sh start STATE     starts a cluster, writes its URL (line 1) and directory
 #                                      (line 2) to the file STATE, prints the URL
@@ -63,7 +65,10 @@ cmd_stop() {
 }
 
 cmd_start() {
-    local state=$1 bin dir port url
+    local state=$1 bin dir port url durable="-c fsync=off -c full_page_writes=off"
+    if [ "${PARTNERD_PG_DURABLE:-0}" = 1 ]; then
+        durable="-c fsync=on -c full_page_writes=on"
+    fi
     cmd_stop "$state" # a cluster left over from an interrupted run
     bin=$(bindir)
     dir=$(mktemp -d "${TMPDIR:-/tmp}/partnerd-pg.XXXXXX")
@@ -81,8 +86,8 @@ cmd_start() {
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/run/server.log" -w -t 30 start \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c fsync=off \
-                -c synchronous_commit=on -c full_page_writes=off -c max_connections=300 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run $durable \
+                -c synchronous_commit=on -c max_connections=300 \
                 -c shared_buffers=32MB -c log_min_messages=warning" >/dev/null 2>&1; then
             url="postgresql://postgres@127.0.0.1:$port/postgres"
             printf '%s\n%s\n' "$url" "$dir" >"$state"

@@ -223,6 +223,8 @@ void api_me_commissions(struct api_call *call);
 void api_me_update(struct api_call *call);
 /* Answers one partner as JSON (src/api/partners.c; /api/v1/partners/{id} and /api/v1/me). */
 void api_reply_partner(struct api_call *call, const char *partner_id);
+/* An email address as partners' are checked (src/api/partners.c). */
+bool api_valid_email(const char *s);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
 bool api_valid_code(const char *s);
 /* An email address: one '@', a dot in the domain, no spaces (src/api/partners.c). */
@@ -246,6 +248,9 @@ void api_connections_update(struct api_call *call);
 void api_connections_delete(struct api_call *call);
 void api_connections_events(struct api_call *call);
 void api_store_hook(struct api_call *call); /* POST /hooks/{platform}/{connection_id} */
+/* signup: a partner's invite sent again, or revoked (src/api/invites.c) */
+void api_partner_invite_send(struct api_call *call);
+void api_partner_invite_revoke(struct api_call *call);
 /* keys: a partner's API keys (src/api/keys.c) */
 void api_partner_keys_list(struct api_call *call);
 void api_partner_keys_revoke(struct api_call *call);

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/fields.h"
+#include "app/emails.h"
 #include "app/partners.h"
 #include "app/records.h"
 #include "core/ids.h"
@@ -16,8 +17,9 @@
 static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
                                             "group", "status", "coupons", "payout_method",
                                             "postback_url", "password", NULL};
-static const char *const update_fields[] = {"email", "name", "parent_id", "group", "status",
-                                            "payout_method", "postback_url", "coupons", NULL};
+static const char *const update_fields[] = {
+    "email",         "name",         "parent_id",        "group", "status",
+    "payout_method", "postback_url", "rejection_reason", "coupons", NULL};
 
 struct partner_write {
     struct partner p;
@@ -27,6 +29,7 @@ struct partner_write {
     bool coupons_given; /* on update: the set replaces the partner's coupons */
     bool creating;
     struct auth_partner_credentials cred; /* the dashboard login: password or invite */
+    const char *old_status;               /* signup: an update's status before it */
 };
 
 bool api_valid_code(const char *s)
@@ -101,10 +104,26 @@ static int set_name(void *ctx, const struct api_field_value *v, struct pd_err *e
 
 static int set_status(void *ctx, const struct api_field_value *v, struct pd_err *err)
 {
-    if (strcmp(v->s, "pending") && strcmp(v->s, "active") && strcmp(v->s, "suspended"))
+    if (strcmp(v->s, "pending") && strcmp(v->s, "active") && strcmp(v->s, "suspended") &&
+        strcmp(v->s, "rejected"))
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "status",
-                          "status must be pending, active or suspended");
+                          "status must be pending, active, suspended or rejected");
     ((struct partner_apply *)ctx)->pw->p.status = v->s;
+    return 0;
+}
+
+/* signup: a reason goes with a rejection only, and leaves with it. */
+static int set_rejection_reason(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct partner *p = &((struct partner_apply *)ctx)->pw->p;
+    bool rejected = strcmp(p->status, "rejected") == 0;
+    if (v->given && !rejected)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "rejection_reason",
+                          "rejection_reason goes with status rejected");
+    if (v->given)
+        p->rejection_reason = *v->s ? v->s : NULL;
+    else if (!rejected)
+        p->rejection_reason = NULL;
     return 0;
 }
 
@@ -218,6 +237,8 @@ static const struct api_field partner_field_table[] = {
     {"group", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64,
      .offset = offsetof(struct partner, group)},
     {"status", API_FIELD_STRING, API_FIELD_GIVEN, .max = 16, .set = set_status},
+    {"rejection_reason", API_FIELD_STRING, API_FIELD_ALWAYS, .max = 1000,
+     .set = set_rejection_reason},
     {"postback_url", API_FIELD_STRING, API_FIELD_GIVEN, .max = 2048, .set = set_postback_url},
     {"payout_method", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_payout_method},
     {"parent_id", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64, .set = set_parent_id},
@@ -241,6 +262,34 @@ static int conflict(struct api_write *w, const char *param, const char *msg)
     return pd_err_set(&w->err, PD_ERR_CONFLICT, param, "%s", msg);
 }
 
+/* signup: an application approved (pending or rejected → active) or rejected is told by email; a
+ * rejected partner's sessions end. */
+static int partner_status_changed(struct store *s, struct api_write *w, const char *old,
+                                  const struct partner *p)
+{
+    bool approved = strcmp(p->status, "active") == 0 &&
+                    (strcmp(old, "pending") == 0 || strcmp(old, "rejected") == 0);
+    bool rejected = strcmp(p->status, "rejected") == 0 && strcmp(old, "rejected") != 0;
+    if (!approved && !rejected)
+        return 0;
+    if (rejected && auth_sessions_end(s, p->id, &w->err) < 0)
+        return -1;
+    json_t *vars = approved ? json_pack("{s:s}", "link",
+                                        arena_sprintf(w->call->req->arena, "%s/login",
+                                                      w->call->app->cfg.public_url))
+                            : json_object();
+    if (rejected && p->rejection_reason)
+        json_object_set_new(vars, "reason", json_string(p->rejection_reason));
+    struct email_msg m = {.program_id = p->program_id,
+                          .partner_id = p->id,
+                          .kind = approved ? "application_approved" : "application_rejected",
+                          .to = p->email,
+                          .vars = vars};
+    int rc = email_queue(s, &m, w->call->now_ms, &w->err);
+    json_decref(vars);
+    return rc;
+}
+
 static int partner_write_op(struct store *s, struct api_write *w)
 {
     struct partner_write *pw = w->op_arg;
@@ -261,7 +310,7 @@ static int partner_write_op(struct store *s, struct api_write *w)
         int rc = partner_update(s, p, now, &w->err);
         if (rc == STORE_CONSTRAINT)
             return conflict(w, "email", "a partner with this email already exists");
-        if (rc < 0)
+        if (rc < 0 || partner_status_changed(s, w, pw->old_status, p) < 0)
             return -1;
         if (pw->coupons_given &&
             partner_coupons_replace(s, p, pw->coupons, pw->ncoupons, now, &w->err) < 0)
@@ -325,6 +374,7 @@ static int partner_update_op(struct store *s, struct api_write *w)
             snprintf(w->err.param, sizeof w->err.param, "id");
         return -1;
     }
+    pw->old_status = pw->p.status;
     if (partner_apply_json(w->call, s, pw, &w->err) < 0)
         return -1;
     return partner_write_op(s, w);

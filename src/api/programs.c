@@ -9,13 +9,15 @@
 #include "app/records.h"
 #include "core/ids.h"
 #include "core/rules_json.h"
+#include "core/slug.h"
 #include "core/url.h"
 #include "util/banned.h"
 
 static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
     "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
-    "parent_levels", "monthly_cap", "rules", "postback_enabled", NULL};
+    "parent_levels", "monthly_cap", "rules", "postback_enabled", "slug", "description", "terms",
+    "auto_approve", NULL};
 
 struct program_write {
     struct program p;
@@ -164,6 +166,18 @@ static int set_postback_enabled(void *ctx, const struct api_field_value *v, stru
     return 0;
 }
 
+/* signup: the public page's address */
+static int set_slug(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    if (!slug_valid(v->s))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "slug",
+                          "slug must be 2 to %d lower-case letters, digits and single '-' inside, "
+                          "e.g. acme-partners",
+                          SLUG_MAX);
+    ((struct program_apply *)ctx)->pw->p.slug = v->s;
+    return 0;
+}
+
 #define AT(member) .offset = offsetof(struct program, member)
 /* In the order the checks run: default_url comes after allowed_hosts, which it must match. */
 static const struct api_field program_field_table[] = {
@@ -190,6 +204,10 @@ static const struct api_field program_field_table[] = {
      .max = INT64_MAX / 4, AT(monthly_cap)},
     {"rules", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_rules},
     {"postback_enabled", API_FIELD_BOOL, API_FIELD_ALWAYS, .set = set_postback_enabled},
+    {"slug", API_FIELD_STRING, API_FIELD_GIVEN, .max = SLUG_MAX, .set = set_slug},
+    {"description", API_FIELD_STRING, API_FIELD_GIVEN, .max = 5000, AT(description)},
+    {"terms", API_FIELD_STRING, API_FIELD_GIVEN, .max = 20000, AT(terms)},
+    {"auto_approve", API_FIELD_BOOL, API_FIELD_GIVEN, AT(auto_approve)},
     {.name = NULL},
 };
 #undef AT
@@ -214,7 +232,8 @@ static int program_write_op(struct store *s, struct api_write *w)
         p->id = arena_strdup(w->call->req->arena, id);
         p->created_at = w->call->now_ms;
     }
-    if (program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0)
+    if (program_slug_claim(s, p, w->call->req->arena, &w->err) < 0 ||
+        program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0)
         return -1;
     w->status = pw->creating ? 201 : 200;
     w->result = program_to_json(p);

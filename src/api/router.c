@@ -39,6 +39,8 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/partners/*", SECRET, false, api_partners_get},
     {HTTP_PATCH, "/api/v1/partners/*", SECRET, true, api_partners_update},
     {HTTP_POST, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_create},
+    {HTTP_POST, "/api/v1/partners/*/invite", SECRET, false, api_partner_invite_send},
+    {HTTP_DELETE, "/api/v1/partners/*/invite", SECRET, false, api_partner_invite_revoke},
     {HTTP_POST, "/api/v1/links", SECRET, true, api_links_create},
     {HTTP_GET, "/api/v1/links", SECRET, false, api_links_list},
     {HTTP_GET, "/api/v1/links/*", SECRET, false, api_links_get},

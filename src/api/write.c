@@ -38,6 +38,10 @@ static int idempotency_lookup(struct store *s, struct api_write *w)
 static int write_run(struct store *s, struct write_job *job)
 {
     struct api_write *w = (struct api_write *)job;
+    /* It may run again (store/writer.h): from its inputs every time. */
+    json_decref(w->result);
+    w->result = NULL;
+    w->err = (struct pd_err){0};
     if (w->idem_key) {
         int rc = idempotency_lookup(s, w);
         if (rc <= 0)

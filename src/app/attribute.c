@@ -75,6 +75,9 @@ static int lookup_binding(struct store *s, const char *program_id, const char *c
     memset(out, 0, sizeof *out);
     if (!customer_id)
         return 0;
+    /* The customer's lock covers its binding and whether an order is its first. */
+    if (store_lock(s, "customer", program_id, customer_id, err) < 0)
+        return -1;
     struct db_val p[2] = {db_text(program_id), db_text(customer_id)};
     struct store_cursor cur;
     int rc = store_query_row(s,
@@ -120,6 +123,8 @@ int customer_bind(struct store *s, const char *program_id, const char *customer_
 {
     struct db_val v[6] = {db_text(program_id), db_text(customer_id), db_text(partner_id),
                           db_text(click_id),   db_int(since),        db_int(now)};
+    if (store_lock(s, "customer", program_id, customer_id, err) < 0)
+        return -1;
     return store_exec(s,
                       "INSERT INTO customers (program_id, customer_id, partner_id, click_id, since,"
                       " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"

@@ -21,6 +21,7 @@
 
 #include <sched.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,21 +88,117 @@ void click_prepare(struct click *c, const struct link_target *t, const uint8_t f
     c->created_at = now_ms;
 }
 
+#define DAY_MS 86400000LL
+
+/* The first millisecond of the month after the one containing ms (UTC). */
+static int64_t next_month_ms(int64_t ms)
+{
+    return time_month_start_ms(time_month_start_ms(ms) + 32 * DAY_MS);
+}
+
+/* A month's partition of click_log on PostgreSQL (migration 019): click_log_YYYYMM. */
+static void partition_name(int64_t month_ms, char *out, size_t len)
+{
+    int64_t y;
+    unsigned m, d;
+    time_civil_from_days(month_ms / DAY_MS, &y, &m, &d);
+    snprintf(out, len, "click_log_%04lld%02u", (long long)y, m);
+}
+
+int clicks_partitions_ahead(struct store *s, int64_t now_ms, int months, int64_t *created,
+                            struct pd_err *err)
+{
+    *created = 0;
+    if (s->dialect != STORE_POSTGRES)
+        return 0;
+    if (store_lock(s, "click_log partitions", NULL, NULL, err) < 0)
+        return -1;
+    int64_t month = time_month_start_ms(now_ms);
+    for (int i = 0; i <= months; i++, month = next_month_ms(month)) {
+        char name[32], from[ID_ULID_LEN + 1], to[ID_ULID_LEN + 1], sql[256];
+        partition_name(month, name, sizeof name);
+        struct db_val n = db_text(name);
+        int64_t exists = 0;
+        if (store_query_int(s, "SELECT COUNT(*) FROM pg_class WHERE relname = ?1", &n, 1, 0,
+                            &exists, err) < 0)
+            return -1;
+        if (exists)
+            continue;
+        id_floor(from, sizeof from, "", month);
+        id_floor(to, sizeof to, "", next_month_ms(month));
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE %s PARTITION OF click_log FOR VALUES FROM ('%s') TO ('%s')", name,
+                 from, to);
+        if (s->ops->exec_script(s, sql, err) < 0)
+            return -1;
+        (*created)++;
+    }
+    return 0;
+}
+
+/* PostgreSQL: drops each month's partition all of which is before before_ms (the boundary: a
+ * month goes once its last click is past retention, so a click is kept up to a month longer than
+ * retention asks). *dropped: the clicks they held, as the server estimates them. */
+static int drop_past_months(struct store *s, int64_t before_ms, int64_t *dropped,
+                            struct pd_err *err)
+{
+    *dropped = 0;
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint FROM pg_inherits i"
+                    " JOIN pg_class c ON c.oid = i.inhrelid"
+                    " WHERE i.inhparent = 'click_log'::regclass AND c.relname <> 'click_log_default'"
+                    " ORDER BY c.relname",
+                    NULL, 0, &cur, err) < 0)
+        return -1;
+    char names[64][32];
+    int n = 0, rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW && n < 64) {
+        unsigned y = 0, m = 0;
+        if (sscanf(store_col_text(&cur, 0), "click_log_%4u%2u", &y, &m) != 2 || m < 1 || m > 12)
+            continue;
+        int64_t month = time_days_from_civil(y, m, 1) * DAY_MS;
+        if (next_month_ms(month) > before_ms)
+            break; /* in name order: every later month is newer */
+        snprintf(names[n++], sizeof names[0], "%s", store_col_text(&cur, 0));
+        *dropped += store_col_int(&cur, 1);
+    }
+    store_finish(&cur);
+    if (rc < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DROP TABLE %.31s", names[i]);
+        if (s->ops->exec_script(s, sql, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged, struct pd_err *err)
 {
-    /* The smallest id of before_ms: every id below it was made earlier. */
-    uint8_t bytes[16] = {0};
-    for (int i = 0; i < 6; i++)
-        bytes[i] = (uint8_t)((uint64_t)before_ms >> (8 * (5 - i)));
     char floor[ID_ULID_LEN + 1];
-    id_encode_ulid(bytes, floor);
+    id_floor(floor, sizeof floor, "", before_ms);
     struct db_val v[2] = {db_text(floor), db_int(limit)};
     int64_t n = 0, old = 0;
-    if (store_exec(s,
-                   "DELETE FROM click_log WHERE id IN"
-                   " (SELECT id FROM click_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
-                   v, 2, &n, err) < 0)
+    if (s->dialect == STORE_POSTGRES) {
+        /* Whole months, then what the default partition caught (a click of a month that had no
+         * partition yet), row by row. */
+        if (store_lock(s, "click_log partitions", NULL, NULL, err) < 0 ||
+            drop_past_months(s, before_ms, &n, err) < 0 ||
+            store_exec(s,
+                       "DELETE FROM click_log_default WHERE id IN (SELECT id FROM"
+                       " click_log_default WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                       v, 2, &old, err) < 0)
+            return -1;
+        n += old;
+        old = 0;
+    } else if (store_exec(s,
+                          "DELETE FROM click_log WHERE id IN"
+                          " (SELECT id FROM click_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
+                          v, 2, &n, err) < 0) {
         return -1;
+    }
     /* Clicks stored before migration 004. */
     if (n < limit) {
         v[1] = db_int(limit - n);
@@ -140,6 +237,17 @@ int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int 
                              struct pd_err *err)
 {
     struct db_val v[3] = {db_int(from), db_int(now_ms - UNIQUE_WINDOW_MS), db_int(limit)};
+    if (s->dialect == STORE_POSTGRES)
+        /* Rows another node's batch holds are left for a later sweep, never waited for: a wait
+         * here, after this batch's own fingerprints, could close a circle with that batch. */
+        return store_exec(s,
+                          "DELETE FROM click_fingerprints WHERE fingerprint IN"
+                          " (SELECT fingerprint FROM click_fingerprints WHERE fingerprint >= ?1"
+                          " ORDER BY fingerprint LIMIT ?3 FOR UPDATE SKIP LOCKED)"
+                          " AND last_at <= ?2",
+                          v, 3, NULL, err) < 0
+                   ? -1
+                   : 0;
     return store_exec(s,
                       "DELETE FROM click_fingerprints WHERE fingerprint IN"
                       " (SELECT fingerprint FROM click_fingerprints WHERE fingerprint >= ?1"
@@ -174,20 +282,24 @@ static int click_decide_unique(struct store *s, struct click *c, struct pd_err *
 
 /* click_log rows go in by up to 16 per statement, since a statement's own cost (binding, running,
  * finishing) weighs as much as several rows'. One SQL text per power of two, so any count is a few
- * statements of texts prepared once. */
+ * statements of texts prepared once. On PostgreSQL a statement also costs a round trip to the
+ * server: up to 64 rows each. */
 #define CLICK_COLUMNS 14
 #define CLICK_ROW_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define CLICK_ROW_2 CLICK_ROW_1 ", " CLICK_ROW_1
 #define CLICK_ROW_4 CLICK_ROW_2 ", " CLICK_ROW_2
 #define CLICK_ROW_8 CLICK_ROW_4 ", " CLICK_ROW_4
 #define CLICK_ROW_16 CLICK_ROW_8 ", " CLICK_ROW_8
+#define CLICK_ROW_32 CLICK_ROW_16 ", " CLICK_ROW_16
+#define CLICK_ROW_64 CLICK_ROW_32 ", " CLICK_ROW_32
 #define CLICK_INSERT                                                                               \
     "INSERT INTO click_log (id, link_id, created_at, ip, agent, referrer, landing_url, sub1,"      \
     " sub2, sub3, sub4, sub5, bot, is_unique) VALUES "
 
-static const char *const click_insert_sql[5] = {
-    CLICK_INSERT CLICK_ROW_1, CLICK_INSERT CLICK_ROW_2,  CLICK_INSERT CLICK_ROW_4,
-    CLICK_INSERT CLICK_ROW_8, CLICK_INSERT CLICK_ROW_16,
+static const char *const click_insert_sql[7] = {
+    CLICK_INSERT CLICK_ROW_1,  CLICK_INSERT CLICK_ROW_2,  CLICK_INSERT CLICK_ROW_4,
+    CLICK_INSERT CLICK_ROW_8,  CLICK_INSERT CLICK_ROW_16, CLICK_INSERT CLICK_ROW_32,
+    CLICK_INSERT CLICK_ROW_64,
 };
 
 static void click_row(const struct click *c, struct db_val *v)
@@ -208,9 +320,10 @@ static void click_row(const struct click *c, struct db_val *v)
 static int click_log_insert(struct store *s, struct click *const *clicks, size_t n,
                             struct pd_err *err)
 {
-    struct db_val v[16 * CLICK_COLUMNS];
+    struct db_val v[64 * CLICK_COLUMNS];
+    int most = s->dialect == STORE_POSTGRES ? 6 : 4;
     while (n > 0) {
-        int k = 4; /* rows 1 << k */
+        int k = most; /* rows 1 << k */
         while ((size_t)1 << k > n)
             k--;
         size_t rows = (size_t)1 << k;
@@ -374,6 +487,80 @@ static int click_texts_add_many(struct store *s, struct click *const *clicks, si
 
 #define LAST_AT_UNKNOWN INT64_MIN
 
+struct in_order {
+    struct click *c;
+    size_t i; /* its place in the batch */
+};
+
+static int by_fingerprint(const void *x, const void *y)
+{
+    const struct in_order *a = x, *b = y;
+    if (a->c->fingerprint != b->c->fingerprint)
+        return a->c->fingerprint < b->c->fingerprint ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* PostgreSQL: the batch's clicks by fingerprint (each visitor's in their order), so that every
+ * node's batches lock fingerprint rows in one order and never wait for each other in a circle.
+ * Each visitor's uniqueness depends only on its own clicks, so the order decides nothing else.
+ * NULL on SQLite (one writer): the clicks' own order. */
+static struct click **in_lock_order(struct store *s, struct click *const *clicks, size_t n)
+{
+    if (s->dialect != STORE_POSTGRES || n < 2)
+        return NULL;
+    struct in_order *sorted = malloc(n * sizeof *sorted);
+    struct click **order = malloc(n * sizeof *order);
+    if (!sorted || !order)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (struct in_order){.c = clicks[i], .i = i};
+    qsort(sorted, n, sizeof *sorted, by_fingerprint);
+    for (size_t i = 0; i < n; i++)
+        order[i] = sorted[i].c;
+    free(sorted);
+    return order;
+}
+
+/* PostgreSQL: the windows already stored for the batch's visitors (order: by fingerprint), read
+ * in one statement that locks nothing, into visitors. A visitor whose window is still open needs no
+ * upsert, which would lock its row until this batch commits and make every other node's batch
+ * with the same visitor wait for that; only new visitors and expired windows are upserted. */
+static int visitors_known(struct store *s, struct click *const *order, size_t n,
+                          struct batch_map *visitors, struct pd_err *err)
+{
+    char *list = malloc(n * 22 + 3);
+    if (!list)
+        abort();
+    size_t len = 0;
+    list[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (order[i]->bot || order[i]->over_limit ||
+            (len > 1 && i > 0 && order[i - 1]->fingerprint == order[i]->fingerprint))
+            continue;
+        len += (size_t)snprintf(list + len, 22, "%s%lld", len > 1 ? "," : "",
+                                (long long)(int64_t)order[i]->fingerprint);
+    }
+    list[len++] = '}';
+    list[len] = '\0';
+    struct db_val p = db_text(list);
+    struct store_cursor cur;
+    int rc = store_query(s,
+                         "SELECT fingerprint, last_at FROM click_fingerprints"
+                         " WHERE fingerprint = ANY (CAST(?1 AS BIGINT[]))",
+                         &p, 1, &cur, err);
+    free(list);
+    if (rc < 0)
+        return -1;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        uint64_t f = (uint64_t)store_col_int(&cur, 0);
+        struct batch_slot *v = batch_map_find(visitors, f);
+        if (!v->used)
+            batch_map_put(visitors, v, f, store_col_int(&cur, 1));
+    }
+    store_finish(&cur);
+    return rc < 0 ? -1 : 0;
+}
+
 /* The uniqueness of a batch's clicks, as click_decide_unique one by one would decide it, with one
  * statement per visitor and batch where it can: a visitor's later clicks in the batch are decided
  * from the window's start its first click found or set (read once when that click did not set
@@ -384,9 +571,10 @@ static int click_decide_unique_many(struct store *s, struct click *const *clicks
 {
     struct batch_map visitors; /* fingerprint -> the window's start, or LAST_AT_UNKNOWN */
     batch_map_init(&visitors);
-    int rc = 0;
+    struct click **order = in_lock_order(s, clicks, n);
+    int rc = order ? visitors_known(s, order, n, &visitors, err) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct click *c = clicks[i];
+        struct click *c = order ? order[i] : clicks[i];
         c->unique = false;
         if (c->bot || c->over_limit)
             continue;
@@ -410,6 +598,7 @@ static int click_decide_unique_many(struct store *s, struct click *const *clicks
         else
             batch_map_put(&visitors, v, c->fingerprint, start);
     }
+    free(order);
     batch_map_free(&visitors);
     return rc < 0 ? -1 : 0;
 }
@@ -469,6 +658,38 @@ static void rollups_add(struct rollups *r, const struct click *c)
     }
 }
 
+static int by_rollup_key(const void *x, const void *y)
+{
+    const struct rollup *a = *(const struct rollup *const *)x, *b = *(const struct rollup *const *)y;
+    int c = strcmp(a->c->program_id, b->c->program_id);
+    if (c == 0)
+        c = strcmp(a->c->partner_id, b->c->partner_id);
+    if (c == 0)
+        c = strcmp(a->c->link_id, b->c->link_id);
+    return c != 0 ? c : a->day < b->day ? -1 : a->day > b->day;
+}
+
+/* One increment per rollup row. On PostgreSQL in the order of daily_stats' key, so that nodes'
+ * batches lock the rows they share in one order (see in_lock_order). */
+static int rollups_write(struct store *s, const struct rollups *r, struct pd_err *err)
+{
+    const struct rollup **rows = malloc(r->used * sizeof *rows);
+    if (!rows)
+        abort();
+    size_t n = 0;
+    for (size_t k = 0; k < r->cap; k++)
+        if (r->slot[k].c)
+            rows[n++] = &r->slot[k];
+    if (s->dialect == STORE_POSTGRES)
+        qsort(rows, n, sizeof *rows, by_rollup_key);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = stats_add(s, rows[k]->c->program_id, rows[k]->c->partner_id, rows[k]->c->link_id,
+                       rows[k]->day * 86400000, rows[k]->clicks, rows[k]->uniques, 0, 0, 0, err);
+    free(rows);
+    return rc;
+}
+
 int click_record_many(struct store *s, struct click *const *clicks, size_t n, struct pd_err *err)
 {
     if (n == 0)
@@ -489,13 +710,7 @@ int click_record_many(struct store *s, struct click *const *clicks, size_t n, st
     r.slot = r.small;
     for (size_t i = 0; i < n; i++)
         rollups_add(&r, clicks[i]);
-    int rc = 0;
-    for (size_t k = 0; k < r.cap && rc == 0; k++) {
-        const struct rollup *e = &r.slot[k];
-        if (e->c)
-            rc = stats_add(s, e->c->program_id, e->c->partner_id, e->c->link_id, e->day * 86400000,
-                           e->clicks, e->uniques, 0, 0, 0, err);
-    }
+    int rc = rollups_write(s, &r, err);
     if (r.slot != r.small)
         free(r.slot);
     return rc < 0 ? -1 : emit_click_events(s, clicks, n, err);

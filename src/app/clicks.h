@@ -64,8 +64,16 @@ int click_fingerprints_sweep(struct store *s, int64_t from, int64_t now_ms, int 
                              struct pd_err *err);
 
 /* Deletes up to `limit` raw clicks made before before_ms, oldest first (the daily rollups stay):
- * the retention period. *purged: how many. Ids sort by time, so the cut is a range of the key. */
+ * the retention period. *purged: how many. Ids sort by time, so the cut is a range of the key.
+ * On PostgreSQL raw clicks are partitioned by month (migration 019): a month's partition is
+ * dropped whole once all of it is before before_ms (its clicks counted as the server estimates
+ * them); a month only partly past it stays until it is all past. */
 int clicks_purge(struct store *s, int64_t before_ms, int limit, int64_t *purged,
                  struct pd_err *err);
+
+/* PostgreSQL: makes sure click_log has the partitions of the month of now_ms and of the `months`
+ * after it (*created: how many it made). Nothing on SQLite. */
+int clicks_partitions_ahead(struct store *s, int64_t now_ms, int months, int64_t *created,
+                            struct pd_err *err);
 
 #endif

@@ -130,7 +130,10 @@ static int refund_order(struct apply *ap, const char *order_id, int64_t gross_to
     const char *conv_id;
     int64_t amount = 0, refunded = 0, delta, order_gross = 0, prior = 0;
     *refund_id = NULL;
-    if (load_conversion(ap, order_id, &conv_id, &amount, &refunded, err) < 0 ||
+    /* The order's lock first: refund_record takes it too, but the reads below must already be
+     * under it, or two nodes could compute the same refund's share at once. */
+    if (store_lock(ap->s, "order", ap->prog.id, order_id, err) < 0 ||
+        load_conversion(ap, order_id, &conv_id, &amount, &refunded, err) < 0 ||
         connection_order_gross(ap->s, ap->c->id, order_id, &order_gross, &prior, err) < 0)
         return -1;
     if (!refund_delta(amount, refunded, gross_total, order_gross, prior, r, &delta)) {

@@ -145,7 +145,8 @@ static int pay_parents(struct store *s, const struct program *prog, const struct
                         !seen_before(seen, level, parent_id);
          level++) {
         struct partner parent;
-        if (partner_load(s, parent_id, a, &parent, err) != 0)
+        if (store_lock(s, "partner", parent_id, NULL, err) < 0 ||
+            partner_load(s, parent_id, a, &parent, err) != 0)
             return -1;
         int64_t share;
         if (!commission_parent_share(child_commission, prog->parent_bps, &share))
@@ -347,7 +348,9 @@ static int attribute_order(struct store *s, struct order *o, struct arena *a, st
                            in->ref, a, &click_link_id, &o->ar, err) < 0)
         return -1;
     if (o->ar.partner_id) {
-        if (partner_load(s, o->ar.partner_id, a, &o->partner, err) != 0)
+        /* The partner's lock covers its month (tiers, caps) and its rollup and balance rows. */
+        if (store_lock(s, "partner", o->ar.partner_id, NULL, err) < 0 ||
+            partner_load(s, o->ar.partner_id, a, &o->partner, err) != 0)
             return -1;
         o->have_partner = true;
         if (o->ar.bot)
@@ -378,8 +381,11 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "currency",
                           "this program is in %s; the conversion must be too",
                           prog->currency->code);
+    /* The order's lock before the look: another node's conversion of the same order id either
+     * committed (and is found) or waits for this one. */
     const char *existing_id, *existing_hash;
-    if (find_existing(s, prog->id, in->order_id, a, &existing_id, &existing_hash, err) < 0)
+    if (store_lock(s, "order", prog->id, in->order_id, err) < 0 ||
+        find_existing(s, prog->id, in->order_id, a, &existing_id, &existing_hash, err) < 0)
         return -1;
     if (existing_id) {
         if (strcmp(existing_hash, in->request_hash) != 0)

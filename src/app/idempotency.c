@@ -10,6 +10,10 @@
 int idempotency_find(struct store *s, const char *scope, const char *key,
                      const char *request_hash, int *status, char **body, struct pd_err *err)
 {
+    /* The key's lock before the look: the same key sent to another node at once either
+     * committed its answer (found here) or waits for this one. */
+    if (store_lock(s, "idempotency", scope, key, err) < 0)
+        return -1;
     struct db_val p[2] = {db_text(scope), db_text(key)};
     struct store_cursor cur;
     int rc = store_query_row(s,

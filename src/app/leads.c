@@ -33,6 +33,8 @@ int lead_record(struct store *s, const struct lead_input *in, int64_t now_ms, st
                                        : "ref",
                           "the lead could not be attributed%s%s", ar.reason ? ": " : "",
                           ar.reason ? ar.reason : "");
+    if (store_lock(s, "partner", ar.partner_id, NULL, err) < 0)
+        return -1;
     bool bound = false;
     if (ar.rebind) {
         if (customer_bind(s, prog.id, in->customer_id, ar.partner_id, ar.click_id,

@@ -87,19 +87,28 @@ static int load_state(struct store *s, const char *id, struct arena *a,
     return 0;
 }
 
+/* A commission changed since it was read: the state a change is computed from is checked by its
+ * UPDATE, so a change made meanwhile by another node (an approval, a refund's reversal) makes it
+ * fail here instead of posting from a stale state. The job runs again (store.h, retry). */
+static int changed_meanwhile(struct store *s, const char *id, struct pd_err *err)
+{
+    s->retry = true;
+    return pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s changed meanwhile; try again", id);
+}
+
 static int approve_loaded(struct store *s, const struct commission_state *c, int64_t now,
                           struct pd_err *err)
 {
     struct ledger_delta d = ledger_post_approval(c->amount - c->reversed);
-    struct db_val v[2] = {db_text(c->id), db_int(now)};
+    struct db_val v[3] = {db_text(c->id), db_int(now), db_int(c->reversed)};
     int64_t changed = 0;
     if (store_exec(s,
                    "UPDATE commissions SET status = 'approved', approved_at = ?2, updated_at = ?2"
-                   " WHERE id = ?1 AND status = 'pending'",
-                   v, 2, &changed, err) < 0)
+                   " WHERE id = ?1 AND status = 'pending' AND reversed = ?3",
+                   v, 3, &changed, err) < 0)
         return -1;
     if (changed != 1)
-        return pd_err_set(err, PD_ERR_CONFLICT, "id", "commission %s is not pending", c->id);
+        return changed_meanwhile(s, c->id, err);
     if (ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now, err) < 0)
         return -1;
     return event_commission(s, "commission.approved", c->id, now, err); /* webhooks */
@@ -141,11 +150,15 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
         rc = pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot reverse commission %s", id);
         goto done;
     }
-    struct db_val v[3] = {db_text(id), db_text(reason), db_int(now_ms)};
+    struct db_val v[5] = {db_text(id), db_text(reason), db_int(now_ms), db_int(c.reversed),
+                          db_text(commission_status_name((enum commission_status)c.status))};
+    int64_t changed = 0;
     rc = store_exec(s,
                     "UPDATE commissions SET status = 'rejected', rejected_reason = ?2,"
-                    " updated_at = ?3 WHERE id = ?1",
-                    v, 3, NULL, err);
+                    " updated_at = ?3 WHERE id = ?1 AND reversed = ?4 AND status = ?5",
+                    v, 5, &changed, err);
+    if (rc == 0 && changed != 1)
+        rc = changed_meanwhile(s, id, err);
     if (rc == 0 && current != 0)
         rc = ledger_append(s, c.program_id, c.partner_id, c.id, NULL, c.currency, &d, now_ms,
                            err);
@@ -229,12 +242,18 @@ int commission_reverse(struct store *s, const struct commission_state *c, int64_
     const char *status = commission_status_name((enum commission_status)c->status);
     if (now_reversed == c->amount && c->status != COMMISSION_PAID)
         status = "reversed";
-    struct db_val up[4] = {db_text(c->id), db_int(now_reversed), db_text(status), db_int(now_ms)};
+    const char *was = commission_status_name((enum commission_status)c->status);
+    struct db_val up[6] = {db_text(c->id), db_int(now_reversed), db_text(status),
+                           db_int(now_ms), db_int(c->reversed),  db_text(was)};
+    int64_t changed = 0;
     if (store_exec(s,
                    "UPDATE commissions SET reversed = ?2, status = ?3, updated_at = ?4"
-                   " WHERE id = ?1",
-                   up, 4, NULL, err) < 0 ||
-        ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now_ms,
+                   " WHERE id = ?1 AND reversed = ?5 AND status = ?6",
+                   up, 6, &changed, err) < 0)
+        return -1;
+    if (changed != 1)
+        return changed_meanwhile(s, c->id, err);
+    if (ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now_ms,
                       err) < 0)
         return -1;
     return event_commission(s, "commission.reversed", c->id, now_ms, err); /* webhooks */

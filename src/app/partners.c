@@ -18,7 +18,8 @@ int partner_load(struct store *s, const char *id, struct arena *a, struct partne
     int rc = store_query_row(s,
                              "SELECT id, program_id, email, name, ref_code, parent_id,"
                              " partner_group, status, payout_method, postback_url, created_at,"
-                             " updated_at FROM partners WHERE id = ?1",
+                             " updated_at, rejection_reason, website, promotion FROM partners"
+                             " WHERE id = ?1",
                              &p, 1, &cur, err);
     if (rc < 0)
         return -1;
@@ -39,6 +40,9 @@ int partner_load(struct store *s, const char *id, struct arena *a, struct partne
     out->postback_url = col_dup(a, &cur, 9);
     out->created_at = store_col_int(&cur, 10);
     out->updated_at = store_col_int(&cur, 11);
+    out->rejection_reason = col_dup(a, &cur, 12);
+    out->website = col_dup(a, &cur, 13);
+    out->promotion = col_dup(a, &cur, 14);
     store_finish(&cur);
     return 0;
 }
@@ -84,6 +88,9 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
     json_object_set_new(o, "parent_id", pd_json_str_or_null(p->parent_id));
     json_object_set_new(o, "group", pd_json_str_or_null(p->group));
     json_object_set_new(o, "status", json_string(p->status));
+    json_object_set_new(o, "rejection_reason", pd_json_str_or_null(p->rejection_reason));
+    json_object_set_new(o, "website", pd_json_str_or_null(p->website));
+    json_object_set_new(o, "promotion", pd_json_str_or_null(p->promotion));
     json_object_set_new(o, "payout_method",
                         p->payout_method ? json_loads(p->payout_method, 0, NULL) : json_null());
     json_object_set_new(o, "postback_url", pd_json_str_or_null(p->postback_url));
@@ -249,15 +256,21 @@ int partner_coupons_replace(struct store *s, const struct partner *p, const char
 
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err)
 {
-    struct db_val v[9] = {
-        db_text(p->id),    db_text(p->email),  db_text(p->name),          db_text(p->parent_id),
-        db_text(p->group), db_text(p->status), db_text(p->payout_method), db_text(p->postback_url),
-        db_int(now)};
+    struct db_val v[10] = {db_text(p->id),
+                           db_text(p->email),
+                           db_text(p->name),
+                           db_text(p->parent_id),
+                           db_text(p->group),
+                           db_text(p->status),
+                           db_text(p->payout_method),
+                           db_text(p->postback_url),
+                           db_int(now),
+                           db_text(p->rejection_reason)};
     return store_exec(s,
                       "UPDATE partners SET email = ?2, name = ?3, parent_id = ?4,"
                       " partner_group = ?5, status = ?6, payout_method = ?7,"
-                      " postback_url = ?8, updated_at = ?9 WHERE id = ?1",
-                      v, 9, NULL, err);
+                      " postback_url = ?8, updated_at = ?9, rejection_reason = ?10 WHERE id = ?1",
+                      v, 10, NULL, err);
 }
 
 int partner_set_password(struct store *s, const char *partner_id, const char *password_hash,
@@ -286,6 +299,25 @@ int partner_accept_invite(struct store *s, const char *partner_id, const char *i
                       "UPDATE partners SET password_hash = ?2, invite_token_hash = NULL,"
                       " updated_at = ?4 WHERE id = ?1 AND invite_token_hash = ?3",
                       v, 4, changed, err);
+}
+
+int partner_set_application(struct store *s, const char *partner_id, const char *website,
+                            const char *promotion, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(partner_id), db_text(website), db_text(promotion)};
+    return store_exec(s, "UPDATE partners SET website = ?2, promotion = ?3 WHERE id = ?1", v, 3,
+                      NULL, err);
+}
+
+int partner_reset_password(struct store *s, const char *email, const char *password_hash,
+                           int64_t now, int64_t *changed, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(email), db_text(password_hash), db_int(now)};
+    *changed = 0;
+    return store_exec(s,
+                      "UPDATE partners SET password_hash = ?2, invite_token_hash = NULL,"
+                      " updated_at = ?3 WHERE email = ?1",
+                      v, 3, changed, err);
 }
 
 int partner_set_every_password(struct store *s, const char *password_hash, struct pd_err *err)

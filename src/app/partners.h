@@ -18,6 +18,8 @@ struct partner {
     const char *id, *program_id, *email, *name, *ref_code, *parent_id, *group, *status;
     const char *payout_method, *postback_url; /* JSON text or NULL */
     int64_t created_at, updated_at;
+    const char *rejection_reason;    /* signup: why a rejected application was, or NULL */
+    const char *website, *promotion; /* signup: what the application said, or NULL */
 };
 
 /* 0 found, 1 not found (err filled with PD_ERR_NOT_FOUND naming param), -1 store error. */
@@ -35,8 +37,8 @@ int partner_balance(struct store *s, const char *partner_id, int64_t *pending, i
 int partner_insert(struct store *s, const struct partner *p, const char *default_url,
                    const char *const *coupons, size_t ncoupons, struct pd_err *err);
 
-/* Writes p's changeable fields (email, name, parent, group, status, payout method, postback URL)
- * with updated_at = now. STORE_CONSTRAINT when the email is taken. */
+/* Writes p's changeable fields (email, name, parent, group, status, payout method, postback URL,
+ * rejection reason) with updated_at = now. STORE_CONSTRAINT when the email is taken. */
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err);
 
 /* Replaces the partner's coupons with codes (upper-case; repeats count once): the ones it no
@@ -56,6 +58,13 @@ int partner_set_invite(struct store *s, const char *partner_id, const char *invi
 int partner_accept_invite(struct store *s, const char *partner_id, const char *invite_hash,
                           const char *password_hash, int64_t now, int64_t *changed,
                           struct pd_err *err);
+/* signup: what an application said (website, how they promote; NULL for none). */
+int partner_set_application(struct store *s, const char *partner_id, const char *website,
+                            const char *promotion, struct pd_err *err);
+/* signup: a password reset sets the password of every partner account with the email (lower-cased)
+ * and drops their invites; *changed: how many. */
+int partner_reset_password(struct store *s, const char *email, const char *password_hash,
+                           int64_t now, int64_t *changed, struct pd_err *err);
 /* `partnerd demo`: the same password for every partner. */
 int partner_set_every_password(struct store *s, const char *password_hash, struct pd_err *err);
 

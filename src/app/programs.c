@@ -7,12 +7,14 @@
 
 #include "app/fields.h"
 #include "core/rules_json.h"
+#include "core/slug.h"
 #include "util/banned.h"
 
 #define PROGRAM_COLUMNS                                                                            \
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
-    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap"
+    " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
+    " slug, description, terms, auto_approve"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -39,6 +41,10 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->updated_at = store_col_int(cur, 17);
     p->parent_levels = (int)store_col_int(cur, 18);
     p->monthly_cap = store_is_null(cur, 19) ? -1 : store_col_int(cur, 19);
+    p->slug = col_dup(a, cur, 20);
+    p->description = col_dup(a, cur, 21);
+    p->terms = col_dup(a, cur, 22);
+    p->auto_approve = store_col_int(cur, 23) != 0;
     if (!p->currency)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
 
@@ -138,9 +144,49 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "rules_version", json_integer(p->rules.version));
     json_object_set_new(o, "postback_enabled", json_boolean(p->postback_token != NULL));
     json_object_set_new(o, "postback_token", pd_json_str_or_null(p->postback_token));
+    json_object_set_new(o, "slug", pd_json_str_or_null(p->slug));
+    json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
+    json_object_set_new(o, "terms", json_string(p->terms ? p->terms : ""));
+    json_object_set_new(o, "auto_approve", json_boolean(p->auto_approve));
     json_object_set_new(o, "created", pd_json_time(p->created_at));
     json_object_set_new(o, "updated", pd_json_time(p->updated_at));
     return o;
+}
+
+/* signup: the public page's slug (program_save, program_slug_claim) */
+
+/* 1 when another program than p has slug. */
+static int slug_taken(struct store *s, const struct program *p, const char *slug,
+                      struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(slug), db_text(p->id)};
+    int64_t n = 0;
+    if (store_query_int(s, "SELECT COUNT(*) FROM programs WHERE slug = ?1 AND id <> ?2", v, 2, 0,
+                        &n, err) < 0)
+        return -1;
+    return n > 0;
+}
+
+/* A free slug from p's name into slug. */
+static int slug_pick(struct store *s, const struct program *p, char slug[SLUG_MAX + 1],
+                     struct pd_err *err)
+{
+    char base[SLUG_MAX + 1];
+    slug_from_name(p->name, base, sizeof base);
+    snprintf(slug, SLUG_MAX + 1, "%s", base);
+    for (int k = 2; k < 1000; k++) {
+        int taken = slug_taken(s, p, slug, err);
+        if (taken <= 0)
+            return taken < 0 ? STORE_ERROR : 0;
+        char suffix[8];
+        int sl = snprintf(suffix, sizeof suffix, "-%d", k);
+        size_t keep = strlen(base) + (size_t)sl > SLUG_MAX ? SLUG_MAX - (size_t)sl : strlen(base);
+        while (keep > 0 && base[keep - 1] == '-')
+            keep--;
+        snprintf(slug, SLUG_MAX + 1, "%.*s%s", (int)keep, base, suffix);
+    }
+    pd_err_set(err, PD_ERR_CONFLICT, "slug", "choose a slug: the name's is taken");
+    return STORE_CONSTRAINT;
 }
 
 int program_save(struct store *s, const struct program *p, const char *allowed_hosts_json,
@@ -184,6 +230,18 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
               " monthly_cap = ?20 WHERE id = ?1";
     if (store_exec(s, sql, v, 20, NULL, err) < 0)
         return -1;
+    /* signup: the public page's fields; a program saved without a slug (a tool's) gets one */
+    char picked[SLUG_MAX + 1];
+    if (!p->slug && slug_pick(s, p, picked, err) < 0)
+        return -1;
+    struct db_val sv[5] = {db_text(p->id), db_text(p->slug ? p->slug : picked),
+                           db_text(p->description ? p->description : ""),
+                           db_text(p->terms ? p->terms : ""), db_int(p->auto_approve)};
+    if (store_exec(s,
+                   "UPDATE programs SET slug = ?2, description = ?3, terms = ?4, auto_approve = ?5"
+                   " WHERE id = ?1",
+                   sv, 5, NULL, err) < 0)
+        return -1;
     return program_save_rule_version(s, p, p->updated_at, err);
 }
 
@@ -209,4 +267,40 @@ const char *program_rules_at(struct store *s, const char *program_id, int versio
     const char *rules = col_dup(a, &cur, 0);
     store_finish(&cur);
     return rules;
+}
+
+/* ---- signup: the public page's slug ------------------------------------------------------- */
+
+int program_load_by_slug(struct store *s, const char *slug, struct arena *a, struct program *out,
+                         struct pd_err *err)
+{
+    struct db_val p = db_text(slug);
+    struct store_cursor cur;
+    int rc = store_query_row(s, "SELECT " PROGRAM_COLUMNS " FROM programs WHERE slug = ?1", &p, 1,
+                             &cur, err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_DONE) {
+        pd_err_set(err, PD_ERR_NOT_FOUND, "slug", "no program has the page /join/%.64s", slug);
+        return 1;
+    }
+    rc = program_from_row(&cur, a, out, err);
+    store_finish(&cur);
+    return rc;
+}
+
+int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err)
+{
+    if (p->slug) {
+        int taken = slug_taken(s, p, p->slug, err);
+        if (taken > 0)
+            pd_err_set(err, PD_ERR_CONFLICT, "slug", "another program already has the slug %s",
+                       p->slug);
+        return taken < 0 ? STORE_ERROR : taken ? STORE_CONSTRAINT : 0;
+    }
+    char slug[SLUG_MAX + 1];
+    int rc = slug_pick(s, p, slug, err);
+    if (rc == 0)
+        p->slug = arena_strdup(a, slug);
+    return rc;
 }

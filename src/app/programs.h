@@ -34,6 +34,9 @@ struct program {
     const char *rules_json;
     struct ruleset rules;
     int64_t created_at, updated_at;
+    /* signup: the public page /join/{slug}; applications are approved at once with auto_approve */
+    const char *slug, *description, *terms;
+    bool auto_approve;
 };
 
 /* 0 found, 1 not found (err filled with PD_ERR_NOT_FOUND naming param), -1 store error. */
@@ -51,6 +54,14 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
 /* Keeps the rules of p->rules.version in rule_versions (once per version). */
 int program_save_rule_version(struct store *s, const struct program *p, int64_t now,
                               struct pd_err *err);
+/* signup: the program whose public page is /join/{slug}; 0 found, 1 none, -1 store error. */
+int program_load_by_slug(struct store *s, const char *slug, struct arena *a, struct program *out,
+                         struct pd_err *err);
+/* signup: gives p a slug from its name when it has none (with "-2", "-3"… when taken), or checks
+ * that its own is not another program's (STORE_CONSTRAINT, err 409 on "slug"). Inside the writer
+ * job that saves p. */
+int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err);
+
 /* The rules JSON text of a program's version, or NULL. */
 const char *program_rules_at(struct store *s, const char *program_id, int version,
                              struct arena *a, struct pd_err *err);

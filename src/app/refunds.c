@@ -83,7 +83,8 @@ static int reverse_commissions(struct store *s, const struct program *prog,
             return pd_err_set(err, PD_ERR_INTERNAL, NULL, "refund arithmetic failed");
         if (rev == 0)
             continue;
-        if (commission_reverse(s, &todo[i], rev, now_ms, err) < 0)
+        if (store_lock(s, "partner", todo[i].partner_id, NULL, err) < 0 ||
+            commission_reverse(s, &todo[i], rev, now_ms, err) < 0)
             return -1;
         *total += rev;
         if (o->partner_id && strcmp(todo[i].partner_id, o->partner_id) != 0) {
@@ -108,7 +109,9 @@ int refund_record(struct store *s, const struct refund_input *in, int64_t now_ms
     if (program_resolve(s, in->program_id, a, &prog, err) != 0)
         return -1;
     struct refunded o = {0};
-    if (load_order(s, &prog, in->order_id, a, &o, err) < 0)
+    if (store_lock(s, "order", prog.id, in->order_id, err) < 0 ||
+        load_order(s, &prog, in->order_id, a, &o, err) < 0 ||
+        (o.partner_id && *o.partner_id && store_lock(s, "partner", o.partner_id, NULL, err) < 0))
         return -1;
     if (in->amount > o.amount - o.refunded)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",

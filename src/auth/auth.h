@@ -52,6 +52,10 @@ struct app_worker;
 int auth_request(struct app_worker *w, struct http_request *req, int64_t now_ms, unsigned allowed,
                  struct auth *out, struct pd_err *err);
 
+/* What a pending partner's session and keys are answered (403): nothing but the review. */
+#define AUTH_UNDER_REVIEW                                                                          \
+    "your application is under review: the program's manager will email you once it is approved"
+
 /* ---- limits -------------------------------------------------------------------------------- */
 
 #define AUTH_SESSION_TTL_MS (12LL * 3600 * 1000)     /* absolute lifetime of a login */
@@ -191,6 +195,50 @@ int auth_partner_credentials_store(struct store *s, const char *partner_id,
 #define AUTH_DEMO_PARTNER_PASSWORD "demo-partner-pass"
 int auth_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_err *err);
 
+/* ---- signup: throttles, public forms, password resets (resets.c, forms.c) -------------------- */
+
+/* Public forms (a signup, a reset request) per client address, counting every attempt in fixed
+ * windows of AUTH_LOGIN_WINDOW_MS: a bot from one address is refused quickly, others go on. */
+#define AUTH_SIGNUP_MAX_PER_IP 10
+#define AUTH_RESET_MAX_PER_IP 10
+#define AUTH_RESET_TTL_MS (3600LL * 1000) /* a reset link is valid one hour */
+#define AUTH_FORM_TTL_MS                                                                           \
+    (6LL * 3600 * 1000) /* a public form is valid six hours after it is shown */
+#define AUTH_FORM_TOKEN_LEN 64
+/* Counts one attempt of `what` ("signup", "reset") from ip; false (nothing counted, *retry_after_s
+ * set) once max were made in the window. */
+bool auth_throttle_take(struct auth_state *as, const char *what, const char *ip, uint32_t max,
+                        int64_t now, int *retry_after_s);
+/* A public form's anti-forgery token: "<issued seconds>.<hex keyed digest of purpose, time and
+ * binding>", signed with a key of this process (a form shown before a restart asks to be
+ * reloaded). binding is the random value of the browser's form cookie (SameSite=Strict, so a
+ * cross-site post never carries it): the double-submit pattern, for forms without a session. */
+#define AUTH_FORM_BINDING_LEN 32
+void auth_form_token(const struct auth_state *as, const char *purpose, const char *binding,
+                     int64_t now, char out[AUTH_FORM_TOKEN_LEN + 1]);
+bool auth_form_token_ok(const struct auth_state *as, const char *purpose, const char *binding,
+                        const char *token, int64_t now);
+
+/* A reset link for email (lower-cased) when some partner account has it: token (for the URL, in
+ * the invite token's shape) filled, 1; 0 when no account has it (nothing written). Expired resets
+ * are deleted. Inside a writer job. */
+int auth_reset_create(struct store *s, const char *email, int64_t now, char *token, size_t tokenlen,
+                      struct pd_err *err);
+/* The email of a reset link still valid (unused, unexpired): 1 found, 0 not, -1 store error. */
+int auth_reset_find(struct store *db, const char *token, int64_t now, struct arena *a,
+                    const char **email, struct pd_err *err);
+/* Inside a writer job: uses the link once; every partner account with its email takes
+ * password_hash and loses all its sessions; the email's other links end. 0 done (email filled),
+ * 1 the link is no longer valid (nothing written), -1 store error. */
+int auth_reset_use(struct store *s, const char *token, const char *password_hash, int64_t now,
+                   struct arena *a, const char **email, struct pd_err *err);
+/* Ends every session of every partner account with email. */
+int auth_sessions_end_email(struct store *s, const char *email, struct pd_err *err);
+/* Ends every session of a partner but `keep_token_hash` (a password change keeps the session
+ * that made it). */
+int auth_sessions_end_others(struct store *s, const char *subject_id, const char *keep_token_hash,
+                             struct pd_err *err);
+
 /* ---- pure parsers of outside input (fuzzed in tests/fuzz/) --------------------------------- */
 
 /* The value of cookie `name` in a Cookie header, copied into out; false when absent, empty, too
@@ -198,6 +246,8 @@ int auth_demo_logins(struct store *s, char *admin_email, size_t len, struct pd_e
 bool auth_cookie_get(const char *header, const char *name, char *out, size_t outlen);
 /* An invite token "<expiry seconds>-<32 of [A-Za-z0-9]>"; its expiry in milliseconds. */
 bool auth_invite_token_parse(const char *token, int64_t *expires_ms);
+/* A form token's parts: its issue time and its 32 hex-digit digest (NUL-terminated in mac). */
+bool auth_form_token_parse(const char *token, int64_t *issued_s, char mac[33]);
 /* true when an Origin header names the same host (and port) as the Host header, with the
  * expected scheme ("http" or "https"). "null" and malformed origins never match. */
 bool auth_origin_matches(const char *origin, const char *host, const char *scheme);

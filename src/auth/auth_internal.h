@@ -34,6 +34,7 @@ struct auth_state {
 
     pthread_mutex_t rl_lock; /* guards rl and accounts */
     unsigned char rl_key[16];
+    unsigned char form_key[32];            /* signs public forms' tokens (forms.c) */
     struct auth_rl_slot rl[AUTH_RL_SLOTS]; /* per client address; the oldest may be evicted */
     struct auth_rl_slot *accounts;         /* per account; open addressing, never evicted */
     size_t accounts_cap, accounts_used;    /* slots, and slots ever taken since the last rebuild */

@@ -21,7 +21,7 @@ static const char *auth_kind_prefix[] = {
 
 /* The key whose digest is in e->digest: from this worker's key cache (when cacheable), or from
  * api_keys (then cached). Fills e's kind and ids; -1 with err set when there is no such key (or it
- * is revoked), or it belongs to a suspended partner (403). */
+ * is revoked), or it belongs to a suspended, pending or rejected partner (403). */
 static int known_key(struct app_worker *aw, int64_t now_ms, struct key_cache_entry *e,
                      bool cacheable, struct pd_err *err)
 {
@@ -49,7 +49,9 @@ static int known_key(struct app_worker *aw, int64_t now_ms, struct key_cache_ent
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
     bool same = strlen(store_col_text(&cur, 3)) == 64 &&
                 sodium_memcmp(store_col_text(&cur, 3), hex, 64) == 0;
-    bool suspended = !store_is_null(&cur, 4) && strcmp(store_col_text(&cur, 4), "suspended") == 0;
+    const char *status = store_is_null(&cur, 4) ? "" : store_col_text(&cur, 4);
+    bool suspended = strcmp(status, "suspended") == 0;
+    bool pending = strcmp(status, "pending") == 0, rejected = strcmp(status, "rejected") == 0;
     snprintf(e->key_id, sizeof e->key_id, "%s", store_col_text(&cur, 0));
     snprintf(e->partner_id, sizeof e->partner_id, "%s", store_col_text(&cur, 2));
     const char *stored_kind = store_col_text(&cur, 1);
@@ -60,6 +62,11 @@ static int known_key(struct app_worker *aw, int64_t now_ms, struct key_cache_ent
     store_finish(&cur);
     if (!same)
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL, "invalid API key");
+    if (pending)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s", AUTH_UNDER_REVIEW);
+    if (rejected)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL,
+                          "this partner's application was not accepted: its keys do not work");
     if (suspended)
         return pd_err_set(err, PD_ERR_FORBIDDEN, NULL,
                           "this partner is suspended: its keys work again once the program's "

@@ -103,3 +103,28 @@ bool auth_origin_matches(const char *origin, const char *host, const char *schem
             return false;
     return strcasecmp(oh, host) == 0;
 }
+
+bool auth_form_token_parse(const char *token, int64_t *issued_s, char mac[33])
+{
+    if (!token)
+        return false;
+    int64_t secs = 0;
+    size_t i = 0;
+    for (; token[i] >= '0' && token[i] <= '9'; i++) {
+        if (i >= 12)
+            return false;
+        secs = secs * 10 + (token[i] - '0');
+    }
+    if (i == 0 || token[i] != '.')
+        return false;
+    const char *h = token + i + 1;
+    size_t n = 0;
+    for (; h[n]; n++)
+        if (n >= 32 || !((h[n] >= '0' && h[n] <= '9') || (h[n] >= 'a' && h[n] <= 'f')))
+            return false;
+    if (n != 32)
+        return false;
+    memcpy(mac, h, 33);
+    *issued_s = secs;
+    return true;
+}

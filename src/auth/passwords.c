@@ -7,6 +7,7 @@
 
 #include "auth/auth.h"
 #include "core/ids.h"
+#include "core/password.h"
 #include "util/banned.h"
 
 /* ---- passwords ---------------------------------------------------------------------------- */
@@ -23,6 +24,10 @@ int auth_password_check_policy(const char *password, const char *email, struct p
     if (email && strcasecmp(password, email) == 0)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "password",
                           "the password must not be the email address");
+    if (password_trivial(password, email))
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "password",
+                          "this password is too easy to guess: avoid repeated or consecutive "
+                          "characters and common words; a few unrelated words work well");
     return 0;
 }
 

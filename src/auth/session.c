@@ -57,8 +57,9 @@ int auth_session_find(const struct auth_state *as, struct store *db, const struc
     store_finish(&cur);
     if (removed)
         return 0; /* a removed user's sessions end with it */
-    if (strcmp(out->kind, "partner") == 0 && strcmp(out->partner_status, "suspended") == 0)
-        return 0; /* a suspended partner's sessions end with the suspension */
+    if (strcmp(out->kind, "partner") == 0 && (strcmp(out->partner_status, "suspended") == 0 ||
+                                              strcmp(out->partner_status, "rejected") == 0))
+        return 0; /* a suspended partner's sessions end with the suspension, a rejected one's too */
     return 1;
 }
 
@@ -100,6 +101,23 @@ int auth_sessions_end(struct store *s, const char *subject_id, struct pd_err *er
     return store_exec(s, "DELETE FROM sessions WHERE subject_id = ?1", &who, 1, NULL, err);
 }
 
+int auth_sessions_end_email(struct store *s, const char *email, struct pd_err *err)
+{
+    struct db_val e = db_text(email);
+    return store_exec(s,
+                      "DELETE FROM sessions WHERE kind = 'partner'"
+                      " AND subject_id IN (SELECT id FROM partners WHERE email = ?1)",
+                      &e, 1, NULL, err);
+}
+
+int auth_sessions_end_others(struct store *s, const char *subject_id, const char *keep_token_hash,
+                             struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(subject_id), db_text(keep_token_hash)};
+    return store_exec(s, "DELETE FROM sessions WHERE subject_id = ?1 AND token_hash <> ?2", v, 2,
+                      NULL, err);
+}
+
 /* ---- a session as the request's credentials ------------------------------------------------ */
 
 int auth_session_request(const struct auth_state *as, struct store *db,
@@ -124,6 +142,8 @@ int auth_session_request(const struct auth_state *as, struct store *db,
                               "this request came from another site");
     }
     bool admin = strcmp(ses.kind, "admin") == 0;
+    if (!admin && strcmp(ses.partner_status, "pending") == 0)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s", AUTH_UNDER_REVIEW);
     out->kind = admin ? AUTH_SECRET : AUTH_PARTNER;
     out->role = !admin                              ? AUTH_ROLE_OWNER
                 : strcmp(ses.role, "owner") == 0    ? AUTH_ROLE_OWNER

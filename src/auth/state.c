@@ -94,6 +94,7 @@ struct auth_state *auth_state_new(const char *public_url, struct pd_err *err)
     as->cookie_name = as->secure ? "__Host-pd_session" : "pd_session";
     as->scheme = as->secure ? "https" : "http";
     randombytes_buf(as->rl_key, sizeof as->rl_key);
+    randombytes_buf(as->form_key, sizeof as->form_key);
     pthread_mutex_init(&as->lock, NULL);
     pthread_mutex_init(&as->rl_lock, NULL);
     pthread_cond_init(&as->cond, NULL);
@@ -121,6 +122,7 @@ void auth_state_free(struct auth_state *as)
     pthread_mutex_destroy(&as->rl_lock);
     pthread_mutex_destroy(&as->lock);
     sodium_memzero(as->rl_key, sizeof as->rl_key);
+    sodium_memzero(as->form_key, sizeof as->form_key);
     free(as->accounts);
     free(as);
 }

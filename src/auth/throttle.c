@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,4 +187,21 @@ void auth_throttle_refund(struct auth_state *as, const char *ip, const char *acc
     if (s && s->failures > 0)
         s->failures--;
     pthread_mutex_unlock(&as->rl_lock);
+}
+
+bool auth_throttle_take(struct auth_state *as, const char *what, const char *ip, uint32_t max,
+                        int64_t now, int *retry_after_s)
+{
+    /* The address's key as for logins (an IPv6 /64 is one address), in a counter of its own. */
+    char addr[24];
+    snprintf(addr, sizeof addr, "%016llx", (unsigned long long)rl_address_key(as, ip));
+    uint64_t key = rl_key(as, what, addr);
+    *retry_after_s = 0;
+    pthread_mutex_lock(&as->rl_lock);
+    struct auth_rl_slot *s = rl_slot(as, key, now, true);
+    bool blocked = slot_blocked(s, now, max, retry_after_s);
+    if (!blocked)
+        slot_fail(s, now);
+    pthread_mutex_unlock(&as->rl_lock);
+    return !blocked;
 }

@@ -1,5 +1,6 @@
 /* The background scheduler inside `partnerd serve` (jobs/scheduler.h): one thread that, every
- * interval, approves due commissions and deletes what retention allows, in batches queued to the
+ * interval, approves due commissions, makes PostgreSQL's coming months of raw clicks (their
+ * partitions) and deletes what retention allows, in batches queued to the
  * writer like requests, so it never holds the write lock for long and never races a request. */
 #include "jobs/scheduler.h"
 
@@ -57,6 +58,16 @@ static int purge_run(struct store *s, struct write_job *job)
     int64_t days =
         window > tj->sched->click_retention_days ? window : tj->sched->click_retention_days;
     return clicks_purge(s, time_now_ms() - days * 86400000, PURGE_BATCH, &tj->done_count, &tj->err);
+}
+
+/* PostgreSQL's monthly partitions of raw clicks, made ahead (nothing on SQLite). */
+#define PARTITION_MONTHS_AHEAD 2
+
+static int partitions_run(struct store *s, struct write_job *job)
+{
+    struct task_job *tj = (struct task_job *)job;
+    return clicks_partitions_ahead(s, time_now_ms(), PARTITION_MONTHS_AHEAD, &tj->done_count,
+                                   &tj->err);
 }
 
 static int idempotency_purge_run(struct store *s, struct write_job *job)
@@ -118,6 +129,7 @@ static void *scheduler_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (run_task(s, approval_run, APPROVAL_BATCH, "approved due commissions"))
             ;
+        run_task(s, partitions_run, -1, "created the coming months' partitions of clicks");
         while (s->click_retention_days > 0 &&
                run_task(s, purge_run, PURGE_BATCH, "deleted clicks past the retention period"))
             ;

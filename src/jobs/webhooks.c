@@ -91,6 +91,10 @@ static int claim_run(struct store *s, struct write_job *job)
     int64_t now = time_now_ms();
     struct db_val p[2] = {db_int(now), db_int(CLAIM_BATCH)};
     struct store_cursor cur;
+    /* Nodes' senders take turns claiming: what one leases, the next no longer finds due. */
+    sj->n = 0;
+    if (store_lock(s, "webhook claims", NULL, NULL, &sj->err) < 0)
+        return -1;
     if (store_query(s,
                     "SELECT d.id, d.method, d.url, d.body, e.secret, d.endpoint_id IS NULL"
                     " FROM webhook_deliveries d"

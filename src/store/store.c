@@ -101,8 +101,7 @@ int store_query_int(struct store *s, const char *sql, const struct db_val *param
     return 0;
 }
 
-/* PostgreSQL advisory lock keys: write transactions, migrations. */
-#define PG_WRITE_LOCK 0x7064777269LL   /* "pdwri" */
+/* PostgreSQL advisory lock key of migrations (store_lock's keys are hashes of what they lock). */
 #define PG_MIGRATE_LOCK 0x70646d6967LL /* "pdmig" */
 
 static const char *savepoint_sql(int depth, const char *verb)
@@ -134,18 +133,41 @@ int store_begin(struct store *s, struct pd_err *err)
     if (store_exec(s, sql, NULL, 0, NULL, err) < 0)
         return -1;
     s->tx_depth++;
-    /* PostgreSQL's counterpart of BEGIN IMMEDIATE: several nodes' writers take turns on one
-     * transaction advisory lock (released at COMMIT or ROLLBACK). One write transaction at a time,
-     * each a whole group-commit batch, means no deadlocks between nodes' batches, and a check made
-     * inside a write transaction (is this order id new?) still holds when the insert runs. */
-    if (s->tx_depth == 1 && s->dialect == STORE_POSTGRES) {
-        struct db_val key = db_int(PG_WRITE_LOCK);
-        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0) {
-            store_rollback(s);
-            return -1;
-        }
-    }
     return 0;
+}
+
+int store_lock(struct store *s, const char *kind, const char *a, const char *b,
+               struct pd_err *err)
+{
+    if (s->dialect != STORE_POSTGRES)
+        return 0;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a of kind, a and b, each with its NUL */
+    const char *parts[3] = {kind, a ? a : "", b ? b : ""};
+    for (int i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h *= 1099511628211ULL;
+    }
+    for (int i = 0; i < s->held_locks; i++)
+        if (s->held[i] == h)
+            return 0;
+    struct db_val key = db_int((int64_t)h);
+    int64_t got = 1;
+    if (!s->locks_try_only) {
+        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0)
+            return -1;
+    } else if (store_query_int(s, "SELECT pg_try_advisory_xact_lock(?1)::int", &key, 1, 0, &got,
+                               err) < 0) {
+        return -1;
+    }
+    if (got) {
+        if (s->held_locks < STORE_HELD_LOCKS && s->tx_depth > 0)
+            s->held[s->held_locks++] = h;
+        return 0;
+    }
+    s->retry = true;
+    return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
+                      "%s %s is being written by another node; try again", kind, b ? b : a);
 }
 
 int store_commit(struct store *s, struct pd_err *err)
@@ -158,6 +180,8 @@ int store_commit(struct store *s, struct pd_err *err)
         return -1;
     }
     s->tx_depth--;
+    if (s->tx_depth == 0)
+        s->held_locks = 0;
     return 0;
 }
 
@@ -165,6 +189,7 @@ void store_rollback(struct store *s)
 {
     if (s->tx_depth <= 0)
         return;
+    s->held_locks = 0; /* what the savepoint took is released, and which that was is not kept */
     if (s->tx_depth == 1) {
         store_exec(s, "ROLLBACK", NULL, 0, NULL, NULL);
     } else {
@@ -181,6 +206,20 @@ int store_schema_version(struct store *s)
     if (store_query_int(s, "SELECT COUNT(*) FROM schema_migrations", NULL, 0, -1, &n, &err) < 0)
         return -1;
     return (int)n;
+}
+
+/* A migration whose first line is "-- partnerd: postgres only" (or "sqlite only") runs only on
+ * that database; elsewhere it is recorded as applied without running, so both count the same
+ * migrations. */
+static bool for_dialect(const char *sql, enum store_dialect d)
+{
+    static const char pg_only[] = "-- partnerd: postgres only\n";
+    static const char sqlite_only[] = "-- partnerd: sqlite only\n";
+    if (strncmp(sql, pg_only, sizeof pg_only - 1) == 0)
+        return d == STORE_POSTGRES;
+    if (strncmp(sql, sqlite_only, sizeof sqlite_only - 1) == 0)
+        return d == STORE_SQLITE;
+    return true;
 }
 
 static int migrate_locked(struct store *s, struct pd_err *err)
@@ -203,7 +242,7 @@ static int migrate_locked(struct store *s, struct pd_err *err)
         if (store_begin(s, err) < 0)
             return -1;
         struct db_val row[2] = {db_text(m->name), db_int(time_now_ms())};
-        if (s->ops->exec_script(s, m->sql, err) < 0 ||
+        if ((for_dialect(m->sql, s->dialect) && s->ops->exec_script(s, m->sql, err) < 0) ||
             store_exec(s, "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)", row,
                        2, NULL, err) < 0 ||
             store_commit(s, err) < 0) {

@@ -48,9 +48,12 @@ static inline struct db_val db_null(void)
     return (struct db_val){.type = DB_NULL, .null_as = DB_NULL};
 }
 
-#define STORE_MAX_PARAMS 32
+/* The most parameters of one statement: enough for a multi-row INSERT of a click batch. */
+#define STORE_MAX_PARAMS 1024
 
 struct store;
+
+#define STORE_HELD_LOCKS 64
 
 struct store_cursor {
     struct store *store;
@@ -91,6 +94,20 @@ struct store {
      * half on disk and a failed flush may hide behind it (SQLite may also have rolled the open
      * transaction back). The writer ends the process when it sees it (src/store/flush.h). */
     bool io_error;
+    /* PostgreSQL: the current job met a lock it must not wait for (store_lock with locks_try_only
+     * set, held by another node's transaction), or the server ended a statement with a deadlock or
+     * a serialization failure. What the job wrote cannot stand, but nothing was wrong with it: the
+     * writer undoes it and runs it again in a later batch. Cleared by the writer before each job. */
+    bool retry;
+    /* Set by the writer while its transaction already holds locks of earlier jobs: store_lock
+     * then only tries (waiting while holding them could close a circle with another node, which
+     * PostgreSQL breaks only after deadlock_timeout). Clear (the default): store_lock waits. */
+    bool locks_try_only;
+    /* PostgreSQL: store_lock's keys this transaction holds, so that taking one again (the same
+     * partner's next sale in a batch) costs no round trip. Forgotten when the transaction ends
+     * and whenever a savepoint is rolled back (which may release some). */
+    int held_locks;
+    uint64_t held[STORE_HELD_LOCKS];
 };
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a
@@ -148,6 +165,15 @@ int store_query_int(struct store *s, const char *sql, const struct db_val *param
 int store_begin(struct store *s, struct pd_err *err);
 int store_commit(struct store *s, struct pd_err *err);
 void store_rollback(struct store *s);
+
+/* The write lock of one thing (kind, a, b: e.g. "order", program id, order id), held until the
+ * transaction ends. SQLite: nothing to do (one write transaction at a time). PostgreSQL: a
+ * transaction advisory lock on a 64-bit hash of the three; with locks_try_only and the lock held
+ * by another transaction, sets retry and fails (PD_ERR_UNAVAILABLE). What each lock protects:
+ * docs/architecture.md, "The path of a conversion". Take it before reading what the write depends
+ * on: under READ COMMITTED every statement after it sees what the previous holder committed. */
+int store_lock(struct store *s, const char *kind, const char *a, const char *b,
+               struct pd_err *err);
 
 /* Applies every migration not yet applied (schema_migrations). Returns the number applied, or -1.
  */

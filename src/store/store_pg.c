@@ -30,10 +30,24 @@
 #define PG_TEXTOID 25
 
 struct pg_stmt {
-    char *sql;                      /* the caller's text (?N parameters) */
-    char sig[STORE_MAX_PARAMS + 1]; /* per parameter: 'i' int8, 't' text, NULL as 'I' int8,
-                                     * 'T' text or 'n' (inferred by the server) */
-    char name[24];                  /* the prepared statement's name on this connection */
+    char *sql;     /* the caller's text (?N parameters) */
+    char *sig;     /* per parameter: 'i' int8, 't' text, NULL as 'I' int8, 'T' text or 'n'
+                    * (inferred by the server) */
+    char name[24]; /* the prepared statement's name on this connection */
+};
+
+/* A statement's parameters as libpq takes them: on the stack up to SMALL_PARAMS (most
+ * statements), on the heap beyond (a click batch's multi-row INSERT). */
+#define SMALL_PARAMS 32
+struct pg_params {
+    char *sig;
+    Oid *types;
+    const char **values;
+    char (*ints)[24];
+    char sig_small[SMALL_PARAMS + 1];
+    Oid types_small[SMALL_PARAMS];
+    const char *values_small[SMALL_PARAMS];
+    char ints_small[SMALL_PARAMS][24];
 };
 
 struct store_pg {
@@ -146,6 +160,10 @@ static int pg_error(struct store_pg *s, const PGresult *res, struct pd_err *err)
         pd_err_set(err, PD_ERR_UNAVAILABLE, NULL, "postgres: connection lost: %s", msg);
         return STORE_ERROR;
     }
+    /* A deadlock (40P01) or a serialization failure (40001): nothing was wrong with the write,
+     * only its timing; the writer runs the job again (store.h, retry). */
+    if (state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0))
+        s->base.retry = true;
     pd_err_set(err, state && sqlstate_unavailable(state) ? PD_ERR_UNAVAILABLE : PD_ERR_INTERNAL,
                NULL, "postgres: %s%s%s", msg, state ? " sqlstate=" : "", state ? state : "");
     return STORE_ERROR;
@@ -155,7 +173,8 @@ static void cache_clear(struct store_pg *s)
 {
     for (int i = 0; i < PG_STMT_CACHE_SLOTS; i++) {
         free(s->slots[i].sql);
-        s->slots[i].sql = NULL;
+        free(s->slots[i].sig);
+        s->slots[i].sql = s->slots[i].sig = NULL;
     }
     s->cached = 0;
 }
@@ -241,6 +260,66 @@ static struct pg_stmt *find_slot(struct store_pg *s, const char *sql, const char
     return NULL;
 }
 
+static void params_bind(struct pg_params *pp, const struct db_val *params, int nparams)
+{
+    if (nparams <= SMALL_PARAMS) {
+        pp->sig = pp->sig_small;
+        pp->types = pp->types_small;
+        pp->values = pp->values_small;
+        pp->ints = pp->ints_small;
+    } else {
+        pp->sig = malloc((size_t)nparams + 1);
+        pp->types = malloc((size_t)nparams * sizeof *pp->types);
+        pp->values = malloc((size_t)nparams * sizeof *pp->values);
+        pp->ints = malloc((size_t)nparams * sizeof *pp->ints);
+        if (!pp->sig || !pp->types || !pp->values || !pp->ints)
+            abort();
+    }
+    for (int i = 0; i < nparams; i++) {
+        switch (params[i].type) {
+        case DB_INT:
+            pp->sig[i] = 'i';
+            pp->types[i] = PG_INT8OID;
+            snprintf(pp->ints[i], sizeof pp->ints[i], "%lld", (long long)params[i].i);
+            pp->values[i] = pp->ints[i];
+            break;
+        case DB_TEXT:
+            pp->sig[i] = 't';
+            pp->types[i] = PG_TEXTOID;
+            pp->values[i] = params[i].s;
+            break;
+        default:
+            if (params[i].null_as == DB_TEXT) {
+                pp->sig[i] = 'T';
+                pp->types[i] = PG_TEXTOID;
+            } else if (params[i].null_as == DB_INT) {
+                pp->sig[i] = 'I';
+                pp->types[i] = PG_INT8OID;
+            } else {
+                pp->sig[i] = 'n';
+                pp->types[i] = 0; /* let the server infer it from the statement */
+            }
+            pp->values[i] = NULL;
+            break;
+        }
+    }
+    pp->sig[nparams] = '\0';
+}
+
+static void params_free(struct pg_params *pp)
+{
+    if (pp->sig == pp->sig_small)
+        return;
+    free(pp->sig);
+    free(pp->types);
+    free(pp->values);
+    free(pp->ints);
+}
+
+static int run_statement(struct store_pg *s, const char *sql, const struct pg_params *pp,
+                         int nparams, struct store_cursor *cur, struct pd_err *err);
+
+/* Binds the parameters (as run_statement needs them) and runs the statement. */
 static int pg_query(struct store *base, const char *sql, const struct db_val *params, int nparams,
                     struct store_cursor *cur, struct pd_err *err)
 {
@@ -255,40 +334,20 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
     if (ensure_connected(s, err) < 0)
         return STORE_ERROR;
 
-    char sig[STORE_MAX_PARAMS + 1];
-    Oid types[STORE_MAX_PARAMS];
-    const char *values[STORE_MAX_PARAMS];
-    char ints[STORE_MAX_PARAMS][24];
-    for (int i = 0; i < nparams; i++) {
-        switch (params[i].type) {
-        case DB_INT:
-            sig[i] = 'i';
-            types[i] = PG_INT8OID;
-            snprintf(ints[i], sizeof ints[i], "%lld", (long long)params[i].i);
-            values[i] = ints[i];
-            break;
-        case DB_TEXT:
-            sig[i] = 't';
-            types[i] = PG_TEXTOID;
-            values[i] = params[i].s;
-            break;
-        default:
-            if (params[i].null_as == DB_TEXT) {
-                sig[i] = 'T';
-                types[i] = PG_TEXTOID;
-            } else if (params[i].null_as == DB_INT) {
-                sig[i] = 'I';
-                types[i] = PG_INT8OID;
-            } else {
-                sig[i] = 'n';
-                types[i] = 0; /* let the server infer it from the statement */
-            }
-            values[i] = NULL;
-            break;
-        }
-    }
-    sig[nparams] = '\0';
+    struct pg_params pp;
+    params_bind(&pp, params, nparams);
+    int rc = run_statement(s, sql, &pp, nparams, cur, err);
+    params_free(&pp);
+    return rc;
+}
 
+/* Runs a bound statement: prepared once per connection (cached), else unnamed. */
+static int run_statement(struct store_pg *s, const char *sql, const struct pg_params *pp,
+                         int nparams, struct store_cursor *cur, struct pd_err *err)
+{
+    const char *sig = pp->sig;
+    const Oid *types = pp->types;
+    const char *const *values = pp->values;
     bool found = false;
     struct pg_stmt *slot = find_slot(s, sql, sig, &found);
     PGresult *res;
@@ -305,9 +364,9 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
         }
         PQclear(res);
         slot->sql = strdup(sql);
-        if (!slot->sql)
+        slot->sig = strdup(sig);
+        if (!slot->sql || !slot->sig)
             abort();
-        memcpy(slot->sig, sig, (size_t)nparams + 1);
         s->cached++;
         found = true;
     }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/batch.h"
 #include "store/flush.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
@@ -362,86 +363,7 @@ static void checkpointer_stop(struct writer *w)
     w->ckpt_running = false;
 }
 
-/* One job in its own savepoint. false when the batch can no longer commit. */
-static bool run_one(struct writer *w, struct write_job *j)
-{
-    struct pd_err err;
-    if (store_begin(w->store, &err) < 0)
-        return false;
-    if (j->run(w->store, j) == 0) {
-        j->outcome = WRITE_COMMITTED;
-        return store_commit(w->store, &err) == 0;
-    }
-    j->outcome = WRITE_ROLLED_BACK;
-    store_rollback(w->store);
-    return true;
-}
-
-/* n consecutive jobs of one group in one savepoint; one by one when that fails. */
-static bool run_group(struct writer *w, struct write_job *first, size_t n)
-{
-    struct pd_err err;
-    if (store_begin(w->store, &err) < 0)
-        return false;
-    if (first->group->run_many(w->store, first, n) == 0) {
-        struct write_job *j = first;
-        for (size_t i = 0; i < n; i++, j = j->next)
-            j->outcome = WRITE_COMMITTED;
-        return store_commit(w->store, &err) == 0;
-    }
-    store_rollback(w->store);
-    struct write_job *j = first;
-    for (size_t i = 0; i < n; i++, j = j->next)
-        if (!run_one(w, j))
-            return false;
-    return true;
-}
-
-/* Runs the batch in one transaction on the writing connection. false when it did
- * not commit (nothing of it was written). *links_changed: the link cache must forget. */
-static bool execute_batch(struct writer *w, struct write_job *batch, bool *links_changed)
-{
-    struct pd_err err = {0};
-    uint64_t link_changes = w->store->link_changes;
-    bool may_change_links = false;
-    bool ok = store_begin(w->store, &err) == 0;
-    if (!ok)
-        fprintf(stderr, "level=error msg=\"writer: begin failed\" error=\"%s\"\n", err.message);
-    for (struct write_job *j = batch; ok && j;) {
-        size_t run = 1;
-        struct write_job *last = j;
-        if (!j->keeps_links)
-            may_change_links = true;
-        if (j->group) {
-            while (last->next && last->next->group == j->group) {
-                last = last->next;
-                run++;
-            }
-            ok = run_group(w, j, run);
-        } else {
-            ok = run_one(w, j);
-        }
-        j = last->next;
-    }
-    if (ok && store_commit(w->store, &err) < 0) {
-        fprintf(stderr, "level=error msg=\"writer: commit failed\" error=\"%s\"\n", err.message);
-        ok = false;
-    }
-    /* An I/O error anywhere in the batch: whether (and how much of) it is in the log is unknown,
-     * and SQLite may have rolled it back midway, so no answer can be given for it. */
-    if (w->store->io_error)
-        flush_failed("writer: a write to the database",
-                     err.message[0] ? err.message : "a statement of the batch failed with one");
-    if (!ok) {
-        while (w->store->tx_depth > 0)
-            store_rollback(w->store);
-    }
-    *links_changed = ok && (w->store->counts_link_changes ? w->store->link_changes != link_changes
-                                                          : may_change_links);
-    return ok;
-}
-
-/* After execute_batch. Returns true when the syncers will report the jobs
+/* After batch_execute. Returns true when the syncers will report the jobs
  * done once the batch is on disk; false when they are done now (outcomes set, done() not called).
  */
 static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, bool links_changed)
@@ -488,12 +410,36 @@ static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, boo
 
 static void writer_catch_up(struct writer *w);
 
+/* Postponed jobs go back to the front of the queue: the next batch starts with them, and its first
+ * job may wait for its locks. */
+static void requeue(struct writer *w, struct write_job *postponed)
+{
+    struct write_job *last = postponed;
+    int n = 1, urgent = !postponed->journaled;
+    for (; last->next; last = last->next, n++)
+        urgent += !last->next->journaled;
+    pthread_mutex_lock(&w->lock);
+    last->next = w->head;
+    w->head = postponed;
+    if (!w->tail)
+        w->tail = last;
+    w->queued += n;
+    w->urgent += urgent;
+    w->stats.postponed += (uint64_t)n;
+    pthread_mutex_unlock(&w->lock);
+}
+
 static void run_batch(struct writer *w, struct write_job *batch)
 {
-    bool links_changed;
     writer_catch_up(w);
-    bool ok = execute_batch(w, batch, &links_changed);
-    if (settle_batch(w, batch, ok, links_changed))
+    struct batch_result r;
+    batch_execute(w->store, batch, &r);
+    if (r.postponed)
+        requeue(w, r.postponed);
+    batch = r.ran;
+    if (!batch)
+        return;
+    if (settle_batch(w, batch, r.committed, r.links_changed))
         return;
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next; /* done() may free the job */

@@ -80,6 +80,12 @@ static void login_verified(struct auth_hash_job *job)
                         "this partner account is suspended; contact the program's manager");
         return;
     }
+    if (strcmp(l->kinds[i], "partner") == 0 && strcmp(l->statuses[i], "rejected") == 0) {
+        web_reply_error(call, PD_ERR_FORBIDDEN, NULL,
+                        "this application was not accepted, so the account cannot log in; the "
+                        "email the program sent says why");
+        return;
+    }
     l->kind = l->kinds[i];
     l->subject_id = l->ids[i];
     web_submit(call, login_write, login_written, l);
@@ -222,6 +228,7 @@ void web_session_info(struct api_call *call)
             json_object_set_new(o, "email", json_string(pt.email));
             json_object_set_new(o, "name", json_string(pt.name));
             json_object_set_new(o, "partner_id", json_string(pt.id));
+            json_object_set_new(o, "status", json_string(pt.status)); /* signup: pending */
             json_t *hosts = json_array();
             for (size_t i = 0; i < prog.nallowed_hosts; i++)
                 json_array_append_new(hosts, json_string(prog.allowed_hosts[i]));

@@ -22,6 +22,15 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/invite/*", 0, false, web_invite_page},
     {HTTP_GET, "/invite/*/status", 0, false, web_invite_status},
     {HTTP_POST, "/invite/*", 0, false, web_invite_accept},
+    /* signup */
+    {HTTP_GET, "/join/*", 0, false, web_join_page},
+    {HTTP_POST, "/join/*", 0, false, web_join_submit},
+    {HTTP_GET, "/forgot", 0, false, web_forgot_page},
+    {HTTP_POST, "/forgot", 0, false, web_forgot_submit},
+    {HTTP_GET, "/reset/*", 0, false, web_reset_page},
+    {HTTP_POST, "/reset/*", 0, false, web_reset_submit},
+    {HTTP_POST, "/web/password", 0, false, web_password_change},
+    /* end signup */
 };
 #pragma GCC diagnostic pop
 

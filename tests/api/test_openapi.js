@@ -27,8 +27,9 @@ const need = (name) => require(path.join(MODULES, name));
 
 const METRICS_TOKEN = 'metrics-token-for-the-openapi-test';
 const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'];
-// The dashboards' pages, their login and their assets: served for browsers, not part of the API.
-const DASHBOARD = /^\/$|^\/(login|logout)$|^\/web\/|^\/admin(\/|$)|^\/partner(\/|$)|^\/assets\/|^\/invite\//;
+// The dashboards' pages, their login and their assets, and the public signup and password pages:
+// served for browsers, not part of the API.
+const DASHBOARD = /^\/$|^\/(login|logout)$|^\/web\/|^\/admin(\/|$)|^\/partner(\/|$)|^\/assets\/|^\/invite\/|^\/(join|reset)\/|^\/forgot$/;
 
 // "/api/v1/partners/{id}/keys" and "/api/v1/partners/*/keys" both become ".../*/keys".
 const shape = (p) => p.replace(/\{[^}]+\}/g, '*');

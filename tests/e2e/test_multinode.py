@@ -2,10 +2,13 @@
 """Several nodes, one database (README "Several nodes"): two `partnerd serve` processes share one
 PostgreSQL database. What one node writes the other reads; clicks and conversions sent to both at
 once are each stored exactly once; the same order sent to both nodes at the same moment yields one
-conversion and one commission; `partnerd check` passes. On SQLite the two nodes are two processes on
+conversion and one commission (also for 1,000 orders at once); a partner's monthly cap holds when
+its orders reach both nodes at once, and so does a customer's binding (the second order of a new
+customer follows the first one's partner, whichever node each reached); `partnerd check` passes. On SQLite the two nodes are two processes on
 one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
 on one cluster."""
 
+import concurrent.futures
 import os
 import sys
 import threading
@@ -120,6 +123,113 @@ def test_the_same_order_on_both_nodes_at_once_is_one_conversion(a, b):
                   "commissions of %s" % order)
         status, _, conv = a.api("GET", "/api/v1/conversions?program_id=%s&limit=100" % prog["id"])
         expect_status((status, _, conv), 200)
+
+
+@two_nodes
+def test_a_visitor_is_unique_once_a_day_whichever_node_it_reaches(a, b):
+    prog = create_program(a)
+    ptn = create_partner(a, prog["id"])
+    ua = "%s visitor-%s" % (harness.DEFAULT_UA, uid())
+
+    def unique(node):
+        _, cid = click_ok(node, ptn["ref_code"], ua=ua)
+        node.request("GET", "/healthz")  # SQLite: the click is in the database once this returns
+        return a.sql1("SELECT is_unique FROM clicks WHERE id = ?", (cid,))
+    expect_eq(unique(a), 1, "the visitor's first click")
+    expect_eq(unique(b), 0, "its second, on the other node")
+    expect_eq(unique(a), 0, "its third, back on the first node")
+    # A day later (its window moved back by 25 hours): unique again, once.
+    a.sql_write("UPDATE click_fingerprints SET last_at = last_at - ?", (25 * 3600 * 1000,))
+    expect_eq(unique(b), 1, "its first click a day later")
+    expect_eq(unique(a), 0, "and the next one")
+
+def pairs_at_once(calls, threads=32):
+    """Runs the calls (pairs of one request to each node, adjacent) on a pool of threads, so that
+    each pair reaches its two nodes at about the same moment and many pairs are in flight; their
+    results in order (an exception as a result)."""
+    def one(call):
+        try:
+            return call()
+        except Exception as e:  # reported as a result, so the caller names the request
+            return e
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, calls))
+
+
+@two_nodes
+def test_a_thousand_orders_each_sent_to_both_nodes_are_each_one_conversion(a, b):
+    prog = create_program(a)
+    ptn = create_partner(a, prog["id"])
+    orders = ["k-%d-%s" % (i, uid()) for i in range(1000)]
+    calls = []
+    for i, order in enumerate(orders):
+        first, second = (a, b) if i % 2 else (b, a)
+        for node in (first, second):
+            calls.append(lambda node=node, order=order: convert(node, prog["id"], order, 5000,
+                                                                  ref=ptn["ref_code"]))
+    results = pairs_at_once(calls)
+    for i, order in enumerate(orders):
+        pair = results[2 * i:2 * i + 2]
+        statuses = sorted(r[0] if not isinstance(r, Exception) else repr(r) for r in pair)
+        expect_eq(statuses, [200, 201], "answers of the two nodes for %s (%s)" % (
+            order, [short(r[2], 200) if not isinstance(r, Exception) else r for r in pair]))
+        expect_eq(pair[0][2]["id"], pair[1][2]["id"], "both answers are the one conversion of %s"
+                  % order)
+    expect_eq(a.sql1("SELECT count(*) FROM conversions WHERE program_id = ?", (prog["id"],)), 1000,
+              "conversions")
+    expect_eq(a.sql1("SELECT count(*) FROM commissions WHERE program_id = ?", (prog["id"],)), 1000,
+              "commissions")
+    expect_eq(a.sql1("SELECT sum(conversions) FROM daily_stats WHERE program_id = ?",
+                     (prog["id"],)), 1000, "conversions in the rollups")
+
+
+@two_nodes
+def test_a_monthly_cap_holds_when_orders_reach_both_nodes_at_once(a, b):
+    # 10% of 5,000 is 500 a sale; the cap, 10,000, is reached by the 20th of 60 sales.
+    prog = create_program(a, monthly_cap=10000)
+    ptn = create_partner(a, prog["id"])
+    calls = [lambda i=i: convert((a, b)[i % 2], prog["id"], "cap-%d-%s" % (i, uid()), 5000,
+                                 ref=ptn["ref_code"]) for i in range(60)]
+    results = pairs_at_once(calls)
+    for i, r in enumerate(results):
+        expect(not isinstance(r, Exception), "sale %d raised %r" % (i, r))
+        expect_eq(r[0], 201, "sale %d status (%s)" % (i, short(r[2])))
+    expect_eq(a.sql1("SELECT count(*) FROM conversions WHERE program_id = ?", (prog["id"],)), 60,
+              "conversions")
+    expect_eq(a.sql1("SELECT sum(amount) FROM commissions WHERE partner_id = ?", (ptn["id"],)),
+              10000, "the partner's commissions this month: exactly its cap")
+    expect_eq(a.sql1("SELECT sum(commission) FROM daily_stats WHERE partner_id = ?", (ptn["id"],)),
+              10000, "the partner's commission in the rollups")
+
+
+@two_nodes
+def test_a_new_customer_s_binding_holds_when_its_orders_reach_both_nodes_at_once(a, b):
+    # Each customer's first order binds it to the partner whose ref it carries; a later order
+    # with another partner's ref is the bound partner's (a binding beats a ref code). Two orders
+    # of a new customer, with two partners' refs, at once on the two nodes: whichever is first,
+    # both are that partner's, and there is one binding.
+    prog = create_program(a)
+    one, two = create_partner(a, prog["id"]), create_partner(b, prog["id"])
+    customers = ["cus-%d-%s" % (i, uid()) for i in range(40)]
+    calls = []
+    for i, cus in enumerate(customers):
+        calls.append(lambda cus=cus, i=i: convert(a, prog["id"], "b1-%d-%s" % (i, cus), 3000,
+                                                  ref=one["ref_code"], customer_id=cus))
+        calls.append(lambda cus=cus, i=i: convert(b, prog["id"], "b2-%d-%s" % (i, cus), 3000,
+                                                  ref=two["ref_code"], customer_id=cus))
+    results = pairs_at_once(calls)
+    for i, cus in enumerate(customers):
+        pair = results[2 * i:2 * i + 2]
+        for r in pair:
+            expect(not isinstance(r, Exception), "order of %s raised %r" % (cus, r))
+            expect_eq(r[0], 201, "order of %s (%s)" % (cus, short(r[2])))
+        bound = a.sql("SELECT partner_id FROM customers WHERE program_id = ? AND customer_id = ?",
+                      (prog["id"], cus))
+        expect_eq(len(bound), 1, "bindings of %s" % cus)
+        expect_eq(sorted(r[2]["partner_id"] for r in pair), [bound[0][0]] * 2,
+                  "both orders of %s are its bound partner's" % cus)
+        firsts = sorted(c["amount"] for r in pair for c in r[2]["commissions"])
+        expect_eq(firsts, [300, 300], "commissions of %s's two orders" % cus)
 
 
 if __name__ == "__main__":

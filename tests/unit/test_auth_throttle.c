@@ -1,6 +1,7 @@
-/* Tests login throttling (src/auth/throttle.c): per-account counters survive any number of other
- * accounts and addresses and end with their window; per-address counters take an IPv6 /64 as one
- * address and an IPv4-mapped address as its IPv4 address. */
+/* Tests login throttling (src/auth/throttle.c) and public forms' throttle and tokens (forms.c):
+ * per-account counters survive any number of other accounts and addresses and end with their
+ * window; per-address counters take an IPv6 /64 as one address and an IPv4-mapped address as its
+ * IPv4 address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +104,55 @@ static void addresses_count_per_ipv6_64(void **state)
     assert_false(blocked(as, "2001:db8:1:2::1", NULL, T0 + AUTH_LOGIN_WINDOW_MS));
 }
 
+/* Public forms: every attempt counts, one address is refused past its limit with a retry time,
+ * another address and another form go on, and the window's end lets the address in again. */
+static void public_form_attempts_count_per_address_and_form(void **state)
+{
+    struct auth_state *as = *state;
+    int retry = -1;
+    for (int i = 0; i < AUTH_SIGNUP_MAX_PER_IP; i++)
+        assert_true(auth_throttle_take(as, "signup", "203.0.113.9", AUTH_SIGNUP_MAX_PER_IP, T0 + i,
+                                       &retry));
+    for (int i = 0; i < 1000; i++)
+        assert_false(auth_throttle_take(as, "signup", "203.0.113.9", AUTH_SIGNUP_MAX_PER_IP,
+                                        T0 + 100 + i, &retry));
+    assert_true(retry > 0 && retry <= AUTH_LOGIN_WINDOW_MS / 1000 + 1);
+    assert_true(
+        auth_throttle_take(as, "signup", "203.0.113.10", AUTH_SIGNUP_MAX_PER_IP, T0, &retry));
+    assert_true(auth_throttle_take(as, "reset", "203.0.113.9", AUTH_RESET_MAX_PER_IP, T0, &retry));
+    assert_false(blocked(as, "203.0.113.9", NULL, T0 + 2000)); /* logins count apart */
+    assert_true(auth_throttle_take(as, "signup", "203.0.113.9", AUTH_SIGNUP_MAX_PER_IP,
+                                   T0 + AUTH_LOGIN_WINDOW_MS, &retry));
+}
+
+/* A public form's token holds for its purpose, its browser's cookie and its lifetime only, and is
+ * this process's. */
+static void form_tokens_hold_for_their_purpose_and_lifetime(void **state)
+{
+    struct auth_state *as = *state;
+    const char *cookie = "abcdefghijklmnopqrstuvwxyz012345",
+               *other_cookie = "Abcdefghijklmnopqrstuvwxyz012345";
+    char token[AUTH_FORM_TOKEN_LEN + 1];
+    auth_form_token(as, "join", cookie, T0, token);
+    assert_true(auth_form_token_ok(as, "join", cookie, token, T0 + 1000));
+    assert_true(auth_form_token_ok(as, "join", cookie, token, T0 + AUTH_FORM_TTL_MS));
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 + AUTH_FORM_TTL_MS + 1000));
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 - 5000));
+    assert_false(auth_form_token_ok(as, "forgot", cookie, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", other_cookie, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", NULL, token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", "short", token, T0 + 1000));
+    assert_false(auth_form_token_ok(as, "join", cookie, NULL, T0));
+    token[strlen(token) - 1] = token[strlen(token) - 1] == 'a' ? 'b' : 'a';
+    assert_false(auth_form_token_ok(as, "join", cookie, token, T0 + 1000));
+    struct pd_err err = {0};
+    struct auth_state *other = auth_state_new("http://127.0.0.1:8080", &err);
+    assert_non_null(other);
+    auth_form_token(as, "join", cookie, T0, token);
+    assert_false(auth_form_token_ok(other, "join", cookie, token, T0 + 1000));
+    auth_state_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +160,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_refund_takes_back_one_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(addresses_count_per_ipv6_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(public_form_attempts_count_per_address_and_form, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(form_tokens_hold_for_their_purpose_and_lifetime, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

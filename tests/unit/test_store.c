@@ -137,7 +137,8 @@ static int64_t count_items(struct store *s)
 {
     struct pd_err err = {0};
     int64_t n = -1;
-    assert_int_equal(store_query_int(s, "SELECT COUNT(*) FROM ct_item", NULL, 0, -1, &n, &err), 0);
+    if (store_query_int(s, "SELECT COUNT(*) FROM ct_item", NULL, 0, -1, &n, &err) != 0)
+        fail_msg("count: %s", err.message);
     return n;
 }
 
@@ -418,16 +419,16 @@ static void text_with_quotes_placeholders_and_utf8_round_trips(void **state)
 static void many_parameters_bind_by_position(void **state)
 {
     struct store *s = fresh_tables(state);
-    (void)s;
     struct pd_err err = {0};
-    struct db_val v[STORE_MAX_PARAMS];
-    char sql[1024];
-    int len = snprintf(sql, sizeof sql, "SELECT ?1");
+    static struct db_val v[STORE_MAX_PARAMS];
+    static char sql[STORE_MAX_PARAMS * 10];
+    int len = snprintf(sql, sizeof sql, "SELECT SUM(column1) FROM (VALUES (?1)");
     for (int i = 0; i < STORE_MAX_PARAMS; i++) {
         v[i] = db_int(1000 + i);
         if (i > 0)
-            len += snprintf(sql + len, sizeof sql - (size_t)len, " + ?%d", i + 1);
+            len += snprintf(sql + len, sizeof sql - (size_t)len, ", (?%d)", i + 1);
     }
+    snprintf(sql + len, sizeof sql - (size_t)len, ") AS t");
     int64_t n = 0;
     assert_int_equal(store_query_int(s, sql, v, STORE_MAX_PARAMS, -1, &n, &err), 0);
     int64_t want = 0;
@@ -611,29 +612,58 @@ static void pg_commit_after_a_failed_statement_is_an_error(void **state)
     assert_int_equal(count_items(s), 1);
 }
 
-static void pg_write_transactions_take_a_cluster_wide_turn(void **state)
+static void pg_write_locks_are_per_thing_and_only_tried_when_asked(void **state)
 {
     struct backend *b = *state;
     assert_true(b->pg); /* registered only in the PostgreSQL group */
     struct store *s = fresh_tables(state);
     struct pd_err err = {0};
-    struct store *other = store_open(b->url, true, &err);
+    struct store *other = store_open(b->url, false, &err);
     assert_non_null(other);
     /* Only this database's locks: e2e servers on the same cluster write next to this test. */
     const char *held = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
                        " AND pid <> pg_backend_pid() AND database ="
                        " (SELECT oid FROM pg_database WHERE datname = current_database())";
     int64_t n = -1;
+    assert_int_equal(store_begin(s, &err), 0); /* a write transaction takes no lock of its own */
     assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(store_begin(s, &err), 0);
-    assert_int_equal(store_begin(s, &err), 0); /* a savepoint takes nothing more */
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-1", &err), 0);
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-1", &err), 0); /* held already: again */
     assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(store_commit(s, &err), 0);
-    assert_int_equal(store_commit(s, &err), 0);
-    assert_int_equal(store_query_int(other, held, NULL, 0, -1, &n, &err), 0);
-    assert_int_equal(n, 0); /* released at COMMIT */
+
+    other->locks_try_only = true;
+    assert_int_equal(store_begin(other, &err), 0);
+    assert_int_equal(store_lock(other, "order", "prg_1", "o-2", &err), 0); /* another thing */
+    assert_false(other->retry);
+    assert_int_equal(store_lock(other, "order", "prg_1", "o-1", &err), -1);
+    assert_true(other->retry);
+    assert_int_equal(err.kind, PD_ERR_UNAVAILABLE);
+    store_rollback(other);
+    other->retry = false;
+
+    assert_int_equal(store_commit(s, &err), 0); /* released at COMMIT */
+    assert_int_equal(store_begin(other, &err), 0);
+    assert_int_equal(store_lock(other, "order", "prg_1", "o-1", &err), 0);
+    assert_false(other->retry);
+    store_rollback(other);
+
+    /* A lock taken in a savepoint that is rolled back is released, and s no longer counts it as
+     * held: taking it again asks the server, and finds another holder. */
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-3", &err), 0);
+    store_rollback(s);
+    other->locks_try_only = false;
+    assert_int_equal(store_begin(other, &err), 0);
+    assert_int_equal(store_lock(other, "order", "prg_1", "o-3", &err), 0);
+    s->locks_try_only = true;
+    assert_int_equal(store_lock(s, "order", "prg_1", "o-3", &err), -1);
+    assert_true(s->retry);
+    s->retry = s->locks_try_only = false;
+    store_rollback(s);
+    store_rollback(other);
     store_close(other);
 }
 
@@ -726,7 +756,7 @@ static const struct CMUnitTest contract[] = {
 /* What only PostgreSQL does, after the contract. */
 static const struct CMUnitTest postgres_only[] = {
     cmocka_unit_test(pg_commit_after_a_failed_statement_is_an_error),
-    cmocka_unit_test(pg_write_transactions_take_a_cluster_wide_turn),
+    cmocka_unit_test(pg_write_locks_are_per_thing_and_only_tried_when_asked),
     cmocka_unit_test(pg_a_lost_connection_is_an_error_then_reconnects_outside_transactions),
 };
 

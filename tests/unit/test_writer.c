@@ -188,6 +188,60 @@ static void submitted_jobs_commit_and_a_failing_one_undoes_only_itself(void **st
     teardown(f);
 }
 
+/* A job that meets another node's lock (store.h, retry) on its first run. */
+struct retry_job {
+    struct test_job t;
+    atomic_int runs;
+    bool try_only_second; /* locks_try_only when it ran the second time */
+};
+
+static int retry_once_run(struct store *s, struct write_job *j)
+{
+    struct retry_job *r = (struct retry_job *)j;
+    int n = atomic_fetch_add(&r->runs, 1);
+    if (n == 1)
+        r->try_only_second = s->locks_try_only;
+    if (insert_run(s, j) < 0)
+        return -1;
+    if (n == 0) {
+        s->retry = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void a_job_that_meets_another_nodes_lock_is_undone_and_runs_again_first(void **state)
+{
+    (void)state;
+    struct fixture *f = setup("normal", 0);
+    struct test_job a, c;
+    struct retry_job r;
+    job_init(&a, 1);
+    job_init(&r.t, 2);
+    atomic_init(&r.runs, 0);
+    r.t.job.run = retry_once_run;
+    job_init(&c, 3);
+    assert_int_equal(writer_submit(f->w, &a.job), 0);
+    assert_int_equal(writer_submit(f->w, &r.t.job), 0);
+    assert_int_equal(writer_submit(f->w, &c.job), 0);
+    wait_for(&a.done_calls, 1);
+    wait_for(&r.t.done_calls, 1);
+    wait_for(&c.done_calls, 1);
+    assert_int_equal(atomic_load(&r.runs), 2);
+    assert_false(r.try_only_second); /* first of its batch: it may wait for its locks */
+    assert_int_equal(r.t.job.outcome, WRITE_COMMITTED);
+    assert_int_equal(a.job.outcome, WRITE_COMMITTED);
+    assert_int_equal(c.job.outcome, WRITE_COMMITTED);
+    assert_int_equal(rows_with(f, 1), 1);
+    assert_int_equal(rows_with(f, 2), 1); /* the first run's row was undone */
+    assert_int_equal(rows_with(f, 3), 1);
+    struct writer_stats st;
+    writer_get_stats(f->w, &st);
+    assert_int_equal(st.postponed, 1);
+    assert_int_equal(atomic_load(&r.t.done_calls), 1);
+    teardown(f);
+}
+
 /* Batches of three: the third job fills the batch, which ends the gathering, so the batch does
  * not depend on the gathering time (set past any wait here). */
 static void journaled_jobs_are_gathered_into_one_batch(void **state)
@@ -556,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(submitted_jobs_commit_and_a_failing_one_undoes_only_itself),
+        cmocka_unit_test(a_job_that_meets_another_nodes_lock_is_undone_and_runs_again_first),
         cmocka_unit_test(journaled_jobs_are_gathered_into_one_batch),
         cmocka_unit_test(
             a_job_queued_after_journaled_ones_ends_the_gathering_and_finds_them_applied),

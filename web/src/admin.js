@@ -5,6 +5,7 @@ import {
   percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { applicationsSection } from './admin_applications.js';
 import { connectionsSection } from './admin_connections.js';
 import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
@@ -110,7 +111,7 @@ function inviteForm(onDone) {
 
 async function partners() {
   const search = h('input', { type: 'search', name: 'q', placeholder: 'Email or referral code', 'aria-label': 'Find a partner' });
-  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended'].map((s) => h('option', { value: s }, s)));
+  const status = h('select', { name: 'status', 'aria-label': 'Status' }, ['all', 'pending', 'active', 'suspended', 'rejected'].map((s) => h('option', { value: s }, s)));
   const setStatus = (p, s, button) => act(button, () => api('PATCH', `/api/v1/partners/${p.id}`, { status: s }),
     `${p.name} is now ${s}.`).then(() => list.reload(), () => {});
   const cur = program.currency;
@@ -137,7 +138,7 @@ async function partners() {
   search.addEventListener('search', () => list.reset()); // Enter or the clear button
   status.addEventListener('change', () => list.reset());
   list.reset();
-  return [section('Invite a partner', inviteForm(() => list.reset())),
+  return [applicationsSection(program, () => list.reload()), section('Invite a partner', inviteForm(() => list.reset())),
     section('Partners', h('div', { class: 'filters' }, field('Find', search, 'An exact email or referral code; Enter to search.'), field('Status', status)), list.el)];
 }
 

@@ -6,6 +6,7 @@ import {
 } from './common.js';
 import { dailyChart } from './chart.js';
 import { couponsSection } from './partner_coupons.js';
+import { underReview, passwordSection } from './partner_account.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
@@ -187,6 +188,7 @@ async function settings() {
       h('dt', {}, 'Name'), h('dd', {}, me.name), h('dt', {}, 'Email'), h('dd', {}, me.email),
       h('dt', {}, 'Referral code'), h('dd', {}, me.ref_code), h('dt', {}, 'Status'), h('dd', {}, badge(me.status)),
       h('dt', {}, 'Program'), h('dd', {}, session.program.name), h('dt', {}, 'Partner since'), h('dd', {}, dateTime(me.created)))),
+    passwordSection(),
   ];
 }
 
@@ -237,6 +239,7 @@ async function start() {
     return;
   }
   const slug = frame(sections, '/partner/');
+  if (underReview(session, main)) return;
   const page = pages[slug] || overview;
   document.title = `${(sections.find((s) => s[0] === slug) || sections[0])[1]} — partner dashboard — partnerd`;
   await loadInto(main, 'your dashboard', page);
