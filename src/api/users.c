@@ -89,7 +89,7 @@ static int user_reinvite_op(struct store *s, struct api_write *w)
     if (user_load(s, w->call->path_params[0], w->call->req->arena, &uw->u, &w->err) != 0)
         return -1;
     if (!uw->u.invited)
-        return pd_err_set(&w->err, PD_ERR_UNPROCESSABLE, "id",
+        return pd_err_set(&w->err, PD_ERR_CONFLICT, "id",
                           "this user has already chosen a password: they log in at /login");
     if (user_set_invite(s, uw->u.id, uw->invite_hash, &w->err) < 0)
         return -1;

@@ -99,7 +99,7 @@ def test_a_new_invite_replaces_the_old_one(srv):
     expect_error(srv.request("POST", old, {"password": PASSWORD}), 404, param="token")
     status, _, body = srv.request("POST", new, {"password": PASSWORD})
     expect_eq(status, 200, "the new link works (%s)" % short(body))
-    expect_error(me.request("POST", "/api/v1/users/%s/invite" % user["id"]), 422, param="id")
+    expect_error(me.request("POST", "/api/v1/users/%s/invite" % user["id"]), 409, param="id")
     expect_error(me.request("POST", "/api/v1/users/adm_nosuch/invite"), 404, param="id")
 
 
