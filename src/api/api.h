@@ -144,6 +144,10 @@ struct api_write {
     /* When set, answers a committed write on the worker instead of its JSON result (which is
      * dropped): a download made after the write that decided its content. */
     void (*reply)(struct api_write *w);
+    /* Set by op: a committed answer is sent only after this long (a revoked merchant key's
+     * cached copies on every node have expired by then: src/app/key_cache.h). */
+    int reply_after_ms;
+    struct http_timer reply_timer;
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
 /* api_submit_write answered by reply (no Idempotency-Key: the answer is not stored). */
@@ -252,6 +256,8 @@ json_t *api_partner_json(struct api_call *call, const char *partner_id, struct p
 bool api_valid_email(const char *s);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
 bool api_valid_code(const char *s);
+/* An email address: one '@', a dot in the domain, no spaces (src/api/partners.c). */
+bool api_valid_email(const char *s);
 /* integrations (README "Integrations"): postback.c, track.c, pd_js.c */
 void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
@@ -284,5 +290,20 @@ void api_partner_keys_revoke(struct api_call *call);
 void api_me_keys_list(struct api_call *call);
 void api_me_keys_create(struct api_call *call);
 void api_me_keys_revoke(struct api_call *call);
+/* users: the merchant's team (src/api/users.c) */
+void api_users_list(struct api_call *call);
+void api_users_get(struct api_call *call);
+void api_users_create(struct api_call *call);
+void api_users_update(struct api_call *call);
+void api_users_delete(struct api_call *call);
+void api_users_reinvite(struct api_call *call);
+/* merchant keys: secret and publishable keys (src/api/merchant_keys.c) */
+void api_merchant_keys_list(struct api_call *call);
+void api_merchant_keys_create(struct api_call *call);
+void api_merchant_keys_revoke(struct api_call *call);
+/* links: edit and delete (src/api/links.c) */
+void api_links_get(struct api_call *call);
+void api_links_update(struct api_call *call);
+void api_links_delete(struct api_call *call);
 
 #endif

@@ -34,18 +34,20 @@ const struct api_list api_list_partners = {
 
 #define LINK_SELECT                                                                                \
     "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4, sub5,"          \
-    " is_default, created_at FROM links"
+    " is_default, created_at, disabled, archived_at FROM links"
 const struct api_list api_list_links = {.name = "links",
                                         .select = LINK_SELECT,
                                         .key = "id",
                                         .prefix = "lnk_",
-                                        .filters = {EQ("partner_id")},
+                                        .filters = {EQ("partner_id"),
+                                                    {"archived", "archived_at", API_FILTER_SET}},
                                         .leads = {1}};
 const struct api_list api_list_me_links = {.name = "me/links",
                                            .select = LINK_SELECT,
                                            .key = "id",
                                            .prefix = "lnk_",
                                            .own = "partner_id",
+                                           .filters = {{"archived", "archived_at", API_FILTER_SET}},
                                            .leads = {API_LIST_OWN}};
 
 const struct api_list api_list_conversions = {.name = "conversions",

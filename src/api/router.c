@@ -13,6 +13,7 @@
 #define PUBLISHABLE AUTH_ALLOW(AUTH_PUBLISHABLE)
 #define PARTNER AUTH_ALLOW(AUTH_PARTNER)
 #define PUBLIC 0u
+#define OWNER (SECRET | AUTH_OWNER_ONLY) /* the team and the merchant's keys */
 /* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
  * and a key-less body must not be able to take much of it. */
 #define PUBLIC_BODY_MAX (16u * 1024)
@@ -42,6 +43,9 @@ static const struct api_route rows[] = {
     {HTTP_DELETE, "/api/v1/partners/*/invite", SECRET, false, api_partner_invite_revoke},
     {HTTP_POST, "/api/v1/links", SECRET, true, api_links_create},
     {HTTP_GET, "/api/v1/links", SECRET, false, api_links_list},
+    {HTTP_GET, "/api/v1/links/*", SECRET, false, api_links_get},
+    {HTTP_PATCH, "/api/v1/links/*", SECRET, true, api_links_update},
+    {HTTP_DELETE, "/api/v1/links/*", SECRET, false, api_links_delete},
     {HTTP_POST, "/api/v1/leads", SECRET, true, api_leads_create},
     {HTTP_POST, "/api/v1/conversions", SECRET, true, api_conversions_create},
     {HTTP_GET, "/api/v1/conversions", SECRET, false, api_conversions_list},
@@ -97,6 +101,17 @@ static const struct api_route rows[] = {
     {HTTP_POST, "/api/v1/me/keys", PARTNER, false, api_me_keys_create},
     {HTTP_DELETE, "/api/v1/me/keys/*", PARTNER, false, api_me_keys_revoke},
     /* end keys */
+    /* users and merchant keys: the owner's */
+    {HTTP_GET, "/api/v1/users", OWNER, false, api_users_list},
+    {HTTP_POST, "/api/v1/users", OWNER, true, api_users_create},
+    {HTTP_GET, "/api/v1/users/*", OWNER, false, api_users_get},
+    {HTTP_PATCH, "/api/v1/users/*", OWNER, true, api_users_update},
+    {HTTP_DELETE, "/api/v1/users/*", OWNER, false, api_users_delete},
+    {HTTP_POST, "/api/v1/users/*/invite", OWNER, false, api_users_reinvite},
+    {HTTP_GET, "/api/v1/keys", OWNER, false, api_merchant_keys_list},
+    {HTTP_POST, "/api/v1/keys", OWNER, true, api_merchant_keys_create},
+    {HTTP_DELETE, "/api/v1/keys/*", OWNER, false, api_merchant_keys_revoke},
+    /* end users and merchant keys */
     /* integrations: postback (token in the query), Dub-compatible tracking, the store helper */
     {HTTP_GET, "/postback", PUBLIC, false, api_postback},
     {HTTP_POST, "/track/lead", SECRET, true, api_track_lead},

@@ -74,6 +74,13 @@ static void write_reply(void *arg)
 {
     struct api_write *w = arg;
     struct api_call *call = w->call;
+    if (w->reply_after_ms > 0 && w->job.outcome == WRITE_COMMITTED) {
+        int ms = w->reply_after_ms;
+        w->reply_after_ms = 0;
+        w->reply_timer = (struct http_timer){write_reply, w};
+        if (http_worker_after(call->req->worker, ms, &w->reply_timer) == 0)
+            return;
+    }
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
     if (w->job.outcome == WRITE_COMMITTED && w->reply) {

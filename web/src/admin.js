@@ -12,6 +12,9 @@ import { explainMoney } from './explain.js';
 import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
 import { openStatement } from './statement.js';
+import { teamPage, ownerSections, readOnly } from './admin_team.js';
+import { keysPage } from './admin_keys.js';
+import { partnerPage } from './admin_partner.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['webhooks', 'Webhooks'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
@@ -85,7 +88,7 @@ async function partners() {
   const cur = program.currency;
   const found = () => search.value.trim();
   const list = pagedList('/api/v1/partners', [
-    { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
+    { key: 'name', label: 'Partner', render: (p) => h('a', { href: `/admin/partner?id=${p.id}` }, h('strong', {}, p.name)) },
     { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
     { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
     { key: 'status', label: 'Status', render: (p) => badge(p.status) },
@@ -243,12 +246,15 @@ async function payouts() {
 
 const overview = () => overviewPage(program, { lookup: lookupPartners, name: partnerName });
 const settings = () => settingsPage(program, (saved) => { program = saved; });
-const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings };
+const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings,
+  team: teamPage, keys: keysPage, partner: partnerPage };
 
 async function start() {
   try {
-    await loadSession('admin');
+    const ses = await loadSession('admin');
+    sections.push(...ownerSections(ses.role));
     frame(sections, '/admin/');
+    readOnly(main);
     if (!(await loadProgram())) {
       main.replaceChildren(section('Create your first program', h('p', {}, 'A program holds your partners, their links and the commission they earn.'), createProgramForm()));
       main.dataset.ready = 'true';

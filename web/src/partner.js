@@ -7,6 +7,7 @@ import {
 import { dailyChart } from './chart.js';
 import { digestForm } from './partner_email.js';
 import { explainMoney } from './explain.js';
+import { couponsSection } from './partner_coupons.js';
 import { underReview, passwordSection } from './partner_account.js';
 import { openStatement } from './statement.js';
 
@@ -45,6 +46,7 @@ async function overview() {
     section('Your link',
       h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
       h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
+    couponsSection(me),
   ];
 }
 
