@@ -423,8 +423,8 @@ static void requeue(struct writer *w, struct write_job *postponed)
     w->head = postponed;
     if (!w->tail)
         w->tail = last;
-    w->queued += (int)n;
-    w->urgent += (int)urgent;
+    w->queued += n;
+    w->urgent += urgent;
     w->stats.postponed += (uint64_t)n;
     pthread_mutex_unlock(&w->lock);
 }
