@@ -10,7 +10,9 @@ packages=(
     sqlite3 python3 python3-psycopg2 curl jq ca-certificates procps
     postgresql postgresql-client
     libxml2-utils unzip libhbci4j-core-java
+    libcurl4-openssl-dev python3-aiosmtpd
 )
+# email: libcurl speaks SMTP; the e2e tests run aiosmtpd on loopback and read what arrived.
 # libhbci4j-core-java: its jar carries the official pain.001 XSDs that tests/sepa/validate.sh
 # extracts at test time; xmllint validates the generated SEPA files against them.
 # web: Chromium for the browser tests; Node.js and npm build the dashboards (npm ci) and run those

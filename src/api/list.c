@@ -34,18 +34,20 @@ const struct api_list api_list_partners = {
 
 #define LINK_SELECT                                                                                \
     "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4, sub5,"          \
-    " is_default, created_at FROM links"
+    " is_default, created_at, disabled, archived_at FROM links"
 const struct api_list api_list_links = {.name = "links",
                                         .select = LINK_SELECT,
                                         .key = "id",
                                         .prefix = "lnk_",
-                                        .filters = {EQ("partner_id")},
+                                        .filters = {EQ("partner_id"),
+                                                    {"archived", "archived_at", API_FILTER_SET}},
                                         .leads = {1}};
 const struct api_list api_list_me_links = {.name = "me/links",
                                            .select = LINK_SELECT,
                                            .key = "id",
                                            .prefix = "lnk_",
                                            .own = "partner_id",
+                                           .filters = {{"archived", "archived_at", API_FILTER_SET}},
                                            .leads = {API_LIST_OWN}};
 
 const struct api_list api_list_conversions = {.name = "conversions",
@@ -85,8 +87,9 @@ const struct api_list api_list_payouts = {.name = "payouts",
 /* A partner's statements: its line of each payout batch, the batch's id as the cursor. */
 const struct api_list api_list_me_payouts = {
     .name = "me/payouts",
-    .select = "SELECT y.id, y.period, y.status, i.amount, i.currency, i.reference, y.created_at,"
-              " y.paid_at FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
+    .select = "SELECT y.id, y.period, i.status, i.amount, i.currency, i.reference, y.created_at,"
+              " i.sent_at, i.paid_at, i.failed_at, i.reason"
+              " FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
     .key = "i.payout_id",
     .prefix = "pay_",
     .own = "i.partner_id",
@@ -122,11 +125,22 @@ const struct api_list api_list_connection_events = {.name = "connections/events"
                                                     .own = "connection_id",
                                                     .leads = {API_LIST_OWN}};
 
+/* email: the outbox, newest first; the program's name makes each subject */
+const struct api_list api_list_emails = {
+    .name = "emails",
+    .select = "SELECT e.id, e.kind, e.to_addr, e.status, e.attempts, e.last_error, e.created_at,"
+              " e.sent_at, e.vars, g.name, e.partner_id, e.program_id FROM emails e"
+              " LEFT JOIN programs g ON g.id = e.program_id",
+    .key = "e.id",
+    .prefix = "eml_",
+    .filters = {{"status", "e.status", API_FILTER_EQ}, {"partner_id", "e.partner_id", API_FILTER_EQ}},
+    .leads = {2, 1}};
+
 const struct api_list *const api_lists[] = {
     &api_list_programs,    &api_list_partners,    &api_list_links,          &api_list_me_links,
     &api_list_conversions, &api_list_commissions, &api_list_me_commissions, &api_list_payouts,
     &api_list_me_payouts,  &api_list_webhooks,    &api_list_deliveries,     &api_list_connections,
-    &api_list_connection_events, NULL};
+    &api_list_connection_events, &api_list_emails, NULL};
 
 unsigned api_list_lead(const struct api_list *list, unsigned present, bool own)
 {

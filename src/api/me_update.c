@@ -1,10 +1,12 @@
-/* PATCH /api/v1/me: a partner sets its own payout method and postback URL (nothing else: status,
+/* PATCH /api/v1/me: a partner sets its own payout method, postback URL and whether it receives
+ * the daily digest of new commissions (nothing else: status,
  * email and the rest stay the merchant's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "app/emails.h"
 #include "app/partners.h"
 #include "app/records.h"
 #include "core/payout_method.h"
@@ -15,6 +17,7 @@
  * so two concurrent edits of different fields cannot lose each other. */
 struct me_write {
     bool set_payout_method, set_postback_url;
+    int email_digest; /* -1: unchanged, else the daily digest on (1) or off (0) */
     const char *payout_method, *postback_url; /* NULL: cleared */
 };
 
@@ -54,19 +57,31 @@ static int me_write_op(struct store *s, struct api_write *w)
         partner_to_json(s, &p, prog.currency->code, w->call->app->cfg.public_url, &w->err);
     if (!w->result)
         return -1;
+    bool digest = mw->email_digest != 0; /* email: the digest's opt-out is the outbox's */
+    if ((mw->email_digest >= 0 &&
+         email_digest_set(s, p.id, digest, w->call->now_ms, &w->err) < 0) ||
+        email_digest_get(s, p.id, &digest, &w->err) < 0)
+        return -1;
+    json_object_set_new(w->result, "email_digest", json_boolean(digest));
     w->status = 200;
     return 0;
 }
 
 void api_me_update(struct api_call *call)
 {
-    static const char *const fields[] = {"payout_method", "postback_url", NULL};
+    static const char *const fields[] = {"payout_method", "postback_url", "email_digest", NULL};
     struct me_write *mw = arena_calloc(call->req->arena, sizeof *mw);
     struct arena *a = call->req->arena;
     struct pd_err err = {0};
     json_t *b = call->body;
     if (api_check_fields(b, fields, &err) < 0)
         goto fail;
+    json_t *digest = json_object_get(b, "email_digest");
+    mw->email_digest = digest ? json_is_true(digest) : -1;
+    if (digest && !json_is_boolean(digest)) {
+        pd_err_set(&err, PD_ERR_BAD_REQUEST, "email_digest", "email_digest must be true or false");
+        goto fail;
+    }
     json_t *pm = json_object_get(b, "payout_method");
     mw->set_payout_method = pm != NULL;
     if (pm && !json_is_null(pm) && parse_payout_method(pm, a, &mw->payout_method, &err) < 0)

@@ -35,6 +35,18 @@ struct app_config {
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
     int webhook_allow_private;  /* webhooks: 1 lets endpoints be loopback/private addresses */
     char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
+    char smtp_url[512];         /* email: smtp://host[:port] or smtps://…; empty: nothing is sent */
+    char smtp_from[256];        /* email: the sending address (required with smtp_url) */
+    char smtp_user[256];        /* email: SMTP login (empty: none) */
+    char smtp_password[256];    /* email */
+    int smtp_timeout_ms;        /* email: one attempt, connection to the server's last reply */
+    int smtp_retry_base_ms;     /* email: first retry after a failed attempt (then doubled) */
+    int smtp_max_attempts;      /* email: attempts before a message is failed */
+    int email_digest_interval;  /* email: seconds between two digests of one partner (0: none) */
+    int email_retention_days;   /* email: sent, failed or unsent messages older are deleted */
+    int paypal_poll_ms;         /* paypal: how often parts sent to PayPal are looked at */
+    int paypal_retry_base_ms;   /* paypal: first wait after a failed call or pending items */
+    int paypal_timeout_ms;      /* paypal: the most one request to PayPal may take */
 };
 
 struct app_metrics {

@@ -16,6 +16,8 @@
 #include "http/http.h"
 #include "jobs/scheduler.h"
 #include "jobs/webhooks.h" /* webhooks */
+#include "jobs/mailer.h"   /* email */
+#include "jobs/paypal.h"   /* paypal */
 #include "auth/auth.h"
 #include "web/web.h"
 #include "util/banned.h"
@@ -31,6 +33,13 @@ static const char usage[] =
     "                      [--webhook_retry_base_ms MS] [--webhook_poll_ms MS]\n"
     "                      [--webhook_ca_file PEM] [--postback_allow_private 0|1]\n"
     "                      [--webhook_allow_private 0|1] [--metrics_token TOKEN]\n"
+    "                      [--smtp_url smtp[s]://HOST[:PORT]] [--smtp_from ADDRESS]\n"
+    "                      [--smtp_user USER] [--smtp_password PASSWORD]\n"
+    "                      [--smtp_timeout_ms MS] [--smtp_retry_base_ms MS]\n"
+    "                      [--smtp_max_attempts N] [--email_digest_interval SECONDS]\n"
+    "                      [--email_retention_days DAYS]\n"
+    "                      [--paypal_poll_ms MS] [--paypal_retry_base_ms MS]\n"
+    "                      [--paypal_timeout_ms MS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -205,6 +214,8 @@ struct serve {
     struct signal_waiter sw;
     struct scheduler *sched;
     struct webhook_sender *hooks;
+    struct mailer *mailer;
+    struct paypal_sender *paypal;
     bool ran; /* the server ran (and was stopped by a signal or an error) */
 };
 
@@ -284,6 +295,34 @@ static int serve_http(struct serve *sv)
     return 0;
 }
 
+/* The email outbox's sender, after the HTTP server so the digest's links know the real port. */
+static int serve_mailer(struct serve *sv)
+{
+    const struct app_config *c = &sv->app->cfg;
+    struct mailer_cfg mc = {
+        .db_url = c->db_url,
+        .smtp_url = c->smtp_url,
+        .smtp_from = c->smtp_from,
+        .smtp_user = c->smtp_user,
+        .smtp_password = c->smtp_password,
+        .public_url = c->public_url,
+        .key = sv->app->fingerprint_key,
+        .timeout_ms = c->smtp_timeout_ms,
+        .retry_base_ms = c->smtp_retry_base_ms,
+        .max_attempts = c->smtp_max_attempts,
+        .poll_ms = c->webhook_poll_ms,
+        .digest_interval_s = c->email_digest_interval,
+        .retention_days = c->email_retention_days,
+    };
+    struct pd_err err = {0};
+    sv->mailer = mailer_start(sv->app->writer, &mc, &err);
+    if (!sv->mailer) {
+        fprintf(stderr, "partnerd serve: cannot start the mailer: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
 /* Everything but the signal thread, in order; -1 (after saying why) leaves what did start to
  * serve_stop. */
 static int serve_start(struct serve *sv)
@@ -321,7 +360,16 @@ static int serve_start(struct serve *sv)
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         return -1;
     }
-    return serve_http(sv);
+    sv->paypal = paypal_sender_start(app->writer, app->cfg.db_url, app->cfg.paypal_poll_ms,
+                                     app->cfg.paypal_retry_base_ms, app->cfg.paypal_timeout_ms,
+                                     app->cfg.webhook_ca_file, &err);
+    if (!sv->paypal) {
+        fprintf(stderr, "partnerd serve: cannot start the PayPal sender: %s\n", err.message);
+        return -1;
+    }
+    if (serve_http(sv) < 0)
+        return -1;
+    return serve_mailer(sv);
 }
 
 /* Serves until SIGTERM or SIGINT; the exit code. */
@@ -351,7 +399,9 @@ static int serve_run(struct serve *sv)
 static void serve_stop(struct serve *sv)
 {
     struct app *app = sv->app;
+    mailer_stop(sv->mailer);
     webhook_sender_stop(sv->hooks);
+    paypal_sender_stop(sv->paypal);
     scheduler_stop(sv->sched);
     writer_stop(app->writer);
     click_journal_close(app->click_journal);

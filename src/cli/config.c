@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/email_render.h" /* email */
 #include "store/store.h"
 #include "util/banned.h"
 
@@ -45,6 +46,18 @@ static const struct setting settings[] = {
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
     INT_SETTING("webhook_allow_private", webhook_allow_private),   /* webhooks */
     TEXT_SETTING("metrics_token", metrics_token),
+    TEXT_SETTING("smtp_url", smtp_url), /* email */
+    TEXT_SETTING("smtp_from", smtp_from),
+    TEXT_SETTING("smtp_user", smtp_user),
+    TEXT_SETTING("smtp_password", smtp_password),
+    INT_SETTING("smtp_timeout_ms", smtp_timeout_ms),
+    INT_SETTING("smtp_retry_base_ms", smtp_retry_base_ms),
+    INT_SETTING("smtp_max_attempts", smtp_max_attempts),
+    INT_SETTING("email_digest_interval", email_digest_interval),
+    INT_SETTING("email_retention_days", email_retention_days), /* end email */
+    INT_SETTING("paypal_poll_ms", paypal_poll_ms),             /* paypal */
+    INT_SETTING("paypal_retry_base_ms", paypal_retry_base_ms), /* paypal */
+    INT_SETTING("paypal_timeout_ms", paypal_timeout_ms),       /* paypal */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -124,6 +137,26 @@ static int load_file(struct app_config *cfg, const char *path)
     return rc;
 }
 
+/* The email settings hang together: an SMTP URL needs a sender and the public URL the emails'
+ * links point at. */
+static int check_smtp(const struct app_config *cfg)
+{
+    if (!cfg->smtp_url[0])
+        return 0;
+    const char *why = NULL;
+    if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 && strncmp(cfg->smtp_url, "smtps://", 8) != 0)
+        why = "smtp_url must start with smtp:// or smtps://";
+    else if (!cfg->public_url[0])
+        why = "smtp_url needs public_url: the links in emails point there";
+    else if (!email_address_ok(cfg->smtp_from))
+        why = "smtp_url needs smtp_from, the sending address (name@example.com)";
+    else if (cfg->smtp_max_attempts < 1)
+        why = "smtp_max_attempts must be at least 1";
+    if (why)
+        fprintf(stderr, "partnerd: %s\n", why);
+    return why ? -1 : 0;
+}
+
 bool cli_wants_help(int argc, char **argv, const char *usage)
 {
     for (int i = 1; i < argc; i++) {
@@ -149,6 +182,14 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->webhook_retry_base_ms = 30000; /* webhooks */
     cfg->webhook_poll_ms = 1000;        /* webhooks */
     cfg->webhook_retention_days = 30;
+    cfg->smtp_timeout_ms = 30000; /* email */
+    cfg->smtp_retry_base_ms = 60000;
+    cfg->smtp_max_attempts = 8;
+    cfg->email_digest_interval = 86400;
+    cfg->email_retention_days = 90;
+    cfg->paypal_poll_ms = 1000;         /* paypal */
+    cfg->paypal_retry_base_ms = 30000;  /* paypal */
+    cfg->paypal_timeout_ms = 30000;     /* paypal */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");
@@ -205,6 +246,8 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     }
     *argc = out;
     argv[out] = NULL;
+    if (check_smtp(cfg) < 0)
+        return -1;
     if (!cfg->public_url[0])
         snprintf(cfg->public_url, sizeof cfg->public_url, "http://%s", cfg->listen);
     size_t pl = strlen(cfg->public_url);

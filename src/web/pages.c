@@ -130,7 +130,8 @@ static void dashboard_page(struct api_call *call, const char *kind, const char *
 void web_admin_page(struct api_call *call)
 {
     static const char *const sections[] = {"",        "partners", "conversions", "commissions",
-                                           "payouts", "settings", NULL};
+                                           "payouts", "webhooks", "emails",      "settings",
+                                           "team",    "keys",     "partner",     NULL};
     dashboard_page(call, "admin", "/admin", sections, "admin.html");
 }
 

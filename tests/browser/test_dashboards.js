@@ -206,6 +206,12 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       const [me] = server.sql(`SELECT payout_method, postback_url FROM partners WHERE id = '${alice.id}'`);
       assert.equal(JSON.parse(me.payout_method).email, 'alice.pay@partners.example');
       assert.equal(me.postback_url, 'https://tracker.example/pb?c={click_id}&p={commission}');
+      // the daily digest: on by default, turned off here
+      assert.equal(await page.isChecked('#email-digest input[name=email_digest]'), true);
+      await page.uncheck('#email-digest input[name=email_digest]');
+      await page.click('#email-digest button[type=submit]');
+      await page.waitForSelector('.flash:text("No more daily summaries")');
+      assert.equal(server.sql(`SELECT COUNT(*) n FROM email_optouts WHERE partner_id = '${alice.id}' AND kind = 'digest'`)[0].n, 1);
       page.check();
     });
 
@@ -284,6 +290,15 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.waitForFunction(() => document.querySelectorAll('#partners[data-state=ready] tbody tr').length > 1);
       await screenshot(admin, 'admin-partners');
       admin.check();
+      // without smtp_url the invite is not sent: the Emails page shows its link to hand over
+      await admin.goto(base + '/admin/emails');
+      await ready(admin, '#emails[data-state=ready]');
+      await admin.waitForFunction((u) => [...document.querySelectorAll('#emails code[data-link]')]
+        .some((c) => c.textContent === u), inviteUrl);
+      await screenshot(admin, 'admin-emails');
+      admin.check();
+      await admin.goto(base + '/admin/partners');
+      await ready(admin, '#partners[data-state=ready]');
 
       const ctxN = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const newbie = await watchedPage(ctxN, 'invited partner');
@@ -340,6 +355,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.goto(base + '/admin/settings');
       await ready(admin);
       admin.expectedStatus.add(400).add(422);
+      await admin.click('#rules-json-toggle'); // the rules as JSON (rows by default)
       await admin.fill('textarea[name=rules]', '[{"type":"percent","bps":99999}]');
       await admin.click('#settings button[type=submit]');
       await admin.waitForSelector('#settings .field-error');
@@ -364,9 +380,10 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       await admin.click('#new-payout button[type=submit]');
       await admin.waitForSelector('#payouts tbody tr');
       await admin.waitForSelector('#payout-detail tbody tr');
-      const [batch] = server.sql('SELECT id, status, total FROM payouts');
+      // The demo paid last month's batch; this month's draft takes every approved balance as it is.
+      const [batch] = server.sql("SELECT id, status, total FROM payouts WHERE status = 'draft'");
       assert.ok(batch.total > 0);
-      const [owed] = server.sql(`SELECT c.partner_id, c.amount - c.reversed AS net FROM commissions c WHERE c.id = '${approvedId}'`);
+      const [owed] = server.sql(`SELECT b.approved AS net FROM commissions c JOIN partner_balances b ON b.partner_id = c.partner_id WHERE c.id = '${approvedId}'`);
       assert.match(await admin.textContent('#payout-detail'), new RegExp(usd(owed.net).replace(/[$.]/g, '\\$&')));
       await screenshot(admin, 'admin-payouts');
       const [download] = await Promise.all([admin.waitForEvent('download'), admin.click('#payouts a[data-action=csv]')]);
@@ -467,7 +484,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
     });
 
     await t.test('no script errors on any page', async () => {
-      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'settings']) {
+      for (const slug of ['', 'partners', 'conversions', 'commissions', 'payouts', 'emails', 'settings']) {
         await admin.goto(`${base}/admin/${slug}`);
         await ready(admin);
         await admin.waitForFunction(() => !document.querySelector('[data-state=loading]'));

@@ -1,14 +1,22 @@
 // The merchant dashboard: the whole program through the JSON API, with the session cookie (the
 // server treats an admin session like the secret key, CSRF token required on every change).
 import {
-  h, $, api, listAll, pagedList, loadSession, frame, section, card, table, badge, money, parseMoney, number,
-  percent, day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
+  h, $, api, listAll, pagedList, loadSession, frame, section, table, badge, money,
+  day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
-import { dailyChart } from './chart.js';
+import { overviewPage } from './admin_overview.js';
+import { settingsPage, createProgramForm } from './admin_settings.js';
+import { webhooksPage } from './admin_webhooks.js';
+import { refundButton } from './admin_refund.js';
+import { explainMoney } from './explain.js';
+import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
-import { connectionsSection } from './admin_connections.js';
+import { openStatement } from './statement.js';
+import { teamPage, ownerSections, readOnly } from './admin_team.js';
+import { keysPage } from './admin_keys.js';
+import { partnerPage } from './admin_partner.js';
 
-const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['settings', 'Settings']];
+const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['webhooks', 'Webhooks'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
 let program = null; // the program shown (the first one; a selector when there are several)
 const partnerNames = new Map(); // partner id → name, for the rows shown
@@ -40,38 +48,6 @@ async function partnerOptions(id) {
   const page = await api('GET', `/api/v1/partners?program_id=${program.id}&limit=100`);
   page.data.forEach((p) => partnerNames.set(p.id, p.name));
   return h('datalist', { id }, page.data.map((p) => h('option', { value: p.id }, p.name)));
-}
-
-// ---- overview ----------------------------------------------------------------------------------
-async function overview() {
-  const [report, byPartner] = await Promise.all([
-    api('GET', `/api/v1/reports?program_id=${program.id}&group_by=day`),
-    api('GET', `/api/v1/reports?program_id=${program.id}&group_by=partner`),
-  ]);
-  const t = report.totals;
-  const cur = program.currency;
-  const rows = byPartner.data.slice().sort((a, b) => b.commission - a.commission || b.clicks - a.clicks);
-  await lookupPartners(rows.slice(0, 100).map((r) => r.partner_id)); // the rest show their ids
-  return [
-    section(`${program.name} · last 30 days`,
-      h('div', { class: 'cards', id: 'totals' },
-        card('Clicks', number(t.clicks), `${number(t.unique_clicks)} unique`),
-        card('Conversions', number(t.conversions)),
-        card('Revenue', money(t.revenue, cur)),
-        card('Commission', money(t.commission, cur)),
-        card('Conversion rate', percent(t.conversion_rate)),
-        card('EPC', money(t.epc, cur), 'commission per click')),
-      dailyChart(report, cur)),
-    section('Partners by commission', table([
-      { key: 'partner_id', label: 'Partner', render: (r) => partnerName(r.partner_id), csv: (r) => partnerName(r.partner_id) },
-      { key: 'clicks', label: 'Clicks', num: true, render: (r) => number(r.clicks) },
-      { key: 'conversions', label: 'Conversions', num: true, render: (r) => number(r.conversions) },
-      { key: 'revenue', label: 'Revenue', num: true, render: (r) => money(r.revenue, cur) },
-      { key: 'commission', label: 'Commission', num: true, render: (r) => money(r.commission, cur) },
-      { key: 'conversion_rate', label: 'Conv. rate', num: true, render: (r) => percent(r.conversion_rate) },
-      { key: 'epc', label: 'EPC', num: true, render: (r) => money(r.epc, cur) },
-    ], rows, { csvName: 'partners-30-days.csv', empty: ['No partner activity in the last 30 days.', 'Invite partners on the Partners page; their clicks and sales show here.'] })),
-  ];
 }
 
 // ---- partners ----------------------------------------------------------------------------------
@@ -112,7 +88,7 @@ async function partners() {
   const cur = program.currency;
   const found = () => search.value.trim();
   const list = pagedList('/api/v1/partners', [
-    { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
+    { key: 'name', label: 'Partner', render: (p) => h('a', { href: `/admin/partner?id=${p.id}` }, h('strong', {}, p.name)) },
     { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
     { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
     { key: 'status', label: 'Status', render: (p) => badge(p.status) },
@@ -156,6 +132,7 @@ async function conversions() {
     { key: 'method', label: 'Attribution', render: (c) => (c.attribution && c.attribution.method) || 'none', csv: (c) => c.attribution && c.attribution.method },
     { key: 'commission', label: 'Commission', num: true, render: (c) => money(commission(c), c.currency), csv: (c) => commission(c) },
     { key: 'fraud_reason', label: 'Flag', render: (c) => (c.fraud_reason ? h('span', { class: 'badge rejected' }, c.fraud_reason) : '') },
+    { key: 'actions', label: '', csv: false, render: (c) => h('span', { class: 'row-actions' }, refundButton(c, () => list.reload())) },
   ], {
     id: 'conversions', what: 'conversions', csvName: 'conversions.csv',
     query: () => ({ program_id: program.id, partner_id: partner.value.trim(),
@@ -195,7 +172,7 @@ async function commissions() {
     { key: 'partner_id', label: 'Partner', nowrap: true, render: (c) => partnerName(c.partner_id), csv: (c) => c.partner_id },
     { key: 'status', label: 'Status', render: (c) => badge(c.status) },
     { key: 'net', label: 'Amount', num: true, render: (c) => money(c.net, c.currency) },
-    { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain' }, c.explanation) },
+    { key: 'explanation', label: 'Explanation', render: (c) => h('span', { class: 'explain', title: c.explanation }, explainMoney(c)), csv: explainMoney },
     { key: 'hold_until', label: 'Hold until', nowrap: true, render: (c) => day(c.hold_until) },
     { key: 'actions', label: '', csv: false, render: (c) => (c.status === 'pending' ? h('span', { class: 'row-actions' },
       h('button', { type: 'button', class: 'small', 'data-action': 'approve',
@@ -228,6 +205,7 @@ async function payouts() {
       { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
       { key: 'method', label: 'Payout method', render: (i) => (i.method ? (i.method.type === 'paypal' ? `PayPal ${i.method.email}` : `IBAN ${i.method.iban}`) : h('span', { class: 'badge pending' }, 'no method set')),
         csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
+    { key: 'status', label: 'Status', render: (i) => h('span', {}, badge(i.status || 'payable'), i.reason ? h('span', { class: 'muted small' }, ` ${i.reason}`) : null, i.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/payouts/${p.id}/items/${i.id}/statement`) }, 'Statement') : null), csv: (i) => i.status || '' },
     ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
   };
   const list = pagedList('/api/v1/payouts', [
@@ -240,6 +218,7 @@ async function payouts() {
     { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
       h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
       h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
+      p.status === 'draft' && program.paypal ? h('button', { type: 'button', class: 'small', 'data-action': 'send', onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/send`), `Batch ${p.period} sent to PayPal.`).then(reload, () => {}) }, 'Send with PayPal') : null,
       p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
         onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
   ], {
@@ -265,84 +244,20 @@ async function payouts() {
   return [section('Create a payout batch', form), section('Payout batches', list.el), detail];
 }
 
-// ---- settings ----------------------------------------------------------------------------------
-async function settings() {
-  const p = await api('GET', `/api/v1/programs/${program.id}`);
-  const cur = p.currency;
-  const inp = (name, value, attrs = {}) => h('input', { name, value: value ?? '', ...attrs });
-  const name = inp('name', p.name, { required: true });
-  const defaultUrl = inp('default_url', p.default_url, { type: 'url' });
-  const hosts = inp('allowed_hosts', (p.allowed_hosts || []).join(', '));
-  const clickParam = inp('click_param', p.click_param);
-  const windowDays = inp('attribution_window_days', p.attribution_window_days, { type: 'number', min: 1 });
-  const holdDays = inp('hold_days', p.hold_days, { type: 'number', min: 0 });
-  const minPayout = inp('min_payout', money(p.min_payout, cur).replace(/[^\d.]/g, ''), { inputmode: 'decimal' });
-  const model = h('select', { name: 'model' }, h('option', { value: 'last_click' }, 'last click'), h('option', { value: 'first_click' }, 'first click'));
-  model.value = p.model;
-  const lifetime = h('input', { type: 'checkbox', name: 'lifetime', checked: p.lifetime });
-  const recurring = inp('recurring_months', p.recurring_months, { type: 'number', min: 1, placeholder: 'no limit' });
-  const parentBps = inp('parent_bps', p.parent_bps, { type: 'number', min: 0, max: 10000 });
-  const parentLevels = inp('parent_levels', p.parent_levels ?? 1, { type: 'number', min: 1, max: 10 });
-  const monthlyCap = inp('monthly_cap', p.monthly_cap == null ? '' : money(p.monthly_cap, cur).replace(/[^\d.]/g, ''), { inputmode: 'decimal', placeholder: 'no cap' });
-  const rules = h('textarea', { name: 'rules', rows: 12, spellcheck: 'false', class: 'code' }, JSON.stringify(p.rules, null, 2));
-  const form = h('form', { id: 'settings', class: 'grid-form', novalidate: true },
-    field('Name', name), field('Default URL', defaultUrl, 'Where a suspended partner’s links send visitors.'),
-    field('Allowed hosts', hosts, 'Comma-separated; links may only point at these hosts (*.example.com for subdomains).'),
-    field('Click parameter', clickParam), field('Attribution window (days)', windowDays), field('Hold period (days)', holdDays),
-    field(`Minimum payout (${cur})`, minPayout), field('Attribution model', model),
-    h('label', { class: 'check' }, lifetime, ' lifetime attribution of customers'),
-    field('Recurring months', recurring, 'Empty: no limit.'), field('Parent share (basis points)', parentBps, '1000 = 10 % of the child’s commission.'),
-    field('Parent levels', parentLevels, 'How many levels of parents earn a share.'),
-    field(`Monthly cap per partner (${cur})`, monthlyCap, 'Empty: no cap.'),
-    h('div', { class: 'field wide' }, h('span', { class: 'label' }, `Commission rules (JSON) · version ${p.rules_version}`), rules,
-      h('span', { class: 'hint' }, 'Ordered list, most specific match wins. {"type":"percent","bps":1000} is 10 %; flat amounts are minor units. The server checks the rules and names the field at fault.')),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    formError(form, null);
-    let parsedRules;
-    try { parsedRules = JSON.parse(rules.value); } catch (e) { formError(form, { message: `The rules are not valid JSON: ${e.message}`, param: 'rules' }); return; }
-    const min = parseMoney(minPayout.value, cur);
-    if (min === null) { formError(form, { message: `Enter the minimum payout as an amount in ${cur}, e.g. 50.00`, param: 'min_payout' }); return; }
-    const body = {
-      name: name.value.trim(), default_url: defaultUrl.value.trim(),
-      allowed_hosts: hosts.value.split(',').map((s) => s.trim()).filter(Boolean), click_param: clickParam.value.trim(),
-      attribution_window_days: Number(windowDays.value), hold_days: Number(holdDays.value), min_payout: min,
-      model: model.value, lifetime: lifetime.checked, parent_bps: Number(parentBps.value), rules: parsedRules,
-    };
-    body.recurring_months = recurring.value === '' ? null : Number(recurring.value);
-    if (p.parent_levels !== undefined) body.parent_levels = Number(parentLevels.value);
-    if (p.monthly_cap !== undefined) {
-      const cap = monthlyCap.value.trim() === '' ? null : parseMoney(monthlyCap.value, cur);
-      if (monthlyCap.value.trim() !== '' && cap === null) { formError(form, { message: `Enter the cap as an amount in ${cur}, or leave it empty`, param: 'monthly_cap' }); return; }
-      body.monthly_cap = cap;
-    }
-    const b = form.querySelector('button[type=submit]');
-    b.disabled = true;
-    try {
-      const saved = await api('PATCH', `/api/v1/programs/${program.id}`, body);
-      program = saved;
-      rules.value = JSON.stringify(saved.rules, null, 2);
-      flash(`Settings saved (rules version ${saved.rules_version}).`);
-    } catch (e) {
-      if (e.param && e.param.startsWith('rules') && !e.message.includes(e.param)) e.message = `${e.param}: ${e.message}`;
-      formError(form, e);
-    } finally { b.disabled = false; }
-  });
-  return [section('Program settings', form),
-    section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
-      h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created)))),
-    connectionsSection(program.id)];
-}
-
-const pages = { '': overview, partners, conversions, commissions, payouts, settings };
+const overview = () => overviewPage(program, { lookup: lookupPartners, name: partnerName });
+const settings = () => settingsPage(program, (saved) => { program = saved; });
+const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings,
+  team: teamPage, keys: keysPage, partner: partnerPage };
 
 async function start() {
   try {
-    await loadSession('admin');
+    const ses = await loadSession('admin');
+    sections.push(...ownerSections(ses.role));
     frame(sections, '/admin/');
+    readOnly(main);
     if (!(await loadProgram())) {
-      main.replaceChildren(emptyState('No program yet.', 'Create one with POST /api/v1/programs (see the README), then reload this page.'));
+      main.replaceChildren(section('Create your first program', h('p', {}, 'A program holds your partners, their links and the commission they earn.'), createProgramForm()));
+      main.dataset.ready = 'true';
       return;
     }
   } catch (e) {

@@ -1,10 +1,11 @@
-// The 30-day charts, drawn with uPlot: clicks (left axis) and conversions (right axis, a scale of
+// The daily charts of a report's period (the last 30 days unless the report says), drawn with uPlot: clicks (left axis) and conversions (right axis, a scale of
 // their own so a few sales are not flattened against thousands of clicks), then commission in the
-// program's currency. Days without activity are zeros, not gaps. Today is still in progress, so
+// program's currency. Days without activity are zeros, not gaps. When the period ends today, that day is still in progress, so
 // its segment is drawn lighter and dashed, and a note says so: a low last point is not a drop.
 // The charts follow their box's width (a phone's too) and share the cursor.
 import uPlot from './uPlot.esm.js';
 import { h, last30Days, majorUnits, currencyExponent, emptyState, number } from './common.js';
+import { daysOf } from './range.js';
 
 const GRID = { stroke: '#eef0f3' };
 const AXIS = '#5b6472';
@@ -58,9 +59,11 @@ function drawPartialDay(u) {
 const upFrom0 = (u, min, max) => [0, Math.max(1, max) * 1.1];
 const blankWhenNone = (fmt) => (u, v) => (v == null ? '' : fmt(v)); // no "--" in the legend
 const dayLabel = (u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10));
+const DAY_TICKS = [1, 2, 7, 14, 28, 56, 91].map((d) => d * 86400); // whole days, whatever the period
+const dayTicks = (u, vals) => vals.map((v) => new Date(v * 1000).toISOString().slice(5, 10));
 
 // One uPlot chart in its own box; it follows the box's width once the box is laid out.
-function plot(box, height, scales, axes, series, data) {
+function plot(box, height, scales, axes, series, data, partial) {
   const opts = {
     width: 300,
     height,
@@ -68,9 +71,9 @@ function plot(box, height, scales, axes, series, data) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false }, sync: { key: 'pd-daily' } },
     scales: { x: { time: true }, ...scales },
-    axes: [{ stroke: AXIS, grid: GRID }, ...axes],
+    axes: [{ stroke: AXIS, grid: GRID, incrs: DAY_TICKS, values: dayTicks }, ...axes],
     series: [{ label: 'Day', value: dayLabel }, ...series],
-    hooks: { draw: [drawPartialDay] },
+    hooks: partial ? { draw: [drawPartialDay] } : {},
   };
   const chart = new uPlot(opts, data, box);
   new ResizeObserver(() => {
@@ -81,37 +84,39 @@ function plot(box, height, scales, axes, series, data) {
 }
 
 export function dailyChart(report, currency) {
-  const days = last30Days();
+  const days = report.from && report.to ? daysOf(report.from, report.to) : last30Days(); // the report's period
   const byDay = new Map((report.data || []).map((r) => [r.day, r]));
   const xs = days.map((d) => Date.parse(d + 'T00:00:00Z') / 1000);
   const clicks = days.map((d) => byDay.get(d)?.clicks || 0);
   const convs = days.map((d) => byDay.get(d)?.conversions || 0);
   const comm = days.map((d) => majorUnits(byDay.get(d)?.commission || 0, currency));
-  const today = days[days.length - 1];
-  const wrap = h('div', { class: 'charts', 'data-chart': 'daily', 'data-partial-day': today });
+  const last = days[days.length - 1];
+  const partial = last === new Date().toISOString().slice(0, 10); // the period ends today, still in progress
+  const wrap = h('div', { class: 'charts', 'data-chart': 'daily', 'data-partial-day': partial ? last : null });
   if (!clicks.some(Boolean) && !convs.some(Boolean)) {
-    wrap.append(h('div', { class: 'chart' }, emptyState('No clicks in the last 30 days.',
+    wrap.append(h('div', { class: 'chart' }, emptyState(partial && days.length === 30 ? 'No clicks in the last 30 days.' : `No clicks from ${days[0]} to ${last}.`,
       'Share a tracking link: clicks and conversions appear here the moment they happen.')));
     return wrap;
   }
   const activity = h('div', { class: 'chart', 'data-chart': 'activity', role: 'img',
-    'aria-label': `Clicks and conversions per day from ${days[0]} to ${today}` });
+    'aria-label': `Clicks and conversions per day from ${days[0]} to ${last}` });
   const money = h('div', { class: 'chart', 'data-chart': 'commission', role: 'img',
-    'aria-label': `Commission per day in ${currency} from ${days[0]} to ${today}` });
-  wrap.append(activity, money, h('p', { class: 'chart-note muted small' },
-    `Today (${today}, UTC) is still in progress: its figures keep growing until midnight UTC, so its lighter, dashed segment is not a drop.`));
+    'aria-label': `Commission per day in ${currency} from ${days[0]} to ${last}` });
+  wrap.append(activity, money);
+  if (partial) wrap.append(h('p', { class: 'chart-note muted small' },
+    `Today (${last}, UTC) is still in progress: its figures keep growing until midnight UTC, so its lighter, dashed segment is not a drop.`));
   plot(activity, 220, { n: { range: upFrom0 }, v: { range: upFrom0 } }, [
     { scale: 'n', stroke: '#2f6fdb', grid: GRID, size: LEFT, incrs: COUNTS },
     { scale: 'v', side: 1, stroke: '#1c9a6c', grid: { show: false }, size: RIGHT, incrs: COUNTS },
   ], [
     { label: 'Clicks', scale: 'n', stroke: '#2f6fdb', width: 2, fill: 'rgba(47,111,219,0.08)', value: blankWhenNone(number) },
     { label: 'Conversions', scale: 'v', stroke: '#1c9a6c', width: 2, value: blankWhenNone(number) },
-  ], [xs, clicks, convs]);
+  ], [xs, clicks, convs], partial);
   plot(money, 160, { m: { range: upFrom0 } }, [
     { scale: 'm', stroke: '#b3661a', grid: GRID, size: LEFT, values: (u, vals) => vals.map((v) => v.toLocaleString('en')) },
   ], [
     { label: `Commission (${currency})`, scale: 'm', stroke: '#d9822b', width: 2, fill: 'rgba(217,130,43,0.08)',
       value: blankWhenNone((v) => v.toFixed(currencyExponent(currency))) },
-  ], [xs, comm]);
+  ], [xs, comm], partial);
   return wrap;
 }

@@ -5,7 +5,11 @@ import {
   number, percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { digestForm } from './partner_email.js';
+import { explainMoney } from './explain.js';
+import { couponsSection } from './partner_coupons.js';
 import { underReview, passwordSection } from './partner_account.js';
+import { openStatement } from './statement.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
@@ -42,6 +46,7 @@ async function overview() {
     section('Your link',
       h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
       h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
+    couponsSection(me),
   ];
 }
 
@@ -96,7 +101,7 @@ async function commissions() {
     { key: 'status', label: 'Status', render: (r) => badge(r.status) },
     { key: 'net', label: 'Commission', num: true, render: (r) => money(r.net, r.currency) },
     { key: 'base', label: 'Sale', num: true, render: (r) => money(r.base, r.currency) },
-    { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, r.explanation) },
+    { key: 'explanation', label: 'How it was computed', render: (r) => h('span', { class: 'explain' }, explainMoney(r)), csv: explainMoney },
     { key: 'hold_until', label: 'Approved after', nowrap: true, render: (r) => (r.status === 'pending' ? day(r.hold_until) : '—') },
     { key: 'currency', label: 'Currency', csv: (r) => r.currency, render: (r) => r.currency },
   ], {
@@ -118,6 +123,7 @@ async function payouts() {
     { key: 'reference', label: 'Reference' },
     { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
     { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
+    { key: 'statement', label: '', csv: false, render: (r) => (r.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/me/payouts/${r.payout_id}/statement`) }, 'Statement') : null) },
   ], {
     id: 'payouts', what: 'your payouts', csvName: 'payouts.csv', cursor: (r) => r.payout_id,
     empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'],
@@ -182,6 +188,7 @@ async function settings() {
   return [
     section('Payout method', payoutForm(me)),
     section('Postback', postbackForm(me)),
+    section('Email', digestForm(me)),
     section('Account', h('dl', { class: 'facts' },
       h('dt', {}, 'Name'), h('dd', {}, me.name), h('dt', {}, 'Email'), h('dd', {}, me.email),
       h('dt', {}, 'Referral code'), h('dd', {}, me.ref_code), h('dt', {}, 'Status'), h('dd', {}, badge(me.status)),
