@@ -6,7 +6,9 @@ the same click and conversion load on each, alternated, in one run, next to ngin
         python3 bench/compare.py
 
 Each entry: a name, a binary, and whether it understands `?synchronous=normal` (older builds do
-not: they run only with the default, synchronous=full). D (seconds per run, 5) and R (rounds, 3).
+not: they run only with the default, synchronous=full). D (seconds per run, 5), R (rounds, 3),
+C (wrk connections for the clicks, 32), SYNC (which synchronous levels to run: "full,normal") and
+CONV (rounds of conversions, 2; 0 for clicks alone).
 """
 
 import json
@@ -16,6 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_hooks  # noqa: E402,F401 (first: it imports bench and uses it at once)
 import bench  # noqa: E402
 
 
@@ -32,13 +35,15 @@ class Contender(bench.Partnerd):
 def main():
     bins = json.loads(os.environ["BINS"])
     dur, rounds = int(os.environ.get("D", "5")), int(os.environ.get("R", "3"))
+    conns, conv_rounds = int(os.environ.get("C", "32")), int(os.environ.get("CONV", "2"))
+    levels = os.environ.get("SYNC", "full,normal").split(",")
     work = tempfile.mkdtemp(prefix="partnerd-compare-")
     nginx = bench.Nginx(work)
     headers = ["User-Agent: " + bench.UA]
     servers = {}
     try:
         for name, path, knows_sync in bins:
-            for sync in ("full", "normal") if knows_sync else ("full",):
+            for sync in levels if knows_sync else ("full",):
                 bench.PARTNERD = path
                 pd = Contender(os.path.join(work, "%s-%s.db" % (name, sync)), sync, knows_sync)
                 pd.start()
@@ -53,20 +58,27 @@ def main():
         clicks = {n: [] for n in names}
         for r in range(rounds):
             for n in names[r % len(names):] + names[:r % len(names)]:
-                clicks[n].append(bench.wrk(urls[n], duration=dur, headers=headers)["rps"])
+                res = bench.wrk(urls[n], duration=dur, conns=conns, headers=headers)
+                clicks[n].append((res["rps"], res["p99_ms"]))
         full = [n for n in servers if n.endswith("/full")]
         conv = {n: [] for n in full}
-        for r in range(2):
+        for r in range(conv_rounds):
             for n in full if r % 2 == 0 else full[::-1]:
                 pd = servers[n]
                 env = dict(os.environ, PARTNERD_BENCH_KEY=pd.keys["secret_key"],
                            PARTNERD_BENCH_PROGRAM=pd.program_id, PARTNERD_BENCH_REF="alice")
                 conv[n].append(bench.wrk(pd.url("/api/v1/conversions"), duration=dur, env=env,
                                          script=os.path.join(bench.HERE, "conversions.lua"))["rps"])
-        print("clicks/s, wrk -t1 -c32 -d%ds, median of %d rotated rounds" % (dur, rounds))
+        print("clicks/s, wrk -t1 -c%d -d%ds, median of %d rotated rounds (each round: clicks/s, "
+              "p99 ms)" % (conns, dur, rounds))
         for n in names:
-            print("  %-28s %8.0f  %s" % (n, statistics.median(clicks[n]), [int(x) for x in clicks[n]]))
-        print("conversions/s (synchronous=full), median of 2")
+            print("  %-28s %8.0f  p99 %6.2f  %s" % (
+                n, statistics.median(x[0] for x in clicks[n]),
+                statistics.median(x[1] for x in clicks[n]),
+                " ".join("%.0f/%.1f" % x for x in clicks[n])))
+        if not conv_rounds:
+            return
+        print("conversions/s (synchronous=full), median of %d" % conv_rounds)
         for n in full:
             print("  %-28s %8.0f  %s" % (n, statistics.median(conv[n]), [int(x) for x in conv[n]]))
     finally:

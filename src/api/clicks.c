@@ -24,13 +24,13 @@ struct click_job {
     struct api_call *call;
     struct click click;
     struct pd_err err;
-    char location[LOCATION_MAX];
     /* The first click of a chunk appended to the journal as one write (see flush_chunk): what
      * its answer waits for. */
     struct journal_waiter waiter; /* the journal's flush (synchronous=full) */
     struct write_job applied;     /* queued behind the chunk's clicks: the database has them */
     atomic_int parts;             /* of those two, not yet done */
     bool durable;
+    const char *location; /* in the request's arena */
 };
 
 static const char not_found_page[] =
@@ -160,9 +160,8 @@ static void flush_chunk(struct app_worker *aw, struct click_job *first,
         chunk_reply(first);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (click_journal_hand_over(cjr, records[i], len[i], segment) < 0)
-            fprintf(stderr, "level=warn msg=\"a journaled click waits for the next start\"\n");
+    if (click_journal_hand_over(cjr, records, len, n, segment) < 0)
+        fprintf(stderr, "level=warn msg=\"journaled clicks wait for the next start\"\n");
     if (wait_for_db) {
         first->applied = (struct write_job){.run = writer_run_nothing,
                                             .done = chunk_applied,
@@ -312,8 +311,13 @@ void api_click_redirect(struct api_call *call)
                   NULL, sub, call->now_ms, call->req->arena);
     cj->click.over_limit =
         !click_limiter_allow(call->app->click_limiter, call->client_ip, call->now_ms);
-    if (url_append_param(t.destination, t.click_param, cj->click.id, cj->location,
-                         sizeof cj->location) < 0) {
+    /* The location sized to fit, in the arena: a fixed buffer per click made each click's job
+     * larger than the connection's arena chunk, one more allocation and free per click. */
+    size_t room = strlen(t.destination) + strlen(t.click_param) + strlen(cj->click.id) + 3;
+    char *location = room <= LOCATION_MAX ? arena_alloc(call->req->arena, room) : NULL;
+    cj->location = location;
+    if (!location ||
+        url_append_param(t.destination, t.click_param, cj->click.id, location, room) < 0) {
         api_reply_errorf(call, PD_ERR_INTERNAL, NULL, "the destination URL is too long");
         return;
     }

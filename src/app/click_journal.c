@@ -99,15 +99,17 @@ static void handed_done(struct write_job *job)
     free(h);
 }
 
-int click_journal_hand_over(struct click_journal *cj, const uint8_t *record, size_t len,
-                            uint32_t segment)
+/* One decoded click as a journaled writer job; NULL when the record does not decode (cannot
+ * happen: the record was encoded by this process). */
+static struct handed_click *handed_new(struct click_journal *cj, const uint8_t *record, size_t len,
+                                       uint32_t segment)
 {
     struct handed_click *h = calloc(1, sizeof *h + len);
     if (!h)
         abort();
     if (click_decode(record, len, &h->click, h->strings, len) < 0) {
-        free(h); /* cannot happen: the record was encoded by this process */
-        return -1;
+        free(h);
+        return NULL;
     }
     h->job.run = handed_run;
     h->job.done = handed_done;
@@ -116,13 +118,33 @@ int click_journal_hand_over(struct click_journal *cj, const uint8_t *record, siz
     h->job.journaled = true;
     h->cj = cj;
     h->segment = segment;
-    atomic_fetch_add(&cj->in_flight, 1);
-    if (writer_submit(cj->writer, &h->job) < 0) {
-        atomic_fetch_sub(&cj->in_flight, 1);
-        free(h);
+    return h;
+}
+
+int click_journal_hand_over(struct click_journal *cj, const uint8_t *const *record,
+                            const size_t *len, size_t n, uint32_t segment)
+{
+    struct write_job *first = NULL, **tail = &first;
+    size_t made = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct handed_click *h = handed_new(cj, record[i], len[i], segment);
+        if (!h)
+            continue;
+        *tail = &h->job;
+        tail = &h->job.next;
+        made++;
+    }
+    *tail = NULL;
+    atomic_fetch_add(&cj->in_flight, made);
+    if (writer_submit_list(cj->writer, first, made) < 0) {
+        atomic_fetch_sub(&cj->in_flight, made);
+        for (struct write_job *j = first, *next; j; j = next) {
+            next = j->next;
+            free(j); /* the job is the first member of its handed_click */
+        }
         return -1;
     }
-    return 0;
+    return made == n ? 0 : -1;
 }
 
 /* ---- replay at start ------------------------------------------------------------------------ */

@@ -39,10 +39,10 @@ int click_journal_replay(struct journal *j, struct store *s, size_t *replayed, s
  * some could not be stored: those wait for the next start), closes. */
 void click_journal_close(struct click_journal *cj);
 
-/* A journaled click, from its journal record, to the writer thread (which gathers clicks into
- * large batches). -1 when the writer is stopping (the click stays in the journal for the next
- * start). */
-int click_journal_hand_over(struct click_journal *cj, const uint8_t *record, size_t len,
-                            uint32_t segment);
+/* n journaled clicks, from their journal records (record[i] of len[i] bytes, appended together
+ * to segment), to the writer thread (which gathers clicks into large batches), queued at once. -1
+ * when the writer is stopping (the clicks stay in the journal for the next start). */
+int click_journal_hand_over(struct click_journal *cj, const uint8_t *const *record,
+                            const size_t *len, size_t n, uint32_t segment);
 
 #endif

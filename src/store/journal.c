@@ -68,8 +68,9 @@ struct journal {
     uint8_t *buf;
     struct journal_stats stats;
     /* Flushing (flush only), all under lock: appends get increasing sequence numbers; an
-     * fdatasync of the active segment that starts after append k makes appends 1..k durable (a
-     * segment left behind is flushed as it is left). */
+     * fdatasync of the active segment that starts after append k makes appends 1..k durable,
+     * together with one of the segment left behind (left_behind) while that one's own flush has
+     * not finished: a flusher that covers appends made before a switch flushes both. */
     pthread_t threads[FLUSHERS];
     int nthreads;
     int next_flusher; /* which flush_fd the next flusher thread to start uses */
@@ -77,6 +78,7 @@ struct journal {
     pthread_cond_t wake;
     struct journal_waiter *wait_head, *wait_tail;
     uint64_t appended_seq, started_seq, durable_seq;
+    uint32_t left_behind; /* NO_SEGMENT, or the segment last switched from, not yet flushed */
     bool stopping;
 };
 
@@ -371,13 +373,20 @@ static void *flusher_main(void *arg)
         j->started_seq = covers;
         /* appended_seq > 0: there is an active segment */
         int fd = j->segs[j->active].flush_fd[me];
+        uint32_t behind = j->left_behind;
+        int behind_fd = behind == NO_SEGMENT ? -1 : j->segs[behind].flush_fd[me];
         pthread_mutex_unlock(&j->lock);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* Their records were handed on: a failure ends the process. */
+        if (behind_fd >= 0 && flush_data(behind_fd, &j->fault) < 0)
+            flush_failed("journal: fdatasync of a full segment", strerror(errno));
         if (flush_data(fd, &j->fault) < 0)
-            flush_failed("journal: fdatasync", strerror(errno)); /* its records were handed on */
+            flush_failed("journal: fdatasync", strerror(errno));
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&j->lock);
+        if (behind != NO_SEGMENT && j->left_behind == behind)
+            j->left_behind = NO_SEGMENT;
         j->stats.flushes++;
         j->stats.flush_us +=
             (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
@@ -490,6 +499,7 @@ struct journal *journal_open(const char *prefix, bool flush, journal_drained_fn 
     j->drained = drained;
     j->drained_arg = drained_arg;
     j->active = NO_SEGMENT;
+    j->left_behind = NO_SEGMENT;
     if (flush) {
         j->buf = malloc(JOURNAL_APPEND_MAX);
         if (!j->buf)
@@ -611,6 +621,8 @@ int journal_forget_all(struct journal *j, struct pd_err *err)
         s->pending = 0;
     }
     j->active = NO_SEGMENT;
+    if (rc == 0)
+        j->left_behind = NO_SEGMENT;
     /* The fdatasyncs above covered every append: nothing is left for the flushers (which would
      * otherwise look for an active segment). */
     if (rc == 0)
@@ -625,11 +637,12 @@ int journal_forget_all(struct journal *j, struct pd_err *err)
 
 /* ---- appending ---------------------------------------------------------------------------- */
 
-/* Leaves the active segment (flushing it first: the flushers only flush the active one) and starts
- * the next epoch in a free segment, made when there is none. Under lock. *drained: the segment
- * left, when nothing in it waits to be applied. */
-static int segment_switch(struct journal *j, uint32_t *drained, struct journal_waiter **done,
-                          struct pd_err *err)
+/* Leaves the active segment and starts the next epoch in a free segment, made when there is none.
+ * With flush, the segment left is flushed by the next flusher (left_behind), not here on the
+ * appending thread (an event loop); only when the one left before it is still unflushed does this
+ * flush that one, so that a flusher never has more than two segments to cover. Under lock.
+ * *drained: the segment left, when nothing in it waits to be applied. */
+static int segment_switch(struct journal *j, uint32_t *drained, struct pd_err *err)
 {
     *drained = NO_SEGMENT;
     /* The next segment first: while none can be had, the active one stays as it is (full) and
@@ -647,12 +660,11 @@ static int segment_switch(struct journal *j, uint32_t *drained, struct journal_w
     if (j->active != NO_SEGMENT) {
         struct segment *old = &j->segs[j->active];
         if (j->flush) {
-            /* Its appends were handed on before this flush: failing it ends the process. */
-            if (flush_data(old->fd, &j->fault) < 0)
+            /* Appends to it were handed on before this flush: failing it ends the process. */
+            if (j->left_behind != NO_SEGMENT &&
+                flush_data(j->segs[j->left_behind].fd, &j->fault) < 0)
                 flush_failed("journal: fdatasync of a full segment", strerror(errno));
-            j->durable_seq = j->appended_seq;
-            j->started_seq = j->appended_seq;
-            *done = detach_waiters(j, j->durable_seq);
+            j->left_behind = j->active;
         }
         segment_evict_appended(j, old->map, j->offset & ~(RESIDENT_WINDOW - 1), j->offset);
         old->state = old->pending == 0 ? SEG_DRAINED : SEG_SEALED;
@@ -679,12 +691,10 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
     if (n == 0 || total > JOURNAL_APPEND_MAX)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "journal append of %zu bytes", total);
     uint32_t drained = NO_SEGMENT;
-    struct journal_waiter *done = NULL;
-    uint64_t durable = 0;
     int rc = 0;
     pthread_mutex_lock(&j->lock);
     if (j->active == NO_SEGMENT || j->offset + total > JOURNAL_SEGMENT_BYTES)
-        rc = segment_switch(j, &drained, &done, err);
+        rc = segment_switch(j, &drained, err);
     if (rc == 0) {
         struct segment *s = &j->segs[j->active];
         uint8_t *p = j->flush ? j->buf : s->map + j->offset;
@@ -721,9 +731,7 @@ int journal_append(struct journal *j, const uint8_t *const *payload, const size_
         }
     }
 out:
-    durable = j->durable_seq;
     pthread_mutex_unlock(&j->lock);
-    tell_waiters(done, durable);
     if (drained != NO_SEGMENT && j->drained)
         j->drained(j->drained_arg, j, drained);
     return rc;

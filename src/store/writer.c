@@ -564,21 +564,35 @@ fail_store:
 
 int writer_submit(struct writer *w, struct write_job *job)
 {
-    job->next = NULL;
+    return writer_submit_list(w, job, 1);
+}
+
+int writer_submit_list(struct writer *w, struct write_job *first, size_t n)
+{
+    if (n == 0)
+        return 0;
+    struct write_job *last = first;
+    size_t urgent = !first->journaled;
+    for (size_t i = 1; i < n; i++) {
+        last = last->next;
+        urgent += !last->journaled;
+    }
+    last->next = NULL;
     pthread_mutex_lock(&w->lock);
     if (w->stopping) {
         pthread_mutex_unlock(&w->lock);
         return -1;
     }
     if (w->tail)
-        w->tail->next = job;
+        w->tail->next = first;
     else
-        w->head = job;
-    w->tail = job;
-    w->queued++;
-    w->urgent += !job->journaled;
-    /* A journaled job alone does not wake a gathering writer (it wakes an idle one). */
-    if (!job->journaled || w->queued == 1 || w->queued >= w->max_batch)
+        w->head = first;
+    w->tail = last;
+    bool was_idle = w->queued == 0;
+    w->queued += (int)n;
+    w->urgent += (int)urgent;
+    /* Journaled jobs alone do not wake a gathering writer (they wake an idle one). */
+    if (urgent || was_idle || w->queued >= w->max_batch)
         pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return 0;

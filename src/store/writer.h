@@ -27,6 +27,9 @@ struct writer;
 struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *err);
 /* Queues a job. Returns -1 (job untouched) when the writer is stopping. Thread-safe. */
 int writer_submit(struct writer *w, struct write_job *job);
+/* Queues n jobs linked by next (the last one's next is ignored), in that order, under one lock.
+ * Returns -1 (jobs untouched) when the writer is stopping. Thread-safe. */
+int writer_submit_list(struct writer *w, struct write_job *first, size_t n);
 /* Finishes every queued job, then stops the thread and closes its connection. */
 void writer_stop(struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);

@@ -284,6 +284,43 @@ static void with_flush_the_waiter_hears_once_the_records_are_on_disk(void **stat
     dir_remove(&d);
 }
 
+/* With flush, appends that fill several segments in a row: the segments left behind are flushed
+ * by the flushing threads (not by the appending thread), and every waiter still hears, once, with
+ * every record kept in order. */
+static void with_flush_appends_across_segments_are_all_made_durable(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    struct journal *j = open_journal(&d, true);
+    enum { APPENDS = 30, PER = 16, LEN = 60000 };
+    static struct flag_waiter f[APPENDS];
+    memset(f, 0, sizeof f);
+    uint32_t seg, first_seg = 0;
+    for (int i = 0; i < APPENDS; i++) {
+        f[i].w.durable = note_durable;
+        append_tagged(j, (uint32_t)(i * PER), PER, LEN, &f[i].w, &seg);
+        if (i == 0)
+            first_seg = seg;
+    }
+    assert_int_not_equal(seg, first_seg); /* the appends did leave segments behind */
+    for (int i = 0; i < APPENDS; i++) {
+        for (int k = 0; k < 10000 && atomic_load(&f[i].calls) == 0; k++)
+            usleep(1000);
+        assert_int_equal(atomic_load(&f[i].calls), 1);
+        assert_int_equal(atomic_load(&f[i].ok), 1);
+    }
+    journal_close(j);
+    j = open_journal(&d, true);
+    static struct seen s;
+    replay(j, &s);
+    assert_int_equal(s.n, APPENDS * PER);
+    for (uint32_t i = 0; i < APPENDS * PER; i++)
+        assert_int_equal(s.tag[i], i);
+    journal_close(j);
+    dir_remove(&d);
+}
+
 static void oversized_appends_are_refused_and_write_nothing(void **state)
 {
     (void)state;
@@ -511,6 +548,7 @@ int main(void)
         cmocka_unit_test(records_of_an_older_use_of_a_segment_are_not_replayed),
         cmocka_unit_test(a_full_segment_is_left_drained_released_and_reused),
         cmocka_unit_test(with_flush_the_waiter_hears_once_the_records_are_on_disk),
+        cmocka_unit_test(with_flush_appends_across_segments_are_all_made_durable),
         cmocka_unit_test(oversized_appends_are_refused_and_write_nothing),
         cmocka_unit_test(a_refused_write_counts_for_nothing_and_the_journal_goes_on),
         cmocka_unit_test(a_refused_segment_counts_for_nothing_and_the_journal_goes_on),
