@@ -374,7 +374,7 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       admin.check();
     });
 
-    await t.test('the merchant creates a payout batch, downloads its CSV and marks it paid', async () => {
+    await t.test('the merchant makes a payout draft, downloads its list and marks it paid', async () => {
       await admin.goto(base + '/admin/payouts');
       await ready(admin, '#payouts[data-state=ready]');
       await admin.click('#new-payout button[type=submit]');
@@ -390,7 +390,8 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       const csv = fs.readFileSync(await download.path(), 'utf8');
       assert.match(csv.split('\n')[0], /partner/i);
       assert.ok(csv.trim().split('\n').length >= 2, 'the CSV has a row per paid partner');
-      await admin.click('#payouts button[data-action=paid]');
+      await admin.click('#payout-detail button[data-action=paid]');
+      await admin.click('#payout-detail .confirm button[data-action=confirm]');
       await admin.waitForSelector('.flash:text("marked paid")');
       await admin.waitForSelector('#payouts .badge.paid');
       assert.equal(server.sql(`SELECT status FROM payouts WHERE id = '${batch.id}'`)[0].status, 'paid');

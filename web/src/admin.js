@@ -1,7 +1,7 @@
 // The merchant dashboard: the whole program through the JSON API, with the session cookie (the
 // server treats an admin session like the secret key, CSRF token required on every change).
 import {
-  h, $, api, listAll, pagedList, loadSession, frame, section, table, badge, money,
+  h, $, api, listAll, pagedList, loadSession, frame, section, badge, money,
   day, dateTime, loadInto, copyButton, field, formError, flash, act, emptyState,
 } from './common.js';
 import { overviewPage } from './admin_overview.js';
@@ -11,7 +11,7 @@ import { refundButton } from './admin_refund.js';
 import { explainMoney } from './explain.js';
 import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
-import { openStatement } from './statement.js';
+import { payoutsPage } from './admin_payouts.js';
 import { teamPage, ownerSections, readOnly } from './admin_team.js';
 import { keysPage } from './admin_keys.js';
 import { partnerPage } from './admin_partner.js';
@@ -189,62 +189,8 @@ async function commissions() {
   return section('Commissions', h('div', { class: 'filters' }, field('Status', status)), list.el);
 }
 
-// ---- payouts -----------------------------------------------------------------------------------
-async function payouts() {
-  const now = new Date();
-  const period = h('input', { type: 'month', name: 'period', required: true,
-    value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}` });
-  const detail = h('div', { id: 'payout-detail' });
-  const form = h('form', { class: 'grid-form', id: 'new-payout', novalidate: true },
-    field('Period', period, `Pays every partner’s approved balance up to the end of this month, if at least ${money(program.min_payout, program.currency)}.`),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create payout batch')));
-  const showItems = async (p) => {
-    await lookupPartners((p.items || []).slice(0, 100).map((i) => i.partner_id)); // the rest show their ids
-    detail.replaceChildren(section(`Batch ${p.period}`, table([
-      { key: 'partner_id', label: 'Partner', render: (i) => partnerName(i.partner_id), csv: (i) => i.partner_id },
-      { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
-      { key: 'method', label: 'Payout method', render: (i) => (i.method ? (i.method.type === 'paypal' ? `PayPal ${i.method.email}` : `IBAN ${i.method.iban}`) : h('span', { class: 'badge pending' }, 'no method set')),
-        csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
-    { key: 'status', label: 'Status', render: (i) => h('span', {}, badge(i.status || 'payable'), i.reason ? h('span', { class: 'muted small' }, ` ${i.reason}`) : null, i.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/payouts/${p.id}/items/${i.id}/statement`) }, 'Statement') : null), csv: (i) => i.status || '' },
-    ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
-  };
-  const list = pagedList('/api/v1/payouts', [
-    { key: 'period', label: 'Period' },
-    { key: 'status', label: 'Status', render: (p) => badge(p.status) },
-    { key: 'total', label: 'Total', num: true, render: (p) => money(p.total, p.currency) },
-    { key: 'item_count', label: 'Partners', num: true },
-    { key: 'created', label: 'Created', nowrap: true, render: (p) => day(p.created) },
-    { key: 'paid_at', label: 'Paid', nowrap: true, render: (p) => day(p.paid_at) },
-    { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
-      h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
-      h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
-      p.status === 'draft' && program.paypal ? h('button', { type: 'button', class: 'small', 'data-action': 'send', onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/send`), `Batch ${p.period} sent to PayPal.`).then(reload, () => {}) }, 'Send with PayPal') : null,
-      p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
-        onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
-  ], {
-    id: 'payouts', what: 'payout batches', csvName: 'payouts.csv',
-    query: () => ({ program_id: program.id }),
-    empty: ['No payout batches yet.', 'Create one for a month above: it gathers every partner’s approved balance.'],
-  });
-  const reload = () => list.reload();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    formError(form, null);
-    if (!/^\d{4}-\d{2}$/.test(period.value)) { formError(form, { message: 'Pick a month (YYYY-MM).', param: 'period' }); return; }
-    const b = form.querySelector('button');
-    b.disabled = true;
-    try {
-      const p = await api('POST', '/api/v1/payouts', { program_id: program.id, period: period.value });
-      flash(`Payout batch ${p.period}: ${money(p.total, p.currency)} to ${p.item_count ?? (p.items || []).length} partner(s).`);
-      showItems(p);
-      list.reset();
-    } catch (e) { formError(form, e); } finally { b.disabled = false; }
-  });
-  list.reset();
-  return [section('Create a payout batch', form), section('Payout batches', list.el), detail];
-}
-
 const overview = () => overviewPage(program, { lookup: lookupPartners, name: partnerName });
+const payouts = () => payoutsPage(program, { lookup: lookupPartners, name: partnerName });
 const settings = () => settingsPage(program, (saved) => { program = saved; });
 const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings,
   team: teamPage, keys: keysPage, partner: partnerPage };

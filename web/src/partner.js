@@ -10,6 +10,7 @@ import { explainMoney } from './explain.js';
 import { couponsSection } from './partner_coupons.js';
 import { underReview, passwordSection } from './partner_account.js';
 import { openStatement } from './statement.js';
+import { payoutSteps } from './payout_steps.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
@@ -121,8 +122,7 @@ async function payouts() {
     { key: 'status', label: 'Status', render: (r) => badge(r.status) },
     { key: 'amount', label: 'Amount', num: true, render: (r) => money(r.amount, r.currency) },
     { key: 'reference', label: 'Reference' },
-    { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
-    { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
+    { key: 'steps', label: 'Pending → sent → paid', render: payoutSteps, csv: (r) => r.paid_at || r.failed_at || r.sent_at || r.created },
     { key: 'statement', label: '', csv: false, render: (r) => (r.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/me/payouts/${r.payout_id}/statement`) }, 'Statement') : null) },
   ], {
     id: 'payouts', what: 'your payouts', csvName: 'payouts.csv', cursor: (r) => r.payout_id,
