@@ -68,6 +68,7 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       await admin.goto(base + '/admin/payouts');
       await admin.waitForSelector('#payouts[data-state=ready]');
       await admin.click('#new-payout button[type=submit]');
+      await admin.waitForSelector(`.flash:has-text("Draft ${period}:")`);
       await admin.waitForSelector('#payout-detail [data-status=draft]');
     };
 
@@ -93,7 +94,7 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       assert.match(await admin.textContent('#payout-files [data-note=sepa]'), /payout debtor/);
       assert.equal(await admin.getAttribute('#payout-files [data-note=sepa] a', 'href'), '/admin/settings');
       assert.equal(await admin.locator('#payout-detail button[data-action=send]').count(), 0, 'no PayPal API set up');
-      await fits(admin, 'payouts-draft-phone');
+      await fits(admin, 'payouts-ui-draft-phone');
       await admin.click('#payout-detail button[data-action=delete]');
       await admin.click('#payout-detail .confirm button[data-action=confirm]');
       await admin.waitForSelector('.flash:text("deleted")');
@@ -150,7 +151,7 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       assert.equal(await admin.locator(`${group('payable')} tbody tr`).count(), 1, 'the IBAN item waits for its file');
       assert.equal(await admin.locator('#payout-files [data-file=wise]').count(), 1);
       assert.equal(server.sql('SELECT status FROM payouts')[0].status, 'exported');
-      await fits(admin, 'payouts-sent-phone');
+      await fits(admin, 'payouts-ui-sent-phone');
       admin.check();
     });
 
@@ -166,7 +167,7 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       const st = Object.fromEntries(server.sql('SELECT partner_id, status, reason FROM payout_items').map((r) => [r.partner_id, r]));
       assert.equal(st[pp.id].status, 'paid');
       assert.deepEqual([st[pp2.id].status, st[pp2.id].reason], ['failed', 'Account closed']);
-      await fits(admin, 'payouts-settled-phone');
+      await fits(admin, 'payouts-ui-settled-phone');
       admin.check();
     });
 
@@ -175,14 +176,14 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       const page = await watchedPage(pctx, 'partner');
       await login(page, base, 'paula@partners.example', PW);
       await page.goto(base + '/partner/payouts');
-      const steps = '#payouts ol.steps[data-status=paid]';
+      const steps = '#payouts ol.payout-steps[data-status=paid]';
       await page.waitForSelector(steps);
       for (const s of ['pending', 'sent', 'paid']) {
         assert.match(await page.getAttribute(`${steps} li[data-step=${s}]`, 'class'), /done/);
         assert.match(await page.textContent(`${steps} li[data-step=${s}]`), new RegExp(period));
       }
       assert.equal(await page.locator('#payouts button[data-action=statement]').count(), 1);
-      await fits(page, 'partner-payouts-phone');
+      await fits(page, 'payouts-ui-partner-phone');
       page.check();
       await pctx.close();
     });

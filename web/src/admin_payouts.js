@@ -181,7 +181,6 @@ async function batchDetail(detail, id, program, deps, onChange) {
     bar,
     b.status !== 'paid' ? [h('h3', {}, 'Pay it'), filesBlock(b, program, reopen), paypalBlock(b, program, reopen)] : paypalBlock(b, program, reopen),
     itemsBlock(b, program, deps, reopen)));
-  detail.scrollIntoView({ block: 'start' });
 }
 
 export async function payoutsPage(program, deps) {
@@ -189,7 +188,9 @@ export async function payoutsPage(program, deps) {
   const period = h('input', { type: 'month', name: 'period', required: true,
     value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}` });
   const detail = h('div', { id: 'payout-detail' });
-  const open = (id, button) => act(button, () => batchDetail(detail, id, program, deps, () => list.reload())).catch(() => {});
+  const show = (id) => batchDetail(detail, id, program, deps, () => list.reload());
+  const open = (id, button) => act(button, () => show(id)).then(() => detail.scrollIntoView({ block: 'start' }), () => {});
+  let first = true; // the program's draft opens with the page
   const form = h('form', { class: 'grid-form', id: 'new-payout', novalidate: true },
     field('Period', period, `This month or an earlier one: pays every partner’s approved balance, if at least ${money(program.min_payout, program.currency)}. A program has one draft: making it again refreshes it.`),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Make the draft')));
@@ -207,6 +208,11 @@ export async function payoutsPage(program, deps) {
   ], {
     id: 'payouts', what: 'payout batches', csvName: 'payouts.csv',
     query: () => ({ program_id: program.id }),
+    prepare: async (rows) => {
+      const draft = first && rows.find((p) => p.status === 'draft');
+      first = false;
+      if (draft) await show(draft.id).catch((e) => flash(e.message, 'error'));
+    },
     empty: ['No payout batches yet.', 'Make the draft for a month above: it gathers every partner’s approved balance.'],
   });
   form.addEventListener('submit', async (ev) => {
@@ -218,7 +224,8 @@ export async function payoutsPage(program, deps) {
     try {
       const p = await api('POST', '/api/v1/payouts', { program_id: program.id, period: period.value });
       flash(`Draft ${p.period}: ${money(p.total, p.currency)} to ${paying(p)} partner(s)${p.held_count ? `, ${p.held_count} held` : ''}.`);
-      await batchDetail(detail, p.id, program, deps, () => list.reload());
+      await show(p.id);
+      detail.scrollIntoView({ block: 'start' });
       list.reset();
     } catch (e) { formError(form, e); } finally { b.disabled = false; }
   });

@@ -11,7 +11,7 @@ export function payoutSteps(item) {
     ['sent', 'Sent', item.sent_at, !!item.sent_at],
     failed ? ['failed', 'Failed', item.failed_at, true] : ['paid', 'Paid', item.paid_at, !!item.paid_at],
   ];
-  return h('ol', { class: 'steps', 'data-status': item.status },
+  return h('ol', { class: 'payout-steps', 'data-status': item.status },
     steps.map(([key, label, at, reached]) => h('li', { class: reached ? `done ${key}` : 'todo', 'data-step': key },
       label, at ? h('span', { class: 'muted small' }, ` ${day(at)}`) : null)),
     failed && item.reason ? h('li', { class: 'reason', 'data-reason': '' }, item.reason) : null);
