@@ -26,10 +26,9 @@ async function fits(page, label) {
   await screenshot(page, label);
 }
 
-test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
-  const server = await new Server().start({ demo: false });
-  const browser = await launchBrowser();
-  const base = server.base;
+// A program of the server's made through the API (extra: more program fields), with helpers to
+// add partners and approved commissions.
+async function shop(server, extra) {
   const auth = { Authorization: `Bearer ${server.keys.secret_key}`, 'Content-Type': 'application/json' };
   const call = async (method, p, body) => {
     const r = await server.fetch(p, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
@@ -37,16 +36,26 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
     assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${text}`);
     return JSON.parse(text);
   };
+  const prog = await call('POST', '/api/v1/programs', { name: 'Shop', currency: 'EUR', allowed_hosts: ['shop.example'],
+    default_url: 'https://shop.example/', min_payout: 1000, rules: [{ type: 'percent', bps: 1000 }], ...extra });
   let orders = 0;
-  const earn = async (partner, amount) => {
-    const conv = await call('POST', '/api/v1/conversions', { program_id: prog.id, order_id: `o${++orders}`, amount, currency: 'EUR', ref: partner.ref_code });
-    await call('POST', `/api/v1/commissions/${conv.commissions[0].id}/approve`);
+  return {
+    prog,
+    partner: (name, more) => call('POST', '/api/v1/partners', { program_id: prog.id, email: `${name}@partners.example`, name, ref_code: name, ...more }),
+    earn: async (partner, amount) => {
+      const conv = await call('POST', '/api/v1/conversions', { program_id: prog.id, order_id: `o${++orders}`, amount, currency: prog.currency, ref: partner.ref_code });
+      await call('POST', `/api/v1/commissions/${conv.commissions[0].id}/approve`);
+    },
   };
+}
+
+test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
+  const server = await new Server().start({ demo: false });
+  const browser = await launchBrowser();
+  const base = server.base;
   // A EUR program without a debtor (so no SEPA file) and without PayPal's API: two PayPal
   // partners, one IBAN partner and one without a payout method.
-  const prog = await call('POST', '/api/v1/programs', { name: 'Shop', currency: 'EUR', allowed_hosts: ['shop.example'],
-    default_url: 'https://shop.example/', min_payout: 1000, rules: [{ type: 'percent', bps: 1000 }] });
-  const partner = (name, extra) => call('POST', '/api/v1/partners', { program_id: prog.id, email: `${name}@partners.example`, name, ref_code: name, ...extra });
+  const { partner, earn } = await shop(server, {});
   const pp = await partner('paula', { password: PW, payout_method: { type: 'paypal', email: 'paula@partners.example' } });
   const pp2 = await partner('pete', { payout_method: { type: 'paypal', email: 'pete@partners.example' } });
   const iban = await partner('ines', { payout_method: { type: 'iban', iban: 'DE89 3704 0044 0532 0130 00', holder: 'Ines' } });
@@ -187,6 +196,40 @@ test('payouts in the dashboards', { timeout: 180000 }, async (t) => {
       page.check();
       await pctx.close();
     });
+  } finally {
+    await ctx.close();
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test('Send with PayPal where PayPal is set up, and the parts after', { timeout: 120000 }, async () => {
+  const server = await new Server().start({ demo: false });
+  const browser = await launchBrowser();
+  // PayPal set up with a loopback address nothing answers: the send is accepted, the part retries.
+  const { partner, earn } = await shop(server, { currency: 'USD',
+    paypal: { client_id: 'AYclient', client_secret: 'ECsecret', mode: 'sandbox', base_url: 'http://127.0.0.1:9' } });
+  const pp = await partner('paula', { payout_method: { type: 'paypal', email: 'paula@partners.example' } });
+  await earn(pp, 40000);
+  const ctx = await browser.newContext(PHONE);
+  const admin = await watchedPage(ctx, 'admin');
+  try {
+    await login(admin, server.base, 'admin@shop.example', server.keys.admin_password);
+    await admin.goto(server.base + '/admin/payouts');
+    await admin.waitForSelector('#payouts[data-state=ready]');
+    await admin.click('#new-payout button[type=submit]');
+    await admin.click('#payout-detail button[data-action=send]');
+    assert.equal(server.sql("SELECT status FROM payout_items")[0].status, 'payable', 'nothing leaves before the confirm');
+    await admin.click('#paypal-send .confirm button[data-action=confirm]');
+    await admin.waitForSelector('.flash:text("sent to PayPal")');
+    await admin.waitForSelector(`#payout-detail [data-group=sent] tr:has-text("paula")`);
+    assert.match(await admin.textContent('#payout-detail [data-group=sent] tr:has-text("paula")'), /PayPal API[\s\S]*PayPal settles it/);
+    assert.equal(await admin.locator('#payout-detail [data-group=sent] button[data-action=item-paid]').count(), 0, 'only PayPal settles it');
+    assert.equal(await admin.locator('#paypal-send tbody tr').count(), 1, 'the part and its state');
+    assert.equal(await admin.locator('#paypal-send button[data-action=send]').count(), 0, 'sent once');
+    assert.equal(await admin.locator('#payout-detail button[data-action=paid]').count(), 0, 'nothing to mark paid by hand');
+    await fits(admin, 'payouts-ui-paypal-phone');
+    admin.check();
   } finally {
     await ctx.close();
     await browser.close();

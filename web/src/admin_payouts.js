@@ -81,7 +81,7 @@ function filesBlock(b, program, reopen) {
     if (program.currency !== 'EUR') notes.push(h('p', { class: 'muted small', 'data-note': 'sepa' }, `No SEPA XML: SEPA pays EUR only and this program pays in ${program.currency}. Use the Wise CSV for the IBAN items.`));
     else if (!program.payout_debtor) notes.push(h('p', { class: 'muted small', 'data-note': 'sepa' }, 'No SEPA XML yet: it needs the account you pay from (the program’s payout debtor: name, IBAN, BIC). ', h('a', { href: '/admin/settings' }, 'Set it in Settings'), '.'));
   }
-  box.append(rows.length ? h('ul', { class: 'file-list' }, rows) : h('p', { class: 'muted' }, 'No file to download: no item of this batch leaves by file.'), ...notes);
+  box.append(rows.length ? h('ul', { class: 'file-list' }, rows) : h('p', { class: 'muted small' }, 'No file to download: no item of this batch leaves by file.'), ...notes);
   return box;
 }
 
@@ -166,9 +166,9 @@ async function batchDetail(detail, id, program, deps, onChange) {
       h('button', { type: 'button', class: 'small danger', 'data-action': 'delete', onclick: () => confirmBox(bar, `Delete the draft for ${b.period}? Nothing has been paid; the balances stay as they are.`, 'Delete draft',
         async () => { await api('DELETE', `/api/v1/payouts/${b.id}`); flash(`Draft ${b.period} deleted.`); detail.replaceChildren(); onChange(); }) }, 'Delete'));
   }
-  if (b.status !== 'paid' && (b.items || []).some((i) => i.status === 'sent' || (b.status === 'draft' && i.status === 'payable'))) {
+  if (b.status !== 'paid' && (b.items || []).some((i) => (i.status === 'sent' && i.channel !== 'paypal_api') || (b.status === 'draft' && i.status === 'payable'))) {
     bar.append(h('button', { type: 'button', class: 'small', 'data-action': 'paid', onclick: () => confirmBox(bar,
-      b.status === 'draft' ? 'Mark every payable item paid? Do this only if you paid them yourself, outside these files.' : 'Mark every item that left paid (items PayPal is paying are left to PayPal)?',
+      b.status === 'draft' ? 'Mark every payable item paid? Do this only if you paid them yourself, outside these files.' : 'Mark every item that left by file paid? Do this once your bank or provider has paid them.',
       'Mark all paid', async () => { await api('POST', `/api/v1/payouts/${b.id}/paid`); flash(`Batch ${b.period} marked paid.`); reopen(); }) }, 'Mark all paid'));
   }
   const dates = [['Made', b.created], ['Refreshed', b.status === 'draft' ? b.updated : null], ['Exported', b.exported_at], ['Sent', b.sent_at], ['Paid', b.paid_at]]
