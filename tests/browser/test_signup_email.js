@@ -179,13 +179,20 @@ test('signup with email', { timeout: 200000 }, async (t) => {
       admin.check();
     });
 
-    await t.test('the partner follows the link, logs in with the chosen password and copies its coupon', async () => {
-      const r = await api(server, 'PATCH', `/api/v1/partners/${partnerId}`, { coupons: ['VERA10'] });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
+    await t.test('the partner follows the link and logs in with the password chosen at signup', async () => {
       await partner.goto(loginLink);
       await partner.fill('input[name=email]', email);
       await partner.fill('input[name=password]', chosen);
       await Promise.all([partner.waitForURL(`${base}/partner/`), partner.click('button[type=submit]')]);
+      await ready(partner);
+      assert.equal(await partner.$('#under-review'), null, 'the whole dashboard');
+      partner.check();
+    });
+
+    await t.test('the merchant gives the partner a coupon, which it sees and copies', async () => {
+      const r = await api(server, 'PATCH', `/api/v1/partners/${partnerId}`, { coupons: ['VERA10'] });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await partner.reload();
       await ready(partner);
       const coupon = partner.locator('#coupons li', { hasText: 'VERA10' });
       assert.equal(await coupon.locator('code').textContent(), 'VERA10');
