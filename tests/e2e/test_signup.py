@@ -232,6 +232,10 @@ def test_an_email_already_in_the_program_gets_the_same_answer():
         expect_eq((j1[0], j1[2]), (j2[0], j2[2]), "JSON: the same answer for a known and a new email")
         expect_eq(srv.sql1("SELECT COUNT(*) FROM partners WHERE program_id = ? AND email = ?",
                            (prog["id"], email)), 1, "one account")
+        told = emails_to(srv, email, "signup_existing")
+        expect_eq([(e["program_id"], e["link"]) for e in told],
+                  [(prog["id"], "http://127.0.0.1:%d/login" % srv.port)] * 2,
+                  "each signup with the known email tells the address it has an account")
         expect_eq(partner_by_email(srv, prog["id"], email)[2], "Jane Blogger", "the first stays")
         expect_eq(login(srv, email, "another fine passphrase")[0], 401, "the second password is not set")
         expect_eq(login(srv, email, PASSWORD)[0], 200, "the first password still works")
@@ -503,6 +507,8 @@ def test_a_partner_changes_its_password_and_its_other_sessions_end():
         expect_eq(session(srv, here)[0], 200, "this session goes on")
         expect_eq(session(srv, elsewhere)[0], 401, "the other session ended")
         expect_eq(login(srv, email, "my new passphrase")[0], 200, "the new password")
+        [changed] = emails_to(srv, email, "password_changed")
+        expect_eq(changed["program_id"], prog["id"], "the partner is told, in the program's name")
 
 
 # ---- the emails of these flows, sent to a real SMTP server ------------------------------------
