@@ -1,5 +1,8 @@
-/* The payout run at scale: 100,000 partners and 1,000,000 approved commissions in a fresh
- * SQLite database, then the batch (payout_create), its CSV and marking it paid, each timed.
+/* The payout batch at scale: 100,000 partners (half paid by PayPal, half by IBAN) and 1,000,000
+ * approved commissions of a EUR program in a fresh SQLite database; then the draft made
+ * (payout_create) and refreshed (payout_refresh), the SEPA XML exported (its IBAN items leave:
+ * payout entries, commissions paid; then the file written) and the PayPal CSV exported (every
+ * part), each timed, and the batch marked paid.
  * Usage: payout_bench [DIR] [PARTNERS] [COMMISSIONS]   Prints one line of figures per stage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include "app/records.h"
 #include "core/ids.h"
 #include "store/store.h"
+#include "util/strbuf.h"
 #include "util/timefmt.h"
 
 static double seconds_since(const struct timespec *t0)
@@ -52,7 +56,9 @@ int main(int argc, char **argv)
     struct program p = {0};
     p.id = "prg_bench";
     p.name = "Bench";
-    p.currency = currency_find("USD");
+    p.currency = currency_find("EUR");
+    p.payout_debtor_json = "{\"bic\":\"BYLADEM1001\",\"iban\":\"DE02120300000000202051\","
+                           "\"name\":\"Bench GmbH\"}";
     p.default_url = "https://shop.example/";
     p.click_param = "pd_click";
     p.attribution_window_days = 30;
@@ -99,18 +105,18 @@ int main(int argc, char **argv)
                        "INSERT INTO commissions (id, program_id, partner_id, level, rule_id,"
                        " rule_version, base, amount, reversed, currency, status, explanation,"
                        " hold_until, created_at, updated_at, approved_at)"
-                       " VALUES (?1, 'prg_bench', ?2, 0, 'r0', 1, ?3 * 10, ?3, 0, 'USD',"
+                       " VALUES (?1, 'prg_bench', ?2, 0, 'r0', 1, ?3 * 10, ?3, 0, 'EUR',"
                        " 'approved', '', ?4, ?4, ?5, ?5)",
                        c, 5, NULL, &err) < 0 ||
             store_exec(s,
                        "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
                        " currency, kind, pending, approved, paid, created_at)"
-                       " VALUES (?1, 'prg_bench', ?2, ?3, 'USD', 'commission', ?4, 0, 0, ?5)",
+                       " VALUES (?1, 'prg_bench', ?2, ?3, 'EUR', 'commission', ?4, 0, 0, ?5)",
                        e1, 5, NULL, &err) < 0 ||
             store_exec(s,
                        "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
                        " currency, kind, pending, approved, paid, created_at)"
-                       " VALUES (?1, 'prg_bench', ?2, ?3, 'USD', 'approval', -?4, ?4, 0, ?5)",
+                       " VALUES (?1, 'prg_bench', ?2, ?3, 'EUR', 'approval', -?4, ?4, 0, ?5)",
                        e2, 5, NULL, &err) < 0)
             die("commissions", &err);
     }
@@ -132,33 +138,58 @@ int main(int argc, char **argv)
     time_civil_from_days(month / 86400000, &y, &m, &d);
     snprintf(period, sizeof period, "%04lld-%02u", (long long)y, m);
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *payout_id;
     bool created;
+    double t_create, t_refresh, t_sepa, t_paypal, t_paid;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (store_begin(s, &err) < 0 ||
         payout_create(s, NULL, period, now, &a, &payout_id, &created, NULL, NULL, &err) < 0 ||
         store_commit(s, &err) < 0)
         die("payout_create", &err);
-    double t_create = seconds_since(&t0);
+    t_create = seconds_since(&t0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    char csv[1100];
-    snprintf(csv, sizeof csv, "%s/payout-bench.csv", dir);
-    FILE *f = fopen(csv, "w");
-    if (!f || payout_write_csv(s, payout_id, f, NULL, NULL, &err) < 0)
-        die("csv", &err);
-    fclose(f);
-    double t_csv = seconds_since(&t0);
+    if (store_begin(s, &err) < 0 || payout_refresh(s, payout_id, now + 1, &err) < 0 ||
+        store_commit(s, &err) < 0)
+        die("payout_refresh", &err);
+    t_refresh = seconds_since(&t0);
+    /* Each export as the API does it: the write (items leave), committed, then the file. */
+    size_t sepa_bytes = 0, paypal_bytes = 0, parts = 0;
+    struct payout_file_request sepa = {.kind = PAYOUT_FILE_SEPA};
+    struct strbuf out;
+    strbuf_init(&out, (size_t)1 << 31);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (store_begin(s, &err) < 0 || payout_mark_paid(s, payout_id, now, &err) < 0 ||
+    if (store_begin(s, &err) < 0 || payout_export(s, &sepa, payout_id, now + 2, &parts, &err) < 0 ||
+        store_commit(s, &err) < 0 || payout_file_write(s, &sepa, payout_id, &out, &err) < 0 ||
+        strbuf_check(&out, "sepa", &err) < 0)
+        die("SEPA export", &err);
+    sepa_bytes = out.len;
+    t_sepa = seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct payout_file_request pp = {.kind = PAYOUT_FILE_PAYPAL, .part = 1};
+    if (store_begin(s, &err) < 0 || payout_export(s, &pp, payout_id, now + 3, &parts, &err) < 0 ||
+        store_commit(s, &err) < 0)
+        die("PayPal export", &err);
+    for (pp.part = 1; pp.part <= parts; pp.part++) {
+        strbuf_reset(&out);
+        if (payout_file_write(s, &pp, payout_id, &out, &err) < 0 ||
+            strbuf_check(&out, "paypal", &err) < 0)
+            die("PayPal CSV", &err);
+        paypal_bytes += out.len;
+    }
+    t_paypal = seconds_since(&t0);
+    strbuf_free(&out);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (store_begin(s, &err) < 0 || payout_mark_paid(s, payout_id, now + 4, &err) < 0 ||
         store_commit(s, &err) < 0)
         die("mark paid", &err);
-    double t_paid = seconds_since(&t0);
+    t_paid = seconds_since(&t0);
     json_t *summary = payout_json(s, payout_id, false, &err);
-    printf("payout run (batch + CSV): %.2f s (batch %.2f s, CSV %.2f s) for %lld partners, total "
-           "%lld; mark paid: %.2f s\n",
-           t_create + t_csv, t_create, t_csv,
-           (long long)json_integer_value(json_object_get(summary, "item_count")),
-           (long long)json_integer_value(json_object_get(summary, "total")), t_paid);
+    printf(
+        "payout batch: create %.2f s, refresh %.2f s, SEPA export %.2f s (%zu bytes), PayPal CSV "
+        "export %.2f s (%zu parts, %zu bytes) for %lld items, total %lld; mark paid: %.2f s\n",
+        t_create, t_refresh, t_sepa, sepa_bytes, t_paypal, parts, paypal_bytes,
+        (long long)json_integer_value(json_object_get(summary, "item_count")),
+        (long long)json_integer_value(json_object_get(summary, "total")), t_paid);
     json_decref(summary);
     arena_free(&a);
     store_close(s);

@@ -141,8 +141,18 @@ struct api_write {
     char *answer; /* serialized answer (on the worker thread unless stored) */
     int answer_status;
     bool replayed;
+    /* When set, answers a committed write on the worker instead of its JSON result (which is
+     * dropped): a download made after the write that decided its content. */
+    void (*reply)(struct api_write *w);
+    /* Set by op: a committed answer is sent only after this long (a revoked merchant key's
+     * cached copies on every node have expired by then: src/app/key_cache.h). */
+    int reply_after_ms;
+    struct http_timer reply_timer;
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
+/* api_submit_write answered by reply (no Idempotency-Key: the answer is not stored). */
+void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
+                            void (*reply)(struct api_write *w));
 
 /* A route: a method and a path pattern ('*' matches one path segment, captured into
  * path_params), who may call it (a bit set of AUTH_ALLOW(kind); 0: anyone, the handler checks what
@@ -208,6 +218,27 @@ void api_payouts_create(struct api_call *call);
 void api_payouts_list(struct api_call *call);
 void api_payouts_get(struct api_call *call);
 void api_payouts_paid(struct api_call *call);
+void api_payouts_refresh(struct api_call *call);
+void api_payouts_delete(struct api_call *call);
+void api_payout_item_paid(struct api_call *call);
+void api_payout_item_failed(struct api_call *call);
+void api_payouts_sepa(struct api_call *call);
+void api_payouts_paypal_csv(struct api_call *call);
+void api_payouts_wise_csv(struct api_call *call);
+/* paypal: the program's paypal field and POST /api/v1/payouts/{id}/send (src/api/paypal.c) */
+struct paypal_settings_patch;
+void api_payouts_send(struct api_call *call);
+int api_paypal_settings_parse(json_t *v, struct paypal_settings_patch *out, struct pd_err *err);
+/* Adds "paypal" (the settings without the secret, or null) to a program's JSON. */
+int api_program_add_paypal(struct store *s, json_t *program, struct pd_err *err);
+/* Adds "paypal" (the parts sent through the PayPal API, [] when none) to a batch's JSON. */
+int api_payout_add_paypal(struct store *s, json_t *payout, struct pd_err *err);
+/* A batch as every answer about one batch gives it (src/api/payouts.c). */
+json_t *api_payout_batch_json(struct store *s, const char *id, struct pd_err *err);
+/* Payout statements (src/api/statements.c). */
+void api_payout_item_statement(struct api_call *call);
+void api_me_payout_statement(struct api_call *call);
+/* end paypal */
 void api_me_payouts(struct api_call *call);
 void api_reports_get(struct api_call *call);
 void api_me_get(struct api_call *call);
@@ -225,6 +256,8 @@ json_t *api_partner_json(struct api_call *call, const char *partner_id, struct p
 bool api_valid_email(const char *s);
 /* A link code or ref_code: 2 to 64 of [A-Za-z0-9_-] (src/api/partners.c). */
 bool api_valid_code(const char *s);
+/* An email address: one '@', a dot in the domain, no spaces (src/api/partners.c). */
+bool api_valid_email(const char *s);
 /* integrations (README "Integrations"): postback.c, track.c, pd_js.c */
 void api_postback(struct api_call *call);
 void api_track_lead(struct api_call *call);
@@ -257,5 +290,20 @@ void api_partner_keys_revoke(struct api_call *call);
 void api_me_keys_list(struct api_call *call);
 void api_me_keys_create(struct api_call *call);
 void api_me_keys_revoke(struct api_call *call);
+/* users: the merchant's team (src/api/users.c) */
+void api_users_list(struct api_call *call);
+void api_users_get(struct api_call *call);
+void api_users_create(struct api_call *call);
+void api_users_update(struct api_call *call);
+void api_users_delete(struct api_call *call);
+void api_users_reinvite(struct api_call *call);
+/* merchant keys: secret and publishable keys (src/api/merchant_keys.c) */
+void api_merchant_keys_list(struct api_call *call);
+void api_merchant_keys_create(struct api_call *call);
+void api_merchant_keys_revoke(struct api_call *call);
+/* links: edit and delete (src/api/links.c) */
+void api_links_get(struct api_call *call);
+void api_links_update(struct api_call *call);
+void api_links_delete(struct api_call *call);
 
 #endif

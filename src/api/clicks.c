@@ -389,7 +389,9 @@ void api_click_create(struct api_call *call)
     }
     if (strcmp(t.partner_status, "active") != 0) {
         api_reply_errorf(call, PD_ERR_UNPROCESSABLE, code ? "code" : "ref",
-                         "the partner of this link is not active");
+                         "%s", strcmp(t.partner_status, "disabled") == 0
+                                   ? "this link is disabled"
+                                   : "the partner of this link is not active");
         return;
     }
     /* The limit is the visitor's (the address sent), else the caller's. */

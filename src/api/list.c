@@ -34,18 +34,20 @@ const struct api_list api_list_partners = {
 
 #define LINK_SELECT                                                                                \
     "SELECT id, program_id, partner_id, code, destination, sub1, sub2, sub3, sub4, sub5,"          \
-    " is_default, created_at FROM links"
+    " is_default, created_at, disabled, archived_at FROM links"
 const struct api_list api_list_links = {.name = "links",
                                         .select = LINK_SELECT,
                                         .key = "id",
                                         .prefix = "lnk_",
-                                        .filters = {EQ("partner_id")},
+                                        .filters = {EQ("partner_id"),
+                                                    {"archived", "archived_at", API_FILTER_SET}},
                                         .leads = {1}};
 const struct api_list api_list_me_links = {.name = "me/links",
                                            .select = LINK_SELECT,
                                            .key = "id",
                                            .prefix = "lnk_",
                                            .own = "partner_id",
+                                           .filters = {{"archived", "archived_at", API_FILTER_SET}},
                                            .leads = {API_LIST_OWN}};
 
 const struct api_list api_list_conversions = {.name = "conversions",
@@ -85,8 +87,9 @@ const struct api_list api_list_payouts = {.name = "payouts",
 /* A partner's statements: its line of each payout batch, the batch's id as the cursor. */
 const struct api_list api_list_me_payouts = {
     .name = "me/payouts",
-    .select = "SELECT y.id, y.period, y.status, i.amount, i.currency, i.reference, y.created_at,"
-              " y.paid_at FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
+    .select = "SELECT y.id, y.period, i.status, i.amount, i.currency, i.reference, y.created_at,"
+              " i.sent_at, i.paid_at, i.failed_at, i.reason"
+              " FROM payout_items i JOIN payouts y ON y.id = i.payout_id",
     .key = "i.payout_id",
     .prefix = "pay_",
     .own = "i.partner_id",

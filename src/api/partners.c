@@ -19,13 +19,14 @@ static const char *const create_fields[] = {"program_id", "email", "name", "ref_
                                             "postback_url", "password", NULL};
 static const char *const update_fields[] = {
     "email",         "name",         "parent_id",        "group", "status",
-    "payout_method", "postback_url", "rejection_reason", NULL};
+    "payout_method", "postback_url", "rejection_reason", "coupons", NULL};
 
 struct partner_write {
     struct partner p;
     struct program program;
     const char **coupons;
     size_t ncoupons;
+    bool coupons_given; /* on update: the set replaces the partner's coupons */
     bool creating;
     struct auth_partner_credentials cred; /* the dashboard login: password or invite */
     const char *old_status;               /* signup: an update's status before it */
@@ -212,6 +213,7 @@ static int set_coupons(void *ctx, const struct api_field_value *v, struct pd_err
     if (!json_is_array(coupons) || json_array_size(coupons) > 50)
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "coupons",
                           "coupons must be a list of at most 50 codes");
+    pw->coupons_given = true;
     pw->ncoupons = json_array_size(coupons);
     pw->coupons = arena_alloc(c->a, (pw->ncoupons + 1) * sizeof *pw->coupons);
     for (size_t k = 0; k < pw->ncoupons; k++) {
@@ -227,7 +229,7 @@ static int set_coupons(void *ctx, const struct api_field_value *v, struct pd_err
     return 0;
 }
 
-/* In the order the checks run; ref_code and coupons only on create. */
+/* In the order the checks run; ref_code only on create. */
 static const struct api_field partner_field_table[] = {
     {"email", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 254,
      .set = set_email},
@@ -241,7 +243,7 @@ static const struct api_field partner_field_table[] = {
     {"payout_method", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_payout_method},
     {"parent_id", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64, .set = set_parent_id},
     {"ref_code", API_FIELD_STRING, API_FIELD_CREATING, .max = 64, .set = set_ref_code},
-    {"coupons", API_FIELD_JSON, API_FIELD_CREATING, .set = set_coupons},
+    {"coupons", API_FIELD_JSON, API_FIELD_GIVEN_OR_CREATING, .set = set_coupons},
     {.name = NULL},
 };
 
@@ -309,6 +311,9 @@ static int partner_write_op(struct store *s, struct api_write *w)
         if (rc == STORE_CONSTRAINT)
             return conflict(w, "email", "a partner with this email already exists");
         if (rc < 0 || partner_status_changed(s, w, pw->old_status, p) < 0)
+            return -1;
+        if (pw->coupons_given &&
+            partner_coupons_replace(s, p, pw->coupons, pw->ncoupons, now, &w->err) < 0)
             return -1;
     }
     w->result = partner_to_json(s, p, pw->program.currency->code, w->call->app->cfg.public_url,

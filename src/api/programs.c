@@ -6,8 +6,10 @@
 
 #include "api/api.h"
 #include "api/fields.h"
+#include "app/paypal_records.h"
 #include "app/records.h"
 #include "core/ids.h"
+#include "core/payout_method.h"
 #include "core/rules_json.h"
 #include "core/slug.h"
 #include "core/url.h"
@@ -17,13 +19,14 @@ static const char *const program_fields[] = {
     "name", "currency", "allowed_hosts", "default_url", "click_param", "attribution_window_days",
     "hold_days", "min_payout", "model", "lifetime", "recurring_months", "parent_bps",
     "parent_levels", "monthly_cap", "rules", "postback_enabled", "slug", "description", "terms",
-    "auto_approve", NULL};
+    "auto_approve", "payout_debtor", "paypal", NULL};
 
 struct program_write {
     struct program p;
     char *allowed_hosts_json;
     char *rules_json;
     bool creating;
+    struct paypal_settings_patch paypal; /* src/api/paypal.c */
 };
 
 static bool valid_click_param(const char *s)
@@ -148,6 +151,24 @@ static int set_rules(void *ctx, const struct api_field_value *v, struct pd_err *
     return 0;
 }
 
+/* The account SEPA files debit: validated and kept canonical; null removes it. */
+static int set_payout_debtor(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    struct program_apply *c = ctx;
+    if (v->null || json_is_null(v->json)) {
+        c->pw->p.payout_debtor_json = NULL;
+        return 0;
+    }
+    json_t *canon = payout_debtor_canonical(v->json, err);
+    if (!canon)
+        return -1;
+    char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(canon);
+    c->pw->p.payout_debtor_json = arena_strdup(c->a, text);
+    free(text);
+    return 0;
+}
+
 /* Absent keeps the current state; enabling draws a token once, disabling drops it. */
 static int set_postback_enabled(void *ctx, const struct api_field_value *v, struct pd_err *err)
 {
@@ -164,6 +185,11 @@ static int set_postback_enabled(void *ctx, const struct api_field_value *v, stru
         p->postback_token = NULL;
     }
     return 0;
+}
+
+static int set_paypal(void *ctx, const struct api_field_value *v, struct pd_err *err)
+{
+    return api_paypal_settings_parse(v->json, &((struct program_apply *)ctx)->pw->paypal, err);
 }
 
 /* signup: the public page's address */
@@ -208,6 +234,8 @@ static const struct api_field program_field_table[] = {
     {"description", API_FIELD_STRING, API_FIELD_GIVEN, .max = 5000, AT(description)},
     {"terms", API_FIELD_STRING, API_FIELD_GIVEN, .max = 20000, AT(terms)},
     {"auto_approve", API_FIELD_BOOL, API_FIELD_GIVEN, AT(auto_approve)},
+    {"payout_debtor", API_FIELD_JSON, API_FIELD_GIVEN, .nullable = true, .set = set_payout_debtor},
+    {"paypal", API_FIELD_JSON, API_FIELD_GIVEN, .set = set_paypal},
     {.name = NULL},
 };
 #undef AT
@@ -233,11 +261,12 @@ static int program_write_op(struct store *s, struct api_write *w)
         p->created_at = w->call->now_ms;
     }
     if (program_slug_claim(s, p, w->call->req->arena, &w->err) < 0 ||
-        program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0)
+        program_save(s, p, pw->allowed_hosts_json, pw->creating, &w->err) < 0 ||
+        paypal_settings_apply(s, p->id, &pw->paypal, p->updated_at, &w->err) < 0)
         return -1;
     w->status = pw->creating ? 201 : 200;
     w->result = program_to_json(p);
-    return 0;
+    return api_program_add_paypal(s, w->result, &w->err);
 }
 
 void api_programs_create(struct api_call *call)
@@ -301,7 +330,13 @@ void api_programs_get(struct api_call *call)
         api_reply_error(call, &err);
         return;
     }
-    api_reply_json(call, 200, program_to_json(&p));
+    json_t *o = program_to_json(&p);
+    if (api_program_add_paypal(call->db, o, &err) < 0) {
+        json_decref(o);
+        api_reply_error(call, &err);
+        return;
+    }
+    api_reply_json(call, 200, o);
 }
 
 static json_t *program_row(struct api_call *call, struct store_cursor *cur, struct pd_err *err)
@@ -309,7 +344,12 @@ static json_t *program_row(struct api_call *call, struct store_cursor *cur, stru
     struct program p;
     if (program_load(call->db, store_col_text(cur, 0), call->req->arena, &p, err) != 0)
         return NULL;
-    return program_to_json(&p);
+    json_t *o = program_to_json(&p);
+    if (api_program_add_paypal(call->db, o, err) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 void api_programs_list(struct api_call *call)

@@ -13,6 +13,7 @@
 #define PUBLISHABLE AUTH_ALLOW(AUTH_PUBLISHABLE)
 #define PARTNER AUTH_ALLOW(AUTH_PARTNER)
 #define PUBLIC 0u
+#define OWNER (SECRET | AUTH_OWNER_ONLY) /* the team and the merchant's keys */
 /* A body anyone may send without a key (a login form) is small: bodies in flight share one budget,
  * and a key-less body must not be able to take much of it. */
 #define PUBLIC_BODY_MAX (16u * 1024)
@@ -42,6 +43,9 @@ static const struct api_route rows[] = {
     {HTTP_DELETE, "/api/v1/partners/*/invite", SECRET, false, api_partner_invite_revoke},
     {HTTP_POST, "/api/v1/links", SECRET, true, api_links_create},
     {HTTP_GET, "/api/v1/links", SECRET, false, api_links_list},
+    {HTTP_GET, "/api/v1/links/*", SECRET, false, api_links_get},
+    {HTTP_PATCH, "/api/v1/links/*", SECRET, true, api_links_update},
+    {HTTP_DELETE, "/api/v1/links/*", SECRET, false, api_links_delete},
     {HTTP_POST, "/api/v1/leads", SECRET, true, api_leads_create},
     {HTTP_POST, "/api/v1/conversions", SECRET, true, api_conversions_create},
     {HTTP_GET, "/api/v1/conversions", SECRET, false, api_conversions_list},
@@ -55,6 +59,15 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/payouts", SECRET, false, api_payouts_list},
     {HTTP_GET, "/api/v1/payouts/*", SECRET, false, api_payouts_get},
     {HTTP_POST, "/api/v1/payouts/*/paid", SECRET, false, api_payouts_paid},
+    {HTTP_POST, "/api/v1/payouts/*/refresh", SECRET, false, api_payouts_refresh},
+    {HTTP_DELETE, "/api/v1/payouts/*", SECRET, false, api_payouts_delete},
+    {HTTP_POST, "/api/v1/payouts/*/items/*/paid", SECRET, false, api_payout_item_paid},
+    {HTTP_POST, "/api/v1/payouts/*/items/*/failed", SECRET, true, api_payout_item_failed},
+    {HTTP_GET, "/api/v1/payouts/*/sepa.xml", SECRET, false, api_payouts_sepa},
+    {HTTP_GET, "/api/v1/payouts/*/paypal.csv", SECRET, false, api_payouts_paypal_csv},
+    {HTTP_GET, "/api/v1/payouts/*/wise.csv", SECRET, false, api_payouts_wise_csv},
+    {HTTP_POST, "/api/v1/payouts/*/send", SECRET, false, api_payouts_send}, /* paypal */
+    {HTTP_GET, "/api/v1/payouts/*/items/*/statement", SECRET, false, api_payout_item_statement},
     {HTTP_GET, "/api/v1/reports", SECRET, false, api_reports_get},
     /* webhooks */
     {HTTP_POST, "/api/v1/webhooks", SECRET, true, api_webhooks_create},
@@ -79,6 +92,7 @@ static const struct api_route rows[] = {
     {HTTP_GET, "/api/v1/me/report", PARTNER, false, api_me_report},
     {HTTP_GET, "/api/v1/me/commissions", PARTNER, false, api_me_commissions},
     {HTTP_GET, "/api/v1/me/payouts", PARTNER, false, api_me_payouts},
+    {HTTP_GET, "/api/v1/me/payouts/*/statement", PARTNER, false, api_me_payout_statement},
     {HTTP_PATCH, "/api/v1/me", PARTNER, true, api_me_update},
     /* keys: a partner's API keys, for the merchant and for the partner itself */
     {HTTP_GET, "/api/v1/partners/*/keys", SECRET, false, api_partner_keys_list},
@@ -87,6 +101,17 @@ static const struct api_route rows[] = {
     {HTTP_POST, "/api/v1/me/keys", PARTNER, false, api_me_keys_create},
     {HTTP_DELETE, "/api/v1/me/keys/*", PARTNER, false, api_me_keys_revoke},
     /* end keys */
+    /* users and merchant keys: the owner's */
+    {HTTP_GET, "/api/v1/users", OWNER, false, api_users_list},
+    {HTTP_POST, "/api/v1/users", OWNER, true, api_users_create},
+    {HTTP_GET, "/api/v1/users/*", OWNER, false, api_users_get},
+    {HTTP_PATCH, "/api/v1/users/*", OWNER, true, api_users_update},
+    {HTTP_DELETE, "/api/v1/users/*", OWNER, false, api_users_delete},
+    {HTTP_POST, "/api/v1/users/*/invite", OWNER, false, api_users_reinvite},
+    {HTTP_GET, "/api/v1/keys", OWNER, false, api_merchant_keys_list},
+    {HTTP_POST, "/api/v1/keys", OWNER, true, api_merchant_keys_create},
+    {HTTP_DELETE, "/api/v1/keys/*", OWNER, false, api_merchant_keys_revoke},
+    /* end users and merchant keys */
     /* integrations: postback (token in the query), Dub-compatible tracking, the store helper */
     {HTTP_GET, "/postback", PUBLIC, false, api_postback},
     {HTTP_POST, "/track/lead", SECRET, true, api_track_lead},
@@ -109,6 +134,7 @@ static const api_handler query_readers[] = {
     api_commissions_list, api_payouts_list,      api_reports_get,  api_webhooks_list,
     api_webhooks_deliveries, api_me_links_list,  api_me_report,    api_me_commissions,
     api_me_payouts,       api_connections_list,  api_connections_events, api_emails_list,
+    api_payouts_sepa,     api_payouts_paypal_csv, api_payouts_wise_csv,
 };
 
 static bool reads_query(api_handler h)

@@ -74,8 +74,21 @@ static void write_reply(void *arg)
 {
     struct api_write *w = arg;
     struct api_call *call = w->call;
+    if (w->reply_after_ms > 0 && w->job.outcome == WRITE_COMMITTED) {
+        int ms = w->reply_after_ms;
+        w->reply_after_ms = 0;
+        w->reply_timer = (struct http_timer){write_reply, w};
+        if (http_worker_after(call->req->worker, ms, &w->reply_timer) == 0)
+            return;
+    }
     if (w->inflight_key)
         inflight_remove(&call->app->inflight, w->inflight_key);
+    if (w->job.outcome == WRITE_COMMITTED && w->reply) {
+        json_decref(w->result);
+        w->result = NULL;
+        w->reply(w);
+        return;
+    }
     if (w->job.outcome == WRITE_COMMITTED && !w->answer) {
         w->answer = pd_json_encode(w->result, NULL);
         if (!w->answer)
@@ -115,7 +128,7 @@ static void write_done(struct write_job *job)
     }
 }
 
-void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+static struct api_write *write_new(struct api_call *call, api_write_op op, void *op_arg)
 {
     struct api_write *w = arena_calloc(call->req->arena, sizeof *w);
     w->job.run = write_run;
@@ -123,6 +136,12 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
     w->call = call;
     w->op = op;
     w->op_arg = op_arg;
+    return w;
+}
+
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+{
+    struct api_write *w = write_new(call, op, op_arg);
     const char *key = http_header_get(call->req, "Idempotency-Key");
     if (key) {
         size_t len = strlen(key);
@@ -145,4 +164,13 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
             inflight_remove(&call->app->inflight, w->inflight_key);
         api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
     }
+}
+
+void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
+                            void (*reply)(struct api_write *w))
+{
+    struct api_write *w = write_new(call, op, op_arg);
+    w->reply = reply;
+    if (writer_submit(call->app->writer, &w->job) < 0)
+        api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
 }

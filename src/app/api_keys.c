@@ -46,3 +46,19 @@ int api_key_revoke(struct store *s, const char *key_id, const char *partner_id, 
     return store_exec(s, "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND partner_id = ?2", v,
                       3, NULL, err);
 }
+
+int api_key_set_name(struct store *s, const char *key_id, const char *name, struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(key_id), db_text(name)};
+    return store_exec(s, "UPDATE api_keys SET name = ?2 WHERE id = ?1", v, 2, NULL, err);
+}
+
+int api_merchant_key_revoke(struct store *s, const char *key_id, int64_t now, int64_t *changed,
+                            struct pd_err *err)
+{
+    struct db_val v[2] = {db_text(key_id), db_int(now)};
+    return store_exec(s,
+                      "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND partner_id IS NULL"
+                      " AND kind IN ('secret', 'publishable') AND revoked_at IS NULL",
+                      v, 2, changed, err);
+}

@@ -18,4 +18,11 @@ int api_key_create(struct store *s, const char *kind, const char *partner_id, in
 int api_key_revoke(struct store *s, const char *key_id, const char *partner_id, int64_t now,
                    struct pd_err *err);
 
+/* A merchant key's label (NULL: none). */
+int api_key_set_name(struct store *s, const char *key_id, const char *name, struct pd_err *err);
+/* Revokes a merchant key (secret or publishable) from now on; *changed: 1 when it was active.
+ * Other nodes may still hold it in their key caches for KEY_CACHE_TTL_MS (src/app/key_cache.h). */
+int api_merchant_key_revoke(struct store *s, const char *key_id, int64_t now, int64_t *changed,
+                            struct pd_err *err);
+
 #endif

@@ -44,6 +44,9 @@ struct app_config {
     int smtp_max_attempts;      /* email: attempts before a message is failed */
     int email_digest_interval;  /* email: seconds between two digests of one partner (0: none) */
     int email_retention_days;   /* email: sent, failed or unsent messages older are deleted */
+    int paypal_poll_ms;         /* paypal: how often parts sent to PayPal are looked at */
+    int paypal_retry_base_ms;   /* paypal: first wait after a failed call or pending items */
+    int paypal_timeout_ms;      /* paypal: the most one request to PayPal may take */
 };
 
 struct app_metrics {

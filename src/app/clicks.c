@@ -38,7 +38,9 @@ int link_target_load(struct store *s, const char *code, struct arena *a, struct 
     struct db_val p = db_text(code);
     struct store_cursor cur;
     int rc = store_query_row(s,
-                             "SELECT l.id, l.program_id, l.partner_id, l.destination, p.status,"
+                             "SELECT l.id, l.program_id, l.partner_id, l.destination,"
+                             " CASE WHEN l.disabled = 1 OR l.archived_at IS NOT NULL"
+                             " THEN 'disabled' ELSE p.status END,"
                              " g.click_param, g.default_url, l.sub1, l.sub2, l.sub3, l.sub4, l.sub5"
                              " FROM links l JOIN partners p ON p.id = l.partner_id"
                              " JOIN programs g ON g.id = l.program_id WHERE l.code = ?1",

@@ -34,7 +34,8 @@ struct click {
     int64_t created_at;
 };
 
-/* 0 found, 1 no such code, -1 store error. */
+/* 0 found, 1 no such code, -1 store error. partner_status is "disabled" for a disabled or
+ * archived link: its visitors are sent to default_url uncredited, as a suspended partner's are. */
 int link_target_load(struct store *s, const char *code, struct arena *a, struct link_target *out,
                      struct pd_err *err);
 

@@ -24,6 +24,7 @@ static const struct invariant invariants[] = {
      " OR (kind = 'reversal' AND paid = 0 AND (pending = 0 OR approved = 0))"
      " OR (kind = 'clawback' AND pending = 0 AND paid = 0)"
      " OR (kind = 'payout' AND pending = 0 AND approved = -paid)"
+     " OR (kind = 'payout_failed' AND pending = 0 AND approved = -paid)"
      " OR (kind = 'adjustment' AND pending = 0 AND paid = 0))"},
     {"ledger entries belong to an existing partner of their program, in its currency",
      "SELECT e.id, 'partner ' || e.partner_id || ' currency ' || e.currency"
@@ -105,27 +106,71 @@ static const struct invariant invariants[] = {
      " WHERE COALESCE(b.pending, 0) <> COALESCE(e.p, 0)"
      " OR COALESCE(b.approved, 0) <> COALESCE(e.a, 0) OR COALESCE(b.paid, 0) <> COALESCE(e.d, 0)"},
     {"order amounts are within 0 and 10^15 minor units",
-     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount > " MONEY_MAX_AMOUNT_SQL},
+     "SELECT id, 'amount ' || amount FROM conversions WHERE amount < 0 OR amount "
+     "> " MONEY_MAX_AMOUNT_SQL},
     {"no balance, rollup row or payout total is beyond 2^53 - 1 minor units",
      "SELECT partner_id, 'balance ' || SUM(pending) || '/' || SUM(approved) || '/' || SUM(paid)"
      " FROM ledger_entries GROUP BY partner_id"
-     " HAVING " BEYOND("SUM(pending)") " OR " BEYOND("SUM(approved)") " OR " BEYOND("SUM(paid)")
-     " UNION ALL SELECT partner_id || ' ' || link_id || ' day ' || day,"
-     " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
-     " WHERE " BEYOND("revenue") " OR " BEYOND("commission")
-     " UNION ALL SELECT id, 'total ' || total FROM payouts WHERE " BEYOND("total")},
-    {"each payout's total equals the sum of its items",
+     " HAVING " BEYOND("SUM(pending)") " OR " BEYOND("SUM(approved)") " OR " BEYOND(
+         "SUM(paid)") " UNION ALL SELECT partner_id || ' ' || link_id || ' day ' || day,"
+                      " 'revenue ' || revenue || ' commission ' || commission FROM daily_stats"
+                      " WHERE " BEYOND("revenue") " OR " BEYOND(
+                          "commission") " UNION ALL SELECT id, 'total ' || total FROM payouts "
+                                        "WHERE " BEYOND("total")},
+    {"each payout's total equals the sum of its items that are not held",
      "SELECT y.id, 'total ' || y.total || ' items ' || COALESCE(SUM(i.amount), 0)"
-     " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id"
+     " FROM payouts y LEFT JOIN payout_items i ON i.payout_id = y.id AND i.status <> 'held'"
      " GROUP BY y.id, y.total HAVING y.total <> COALESCE(SUM(i.amount), 0)"},
-    {"a paid payout posted exactly its items to the ledger, an unpaid one nothing",
-     "SELECT i.payout_id || '/' || i.partner_id, y.status || ' item ' || i.amount || ' posted '"
-     " || COALESCE(e.paid, 0) FROM payout_items i JOIN payouts y ON y.id = i.payout_id"
-     " LEFT JOIN (SELECT payout_id, partner_id, SUM(paid) AS paid FROM ledger_entries"
-     "  WHERE kind = 'payout' GROUP BY payout_id, partner_id) e"
+    {"an item that left (sent, paid or failed) has exactly one payout entry of its amount, any"
+     " other item none",
+     "SELECT i.payout_id || '/' || i.partner_id, i.status || ' item ' || i.amount || ' entries '"
+     " || COALESCE(e.n, 0) || ' paying ' || COALESCE(e.paid, 0)"
+     " FROM payout_items i LEFT JOIN (SELECT payout_id, partner_id, COUNT(*) AS n,"
+     "  SUM(paid) AS paid FROM ledger_entries WHERE kind = 'payout'"
+     "  GROUP BY payout_id, partner_id) e"
      " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
-     " WHERE (y.status = 'paid' AND COALESCE(e.paid, 0) <> i.amount)"
-     " OR (y.status <> 'paid' AND COALESCE(e.paid, 0) <> 0)"},
+     " WHERE (i.status IN ('sent', 'paid', 'failed')"
+     "  AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.paid, 0) <> i.amount))"
+     " OR (i.status NOT IN ('sent', 'paid', 'failed') AND COALESCE(e.n, 0) <> 0)"},
+    {"a failed item returned its amount with exactly one payout_failed entry, any other item none",
+     "SELECT i.payout_id || '/' || i.partner_id, i.status || ' item ' || i.amount || ' entries '"
+     " || COALESCE(e.n, 0) || ' returning ' || COALESCE(e.approved, 0)"
+     " FROM payout_items i LEFT JOIN (SELECT payout_id, partner_id, COUNT(*) AS n,"
+     "  SUM(approved) AS approved FROM ledger_entries WHERE kind = 'payout_failed'"
+     "  GROUP BY payout_id, partner_id) e"
+     " ON e.payout_id = i.payout_id AND e.partner_id = i.partner_id"
+     " WHERE (i.status = 'failed' AND (COALESCE(e.n, 0) <> 1 OR COALESCE(e.approved, 0) <> "
+     "i.amount))"
+     " OR (i.status <> 'failed' AND COALESCE(e.n, 0) <> 0)"},
+    {"payout and payout_failed entries belong to an item of their batch",
+     "SELECT e.id, e.kind || ' of ' || COALESCE(e.payout_id, 'no batch') FROM ledger_entries e"
+     " LEFT JOIN payout_items i ON i.payout_id = e.payout_id AND i.partner_id = e.partner_id"
+     " WHERE e.kind IN ('payout', 'payout_failed') AND i.partner_id IS NULL"},
+    {"no commission is in two batches: a commission in a batch belongs to its partner's item"
+     " there, which left and did not fail, and is paid when the item is; a paid one is in a batch",
+     "SELECT c.id, c.status || ' in ' || COALESCE(c.payout_id, 'no batch') || ' item '"
+     " || COALESCE(i.status, 'none') FROM commissions c LEFT JOIN payout_items i"
+     " ON i.payout_id = c.payout_id AND i.partner_id = c.partner_id"
+     " WHERE (c.payout_id IS NULL AND c.status = 'paid') OR (c.payout_id IS NOT NULL"
+     " AND NOT ((i.status = 'sent' AND c.status IN ('approved', 'reversed'))"
+     " OR (i.status = 'paid' AND c.status IN ('paid', 'reversed'))))"},
+    {"a paid batch has no item left to pay or settle; a draft's items have not left",
+     "SELECT y.id, y.status || ' with ' || COUNT(*) || ' ' || MIN(i.status) || ' item(s)'"
+     " FROM payouts y JOIN payout_items i ON i.payout_id = y.id"
+     " WHERE (y.status = 'paid' AND i.status IN ('payable', 'sent'))"
+     " OR (y.status = 'draft' AND i.status NOT IN ('payable', 'held'))"
+     " GROUP BY y.id, y.status"},
+    /* paypal */
+    {"an item sent through the PayPal API belongs to a batch whose parts were recorded for PayPal",
+     "SELECT i.id, 'batch ' || i.payout_id FROM payout_items i WHERE i.channel = 'paypal_api'"
+     " AND NOT EXISTS (SELECT 1 FROM paypal_sends d WHERE d.payout_id = i.payout_id)"},
+    {"a batch's PayPal parts are numbered from 1 without a gap; one being followed names"
+     " PayPal's batch",
+     "SELECT payout_id, COUNT(*) || ' part(s), numbered ' || MIN(part) || '..' || MAX(part)"
+     " FROM paypal_sends GROUP BY payout_id HAVING MIN(part) <> 1 OR MAX(part) <> COUNT(*)"
+     " UNION ALL SELECT sender_batch_id, 'following without a payout_batch_id' FROM paypal_sends"
+     " WHERE status = 'following' AND payout_batch_id IS NULL"},
+    /* end paypal */
 };
 
 int invariants_check(struct store *s, FILE *out, struct invariant_report *r)

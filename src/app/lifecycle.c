@@ -8,6 +8,7 @@
 
 #include "app/events.h" /* webhooks */
 #include "app/fields.h"
+#include "app/payout_batches.h"
 #include "app/postings.h"
 #include "app/rollups.h"
 #include "core/ids.h"
@@ -144,6 +145,20 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
                         commission_status_name((enum commission_status)c.status));
         goto done;
     }
+    int64_t in_batch = 0;
+    struct db_val k = db_text(id);
+    if ((rc = store_query_int(s,
+                              "SELECT COUNT(*) FROM commissions WHERE id = ?1"
+                              " AND payout_id IS NOT NULL",
+                              &k, 1, 0, &in_batch, err)) < 0)
+        goto done;
+    if (in_batch) {
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
+                        "commission %s left in a payout batch; a "
+                        "refund of its order claws it back",
+                        id);
+        goto done;
+    }
     struct ledger_delta d;
     int64_t current = c.amount - c.reversed;
     if (!ledger_post_reversal((enum commission_status)c.status, current, &d)) {
@@ -162,6 +177,8 @@ int commission_reject(struct store *s, const char *id, const char *reason, int64
     if (rc == 0 && current != 0)
         rc = ledger_append(s, c.program_id, c.partner_id, c.id, NULL, c.currency, &d, now_ms,
                            err);
+    if (rc == 0 && c.status == COMMISSION_APPROVED && current != 0) /* it leaves a draft */
+        rc = payout_drafts_reduce_partner(s, c.program_id, c.partner_id, current, err);
     if (rc == 0) {
         /* Reports show what partners earn: a rejected commission no longer counts. */
         struct db_val q = db_text(id);
@@ -194,9 +211,15 @@ done:
 int commissions_approve_due(struct store *s, int64_t now_ms, int limit, int64_t *approved,
                             struct pd_err *err)
 {
+    return commissions_approve_due_by(s, now_ms, now_ms, limit, approved, err);
+}
+
+int commissions_approve_due_by(struct store *s, int64_t due_ms, int64_t now_ms, int limit,
+                               int64_t *approved, struct pd_err *err)
+{
     struct arena a;
     arena_init(&a, 1 << 14);
-    struct db_val v[2] = {db_int(now_ms), db_int(limit)};
+    struct db_val v[2] = {db_int(due_ms), db_int(limit)};
     struct store_cursor cur;
     *approved = 0;
     int rc = store_query(s,
@@ -256,26 +279,55 @@ int commission_reverse(struct store *s, const struct commission_state *c, int64_
     if (ledger_append(s, c->program_id, c->partner_id, c->id, NULL, c->currency, &d, now_ms,
                       err) < 0)
         return -1;
+    /* Approved money went: a draft holding it pays that much less. */
+    if (d.approved != 0 &&
+        payout_drafts_reduce_partner(s, c->program_id, c->partner_id, amount, err) < 0)
+        return -1;
     return event_commission(s, "commission.reversed", c->id, now_ms, err); /* webhooks */
 }
 
-int commissions_assign_payout(struct store *s, const char *payout_id, int64_t before_ms,
-                              struct pd_err *err)
+int commissions_join_items(struct store *s, const char *payout_id, const char *program_id,
+                           const char *channel, int64_t sent_ms, int64_t approved_before_ms,
+                           struct pd_err *err)
 {
-    struct db_val t[2] = {db_text(payout_id), db_int(before_ms)};
+    /* Only payout_id changes: the one index it is in moves, so a batch of many commissions
+     * joins quickly; each becomes paid with its item. The items just sent are named by their
+     * channel and time alone, so a planner without statistics looks each partner up by its
+     * (payout_id, partner_id) key rather than rescanning the batch's sent items. */
+    struct db_val v[5] = {db_text(payout_id), db_text(channel), db_int(sent_ms),
+                          db_text(program_id), db_int(approved_before_ms)};
     return store_exec(s,
-                      "UPDATE commissions SET payout_id = ?1 WHERE status = 'approved'"
-                      " AND payout_id IS NULL AND approved_at < ?2 AND partner_id IN"
-                      " (SELECT partner_id FROM payout_items WHERE payout_id = ?1)",
-                      t, 2, NULL, err);
+                      "UPDATE commissions SET payout_id = ?1"
+                      " WHERE program_id = ?4 AND status = 'approved' AND payout_id IS NULL"
+                      " AND approved_at <= ?5 AND partner_id IN (SELECT partner_id"
+                      " FROM payout_items WHERE payout_id = ?1 AND channel = ?2"
+                      " AND sent_at = ?3)",
+                      v, 5, NULL, err);
 }
 
-int commissions_mark_paid(struct store *s, const char *payout_id, int64_t now_ms,
-                          struct pd_err *err)
+int commissions_mark_paid(struct store *s, const char *payout_id, const char *partner_id,
+                          int64_t now_ms, struct pd_err *err)
 {
-    struct db_val v[2] = {db_text(payout_id), db_int(now_ms)};
+    struct db_val v[3] = {db_text(payout_id), db_int(now_ms), db_text(partner_id)};
+    if (!partner_id)
+        return store_exec(s,
+                          "UPDATE commissions SET status = 'paid', updated_at = ?2"
+                          " WHERE payout_id = ?1 AND status = 'approved'",
+                          v, 2, NULL, err);
     return store_exec(s,
                       "UPDATE commissions SET status = 'paid', updated_at = ?2"
-                      " WHERE payout_id = ?1 AND status = 'approved'",
-                      v, 2, NULL, err);
+                      " WHERE payout_id = ?1 AND partner_id = ?3 AND status = 'approved'",
+                      v, 3, NULL, err);
+}
+
+int commissions_unpay(struct store *s, const char *payout_id, const char *partner_id,
+                      int64_t now_ms, struct pd_err *err)
+{
+    struct db_val v[3] = {db_text(payout_id), db_text(partner_id), db_int(now_ms)};
+    return store_exec(s,
+                      "UPDATE commissions SET payout_id = NULL, updated_at = ?3,"
+                      " status = CASE WHEN status NOT IN ('approved', 'paid') THEN status"
+                      " WHEN reversed >= amount THEN 'reversed' ELSE 'approved' END"
+                      " WHERE payout_id = ?1 AND partner_id = ?2",
+                      v, 3, NULL, err);
 }

@@ -31,12 +31,17 @@ int commission_insert(struct store *s, const struct program *prog, const struct 
 
 /* Approves one pending commission (409 when it is not pending). */
 int commission_approve(struct store *s, const char *id, int64_t now_ms, struct pd_err *err);
-/* Rejects a pending or approved commission (409 when paid, reversed or rejected already). */
+/* Rejects a pending or approved commission (409 when paid, reversed or rejected already, or when
+ * its money left in a payout batch: a refund claws it back then). */
 int commission_reject(struct store *s, const char *id, const char *reason, int64_t now_ms,
                       struct pd_err *err);
 /* Approves up to `limit` pending commissions whose hold has passed; *approved gets the count. */
 int commissions_approve_due(struct store *s, int64_t now_ms, int limit, int64_t *approved,
                             struct pd_err *err);
+/* The same for holds ending by due_ms (a time chosen by an operator), posted at now_ms: the
+ * ledger and the commissions carry the real time whatever moment chose them. */
+int commissions_approve_due_by(struct store *s, int64_t due_ms, int64_t now_ms, int limit,
+                               int64_t *approved, struct pd_err *err);
 
 /* A live commission as a refund reads it. */
 struct commission_state {
@@ -50,11 +55,19 @@ struct commission_state {
 int commission_reverse(struct store *s, const struct commission_state *c, int64_t amount,
                        int64_t now_ms, struct pd_err *err);
 
-/* A new payout batch takes its partners' approved commissions from before before_ms. */
-int commissions_assign_payout(struct store *s, const char *payout_id, int64_t before_ms,
-                              struct pd_err *err);
-/* The batch is paid: so are the approved commissions it took. */
-int commissions_mark_paid(struct store *s, const char *payout_id, int64_t now_ms,
-                          struct pd_err *err);
+/* Items of a batch left through `channel` at sent_ms: the approved commissions of their
+ * partners not in any batch, approved by approved_before_ms (when the batch was last computed),
+ * join the batch (they stay approved until their item is paid). */
+int commissions_join_items(struct store *s, const char *payout_id, const char *program_id,
+                           const char *channel, int64_t sent_ms, int64_t approved_before_ms,
+                           struct pd_err *err);
+/* A partner's item of the batch (every item's when partner_id is NULL) was paid: so are its
+ * approved commissions. */
+int commissions_mark_paid(struct store *s, const char *payout_id, const char *partner_id,
+                          int64_t now_ms, struct pd_err *err);
+/* A partner's item of the batch failed: its commissions leave the batch, approved again (or
+ * reversed, when refunds took all of one), for the next batch. */
+int commissions_unpay(struct store *s, const char *payout_id, const char *partner_id,
+                      int64_t now_ms, struct pd_err *err);
 
 #endif

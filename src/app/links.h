@@ -1,5 +1,7 @@
-/* The links table's one writer: a partner's default link (made with the partner) and the links
- * created through the API both go in here. */
+/* The links table's one writer: a partner's default link (made with the partner), the links
+ * created through the API, and the merchant's edits. A link's code never changes (printed links
+ * would break); its destination, sub-ids and disabled flag may. A disabled or archived link sends
+ * its visitors to the program's default URL, uncredited (link_target_load). */
 #ifndef PD_APP_LINKS_H
 #define PD_APP_LINKS_H
 
@@ -19,5 +21,18 @@ struct link_new {
 /* Inserts the link. STORE_CONSTRAINT when its code is taken: the caller says which of its fields
  * clashed. */
 int link_insert(struct store *s, const struct link_new *l, struct pd_err *err);
+
+struct link_change {
+    const char *destination; /* NULL: unchanged */
+    int disabled;            /* -1 unchanged, 0, 1 */
+    bool sub_given[5];
+    const char *sub[5]; /* when given; NULL clears */
+};
+/* Applies the change to link id (not archived: 0 rows otherwise, *changed says). */
+int link_update(struct store *s, const char *id, const struct link_change *c, int64_t now,
+                int64_t *changed, struct pd_err *err);
+/* Deletes link id, or archives it when history names it (clicks, daily rollups, conversions), so
+ * reports keep it. *archived: whether it was archived rather than deleted. */
+int link_remove(struct store *s, const char *id, int64_t now, bool *archived, struct pd_err *err);
 
 #endif

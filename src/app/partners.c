@@ -112,6 +112,19 @@ json_t *partner_to_json(struct store *s, const struct partner *p, const char *cu
     json_object_set_new(link, "code", json_string(p->ref_code));
     json_object_set_new(link, "url", json_string(url));
     json_object_set_new(o, "default_link", link);
+    json_t *coupons = json_array();
+    json_object_set_new(o, "coupons", coupons);
+    rc = store_query(s, "SELECT code FROM coupons WHERE partner_id = ?1 ORDER BY code", &lp, 1,
+                     &cur, err);
+    if (rc >= 0) {
+        while ((rc = store_step(&cur, err)) == STORE_ROW)
+            json_array_append_new(coupons, json_string(store_col_text(&cur, 0)));
+        store_finish(&cur);
+    }
+    if (rc < 0) {
+        json_decref(o);
+        return NULL;
+    }
     json_t *bal = json_object();
     json_object_set_new(bal, "pending", pd_json_money(pending));
     json_object_set_new(bal, "approved", pd_json_money(approved));
@@ -198,6 +211,47 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
             return rc;
     }
     return 0;
+}
+
+int partner_coupons_replace(struct store *s, const struct partner *p, const char *const *codes,
+                            size_t n, int64_t now, struct pd_err *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct db_val v[3] = {db_text(p->program_id), db_text(codes[k]), db_text(p->id)};
+        int64_t taken = 0;
+        if (store_query_int(s,
+                            "SELECT COUNT(*) FROM coupons WHERE program_id = ?1 AND code = ?2"
+                            " AND partner_id <> ?3",
+                            v, 3, 0, &taken, err) < 0)
+            return -1;
+        if (taken)
+            return pd_err_set(err, PD_ERR_UNPROCESSABLE, "coupons",
+                              "the coupon %s belongs to another partner of this program",
+                              codes[k]);
+    }
+    /* The codes it no longer has: one statement naming the codes kept (at most 50). */
+    struct db_val keep[51];
+    char sql[700];
+    int len = snprintf(sql, sizeof sql, "DELETE FROM coupons WHERE partner_id = ?1");
+    keep[0] = db_text(p->id);
+    for (size_t k = 0; k < n && k < 50; k++) {
+        keep[k + 1] = db_text(codes[k]);
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s?%zu",
+                        k == 0 ? " AND code NOT IN (" : ", ", k + 2);
+    }
+    if (n > 0)
+        snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    int rc = store_exec(s, sql, keep, (int)(n < 50 ? n : 50) + 1, NULL, err);
+    for (size_t k = 0; k < n && rc >= 0; k++) {
+        struct db_val v[4] = {db_text(p->program_id), db_text(codes[k]), db_text(p->id),
+                              db_int(now)};
+        rc = store_exec(s,
+                        "INSERT INTO coupons (program_id, code, partner_id, created_at)"
+                        " SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM coupons"
+                        " WHERE program_id = ?1 AND code = ?2)",
+                        v, 4, NULL, err);
+    }
+    return rc < 0 ? -1 : 0;
 }
 
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err)

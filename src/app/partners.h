@@ -41,6 +41,12 @@ int partner_insert(struct store *s, const struct partner *p, const char *default
  * rejection reason) with updated_at = now. STORE_CONSTRAINT when the email is taken. */
 int partner_update(struct store *s, const struct partner *p, int64_t now, struct pd_err *err);
 
+/* Replaces the partner's coupons with codes (upper-case; repeats count once): the ones it no
+ * longer has are removed, the new ones added. A code another partner of the program holds is
+ * 422 on "coupons", nothing changed. */
+int partner_coupons_replace(struct store *s, const struct partner *p, const char *const *codes,
+                            size_t n, int64_t now, struct pd_err *err);
+
 /* Dashboard credentials. The password hash (argon2id text) sets the login; an invite's token hash
  * lets the holder of the link choose one. */
 int partner_set_password(struct store *s, const char *partner_id, const char *password_hash,

@@ -1,6 +1,9 @@
-/* Payout batches (app/payouts.h): creating a batch from the approved balances of a period,
- * marking it paid (the payout ledger entries and the commissions' status, once), its JSON and CSV.
- * Each step runs in the caller's transaction, so a batch is made or paid whole or not at all. */
+/* Payout batches, the operations (app/payouts.h): a draft made, refreshed and deleted; items
+ * leaving (exported, sent, or paid by hand), each with its payout ledger entry, its commissions
+ * joining the batch; items settled paid (their commissions paid) or failed (the amount and the
+ * commissions returned). The rows are
+ * written by app/payout_batches.c, the ledger by app/postings.c, the commissions by
+ * app/lifecycle.c, all in the caller's transaction. */
 #include "app/payouts.h"
 
 #include <stdlib.h>
@@ -9,15 +12,16 @@
 #include "app/events.h" /* webhooks */
 #include "app/fields.h"
 #include "app/lifecycle.h"
+#include "app/payout_batches.h"
 #include "app/postings.h"
 #include "app/programs.h"
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/money.h"
-#include "core/payout_csv.h"
-#include "util/strbuf.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
+
+#define REASON_MAX 200
 
 bool payout_period_parse(const char *period, int64_t *start_ms, int64_t *end_ms)
 {
@@ -49,6 +53,37 @@ static void report(payout_progress_fn fn, void *arg, const char *stage, int64_t 
         fn(stage, done, total, arg);
 }
 
+/* Items are balances (each within MONEY_MAX_TOTAL); their sum must be too, held ones included
+ * (the batch shows their total, and they may be paid once released). */
+static int check_total(struct store *s, const char *id, struct pd_err *err)
+{
+    struct db_val k = db_text(id);
+    int64_t beyond = 0;
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM (SELECT SUM(amount) AS t FROM payout_items"
+                        " WHERE payout_id = ?1) x WHERE x.t > " MONEY_MAX_TOTAL_SQL,
+                        &k, 1, 0, &beyond, err) < 0)
+        return -1;
+    if (beyond)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "period",
+                          "this batch's total would pass %lld minor units, the largest total "
+                          "partnerd keeps",
+                          (long long)MONEY_MAX_TOTAL);
+    return 0;
+}
+
+static int compute(struct store *s, const struct program *prog, const char *id, int64_t now_ms,
+                   payout_progress_fn progress, void *progress_arg, struct pd_err *err)
+{
+    int64_t items = 0;
+    report(progress, progress_arg, "balances", 0, 1);
+    if (payout_batch_compute(s, id, prog->id, prog->min_payout, prog->currency->code, now_ms,
+                             &items, err) < 0)
+        return -1;
+    report(progress, progress_arg, "items", items, items);
+    return check_total(s, id, err);
+}
+
 int payout_create(struct store *s, const char *program_id, const char *period, int64_t now_ms,
                   struct arena *a, const char **payout_id, bool *created,
                   payout_progress_fn progress, void *progress_arg, struct pd_err *err)
@@ -57,193 +92,274 @@ int payout_create(struct store *s, const char *program_id, const char *period, i
     if (!payout_period_parse(period, &start, &end))
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "period", "period must be YYYY-MM");
     if (start > now_ms)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "period", "period %s has not started",
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "period",
+                          "period %s is in the future: a batch is for the current month or an "
+                          "earlier one",
                           period);
     struct program prog;
     if (program_resolve(s, program_id, a, &prog, err) != 0)
         return -1;
-    *created = false;
-    struct db_val k[2] = {db_text(prog.id), db_text(period)};
-    struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT id FROM payouts WHERE program_id = ?1 AND period = ?2", k,
-                             2, &cur, err);
-    if (rc < 0)
+    const char *draft, *draft_period;
+    if (payout_batch_draft_of(s, prog.id, a, &draft, &draft_period, err) < 0)
         return -1;
-    if (rc == STORE_ROW) {
-        *payout_id = col_dup(a, &cur, 0);
-        store_finish(&cur);
-        return 0;
+    *created = false;
+    if (draft && strcmp(draft_period, period) == 0) {
+        *payout_id = draft;
+        return compute(s, &prog, draft, now_ms, progress, progress_arg, err);
     }
-
+    if (draft)
+        return pd_err_set(err, PD_ERR_CONFLICT, "period",
+                          "program %s has a draft batch %s for %s: export, refresh or delete it "
+                          "before making another",
+                          prog.id, draft, draft_period);
     char id[ID_MAX_LEN];
     id_new(id, sizeof id, "pay_", (uint64_t)now_ms);
     *payout_id = arena_strdup(a, id);
-    struct db_val p[5] = {db_text(id), db_text(prog.id), db_text(period),
-                          db_text(prog.currency->code), db_int(now_ms)};
-    if (store_exec(s,
-                   "INSERT INTO payouts (id, program_id, period, status, total, currency,"
-                   " created_at) VALUES (?1, ?2, ?3, 'created', 0, ?4, ?5)",
-                   p, 5, NULL, err) < 0)
+    if (payout_batch_insert(s, id, prog.id, period, prog.currency->code, now_ms, err) < 0 ||
+        compute(s, &prog, id, now_ms, progress, progress_arg, err) < 0)
         return -1;
-    report(progress, progress_arg, "balances", 0, 1);
-    /* What each partner can be paid: approved money earned before the period's end (clawbacks
-     * included, so a negative balance carries forward), less what earlier batches already took. */
-    int64_t min = prog.min_payout > 0 ? prog.min_payout : 1;
-    struct db_val q[5] = {db_text(prog.id), db_int(end), db_int(min), db_text(id),
-                          db_text(prog.currency->code)};
-    int64_t items = 0;
-    /* Driven from the program's partners: each balance is two index-only sums. */
-    if (store_exec(s,
-                   "INSERT INTO payout_items (payout_id, partner_id, amount, currency, method,"
-                   " reference)"
-                   " SELECT ?4, b.id, b.amount, ?5, b.payout_method, ?4 || '-' || b.ref_code"
-                   " FROM (SELECT p.id, p.payout_method, p.ref_code,"
-                   "        COALESCE((SELECT SUM(e.approved) FROM ledger_entries e"
-                   "                  WHERE e.partner_id = p.id AND e.created_at < ?2"
-                   "                  AND e.kind <> 'payout'), 0)"
-                   "        - COALESCE((SELECT SUM(i.amount) FROM payout_items i"
-                   "                    WHERE i.partner_id = p.id), 0) AS amount"
-                   "       FROM partners p WHERE p.program_id = ?1 AND p.status <> 'suspended') b"
-                   " WHERE b.amount >= ?3",
-                   q, 5, &items, err) < 0)
-        return -1;
-    report(progress, progress_arg, "balances", 1, 1);
-    struct db_val t[2] = {db_text(id), db_int(end)};
-    if (store_exec(s,
-                   "UPDATE payouts SET total = (SELECT COALESCE(SUM(amount), 0) FROM payout_items"
-                   " WHERE payout_id = ?1) WHERE id = ?1",
-                   t, 1, NULL, err) < 0 ||
-        commissions_assign_payout(s, id, end, err) < 0)
-        return -1;
-    /* Items are balances (each within MONEY_MAX_TOTAL); their total must be too. */
-    int64_t beyond = 0;
-    if (store_query_int(s,
-                        "SELECT COUNT(*) FROM payouts WHERE id = ?1"
-                        " AND (total > " MONEY_MAX_TOTAL_SQL
-                        " OR total < -" MONEY_MAX_TOTAL_SQL ")",
-                        t, 1, 0, &beyond, err) < 0)
-        return -1;
-    if (beyond)
-        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "period",
-                          "this batch's total would pass %lld minor units, the largest total "
-                          "partnerd keeps",
-                          (long long)MONEY_MAX_TOTAL);
-    report(progress, progress_arg, "items", items, items);
     *created = true;
     return event_payout(s, "payout.created", id, now_ms, err); /* webhooks */
 }
 
+/* Loads a batch that must be a draft to be changed (409 otherwise, saying why). */
+static int load_draft(struct store *s, const char *id, const char *doing, struct arena *a,
+                      struct payout_batch *b, struct pd_err *err)
+{
+    if (payout_batch_load(s, id, a, b, err) < 0)
+        return -1;
+    if (strcmp(b->status, "draft") != 0)
+        return pd_err_set(err, PD_ERR_CONFLICT, "id",
+                          "payout %s is %s: only a draft can be %s (money has left; approvals "
+                          "since go to the next batch)",
+                          id, b->status, doing);
+    return 0;
+}
+
+int payout_refresh(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err)
+{
+    struct arena a;
+    arena_init(&a, 4096);
+    struct payout_batch b;
+    struct program prog;
+    int rc = load_draft(s, payout_id, "refreshed", &a, &b, err);
+    if (rc == 0 && program_load(s, b.program_id, &a, &prog, err) != 0)
+        rc = -1;
+    if (rc == 0)
+        rc = compute(s, &prog, payout_id, now_ms, NULL, NULL, err);
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
+}
+
+int payout_delete(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err)
+{
+    (void)now_ms;
+    struct arena a;
+    arena_init(&a, 1024);
+    struct payout_batch b;
+    int rc = load_draft(s, payout_id, "deleted", &a, &b, err);
+    if (rc == 0)
+        rc = payout_batch_delete(s, payout_id, err);
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The payable items of method_type leave through channel now: their ledger entries and their
+ * commissions. *count: how many left. */
+static int items_leave(struct store *s, const struct payout_batch *b, const char *method_type,
+                       const char *channel, const char *batch_status, int64_t now_ms,
+                       int64_t *count, struct pd_err *err)
+{
+    if (payout_items_send(s, b->id, method_type, channel, batch_status, now_ms, count, err) < 0)
+        return -1;
+    if (*count == 0)
+        return 0;
+    if (ledger_append_payout_items(s, b->program_id, b->id, channel, now_ms, err) < 0)
+        return -1;
+    return commissions_join_items(s, b->id, b->program_id, channel, now_ms, b->updated_at, err);
+}
+
+int payout_items_leave(struct store *s, const char *payout_id, const char *method_type,
+                       const char *channel, const char *batch_status, int64_t now_ms,
+                       int64_t *count, struct pd_err *err)
+{
+    struct arena a;
+    arena_init(&a, 1024);
+    struct payout_batch b;
+    int rc = payout_batch_load(s, payout_id, &a, &b, err);
+    if (rc == 0 && strcmp(b.status, "paid") == 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id", "payout %s is paid already", payout_id);
+    const char *used = NULL;
+    if (rc == 0 && method_type)
+        rc = payout_items_channel(s, payout_id, method_type, &a, &used, err);
+    if (rc == 0 && used && strcmp(used, channel) != 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
+                        "the %s items of payout %s left through %s already; they are not "
+                        "exported or sent again another way",
+                        method_type, payout_id, used);
+    if (rc == 0)
+        rc = items_leave(s, &b, method_type, channel, batch_status, now_ms, count, err);
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
+}
+
 int payout_mark_paid(struct store *s, const char *payout_id, int64_t now_ms, struct pd_err *err)
 {
-    struct db_val k = db_text(payout_id);
-    struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT status, program_id FROM payouts WHERE id = ?1", &k, 1,
-                             &cur, err);
-    if (rc < 0)
-        return -1;
-    if (rc == STORE_DONE)
-        return pd_err_set(err, PD_ERR_NOT_FOUND, "id", "no payout %s", payout_id);
-    bool paid = strcmp(store_col_text(&cur, 0), "paid") == 0;
-    char program_id[ID_MAX_LEN];
-    snprintf(program_id, sizeof program_id, "%s", store_col_text(&cur, 1));
-    store_finish(&cur);
-    if (paid)
-        return pd_err_set(err, PD_ERR_CONFLICT, "id", "payout %s is already paid", payout_id);
-    if (store_query(s,
-                    "SELECT partner_id, amount, currency FROM payout_items WHERE payout_id = ?1",
-                    &k, 1, &cur, err) < 0)
-        return -1;
     struct arena a;
-    arena_init(&a, 1 << 16);
-    struct item {
-        const char *partner_id, *currency;
-        int64_t amount;
-        struct item *next;
-    } *items = NULL;
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        struct item *it = arena_alloc(&a, sizeof *it);
-        it->partner_id = col_dup(&a, &cur, 0);
-        it->amount = store_col_int(&cur, 1);
-        it->currency = col_dup(&a, &cur, 2);
-        it->next = items;
-        items = it;
-    }
-    store_finish(&cur);
-    for (struct item *it = items; rc == STORE_DONE && it; it = it->next) {
-        struct ledger_delta d = ledger_post_payout(it->amount);
-        if (ledger_append(s, program_id, it->partner_id, NULL, payout_id, it->currency, &d,
-                          now_ms, err) < 0)
-            rc = -1;
-    }
+    arena_init(&a, 1024);
+    struct payout_batch b;
+    int64_t left = 0, paid = 0;
+    bool done = false;
+    int rc = payout_batch_load(s, payout_id, &a, &b, err);
+    if (rc == 0 && strcmp(b.status, "paid") == 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id", "payout %s is already paid", payout_id);
+    /* A draft paid by hand: its payable items leave now, through no file. */
+    if (rc == 0)
+        rc = items_leave(s, &b, NULL, "manual", "exported", now_ms, &left, err);
+    if (rc == 0)
+        rc = payout_items_pay_all(s, payout_id, now_ms, &paid, err);
+    if (rc == 0 && paid == 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "id",
+                        "payout %s has no item to pay (items held are never paid)", payout_id);
+    if (rc == 0)
+        rc = commissions_mark_paid(s, payout_id, NULL, now_ms, err);
+    if (rc == 0)
+        rc = payout_batch_settle_if_done(s, payout_id, now_ms, &done, err);
+    if (rc == 0 && done)
+        rc = event_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
     arena_free(&a);
-    if (rc < 0)
-        return -1;
-    struct db_val v[2] = {db_text(payout_id), db_int(now_ms)};
-    if (store_exec(s, "UPDATE payouts SET status = 'paid', paid_at = ?2 WHERE id = ?1", v, 2,
-                   NULL, err) < 0 ||
-        commissions_mark_paid(s, payout_id, now_ms, err) < 0)
-        return -1;
-    return event_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
+    return rc < 0 ? -1 : 0;
 }
 
-void payout_csv_field(FILE *out, const char *v, bool last)
+int payout_item_settle(struct store *s, const char *payout_id, const char *reference, bool paid,
+                       const char *reason, int64_t now_ms, struct pd_err *err)
 {
-    /* A field is a few hundred bytes at most: the buffer's limit only bounds a runaway value. */
-    struct strbuf b;
-    strbuf_init(&b, SIZE_MAX / 2);
-    csv_put_field(&b, v, last);
-    if (b.len) /* a short write shows in the stream's error flag, which its owner checks */
-        fwrite(b.data, 1, b.len, out);
-    strbuf_free(&b);
+    if (!paid && (!reason || !*reason || strlen(reason) > REASON_MAX))
+        return pd_err_set(err, PD_ERR_BAD_REQUEST, "reason",
+                          "a failed item needs a reason of 1 to %d bytes", REASON_MAX);
+    struct arena a;
+    arena_init(&a, 1024);
+    struct payout_batch b;
+    struct payout_item_ref it;
+    bool done = false;
+    int rc = payout_batch_load(s, payout_id, &a, &b, err);
+    if (rc == 0)
+        rc = payout_item_find(s, payout_id, reference, &a, &it, err);
+    if (rc < 0)
+        goto out;
+    const char *want = paid ? "paid" : "failed";
+    if (strcmp(it.status, want) == 0)
+        goto out; /* the same outcome again */
+    if (!(strcmp(it.status, "sent") == 0 || (!paid && strcmp(it.status, "paid") == 0))) {
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "item",
+                        "item %s is %s: only an item that left can be settled (a paid one can "
+                        "still fail)",
+                        reference, it.status);
+        goto out;
+    }
+    rc = payout_item_set(s, payout_id, reference, it.status, paid, reason, now_ms, err);
+    if (rc == 0 && paid)
+        rc = commissions_mark_paid(s, payout_id, it.partner_id, now_ms, err);
+    if (rc == 0 && !paid) {
+        struct ledger_delta d = ledger_post_payout_failed(it.amount);
+        rc = ledger_append(s, b.program_id, it.partner_id, NULL, payout_id, it.currency, &d, now_ms,
+                           err);
+        if (rc == 0)
+            rc = commissions_unpay(s, payout_id, it.partner_id, now_ms, err);
+    }
+    if (rc == 0)
+        rc = payout_batch_settle_if_done(s, payout_id, now_ms, &done, err);
+    if (rc == 0 && done)
+        rc = event_payout(s, "payout.paid", payout_id, now_ms, err); /* webhooks */
+out:
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
 }
 
-int payout_write_csv(struct store *s, const char *payout_id, FILE *out,
-                     payout_progress_fn progress, void *progress_arg, struct pd_err *err)
+/* ---- PayPal through the API --------------------------------------------------------------- */
+
+int payout_paypal_mark_sent(struct store *s, const char *payout_id, int64_t now_ms, int64_t *count,
+                            struct pd_err *err)
+{
+    int64_t n = 0;
+    if (payout_items_leave(s, payout_id, "paypal", "paypal_api", "sent", now_ms, &n, err) < 0)
+        return -1;
+    if (count)
+        *count = n;
+    if (n > 0)
+        return 0;
+    /* Nothing left now: fine when the API sent them before (a retry), not when there were none. */
+    struct db_val k = db_text(payout_id);
+    int64_t before = 0;
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
+                        " AND channel = 'paypal_api'",
+                        &k, 1, 0, &before, err) < 0)
+        return -1;
+    if (before == 0)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "id",
+                          "payout %s has no payable PayPal item to send", payout_id);
+    return 0;
+}
+
+int payout_paypal_items(struct store *s, const char *payout_id, size_t part, struct arena *a,
+                        struct payout_paypal_item **items, size_t *n, size_t *parts,
+                        struct pd_err *err)
 {
     struct db_val k = db_text(payout_id);
     int64_t total = 0;
-    if (store_query_int(s, "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1", &k, 1, -1,
-                        &total, err) < 0)
+    *items = NULL;
+    *n = *parts = 0;
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
+                        " AND status <> 'held' AND method LIKE '%\"type\":\"paypal\"%'"
+                        " AND (channel IS NULL OR channel = 'paypal_api')",
+                        &k, 1, 0, &total, err) < 0)
         return -1;
+    *parts = (size_t)((total + PAYOUT_PAYPAL_API_PART - 1) / PAYOUT_PAYPAL_API_PART);
+    if (part < 1 || (part > *parts && !(part == 1 && *parts == 0)))
+        return pd_err_set(err, PD_ERR_NOT_FOUND, "part", "payout %s has %zu PayPal part(s)",
+                          payout_id, *parts);
+    struct db_val q[3] = {db_text(payout_id), db_int(PAYOUT_PAYPAL_API_PART),
+                          db_int((int64_t)(part - 1) * PAYOUT_PAYPAL_API_PART)};
     struct store_cursor cur;
     if (store_query(s,
-                    "SELECT i.partner_id, p.name, p.email, i.method, i.amount, i.currency,"
-                    " i.reference FROM payout_items i JOIN partners p ON p.id = i.partner_id"
-                    " WHERE i.payout_id = ?1 ORDER BY i.partner_id",
-                    &k, 1, &cur, err) < 0)
+                    "SELECT id, method, amount, currency, reference, status FROM payout_items"
+                    " WHERE payout_id = ?1 AND status <> 'held'"
+                    " AND method LIKE '%\"type\":\"paypal\"%'"
+                    " AND (channel IS NULL OR channel = 'paypal_api')"
+                    " ORDER BY partner_id LIMIT ?2 OFFSET ?3",
+                    q, 3, &cur, err) < 0)
         return -1;
-    fputs("partner_id,name,email,method,account,amount,currency,reference,account_holder\r\n", out);
+    *items = arena_alloc(a, PAYOUT_PAYPAL_API_PART * sizeof **items);
     int rc;
-    int64_t done = 0;
     while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        const char *type = "", *account = "", *holder = "";
-        json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
-        if (m) {
-            type = json_string_value(json_object_get(m, "type"));
-            if (type && strcmp(type, "paypal") == 0) {
-                account = json_string_value(json_object_get(m, "email"));
-            } else if (type && strcmp(type, "iban") == 0) {
-                account = json_string_value(json_object_get(m, "iban"));
-                holder = json_string_value(json_object_get(m, "holder"));
-            }
-        }
-        const struct currency *c = currency_find(store_col_text(&cur, 5));
-        char amount[48];
-        money_format(store_col_int(&cur, 4), c ? c->exponent : 2, amount, sizeof amount);
-        payout_csv_field(out, store_col_text(&cur, 0), false);
-        payout_csv_field(out, store_col_text(&cur, 1), false);
-        payout_csv_field(out, store_col_text(&cur, 2), false);
-        payout_csv_field(out, type ? type : "", false);
-        payout_csv_field(out, account, false);
-        payout_csv_field(out, amount, false);
-        payout_csv_field(out, store_col_text(&cur, 5), false);
-        payout_csv_field(out, store_col_text(&cur, 6), false);
-        payout_csv_field(out, holder, true);
+        struct payout_paypal_item *it = &(*items)[(*n)++];
+        json_t *m = json_loads(store_col_text(&cur, 1), 0, NULL);
+        it->item_id = col_dup(a, &cur, 0);
+        const char *email = m ? json_string_value(json_object_get(m, "email")) : NULL;
+        it->email = arena_strdup(a, email ? email : "");
+        it->amount = store_col_int(&cur, 2);
+        it->currency = col_dup(a, &cur, 3);
+        it->reference = col_dup(a, &cur, 4);
+        it->status = col_dup(a, &cur, 5);
         json_decref(m);
-        if (++done % 1000 == 0)
-            report(progress, progress_arg, "csv", done, total);
     }
     store_finish(&cur);
-    report(progress, progress_arg, "csv", done, total);
     return rc < 0 ? -1 : 0;
+}
+
+int payout_item_settle_by_hand(struct store *s, const char *payout_id, const char *reference,
+                               bool paid, const char *reason, int64_t now_ms, struct pd_err *err)
+{
+    struct arena a;
+    arena_init(&a, 512);
+    struct payout_item_ref it;
+    int rc = payout_item_find(s, payout_id, reference, &a, &it, err);
+    if (rc == 0 && it.channel && strcmp(it.channel, "paypal_api") == 0)
+        rc = pd_err_set(err, PD_ERR_CONFLICT, "item",
+                        "item %s was sent with PayPal's Payouts API: PayPal's answer settles it",
+                        reference);
+    arena_free(&a);
+    return rc < 0 ? -1 : payout_item_settle(s, payout_id, reference, paid, reason, now_ms, err);
 }

@@ -55,3 +55,43 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
                           ledger_kind_name(d->kind), partner_id, (long long)MONEY_MAX_TOTAL);
     return 0;
 }
+
+/* The items payout_items_send moved: sent through ?2 at ?3. */
+#define JUST_SENT " payout_id = ?1 AND status = 'sent' AND channel = ?2 AND sent_at = ?3"
+
+int ledger_append_payout_items(struct store *s, const char *program_id, const char *payout_id,
+                               const char *channel, int64_t sent_ms, struct pd_err *err)
+{
+    struct db_val v[4] = {db_text(payout_id), db_text(channel), db_int(sent_ms),
+                          db_text(program_id)};
+    /* One entry per item, named after the item's reference (unique), so the set needs no ids
+     * made one by one. */
+    if (store_exec(s,
+                   "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                   " payout_id, currency, kind, pending, approved, paid, created_at)"
+                   " SELECT 'led_po_' || reference, ?4, partner_id, NULL, payout_id, currency,"
+                   " 'payout', 0, -amount, amount, ?3 FROM payout_items WHERE" JUST_SENT,
+                   v, 4, NULL, err) < 0 ||
+        store_exec(s,
+                   "UPDATE partner_balances SET"
+                   " approved = approved - (SELECT i.amount FROM payout_items i"
+                   "  WHERE i.payout_id = ?1 AND i.partner_id = partner_balances.partner_id),"
+                   " paid = paid + (SELECT i.amount FROM payout_items i"
+                   "  WHERE i.payout_id = ?1 AND i.partner_id = partner_balances.partner_id)"
+                   " WHERE partner_id IN (SELECT partner_id FROM payout_items WHERE" JUST_SENT ")",
+                   v, 3, NULL, err) < 0)
+        return -1;
+    int64_t beyond = 0;
+    if (store_query_int(s,
+                        "SELECT COUNT(*) FROM partner_balances WHERE paid > " MONEY_MAX_TOTAL_SQL
+                        " AND partner_id IN (SELECT partner_id FROM payout_items WHERE" JUST_SENT
+                        ")",
+                        v, 3, 0, &beyond, err) < 0)
+        return -1;
+    if (beyond)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "this payout would take a partner's paid balance past %lld minor "
+                          "units, the largest total partnerd keeps",
+                          (long long)MONEY_MAX_TOTAL);
+    return 0;
+}

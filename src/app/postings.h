@@ -15,4 +15,10 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
                   const char *commission_id, const char *payout_id, const char *currency,
                   const struct ledger_delta *d, int64_t now, struct pd_err *err);
 
+/* Posts the payout entry (approved → paid) of every item of the batch that left through
+ * `channel` at sent_ms (the items payout_items_send just moved), in one statement, and moves
+ * their partners' balances; 422 when a paid bucket would pass MONEY_MAX_TOTAL. */
+int ledger_append_payout_items(struct store *s, const char *program_id, const char *payout_id,
+                               const char *channel, int64_t sent_ms, struct pd_err *err);
+
 #endif

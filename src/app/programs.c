@@ -14,7 +14,7 @@
     "id, name, currency, allowed_hosts, default_url, click_param, attribution_window_days,"        \
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
     " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
-    " slug, description, terms, auto_approve"
+    " slug, description, terms, auto_approve, payout_debtor"
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -45,6 +45,7 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     p->description = col_dup(a, cur, 21);
     p->terms = col_dup(a, cur, 22);
     p->auto_approve = store_col_int(cur, 23) != 0;
+    p->payout_debtor_json = store_is_null(cur, 24) ? NULL : col_dup(a, cur, 24);
     if (!p->currency)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "program %s has an unknown currency", p->id);
 
@@ -148,6 +149,8 @@ json_t *program_to_json(const struct program *p)
     json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
     json_object_set_new(o, "terms", json_string(p->terms ? p->terms : ""));
     json_object_set_new(o, "auto_approve", json_boolean(p->auto_approve));
+    json_t *debtor = p->payout_debtor_json ? json_loads(p->payout_debtor_json, 0, NULL) : NULL;
+    json_object_set_new(o, "payout_debtor", debtor ? debtor : json_null());
     json_object_set_new(o, "created", pd_json_time(p->created_at));
     json_object_set_new(o, "updated", pd_json_time(p->updated_at));
     return o;
@@ -241,6 +244,10 @@ int program_save(struct store *s, const struct program *p, const char *allowed_h
                    "UPDATE programs SET slug = ?2, description = ?3, terms = ?4, auto_approve = ?5"
                    " WHERE id = ?1",
                    sv, 5, NULL, err) < 0)
+        return -1;
+    /* payouts: the account SEPA files debit */
+    struct db_val dv[2] = {db_text(p->id), db_text(p->payout_debtor_json)};
+    if (store_exec(s, "UPDATE programs SET payout_debtor = ?2 WHERE id = ?1", dv, 2, NULL, err) < 0)
         return -1;
     return program_save_rule_version(s, p, p->updated_at, err);
 }

@@ -32,6 +32,7 @@ struct program {
     int parent_levels;    /* how many ancestors earn parent_bps of the level below */
     int64_t monthly_cap;  /* per partner per calendar month; < 0: none */
     const char *rules_json;
+    const char *payout_debtor_json; /* {name, iban, bic?} canonical JSON, or NULL */
     struct ruleset rules;
     int64_t created_at, updated_at;
     /* signup: the public page /join/{slug}; applications are approved at once with auto_approve */

@@ -8,5 +8,6 @@
 #include "app/fields.h"
 #include "app/partners.h"
 #include "app/programs.h"
+#include "app/users.h"
 
 #endif

@@ -200,13 +200,65 @@ json_t *commission_explained(struct store *s, const char *id, struct arena *a, s
     return o;
 }
 
+static json_t *time_or_null(struct store_cursor *cur, int col)
+{
+    return store_is_null(cur, col) ? json_null() : pd_json_time(store_col_int(cur, col));
+}
+
+/* A batch's items, in partner order. */
+static json_t *payout_items_json(struct store *s, const char *payout_id, struct pd_err *err)
+{
+    struct db_val k = db_text(payout_id);
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT id, partner_id, amount, currency, method, reference, status, reason,"
+                    " channel, sent_at, paid_at, failed_at FROM payout_items"
+                    " WHERE payout_id = ?1 ORDER BY partner_id",
+                    &k, 1, &cur, err) < 0)
+        return NULL;
+    json_t *items = json_array();
+    int rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        json_t *m = store_is_null(&cur, 4) ? NULL : json_loads(store_col_text(&cur, 4), 0, NULL);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(store_col_text(&cur, 0)));
+        json_object_set_new(o, "partner_id", json_string(store_col_text(&cur, 1)));
+        json_object_set_new(o, "amount", json_integer(store_col_int(&cur, 2)));
+        json_object_set_new(o, "currency", json_string(store_col_text(&cur, 3)));
+        json_object_set_new(o, "method", m ? m : json_null());
+        json_object_set_new(o, "reference", json_string(store_col_text(&cur, 5)));
+        json_object_set_new(o, "status", json_string(store_col_text(&cur, 6)));
+        json_object_set_new(o, "reason",
+                            store_is_null(&cur, 7) ? json_null()
+                                                   : json_string(store_col_text(&cur, 7)));
+        json_object_set_new(o, "channel",
+                            store_is_null(&cur, 8) ? json_null()
+                                                   : json_string(store_col_text(&cur, 8)));
+        json_object_set_new(o, "sent_at", time_or_null(&cur, 9));
+        json_object_set_new(o, "paid_at", time_or_null(&cur, 10));
+        json_object_set_new(o, "failed_at", time_or_null(&cur, 11));
+        json_array_append_new(items, o);
+    }
+    store_finish(&cur);
+    if (rc < 0) {
+        json_decref(items);
+        return NULL;
+    }
+    return items;
+}
+
 json_t *payout_json(struct store *s, const char *payout_id, bool with_items, struct pd_err *err)
 {
     struct db_val k = db_text(payout_id);
     struct store_cursor cur;
     int rc = store_query_row(s,
                              "SELECT id, program_id, period, status, total, currency, created_at,"
-                             " paid_at, (SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1)"
+                             " updated_at, exported_at, sent_at, paid_at,"
+                             " (SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1),"
+                             " (SELECT COUNT(*) FROM payout_items WHERE payout_id = ?1"
+                             "  AND status = 'held'),"
+                             " (SELECT COALESCE(SUM(amount), 0) FROM payout_items"
+                             "  WHERE payout_id = ?1 AND status = 'held')"
                              " FROM payouts WHERE id = ?1",
                              &k, 1, &cur, err);
     if (rc < 0)
@@ -224,51 +276,44 @@ json_t *payout_json(struct store *s, const char *payout_id, bool with_items, str
     json_object_set_new(o, "total", json_integer(store_col_int(&cur, 4)));
     json_object_set_new(o, "currency", json_string(store_col_text(&cur, 5)));
     json_object_set_new(o, "created", pd_json_time(store_col_int(&cur, 6)));
-    json_object_set_new(
-        o, "paid_at", store_is_null(&cur, 7) ? json_null() : pd_json_time(store_col_int(&cur, 7)));
-    json_object_set_new(o, "item_count", json_integer(store_col_int(&cur, 8)));
+    json_object_set_new(o, "updated", pd_json_time(store_col_int(&cur, 7)));
+    json_object_set_new(o, "exported_at", time_or_null(&cur, 8));
+    json_object_set_new(o, "sent_at", time_or_null(&cur, 9));
+    json_object_set_new(o, "paid_at", time_or_null(&cur, 10));
+    json_object_set_new(o, "item_count", json_integer(store_col_int(&cur, 11)));
+    json_object_set_new(o, "held_count", json_integer(store_col_int(&cur, 12)));
+    json_object_set_new(o, "held_total", json_integer(store_col_int(&cur, 13)));
     store_finish(&cur);
     if (!with_items)
         return o;
-    json_t *items = json_array();
-    rc = store_query(s,
-                     "SELECT partner_id, amount, currency, method, reference FROM payout_items"
-                     " WHERE payout_id = ?1 ORDER BY partner_id",
-                     &k, 1, &cur, err);
-    if (rc < 0) {
-        json_decref(items);
+    json_t *items = payout_items_json(s, payout_id, err);
+    if (!items) {
         json_decref(o);
         return NULL;
     }
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        json_t *m = store_is_null(&cur, 3) ? NULL : json_loads(store_col_text(&cur, 3), 0, NULL);
-        json_array_append_new(
-            items,
-            json_pack("{s:s, s:I, s:s, s:o, s:s}", "partner_id", store_col_text(&cur, 0), "amount",
-                      (json_int_t)store_col_int(&cur, 1), "currency", store_col_text(&cur, 2),
-                      "method", m ? m : json_null(), "reference", store_col_text(&cur, 4)));
-    }
-    store_finish(&cur);
     json_object_set_new(o, "items", items);
-    if (rc < 0) {
-        json_decref(o);
-        return NULL;
-    }
     return o;
 }
 
 json_t *payout_statement_json(struct store_cursor *cur)
 {
+    /* A partner sees its item: pending until it leaves, then sent, then paid (or failed). */
+    const char *status = store_col_text(cur, 2);
+    if (strcmp(status, "payable") == 0 || strcmp(status, "held") == 0)
+        status = "pending";
     json_t *o = json_object();
     json_object_set_new(o, "payout_id", json_string(store_col_text(cur, 0)));
     json_object_set_new(o, "object", json_string("payout_statement"));
     json_object_set_new(o, "period", json_string(store_col_text(cur, 1)));
-    json_object_set_new(o, "status", json_string(store_col_text(cur, 2)));
+    json_object_set_new(o, "status", json_string(status));
     json_object_set_new(o, "amount", json_integer(store_col_int(cur, 3)));
     json_object_set_new(o, "currency", json_string(store_col_text(cur, 4)));
     json_object_set_new(o, "reference", json_string(store_col_text(cur, 5)));
     json_object_set_new(o, "created", pd_json_time(store_col_int(cur, 6)));
-    json_object_set_new(o, "paid_at",
-                        store_is_null(cur, 7) ? json_null() : pd_json_time(store_col_int(cur, 7)));
+    json_object_set_new(o, "sent_at", time_or_null(cur, 7));
+    json_object_set_new(o, "paid_at", time_or_null(cur, 8));
+    json_object_set_new(o, "failed_at", time_or_null(cur, 9));
+    json_object_set_new(
+        o, "reason", store_is_null(cur, 10) ? json_null() : json_string(store_col_text(cur, 10)));
     return o;
 }

@@ -24,12 +24,19 @@
 
 enum auth_kind { AUTH_NONE = 0, AUTH_SECRET, AUTH_PUBLISHABLE, AUTH_PARTNER };
 
+/* What a merchant caller (AUTH_SECRET) may do: a secret key acts as an owner; a dashboard session
+ * has its user's role, read on every request (src/app/users.h). */
+enum auth_role { AUTH_ROLE_OWNER = 0, AUTH_ROLE_ADMIN, AUTH_ROLE_VIEWER };
+
 struct auth {
     enum auth_kind kind;
+    enum auth_role role; /* AUTH_SECRET */
     char key_id[48];     /* the key's id, or a session's subject: scopes Idempotency-Keys */
     char partner_id[48]; /* AUTH_PARTNER */
 };
 #define AUTH_ALLOW(k) (1u << (k))
+/* In `allowed`: a merchant caller must be an owner (the team and the merchant's API keys). */
+#define AUTH_OWNER_ONLY (1u << 8)
 
 struct app_worker;
 
@@ -39,7 +46,9 @@ struct app_worker;
  * Cookie header and a running auth_state, the dashboard session: an admin session acts as
  * AUTH_SECRET, a partner session as AUTH_PARTNER for its partner, and every request other than
  * GET/HEAD must carry the session's token in X-CSRF-Token (and a same-site Origin when sent).
- * `allowed` is a bit set of AUTH_ALLOW(kind). */
+ * `allowed` is a bit set of AUTH_ALLOW(kind), with AUTH_OWNER_ONLY for the owner's routes. Roles
+ * are enforced here, for every route: a viewer's request other than GET/HEAD is 403, and so is a
+ * non-owner's on an AUTH_OWNER_ONLY route. */
 int auth_request(struct app_worker *w, struct http_request *req, int64_t now_ms, unsigned allowed,
                  struct auth *out, struct pd_err *err);
 
@@ -124,12 +133,13 @@ void auth_throttle_refund(struct auth_state *as, const char *ip, const char *acc
 struct auth_session {
     char token_hash[65];
     char kind[16];       /* "admin" | "partner" */
+    char role[16];       /* admin: "owner" | "admin" | "viewer" */
     char subject_id[48]; /* adm_… | ptn_… */
     char csrf[AUTH_CSRF_LEN + 1];
     char partner_status[16];
 };
-/* 1 a valid session, 0 none (no cookie, unknown, expired, a suspended partner's), -1 store
- * error. db: the worker's read connection. */
+/* 1 a valid session, 0 none (no cookie, unknown, expired, a suspended partner's, a removed
+ * user's), -1 store error. db: the worker's read connection. */
 int auth_session_find(const struct auth_state *as, struct store *db, const struct http_request *req,
                       int64_t now, struct auth_session *out, struct pd_err *err);
 /* Whether sent (an X-CSRF-Token header, or NULL) is the session's token (constant time). */
@@ -158,6 +168,12 @@ void auth_invite_new(int64_t now_ms, char *token, size_t tokenlen, char hash_hex
 int auth_invite_accept(struct store *s, const char *partner_id, const char *token_hash,
                        const char *password_hash, int64_t now, char token[AUTH_TOKEN_LEN + 1],
                        struct pd_err *err);
+
+/* The same for a merchant user's invite (src/app/users.h): the user takes password_hash and gets
+ * an "admin" session. */
+int auth_user_invite_accept(struct store *s, const char *user_id, const char *token_hash,
+                            const char *password_hash, int64_t now, char token[AUTH_TOKEN_LEN + 1],
+                            struct pd_err *err);
 
 /* Partner creation: a password (checked against the policy and hashed here, before the write)
  * sets the dashboard login; without one the partner gets a one-time invite link. */

@@ -1,10 +1,12 @@
 /* Partner credentials: the dashboard login a merchant gives a partner (a password, or a one-time
- * invite link), the acceptance of an invite, and the demo's known logins. The partner rows are
- * written through app/partners.h, the sessions through session.c. */
+ * invite link), the acceptance of an invite (a partner's or a merchant user's), and the demo's known
+ * logins. The rows are written through app/partners.h and app/users.h, the sessions through
+ * session.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "app/partners.h"
+#include "app/users.h"
 #include "auth/auth.h"
 #include "util/banned.h"
 
@@ -50,6 +52,21 @@ int auth_invite_accept(struct store *s, const char *partner_id, const char *toke
         return 1;
     if (auth_sessions_end(s, partner_id, err) < 0 ||
         auth_session_insert(s, "partner", partner_id, now, token, err) < 0)
+        return -1;
+    return 0;
+}
+
+int auth_user_invite_accept(struct store *s, const char *user_id, const char *token_hash,
+                            const char *password_hash, int64_t now, char token[AUTH_TOKEN_LEN + 1],
+                            struct pd_err *err)
+{
+    int64_t changed = 0;
+    if (user_accept_invite(s, user_id, token_hash, password_hash, now, &changed, err) < 0)
+        return -1;
+    if (changed != 1)
+        return 1;
+    if (auth_sessions_end(s, user_id, err) < 0 ||
+        auth_session_insert(s, "admin", user_id, now, token, err) < 0)
         return -1;
     return 0;
 }

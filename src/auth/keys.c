@@ -1,5 +1,6 @@
 /* API keys ("Authorization: Bearer pd_sk_… | pd_pk_… | pd_pt_…") checked against api_keys through
- * the worker's key cache, and auth_request: a key, or a dashboard session (session.c). */
+ * the worker's key cache, and auth_request: a key, or a dashboard session (session.c), then the
+ * merchant's roles. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +129,9 @@ static int bearer_key(struct app_worker *w, const char *h, int64_t now_ms, unsig
     return 0;
 }
 
-int auth_request(struct app_worker *w, struct http_request *req, int64_t now_ms, unsigned allowed,
-                 struct auth *out, struct pd_err *err)
+/* Who is asking: a key, or a dashboard session. */
+static int identify(struct app_worker *w, struct http_request *req, int64_t now_ms,
+                    unsigned allowed, struct auth *out, struct pd_err *err)
 {
     if (key_in_query(req))
         return pd_err_set(err, PD_ERR_BAD_REQUEST, "key",
@@ -141,4 +143,30 @@ int auth_request(struct app_worker *w, struct http_request *req, int64_t now_ms,
         return pd_err_set(err, PD_ERR_UNAUTHORIZED, NULL,
                           "no API key: send \"Authorization: Bearer <key>\"");
     return bearer_key(w, h, now_ms, allowed, out, err);
+}
+
+/* The merchant's roles, for every route at once: what a viewer or an admin may not do is refused
+ * here, before any handler runs. */
+static int check_role(const struct http_request *req, unsigned allowed, const struct auth *a,
+                      struct pd_err *err)
+{
+    if (a->kind != AUTH_SECRET)
+        return 0;
+    if (a->role == AUTH_ROLE_VIEWER && req->method != HTTP_GET && req->method != HTTP_HEAD)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL,
+                          "a viewer can only read: ask an owner of this account for the admin "
+                          "role to make changes");
+    if ((allowed & AUTH_OWNER_ONLY) && a->role != AUTH_ROLE_OWNER)
+        return pd_err_set(err, PD_ERR_FORBIDDEN, NULL,
+                          "only an owner manages the team and the merchant's API keys");
+    return 0;
+}
+
+int auth_request(struct app_worker *w, struct http_request *req, int64_t now_ms, unsigned allowed,
+                 struct auth *out, struct pd_err *err)
+{
+    out->role = AUTH_ROLE_OWNER; /* a secret key's; a session sets its user's */
+    if (identify(w, req, now_ms, allowed, out, err) < 0)
+        return -1;
+    return check_role(req, allowed, out, err);
 }

@@ -39,8 +39,9 @@ int auth_session_find(const struct auth_state *as, struct store *db, const struc
     struct db_val p[2] = {db_text(out->token_hash), db_int(now)};
     struct store_cursor cur;
     int rc = store_query_row(db,
-                             "SELECT s.kind, s.subject_id, s.csrf_token, p.status FROM sessions s"
-                             " LEFT JOIN partners p ON p.id = s.subject_id"
+                             "SELECT s.kind, s.subject_id, s.csrf_token, p.status, a.role"
+                             " FROM sessions s LEFT JOIN partners p ON p.id = s.subject_id"
+                             " LEFT JOIN admins a ON a.id = s.subject_id"
                              " WHERE s.token_hash = ?1 AND s.expires_at > ?2",
                              p, 2, &cur, err);
     if (rc < 0)
@@ -51,7 +52,11 @@ int auth_session_find(const struct auth_state *as, struct store *db, const struc
     snprintf(out->subject_id, sizeof out->subject_id, "%s", store_col_text(&cur, 1));
     snprintf(out->csrf, sizeof out->csrf, "%s", store_col_text(&cur, 2));
     snprintf(out->partner_status, sizeof out->partner_status, "%s", store_col_text(&cur, 3));
+    bool removed = store_is_null(&cur, 4) && strcmp(out->kind, "admin") == 0;
+    snprintf(out->role, sizeof out->role, "%s", store_col_text(&cur, 4));
     store_finish(&cur);
+    if (removed)
+        return 0; /* a removed user's sessions end with it */
     if (strcmp(out->kind, "partner") == 0 && (strcmp(out->partner_status, "suspended") == 0 ||
                                               strcmp(out->partner_status, "rejected") == 0))
         return 0; /* a suspended partner's sessions end with the suspension, a rejected one's too */
@@ -140,6 +145,10 @@ int auth_session_request(const struct auth_state *as, struct store *db,
     if (!admin && strcmp(ses.partner_status, "pending") == 0)
         return pd_err_set(err, PD_ERR_FORBIDDEN, NULL, "%s", AUTH_UNDER_REVIEW);
     out->kind = admin ? AUTH_SECRET : AUTH_PARTNER;
+    out->role = !admin                              ? AUTH_ROLE_OWNER
+                : strcmp(ses.role, "owner") == 0    ? AUTH_ROLE_OWNER
+                : strcmp(ses.role, "admin") == 0    ? AUTH_ROLE_ADMIN
+                                                    : AUTH_ROLE_VIEWER;
     /* The session's subject scopes its Idempotency-Keys, as an API key's id does. */
     snprintf(out->key_id, sizeof out->key_id, "%s", ses.subject_id);
     if (!admin)

@@ -5,6 +5,8 @@
 
 #include "app/clicks.h"
 #include "app/conversions.h"
+#include "app/lifecycle.h"
+#include "app/payouts.h"
 #include "app/records.h"
 #include "cli/cli.h"
 #include "core/ids.h"
@@ -18,8 +20,10 @@ static const char usage[] =
     "usage: partnerd demo [--db URL] [--days N]\n"
     "\n"
     "Fills an initialised database with a demo program (Demo Shop, USD, shop.example), five\n"
-    "partners with API keys, and N days (default 30) of clicks, conversions and refunds. Prints\n"
-    "the partners' keys. Refuses a database that already has programs.\n";
+    "partners with API keys, and N days (default 30) of clicks, conversions and refunds; the\n"
+    "commissions of orders two weeks old approved and paid in last month's payout batch, those\n"
+    "of orders a week old in this month's draft. Prints the partners' keys. Refuses a database\n"
+    "that already has programs.\n";
 
 #define DAY_MS (86400LL * 1000)
 
@@ -34,13 +38,17 @@ static uint64_t next_random(uint64_t *state)
 
 static const struct demo_partner {
     const char *name, *email, *ref_code, *coupon, *status;
-    int traffic; /* clicks per day, roughly */
+    int traffic;        /* clicks per day, roughly */
+    const char *method; /* payout method (canonical JSON), NULL: not set yet */
 } demo_partners[] = {
-    {"Alice Runner", "alice@partners.example", "alice", "ALICE10", "active", 40},
-    {"Bob's Reviews", "bob@partners.example", "bobreviews", NULL, "active", 25},
-    {"Carol Creates", "carol@partners.example", "carol", "CAROL15", "active", 12},
-    {"Dave Deals", "dave@partners.example", "davedeals", NULL, "active", 6},
-    {"Eve (suspended)", "eve@partners.example", "eve", NULL, "suspended", 0},
+    {"Alice Runner", "alice@partners.example", "alice", "ALICE10", "active", 40,
+     "{\"email\":\"alice.pay@partners.example\",\"type\":\"paypal\"}"},
+    {"Bob's Reviews", "bob@partners.example", "bobreviews", NULL, "active", 25,
+     "{\"holder\":\"Bob Reviews Ltd\",\"iban\":\"DE89370400440532013000\",\"type\":\"iban\"}"},
+    {"Carol Creates", "carol@partners.example", "carol", "CAROL15", "active", 12,
+     "{\"email\":\"carol@partners.example\",\"type\":\"paypal\"}"},
+    {"Dave Deals", "dave@partners.example", "davedeals", NULL, "active", 6, NULL},
+    {"Eve (suspended)", "eve@partners.example", "eve", NULL, "suspended", 0, NULL},
 };
 #define NPARTNERS (sizeof demo_partners / sizeof demo_partners[0])
 
@@ -128,6 +136,7 @@ static int create_partners(struct store *s, struct arena *keep, const struct pro
         p.name = d->name;
         p.ref_code = d->ref_code;
         p.status = d->status;
+        p.payout_method = d->method;
         p.created_at = p.updated_at = start;
         const char *coupons[1] = {d->coupon};
         if (partner_insert(s, &p, prog->default_url, coupons, d->coupon ? 1 : 0, err) < 0 ||
@@ -208,6 +217,41 @@ static int demo_partner_day(struct demo_state *st, const struct demo_partner *d,
     return 0;
 }
 
+/* Payouts as a merchant would have run them: commissions of orders two weeks old approved (their
+ * hold cut short; the approvals carry the real time), last month's batch made from them and paid,
+ * then those of orders a week old approved into this month's draft. Dave has no payout method
+ * and stays held; a partner below the minimum is held too. */
+static int demo_payouts(struct demo_state *st, const struct program *prog, struct pd_err *err)
+{
+    int64_t hold = (int64_t)prog->hold_days * DAY_MS, n = 0;
+    int64_t y;
+    unsigned m, d;
+    time_civil_from_days(st->now / DAY_MS, &y, &m, &d);
+    char last[32], current[32];
+    snprintf(current, sizeof current, "%04lld-%02u", (long long)y, m % 13);
+    snprintf(last, sizeof last, "%04lld-%02u", (long long)(m == 1 ? y - 1 : y),
+             m == 1 ? 12u : (m - 1) % 13);
+    const char *id;
+    bool created;
+    do {
+        if (commissions_approve_due_by(st->s, st->now - 14 * DAY_MS + hold, st->now, 1000, &n,
+                                       err) < 0)
+            return -1;
+    } while (n == 1000);
+    if (payout_create(st->s, prog->id, last, st->now, &st->a, &id, &created, NULL, NULL, err) < 0)
+        return -1;
+    struct pd_err ignored = {0};
+    if (payout_mark_paid(st->s, id, st->now, &ignored) < 0 && /* 409: nothing was payable */
+        payout_delete(st->s, id, st->now, err) < 0)
+        return -1;
+    do {
+        if (commissions_approve_due_by(st->s, st->now - 7 * DAY_MS + hold, st->now, 1000, &n, err) <
+            0)
+            return -1;
+    } while (n == 1000);
+    return payout_create(st->s, prog->id, current, st->now, &st->a, &id, &created, NULL, NULL, err);
+}
+
 static void print_summary(const struct program *prog, const struct demo_state *st,
                           char keys[][64], const char *admin_email)
 {
@@ -269,6 +313,8 @@ int cmd_demo(int argc, char **argv)
             arena_reset(&st.a);
         }
     }
+    if (demo_payouts(&st, &prog, &err) < 0)
+        goto fail_tx;
     /* web: known dashboard passwords for the demo */
     char admin_email[256];
     if (auth_demo_logins(s, admin_email, sizeof admin_email, &err) < 0)

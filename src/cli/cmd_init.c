@@ -12,7 +12,7 @@
 static const char usage[] =
     "usage: partnerd init [--db URL] [--admin-email EMAIL] [--json]\n"
     "\n"
-    "Creates the schema in an empty database, the first admin login and the merchant's API keys.\n"
+    "Creates the schema in an empty database, the first owner's login and the merchant's API keys.\n"
     "The secret key, the publishable key and the admin password are printed once and stored\n"
     "only as hashes. --json prints one object instead of text.\n";
 
@@ -69,16 +69,12 @@ int cmd_init(int argc, char **argv)
     randombytes_buf(fp_key, sizeof fp_key);
     sodium_bin2hex(fp_hex, sizeof fp_hex, fp_key, sizeof fp_key);
     id_new(admin_id, sizeof admin_id, "adm_", (uint64_t)now);
-    struct db_val admin[4] = {db_text(admin_id), db_text(admin_email), db_text(pwhash),
-                              db_int(now)};
+    struct user owner = {.id = admin_id, .email = admin_email, .role = "owner", .created_at = now};
     struct db_val setting[2] = {db_text("fingerprint_key"), db_text(fp_hex)};
     if (store_begin(s, &err) < 0 ||
         store_exec(s, "INSERT INTO settings (key, value) VALUES (?1, ?2)", setting, 2, NULL,
                    &err) < 0 ||
-        store_exec(s,
-                   "INSERT INTO admins (id, email, password_hash, created_at)"
-                   " VALUES (?1, ?2, ?3, ?4)",
-                   admin, 4, NULL, &err) < 0 ||
+        user_insert(s, &owner, pwhash, NULL, &err) < 0 ||
         api_key_create(s, "secret", NULL, now, secret, sizeof secret, key_id, sizeof key_id,
                        &err) < 0 ||
         api_key_create(s, "publishable", NULL, now, publishable, sizeof publishable, key_id,

@@ -13,10 +13,12 @@
 static const char payouts_usage[] =
     "usage: partnerd payouts run --period YYYY-MM [--program ID] [--csv FILE] [--db URL]\n"
     "\n"
-    "Batches every partner's approved balance up to the end of the period (when it reaches the\n"
-    "program's min_payout) and writes the batch as CSV (to FILE, default pay_<id>.csv). Running\n"
-    "the same period again finds the same batch. The batch is marked paid with\n"
-    "POST /api/v1/payouts/{id}/paid once the money has gone out.\n";
+    "Makes the program's draft batch for the period (the current month or an earlier one) from\n"
+    "every partner's approved balance as it is now, or refreshes the draft of that period, and\n"
+    "writes its items as CSV (to FILE, default pay_<id>.csv): payable ones, and held ones with\n"
+    "the reason (no payout method, below min_payout, suspended). Money leaves when a payment\n"
+    "file is downloaded (GET /api/v1/payouts/{id}/sepa.xml, paypal.csv, wise.csv) or the batch\n"
+    "is marked paid (POST /api/v1/payouts/{id}/paid).\n";
 
 int cmd_payouts(int argc, char **argv)
 {
@@ -84,9 +86,11 @@ int cmd_payouts(int argc, char **argv)
     json_t *summary = payout_json(s, id, false, &err);
     if (!summary)
         goto fail;
-    printf("%s payout %s for %s: %lld partners, total %lld %s (minor units); CSV: %s\n",
-           created ? "created" : "found existing", id, period,
+    printf("%s draft payout %s for %s: %lld items (%lld held), total %lld %s (minor units); "
+           "CSV: %s\n",
+           created ? "made" : "refreshed the", id, period,
            (long long)json_integer_value(json_object_get(summary, "item_count")),
+           (long long)json_integer_value(json_object_get(summary, "held_count")),
            (long long)json_integer_value(json_object_get(summary, "total")),
            json_string_value(json_object_get(summary, "currency")), csv);
     json_decref(summary);
@@ -106,7 +110,8 @@ static const char approve_usage[] =
     "usage: partnerd approve-due [--db URL] [--now RFC3339]\n"
     "\n"
     "Approves every pending commission whose hold period has passed (the server also does this\n"
-    "every approve_interval seconds). --now pretends it is another time, for tests and back-fills.\n";
+    "every approve_interval seconds). --now approves the holds that end by that time instead (to\n"
+    "approve early, or in tests); the approvals are recorded at the real time.\n";
 
 int cmd_approve_due(int argc, char **argv)
 {
@@ -115,10 +120,10 @@ int cmd_approve_due(int argc, char **argv)
         return 0;
     if (config_load(&cfg, &argc, argv, approve_usage) < 0)
         return 2;
-    int64_t now = time_now_ms();
+    int64_t due = time_now_ms();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-            if (!time_parse_rfc3339(argv[++i], &now)) {
+            if (!time_parse_rfc3339(argv[++i], &due)) {
                 fprintf(stderr, "partnerd approve-due: --now must be an RFC 3339 time\n");
                 return 2;
             }
@@ -137,7 +142,7 @@ int cmd_approve_due(int argc, char **argv)
     do {
         batch = 0;
         if (store_begin(s, &err) < 0 ||
-            commissions_approve_due(s, now, 1000, &batch, &err) < 0 ||
+            commissions_approve_due_by(s, due, time_now_ms(), 1000, &batch, &err) < 0 ||
             store_commit(s, &err) < 0) {
             store_rollback(s);
             fprintf(stderr, "partnerd approve-due: %s\n", err.message);

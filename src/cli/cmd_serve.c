@@ -17,6 +17,7 @@
 #include "jobs/scheduler.h"
 #include "jobs/webhooks.h" /* webhooks */
 #include "jobs/mailer.h"   /* email */
+#include "jobs/paypal.h"   /* paypal */
 #include "auth/auth.h"
 #include "web/web.h"
 #include "util/banned.h"
@@ -37,6 +38,8 @@ static const char usage[] =
     "                      [--smtp_timeout_ms MS] [--smtp_retry_base_ms MS]\n"
     "                      [--smtp_max_attempts N] [--email_digest_interval SECONDS]\n"
     "                      [--email_retention_days DAYS]\n"
+    "                      [--paypal_poll_ms MS] [--paypal_retry_base_ms MS]\n"
+    "                      [--paypal_timeout_ms MS]\n"
     "                      [--check-config]\n"
     "\n"
     "Serves the tracking links, the API and the dashboards. Every setting is also a PARTNERD_*\n"
@@ -212,6 +215,7 @@ struct serve {
     struct scheduler *sched;
     struct webhook_sender *hooks;
     struct mailer *mailer;
+    struct paypal_sender *paypal;
     bool ran; /* the server ran (and was stopped by a signal or an error) */
 };
 
@@ -356,6 +360,13 @@ static int serve_start(struct serve *sv)
         fprintf(stderr, "partnerd serve: cannot start the webhook sender: %s\n", err.message);
         return -1;
     }
+    sv->paypal = paypal_sender_start(app->writer, app->cfg.db_url, app->cfg.paypal_poll_ms,
+                                     app->cfg.paypal_retry_base_ms, app->cfg.paypal_timeout_ms,
+                                     app->cfg.webhook_ca_file, &err);
+    if (!sv->paypal) {
+        fprintf(stderr, "partnerd serve: cannot start the PayPal sender: %s\n", err.message);
+        return -1;
+    }
     if (serve_http(sv) < 0)
         return -1;
     return serve_mailer(sv);
@@ -390,6 +401,7 @@ static void serve_stop(struct serve *sv)
     struct app *app = sv->app;
     mailer_stop(sv->mailer);
     webhook_sender_stop(sv->hooks);
+    paypal_sender_stop(sv->paypal);
     scheduler_stop(sv->sched);
     writer_stop(app->writer);
     click_journal_close(app->click_journal);

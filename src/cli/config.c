@@ -55,6 +55,9 @@ static const struct setting settings[] = {
     INT_SETTING("smtp_max_attempts", smtp_max_attempts),
     INT_SETTING("email_digest_interval", email_digest_interval),
     INT_SETTING("email_retention_days", email_retention_days), /* end email */
+    INT_SETTING("paypal_poll_ms", paypal_poll_ms),             /* paypal */
+    INT_SETTING("paypal_retry_base_ms", paypal_retry_base_ms), /* paypal */
+    INT_SETTING("paypal_timeout_ms", paypal_timeout_ms),       /* paypal */
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -184,6 +187,9 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->smtp_max_attempts = 8;
     cfg->email_digest_interval = 86400;
     cfg->email_retention_days = 90;
+    cfg->paypal_poll_ms = 1000;         /* paypal */
+    cfg->paypal_retry_base_ms = 30000;  /* paypal */
+    cfg->paypal_timeout_ms = 30000;     /* paypal */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

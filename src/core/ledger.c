@@ -9,6 +9,7 @@ static const char *const kind_names[] = {
     [LEDGER_COMMISSION] = "commission", [LEDGER_APPROVAL] = "approval",
     [LEDGER_REVERSAL] = "reversal",     [LEDGER_CLAWBACK] = "clawback",
     [LEDGER_PAYOUT] = "payout",         [LEDGER_ADJUSTMENT] = "adjustment",
+    [LEDGER_PAYOUT_FAILED] = "payout_failed",
 };
 
 static const char *const status_names[] = {
@@ -89,6 +90,12 @@ bool ledger_post_reversal(enum commission_status status, int64_t amount, struct 
 struct ledger_delta ledger_post_payout(int64_t amount)
 {
     return (struct ledger_delta){.kind = LEDGER_PAYOUT, .approved = negate(amount), .paid = amount};
+}
+
+struct ledger_delta ledger_post_payout_failed(int64_t amount)
+{
+    return (struct ledger_delta){
+        .kind = LEDGER_PAYOUT_FAILED, .approved = amount, .paid = negate(amount)};
 }
 
 struct ledger_delta ledger_post_adjustment(int64_t amount)

@@ -12,9 +12,10 @@ enum ledger_kind {
     LEDGER_COMMISSION = 0, /* +pending */
     LEDGER_APPROVAL,       /* pending → approved */
     LEDGER_REVERSAL,       /* a refund or rejection before payment: −pending or −approved */
-    LEDGER_CLAWBACK,       /* a refund after payment: −approved (may go negative, carried forward) */
-    LEDGER_PAYOUT,         /* approved → paid */
+    LEDGER_CLAWBACK,       /* a refund after payment: −approved (may go negative, carried on) */
+    LEDGER_PAYOUT,         /* approved → paid: a payout item exported or sent */
     LEDGER_ADJUSTMENT,     /* manual correction of approved */
+    LEDGER_PAYOUT_FAILED,  /* paid → approved: a payout item that did not arrive */
 };
 
 enum commission_status { COMMISSION_PENDING = 0, COMMISSION_APPROVED, COMMISSION_PAID,
@@ -45,6 +46,8 @@ struct ledger_delta ledger_post_approval(int64_t amount);
 bool ledger_post_reversal(enum commission_status status, int64_t amount, struct ledger_delta *out);
 /* Paying `amount` out of the approved balance. */
 struct ledger_delta ledger_post_payout(int64_t amount);
+/* A payout item of `amount` that failed: it returns from paid to the approved balance. */
+struct ledger_delta ledger_post_payout_failed(int64_t amount);
 /* A manual correction of the approved balance by `amount` (either sign). */
 struct ledger_delta ledger_post_adjustment(int64_t amount);
 

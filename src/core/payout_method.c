@@ -69,3 +69,39 @@ json_t *payout_method_canonical(const json_t *pm, struct pd_err *err)
                "payout_method.type must be paypal or iban");
     return NULL;
 }
+
+json_t *payout_debtor_canonical(const json_t *d, struct pd_err *err)
+{
+    const char *name = json_string_value(json_object_get(d, "name"));
+    const char *iban = json_string_value(json_object_get(d, "iban"));
+    const json_t *bic_v = json_object_get(d, "bic");
+    const char *bic = json_string_value(bic_v);
+    size_t known = 2 + (bic_v != NULL);
+    if (!json_is_object(d) || json_object_size(d) != known) {
+        pd_err_set(err, PD_ERR_UNPROCESSABLE, "payout_debtor",
+                   "payout_debtor must be {\"name\":…,\"iban\":…} with an optional \"bic\"");
+        return NULL;
+    }
+    if (!name || !*name || strlen(name) > 140) {
+        pd_err_set(err, PD_ERR_UNPROCESSABLE, "payout_debtor.name",
+                   "payout_debtor.name is the account holder's name, 1 to 140 bytes");
+        return NULL;
+    }
+    char norm_iban[IBAN_MAX_LEN + 1], norm_bic[BIC_MAX_LEN + 1];
+    enum iban_status st = iban ? iban_validate(iban, norm_iban) : IBAN_BAD_FORMAT;
+    if (st != IBAN_OK || !iban_is_sepa(norm_iban)) {
+        pd_err_set(err, PD_ERR_UNPROCESSABLE, "payout_debtor.iban", "payout_debtor.iban: %s",
+                   st != IBAN_OK ? iban_status_message(st)
+                                 : "the IBAN's country is outside the SEPA scheme");
+        return NULL;
+    }
+    if (bic_v && !(bic && bic_validate(bic, norm_bic))) {
+        pd_err_set(err, PD_ERR_UNPROCESSABLE, "payout_debtor.bic",
+                   "payout_debtor.bic must be a BIC: 8 or 11 letters and digits");
+        return NULL;
+    }
+    json_t *o = json_pack("{s:s, s:s}", "name", name, "iban", norm_iban);
+    if (bic_v)
+        json_object_set_new(o, "bic", json_string(norm_bic));
+    return o;
+}

@@ -21,4 +21,10 @@ bool email_plausible(const char *s);
  * "payout_method.<field>"). */
 json_t *payout_method_canonical(const json_t *pm, struct pd_err *err);
 
+/* Validates a program's payout debtor {"name":…,"iban":…,"bic":…?} (the account a SEPA file
+ * debits) and returns its canonical form (new reference: IBAN and BIC normalised), or NULL with
+ * err, 422 naming "payout_debtor.<field>": a name of 1 to 140 bytes, an IBAN of a SEPA country
+ * whose check digits match, a BIC when given. */
+json_t *payout_debtor_canonical(const json_t *d, struct pd_err *err);
+
 #endif

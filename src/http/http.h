@@ -69,6 +69,15 @@ struct http_deferred {
  * thread. */
 void http_worker_defer(struct http_worker *worker, struct http_deferred *d);
 
+/* Runs t->fn(t->arg) on `worker`'s thread once ms milliseconds have passed (a reply held back
+ * on purpose). Only on `worker`'s own thread; t belongs to the caller and must live until then
+ * (e.g. in the request's arena). 0, or -1 when the timer could not be set. */
+struct http_timer {
+    void (*fn)(void *arg);
+    void *arg;
+};
+int http_worker_after(struct http_worker *worker, int ms, struct http_timer *t);
+
 struct http_limits {
     size_t max_request_line;  /* 8 KiB: longer → 414 */
     size_t max_header_bytes;  /* 16 KiB in all: more → 431 */

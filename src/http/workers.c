@@ -87,6 +87,20 @@ void http_worker_defer(struct http_worker *w, struct http_deferred *d)
     w->deferred = d;
 }
 
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct http_timer *t = arg;
+    t->fn(t->arg);
+}
+
+int http_worker_after(struct http_worker *w, int ms, struct http_timer *t)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return event_base_once(w->base, -1, EV_TIMEOUT, on_timer, t, &tv) == 0 ? 0 : -1;
+}
+
 static void run_deferred(struct http_worker *w)
 {
     while (w->deferred) {

@@ -1,5 +1,5 @@
 /* Invite links: the page, its status (whose invite it is) and the acceptance, where the partner
- * chooses its password and is logged in. The writes are src/auth/'s. */
+ * (or the merchant's invited user) chooses its password and is logged in. The writes are src/auth/'s. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +13,8 @@
 struct invite {
     struct auth_hash_job job;
     char token_hash[65];
-    const char *partner_id, *email, *name;
+    const char *partner_id, *email, *name; /* partner_id: the partner's or the user's id */
+    bool user;                             /* a merchant user's invite */
     char session[AUTH_TOKEN_LEN + 1];
 };
 
@@ -32,7 +33,9 @@ static int invite_find(struct api_call *call, struct invite *inv, struct pd_err 
     struct db_val p = db_text(inv->token_hash);
     struct store_cursor cur;
     int rc = store_query_row(call->db,
-                             "SELECT id, email, name FROM partners WHERE invite_token_hash = ?1",
+                             "SELECT id, email, name, 0 FROM partners WHERE invite_token_hash = ?1"
+                             " UNION ALL SELECT id, email, COALESCE(name, email), 1 FROM admins"
+                             " WHERE invite_token_hash = ?1",
                              &p, 1, &cur, err);
     if (rc < 0)
         return -1;
@@ -41,6 +44,7 @@ static int invite_find(struct api_call *call, struct invite *inv, struct pd_err 
     inv->partner_id = col_dup(call->req->arena, &cur, 0);
     inv->email = col_dup(call->req->arena, &cur, 1);
     inv->name = col_dup(call->req->arena, &cur, 2);
+    inv->user = store_col_int(&cur, 3) != 0;
     store_finish(&cur);
     return 1;
 }
@@ -71,8 +75,10 @@ void web_invite_status(struct api_call *call)
 static int invite_write(struct store *s, struct web_write *w)
 {
     struct invite *inv = w->arg;
-    int rc = auth_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash, w->call->now_ms,
-                                inv->session, &w->err);
+    int rc = inv->user ? auth_user_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash,
+                                                 w->call->now_ms, inv->session, &w->err)
+                       : auth_invite_accept(s, inv->partner_id, inv->token_hash, inv->job.hash,
+                                            w->call->now_ms, inv->session, &w->err);
     if (rc > 0)
         return pd_err_set(&w->err, PD_ERR_NOT_FOUND, "token", "%s", invite_gone);
     return rc;
@@ -81,9 +87,11 @@ static int invite_write(struct store *s, struct web_write *w)
 static void invite_written(struct web_write *w)
 {
     struct invite *inv = w->arg;
-    fprintf(stderr, "level=info msg=\"invite accepted\" partner=%s\n", inv->partner_id);
+    fprintf(stderr, "level=info msg=\"invite accepted\" %s=%s\n", inv->user ? "user" : "partner",
+            inv->partner_id);
     web_reply_json(w->call, 200,
-                   json_pack("{s:s, s:s}", "kind", "partner", "redirect", "/partner/"),
+                   json_pack("{s:s, s:s}", "kind", inv->user ? "admin" : "partner", "redirect",
+                             inv->user ? "/admin/" : "/partner/"),
                    auth_cookie_set(w->call->app->auth, w->call->req->arena, inv->session));
     sodium_memzero(inv->session, sizeof inv->session);
 }

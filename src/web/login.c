@@ -114,7 +114,7 @@ void web_login(struct api_call *call)
     struct store_cursor cur;
     int n = 0, rc = store_query(call->db,
                                 "SELECT 'admin', id, password_hash, '' FROM admins"
-                                " WHERE lower(email) = ?1"
+                                " WHERE lower(email) = ?1 AND password_hash <> ''"
                                 " UNION ALL SELECT 'partner', id, password_hash, status"
                                 " FROM partners WHERE email = ?1 AND password_hash IS NOT NULL",
                                 &p, 1, &cur, &err);
@@ -207,10 +207,15 @@ void web_session_info(struct api_call *call)
     if (strcmp(ses.kind, "admin") == 0) {
         struct db_val p = db_text(ses.subject_id);
         struct store_cursor cur;
-        rc = store_query_row(call->db, "SELECT email FROM admins WHERE id = ?1", &p, 1, &cur, &err);
+        rc = store_query_row(call->db,
+                             "SELECT email, COALESCE(name, email), role, id FROM admins"
+                             " WHERE id = ?1",
+                             &p, 1, &cur, &err);
         if (rc == STORE_ROW) {
             json_object_set_new(o, "email", json_string(store_col_text(&cur, 0)));
-            json_object_set_new(o, "name", json_string(store_col_text(&cur, 0)));
+            json_object_set_new(o, "name", json_string(store_col_text(&cur, 1)));
+            json_object_set_new(o, "role", json_string(store_col_text(&cur, 2)));
+            json_object_set_new(o, "user_id", json_string(store_col_text(&cur, 3)));
             store_finish(&cur);
         }
     } else {

@@ -325,7 +325,13 @@ checks.push(['every query parameter an /api/v1 route reads is documented on it',
     const key = await keyFor(op);
     const bare = await server.fetch(url, { headers: { Authorization: `Bearer ${key}` } });
     await bare.arrayBuffer();
-    if (bare.status !== 200) {
+    // A file the examples' story cannot make (a payout batch with nothing to export) is refused
+    // after its query is checked, so its query is probed all the same.
+    const file = !((resolve(doc, op.responses['200']) || {}).content || {})['application/json'];
+    // So is a read of what they cannot make either (x-example-missing says what): its
+    // documented 404.
+    const absent = op['x-example-missing'] && bare.status === 404 && op.responses['404'];
+    if (bare.status !== 200 && !(file && bare.status >= 400 && bare.status < 500) && !absent) {
       problems.push(`GET ${url}: ${bare.status}`);
       continue;
     }

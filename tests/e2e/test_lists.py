@@ -108,10 +108,12 @@ def test_every_list_is_newest_first_and_pages_both_ways(srv):
     payouts = [new_id("pay_", now - (5 - i) * 40 * 86400000) for i in range(5)]
     for i, y in enumerate(payouts):
         srv.sql_write("INSERT INTO payouts (id, program_id, period, status, total, currency,"
-                      " created_at) VALUES (?, ?, ?, 'paid', 100, 'USD', ?)",
-                      (y, pid, "2020-%02d" % (i + 1), now - (5 - i) * 40 * 86400000))
-        srv.sql_write("INSERT INTO payout_items (payout_id, partner_id, amount, currency, reference)"
-                      " VALUES (?, ?, 100, 'USD', ?)", (y, p["id"], "ref-%d" % i))
+                      " created_at, updated_at) VALUES (?, ?, ?, 'draft', 0, 'USD', ?, ?)",
+                      (y, pid, "2020-%02d" % (i + 1), now - (5 - i) * 40 * 86400000,
+                       now - (5 - i) * 40 * 86400000))
+        srv.sql_write("INSERT INTO payout_items (id, payout_id, partner_id, amount, currency,"
+                      " reference, status, reason) VALUES (?, ?, ?, 100, 'USD', ?, 'held',"
+                      " 'no_payout_method')", ("poi_REF-%d" % i, y, p["id"], "REF-%d" % i))
     expect_newest_first(srv, "/api/v1/payouts?program_id=" + pid, payouts)
     expect_newest_first(srv, "/api/v1/me/payouts", payouts, key=key)
     endpoint = new_id("whe_", now - 1000)

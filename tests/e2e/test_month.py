@@ -128,7 +128,7 @@ def test_a_month_of_a_program(srv):
     expect_eq(balance(srv, parent["id"]), (0, want_parent, 0), "parent balance after approvals")
     expect_eq(balance(srv, grand["id"]), (0, want_grand, 0), "grandparent balance after approvals")
 
-    # Payouts: the CLI creates the batch and its CSV; the API finds the same batch.
+    # Payouts: the CLI makes the draft and its CSV; the API finds the same draft.
     period = period_now()
     csv_path = os.path.join(srv.dir, "batch.csv")
     rc, out, err = srv.run_cli("payouts", "run", "--period", period, "--db", srv.db_url, "--csv", csv_path)
@@ -136,17 +136,19 @@ def test_a_month_of_a_program(srv):
     resp = srv.api("POST", "/api/v1/payouts", {"program_id": pid, "period": period})
     expect_status(resp, 200)
     batch = resp[2]
-    items = {i["partner_id"]: i["amount"] for i in batch["items"]}
+    items = {i["partner_id"]: i["amount"] for i in batch["items"] if i["status"] == "payable"}
+    held = {i["partner_id"]: i["reason"] for i in batch["items"] if i["status"] == "held"}
     balances = {child["id"]: want_child, parent["id"]: want_parent, grand["id"]: want_grand}
     want_items = {k: v for k, v in balances.items() if v >= 400}
     expect(parent["id"] in want_items and grand["id"] not in want_items,
            "the figures put the parent above min_payout and the grandparent below: %r" % balances)
-    expect_eq(items, want_items, "payout items (min_payout 400 leaves out small balances)")
+    expect_eq(items, want_items, "payable items (min_payout 400 holds small balances)")
+    expect_eq(held.get(grand["id"]), "below_min_payout", "the grandparent is held, with its reason")
     expect_eq(batch["total"], sum(want_items.values()), "batch total")
-    expect_eq(batch["status"], "created", "batch status before paying")
+    expect_eq(batch["status"], "draft", "batch status before paying")
 
     with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = [r for r in csv.DictReader(f) if r["status"] == "payable"]
     expect_eq(sorted(r["partner_id"] for r in rows), sorted(want_items), "CSV partners")
     csv_total = sum(int(r["amount"].replace(".", "")) for r in rows)
     expect_eq(csv_total, batch["total"], "CSV total (decimal amounts, 2 digits) equals the batch")
@@ -159,7 +161,8 @@ def test_a_month_of_a_program(srv):
     status, headers, body = srv.request("GET", "/api/v1/payouts/%s.csv" % batch["id"], key=srv.sk)
     expect_eq(status, 200, "CSV over HTTP")
     expect(headers.get("content-type", "").startswith("text/csv"), "CSV content type")
-    expect_eq(list(csv.DictReader(io.StringIO(body.decode()))), rows, "the same CSV over HTTP")
+    expect_eq([r for r in csv.DictReader(io.StringIO(body.decode())) if r["status"] == "payable"],
+              rows, "the same CSV over HTTP")
 
     # Paying posts the ledger; the ledger's paid entries equal the CSV.
     resp = srv.api("POST", "/api/v1/payouts/%s/paid" % batch["id"])
@@ -183,10 +186,12 @@ def test_a_month_of_a_program(srv):
     expect_status(resp, 200, 201)
     expect_eq(balance(srv, child["id"]), (0, -expected_child["m2"][0], want_child),
               "child balance after a refund of a paid order")
-    # The same period again finds the same batch: nothing is paid twice.
+    # The same period again makes a new draft: nothing is paid twice, the negative balance waits.
     resp = srv.api("POST", "/api/v1/payouts", {"program_id": pid, "period": period})
-    expect_status(resp, 200)
-    expect_eq(resp[2]["id"], batch["id"], "the same batch for the same period")
+    expect_status(resp, 201)
+    expect(resp[2]["id"] != batch["id"], "a new draft once the first batch is paid")
+    expect_eq([i for i in resp[2]["items"] if i["partner_id"] in (child["id"], parent["id"])], [],
+              "paid partners have nothing more to be paid")
     srv.check()
 
 

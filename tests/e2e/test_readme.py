@@ -41,6 +41,13 @@ def test_the_readme_example_runs_as_written(srv):
                       (rows[0][0],))
     # 10 % of 129.00, less the refund of 43.00 in proportion: 1290 - 430.
     expect_eq(earned, 860, "jane's commission after the partial refund")
+    # Month end as the text says: the batch paid jane's 8.60 through PayPal's file, nothing held.
+    expect_eq(srv.sql("SELECT approved, paid FROM partner_balances WHERE partner_id = ?",
+                      (rows[0][0],)), [(0, 860)], "jane's approved and paid balances")
+    expect_eq(srv.sql("SELECT y.status, y.total, i.status, i.channel FROM payouts y"
+                      " JOIN payout_items i ON i.payout_id = y.id"),
+              [("paid", 860, "paid", "paypal_csv")], "the month's batch")
+    srv.check()
 
 
 if __name__ == "__main__":

@@ -160,7 +160,8 @@ def test_events_and_postback():
             prog = create_program(srv, min_payout=1)
             pb = rec.url("/pb?click={click_id}&s1={sub1}&s5={sub5}&amt={commission}"
                          "&order={order_id}&keep={other}")
-            ptn = create_partner(srv, prog["id"], status="active")
+            ptn = create_partner(srv, prog["id"], status="active",
+                                 payout_method={"type": "paypal", "email": "w@partners.example"})
             expect_error(srv.api("PATCH", "/api/v1/partners/" + ptn["id"],
                                  {"postback_url": "ftp://x/{click_id}"}), 400, "postback_url")
             expect_status(srv.api("PATCH", "/api/v1/partners/" + ptn["id"],

@@ -1,5 +1,5 @@
-/* Payout methods come from partners: the validator must never crash, and what it accepts must
- * validate again unchanged. */
+/* Payout methods come from partners and payout debtors from merchants: the validators must never
+ * crash, and what they accept must validate again unchanged. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *canon = payout_method_canonical(in, &err);
     if (canon) {
         json_t *again = payout_method_canonical(canon, &err);
+        if (!again || !json_equal(again, canon))
+            abort();
+        json_decref(again);
+        json_decref(canon);
+    }
+    canon = payout_debtor_canonical(in, &err);
+    if (canon) {
+        json_t *again = payout_debtor_canonical(canon, &err);
         if (!again || !json_equal(again, canon))
             abort();
         json_decref(again);

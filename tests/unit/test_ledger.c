@@ -19,12 +19,13 @@ static void apply_all(struct ledger_balance *b, const struct ledger_delta *d, si
 static void kind_and_status_names_round_trip(void **state)
 {
     (void)state;
-    for (int k = LEDGER_COMMISSION; k <= LEDGER_ADJUSTMENT; k++)
+    for (int k = LEDGER_COMMISSION; k <= LEDGER_PAYOUT_FAILED; k++)
         assert_int_equal(ledger_kind_parse(ledger_kind_name((enum ledger_kind)k)), k);
     for (int s = COMMISSION_PENDING; s <= COMMISSION_REJECTED; s++)
         assert_int_equal(commission_status_parse(commission_status_name((enum commission_status)s)),
                          s);
     assert_string_equal(ledger_kind_name(LEDGER_CLAWBACK), "clawback");
+    assert_string_equal(ledger_kind_name(LEDGER_PAYOUT_FAILED), "payout_failed");
     assert_string_equal(commission_status_name(COMMISSION_APPROVED), "approved");
     assert_int_equal(ledger_kind_parse("Commission"), -1);
     assert_int_equal(ledger_kind_parse(NULL), -1);
@@ -137,6 +138,24 @@ static void adjustment_corrects_approved_either_way(void **state)
     assert_int_equal(b.approved, 120);
 }
 
+static void failed_payout_returns_exactly_what_was_paid(void **state)
+{
+    (void)state;
+    struct ledger_balance b = {0, 900, 0};
+    struct ledger_delta out = ledger_post_payout(900), back = ledger_post_payout_failed(900);
+    assert_int_equal(back.kind, LEDGER_PAYOUT_FAILED);
+    assert_true(ledger_apply(&b, &out));
+    assert_int_equal(b.approved, 0);
+    assert_int_equal(b.paid, 900);
+    assert_true(ledger_apply(&b, &back));
+    assert_int_equal(b.pending, 0);
+    assert_int_equal(b.approved, 900);
+    assert_int_equal(b.paid, 0);
+    assert_int_equal(back.pending, 0);
+    assert_int_equal(back.approved, -out.approved);
+    assert_int_equal(back.paid, -out.paid);
+}
+
 static void expected_balance_by_status(void **state)
 {
     (void)state;
@@ -160,6 +179,7 @@ int main(void)
         cmocka_unit_test(partial_refunds_then_full_reversal_sum_to_zero),
         cmocka_unit_test(apply_refuses_overflow_and_leaves_balance),
         cmocka_unit_test(adjustment_corrects_approved_either_way),
+        cmocka_unit_test(failed_payout_returns_exactly_what_was_paid),
         cmocka_unit_test(expected_balance_by_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

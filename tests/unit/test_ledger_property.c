@@ -2,7 +2,8 @@
  *
  * Random operations run against a real SQLite database through the app functions the server uses
  * (conversion_record, refund_record, lead_record, commission_approve/reject,
- * commissions_approve_due, payout_create/mark_paid/write_csv, program_save for rule edits), each
+ * commissions_approve_due, the payout lifecycle (payout_create, refresh, delete, export, the PayPal
+ * API's mark_sent, mark_paid, item settle), program_save for rule edits), each
  * in its own savepoint inside a group transaction like the writer thread's. Next to it an
  * independent in-memory model computes, with plain int64 arithmetic straight from the README's
  * rules, what every partner's pending / approved / paid balance and every commission's amount,
@@ -72,8 +73,7 @@ static void setup_world(struct world *w)
         P->parent_bps = pg == 0 ? 2500 : 5000; /* quarters and halves: many exact .5 cases */
         P->parent_levels = pg == 0 ? 3 : 2;
         P->cap = pg == 0 ? -1 : 30000;
-        P->last_batched = w->start_month - 1;
-        P->last_payout = -1;
+        P->draft = -1;
         for (int i = 0; i < NPART; i++) {
             struct mpartner *p = &w->part[pg * NPART + i];
             id_new(p->id, sizeof p->id, "ptn_", (uint64_t)w->now);
@@ -127,8 +127,6 @@ static void teardown_world(struct world *w, bool remove_files)
         free(w->part[i].month_com);
         free(w->part[i].snap);
     }
-    for (size_t i = 0; i < w->npay; i++)
-        free(w->pay[i].tagged.v);
     free(w->pay);
     free(w->com);
     free(w->conv);
@@ -168,12 +166,16 @@ enum op {
     OP_EXPLAIN,
     OP_LEAD,
     OP_REPLAY,
+    OP_REFRESH,
+    OP_EXPORT,
+    OP_SETTLE,
     OP_COUNT
 };
-static const int op_weight[OP_COUNT] = {32, 14, 6, 4, 6, 15, 4, 4, 2, 3, 3, 3};
-static const char *const op_name[OP_COUNT] = {"conversion",  "refund",       "approve", "reject",
-                                              "approve-due", "advance time", "payout",  "paid",
-                                              "rules",       "explain",      "lead",    "replay"};
+static const int op_weight[OP_COUNT] = {32, 14, 6, 4, 6, 15, 4, 2, 2, 3, 3, 3, 2, 3, 3};
+static const char *const op_name[OP_COUNT] = {
+    "conversion", "refund", "approve", "reject", "approve-due", "advance time",      "payout",
+    "paid",       "rules",  "explain", "lead",   "replay",      "refresh or delete", "export",
+    "settle"};
 
 static void ledger_matches_the_model(void **state)
 {
@@ -249,6 +251,15 @@ static void ledger_matches_the_model(void **state)
             break;
         case OP_REPLAY:
             op_replay(w);
+            break;
+        case OP_REFRESH:
+            op_payout_refresh_or_delete(w);
+            break;
+        case OP_EXPORT:
+            op_payout_export(w);
+            break;
+        case OP_SETTLE:
+            op_settle(w);
             break;
         case OP_COUNT:
             break;

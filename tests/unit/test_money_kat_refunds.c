@@ -152,10 +152,18 @@ static void refund_after_payment_claws_back_into_the_next_payout(void **state)
                                " 'clawback' AND commission_id = ?1",
                                com_id),
                      -5000);
-    /* December's batch has nothing for a negative balance. */
+    /* December's draft has nothing for a negative balance: there is nothing to mark paid (409),
+     * and the draft is deleted so that January's can be made. */
     const char *dec = payout(k, prg, "2026-12", at(2027, 1, 1));
     assert_int_equal(payout_item(k, dec, p), -1);
-    mark_paid(k, dec, at(2027, 1, 1));
+    struct pd_err err = {0};
+    assert_int_equal(store_begin(k->s, &err), 0);
+    assert_int_equal(payout_mark_paid(k->s, dec, at(2027, 1, 1), &err), -1);
+    assert_int_equal(err.kind, PD_ERR_CONFLICT);
+    store_rollback(k->s);
+    assert_int_equal(store_begin(k->s, &err), 0);
+    assert_int_equal(payout_delete(k->s, dec, at(2027, 1, 1), &err), 0);
+    assert_int_equal(store_commit(k->s, &err), 0);
 
     /* January earns 8000; the batch pays 8000 - 5000 = 3000. */
     json_decref(convert(k, prg, "j", 80000, "USD", "claw", at(2027, 1, 10)));

@@ -77,6 +77,51 @@ static void payout_methods_are_canonical_or_refused(void **state)
     json_decref(in);
 }
 
+static void debtor_refused(const char *json, const char *param)
+{
+    json_t *in = json_loads(json, 0, NULL);
+    assert_non_null(in);
+    struct pd_err err = {0};
+    assert_null(payout_debtor_canonical(in, &err));
+    assert_int_equal(err.kind, PD_ERR_UNPROCESSABLE);
+    assert_string_equal(err.param, param);
+    json_decref(in);
+}
+
+static void payout_debtor_is_canonical_or_refused(void **state)
+{
+    (void)state;
+    json_t *in = json_pack("{s:s, s:s, s:s}", "name", "Shop GmbH", "iban",
+                           "de02 1203 0000 0000 2020 51", "bic", "byladem1001");
+    struct pd_err err = {0};
+    json_t *out = payout_debtor_canonical(in, &err);
+    assert_non_null(out);
+    assert_string_equal(json_string_value(json_object_get(out, "iban")), "DE02120300000000202051");
+    assert_string_equal(json_string_value(json_object_get(out, "bic")), "BYLADEM1001");
+    assert_string_equal(json_string_value(json_object_get(out, "name")), "Shop GmbH");
+    json_t *again = payout_debtor_canonical(out, &err);
+    assert_true(json_equal(again, out));
+    json_decref(again);
+    json_decref(out);
+    json_decref(in);
+    in = json_pack("{s:s, s:s}", "name", "No BIC", "iban", "FR1420041010050500013M02606");
+    out = payout_debtor_canonical(in, &err);
+    assert_non_null(out);
+    assert_null(json_object_get(out, "bic"));
+    json_decref(out);
+    json_decref(in);
+    /* One check digit off; a country outside SEPA; a BIC that is not one; missing or extra. */
+    debtor_refused("{\"name\":\"X\",\"iban\":\"DE03120300000000202051\"}", "payout_debtor.iban");
+    debtor_refused("{\"name\":\"X\",\"iban\":\"BR1500000000000010932840814P2\"}",
+                   "payout_debtor.iban");
+    debtor_refused("{\"name\":\"X\",\"iban\":\"DE02120300000000202051\",\"bic\":\"NOPE\"}",
+                   "payout_debtor.bic");
+    debtor_refused("{\"name\":\"\",\"iban\":\"DE02120300000000202051\"}", "payout_debtor.name");
+    debtor_refused("{\"iban\":\"DE02120300000000202051\"}", "payout_debtor");
+    debtor_refused("{\"name\":\"X\",\"iban\":\"DE02120300000000202051\",\"x\":1}", "payout_debtor");
+    debtor_refused("[1]", "payout_debtor");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +130,7 @@ int main(void)
         cmocka_unit_test(iban_shapes_that_are_not_ibans_are_refused),
         cmocka_unit_test(emails_are_checked_for_shape),
         cmocka_unit_test(payout_methods_are_canonical_or_refused),
+        cmocka_unit_test(payout_debtor_is_canonical_or_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

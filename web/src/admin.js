@@ -11,6 +11,10 @@ import { refundButton } from './admin_refund.js';
 import { explainMoney } from './explain.js';
 import { emailsPage } from './emails.js';
 import { applicationsSection } from './admin_applications.js';
+import { openStatement } from './statement.js';
+import { teamPage, ownerSections, readOnly } from './admin_team.js';
+import { keysPage } from './admin_keys.js';
+import { partnerPage } from './admin_partner.js';
 
 const sections = [['', 'Overview'], ['partners', 'Partners'], ['conversions', 'Conversions'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['webhooks', 'Webhooks'], ['emails', 'Emails'], ['settings', 'Settings']];
 const main = $('#main');
@@ -84,7 +88,7 @@ async function partners() {
   const cur = program.currency;
   const found = () => search.value.trim();
   const list = pagedList('/api/v1/partners', [
-    { key: 'name', label: 'Partner', render: (p) => h('strong', {}, p.name) },
+    { key: 'name', label: 'Partner', render: (p) => h('a', { href: `/admin/partner?id=${p.id}` }, h('strong', {}, p.name)) },
     { key: 'email', label: 'Email', csv: (p) => p.email, render: (p) => p.email },
     { key: 'ref_code', label: 'Code', render: (p) => h('code', {}, p.ref_code) },
     { key: 'status', label: 'Status', render: (p) => badge(p.status) },
@@ -201,6 +205,7 @@ async function payouts() {
       { key: 'amount', label: 'Amount', num: true, render: (i) => money(i.amount, i.currency) },
       { key: 'method', label: 'Payout method', render: (i) => (i.method ? (i.method.type === 'paypal' ? `PayPal ${i.method.email}` : `IBAN ${i.method.iban}`) : h('span', { class: 'badge pending' }, 'no method set')),
         csv: (i) => (i.method ? JSON.stringify(i.method) : '') },
+    { key: 'status', label: 'Status', render: (i) => h('span', {}, badge(i.status || 'payable'), i.reason ? h('span', { class: 'muted small' }, ` ${i.reason}`) : null, i.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/payouts/${p.id}/items/${i.id}/statement`) }, 'Statement') : null), csv: (i) => i.status || '' },
     ], p.items || [], { csvName: `payout-${p.period}-items.csv`, empty: ['This batch pays nobody.', `No partner had an approved balance of at least ${money(program.min_payout, program.currency)}.`] })));
   };
   const list = pagedList('/api/v1/payouts', [
@@ -213,6 +218,7 @@ async function payouts() {
     { key: 'actions', label: '', csv: false, render: (p) => h('span', { class: 'row-actions' },
       h('button', { type: 'button', class: 'small secondary', onclick: async (e) => showItems(await act(e.target, () => api('GET', `/api/v1/payouts/${p.id}`))) }, 'Items'),
       h('a', { class: 'button small secondary', href: `/api/v1/payouts/${p.id}.csv`, download: `${p.id}.csv`, 'data-action': 'csv' }, 'Download CSV'),
+      p.status === 'draft' && program.paypal ? h('button', { type: 'button', class: 'small', 'data-action': 'send', onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/send`), `Batch ${p.period} sent to PayPal.`).then(reload, () => {}) }, 'Send with PayPal') : null,
       p.status !== 'paid' ? h('button', { type: 'button', class: 'small', 'data-action': 'paid',
         onclick: (e) => act(e.target, () => api('POST', `/api/v1/payouts/${p.id}/paid`), `Batch ${p.period} marked paid.`).then(reload, () => {}) }, 'Mark paid') : null) },
   ], {
@@ -240,12 +246,15 @@ async function payouts() {
 
 const overview = () => overviewPage(program, { lookup: lookupPartners, name: partnerName });
 const settings = () => settingsPage(program, (saved) => { program = saved; });
-const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings };
+const pages = { '': overview, partners, conversions, commissions, payouts, webhooks: webhooksPage, emails: emailsPage, settings,
+  team: teamPage, keys: keysPage, partner: partnerPage };
 
 async function start() {
   try {
-    await loadSession('admin');
+    const ses = await loadSession('admin');
+    sections.push(...ownerSections(ses.role));
     frame(sections, '/admin/');
+    readOnly(main);
     if (!(await loadProgram())) {
       main.replaceChildren(section('Create your first program', h('p', {}, 'A program holds your partners, their links and the commission they earn.'), createProgramForm()));
       main.dataset.ready = 'true';

@@ -8,6 +8,7 @@ import {
 } from './common.js';
 import { rulesEditor } from './admin_rules.js';
 import { connectionsSection } from './admin_connections.js';
+import { paypalSettings } from './paypal_settings.js';
 import { bpsInput, parsePercent, moneyInput } from './explain.js';
 
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'JPY', 'INR', 'BRL', 'MXN', 'NZD', 'SGD', 'ZAR'];
@@ -192,7 +193,7 @@ export async function settingsPage(program, onSaved = () => {}) {
       flash(`Settings saved (rules version ${saved.rules_version}).`);
     } catch (e) { fail(e); }
   });
-  return [section('Program settings', form), postbackSection(p, onSaved), await programsSection(p),
+  return [section('Program settings', form), paypalSettings(p.id, p.paypal, onSaved), postbackSection(p, onSaved), await programsSection(p),
     section('Integration', h('dl', { class: 'facts' }, h('dt', {}, 'Program id'), h('dd', {}, h('code', {}, p.id)),
       h('dt', {}, 'Currency'), h('dd', {}, cur), h('dt', {}, 'Created'), h('dd', {}, dateTime(p.created)))),
     connectionsSection(p.id)];

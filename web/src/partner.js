@@ -7,7 +7,9 @@ import {
 import { dailyChart } from './chart.js';
 import { digestForm } from './partner_email.js';
 import { explainMoney } from './explain.js';
+import { couponsSection } from './partner_coupons.js';
 import { underReview, passwordSection } from './partner_account.js';
+import { openStatement } from './statement.js';
 
 const sections = [['', 'Overview'], ['links', 'Links'], ['commissions', 'Commissions'], ['payouts', 'Payouts'], ['keys', 'API keys'], ['settings', 'Settings']];
 const main = $('#main');
@@ -44,6 +46,7 @@ async function overview() {
     section('Your link',
       h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
       h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
+    couponsSection(me),
   ];
 }
 
@@ -120,6 +123,7 @@ async function payouts() {
     { key: 'reference', label: 'Reference' },
     { key: 'created', label: 'Created', nowrap: true, render: (r) => day(r.created) },
     { key: 'paid_at', label: 'Paid', nowrap: true, render: (r) => day(r.paid_at) },
+    { key: 'statement', label: '', csv: false, render: (r) => (r.status === 'paid' ? h('button', { type: 'button', class: 'small secondary', 'data-action': 'statement', onclick: () => openStatement(`/api/v1/me/payouts/${r.payout_id}/statement`) }, 'Statement') : null) },
   ], {
     id: 'payouts', what: 'your payouts', csvName: 'payouts.csv', cursor: (r) => r.payout_id,
     empty: ['No payouts yet.', 'Approved commissions are paid in the program’s monthly payout once they reach its minimum.'],

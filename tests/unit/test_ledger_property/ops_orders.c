@@ -381,6 +381,8 @@ void op_refund(struct world *w)
                 post(w, c->partner, -rev, 0, 0, false);
             else /* approved: a reversal; paid: a claw-back; both from approved */
                 post(w, c->partner, 0, -rev, 0, false);
+            if (c->status != COMMISSION_PENDING) /* a draft holding the money pays less */
+                model_draft_reduce(w, c->partner, rev);
             w->clawbacks += c->status == COMMISSION_PAID;
             w->half_even += ((__int128)c->amount * cumulative) % cv->amount * 2 == cv->amount;
             c->reversed += rev;

@@ -72,8 +72,7 @@ struct mprog {
     struct mruleset rules;
     char **texts; /* the rules JSON of each version (index = version) */
     int ntexts;
-    int last_batched;      /* month index of the last batch */
-    int last_payout;       /* index in w->pay or -1 */
+    int draft;             /* its draft batch: index in w->pay, or -1 */
     struct ivec pending_q; /* commissions in creation order (hold_until ascending) */
     size_t pending_head;
     struct ivec untagged; /* approved commissions without a payout */
@@ -110,15 +109,23 @@ struct mcom {
     enum commission_status status;
 };
 
+enum mbatch { MB_DRAFT = 0, MB_EXPORTED, MB_SENT, MB_PAID, MB_DELETED };
+enum mitem_status { MI_PAYABLE = 0, MI_HELD, MI_SENT, MI_PAID, MI_FAILED };
+enum mchannel { MC_NONE = 0, MC_CSV, MC_API, MC_MANUAL };
+
 struct mpayout {
     char id[ID_MAX_LEN];
     int prog, month;
-    bool paid;
+    enum mbatch status;
+    enum mchannel channel; /* how its items left (all the model's partners are PayPal ones) */
+    int64_t computed_at;   /* made or last refreshed */
     int nitems;
     int item_partner[NPART];
     int64_t item_amount[NPART];
+    enum mitem_status item_status[NPART];
+    const char *item_reason[NPART];
+    enum mchannel item_channel[NPART];
     int64_t total;
-    struct ivec tagged;
 };
 
 struct world {
@@ -208,11 +215,18 @@ void op_replay(struct world *w);
 void op_approve(struct world *w);
 void op_reject(struct world *w);
 void op_approve_due(struct world *w);
-void check_payout(struct world *w, int pi);
-void op_payout_create(struct world *w);
-void op_mark_paid(struct world *w);
 void op_rule_edit(struct world *w);
 void op_explain(struct world *w);
 void op_advance(struct world *w);
+
+/* ops_payouts.c */
+void model_draft_reduce(struct world *w, int partner, int64_t delta);
+void model_approved_commission(struct world *w, int ci);
+void check_payout(struct world *w, int pi);
+void op_payout_create(struct world *w);
+void op_payout_refresh_or_delete(struct world *w);
+void op_payout_export(struct world *w);
+void op_mark_paid(struct world *w);
+void op_settle(struct world *w);
 
 #endif
