@@ -179,8 +179,12 @@ int store_commit(struct store *s, struct pd_err *err)
 {
     if (s->tx_depth <= 0)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "commit outside a transaction");
-    const char *sql = s->tx_depth == 1 ? "COMMIT" : savepoint_sql(s->tx_depth - 1, "RELEASE");
-    if (store_exec(s, sql, NULL, 0, NULL, err) < 0) {
+    /* A savepoint's release may go without waiting (store_write sends it so only when no other
+     * write of the job is unanswered). */
+    int rc = s->tx_depth == 1 ? store_exec(s, "COMMIT", NULL, 0, NULL, err)
+                              : store_write(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0,
+                                            err);
+    if (rc < 0) {
         store_rollback(s);
         return -1;
     }

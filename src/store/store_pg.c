@@ -63,6 +63,10 @@ struct store_pg {
     /* Pipeline mode: `pending` statements sent by pg_write whose results are not read yet. */
     bool piped;
     int pending;
+    /* The first pending statement releases the previous job's savepoint. Should it fail, that
+     * job's writes may be undone by the next job's rollback after the job was reported kept:
+     * `poisoned` then makes the transaction's COMMIT a rollback that fails. */
+    bool release_first, poisoned;
     struct pg_stmt slots[PG_STMT_CACHE_SLOTS];
 };
 
@@ -221,7 +225,7 @@ static int ensure_connected(struct store_pg *s, struct pd_err *err)
         return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
                           "postgres: connection lost inside a transaction");
     cache_clear(s);
-    s->piped = false;
+    s->piped = s->release_first = s->poisoned = false;
     s->pending = 0;
     PQreset(s->conn);
     if (PQstatus(s->conn) != CONNECTION_OK) {
@@ -249,6 +253,8 @@ static int pipeline_end(struct store_pg *s, const char *name, const struct pg_pa
                         int nparams, PGresult **res, struct pd_err *err)
 {
     int rc = 0, n = s->pending;
+    bool release_first = s->release_first;
+    s->release_first = false;
     *res = NULL;
     if (name && PQsendQueryPrepared(s->conn, name, nparams, pp->values, NULL, NULL, 0))
         n++;
@@ -266,8 +272,10 @@ static int pipeline_end(struct store_pg *s, const char *name, const struct pg_pa
         if (i == n - 1 && name && rc == 0) {
             *res = r;
         } else {
-            if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
                 rc = pg_error(s, r, err);
+                s->poisoned |= i == 0 && release_first;
+            }
             PQclear(r);
         }
         PQclear(PQgetResult(s->conn)); /* the NULL that ends each statement's results */
@@ -415,6 +423,15 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
     bool found = false;
     struct pg_stmt *slot = find_slot(s, sql, sig, &found);
     PGresult *res = NULL;
+    if (s->poisoned && strcmp(sql, "COMMIT") == 0) {
+        struct store_cursor undo = {.store = &s->base};
+        if (run_statement(s, "ROLLBACK", pp, 0, &undo, NULL) == 0)
+            PQclear(undo.impl);
+        return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
+                          "postgres: a savepoint could not be released; the transaction is undone");
+    }
+    if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+        s->poisoned = false;
     if (s->piped) {
         /* The statement goes after the pending ones, in the same round trip when prepared. A
          * rollback skipped because a pending statement failed is what undoes that failure: it
@@ -481,7 +498,11 @@ static int pg_write(struct store *base, const char *sql, const struct db_val *pa
                     struct pd_err *err)
 {
     struct store_pg *s = (struct store_pg *)base;
-    if (base->tx_depth == 0 || nparams > SMALL_PARAMS || s->pending >= PG_PIPELINE_MAX)
+    /* A savepoint is released without waiting only when nothing else waits: the failure of a
+     * write before it must reach its own job. */
+    bool release = strncmp(sql, "RELEASE", 7) == 0;
+    if (base->tx_depth == 0 || nparams > SMALL_PARAMS || s->pending >= PG_PIPELINE_MAX ||
+        (release && s->pending > 0))
         return store_exec(base, sql, params, nparams, NULL, err);
     if (ensure_connected(s, err) < 0)
         return STORE_ERROR;
@@ -494,6 +515,8 @@ static int pg_write(struct store *base, const char *sql, const struct db_val *pa
     if (!s->piped && !PQenterPipelineMode(s->conn))
         return pg_error(s, NULL, err);
     s->piped = true;
+    if (s->pending == 0)
+        s->release_first = release;
     if (!PQsendQueryPrepared(s->conn, slot->name, nparams, pp.values, NULL, NULL, 0)) {
         int rc = pg_error(s, NULL, err);
         PGresult *res;
