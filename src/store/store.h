@@ -179,8 +179,10 @@ void store_rollback(struct store *s);
 
 /* The write lock of one thing (kind, a, b: e.g. "order", program id, order id), held until the
  * transaction ends. SQLite: nothing to do (one write transaction at a time). PostgreSQL: a
- * transaction advisory lock on a 64-bit hash of the three; with locks_try_only and the lock held
- * by another transaction, sets retry and fails (PD_ERR_UNAVAILABLE). What each lock protects:
+ * transaction advisory lock on a 64-bit hash of the three, sent as store_write sends (so the
+ * lock, like its failure, may be known only at the job's next answered statement); with
+ * locks_try_only and the lock held by another transaction, sets retry and fails there
+ * (PD_ERR_UNAVAILABLE). What each lock protects:
  * docs/architecture.md, "The path of a conversion". Take it before reading what the write depends
  * on: under READ COMMITTED every statement after it sees what the previous holder committed. */
 int store_lock(struct store *s, const char *kind, const char *a, const char *b,
