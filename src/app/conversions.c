@@ -242,8 +242,8 @@ static int first_purchase(struct store *s, const struct order *o, bool *first, s
     int64_t n = 0;
     struct db_val q[3] = {db_text(o->prog.id), db_text(o->in->customer_id), db_text(o->id)};
     if (store_query_int(s,
-                        "SELECT COUNT(*) FROM conversions WHERE program_id = ?1"
-                        " AND customer_id = ?2 AND id <> ?3",
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM conversions WHERE program_id = ?1"
+                        " AND customer_id = ?2 AND id <> ?3 LIMIT 1) AS earlier",
                         q, 3, 0, &n, err) < 0)
         return -1;
     *first = n == 0;
