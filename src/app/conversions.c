@@ -223,13 +223,14 @@ static int insert_conversion(struct store *s, const struct order *o, struct pd_e
         db_int(o->now),
         db_text(o->link_id),
     };
-    return store_exec(s,
-                      "INSERT INTO conversions (id, program_id, order_id, amount, currency,"
-                      " partner_id, attribution_method, click_id, attribution_reason, customer_id,"
-                      " email, coupon, ref, items, metadata, fraud_reason, refunded_amount,"
-                      " request_hash, occurred_at, created_at, link_id) VALUES (?1, ?2, ?3, ?4, ?5,"
-                      " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19, ?20)",
-                      v, 20, NULL, err);
+    return store_write(s,
+                       "INSERT INTO conversions (id, program_id, order_id, amount, currency,"
+                       " partner_id, attribution_method, click_id, attribution_reason, customer_id,"
+                       " email, coupon, ref, items, metadata, fraud_reason, refunded_amount,"
+                       " request_hash, occurred_at, created_at, link_id) VALUES (?1, ?2, ?3, ?4,"
+                       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19,"
+                       " ?20)",
+                       v, 20, err);
 }
 
 /* Whether the order is its customer's first in the program (always, without a customer). */
@@ -241,8 +242,8 @@ static int first_purchase(struct store *s, const struct order *o, bool *first, s
     int64_t n = 0;
     struct db_val q[3] = {db_text(o->prog.id), db_text(o->in->customer_id), db_text(o->id)};
     if (store_query_int(s,
-                        "SELECT COUNT(*) FROM conversions WHERE program_id = ?1"
-                        " AND customer_id = ?2 AND id <> ?3",
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM conversions WHERE program_id = ?1"
+                        " AND customer_id = ?2 AND id <> ?3 LIMIT 1) AS earlier",
                         q, 3, 0, &n, err) < 0)
         return -1;
     *first = n == 0;

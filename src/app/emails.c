@@ -32,7 +32,9 @@ int email_queue(struct store *s, const struct email_msg *m, int64_t now_ms, stru
                           m->kind ? m->kind : "(none)");
     if (m->vars && !json_is_object(m->vars))
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "an email's vars must be an object");
-    char *vars = json_dumps(m->vars ? m->vars : json_object(), JSON_COMPACT);
+    json_t *none = m->vars ? NULL : json_object(); /* no vars: stored as {} */
+    char *vars = json_dumps(m->vars ? m->vars : none, JSON_COMPACT);
+    json_decref(none);
     if (!vars)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "out of memory");
     char id[ID_MAX_LEN];

@@ -32,13 +32,13 @@ int commission_insert(struct store *s, const struct program *prog, const struct 
                            db_text(prog->currency->code), db_text(c->explanation),
                            db_int(hold_until),    db_int(now),
                            db_int(now),           db_text(c->details)};
-    int rc = store_exec(s,
-                        "INSERT INTO commissions (id, program_id, partner_id, conversion_id,"
-                        " lead_id, level, rule_id, rule_version, base, amount, reversed, currency,"
-                        " status, explanation, hold_until, created_at, updated_at, details)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, 'pending', ?12,"
-                        " ?13, ?14, ?15, ?16)",
-                        v, 16, NULL, err);
+    int rc = store_write(s,
+                         "INSERT INTO commissions (id, program_id, partner_id, conversion_id,"
+                         " lead_id, level, rule_id, rule_version, base, amount, reversed, currency,"
+                         " status, explanation, hold_until, created_at, updated_at, details)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, 'pending', ?12,"
+                         " ?13, ?14, ?15, ?16)",
+                         v, 16, err);
     if (rc < 0)
         return rc;
     if (row)

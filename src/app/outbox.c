@@ -26,12 +26,12 @@ static int insert_delivery(struct store *s, const char *event_id, const char *ty
                            db_text(partner_id), db_text(method),
                            db_text(url),        db_text(body),
                            db_int(now_ms),      db_int(now_ms + WEBHOOK_MAX_AGE_MS)};
-    return store_exec(s,
-                      "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id,"
-                      " partner_id, method, url, body, status, attempts, next_attempt_at,"
-                      " expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending',"
-                      " 0, ?9, ?10, ?9)",
-                      v, 10, NULL, err);
+    return store_write(s,
+                       "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id,"
+                       " partner_id, method, url, body, status, attempts, next_attempt_at,"
+                       " expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                       " 'pending', 0, ?9, ?10, ?9)",
+                       v, 10, err);
 }
 
 int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_err *err)
@@ -43,6 +43,44 @@ int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_er
         return -1;
     *yes = n > 0;
     return 0;
+}
+
+/* Endpoints subscribed to an event type, in the order their deliveries are written. */
+struct target {
+    const char *id, *url;
+    struct target *next;
+};
+
+static struct target *target_add(struct arena *a, struct target *list, struct store_cursor *cur,
+                                 int col)
+{
+    struct target *t = arena_alloc(a, sizeof *t);
+    t->id = col_dup(a, cur, col);
+    t->url = col_dup(a, cur, col + 1);
+    t->next = list;
+    return t;
+}
+
+/* One delivery of the event per target (none without targets). */
+static int emit_to(struct store *s, const char *type, json_t *data, const struct target *targets,
+                   int64_t now_ms, struct pd_err *err)
+{
+    if (!targets)
+        return 0;
+    char event_id[ID_MAX_LEN];
+    id_new(event_id, sizeof event_id, "evt_", (uint64_t)now_ms);
+    json_t *ev = json_pack("{s:s, s:s, s:I, s:O}", "id", event_id, "type", type, "created",
+                           (json_int_t)(now_ms / 1000), "data", data ? data : json_null());
+    char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    if (!body)
+        return pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot encode the %s event", type);
+    int rc = 0;
+    for (const struct target *t = targets; rc == 0 && t; t = t->next)
+        if (insert_delivery(s, event_id, type, t->id, NULL, "POST", t->url, body, now_ms, err) < 0)
+            rc = -1;
+    free(body);
+    return rc;
 }
 
 int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms, struct pd_err *err)
@@ -57,40 +95,20 @@ int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms,
         return -1;
     struct arena a;
     arena_init(&a, 2048);
-    struct target {
-        const char *id, *url;
-        struct target *next;
-    } *targets = NULL;
+    struct target *targets = NULL;
     int rc;
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        struct target *t = arena_alloc(&a, sizeof *t);
-        t->id = col_dup(&a, &cur, 0);
-        t->url = col_dup(&a, &cur, 1);
-        t->next = targets;
-        targets = t;
-    }
+    while ((rc = store_step(&cur, err)) == STORE_ROW)
+        targets = target_add(&a, targets, &cur, 0);
     store_finish(&cur);
-    char *body = NULL;
-    char event_id[ID_MAX_LEN];
-    if (rc == STORE_DONE && targets) {
-        id_new(event_id, sizeof event_id, "evt_", (uint64_t)now_ms);
-        json_t *ev = json_pack("{s:s, s:s, s:I, s:O}", "id", event_id, "type", type, "created",
-                               (json_int_t)(now_ms / 1000), "data", data ? data : json_null());
-        body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-        json_decref(ev);
-        if (!body)
-            rc = pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot encode the %s event", type);
-    }
-    for (struct target *t = targets; rc == STORE_DONE && t; t = t->next)
-        if (insert_delivery(s, event_id, type, t->id, NULL, "POST", t->url, body, now_ms, err) < 0)
-            rc = -1;
-    free(body);
+    if (rc == STORE_DONE)
+        rc = emit_to(s, type, data, targets, now_ms, err);
     arena_free(&a);
     return rc < 0 ? -1 : 0;
 }
 
 /* The attributed partner's postback: a GET of its template with this conversion's values. */
-static int postback(struct store *s, json_t *conv, int64_t now_ms, struct pd_err *err)
+static int postback(struct store *s, json_t *conv, const char *tmpl, int64_t now_ms,
+                    struct pd_err *err)
 {
     const char *partner_id = json_string_value(json_object_get(conv, "partner_id"));
     if (!partner_id)
@@ -109,15 +127,7 @@ static int postback(struct store *s, json_t *conv, int64_t now_ms, struct pd_err
     struct arena a;
     arena_init(&a, 4096);
     int rc = 0;
-    struct db_val p = db_text(partner_id);
     struct store_cursor cur;
-    const char *tmpl = NULL;
-    if (store_query_row(s, "SELECT postback_url FROM partners WHERE id = ?1", &p, 1, &cur, err) ==
-        STORE_ROW) {
-        if (!store_is_null(&cur, 0))
-            tmpl = col_dup(&a, &cur, 0);
-        store_finish(&cur);
-    }
     if (!tmpl || !*tmpl)
         goto done;
     struct postback_vars v = {0};
@@ -154,19 +164,49 @@ done:
 
 int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err)
 {
-    if (outbox_emit(s, "conversion.created", conversion, now_ms, err) < 0)
+    /* Who wants which of its events, in one statement: the endpoints of both types (by id, as
+     * outbox_emit orders them) and the attributed partner's postback template. */
+    const char *partner_id = json_string_value(json_object_get(conversion, "partner_id"));
+    struct db_val p = db_text(partner_id);
+    struct store_cursor cur;
+    if (store_query(s,
+                    "SELECT w.event_type, e.id, e.url FROM webhook_subscriptions w"
+                    " JOIN webhook_endpoints e ON e.id = w.endpoint_id"
+                    " WHERE w.event_type IN ('conversion.created', 'commission.created')"
+                    " UNION ALL SELECT 'postback', NULL, postback_url FROM partners WHERE id = ?1"
+                    " ORDER BY 1, 2",
+                    &p, 1, &cur, err) < 0)
         return -1;
-    bool yes = false;
-    if (outbox_subscribed(s, "commission.created", &yes, err) < 0)
-        return -1;
+    struct arena a;
+    arena_init(&a, 2048);
+    struct target *conv = NULL, *comm = NULL;
+    const char *tmpl = NULL;
+    int rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        const char *type = store_col_text(&cur, 0);
+        if (strcmp(type, "postback") == 0)
+            tmpl = store_is_null(&cur, 2) ? NULL : col_dup(&a, &cur, 2);
+        else if (strcmp(type, "conversion.created") == 0)
+            conv = target_add(&a, conv, &cur, 1);
+        else
+            comm = target_add(&a, comm, &cur, 1);
+    }
+    store_finish(&cur);
+    if (rc == STORE_DONE)
+        rc = emit_to(s, "conversion.created", conversion, conv, now_ms, err);
     size_t i;
     json_t *c;
-    json_array_foreach(yes ? json_object_get(conversion, "commissions") : NULL, i, c)
+    json_array_foreach(comm && rc == 0 ? json_object_get(conversion, "commissions") : NULL, i, c)
     {
-        if (outbox_emit(s, "commission.created", c, now_ms, err) < 0)
-            return -1;
+        if (emit_to(s, "commission.created", c, comm, now_ms, err) < 0) {
+            rc = -1;
+            break;
+        }
     }
-    return postback(s, conversion, now_ms, err);
+    if (rc == 0 && partner_id)
+        rc = postback(s, conversion, tmpl, now_ms, err);
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
 }
 
 int outbox_lease(struct store *s, const char *delivery_id, int64_t until_ms, struct pd_err *err)

@@ -19,11 +19,11 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
                            db_text(ledger_kind_name(d->kind)), db_int(d->pending),
                            db_int(d->approved), db_int(d->paid),
                            db_int(now)};
-    if (store_exec(s,
-                   "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
-                   " payout_id, currency, kind, pending, approved, paid, created_at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                   v, 11, NULL, err) < 0)
+    if (store_write(s,
+                    "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                    " payout_id, currency, kind, pending, approved, paid, created_at)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    v, 11, err) < 0)
         return -1;
     /* The partner's running balance; an entry never exceeds MONEY_MAX_AMOUNT and a bucket never
      * MONEY_MAX_TOTAL, so the addition stays far inside int64. */

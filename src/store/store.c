@@ -73,6 +73,14 @@ int store_exec(struct store *s, const char *sql, const struct db_val *params, in
     return rc < 0 ? rc : 0;
 }
 
+int store_write(struct store *s, const char *sql, const struct db_val *params, int n,
+                struct pd_err *err)
+{
+    if (s->ops->write)
+        return s->ops->write(s, sql, params, n, err);
+    return store_exec(s, sql, params, n, NULL, err);
+}
+
 int store_query_row(struct store *s, const char *sql, const struct db_val *params, int n,
                     struct store_cursor *cur, struct pd_err *err)
 {
@@ -130,7 +138,9 @@ int store_begin(struct store *s, struct pd_err *err)
         sql = savepoint_sql(s->tx_depth, "SAVEPOINT");
     else
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "transactions nested too deep");
-    if (store_exec(s, sql, NULL, 0, NULL, err) < 0)
+    /* A savepoint's failure (the transaction is broken) may show at the job's first statement. */
+    if ((s->tx_depth == 0 ? store_exec(s, sql, NULL, 0, NULL, err)
+                          : store_write(s, sql, NULL, 0, err)) < 0)
         return -1;
     s->tx_depth++;
     return 0;
@@ -152,30 +162,29 @@ int store_lock(struct store *s, const char *kind, const char *a, const char *b,
         if (s->held[i] == h)
             return 0;
     struct db_val key = db_int((int64_t)h);
-    int64_t got = 1;
-    if (!s->locks_try_only) {
-        if (store_exec(s, "SELECT pg_advisory_xact_lock(?1)", &key, 1, NULL, err) < 0)
-            return -1;
-    } else if (store_query_int(s, "SELECT pg_try_advisory_xact_lock(?1)::int", &key, 1, 0, &got,
-                               err) < 0) {
+    /* Sent without waiting (store_write): the statements after it run once it is granted. A try
+     * that finds the lock taken fails with SQLSTATE 55P03 (migration pg_try_lock), which sets
+     * retry, here or at the job's next answered statement. */
+    if (store_write(s,
+                    s->locks_try_only ? "SELECT pd_try_xact_lock(?1)"
+                                      : "SELECT pg_advisory_xact_lock(?1)",
+                    &key, 1, err) < 0)
         return -1;
-    }
-    if (got) {
-        if (s->held_locks < STORE_HELD_LOCKS && s->tx_depth > 0)
-            s->held[s->held_locks++] = h;
-        return 0;
-    }
-    s->retry = true;
-    return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
-                      "%s %s is being written by another node; try again", kind, b ? b : a);
+    if (s->held_locks < STORE_HELD_LOCKS && s->tx_depth > 0)
+        s->held[s->held_locks++] = h;
+    return 0;
 }
 
 int store_commit(struct store *s, struct pd_err *err)
 {
     if (s->tx_depth <= 0)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "commit outside a transaction");
-    const char *sql = s->tx_depth == 1 ? "COMMIT" : savepoint_sql(s->tx_depth - 1, "RELEASE");
-    if (store_exec(s, sql, NULL, 0, NULL, err) < 0) {
+    /* A savepoint's release may go without waiting (store_write sends it so only when no other
+     * write of the job is unanswered). */
+    int rc = s->tx_depth == 1 ? store_exec(s, "COMMIT", NULL, 0, NULL, err)
+                              : store_write(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0,
+                                            err);
+    if (rc < 0) {
         store_rollback(s);
         return -1;
     }

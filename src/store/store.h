@@ -70,6 +70,9 @@ struct store_ops {
     /* Prepares (cached by the sql pointer, so pass string literals) and runs a statement. */
     int (*query)(struct store *s, const char *sql, const struct db_val *params, int nparams,
                  struct store_cursor *cur, struct pd_err *err);
+    /* Optional (else query): a statement whose rows and change count nobody reads (store_write). */
+    int (*write)(struct store *s, const char *sql, const struct db_val *params, int nparams,
+                 struct pd_err *err);
     int (*step)(struct store_cursor *cur, struct pd_err *err);
     bool (*is_null)(struct store_cursor *cur, int col);
     int64_t (*col_int)(struct store_cursor *cur, int col);
@@ -153,6 +156,14 @@ static inline bool store_is_null(struct store_cursor *cur, int col)
  * Returns 0, STORE_CONSTRAINT, or STORE_ERROR (err filled). */
 int store_exec(struct store *s, const char *sql, const struct db_val *params, int n,
                int64_t *changes, struct pd_err *err);
+/* A write whose rows and change count the caller does not need. SQLite runs it as store_exec.
+ * PostgreSQL, inside a transaction, may send it without waiting for its answer (pipeline mode):
+ * its failure is then returned by the next statement of this connection that is answered, or by
+ * store_commit, which do not run. So a job that writes this way fails within itself, and its
+ * savepoint undoes it, as if the write had failed at once; only the error moves. Never for a
+ * write whose STORE_CONSTRAINT the caller handles. */
+int store_write(struct store *s, const char *sql, const struct db_val *params, int n,
+                struct pd_err *err);
 /* Runs a query expected to return at most one row, leaving the cursor on it: STORE_ROW (caller
  * must store_finish), STORE_DONE (finished already) or an error (finished already). */
 int store_query_row(struct store *s, const char *sql, const struct db_val *params, int n,
@@ -168,8 +179,10 @@ void store_rollback(struct store *s);
 
 /* The write lock of one thing (kind, a, b: e.g. "order", program id, order id), held until the
  * transaction ends. SQLite: nothing to do (one write transaction at a time). PostgreSQL: a
- * transaction advisory lock on a 64-bit hash of the three; with locks_try_only and the lock held
- * by another transaction, sets retry and fails (PD_ERR_UNAVAILABLE). What each lock protects:
+ * transaction advisory lock on a 64-bit hash of the three, sent as store_write sends (so the
+ * lock, like its failure, may be known only at the job's next answered statement); with
+ * locks_try_only and the lock held by another transaction, sets retry and fails there
+ * (PD_ERR_UNAVAILABLE). What each lock protects:
  * docs/architecture.md, "The path of a conversion". Take it before reading what the write depends
  * on: under READ COMMITTED every statement after it sees what the previous holder committed. */
 int store_lock(struct store *s, const char *kind, const char *a, const char *b,

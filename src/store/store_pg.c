@@ -29,6 +29,10 @@
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
 
+/* The most statements pg_write leaves unanswered before it waits for them: their results wait in
+ * the server's send buffer meanwhile. */
+#define PG_PIPELINE_MAX 64
+
 struct pg_stmt {
     char *sql;     /* the caller's text (?N parameters) */
     char *sig;     /* per parameter: 'i' int8, 't' text, NULL as 'I' int8, 'T' text or 'n'
@@ -56,6 +60,13 @@ struct store_pg {
     bool read_only;
     unsigned next_name; /* counter for prepared statement names */
     int cached;
+    /* Pipeline mode: `pending` statements sent by pg_write whose results are not read yet. */
+    bool piped;
+    int pending;
+    /* The first pending statement releases the previous job's savepoint. Should it fail, that
+     * job's writes may be undone by the next job's rollback after the job was reported kept:
+     * `poisoned` then makes the transaction's COMMIT a rollback that fails. */
+    bool release_first, poisoned;
     struct pg_stmt slots[PG_STMT_CACHE_SLOTS];
 };
 
@@ -160,11 +171,16 @@ static int pg_error(struct store_pg *s, const PGresult *res, struct pd_err *err)
         pd_err_set(err, PD_ERR_UNAVAILABLE, NULL, "postgres: connection lost: %s", msg);
         return STORE_ERROR;
     }
-    /* A deadlock (40P01) or a serialization failure (40001): nothing was wrong with the write,
-     * only its timing; the writer runs the job again (store.h, retry). */
-    if (state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0))
+    /* A deadlock (40P01), a serialization failure (40001) or a lock store_lock must not wait for
+     * (55P03, pd_try_xact_lock): nothing was wrong with the write, only its timing; the writer
+     * runs the job again (store.h, retry). */
+    bool timing = state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0 ||
+                            strcmp(state, "55P03") == 0);
+    if (timing)
         s->base.retry = true;
-    pd_err_set(err, state && sqlstate_unavailable(state) ? PD_ERR_UNAVAILABLE : PD_ERR_INTERNAL,
+    pd_err_set(err,
+               state && (timing || sqlstate_unavailable(state)) ? PD_ERR_UNAVAILABLE
+                                                                : PD_ERR_INTERNAL,
                NULL, "postgres: %s%s%s", msg, state ? " sqlstate=" : "", state ? state : "");
     return STORE_ERROR;
 }
@@ -209,6 +225,8 @@ static int ensure_connected(struct store_pg *s, struct pd_err *err)
         return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
                           "postgres: connection lost inside a transaction");
     cache_clear(s);
+    s->piped = s->release_first = s->poisoned = false;
+    s->pending = 0;
     PQreset(s->conn);
     if (PQstatus(s->conn) != CONNECTION_OK) {
         char msg[200];
@@ -227,10 +245,64 @@ static void pg_close(struct store *base)
     free(s);
 }
 
+/* Ends pipeline mode: sends the prepared statement `name` (when not NULL) after the pending
+ * ones, then a sync, and reads every result. Returns the first failure of a pending statement
+ * (err set; the server then skipped the rest, `name` included), else 0 with *res the result of
+ * `name` for the caller to check (NULL without `name`). */
+static int pipeline_end(struct store_pg *s, const char *name, const struct pg_params *pp,
+                        int nparams, PGresult **res, struct pd_err *err)
+{
+    int rc = 0, n = s->pending;
+    bool release_first = s->release_first;
+    s->release_first = false;
+    *res = NULL;
+    if (name && PQsendQueryPrepared(s->conn, name, nparams, pp->values, NULL, NULL, 0))
+        n++;
+    else if (name)
+        rc = pg_error(s, NULL, err);
+    s->pending = 0;
+    s->piped = false;
+    if (!PQpipelineSync(s->conn))
+        return rc ? rc : pg_error(s, NULL, err);
+    for (int i = 0; i < n; i++) {
+        PGresult *r = PQgetResult(s->conn);
+        if (!r)
+            return rc ? rc : pg_error(s, NULL, err); /* the connection is gone */
+        ExecStatusType st = PQresultStatus(r);
+        if (i == n - 1 && name && rc == 0) {
+            *res = r;
+        } else {
+            if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                rc = pg_error(s, r, err);
+                s->poisoned |= i == 0 && release_first;
+            }
+            PQclear(r);
+        }
+        PQclear(PQgetResult(s->conn)); /* the NULL that ends each statement's results */
+    }
+    PGresult *sync = PQgetResult(s->conn);
+    bool synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if ((!synced || !PQexitPipelineMode(s->conn)) && rc == 0) {
+        PQclear(*res);
+        *res = NULL;
+        rc = pd_err_set(err, PD_ERR_UNAVAILABLE, NULL, "postgres: pipeline out of step: %s",
+                        PQerrorMessage(s->conn));
+    }
+    return rc;
+}
+
+/* The pipeline's pending statements, their first failure returned. */
+static int pipeline_flush(struct store_pg *s, struct pd_err *err)
+{
+    PGresult *res;
+    return s->piped ? pipeline_end(s, NULL, NULL, 0, &res, err) : 0;
+}
+
 static int pg_exec_script(struct store *base, const char *sql, struct pd_err *err)
 {
     struct store_pg *s = (struct store_pg *)base;
-    if (ensure_connected(s, err) < 0)
+    if (ensure_connected(s, err) < 0 || pipeline_flush(s, err) < 0)
         return STORE_ERROR;
     PGresult *res = PQexec(s->conn, sql); /* several statements: the simple query protocol */
     ExecStatusType st = PQresultStatus(res);
@@ -350,19 +422,36 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
     const char *const *values = pp->values;
     bool found = false;
     struct pg_stmt *slot = find_slot(s, sql, sig, &found);
-    PGresult *res;
-    if (!found && slot && s->cached < PG_STMT_CACHE_SLOTS * 3 / 4) {
+    PGresult *res = NULL;
+    if (s->poisoned && strcmp(sql, "COMMIT") == 0) {
+        struct store_cursor undo = {.store = &s->base};
+        if (run_statement(s, "ROLLBACK", pp, 0, &undo, NULL) == 0)
+            PQclear(undo.impl);
+        return pd_err_set(err, PD_ERR_UNAVAILABLE, NULL,
+                          "postgres: a savepoint could not be released; the transaction is undone");
+    }
+    if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+        s->poisoned = false;
+    if (s->piped) {
+        /* The statement goes after the pending ones, in the same round trip when prepared. A
+         * rollback skipped because a pending statement failed is what undoes that failure: it
+         * runs again below, on its own. */
+        int rc = pipeline_end(s, found ? slot->name : NULL, pp, nparams, &res, err);
+        if (rc < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
+            return rc;
+    }
+    if (!res && !found && slot && s->cached < PG_STMT_CACHE_SLOTS * 3 / 4) {
         /* Prepare it once on this connection, under a name of our own. */
         char *text = rewrite_params(sql);
         snprintf(slot->name, sizeof slot->name, "pd%u", s->next_name++);
-        res = PQprepare(s->conn, slot->name, text, nparams, types);
+        PGresult *prep = PQprepare(s->conn, slot->name, text, nparams, types);
         free(text);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            int rc = pg_error(s, res, err);
-            PQclear(res);
+        if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+            int rc = pg_error(s, prep, err);
+            PQclear(prep);
             return rc;
         }
-        PQclear(res);
+        PQclear(prep);
         slot->sql = strdup(sql);
         slot->sig = strdup(sig);
         if (!slot->sql || !slot->sig)
@@ -370,7 +459,9 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
         s->cached++;
         found = true;
     }
-    if (found) {
+    if (res) {
+        /* piped above */
+    } else if (found) {
         res = PQexecPrepared(s->conn, slot->name, nparams, values, NULL, NULL, 0);
     } else {
         /* The cache is full: an unnamed statement, parsed every time. */
@@ -397,6 +488,42 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
                   strncmp(tag, "DELETE", 6) == 0;
     cur->changes = writes && n && *n ? strtoll(n, NULL, 10) : 0;
     cur->impl = res;
+    return 0;
+}
+
+/* A statement whose result the caller does not need, inside a transaction: once prepared on this
+ * connection, sent in pipeline mode without waiting; the next statement that must be answered
+ * (or the commit) reads its result, and returns its failure instead of running. */
+static int pg_write(struct store *base, const char *sql, const struct db_val *params, int nparams,
+                    struct pd_err *err)
+{
+    struct store_pg *s = (struct store_pg *)base;
+    /* A savepoint is released without waiting only when nothing else waits: the failure of a
+     * write before it must reach its own job. */
+    bool release = strncmp(sql, "RELEASE", 7) == 0;
+    if (base->tx_depth == 0 || nparams > SMALL_PARAMS || s->pending >= PG_PIPELINE_MAX ||
+        (release && s->pending > 0))
+        return store_exec(base, sql, params, nparams, NULL, err);
+    if (ensure_connected(s, err) < 0)
+        return STORE_ERROR;
+    struct pg_params pp;
+    params_bind(&pp, params, nparams);
+    bool found = false;
+    struct pg_stmt *slot = find_slot(s, sql, pp.sig, &found);
+    if (!found) /* prepared by its first run */
+        return store_exec(base, sql, params, nparams, NULL, err);
+    if (!s->piped && !PQenterPipelineMode(s->conn))
+        return pg_error(s, NULL, err);
+    s->piped = true;
+    if (s->pending == 0)
+        s->release_first = release;
+    if (!PQsendQueryPrepared(s->conn, slot->name, nparams, pp.values, NULL, NULL, 0)) {
+        int rc = pg_error(s, NULL, err);
+        PGresult *res;
+        pipeline_end(s, NULL, NULL, 0, &res, NULL);
+        return rc;
+    }
+    s->pending++;
     return 0;
 }
 
@@ -472,6 +599,7 @@ static const struct store_ops pg_ops = {
     .close = pg_close,
     .exec_script = pg_exec_script,
     .query = pg_query,
+    .write = pg_write,
     .step = pg_step,
     .is_null = pg_is_null,
     .col_int = pg_col_int,

@@ -48,6 +48,25 @@ struct forgot {
     bool json;
 };
 
+/* The emails about an address's password are sent in the name of the program it joined first
+ * (*program_id NULL when it has none); 0 or -1 with err. */
+static int first_program(struct store *s, const char *email, struct arena *a,
+                         const char **program_id, struct pd_err *err)
+{
+    struct db_val e = db_text(email);
+    struct store_cursor cur;
+    *program_id = NULL;
+    int rc = store_query_row(s,
+                             "SELECT program_id FROM partners WHERE email = ?1"
+                             " ORDER BY created_at, id LIMIT 1",
+                             &e, 1, &cur, err);
+    if (rc == STORE_ROW) {
+        *program_id = col_dup(a, &cur, 0);
+        store_finish(&cur);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 static int forgot_write(struct store *s, struct web_write *w)
 {
     struct forgot *fg = w->arg;
@@ -56,17 +75,9 @@ static int forgot_write(struct store *s, struct web_write *w)
     int rc = auth_reset_create(s, fg->email, w->call->now_ms, token, sizeof token, &w->err);
     if (rc <= 0)
         return rc;
-    /* Sent in the name of the program the address joined first. */
-    struct db_val e = db_text(fg->email);
-    struct store_cursor cur;
-    const char *program_id = NULL;
-    if (store_query_row(s,
-                        "SELECT program_id FROM partners WHERE email = ?1"
-                        " ORDER BY created_at, id LIMIT 1",
-                        &e, 1, &cur, &w->err) == STORE_ROW) {
-        program_id = col_dup(a, &cur, 0);
-        store_finish(&cur);
-    }
+    const char *program_id;
+    if (first_program(s, fg->email, a, &program_id, &w->err) < 0)
+        return -1;
     json_t *vars = json_pack("{s:s}", "link",
                              arena_sprintf(a, "%s/reset/%s", w->call->app->cfg.public_url, token));
     sodium_memzero(token, sizeof token);
@@ -192,6 +203,8 @@ static int reset_write(struct store *s, struct web_write *w)
         return -1;
     }
     struct email_msg m = {.kind = "password_changed", .to = r->email};
+    if (first_program(s, r->email, a, &m.program_id, &w->err) < 0)
+        return -1;
     return email_queue(s, &m, w->call->now_ms, &w->err);
 }
 

@@ -289,6 +289,7 @@ static int signup_write(struct store *s, struct web_write *w)
                         .updated_at = now};
     m.partner_id = p.id;
     m.kind = prog->auto_approve ? "application_approved" : "application_received";
+    m.vars = prog->auto_approve ? vars : NULL; /* an application under review has no link yet */
     if (rc >= 0)
         rc = partner_insert(s, &p, prog->default_url, NULL, 0, &w->err);
     if (rc >= 0)

@@ -123,6 +123,13 @@ test('dashboards', { timeout: 180000 }, async (t) => {
       assert.equal(await cardValue(page, '#totals', 'commission'), usd(tot.m));
       assert.equal(await page.textContent('#default-link'), `${base}/c/alice`);
       await screenshot(page, 'partner-overview');
+      // The period picker: the last 7 days count only those days.
+      const [week] = server.sql(`SELECT COALESCE(SUM(clicks),0) c FROM daily_stats WHERE partner_id = '${alice.id}' AND day >= ${DAY_EXPR} - 6 AND day <= ${DAY_EXPR}`);
+      await page.selectOption('#main select[name=range]', '7d');
+      await page.waitForFunction(() => /last 7 days/.test(document.querySelector('#period-report h2')?.textContent || ''));
+      assert.equal(await cardValue(page, '#totals', 'clicks'), week.c.toLocaleString('en'));
+      await page.selectOption('#main select[name=range]', '30d');
+      await page.waitForFunction(() => /last 30 days/.test(document.querySelector('#period-report h2')?.textContent || ''));
       page.check();
 
       await page.goto(base + '/partner/commissions');

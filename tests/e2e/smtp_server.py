@@ -2,6 +2,11 @@
 started and stopped by the test (`with SmtpServer() as smtp:`), keeping every message that
 arrived, parsed with Python's email package.
 
+Run as a program (`python3 smtp_server.py --dir DIR`) for the tests in other languages: it prints
+{"port": N} on its first line, writes each message that arrives as DIR/NNNN.eml (as received) and
+DIR/NNNN.json (envelope, headers and both parts, parsed here), each file whole once it appears, and
+runs until its standard input closes or it is sent SIGTERM.
+
 Faults, each for the next N exchanges (counters the test sets, decremented as they happen):
   refuse          RCPT TO is answered "550 5.1.1 no such mailbox" (every time while set to -1)
   hang_mail       MAIL FROM is not answered (the client's deadline passes) while hang is set
@@ -13,8 +18,12 @@ Faults, each for the next N exchanges (counters the test sets, decremented as th
 import asyncio
 import email
 import email.policy
+import json
 import logging
+import os
+import signal
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -45,6 +54,18 @@ class Arrived:
                 return p.get_content()
         return None
 
+    def to_json(self):
+        """What arrived, parsed: the envelope, every header (decoded), the addresses of From and
+        To, both parts."""
+        def addresses(name):
+            v = self.msg[name]
+            return [{"name": a.display_name, "addr": a.addr_spec} for a in v.addresses] if v else []
+        return {"mail_from": self.mail_from, "rcpt_tos": self.rcpt_tos,
+                "headers": [[k, str(v)] for k, v in self.msg.items()],
+                "from": addresses("From"), "to": addresses("To"),
+                "content_type": self.msg.get_content_type(),
+                "text": self.part("text/plain"), "html": self.part("text/html")}
+
 
 class _Handler:
     def __init__(self, box):
@@ -72,8 +93,10 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         box = self.box
         raw = bytes(envelope.original_content or envelope.content)
+        arrived = Arrived(envelope.mail_from, envelope.rcpt_tos, raw)
         with box.lock:
-            box.arrived.append(Arrived(envelope.mail_from, envelope.rcpt_tos, raw))
+            box.arrived.append(arrived)
+            box.save(len(box.arrived), arrived)
             swallow = box.swallow_reply > 0
             if swallow:
                 box.swallow_reply -= 1
@@ -121,9 +144,11 @@ def _free_port():
 
 
 class SmtpServer:
-    def __init__(self, login=None):
-        """login: (user, password) the server then requires (AUTH over the plain connection)."""
+    def __init__(self, login=None, directory=None):
+        """login: (user, password) the server then requires (AUTH over the plain connection);
+        directory: where each message is also written (NNNN.eml and NNNN.json)."""
         self.login = login
+        self.directory = directory
         self.logins = []  # (user, password) of every AUTH, as received
         self.lock = threading.Lock()
         self.arrived = []
@@ -168,6 +193,17 @@ class SmtpServer:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+    def save(self, n, arrived):
+        """Writes message number n to the directory, if any: renamed into place, so whole."""
+        if not self.directory:
+            return
+        for ext, data in (("eml", arrived.raw),
+                          ("json", json.dumps(arrived.to_json(), indent=1).encode())):
+            path = os.path.join(self.directory, "%04d.%s" % (n, ext))
+            with open(path + ".tmp", "wb") as f:
+                f.write(data)
+            os.replace(path + ".tmp", path)
 
     def messages(self):
         with self.lock:
@@ -232,3 +268,18 @@ def email_of(srv, partner_id, kind, status=None, timeout=30):
         return None
     return wait_until(find, timeout, "a %s email%s for %s" % (kind, " " + status if status else "",
                                                                partner_id))
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] != "--dir" or not os.path.isdir(argv[2]):
+        sys.stderr.write("usage: smtp_server.py --dir DIR (an existing directory)\n")
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with SmtpServer(directory=argv[2]) as smtp:
+        print(json.dumps({"port": smtp.port}), flush=True)
+        sys.stdin.read()  # until the test closes it, or ends
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

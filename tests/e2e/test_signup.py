@@ -6,16 +6,17 @@ revoked. Bad input: an email already used, weak passwords, a 10 KB name, script 
 forged forms, a reset link used twice or after an hour, 1,000 signups a minute from one address.
 
 Every signup comes from its own client address (trusted_proxies and X-Forwarded-For), as the
-per-address throttle would otherwise refuse a test's eleventh signup. The emails these flows
-queue are the outbox's (src/app/emails.h); here a reset link's token is one the test chose,
-stored as the digest the server keeps."""
+per-address throttle would otherwise refuse a test's eleventh signup. Without smtp_url the
+emails these flows queue are not sent and GET /api/v1/emails shows their links: the reset links
+are taken from there, as a merchant would hand them over. With a real SMTP server on loopback
+(tests/e2e/smtp_server.py) that refuses, does not answer or closes mid-message, a signup answers
+as it always does and its email is retried until it arrives, once."""
 
-import hashlib
+import collections
 import http.client
 import json
 import os
 import re
-import secrets
 import sys
 import time
 import urllib.parse
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import (Server, create_partner, create_program, expect, expect_eq,  # noqa: E402
                      expect_error, expect_status, short, uid)
+from smtp_server import SmtpServer, email_of, email_rows, smtp_args, wait_until  # noqa: E402
 
 PROXIED = ["--trusted_proxies", "127.0.0.1"]
 PASSWORD = "correct horse battery"
@@ -230,6 +232,10 @@ def test_an_email_already_in_the_program_gets_the_same_answer():
         expect_eq((j1[0], j1[2]), (j2[0], j2[2]), "JSON: the same answer for a known and a new email")
         expect_eq(srv.sql1("SELECT COUNT(*) FROM partners WHERE program_id = ? AND email = ?",
                            (prog["id"], email)), 1, "one account")
+        told = emails_to(srv, email, "signup_existing")
+        expect_eq([(e["program_id"], e["link"]) for e in told],
+                  [(prog["id"], "http://127.0.0.1:%d/login" % srv.port)] * 2,
+                  "each signup with the known email tells the address it has an account")
         expect_eq(partner_by_email(srv, prog["id"], email)[2], "Jane Blogger", "the first stays")
         expect_eq(login(srv, email, "another fine passphrase")[0], 401, "the second password is not set")
         expect_eq(login(srv, email, PASSWORD)[0], 200, "the first password still works")
@@ -398,16 +404,19 @@ def test_rejecting_an_application_with_a_reason():
 
 # ---- passwords -------------------------------------------------------------------------------
 
+def emails_to(srv, email, kind):
+    """The messages of kind to email in the outbox, newest first."""
+    return [e for e in email_rows(srv) if e["to"] == email and e["kind"] == kind]
+
+
 def reset_token_for(srv, email):
-    """The newest reset link of email, re-keyed to a token the test knows (the server stores only
-    a digest of the emailed one): answers the token."""
-    rows = srv.sql("SELECT token_hash, expires_at FROM password_resets WHERE email = ?"
-                   " AND used_at IS NULL ORDER BY created_at DESC", (email,))
-    expect(rows, "a reset link was made for %s" % email)
-    token = "%d-%s" % (rows[0][1] // 1000, secrets.token_hex(16))
-    digest = hashlib.blake2b(token.encode(), digest_size=32).hexdigest()
-    srv.sql_write("UPDATE password_resets SET token_hash = ? WHERE token_hash = ?", (digest, rows[0][0]))
-    return token
+    """The token of the newest reset link emailed to email, read from the outbox (not sent
+    without smtp_url, so GET /api/v1/emails shows the link); the link is on public_url."""
+    rows = emails_to(srv, email, "password_reset")
+    expect(rows, "a reset link was emailed to %s" % email)
+    prefix = "http://127.0.0.1:%d/reset/" % srv.port
+    expect(rows[0]["link"].startswith(prefix), "the link: %r" % rows[0])
+    return rows[0]["link"][len(prefix):]
 
 
 def test_forgot_password_answers_alike_and_resets_every_account_of_the_email():
@@ -424,6 +433,8 @@ def test_forgot_password_answers_alike_and_resets_every_account_of_the_email():
         expect_eq((known[0], known[2]), (unknown[0], unknown[2]), "the same answer")
         expect_eq(known[0], 200, "status")
         expect_eq(srv.sql1("SELECT COUNT(*) FROM password_resets"), 1, "a link only for the known email")
+        expect_eq([e["to"] for e in email_rows(srv) if e["kind"] == "password_reset"], [email],
+                  "an email only to the known address")
         expires = srv.sql1("SELECT expires_at - created_at FROM password_resets")
         expect_eq(expires, 3600 * 1000, "valid one hour")
         j1 = post_json(srv, "/forgot", {"email": email})
@@ -444,6 +455,9 @@ def test_forgot_password_answers_alike_and_resets_every_account_of_the_email():
                                                         "password2": "a brand new secret"})
         expect_eq(s, 200, "reset: %s" % page[:300])
         expect_eq(session(srv, old_cookie)[0], 401, "the old session is gone")
+        [changed] = emails_to(srv, email, "password_changed")
+        expect_eq((changed["program_id"], changed["link"]), (p1["id"], None),
+                  "the password-changed email, in the name of the first program")
         hashes = srv.sql("SELECT password_hash FROM partners WHERE email = ?", (email,))
         expect_eq(len(set(h for (h,) in hashes)), 1, "both accounts take the new password")
         expect_eq(login(srv, email, "a brand new secret")[0], 200, "login with the new password")
@@ -493,6 +507,101 @@ def test_a_partner_changes_its_password_and_its_other_sessions_end():
         expect_eq(session(srv, here)[0], 200, "this session goes on")
         expect_eq(session(srv, elsewhere)[0], 401, "the other session ended")
         expect_eq(login(srv, email, "my new passphrase")[0], 200, "the new password")
+        [changed] = emails_to(srv, email, "password_changed")
+        expect_eq(changed["program_id"], prog["id"], "the partner is told, in the program's name")
+
+
+# ---- the emails of these flows, sent to a real SMTP server ------------------------------------
+
+def arrived(smtp, to, subject):
+    """Waits for the message to `to` with that subject; answers it."""
+    return wait_until(lambda: next((m for m in smtp.messages() if m.rcpt_tos == [to]
+                                    and m.header("Subject") == subject), None),
+                      what="%r to %s" % (subject, to))
+
+
+def link_of(srv, m):
+    """The message's one link, the same in both parts, on public_url; its page answers 200."""
+    text, html = m.part("text/plain"), m.part("text/html")
+    links = set(re.findall(r"https?://\S+", text))
+    expect_eq(len(links), 1, "one link in %r" % text)
+    link = links.pop()
+    expect('href="%s"' % link in html, "the HTML part links it: %r" % html)
+    expect(link.startswith("http://127.0.0.1:%d/" % srv.port), "on public_url: %r" % link)
+    status, _, page = raw(srv, "GET", urllib.parse.urlsplit(link).path)
+    expect_eq(status, 200, "GET %s: %s" % (link, page[:300]))
+    return link
+
+
+def test_every_email_of_the_signup_flows_arrives_with_a_working_link():
+    with SmtpServer() as smtp, \
+            Server(serve_args=PROXIED + smtp_args(smtp, public_url="http://127.0.0.1:0")) as srv:
+        name = "Kitchen " + uid()
+        prog = signup_program(srv, name=name)
+        email, rex = "all%s@blog.example" % uid(), "rex%s@blog.example" % uid()
+        signup(srv, prog["slug"], email)
+        signup(srv, prog["slug"], rex)
+        m = arrived(smtp, email, "We received your application to " + name)
+        expect("http" not in m.part("text/plain"), "nothing to click yet: %r" % m.part("text/plain"))
+        pid = partner_by_email(srv, prog["id"], email)[0]
+        expect_status(srv.api("PATCH", "/api/v1/partners/" + pid, {"status": "active"}), 200)
+        m = arrived(smtp, email, "Welcome to the %s partner program" % name)
+        expect(link_of(srv, m).endswith("/login"), "the approval links the login page")
+        rid = partner_by_email(srv, prog["id"], rex)[0]
+        expect_status(srv.api("PATCH", "/api/v1/partners/" + rid,
+                              {"status": "rejected", "rejection_reason": "Food blogs only."}), 200)
+        m = arrived(smtp, rex, "Your application to " + name)
+        expect("Reason: Food blogs only." in m.part("text/plain"), m.part("text/plain"))
+        signup(srv, prog["slug"], email, password="another fine passphrase")
+        m = arrived(smtp, email, "Your %s partner account" % name)
+        expect(link_of(srv, m).endswith("/login"), "signup_existing links the login page")
+        post_form(srv, "/forgot", {"email": email})
+        m = arrived(smtp, email, "Reset your %s password" % name)
+        token = link_of(srv, m).rsplit("/", 1)[1]
+        s, _, page = post_form(srv, "/reset/" + token, {"password": "a brand new secret",
+                                                        "password2": "a brand new secret"})
+        expect_eq(s, 200, "the emailed link resets: %s" % page[:300])
+        m = arrived(smtp, email, "Your %s password was changed" % name)
+        expect("http" not in m.part("text/plain"), "no link: %r" % m.part("text/plain"))
+        ptn = create_partner(srv, prog["id"])
+        m = arrived(smtp, ptn["email"], "You are invited to the %s partner program" % name)
+        expect_eq(link_of(srv, m), ptn["invite_url"], "the invite's link")
+        for m in smtp.messages():
+            expect_eq(m.msg["From"].addresses[0].display_name, name, "the sender's name")
+        expect_eq(len(smtp.messages()), 8, "messages that arrived")
+
+
+def test_a_failing_smtp_server_leaves_the_signup_as_it_is():
+    with SmtpServer() as smtp, \
+            Server(serve_args=PROXIED + smtp_args(smtp, smtp_timeout_ms=500,
+                                                  public_url="http://127.0.0.1:0")) as srv:
+        prog = signup_program(srv)
+        healthy = signup(srv, prog["slug"], "ok%s@blog.example" % uid())
+        smtp.wait_for(1)
+        faults = {"refuse": (-1, 0), "hang_mail": (True, False), "close_mid_data": (1, None)}
+        for fault, (on, off) in faults.items():
+            setattr(smtp, fault, on)
+            email = "%s%s@blog.example" % (fault.replace("_", ""), uid())
+            t0 = time.monotonic()
+            status, _, page = signup(srv, prog["slug"], email)
+            expect_eq((status, page), (healthy[0], healthy[2]), "%s: the answer of any signup" % fault)
+            expect(time.monotonic() - t0 < 5, "%s: answered without waiting for the mail" % fault)
+            pid = partner_by_email(srv, prog["id"], email)[0]
+            if off is None:  # a one-time fault
+                wait_until(lambda: smtp.closed_mid_data == 1, what="the connection closed")
+            else:
+                row = wait_until(lambda: [e for e in email_rows(srv, "partner_id=" + pid)
+                                          if e["status"] == "retrying" and e["last_error"]],
+                                 what="%s: a retry" % fault)[0]
+                expect_eq(row["kind"], "application_received", "the message")
+                setattr(smtp, fault, off)
+            row = email_of(srv, pid, "application_received", "sent")
+            expect(row["attempts"] >= 2, "%s: attempts %r" % (fault, row))
+            ids = collections.Counter(m.header("Message-ID") for m in smtp.messages()
+                                      if m.rcpt_tos == [email])
+            expect_eq(list(ids.values()), [1], "%s: the message arrived once" % fault)
+        expect_eq(srv.sql1("SELECT COUNT(*) FROM partners WHERE program_id = ?", (prog["id"],)),
+                  4, "every applicant has an account")
 
 
 # ---- invites -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import {
   number, percent, day, dateTime, loadInto, copyButton, field, formError, flash, emptyState, act,
 } from './common.js';
 import { dailyChart } from './chart.js';
+import { rangePicker, rangeQuery } from './range.js';
 import { digestForm } from './partner_email.js';
 import { explainMoney } from './explain.js';
 import { couponsSection } from './partner_coupons.js';
@@ -29,21 +30,30 @@ function statusNote(me) {
   return null;
 }
 
-async function overview() {
-  const [me, report] = await Promise.all([api('GET', '/api/v1/me'), api('GET', '/api/v1/me/report?group_by=day')]);
+// The partner's numbers for a chosen period (range.js), as /api/v1/me/report counts them.
+async function periodReport(range) {
+  const report = await api('GET', `/api/v1/me/report?group_by=day&${rangeQuery(range)}`);
   const t = report.totals;
   const cur = report.currency;
+  return section(`${report.from} to ${report.to} · ${range.label}`,
+    h('div', { class: 'cards', id: 'totals' },
+      card('Clicks', number(t.clicks)),
+      card('Conversions', number(t.conversions)),
+      card('Commission', money(t.commission, cur)),
+      card('Conversion rate', percent(t.conversion_rate)),
+      card('EPC', money(t.epc, cur), 'earnings per click')),
+    dailyChart(report, cur));
+}
+
+async function overview() {
+  const me = await api('GET', '/api/v1/me');
+  const body = h('div', { id: 'period-report' });
+  const picker = rangePicker((r) => loadInto(body, 'the report', () => periodReport(r)));
+  await loadInto(body, 'the report', () => periodReport(picker.get()));
   return [
     statusNote(me),
     section('Balance', balanceCards(me)),
-    section('Last 30 days',
-      h('div', { class: 'cards', id: 'totals' },
-        card('Clicks', number(t.clicks)),
-        card('Conversions', number(t.conversions)),
-        card('Commission', money(t.commission, cur)),
-        card('Conversion rate', percent(t.conversion_rate)),
-        card('EPC', money(t.epc, cur), 'earnings per click')),
-      dailyChart(report, cur)),
+    picker.el, body,
     section('Your link',
       h('p', {}, 'Share this link; every click and sale through it is credited to you.'),
       h('div', { class: 'linkbox' }, h('code', { id: 'default-link' }, me.default_link.url), copyButton(me.default_link.url, 'Copy link'))),
