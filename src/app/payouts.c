@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/emails.h"
 #include "app/events.h" /* webhooks */
 #include "app/fields.h"
 #include "app/lifecycle.h"
@@ -166,6 +167,52 @@ int payout_delete(struct store *s, const char *payout_id, int64_t now_ms, struct
 
 /* The payable items of method_type leave through channel now: their ledger entries and their
  * commissions. *count: how many left. */
+/* Tells each partner whose item left now (channel, sent_at = now_ms) that the payout is on its
+ * way: a "payout_sent" email queued in the same transaction. */
+static int notify_sent(struct store *s, const struct payout_batch *b, const char *channel,
+                       int64_t now_ms, struct pd_err *err)
+{
+    struct db_val k[3] = {db_text(b->id), db_text(channel), db_int(now_ms)};
+    struct store_cursor cur;
+    struct arena a;
+    arena_init(&a, 4096);
+    struct sent { const char *partner_id, *email, *currency, *reference; int64_t amount; } *v = NULL;
+    size_t n = 0, cap = 0;
+    if (store_query(s,
+                    "SELECT i.partner_id, p.email, i.currency, i.reference, i.amount"
+                    " FROM payout_items i JOIN partners p ON p.id = i.partner_id"
+                    " WHERE i.payout_id = ?1 AND i.channel = ?2 AND i.sent_at = ?3",
+                    k, 3, &cur, err) < 0) {
+        arena_free(&a);
+        return -1;
+    }
+    int rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            struct sent *nv = arena_alloc(&a, ncap * sizeof *nv);
+            if (n)
+                memcpy(nv, v, n * sizeof *nv);
+            v = nv;
+            cap = ncap;
+        }
+        v[n++] = (struct sent){col_dup(&a, &cur, 0), col_dup(&a, &cur, 1), col_dup(&a, &cur, 2),
+                               col_dup(&a, &cur, 3), store_col_int(&cur, 4)};
+    }
+    store_finish(&cur);
+    rc = rc < 0 ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *vars = json_pack("{s:I, s:s, s:s}", "amount", (json_int_t)v[i].amount, "currency",
+                                 v[i].currency, "reference", v[i].reference);
+        struct email_msg m = {b->program_id, v[i].partner_id, "payout_sent", v[i].email, vars};
+        rc = vars ? email_queue(s, &m, now_ms, err)
+                  : pd_err_set(err, PD_ERR_INTERNAL, NULL, "out of memory");
+        json_decref(vars);
+    }
+    arena_free(&a);
+    return rc < 0 ? -1 : 0;
+}
+
 static int items_leave(struct store *s, const struct payout_batch *b, const char *method_type,
                        const char *channel, const char *batch_status, int64_t now_ms,
                        int64_t *count, struct pd_err *err)
@@ -176,7 +223,9 @@ static int items_leave(struct store *s, const struct payout_batch *b, const char
         return 0;
     if (ledger_append_payout_items(s, b->program_id, b->id, channel, now_ms, err) < 0)
         return -1;
-    return commissions_join_items(s, b->id, b->program_id, channel, now_ms, b->updated_at, err);
+    if (commissions_join_items(s, b->id, b->program_id, channel, now_ms, b->updated_at, err) < 0)
+        return -1;
+    return notify_sent(s, b, channel, now_ms, err);
 }
 
 int payout_items_leave(struct store *s, const char *payout_id, const char *method_type,

@@ -228,6 +228,12 @@ def test_export_sepa_paypal_settle_and_next_batch(srv):
     expect_eq(rows, [["pp@partners.example", "40.00", "EUR", ref_pp,
                       "Partner commissions " + month(0)]], "PayPal's upload rows, no header")
     expect_eq(ledger_count(srv, "payout", bid), 2, "PayPal's payout entry")
+    # The partner is told: one "payout sent" email, queued with the export, for its item.
+    mails = srv.api("GET", "/api/v1/emails?partner_id=" + p["paypal"]["id"])[2]["data"]
+    sent = [m for m in mails if m["kind"] == "payout_sent"]
+    expect_eq([(m["to"], m["subject"]) for m in sent],
+              [(p["paypal"]["email"], sent[0]["subject"] if sent else None)], "one payout email")
+    expect("40.00" in sent[0]["subject"], "the amount in the subject: %r" % sent[0]["subject"])
 
     # An approval after the export goes to the next batch.
     earn(srv, pid, p["paypal"], "e4", 20000)  # 2000
