@@ -190,30 +190,11 @@ static void header_date(struct strbuf *out, int64_t ms)
 
 static void html_escaped(struct strbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            strbuf_puts(b, "&amp;");
-            break;
-        case '<':
-            strbuf_puts(b, "&lt;");
-            break;
-        case '>':
-            strbuf_puts(b, "&gt;");
-            break;
-        case '"':
-            strbuf_puts(b, "&quot;");
-            break;
-        case '\'':
-            strbuf_puts(b, "&#39;");
-            break;
-        case '\n':
-            strbuf_puts(b, "<br>\n");
-            break;
-        default:
-            strbuf_putc(b, *s);
-        }
+    for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+        strbuf_put_html(b, s, (size_t)(nl - s));
+        strbuf_puts(b, "<br>\n");
     }
+    strbuf_put_html(b, s, strlen(s));
 }
 
 static void text_part(struct strbuf *t, const struct email_body *b)

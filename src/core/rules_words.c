@@ -7,7 +7,7 @@
 
 #include "util/banned.h"
 
-/* "10%", "12.5%", "7.25%". */
+/* A rate in basis points as a percentage with no trailing zeros. */
 static void percent_text(int64_t bps, char *out, size_t len)
 {
     int64_t whole = bps / 100, frac = bps % 100;

@@ -1,5 +1,5 @@
-/* A program's commission in plain words for its public page, e.g. "10% of each sale" or
- * "5.00 USD per sale on first purchases". Pure. */
+/* A program's commission in plain words for its public page: the rate or flat amount of each
+ * rule that applies to every partner, and the sales it applies to. Pure. */
 #ifndef PD_CORE_RULES_WORDS_H
 #define PD_CORE_RULES_WORDS_H
 

@@ -76,6 +76,31 @@ void strbuf_putc(struct strbuf *b, char c)
     strbuf_put(b, &c, 1);
 }
 
+void strbuf_put_html(struct strbuf *b, const char *s, size_t n)
+{
+    for (const char *p = s; p < s + n; p++) {
+        switch (*p) {
+        case '&':
+            strbuf_puts(b, "&amp;");
+            break;
+        case '<':
+            strbuf_puts(b, "&lt;");
+            break;
+        case '>':
+            strbuf_puts(b, "&gt;");
+            break;
+        case '"':
+            strbuf_puts(b, "&quot;");
+            break;
+        case '\'':
+            strbuf_puts(b, "&#39;");
+            break;
+        default:
+            strbuf_putc(b, *p);
+        }
+    }
+}
+
 size_t u64_to_digits(uint64_t v, char out[20])
 {
     char rev[20];

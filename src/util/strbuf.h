@@ -32,6 +32,8 @@ void strbuf_reset(struct strbuf *b);
 void strbuf_put(struct strbuf *b, const void *p, size_t n);
 void strbuf_puts(struct strbuf *b, const char *s);
 void strbuf_putc(struct strbuf *b, char c);
+/* The n bytes of s as HTML text: & < > " ' become entities, everything else as it is. */
+void strbuf_put_html(struct strbuf *b, const char *s, size_t n);
 /* Decimal text of v. */
 void strbuf_put_u64(struct strbuf *b, uint64_t v);
 /* Writes the decimal digits of v to out (no NUL) and returns how many (1..20). */

@@ -18,34 +18,9 @@
 
 /* ---- HTML ---------------------------------------------------------------------------------- */
 
-static void html_n(struct strbuf *b, const char *s, size_t len)
-{
-    for (const char *p = s; p < s + len; p++) {
-        switch (*p) {
-        case '&':
-            strbuf_puts(b, "&amp;");
-            break;
-        case '<':
-            strbuf_puts(b, "&lt;");
-            break;
-        case '>':
-            strbuf_puts(b, "&gt;");
-            break;
-        case '"':
-            strbuf_puts(b, "&quot;");
-            break;
-        case '\'':
-            strbuf_puts(b, "&#39;");
-            break;
-        default:
-            strbuf_putc(b, *p);
-        }
-    }
-}
-
 void web_html(struct strbuf *b, const char *s)
 {
-    html_n(b, s ? s : "", s ? strlen(s) : 0);
+    strbuf_put_html(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 void web_html_paragraphs(struct strbuf *b, const char *text)
@@ -57,7 +32,7 @@ void web_html_paragraphs(struct strbuf *b, const char *text)
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (len > 0) {
             strbuf_puts(b, "<p class=\"text\">");
-            html_n(b, p, len);
+            strbuf_put_html(b, p, len);
             strbuf_puts(b, "</p>");
         }
         p += len;
