@@ -29,6 +29,13 @@
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
 
+/* A cached statement is prepared again after PG_REPLAN_FIRST runs, then after twice as many each
+ * time up to every PG_REPLAN_MAX runs. The server keeps the plan it made when the statement was
+ * prepared: made on a new database's empty tables, that plan may scan a whole program where a
+ * unique index finds one row, and only DDL or an ANALYZE would replace it. */
+#define PG_REPLAN_FIRST 64u
+#define PG_REPLAN_MAX 65536u
+
 /* The most statements pg_write leaves unanswered before it waits for them: their results wait in
  * the server's send buffer meanwhile. */
 #define PG_PIPELINE_MAX 64
@@ -38,6 +45,7 @@ struct pg_stmt {
     char *sig;     /* per parameter: 'i' int8, 't' text, NULL as 'I' int8, 'T' text or 'n'
                     * (inferred by the server) */
     char name[24]; /* the prepared statement's name on this connection */
+    uint32_t uses, replan_at; /* runs since it was prepared; when it is prepared again */
 };
 
 /* A statement's parameters as libpq takes them: on the stack up to SMALL_PARAMS (most
@@ -413,6 +421,44 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
     return rc;
 }
 
+/* Prepares the statement in `slot` under a new name of this connection's own; a slot that held it
+ * already (a replan) drops its old one. Outside pipeline mode. */
+static int slot_prepare(struct store_pg *s, struct pg_stmt *slot, const char *sql,
+                        const struct pg_params *pp, int nparams, struct pd_err *err)
+{
+    char name[sizeof slot->name];
+    snprintf(name, sizeof name, "pd%u", s->next_name++);
+    char *text = rewrite_params(sql);
+    PGresult *res = PQprepare(s->conn, name, text, nparams, pp->types);
+    free(text);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto fail;
+    PQclear(res);
+    if (slot->sql) {
+        char drop[sizeof "DEALLOCATE " + sizeof slot->name];
+        snprintf(drop, sizeof drop, "DEALLOCATE %s", slot->name);
+        res = PQexec(s->conn, drop);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            goto fail;
+        PQclear(res);
+        slot->replan_at = slot->replan_at < PG_REPLAN_MAX / 2 ? slot->replan_at * 2 : PG_REPLAN_MAX;
+    } else {
+        slot->sql = strdup(sql);
+        slot->sig = strdup(pp->sig);
+        if (!slot->sql || !slot->sig)
+            abort();
+        slot->replan_at = PG_REPLAN_FIRST;
+        s->cached++;
+    }
+    memcpy(slot->name, name, sizeof name);
+    slot->uses = 0;
+    return 0;
+fail:;
+    int rc = pg_error(s, res, err);
+    PQclear(res);
+    return rc;
+}
+
 /* Runs a bound statement: prepared once per connection (cached), else unnamed. */
 static int run_statement(struct store_pg *s, const char *sql, const struct pg_params *pp,
                          int nparams, struct store_cursor *cur, struct pd_err *err)
@@ -432,33 +478,26 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
     }
     if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
         s->poisoned = false;
+    /* Only statements with parameters have plans that depend on what they are given; never the
+     * rollback that must run after a failure. */
+    bool replan = found && nparams > 0 && slot->uses >= slot->replan_at;
     if (s->piped) {
         /* The statement goes after the pending ones, in the same round trip when prepared. A
          * rollback skipped because a pending statement failed is what undoes that failure: it
          * runs again below, on its own. */
-        int rc = pipeline_end(s, found ? slot->name : NULL, pp, nparams, &res, err);
+        int rc = pipeline_end(s, found && !replan ? slot->name : NULL, pp, nparams, &res, err);
         if (rc < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
             return rc;
     }
+    if (!res && replan && slot_prepare(s, slot, sql, pp, nparams, err) < 0)
+        return STORE_ERROR;
     if (!res && !found && slot && s->cached < PG_STMT_CACHE_SLOTS * 3 / 4) {
-        /* Prepare it once on this connection, under a name of our own. */
-        char *text = rewrite_params(sql);
-        snprintf(slot->name, sizeof slot->name, "pd%u", s->next_name++);
-        PGresult *prep = PQprepare(s->conn, slot->name, text, nparams, types);
-        free(text);
-        if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
-            int rc = pg_error(s, prep, err);
-            PQclear(prep);
-            return rc;
-        }
-        PQclear(prep);
-        slot->sql = strdup(sql);
-        slot->sig = strdup(sig);
-        if (!slot->sql || !slot->sig)
-            abort();
-        s->cached++;
+        if (slot_prepare(s, slot, sql, pp, nparams, err) < 0)
+            return STORE_ERROR;
         found = true;
     }
+    if (found)
+        slot->uses++;
     if (res) {
         /* piped above */
     } else if (found) {
@@ -510,8 +549,10 @@ static int pg_write(struct store *base, const char *sql, const struct db_val *pa
     params_bind(&pp, params, nparams);
     bool found = false;
     struct pg_stmt *slot = find_slot(s, sql, pp.sig, &found);
-    if (!found) /* prepared by its first run */
+    if (!found ||
+        (nparams > 0 && slot->uses >= slot->replan_at)) /* prepared (again) by store_exec */
         return store_exec(base, sql, params, nparams, NULL, err);
+    slot->uses++;
     if (!s->piped && !PQenterPipelineMode(s->conn))
         return pg_error(s, NULL, err);
     s->piped = true;
