@@ -92,10 +92,31 @@ static int insert_commission(struct store *s, const struct program *prog,
     return 0;
 }
 
-static int find_existing(struct store *s, const char *program_id, const char *order_id,
-                         struct arena *a, const char **id, const char **hash, struct pd_err *err)
+/* The conversion already recorded for the order, as two more columns of the program's row
+ * (program_load_with: ?1 the program, ?2 the order id). */
+#define EXISTING_ORDER                                                                             \
+    "(SELECT id FROM conversions WHERE program_id = ?1 AND order_id = ?2),"                        \
+    " (SELECT request_hash FROM conversions WHERE program_id = ?1 AND order_id = ?2)"
+
+/* The program and the conversion already recorded for the order (found[0] its id, found[1] its
+ * request hash, NULL without one). The order's lock comes before the look: another node's
+ * conversion of the same order id either committed (and is found) or waits for this one. */
+static int load_program_and_order(struct store *s, const struct conversion_input *in,
+                                  struct arena *a, struct program *prog, const char *found[2],
+                                  struct pd_err *err)
 {
-    struct db_val p[2] = {db_text(program_id), db_text(order_id)};
+    found[0] = found[1] = NULL;
+    if (in->program_id) { /* one round trip: the lock goes ahead of the read */
+        if (store_lock(s, "order", in->program_id, in->order_id, err) < 0 ||
+            program_load_with(s, in->program_id, EXISTING_ORDER, in->order_id, 2, a, prog, found,
+                              err) != 0)
+            return -1;
+        return 0;
+    }
+    if (program_resolve(s, NULL, a, prog, err) != 0 ||
+        store_lock(s, "order", prog->id, in->order_id, err) < 0)
+        return -1;
+    struct db_val p[2] = {db_text(prog->id), db_text(in->order_id)};
     struct store_cursor cur;
     int rc = store_query_row(s,
                              "SELECT id, request_hash FROM conversions"
@@ -103,10 +124,9 @@ static int find_existing(struct store *s, const char *program_id, const char *or
                              p, 2, &cur, err);
     if (rc < 0)
         return -1;
-    *id = *hash = NULL;
     if (rc == STORE_ROW) {
-        *id = col_dup(a, &cur, 0);
-        *hash = col_dup(a, &cur, 1);
+        found[0] = col_dup(a, &cur, 0);
+        found[1] = col_dup(a, &cur, 1);
         store_finish(&cur);
     }
     return 0;
@@ -351,7 +371,8 @@ static int attribute_order(struct store *s, struct order *o, struct arena *a, st
     if (o->ar.partner_id) {
         /* The partner's lock covers its month (tiers, caps) and its rollup and balance rows. */
         if (store_lock(s, "partner", o->ar.partner_id, NULL, err) < 0 ||
-            partner_load(s, o->ar.partner_id, a, &o->partner, err) != 0)
+            stats_partner_month(s, o->ar.partner_id, o->occurred, in->amount, a, &o->partner,
+                                &o->month_revenue, err) != 0)
             return -1;
         o->have_partner = true;
         if (o->ar.bot)
@@ -374,7 +395,8 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     memset(o, 0, sizeof *o);
     o->in = in;
     o->now = now_ms;
-    if (program_resolve(s, in->program_id, a, &o->prog, err) != 0)
+    const char *existing[2];
+    if (load_program_and_order(s, in, a, &o->prog, existing, err) < 0)
         return -1;
     const struct program *prog = &o->prog;
     const struct currency *cur = currency_find(in->currency);
@@ -382,12 +404,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "currency",
                           "this program is in %s; the conversion must be too",
                           prog->currency->code);
-    /* The order's lock before the look: another node's conversion of the same order id either
-     * committed (and is found) or waits for this one. */
-    const char *existing_id, *existing_hash;
-    if (store_lock(s, "order", prog->id, in->order_id, err) < 0 ||
-        find_existing(s, prog->id, in->order_id, a, &existing_id, &existing_hash, err) < 0)
-        return -1;
+    const char *existing_id = existing[0], *existing_hash = existing[1];
     if (existing_id) {
         if (strcmp(existing_hash, in->request_hash) != 0)
             return pd_err_set(err, PD_ERR_CONFLICT, "order_id",
@@ -402,9 +419,6 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
         return -1;
     id_new(o->id, sizeof o->id, "cnv_", (uint64_t)now_ms);
     if (insert_conversion(s, o, err) < 0)
-        return -1;
-    if (o->have_partner && stats_month_revenue_before(s, o->partner.id, o->occurred, in->amount,
-                                                      &o->month_revenue, err) < 0)
         return -1;
     if (o->have_partner && !o->fraud && strcmp(o->partner.status, "active") == 0 &&
         pay_partner(s, o, a, err) < 0)

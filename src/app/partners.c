@@ -10,41 +10,70 @@
 #include "core/ids.h"
 #include "util/banned.h"
 
-int partner_load(struct store *s, const char *id, struct arena *a, struct partner *out,
-                 struct pd_err *err)
+#define PARTNER_COLUMNS                                                                            \
+    "id, program_id, email, name, ref_code, parent_id, partner_group, status, payout_method,"      \
+    " postback_url, created_at, updated_at, rejection_reason, website, promotion"
+#define PARTNER_NCOLS 15
+
+static void partner_from_row(struct store_cursor *cur, struct arena *a, struct partner *out)
 {
-    struct db_val p = db_text(id);
+    memset(out, 0, sizeof *out);
+    out->id = col_dup(a, cur, 0);
+    out->program_id = col_dup(a, cur, 1);
+    out->email = col_dup(a, cur, 2);
+    out->name = col_dup(a, cur, 3);
+    out->ref_code = col_dup(a, cur, 4);
+    out->parent_id = col_dup(a, cur, 5);
+    out->group = col_dup(a, cur, 6);
+    out->status = col_dup(a, cur, 7);
+    out->payout_method = col_dup(a, cur, 8);
+    out->postback_url = col_dup(a, cur, 9);
+    out->created_at = store_col_int(cur, 10);
+    out->updated_at = store_col_int(cur, 11);
+    out->rejection_reason = col_dup(a, cur, 12);
+    out->website = col_dup(a, cur, 13);
+    out->promotion = col_dup(a, cur, 14);
+}
+
+/* The partner's row, and with `sum` (an SQL expression over ?1, the partner's id, and ?2, ?3) its
+ * value read exactly into *sum_out (NULL as 0; *sum_exact false when it is beyond int64). */
+static int load_row(struct store *s, const char *id, const char *sum, int64_t from, int64_t to,
+                    struct arena *a, struct partner *out, int64_t *sum_out, bool *sum_exact,
+                    struct pd_err *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT " PARTNER_COLUMNS "%s%s FROM partners WHERE id = ?1",
+             sum ? ", " : "", sum ? sum : "");
+    struct db_val p[3] = {db_text(id), db_int(from), db_int(to)};
     struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "SELECT id, program_id, email, name, ref_code, parent_id,"
-                             " partner_group, status, payout_method, postback_url, created_at,"
-                             " updated_at, rejection_reason, website, promotion FROM partners"
-                             " WHERE id = ?1",
-                             &p, 1, &cur, err);
+    int rc = store_query_row(s, sql, p, sum ? 3 : 1, &cur, err);
     if (rc < 0)
         return -1;
     if (rc == STORE_DONE) {
         pd_err_set(err, PD_ERR_NOT_FOUND, "partner_id", "no partner %s", id);
         return 1;
     }
-    memset(out, 0, sizeof *out);
-    out->id = col_dup(a, &cur, 0);
-    out->program_id = col_dup(a, &cur, 1);
-    out->email = col_dup(a, &cur, 2);
-    out->name = col_dup(a, &cur, 3);
-    out->ref_code = col_dup(a, &cur, 4);
-    out->parent_id = col_dup(a, &cur, 5);
-    out->group = col_dup(a, &cur, 6);
-    out->status = col_dup(a, &cur, 7);
-    out->payout_method = col_dup(a, &cur, 8);
-    out->postback_url = col_dup(a, &cur, 9);
-    out->created_at = store_col_int(&cur, 10);
-    out->updated_at = store_col_int(&cur, 11);
-    out->rejection_reason = col_dup(a, &cur, 12);
-    out->website = col_dup(a, &cur, 13);
-    out->promotion = col_dup(a, &cur, 14);
+    partner_from_row(&cur, a, out);
+    if (sum) {
+        *sum_out = 0;
+        *sum_exact =
+            store_is_null(&cur, PARTNER_NCOLS) || store_col_int_exact(&cur, PARTNER_NCOLS, sum_out);
+    }
     store_finish(&cur);
     return 0;
+}
+
+int partner_load(struct store *s, const char *id, struct arena *a, struct partner *out,
+                 struct pd_err *err)
+{
+    return load_row(s, id, NULL, 0, 0, a, out, NULL, NULL, err);
+}
+
+int partner_load_sum(struct store *s, const char *id, const char *sum, int64_t from, int64_t to,
+                     struct arena *a, struct partner *out, int64_t *sum_out, bool *sum_exact,
+                     struct pd_err *err)
+{
+    return load_row(s, id, sum, from, to, a, out, sum_out, sum_exact, err);
 }
 
 int partner_balance(struct store *s, const char *partner_id, int64_t *pending, int64_t *approved,
@@ -226,8 +255,7 @@ int partner_coupons_replace(struct store *s, const struct partner *p, const char
             return -1;
         if (taken)
             return pd_err_set(err, PD_ERR_UNPROCESSABLE, "coupons",
-                              "the coupon %s belongs to another partner of this program",
-                              codes[k]);
+                              "the coupon %s belongs to another partner of this program", codes[k]);
     }
     /* The codes it no longer has: one statement naming the codes kept (at most 50). */
     struct db_val keep[51];

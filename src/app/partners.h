@@ -25,6 +25,12 @@ struct partner {
 /* 0 found, 1 not found (err filled with PD_ERR_NOT_FOUND naming param), -1 store error. */
 int partner_load(struct store *s, const char *id, struct arena *a, struct partner *out,
                  struct pd_err *err);
+/* partner_load, and in the same statement `sum`, a scalar SQL expression over ?1 (the partner's
+ * id), ?2 (from) and ?3 (to), read into *sum_out (NULL as 0; *sum_exact false when beyond int64):
+ * one round trip where a hot path would take two. */
+int partner_load_sum(struct store *s, const char *id, const char *sum, int64_t from, int64_t to,
+                     struct arena *a, struct partner *out, int64_t *sum_out, bool *sum_exact,
+                     struct pd_err *err);
 
 /* With balance: sums the partner's ledger entries. */
 json_t *partner_to_json(struct store *s, const struct partner *p, const char *currency,

@@ -15,6 +15,7 @@
     " hold_days, min_payout, model, lifetime, recurring_months, parent_bps, rules,"                \
     " rules_version, postback_token, created_at, updated_at, parent_levels, monthly_cap,"          \
     " slug, description, terms, auto_approve, payout_debtor"
+#define PROGRAM_NCOLS 25
 
 static int program_from_row(struct store_cursor *cur, struct arena *a, struct program *p,
                             struct pd_err *err)
@@ -71,13 +72,18 @@ static int program_from_row(struct store_cursor *cur, struct arena *a, struct pr
     return 0;
 }
 
-int program_load(struct store *s, const char *id, struct arena *a, struct program *out,
-                 struct pd_err *err)
+/* The program's row, and with `extra` (nextra SQL expressions over ?1, the program's id, and ?2
+ * = param2) their values as text into extra_out (NULL stays NULL). */
+static int load_row(struct store *s, const char *id, const char *extra, const char *param2,
+                    int nextra, struct arena *a, struct program *out, const char **extra_out,
+                    struct pd_err *err)
 {
-    struct db_val p = db_text(id);
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT " PROGRAM_COLUMNS "%s%s FROM programs WHERE id = ?1",
+             extra ? ", " : "", extra ? extra : "");
+    struct db_val p[2] = {db_text(id), db_text(param2)};
     struct store_cursor cur;
-    int rc = store_query_row(s, "SELECT " PROGRAM_COLUMNS " FROM programs WHERE id = ?1", &p, 1,
-                             &cur, err);
+    int rc = store_query_row(s, sql, p, extra ? 2 : 1, &cur, err);
     if (rc < 0)
         return -1;
     if (rc == STORE_DONE) {
@@ -85,8 +91,23 @@ int program_load(struct store *s, const char *id, struct arena *a, struct progra
         return 1;
     }
     rc = program_from_row(&cur, a, out, err);
+    for (int i = 0; extra && i < nextra; i++)
+        extra_out[i] = col_dup(a, &cur, PROGRAM_NCOLS + i);
     store_finish(&cur);
     return rc;
+}
+
+int program_load(struct store *s, const char *id, struct arena *a, struct program *out,
+                 struct pd_err *err)
+{
+    return load_row(s, id, NULL, NULL, 0, a, out, NULL, err);
+}
+
+int program_load_with(struct store *s, const char *id, const char *extra, const char *param2,
+                      int nextra, struct arena *a, struct program *out, const char **extra_out,
+                      struct pd_err *err)
+{
+    return load_row(s, id, extra, param2, nextra, a, out, extra_out, err);
 }
 
 int program_resolve(struct store *s, const char *program_id, struct arena *a, struct program *out,

@@ -29,8 +29,8 @@ struct program {
     bool lifetime;
     int recurring_months; /* -1: no limit */
     int parent_bps;
-    int parent_levels;    /* how many ancestors earn parent_bps of the level below */
-    int64_t monthly_cap;  /* per partner per calendar month; < 0: none */
+    int parent_levels;   /* how many ancestors earn parent_bps of the level below */
+    int64_t monthly_cap; /* per partner per calendar month; < 0: none */
     const char *rules_json;
     const char *payout_debtor_json; /* {name, iban, bic?} canonical JSON, or NULL */
     struct ruleset rules;
@@ -43,6 +43,12 @@ struct program {
 /* 0 found, 1 not found (err filled with PD_ERR_NOT_FOUND naming param), -1 store error. */
 int program_load(struct store *s, const char *id, struct arena *a, struct program *out,
                  struct pd_err *err);
+/* program_load, and in the same statement nextra more values: `extra`, SQL expressions over ?1
+ * (the program's id) and ?2 (param2), read as text into extra_out (SQL NULL as NULL). One round
+ * trip where a hot path would take two. */
+int program_load_with(struct store *s, const char *id, const char *extra, const char *param2,
+                      int nextra, struct arena *a, struct program *out, const char **extra_out,
+                      struct pd_err *err);
 /* The program a request means: its program_id, or the only program when there is exactly one. */
 int program_resolve(struct store *s, const char *program_id, struct arena *a, struct program *out,
                     struct pd_err *err);
@@ -64,7 +70,7 @@ int program_load_by_slug(struct store *s, const char *slug, struct arena *a, str
 int program_slug_claim(struct store *s, struct program *p, struct arena *a, struct pd_err *err);
 
 /* The rules JSON text of a program's version, or NULL. */
-const char *program_rules_at(struct store *s, const char *program_id, int version,
-                             struct arena *a, struct pd_err *err);
+const char *program_rules_at(struct store *s, const char *program_id, int version, struct arena *a,
+                             struct pd_err *err);
 
 #endif

@@ -9,7 +9,6 @@
 
 #define DAY_MS (86400LL * 1000)
 
-
 #define STATS_UPSERT                                                                               \
     "INSERT INTO daily_stats (program_id, partner_id, link_id, day, clicks,"                       \
     " unique_clicks, conversions, revenue, commission)"                                            \
@@ -79,7 +78,8 @@ static int month_sum(struct store *s, const char *sql, const char *partner_id, i
     if (!exact)
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
                           "partner %s's rollups of this month are beyond what partnerd can add "
-                          "to; run partnerd check", partner_id);
+                          "to; run partnerd check",
+                          partner_id);
     return 0;
 }
 
@@ -92,16 +92,25 @@ int stats_month_commission(struct store *s, const char *partner_id, int64_t at, 
                      partner_id, at, out, err);
 }
 
-int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
-                               int64_t amount, int64_t *out, struct pd_err *err)
+int stats_partner_month(struct store *s, const char *partner_id, int64_t at, int64_t amount,
+                        struct arena *a, struct partner *out, int64_t *revenue_before,
+                        struct pd_err *err)
 {
-    if (month_sum(s,
-                  "SELECT SUM(revenue) FROM daily_stats"
-                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
-                  partner_id, at, out, err) < 0)
-        return -1;
+    int64_t first = time_month_start_ms(at) / DAY_MS;
+    bool exact = true;
+    int rc = partner_load_sum(s, partner_id,
+                              "(SELECT SUM(revenue) FROM daily_stats"
+                              " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3)",
+                              first, next_month_day(first), a, out, revenue_before, &exact, err);
+    if (rc != 0)
+        return rc;
+    if (!exact)
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "partner %s's rollups of this month are beyond what partnerd can add "
+                          "to; run partnerd check",
+                          partner_id);
     int64_t after;
-    if (!money_add(*out, amount, &after) || !money_total_ok(after))
+    if (!money_add(*revenue_before, amount, &after) || !money_total_ok(after))
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
                           "this order would take partner %s's revenue this month past %lld "
                           "minor units, the largest total partnerd keeps",

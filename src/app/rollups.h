@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "app/partners.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -16,9 +17,11 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
 /* Commission a partner has earned in the calendar month containing at (from the rollups). */
 int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
                            struct pd_err *err);
-/* The partner's attributed revenue in the month containing at, before an order of `amount` (what
- * tiers read); 422 when the order would take it past MONEY_MAX_TOTAL. */
-int stats_month_revenue_before(struct store *s, const char *partner_id, int64_t at,
-                               int64_t amount, int64_t *out, struct pd_err *err);
+/* Loads the partner (partner_load) and, in the same statement, its attributed revenue in the
+ * month containing at before an order of `amount` (what tiers read). 0, 1 when there is no such
+ * partner, -1 on error; 422 when the order would take that revenue past MONEY_MAX_TOTAL. */
+int stats_partner_month(struct store *s, const char *partner_id, int64_t at, int64_t amount,
+                        struct arena *a, struct partner *out, int64_t *revenue_before,
+                        struct pd_err *err);
 
 #endif
