@@ -150,6 +150,9 @@ struct api_write {
     struct http_timer reply_timer;
 };
 void api_submit_write(struct api_call *call, api_write_op op, void *op_arg);
+/* api_submit_write for an op whose every read-then-write is ordered by store_lock or a constraint
+ * (recording a conversion): it may run in any of the writer's lanes (store/job.h, any_lane). */
+void api_submit_write_any_lane(struct api_call *call, api_write_op op, void *op_arg);
 /* api_submit_write answered by reply (no Idempotency-Key: the answer is not stored). */
 void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,
                             void (*reply)(struct api_write *w));

@@ -131,7 +131,7 @@ void api_conversions_create(struct api_call *call)
         api_reply_error(call, &err);
         return;
     }
-    api_submit_write(call, conversion_op, in);
+    api_submit_write_any_lane(call, conversion_op, in);
 }
 
 void api_conversions_get(struct api_call *call)

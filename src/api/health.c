@@ -110,7 +110,8 @@ void api_metrics(struct api_call *call)
                       (unsigned long long)js.flushes, (double)js.flush_us / 1e6,
                       (unsigned long long)js.pending, js.segments);
     }
-    if (n > 0 && (size_t)n < sizeof body) /* jobs run again: another node held their lock */
+    if (n > 0 &&
+        (size_t)n < sizeof body) /* jobs run again: another node or writer held their lock */
         n += snprintf(body + n, sizeof body - (size_t)n,
                       "# TYPE partnerd_writes_postponed_total counter\n"
                       "partnerd_writes_postponed_total %llu\n",

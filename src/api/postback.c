@@ -248,5 +248,5 @@ void api_postback(struct api_call *call)
     sodium_bin2hex(in->request_hash, sizeof in->request_hash, digest, sizeof digest);
     /* An Idempotency-Key on a postback is scoped to its program. */
     snprintf(call->auth.key_id, sizeof call->auth.key_id, "postback:%.32s", prog.id);
-    api_submit_write(call, postback_op, in);
+    api_submit_write_any_lane(call, postback_op, in);
 }

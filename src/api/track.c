@@ -320,5 +320,5 @@ void api_track_sale(struct api_call *call)
                        NULL, 0);
     free(canonical);
     sodium_bin2hex(in->request_hash, sizeof in->request_hash, digest, sizeof digest);
-    api_submit_write(call, track_sale_op, ts);
+    api_submit_write_any_lane(call, track_sale_op, ts);
 }

@@ -139,9 +139,10 @@ static struct api_write *write_new(struct api_call *call, api_write_op op, void 
     return w;
 }
 
-void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+static void submit_write(struct api_call *call, api_write_op op, void *op_arg, bool any_lane)
 {
     struct api_write *w = write_new(call, op, op_arg);
+    w->job.any_lane = any_lane;
     const char *key = http_header_get(call->req, "Idempotency-Key");
     if (key) {
         size_t len = strlen(key);
@@ -164,6 +165,16 @@ void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
             inflight_remove(&call->app->inflight, w->inflight_key);
         api_reply_errorf(call, PD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
     }
+}
+
+void api_submit_write(struct api_call *call, api_write_op op, void *op_arg)
+{
+    submit_write(call, op, op_arg, false);
+}
+
+void api_submit_write_any_lane(struct api_call *call, api_write_op op, void *op_arg)
+{
+    submit_write(call, op, op_arg, true);
 }
 
 void api_submit_write_reply(struct api_call *call, api_write_op op, void *op_arg,

@@ -21,6 +21,7 @@ struct app_config {
     char public_url[512];       /* base URL for links in answers, e.g. https://track.shop.example */
     int workers;                /* 0 = number of cores */
     int write_batch;            /* most jobs in one group commit */
+    int writers;                /* PostgreSQL: writing connections (SQLite has one) */
     int approve_interval;       /* seconds between approvals of commissions whose hold passed */
     int click_retention_days;   /* raw clicks older than this are deleted (0: kept); rollups stay */
     int click_rate_limit;       /* clicks per minute per address before they stop being unique */
@@ -34,19 +35,19 @@ struct app_config {
     char bot_list_file[512];    /* more bot user agents, one substring a line (empty: none) */
     int postback_allow_private; /* webhooks: 1 lets postbacks reach loopback/private addresses */
     int webhook_allow_private;  /* webhooks: 1 lets endpoints be loopback/private addresses */
-    char metrics_token[256];    /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
-    char smtp_url[512];         /* email: smtp://host[:port] or smtps://…; empty: nothing is sent */
-    char smtp_from[256];        /* email: the sending address (required with smtp_url) */
-    char smtp_user[256];        /* email: SMTP login (empty: none) */
-    char smtp_password[256];    /* email */
-    int smtp_timeout_ms;        /* email: one attempt, connection to the server's last reply */
-    int smtp_retry_base_ms;     /* email: first retry after a failed attempt (then doubled) */
-    int smtp_max_attempts;      /* email: attempts before a message is failed */
-    int email_digest_interval;  /* email: seconds between two digests of one partner (0: none) */
-    int email_retention_days;   /* email: sent, failed or unsent messages older are deleted */
-    int paypal_poll_ms;         /* paypal: how often parts sent to PayPal are looked at */
-    int paypal_retry_base_ms;   /* paypal: first wait after a failed call or pending items */
-    int paypal_timeout_ms;      /* paypal: the most one request to PayPal may take */
+    char metrics_token[256]; /* /metrics needs "Authorization: Bearer <it>"; empty: no /metrics */
+    char smtp_url[512];      /* email: smtp://host[:port] or smtps://…; empty: nothing is sent */
+    char smtp_from[256];     /* email: the sending address (required with smtp_url) */
+    char smtp_user[256];     /* email: SMTP login (empty: none) */
+    char smtp_password[256]; /* email */
+    int smtp_timeout_ms;     /* email: one attempt, connection to the server's last reply */
+    int smtp_retry_base_ms;  /* email: first retry after a failed attempt (then doubled) */
+    int smtp_max_attempts;   /* email: attempts before a message is failed */
+    int email_digest_interval; /* email: seconds between two digests of one partner (0: none) */
+    int email_retention_days;  /* email: sent, failed or unsent messages older are deleted */
+    int paypal_poll_ms;        /* paypal: how often parts sent to PayPal are looked at */
+    int paypal_retry_base_ms;  /* paypal: first wait after a failed call or pending items */
+    int paypal_timeout_ms;     /* paypal: the most one request to PayPal may take */
 };
 
 struct app_metrics {
@@ -92,7 +93,8 @@ struct app_worker {
     struct http_deferred click_flush;
     struct write_job *clicks_head, *clicks_tail;
     uint8_t *journal_buf; /* the journal records of a chunk of those clicks */
-    struct key_cache *keys; /* API keys seen by this thread (src/app/key_cache.h), made on first use */
+    struct key_cache
+        *keys; /* API keys seen by this thread (src/app/key_cache.h), made on first use */
 };
 
 void inflight_init(struct inflight_set *s);

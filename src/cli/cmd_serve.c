@@ -24,7 +24,7 @@
 
 static const char usage[] =
     "usage: partnerd serve [--db URL] [--listen HOST:PORT] [--public_url URL] [--workers N]\n"
-    "                      [--write_batch N] [--approve_interval SECONDS]\n"
+    "                      [--write_batch N] [--writers N] [--approve_interval SECONDS]\n"
     "                      [--click_retention_days DAYS] [--click_rate_limit PER_MINUTE]\n"
     "                      [--click_queue_max N] [--body_memory_max MIB]\n"
     "                      [--webhook_retention_days DAYS]\n"
@@ -337,7 +337,7 @@ static int serve_start(struct serve *sv)
         fprintf(stderr, "partnerd serve: %s\n", err.message);
         return -1;
     }
-    app->writer = writer_start(app->cfg.db_url, app->cfg.write_batch, &err);
+    app->writer = writer_start(app->cfg.db_url, app->cfg.write_batch, app->cfg.writers, &err);
     if (!app->writer) {
         fprintf(stderr, "partnerd serve: %s\n", err.message);
         return -1;

@@ -32,6 +32,7 @@ static const struct setting settings[] = {
     TEXT_SETTING("public_url", public_url),
     INT_SETTING("workers", workers),
     INT_SETTING("write_batch", write_batch),
+    INT_SETTING("writers", writers),
     INT_SETTING("approve_interval", approve_interval),
     INT_SETTING("click_retention_days", click_retention_days),
     INT_SETTING("click_rate_limit", click_rate_limit),
@@ -40,7 +41,7 @@ static const struct setting settings[] = {
     INT_SETTING("webhook_retry_base_ms", webhook_retry_base_ms), /* webhooks */
     INT_SETTING("webhook_poll_ms", webhook_poll_ms),             /* webhooks */
     INT_SETTING("webhook_retention_days", webhook_retention_days),
-    TEXT_SETTING("webhook_ca_file", webhook_ca_file),            /* webhooks */
+    TEXT_SETTING("webhook_ca_file", webhook_ca_file), /* webhooks */
     TEXT_SETTING("trusted_proxies", trusted_proxies),
     TEXT_SETTING("bot_list_file", bot_list_file),
     INT_SETTING("postback_allow_private", postback_allow_private), /* webhooks */
@@ -174,6 +175,7 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     snprintf(cfg->db_url, sizeof cfg->db_url, "sqlite:partnerd.db");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     cfg->write_batch = 1024;
+    cfg->writers = 2;
     cfg->approve_interval = 60;
     cfg->click_retention_days = 400;
     cfg->click_rate_limit = 60;
@@ -187,9 +189,9 @@ int config_load(struct app_config *cfg, int *argc, char **argv, const char *usag
     cfg->smtp_max_attempts = 8;
     cfg->email_digest_interval = 86400;
     cfg->email_retention_days = 90;
-    cfg->paypal_poll_ms = 1000;         /* paypal */
-    cfg->paypal_retry_base_ms = 30000;  /* paypal */
-    cfg->paypal_timeout_ms = 30000;     /* paypal */
+    cfg->paypal_poll_ms = 1000;        /* paypal */
+    cfg->paypal_retry_base_ms = 30000; /* paypal */
+    cfg->paypal_timeout_ms = 30000;    /* paypal */
 
     /* The config file first, wherever it is named. */
     const char *file = getenv("PARTNERD_CONFIG");

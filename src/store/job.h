@@ -47,6 +47,11 @@ struct write_job {
     /* The job only marks a place in the queue (what was queued before it is done when it is):
      * it ends the gathering but needs no fsync. */
     bool writes_nothing;
+    /* PostgreSQL: the job may run in any of the writer's lanes, at the same time as another batch
+     * of this node (store/writer.h). Only for jobs whose every read-then-write is ordered by
+     * store_lock or a constraint, as two nodes' must be; the others run in the first lane, one
+     * batch at a time, as on a node with one writer. */
+    bool any_lane;
     enum write_outcome outcome;
     struct write_job *next;
     uint64_t commit_seq; /* the writer's own bookkeeping */

@@ -1,7 +1,11 @@
-/* The group-commit writer (store/writer.h): the one thread that writes to the database. Owns the
+/* The group-commit writer (store/writer.h): the threads that write to the database, one connection
+ * each (its lanes: one on SQLite, which has one writer; several on PostgreSQL, where a lane's
+ * round trips and commit leave the database idle that another lane's batch can use). Owns the
  * queue of write jobs, the batches they are committed in (one savepoint per job, or per run of a
  * write_group's jobs), and, on SQLite, the threads that make those commits durable (the syncers)
- * and keep the log short (the checkpointer).
+ * and keep the log short (the checkpointer). Lanes take their batches from the one queue; what two
+ * lanes' batches both touch is ordered by the row and advisory locks that order two nodes'
+ * (store_lock), so a job may be postponed to a later batch like it may be on several nodes.
  *
  * Contract: each job's done() is called once, after its batch is durable (a
  * journaled job: after the commit, the journal having made it durable) or known not to commit;
@@ -49,10 +53,20 @@
 #define COMMIT_SIBLINGS 8
 #define BUSY_WINDOW_US 2000
 
-struct writer {
-    struct store *store; /* the writing connection, used only by the writer thread */
-    int max_batch;
+#define LANES_MAX 16
+
+struct lane {
+    struct writer *w;
+    struct store *store; /* its connection, used only by its thread */
+    int index;           /* 0: the first lane, which runs every kind of job */
     pthread_t thread;
+};
+
+struct writer {
+    struct store *store; /* the first lane's connection (SQLite: the writing connection) */
+    int max_batch;
+    struct lane lanes[LANES_MAX];
+    int nlanes, started;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct write_job *head, *tail; /* the queue, guarded by lock */
@@ -60,6 +74,7 @@ struct writer {
     atomic_int gather_ms;
     atomic_int commit_delay_us;
     int urgent; /* jobs in it that are not journaled */
+    int shared; /* jobs in it that any lane may run (write_job.any_lane) */
     bool stopping;
     struct writer_stats stats; /* guarded by lock */
     atomic_uint_fast64_t generation;
@@ -415,9 +430,11 @@ static void writer_catch_up(struct writer *w);
 static void requeue(struct writer *w, struct write_job *postponed)
 {
     struct write_job *last = postponed;
-    int n = 1, urgent = !postponed->journaled;
-    for (; last->next; last = last->next, n++)
+    int n = 1, urgent = !postponed->journaled, shared = postponed->any_lane;
+    for (; last->next; last = last->next, n++) {
         urgent += !last->next->journaled;
+        shared += last->next->any_lane;
+    }
     pthread_mutex_lock(&w->lock);
     last->next = w->head;
     w->head = postponed;
@@ -425,15 +442,16 @@ static void requeue(struct writer *w, struct write_job *postponed)
         w->tail = last;
     w->queued += n;
     w->urgent += urgent;
+    w->shared += shared;
     w->stats.postponed += (uint64_t)n;
     pthread_mutex_unlock(&w->lock);
 }
 
-static void run_batch(struct writer *w, struct write_job *batch)
+static void run_batch(struct writer *w, struct store *s, struct write_job *batch)
 {
     writer_catch_up(w);
     struct batch_result r;
-    batch_execute(w->store, batch, &r);
+    batch_execute(s, batch, &r);
     if (r.postponed)
         requeue(w, r.postponed);
     batch = r.ran;
@@ -482,19 +500,52 @@ static void wait_for_siblings(struct writer *w)
             break;
 }
 
+/* Under lock: whether the lane has jobs to take (the first lane any job, the others only jobs
+ * that may run in any lane). */
+static bool lane_has_work(const struct writer *w, const struct lane *lane)
+{
+    return lane->index == 0 ? w->head != NULL : w->shared > 0;
+}
+
+/* Under lock: unlinks up to max_batch jobs the lane may run, in the order they were queued. */
+static struct write_job *take_batch(struct writer *w, const struct lane *lane)
+{
+    struct write_job *batch = NULL, **tail = &batch, **link = &w->head, *kept = NULL;
+    for (int n = 0; *link && n < w->max_batch;) {
+        struct write_job *j = *link;
+        if (lane->index != 0 && !j->any_lane) {
+            kept = j;
+            link = &j->next;
+            continue;
+        }
+        *link = j->next;
+        if (w->tail == j)
+            w->tail = kept;
+        j->next = NULL;
+        *tail = j;
+        tail = &j->next;
+        n++;
+        w->queued--;
+        w->urgent -= !j->journaled;
+        w->shared -= j->any_lane;
+    }
+    return batch;
+}
+
 static void *writer_main(void *arg)
 {
-    struct writer *w = arg;
+    struct lane *lane = arg;
+    struct writer *w = lane->w;
     uint64_t last_batch_end_us = 0;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping && !atomic_load(&w->ckpt_caught_up))
+        while (!lane_has_work(w, lane) && !w->stopping && !atomic_load(&w->ckpt_caught_up))
             pthread_cond_wait(&w->wake, &w->lock);
-        if (!w->head && w->stopping) {
+        if (!lane_has_work(w, lane) && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
         }
-        if (!w->head) {
+        if (!lane_has_work(w, lane)) {
             /* Only the checkpoint's catch-up to do. */
             pthread_mutex_unlock(&w->lock);
             writer_catch_up(w);
@@ -505,28 +556,44 @@ static void *writer_main(void *arg)
         else if (w->queued < COMMIT_SIBLINGS && atomic_load(&w->commit_delay_us) > 0 &&
                  time_mono_us() - last_batch_end_us < BUSY_WINDOW_US)
             wait_for_siblings(w);
-        /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch. */
-        struct write_job *batch = w->head, *last = w->head;
-        int n = 1;
-        w->urgent -= !last->journaled;
-        while (last->next && n < w->max_batch) {
-            last = last->next;
-            w->urgent -= !last->journaled;
-            n++;
-        }
-        w->queued -= n;
-        w->head = last->next;
-        if (!w->head)
-            w->tail = NULL;
-        last->next = NULL;
+        /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch
+         * (another lane's, or this one's). */
+        struct write_job *batch = take_batch(w, lane);
         pthread_mutex_unlock(&w->lock);
-        run_batch(w, batch);
+        if (!batch) /* another lane took them while this one waited */
+            continue;
+        run_batch(w, lane->store, batch);
         last_batch_end_us = time_mono_us();
     }
     return NULL;
 }
 
-struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *err)
+/* Opens the lanes' connections: lanes of them on PostgreSQL, one on SQLite. */
+static int lanes_open(struct writer *w, const char *db_url, int lanes, struct pd_err *err)
+{
+    w->store = store_open(db_url, false, err);
+    if (!w->store)
+        return -1;
+    w->lanes[0] = (struct lane){.w = w, .store = w->store, .index = 0};
+    w->nlanes = 1;
+    if (w->store->dialect != STORE_POSTGRES)
+        return 0;
+    for (; w->nlanes < lanes && w->nlanes < LANES_MAX; w->nlanes++) {
+        struct store *s = store_open(db_url, false, err);
+        if (!s)
+            return -1;
+        w->lanes[w->nlanes] = (struct lane){.w = w, .store = s, .index = w->nlanes};
+    }
+    return 0;
+}
+
+static void lanes_close(struct writer *w)
+{
+    for (int i = 0; i < w->nlanes; i++)
+        store_close(w->lanes[i].store);
+}
+
+struct writer *writer_start(const char *db_url, int max_batch, int lanes, struct pd_err *err)
 {
     struct writer *w = calloc(1, sizeof *w);
     if (!w)
@@ -535,8 +602,7 @@ struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *er
     atomic_init(&w->gather_ms, GATHER_MS);
     atomic_init(&w->commit_delay_us, COMMIT_DELAY_US);
     w->wal_fd = -1;
-    w->store = store_open(db_url, false, err);
-    if (!w->store)
+    if (lanes_open(w, db_url, lanes, err) < 0)
         goto fail_store;
     if (pthread_mutex_init(&w->lock, NULL) != 0)
         goto fail_lock;
@@ -545,19 +611,21 @@ struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *er
     /* Both before the writer thread uses its connection. */
     checkpointer_start(w, db_url);
     syncer_start(w);
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
-        goto fail_thread;
+    for (; w->started < w->nlanes; w->started++)
+        if (pthread_create(&w->lanes[w->started].thread, NULL, writer_main,
+                           &w->lanes[w->started]) != 0)
+            goto fail_thread;
     return w;
 fail_thread:
-    syncer_stop(w);
-    checkpointer_stop(w);
-    pthread_cond_destroy(&w->wake);
+    writer_stop(w); /* the lanes started so far */
+    pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer threads");
+    return NULL;
 fail_cond:
     pthread_mutex_destroy(&w->lock);
 fail_lock:
     pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer thread");
-    store_close(w->store);
 fail_store:
+    lanes_close(w);
     free(w);
     return NULL;
 }
@@ -572,10 +640,11 @@ int writer_submit_list(struct writer *w, struct write_job *first, size_t n)
     if (n == 0)
         return 0;
     struct write_job *last = first;
-    size_t urgent = !first->journaled;
+    size_t urgent = !first->journaled, shared = first->any_lane;
     for (size_t i = 1; i < n; i++) {
         last = last->next;
         urgent += !last->journaled;
+        shared += last->any_lane;
     }
     last->next = NULL;
     pthread_mutex_lock(&w->lock);
@@ -591,8 +660,12 @@ int writer_submit_list(struct writer *w, struct write_job *first, size_t n)
     bool was_idle = w->queued == 0;
     w->queued += (int)n;
     w->urgent += (int)urgent;
-    /* Journaled jobs alone do not wake a gathering writer (they wake an idle one). */
-    if (urgent || was_idle || w->queued >= w->max_batch)
+    w->shared += (int)shared;
+    /* Journaled jobs alone do not wake a gathering writer (they wake an idle one). A job only the
+     * first lane may run must wake that lane, whichever others wait. */
+    if (w->nlanes > 1 && shared < n)
+        pthread_cond_broadcast(&w->wake);
+    else if (urgent || was_idle || w->queued >= w->max_batch)
         pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return 0;
@@ -604,14 +677,15 @@ void writer_stop(struct writer *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
-    pthread_cond_signal(&w->wake);
+    pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+    for (int i = 0; i < w->started; i++)
+        pthread_join(w->lanes[i].thread, NULL);
     syncer_stop(w);
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
-    store_close(w->store);
+    lanes_close(w);
     free(w);
 }
 

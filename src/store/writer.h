@@ -1,8 +1,8 @@
-/* Group commit. One writer thread owns the only writing connection. Request handlers never commit:
- * they hand a job to the writer, which gathers every job queued meanwhile into one transaction
- * (each job in its own savepoint, so one job's failure undoes only that job), commits once — one
- * fsync for the whole batch — and only then reports each job done. That is how a 302 or a 201 can
- * wait for durability without costing an fsync each. */
+/* Group commit. The writer's threads own the writing connections (one on SQLite). Request
+ * handlers never commit: they hand a job to the writer, which gathers every job queued meanwhile
+ * into one transaction (each job in its own savepoint, so one job's failure undoes only that job),
+ * commits once — one fsync for the whole batch — and only then reports each job done. That is how
+ * a 302 or a 201 can wait for durability without costing an fsync each. */
 #ifndef PD_STORE_WRITER_H
 #define PD_STORE_WRITER_H
 
@@ -24,7 +24,8 @@ struct writer_stats {
 
 struct writer;
 
-struct writer *writer_start(const char *db_url, int max_batch, struct pd_err *err);
+/* lanes: writing connections and threads on PostgreSQL (at most 16); SQLite always has one. */
+struct writer *writer_start(const char *db_url, int max_batch, int lanes, struct pd_err *err);
 /* Queues a job. Returns -1 (job untouched) when the writer is stopping. Thread-safe. */
 int writer_submit(struct writer *w, struct write_job *job);
 /* Queues n jobs linked by next (the last one's next is ignored), in that order, under one lock.
@@ -45,7 +46,7 @@ void writer_set_commit_delay_us(struct writer *w, int us);
 uint64_t writer_generation(struct writer *w);
 
 /* A run() that writes nothing, for a job that only marks a place in the queue: its done() is
- * called once everything queued before it is. */
+ * called once everything queued before it is (with one lane: SQLite). */
 int writer_run_nothing(struct store *s, struct write_job *job);
 
 /* Runs one job as its own transaction on the caller's connection (command-line tools, tests). */

@@ -86,7 +86,7 @@ static struct fixture *setup(const char *sync, int max_batch)
 {
     struct fixture *f = prepare(sync);
     struct pd_err err;
-    f->w = writer_start(f->url, max_batch, &err);
+    f->w = writer_start(f->url, max_batch, 1, &err);
     assert_non_null(f->w);
     return f;
 }
@@ -495,7 +495,7 @@ static void child_submits_one_job(struct fixture *f, int (*run)(struct store *, 
                                   bool (*arm)(void))
 {
     struct pd_err err;
-    f->w = writer_start(f->url, 0, &err);
+    f->w = writer_start(f->url, 0, 1, &err);
     if (!f->w)
         _exit(10);
     if (arm && !arm())
@@ -592,7 +592,7 @@ static void an_io_error_in_a_checkpoint_ends_the_process(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         struct pd_err err;
-        f->w = writer_start(f->url, 0, &err);
+        f->w = writer_start(f->url, 0, 1, &err);
         if (!f->w || !limit_writes())
             _exit(10);
         static struct write_job job = {
