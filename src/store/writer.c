@@ -68,7 +68,9 @@ struct writer {
     struct lane lanes[LANES_MAX];
     int nlanes, started;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;           /* the first lane waits for jobs here */
+    pthread_cond_t wake_lanes;     /* the other lanes here */
+    int idle_lanes;                /* other lanes waiting for jobs */
     struct write_job *head, *tail; /* the queue, guarded by lock */
     int queued;                    /* jobs in it */
     atomic_int gather_ms;
@@ -482,21 +484,21 @@ static void writer_catch_up(struct writer *w)
 
 /* Only journaled jobs are queued: wait up to GATHER_MS for more of them, unless a job that someone
  * waits for arrives, the batch is full or the writer stops. Under lock. */
-static void gather(struct writer *w)
+static void gather(struct writer *w, pthread_cond_t *wake)
 {
     struct timespec until = time_deadline_in_us((int64_t)atomic_load(&w->gather_ms) * 1000);
     while (w->urgent == 0 && w->queued < w->max_batch && !w->stopping)
-        if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+        if (pthread_cond_timedwait(wake, &w->lock, &until) != 0)
             break;
 }
 
 /* A job someone waits for is queued and the writer has just been busy: wait up to the commit delay
  * for COMMIT_SIBLINGS jobs (see COMMIT_DELAY_US). Under lock. */
-static void wait_for_siblings(struct writer *w)
+static void wait_for_siblings(struct writer *w, pthread_cond_t *wake)
 {
     struct timespec until = time_deadline_in_us(atomic_load(&w->commit_delay_us));
     while (w->queued < COMMIT_SIBLINGS && !w->stopping)
-        if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+        if (pthread_cond_timedwait(wake, &w->lock, &until) != 0)
             break;
 }
 
@@ -536,11 +538,15 @@ static void *writer_main(void *arg)
 {
     struct lane *lane = arg;
     struct writer *w = lane->w;
+    pthread_cond_t *wake = lane->index == 0 ? &w->wake : &w->wake_lanes;
     uint64_t last_batch_end_us = 0;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!lane_has_work(w, lane) && !w->stopping && !atomic_load(&w->ckpt_caught_up))
-            pthread_cond_wait(&w->wake, &w->lock);
+        while (!lane_has_work(w, lane) && !w->stopping && !atomic_load(&w->ckpt_caught_up)) {
+            w->idle_lanes += lane->index != 0;
+            pthread_cond_wait(wake, &w->lock);
+            w->idle_lanes -= lane->index != 0;
+        }
         if (!lane_has_work(w, lane) && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
@@ -552,10 +558,10 @@ static void *writer_main(void *arg)
             continue;
         }
         if (w->urgent == 0)
-            gather(w);
+            gather(w, wake);
         else if (w->queued < COMMIT_SIBLINGS && atomic_load(&w->commit_delay_us) > 0 &&
                  time_mono_us() - last_batch_end_us < BUSY_WINDOW_US)
-            wait_for_siblings(w);
+            wait_for_siblings(w, wake);
         /* Take up to max_batch jobs; whatever arrives while they commit forms the next batch
          * (another lane's, or this one's). */
         struct write_job *batch = take_batch(w, lane);
@@ -608,6 +614,8 @@ struct writer *writer_start(const char *db_url, int max_batch, int lanes, struct
         goto fail_lock;
     if (pthread_cond_init(&w->wake, NULL) != 0)
         goto fail_cond;
+    if (pthread_cond_init(&w->wake_lanes, NULL) != 0)
+        goto fail_cond_lanes;
     /* Both before the writer thread uses its connection. */
     checkpointer_start(w, db_url);
     syncer_start(w);
@@ -620,6 +628,8 @@ fail_thread:
     writer_stop(w); /* the lanes started so far */
     pd_err_set(err, PD_ERR_INTERNAL, NULL, "cannot start the writer threads");
     return NULL;
+fail_cond_lanes:
+    pthread_cond_destroy(&w->wake);
 fail_cond:
     pthread_mutex_destroy(&w->lock);
 fail_lock:
@@ -662,11 +672,13 @@ int writer_submit_list(struct writer *w, struct write_job *first, size_t n)
     w->urgent += (int)urgent;
     w->shared += (int)shared;
     /* Journaled jobs alone do not wake a gathering writer (they wake an idle one). A job only the
-     * first lane may run must wake that lane, whichever others wait. */
-    if (w->nlanes > 1 && shared < n)
-        pthread_cond_broadcast(&w->wake);
-    else if (urgent || was_idle || w->queued >= w->max_batch)
-        pthread_cond_signal(&w->wake);
+     * first lane may run wakes that lane; one any lane may run, another lane if one waits. */
+    if (shared > 0 && w->idle_lanes > 0)
+        pthread_cond_signal(&w->wake_lanes);
+    if (shared < n || (shared > 0 && w->idle_lanes == 0)) {
+        if (urgent || was_idle || w->queued >= w->max_batch)
+            pthread_cond_signal(&w->wake);
+    }
     pthread_mutex_unlock(&w->lock);
     return 0;
 }
@@ -678,12 +690,14 @@ void writer_stop(struct writer *w)
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
     pthread_cond_broadcast(&w->wake);
+    pthread_cond_broadcast(&w->wake_lanes);
     pthread_mutex_unlock(&w->lock);
     for (int i = 0; i < w->started; i++)
         pthread_join(w->lanes[i].thread, NULL);
     syncer_stop(w);
     checkpointer_stop(w);
     pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->wake_lanes);
     pthread_mutex_destroy(&w->lock);
     lanes_close(w);
     free(w);
