@@ -92,25 +92,33 @@ static int insert_commission(struct store *s, const struct program *prog,
     return 0;
 }
 
-/* The conversion already recorded for the order, as two more columns of the program's row
- * (program_load_with: ?1 the program, ?2 the order id). */
-#define EXISTING_ORDER                                                                             \
+/* The conversion already recorded for the order and the endpoints that want a conversion's
+ * events, as three more columns of the program's row (program_load_with: ?1 the program, ?2 the
+ * order id). */
+#define ORDER_COLUMNS                                                                              \
     "(SELECT id FROM conversions WHERE program_id = ?1 AND order_id = ?2),"                        \
-    " (SELECT request_hash FROM conversions WHERE program_id = ?1 AND order_id = ?2)"
+    " (SELECT request_hash FROM conversions WHERE program_id = ?1 AND order_id = "                 \
+    "?2), " OUTBOX_CONVERSION_SUBSCRIBERS
 
 /* The program and the conversion already recorded for the order (found[0] its id, found[1] its
- * request hash, NULL without one). The order's lock comes before the look: another node's
- * conversion of the same order id either committed (and is found) or waits for this one. */
+ * request hash, NULL without one); *subscribers as outbox_conversion takes it. The order's lock
+ * comes before the look: another node's conversion of the same order id either committed (and is
+ * found) or waits for this one. */
 static int load_program_and_order(struct store *s, const struct conversion_input *in,
                                   struct arena *a, struct program *prog, const char *found[2],
-                                  struct pd_err *err)
+                                  int *subscribers, struct pd_err *err)
 {
     found[0] = found[1] = NULL;
+    *subscribers = -1;
     if (in->program_id) { /* one round trip: the lock goes ahead of the read */
+        const char *cols[3];
         if (store_lock(s, "order", in->program_id, in->order_id, err) < 0 ||
-            program_load_with(s, in->program_id, EXISTING_ORDER, in->order_id, 2, a, prog, found,
+            program_load_with(s, in->program_id, ORDER_COLUMNS, in->order_id, 3, a, prog, cols,
                               err) != 0)
             return -1;
+        found[0] = cols[0];
+        found[1] = cols[1];
+        *subscribers = cols[2] && strcmp(cols[2], "0") == 0 ? 0 : -1;
         return 0;
     }
     if (program_resolve(s, NULL, a, prog, err) != 0 ||
@@ -215,6 +223,7 @@ struct order {
     char id[ID_MAX_LEN];
     int64_t occurred, now;
     int64_t commission_total, month_revenue;
+    int subscribers; /* outbox_conversion's */
     struct written_commission *written;
 };
 
@@ -396,7 +405,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     o->in = in;
     o->now = now_ms;
     const char *existing[2];
-    if (load_program_and_order(s, in, a, &o->prog, existing, err) < 0)
+    if (load_program_and_order(s, in, a, &o->prog, existing, &o->subscribers, err) < 0)
         return -1;
     const struct program *prog = &o->prog;
     const struct currency *cur = currency_find(in->currency);
@@ -435,7 +444,9 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     *out = conversion_answer(o, a);
     *status = 201;
     /* webhooks: its events and the partner's postback, in this transaction */
-    if (*out && outbox_conversion(s, *out, now_ms, err) < 0)
+    if (*out &&
+        outbox_conversion(s, *out, o->subscribers, o->have_partner ? o->partner.postback_url : NULL,
+                          now_ms, err) < 0)
         return -1;
     return *out ? 0 : -1;
 }

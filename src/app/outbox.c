@@ -162,37 +162,38 @@ done:
     return rc;
 }
 
-int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err)
+/* The endpoints subscribed to conversion.created (*conv) and commission.created (*comm). */
+static int conversion_targets(struct store *s, struct arena *a, struct target **conv,
+                              struct target **comm, struct pd_err *err)
 {
-    /* Who wants which of its events, in one statement: the endpoints of both types (by id, as
-     * outbox_emit orders them) and the attributed partner's postback template. */
-    const char *partner_id = json_string_value(json_object_get(conversion, "partner_id"));
-    struct db_val p = db_text(partner_id);
     struct store_cursor cur;
     if (store_query(s,
                     "SELECT w.event_type, e.id, e.url FROM webhook_subscriptions w"
                     " JOIN webhook_endpoints e ON e.id = w.endpoint_id"
                     " WHERE w.event_type IN ('conversion.created', 'commission.created')"
-                    " UNION ALL SELECT 'postback', NULL, postback_url FROM partners WHERE id = ?1"
                     " ORDER BY 1, 2",
-                    &p, 1, &cur, err) < 0)
+                    NULL, 0, &cur, err) < 0)
         return -1;
+    int rc;
+    while ((rc = store_step(&cur, err)) == STORE_ROW) {
+        if (strcmp(store_col_text(&cur, 0), "conversion.created") == 0)
+            *conv = target_add(a, *conv, &cur, 1);
+        else
+            *comm = target_add(a, *comm, &cur, 1);
+    }
+    store_finish(&cur);
+    return rc == STORE_DONE ? 0 : -1;
+}
+
+int outbox_conversion(struct store *s, json_t *conversion, int subscribers,
+                      const char *postback_url, int64_t now_ms, struct pd_err *err)
+{
+    const char *partner_id = json_string_value(json_object_get(conversion, "partner_id"));
     struct arena a;
     arena_init(&a, 2048);
     struct target *conv = NULL, *comm = NULL;
-    const char *tmpl = NULL;
-    int rc;
-    while ((rc = store_step(&cur, err)) == STORE_ROW) {
-        const char *type = store_col_text(&cur, 0);
-        if (strcmp(type, "postback") == 0)
-            tmpl = store_is_null(&cur, 2) ? NULL : col_dup(&a, &cur, 2);
-        else if (strcmp(type, "conversion.created") == 0)
-            conv = target_add(&a, conv, &cur, 1);
-        else
-            comm = target_add(&a, comm, &cur, 1);
-    }
-    store_finish(&cur);
-    if (rc == STORE_DONE)
+    int rc = subscribers != 0 ? conversion_targets(s, &a, &conv, &comm, err) : 0;
+    if (rc == 0)
         rc = emit_to(s, "conversion.created", conversion, conv, now_ms, err);
     size_t i;
     json_t *c;
@@ -204,7 +205,7 @@ int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struc
         }
     }
     if (rc == 0 && partner_id)
-        rc = postback(s, conversion, tmpl, now_ms, err);
+        rc = postback(s, conversion, postback_url, now_ms, err);
     arena_free(&a);
     return rc < 0 ? -1 : 0;
 }

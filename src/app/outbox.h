@@ -18,9 +18,17 @@ int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_er
  * {"id":"evt_…","type":…,"created":<unix s>,"data":data}. data is borrowed. */
 int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms,
                 struct pd_err *err);
+/* How many endpoints want a conversion's events, as an SQL expression a caller may read with a
+ * statement it runs anyway (outbox_conversion's `subscribers`). */
+#define OUTBOX_CONVERSION_SUBSCRIBERS                                                              \
+    "(SELECT COUNT(*) FROM webhook_subscriptions"                                                  \
+    " WHERE event_type IN ('conversion.created', 'commission.created'))"
 /* A new conversion (as conversion_json answers it): conversion.created, commission.created for
- * each of its commissions, and the attributed partner's postback when it earned a commission. */
-int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struct pd_err *err);
+ * each of its commissions, and the attributed partner's postback (its template postback_url) when
+ * it earned a commission. subscribers: OUTBOX_CONVERSION_SUBSCRIBERS read in this transaction, or
+ * -1 when not read (the endpoints are then looked up; with 0 they are not). */
+int outbox_conversion(struct store *s, json_t *conversion, int subscribers,
+                      const char *postback_url, int64_t now_ms, struct pd_err *err);
 
 /* The sender's side (src/jobs/webhooks.c) and the endpoints' (src/api/webhooks.c): every other
  * write of webhook_deliveries. */
@@ -29,12 +37,12 @@ int outbox_conversion(struct store *s, json_t *conversion, int64_t now_ms, struc
 int outbox_lease(struct store *s, const char *delivery_id, int64_t until_ms, struct pd_err *err);
 
 struct outbox_attempt {
-    const char *status;      /* "delivered", "failed" or "pending" (retried at next_attempt_at) */
+    const char *status; /* "delivered", "failed" or "pending" (retried at next_attempt_at) */
     int attempts;
     int64_t next_attempt_at;
-    int http_status;         /* 0: no answer */
-    const char *error;       /* NULL when delivered */
-    int64_t finished_at;     /* 0: still pending */
+    int http_status;     /* 0: no answer */
+    const char *error;   /* NULL when delivered */
+    int64_t finished_at; /* 0: still pending */
 };
 /* Records the outcome of an attempt. */
 int outbox_attempted(struct store *s, const char *delivery_id, const struct outbox_attempt *at,
