@@ -4,7 +4,8 @@ PostgreSQL database. What one node writes the other reads; clicks and conversion
 once are each stored exactly once; the same order sent to both nodes at the same moment yields one
 conversion and one commission (also for 1,000 orders at once); a partner's monthly cap holds when
 its orders reach both nodes at once, and so does a customer's binding (the second order of a new
-customer follows the first one's partner, whichever node each reached); `partnerd check` passes. On SQLite the two nodes are two processes on
+customer follows the first one's partner, whichever node each reached); the same three hold on one
+node whose conversions commit in four writer lanes at once; `partnerd check` passes. On SQLite the two nodes are two processes on
 one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
 on one cluster."""
 
@@ -28,6 +29,19 @@ def two_nodes(fn):
     run.__name__ = fn.__name__
     run.__code__ = run.__code__.replace(co_firstlineno=fn.__code__.co_firstlineno)
     return run
+
+
+def and_in_lanes(fn):
+    """Also runs fn(a, a) on one node writing through four lanes (`--writers 4`; on PostgreSQL its
+    conversions commit in any of them, at once, as two nodes' do; SQLite has one lane)."""
+    def run():
+        with Server(serve_args=["--writers", "4"]) as a:
+            fn(a, a)
+            a.check()
+    run.__name__ = fn.__name__ + "_in_one_node_s_four_writer_lanes"
+    run.__code__ = run.__code__.replace(co_firstlineno=fn.__code__.co_firstlineno)
+    globals()[run.__name__] = run
+    return fn
 
 
 def parallel(*calls):
@@ -157,6 +171,7 @@ def pairs_at_once(calls, threads=32):
 
 
 @two_nodes
+@and_in_lanes
 def test_a_thousand_orders_each_sent_to_both_nodes_are_each_one_conversion(a, b):
     prog = create_program(a)
     ptn = create_partner(a, prog["id"])
@@ -184,6 +199,7 @@ def test_a_thousand_orders_each_sent_to_both_nodes_are_each_one_conversion(a, b)
 
 
 @two_nodes
+@and_in_lanes
 def test_a_monthly_cap_holds_when_orders_reach_both_nodes_at_once(a, b):
     # 10% of 5,000 is 500 a sale; the cap, 10,000, is reached by the 20th of 60 sales.
     prog = create_program(a, monthly_cap=10000)
@@ -203,6 +219,7 @@ def test_a_monthly_cap_holds_when_orders_reach_both_nodes_at_once(a, b):
 
 
 @two_nodes
+@and_in_lanes
 def test_a_new_customer_s_binding_holds_when_its_orders_reach_both_nodes_at_once(a, b):
     # Each customer's first order binds it to the partner whose ref it carries; a later order
     # with another partner's ref is the bound partner's (a binding beats a ref code). Two orders
