@@ -42,6 +42,9 @@ static int me_write_op(struct store *s, struct api_write *w)
     struct arena *a = w->call->req->arena;
     struct partner p;
     struct program prog;
+    /* Under the partner's lock: an edit on another node waits, and neither is lost. */
+    if (store_lock(s, "partner", w->call->auth.partner_id, NULL, &w->err) < 0)
+        return -1;
     int rc = partner_load(s, w->call->auth.partner_id, a, &p, &w->err);
     if (rc == 0)
         rc = program_load(s, p.program_id, a, &prog, &w->err);
@@ -53,8 +56,7 @@ static int me_write_op(struct store *s, struct api_write *w)
         p.postback_url = mw->postback_url;
     if (partner_update(s, &p, w->call->now_ms, &w->err) < 0)
         return -1;
-    w->result =
-        partner_to_json(s, &p, prog.currency->code, w->call->app->cfg.public_url, &w->err);
+    w->result = partner_to_json(s, &p, prog.currency->code, w->call->app->cfg.public_url, &w->err);
     if (!w->result)
         return -1;
     bool digest = mw->email_digest != 0; /* email: the digest's opt-out is the outbox's */

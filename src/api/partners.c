@@ -14,11 +14,11 @@
 #include "core/url.h" /* webhooks: postback_url */
 #include "util/banned.h"
 
-static const char *const create_fields[] = {"program_id", "email", "name", "ref_code", "parent_id",
-                                            "group", "status", "coupons", "payout_method",
-                                            "postback_url", "password", NULL};
+static const char *const create_fields[] = {"program_id",    "email",        "name",     "ref_code",
+                                            "parent_id",     "group",        "status",   "coupons",
+                                            "payout_method", "postback_url", "password", NULL};
 static const char *const update_fields[] = {
-    "email",         "name",         "parent_id",        "group", "status",
+    "email",         "name",         "parent_id",        "group",   "status",
     "payout_method", "postback_url", "rejection_reason", "coupons", NULL};
 
 struct partner_write {
@@ -231,8 +231,7 @@ static int set_coupons(void *ctx, const struct api_field_value *v, struct pd_err
 
 /* In the order the checks run; ref_code only on create. */
 static const struct api_field partner_field_table[] = {
-    {"email", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 254,
-     .set = set_email},
+    {"email", API_FIELD_STRING, API_FIELD_GIVEN, .required = true, .max = 254, .set = set_email},
     {"name", API_FIELD_STRING, API_FIELD_ALWAYS, .max = 200, .set = set_name},
     {"group", API_FIELD_STRING, API_FIELD_GIVEN, .max = 64,
      .offset = offsetof(struct partner, group)},
@@ -302,8 +301,7 @@ static int partner_write_op(struct store *s, struct api_write *w)
         id_new(id, sizeof id, "ptn_", (uint64_t)now);
         p->id = arena_strdup(a, id);
         p->created_at = now;
-        int rc = partner_insert(s, p, pw->program.default_url, pw->coupons, pw->ncoupons,
-                                &w->err);
+        int rc = partner_insert(s, p, pw->program.default_url, pw->coupons, pw->ncoupons, &w->err);
         if (rc < 0)
             return -1;
     } else {
@@ -316,14 +314,14 @@ static int partner_write_op(struct store *s, struct api_write *w)
             partner_coupons_replace(s, p, pw->coupons, pw->ncoupons, now, &w->err) < 0)
             return -1;
     }
-    w->result = partner_to_json(s, p, pw->program.currency->code, w->call->app->cfg.public_url,
-                                &w->err);
+    w->result =
+        partner_to_json(s, p, pw->program.currency->code, w->call->app->cfg.public_url, &w->err);
     if (!w->result)
         return -1;
     /* the dashboard login: a password, or a one-time invite_url in the answer */
-    if (pw->creating && auth_partner_credentials_store(s, p->id, &pw->cred,
-                                                       w->call->app->cfg.public_url, w->result,
-                                                       &w->err) < 0)
+    if (pw->creating &&
+        auth_partner_credentials_store(s, p->id, &pw->cred, w->call->app->cfg.public_url, w->result,
+                                       &w->err) < 0)
         return -1;
     json_t *invite = json_object_get(w->result, "invite_url"); /* email: the invite is mailed */
     if (invite) {
@@ -370,12 +368,20 @@ void api_partners_create(struct api_call *call)
     api_submit_write(call, partner_write_op, pw);
 }
 
-/* Read, change and write in one writer job, so two concurrent edits cannot lose each other. */
+/* Read, change and write in one writer job under the partner's lock, so two concurrent edits
+ * cannot lose each other, on one node or several; a new parent also takes the lock of the
+ * program's parents, so two crossing parents cannot both pass the loop check. */
 static int partner_update_op(struct store *s, struct api_write *w)
 {
     struct partner_write *pw = w->op_arg;
     struct arena *a = w->call->req->arena;
-    int rc = partner_load(s, w->call->path_params[0], a, &pw->p, &w->err);
+    const char *id = w->call->path_params[0];
+    if (store_lock(s, "partner", id, NULL, &w->err) < 0)
+        return -1;
+    int rc = partner_load(s, id, a, &pw->p, &w->err);
+    if (rc == 0 && json_object_get(w->call->body, "parent_id") &&
+        store_lock(s, "parents", pw->p.program_id, NULL, &w->err) < 0)
+        return -1;
     if (rc == 0)
         rc = program_load(s, pw->p.program_id, a, &pw->program, &w->err);
     if (rc != 0) {

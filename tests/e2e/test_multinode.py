@@ -5,7 +5,8 @@ once are each stored exactly once; the same order sent to both nodes at the same
 conversion and one commission (also for 1,000 orders at once); a partner's monthly cap holds when
 its orders reach both nodes at once, and so does a customer's binding (the second order of a new
 customer follows the first one's partner, whichever node each reached); the same three hold on one
-node whose conversions commit in four writer lanes at once; `partnerd check` passes. On SQLite the two nodes are two processes on
+node whose conversions commit in four writer lanes at once; two edits of one partner on the two
+nodes both survive, and two crossing parents cannot close a loop; `partnerd check` passes. On SQLite the two nodes are two processes on
 one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
 on one cluster."""
 
@@ -247,6 +248,34 @@ def test_a_new_customer_s_binding_holds_when_its_orders_reach_both_nodes_at_once
                   "both orders of %s are its bound partner's" % cus)
         firsts = sorted(c["amount"] for r in pair for c in r[2]["commissions"])
         expect_eq(firsts, [300, 300], "commissions of %s's two orders" % cus)
+
+
+@two_nodes
+def test_concurrent_edits_of_one_partner_on_both_nodes_all_survive(a, b):
+    prog = create_program(a)
+    ptn = create_partner(a, prog["id"])
+    lost = []
+    for i in range(30):
+        name, group = "Name %d %s" % (i, uid(4)), "group-%d-%s" % (i, uid(4))
+        got = parallel(lambda: a.api("PATCH", "/api/v1/partners/" + ptn["id"], {"name": name}),
+                       lambda: b.api("PATCH", "/api/v1/partners/" + ptn["id"], {"group": group}))
+        expect_eq([r[0] if not isinstance(r, Exception) else repr(r) for r in got], [200, 200],
+                  "both PATCHes answered")
+        now = a.api("GET", "/api/v1/partners/" + ptn["id"])[2]
+        if now["name"] != name or now["group"] != group:
+            lost.append(i)
+    expect_eq(lost, [], "rounds in which one of two edits on two nodes was lost")
+
+
+@two_nodes
+def test_crossing_parents_on_both_nodes_cannot_close_a_loop(a, b):
+    prog = create_program(a, parent_bps=1000, parent_levels=2)
+    for _ in range(10):
+        x, y = create_partner(a, prog["id"]), create_partner(a, prog["id"])
+        got = parallel(lambda: a.api("PATCH", "/api/v1/partners/" + x["id"], {"parent_id": y["id"]}),
+                       lambda: b.api("PATCH", "/api/v1/partners/" + y["id"], {"parent_id": x["id"]}))
+        expect_eq(sorted(r[0] if not isinstance(r, Exception) else repr(r) for r in got),
+                  [200, 422], "one of two crossing parents, sent to two nodes, is refused")
 
 
 if __name__ == "__main__":
