@@ -101,42 +101,27 @@ static int insert_commission(struct store *s, const struct program *prog,
     "?2), " OUTBOX_CONVERSION_SUBSCRIBERS
 
 /* The program and the conversion already recorded for the order (found[0] its id, found[1] its
- * request hash, NULL without one); *subscribers as outbox_conversion takes it. The order's lock
+ * request hash, NULL without one); *subscribed as outbox_conversion takes it. The order's lock
  * comes before the look: another node's conversion of the same order id either committed (and is
  * found) or waits for this one. */
 static int load_program_and_order(struct store *s, const struct conversion_input *in,
                                   struct arena *a, struct program *prog, const char *found[2],
-                                  int *subscribers, struct pd_err *err)
+                                  bool *subscribed, struct pd_err *err)
 {
-    found[0] = found[1] = NULL;
-    *subscribers = -1;
-    if (in->program_id) { /* one round trip: the lock goes ahead of the read */
-        const char *cols[3];
-        if (store_lock(s, "order", in->program_id, in->order_id, err) < 0 ||
-            program_load_with(s, in->program_id, ORDER_COLUMNS, in->order_id, 3, a, prog, cols,
-                              err) != 0)
+    const char *program_id = in->program_id;
+    if (!program_id) { /* the only program: its id, then as when it is named */
+        if (program_resolve(s, NULL, a, prog, err) != 0)
             return -1;
-        found[0] = cols[0];
-        found[1] = cols[1];
-        *subscribers = cols[2] && strcmp(cols[2], "0") == 0 ? 0 : -1;
-        return 0;
+        program_id = prog->id;
     }
-    if (program_resolve(s, NULL, a, prog, err) != 0 ||
-        store_lock(s, "order", prog->id, in->order_id, err) < 0)
+    /* One round trip: the lock goes ahead of the read. */
+    const char *cols[3];
+    if (store_lock(s, "order", program_id, in->order_id, err) < 0 ||
+        program_load_with(s, program_id, ORDER_COLUMNS, in->order_id, 3, a, prog, cols, err) != 0)
         return -1;
-    struct db_val p[2] = {db_text(prog->id), db_text(in->order_id)};
-    struct store_cursor cur;
-    int rc = store_query_row(s,
-                             "SELECT id, request_hash FROM conversions"
-                             " WHERE program_id = ?1 AND order_id = ?2",
-                             p, 2, &cur, err);
-    if (rc < 0)
-        return -1;
-    if (rc == STORE_ROW) {
-        found[0] = col_dup(a, &cur, 0);
-        found[1] = col_dup(a, &cur, 1);
-        store_finish(&cur);
-    }
+    found[0] = cols[0];
+    found[1] = cols[1];
+    *subscribed = !cols[2] || strcmp(cols[2], "0") != 0;
     return 0;
 }
 
@@ -223,7 +208,7 @@ struct order {
     char id[ID_MAX_LEN];
     int64_t occurred, now;
     int64_t commission_total, month_revenue;
-    int subscribers; /* outbox_conversion's */
+    bool subscribed; /* an endpoint wants its events (outbox_conversion) */
     struct written_commission *written;
 };
 
@@ -405,7 +390,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     o->in = in;
     o->now = now_ms;
     const char *existing[2];
-    if (load_program_and_order(s, in, a, &o->prog, existing, &o->subscribers, err) < 0)
+    if (load_program_and_order(s, in, a, &o->prog, existing, &o->subscribed, err) < 0)
         return -1;
     const struct program *prog = &o->prog;
     const struct currency *cur = currency_find(in->currency);
@@ -445,7 +430,7 @@ int conversion_record(struct store *s, const struct conversion_input *in, int64_
     *status = 201;
     /* webhooks: its events and the partner's postback, in this transaction */
     if (*out &&
-        outbox_conversion(s, *out, o->subscribers, o->have_partner ? o->partner.postback_url : NULL,
+        outbox_conversion(s, *out, o->subscribed, o->have_partner ? o->partner.postback_url : NULL,
                           now_ms, err) < 0)
         return -1;
     return *out ? 0 : -1;

@@ -185,14 +185,14 @@ static int conversion_targets(struct store *s, struct arena *a, struct target **
     return rc == STORE_DONE ? 0 : -1;
 }
 
-int outbox_conversion(struct store *s, json_t *conversion, int subscribers,
+int outbox_conversion(struct store *s, json_t *conversion, bool subscribed,
                       const char *postback_url, int64_t now_ms, struct pd_err *err)
 {
     const char *partner_id = json_string_value(json_object_get(conversion, "partner_id"));
     struct arena a;
     arena_init(&a, 2048);
     struct target *conv = NULL, *comm = NULL;
-    int rc = subscribers != 0 ? conversion_targets(s, &a, &conv, &comm, err) : 0;
+    int rc = subscribed ? conversion_targets(s, &a, &conv, &comm, err) : 0;
     if (rc == 0)
         rc = emit_to(s, "conversion.created", conversion, conv, now_ms, err);
     size_t i;

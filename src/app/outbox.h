@@ -18,16 +18,16 @@ int outbox_subscribed(struct store *s, const char *type, bool *yes, struct pd_er
  * {"id":"evt_…","type":…,"created":<unix s>,"data":data}. data is borrowed. */
 int outbox_emit(struct store *s, const char *type, json_t *data, int64_t now_ms,
                 struct pd_err *err);
-/* How many endpoints want a conversion's events, as an SQL expression a caller may read with a
- * statement it runs anyway (outbox_conversion's `subscribers`). */
+/* How many endpoints want a conversion's events, as an SQL expression a caller reads with a
+ * statement it runs anyway (outbox_conversion's `subscribed`: not 0). */
 #define OUTBOX_CONVERSION_SUBSCRIBERS                                                              \
     "(SELECT COUNT(*) FROM webhook_subscriptions"                                                  \
     " WHERE event_type IN ('conversion.created', 'commission.created'))"
 /* A new conversion (as conversion_json answers it): conversion.created, commission.created for
  * each of its commissions, and the attributed partner's postback (its template postback_url) when
- * it earned a commission. subscribers: OUTBOX_CONVERSION_SUBSCRIBERS read in this transaction, or
- * -1 when not read (the endpoints are then looked up; with 0 they are not). */
-int outbox_conversion(struct store *s, json_t *conversion, int subscribers,
+ * it earned a commission. subscribed: OUTBOX_CONVERSION_SUBSCRIBERS, read in this transaction, is
+ * not 0 (the endpoints are looked up only then). */
+int outbox_conversion(struct store *s, json_t *conversion, bool subscribed,
                       const char *postback_url, int64_t now_ms, struct pd_err *err);
 
 /* The sender's side (src/jobs/webhooks.c) and the endpoints' (src/api/webhooks.c): every other

@@ -65,20 +65,28 @@ bool auth_cookie_get(const char *header, const char *name, char *out, size_t out
     return false;
 }
 
-bool auth_invite_token_parse(const char *token, int64_t *expires_ms)
+/* A token's leading decimal seconds (1 to 12 digits) and the separator after them: what follows
+ * the separator, or NULL when the token does not start so. */
+static const char *after_seconds(const char *token, char sep, int64_t *secs)
 {
     if (!token)
-        return false;
-    int64_t secs = 0;
+        return NULL;
+    *secs = 0;
     size_t i = 0;
     for (; token[i] >= '0' && token[i] <= '9'; i++) {
         if (i >= 12)
-            return false;
-        secs = secs * 10 + (token[i] - '0');
+            return NULL;
+        *secs = *secs * 10 + (token[i] - '0');
     }
-    if (i == 0 || token[i] != '-')
+    return i > 0 && token[i] == sep ? token + i + 1 : NULL;
+}
+
+bool auth_invite_token_parse(const char *token, int64_t *expires_ms)
+{
+    int64_t secs;
+    const char *r = after_seconds(token, '-', &secs);
+    if (!r)
         return false;
-    const char *r = token + i + 1;
     size_t n = 0;
     for (; r[n]; n++)
         if (n >= AUTH_INVITE_RANDOM_LEN || !alnum(r[n]))
@@ -106,18 +114,10 @@ bool auth_origin_matches(const char *origin, const char *host, const char *schem
 
 bool auth_form_token_parse(const char *token, int64_t *issued_s, char mac[33])
 {
-    if (!token)
+    int64_t secs;
+    const char *h = after_seconds(token, '.', &secs);
+    if (!h)
         return false;
-    int64_t secs = 0;
-    size_t i = 0;
-    for (; token[i] >= '0' && token[i] <= '9'; i++) {
-        if (i >= 12)
-            return false;
-        secs = secs * 10 + (token[i] - '0');
-    }
-    if (i == 0 || token[i] != '.')
-        return false;
-    const char *h = token + i + 1;
     size_t n = 0;
     for (; h[n]; n++)
         if (n >= 32 || !((h[n] >= '0' && h[n] <= '9') || (h[n] >= 'a' && h[n] <= 'f')))

@@ -421,6 +421,14 @@ static int pg_query(struct store *base, const char *sql, const struct db_val *pa
     return rc;
 }
 
+/* Whether the cached statement is due to be prepared again (PG_REPLAN_FIRST). Only statements with
+ * parameters have plans that depend on what they are given; never the rollback that must run after
+ * a failure. */
+static bool replan_due(const struct pg_stmt *slot, int nparams)
+{
+    return nparams > 0 && slot->uses >= slot->replan_at;
+}
+
 /* Prepares the statement in `slot` under a new name of this connection's own; a slot that held it
  * already (a replan) drops its old one. Outside pipeline mode. */
 static int slot_prepare(struct store_pg *s, struct pg_stmt *slot, const char *sql,
@@ -478,9 +486,7 @@ static int run_statement(struct store_pg *s, const char *sql, const struct pg_pa
     }
     if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
         s->poisoned = false;
-    /* Only statements with parameters have plans that depend on what they are given; never the
-     * rollback that must run after a failure. */
-    bool replan = found && nparams > 0 && slot->uses >= slot->replan_at;
+    bool replan = found && replan_due(slot, nparams);
     if (s->piped) {
         /* The statement goes after the pending ones, in the same round trip when prepared. A
          * rollback skipped because a pending statement failed is what undoes that failure: it
@@ -549,8 +555,7 @@ static int pg_write(struct store *base, const char *sql, const struct db_val *pa
     params_bind(&pp, params, nparams);
     bool found = false;
     struct pg_stmt *slot = find_slot(s, sql, pp.sig, &found);
-    if (!found ||
-        (nparams > 0 && slot->uses >= slot->replan_at)) /* prepared (again) by store_exec */
+    if (!found || replan_due(slot, nparams)) /* prepared (again) by store_exec */
         return store_exec(base, sql, params, nparams, NULL, err);
     slot->uses++;
     if (!s->piped && !PQenterPipelineMode(s->conn))

@@ -98,17 +98,23 @@ static void forgot_written(struct web_write *w)
                           "Back to the login");
 }
 
-void web_forgot_submit(struct api_call *call)
+/* Both password forms start alike: within the address's budget of password requests (429
+ * otherwise), then the form read (an error answered otherwise). false when answered. */
+static bool reset_form_open(struct api_call *call, const char *form, struct web_form *f)
 {
-    bool json = web_wants_json(call);
     int retry = 0;
     if (!auth_throttle_take(call->app->auth, "reset", call->client_ip, AUTH_RESET_MAX_PER_IP,
                             call->now_ms, &retry)) {
-        web_reply_throttled(call, json, retry, "password requests");
-        return;
+        web_reply_throttled(call, web_wants_json(call), retry, "password requests");
+        return false;
     }
+    return web_form_read(call, form, f) == 0;
+}
+
+void web_forgot_submit(struct api_call *call)
+{
     struct web_form f;
-    if (web_form_read(call, "forgot", &f) < 0)
+    if (!reset_form_open(call, "forgot", &f))
         return;
     const char *given = web_form_get(&f, "email");
     char *email = arena_strdup(call->req->arena, given ? given : "");
@@ -236,15 +242,8 @@ static void reset_hashed(struct auth_hash_job *job)
 
 void web_reset_submit(struct api_call *call)
 {
-    bool json = web_wants_json(call);
-    int retry = 0;
-    if (!auth_throttle_take(call->app->auth, "reset", call->client_ip, AUTH_RESET_MAX_PER_IP,
-                            call->now_ms, &retry)) {
-        web_reply_throttled(call, json, retry, "password requests");
-        return;
-    }
     struct web_form f;
-    if (web_form_read(call, "reset", &f) < 0)
+    if (!reset_form_open(call, "reset", &f))
         return;
     struct reset *r = arena_calloc(call->req->arena, sizeof *r);
     r->json = f.json;
