@@ -8,7 +8,10 @@ nodes on one database, against nginx `return 302` in the same run:
                as a ratio to nginx at 256 connections; then every answered click must be stored
                and the rollups must add up.
   conversions  wrk -t1 -c32 with unique order ids (bench/conversions.lua; two nodes: 16 each), the
-               median of BENCH_ROUNDS; and on one node the p99 at a fixed 1,000/s (ratebench).
+               median of BENCH_ROUNDS, every sale to one partner; and on one node the p99 at a
+               fixed 1,000/s (ratebench). Context: one node with the sales spread over SPREAD
+               partners in turn (one partner's sales wait for each other: its lock and its
+               balance and rollup rows are held until the commit).
 
 Alone: `python3 bench/bench.py pg` (printed, not appended to RESULTS.md)."""
 
@@ -23,6 +26,8 @@ import bench as b
 CLICK_CONNS = 256
 CONV_CONNS = 32
 CONV_RATE = 1000
+SPREAD = 16
+SPREAD_REFS = ",".join(["alice"] + ["spread%d" % i for i in range(1, SPREAD)])
 
 
 class Cluster:
@@ -85,13 +90,13 @@ def clicks(nodes, conns, duration=None):
                                                conns=per, headers=headers) for n in nodes]))
 
 
-def conversions(nodes, program_id, conns, tag):
+def conversions(nodes, program_id, conns, tag, refs="alice"):
     per = conns // len(nodes)
     script = os.path.join(b.HERE, "conversions.lua")
 
     def one(i, n):
         env = dict(os.environ, PARTNERD_BENCH_KEY=n.keys["secret_key"],
-                   PARTNERD_BENCH_PROGRAM=program_id, PARTNERD_BENCH_REF="alice",
+                   PARTNERD_BENCH_PROGRAM=program_id, PARTNERD_BENCH_REF=refs,
                    PARTNERD_BENCH_TAG="%s-%d" % (tag, i))
         return b.wrk(n.url("/api/v1/conversions"), conns=per, script=script, env=env)
     return summed(together([lambda i=i, n=n: one(i, n) for i, n in enumerate(nodes)]))
@@ -109,7 +114,8 @@ def setups(work, cluster):
         for n in nodes:
             n.start()
         prog = first.setup_program()
-        first.setup_partner(prog, "alice")
+        for ref in SPREAD_REFS.split(",") if count == 1 else ["alice"]:
+            first.setup_partner(prog, ref)
         out[name] = (nodes, prog)
     return out
 
@@ -146,11 +152,13 @@ def measure(cluster, setup, nginx, results):
                       "ok": rows - before[n] >= answered[n] and rolled == rows}
         b.log("  %s: %d clicks answered, %d stored, rollups %s" % (
             n, answered[n], rows - before[n], "add up" if rolled == rows else "DO NOT add up"))
-    conv_runs = {n: [] for n in names[1:]}
+    conv_names = names[1:] + ["pg-1-spread"]
+    conv_runs = {n: [] for n in conv_names}
     for r in range(b.ROUNDS):
-        for n in (names[1:] if r % 2 == 0 else names[:0:-1]):
-            nodes, prog = setup[n]
-            res = conversions(nodes, prog, CONV_CONNS, "%s-r%d" % (n, r))
+        for n in conv_names[r % 3:] + conv_names[:r % 3]:
+            nodes, prog = setup[n.replace("-spread", "")]
+            refs = SPREAD_REFS if n.endswith("-spread") else "alice"
+            res = conversions(nodes, prog, CONV_CONNS, "%s-r%d" % (n, r), refs)
             conv_runs[n].append(res)
             b.log("  pg conversions round %d %-6s %8.0f/s  p99 %.2f ms  (non-2xx %d)" % (
                 r + 1, n, res["rps"], res["p99_ms"], res["bad"]))
@@ -169,7 +177,7 @@ def measure(cluster, setup, nginx, results):
         "clicks": {n: {"rps": med(click_runs[n], "rps"), "p99_ms": med(click_runs[n], "p99_ms")}
                    for n in names},
         "conversions": {n: {"rps": med(conv_runs[n], "rps"), "p99_ms": med(conv_runs[n], "p99_ms"),
-                            "bad": sum(x["bad"] for x in conv_runs[n])} for n in names[1:]},
+                            "bad": sum(x["bad"] for x in conv_runs[n])} for n in conv_names},
         "fixed": fixed, "counted": counted,
         "ok": all(c["ok"] for c in counted.values()) and fixed["errors"] + fixed["bad_status"] == 0,
     }
@@ -220,6 +228,10 @@ def table_rows(results, row):
             what, CONV_CONNS, b.DURATION, b.ROUNDS), "",
             "%.0f (p99 %.1f)" % (cv[n]["rps"], cv[n]["p99_ms"]), "",
             "≥ 3,000" if n == "pg-1" else "≥ one node", met)
+    row("(context) PostgreSQL conversions/s, one node, the sales spread over %d partners in turn, "
+        "wrk -c%d -d%ds, median of %d (p99 ms)" % (SPREAD, CONV_CONNS, b.DURATION, b.ROUNDS), "",
+        "%.0f (p99 %.1f)" % (cv["pg-1-spread"]["rps"], cv["pg-1-spread"]["p99_ms"]), "", "(none)",
+        True)
     p99 = pg["fixed"]["p99_us"] / 1000
     row("PostgreSQL conversion p99 at %d/s, one node, ms" % CONV_RATE, "", "%.2f" % p99, "",
         "≤ 20", p99 <= 20)
