@@ -321,6 +321,81 @@ static void kwd_rounds_half_to_even_in_fils(void **state)
     free(csv);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * One transaction, several jobs: the writer's batch, each job in a savepoint of its own. Each sale
+ * of a partner reads the partner and its month as the database holds them at that point of the
+ * transaction: after the batch's earlier sales, without a job that was undone, after a refund,
+ * in the month the order is dated in, after an edit of the partner. Tiers: 10 % from 0, 15 %
+ * from 100000, 20 % from 150000. */
+static void a_batch_of_one_partners_sales_reads_each_month_as_the_database_holds_it(void **state)
+{
+    struct kat *k = *state;
+    const char *prg =
+        make_program(k, &(struct program_spec){
+                            .currency = "USD",
+                            .rules = "[{\"id\":\"t\",\"type\":\"percent\",\"tiers\":["
+                                     "{\"from\":0,\"bps\":1000},{\"from\":100000,\"bps\":1500},"
+                                     "{\"from\":150000,\"bps\":2000}]}]",
+                            .cap = -1});
+    const char *p = make_partner(k, prg, "batch", NULL, NULL);
+    int64_t nov = at(2026, 11, 2);
+    struct pd_err err = {0};
+    assert_int_equal(store_begin(k->s, &err), 0); /* the batch */
+    json_t *c = convert(k, prg, "b1", 100000, "USD", "batch", nov);
+    assert_int_equal(earned(c, p, 0), 10000); /* 10 %; November: 100000 */
+    json_decref(c);
+    c = convert(k, prg, "b2", 20000, "USD", "batch", nov);
+    assert_int_equal(earned(c, p, 0), 3000); /* 15 % of 100000 before; November: 120000 */
+    json_decref(c);
+
+    /* A job undone: its 50000 never counts. */
+    struct conversion_input in = {.program_id = prg, .order_id = "b3", .amount = 50000,
+                                  .currency = "USD", .ref = "batch"};
+    snprintf(in.request_hash, sizeof in.request_hash, "kat-b3");
+    int status = 0;
+    assert_int_equal(store_begin(k->s, &err), 0);
+    assert_int_equal(conversion_record(k->s, &in, nov, &k->a, &status, &c, &err), 0);
+    json_decref(c);
+    store_rollback(k->s);
+    c = convert(k, prg, "b4", 10000, "USD", "batch", nov);
+    assert_int_equal(earned(c, p, 0), 1500); /* 15 % of 120000 before (not 170000); 130000 */
+    json_decref(c);
+
+    /* A refund of 70000 of b1 reverses 7000 and takes November to 60000. */
+    assert_int_equal(refund_ok(k, prg, "b1", 70000, nov), 7000);
+    c = convert(k, prg, "b5", 10000, "USD", "batch", nov);
+    assert_int_equal(earned(c, p, 0), 1000); /* 10 % of 60000 before; November: 70000 */
+    json_decref(c);
+
+    /* An order dated in October reads October, and the next November order November again. */
+    c = convert_full(k, prg, "b6", 100000, "USD", "batch", NULL, 0, nov, at(2026, 10, 20));
+    assert_int_equal(earned(c, p, 0), 10000); /* 10 % of nothing before; October: 100000 */
+    json_decref(c);
+    c = convert(k, prg, "b7", 10000, "USD", "batch", nov);
+    assert_int_equal(earned(c, p, 0), 1000); /* 10 % of 70000 before (not October's 100000) */
+    json_decref(c);
+
+    /* Another job of the batch changes the partner's email to the next buyer's: that sale is the
+     * partner's own purchase and earns nothing. */
+    struct partner pt;
+    assert_int_equal(store_begin(k->s, &err), 0);
+    assert_int_equal(partner_load(k->s, p, &k->a, &pt, &err), 0);
+    pt.email = "buyer@example.org";
+    assert_int_equal(partner_update(k->s, &pt, nov, &err), 0);
+    assert_int_equal(store_commit(k->s, &err), 0);
+    in = (struct conversion_input){.program_id = prg, .order_id = "b8", .amount = 10000,
+                                   .currency = "USD", .ref = "batch",
+                                   .email = "buyer@example.org"};
+    snprintf(in.request_hash, sizeof in.request_hash, "kat-b8");
+    assert_int_equal(store_begin(k->s, &err), 0);
+    assert_int_equal(conversion_record(k->s, &in, nov, &k->a, &status, &c, &err), 0);
+    assert_int_equal(store_commit(k->s, &err), 0);
+    assert_int_equal(ncommissions(c), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "fraud_reason")), "self_referral");
+    json_decref(c);
+    assert_int_equal(store_commit(k->s, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +413,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(jpy_rounds_half_to_even_in_whole_yen, setup, teardown),
         cmocka_unit_test_setup_teardown(kwd_rounds_half_to_even_in_fils, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_batch_of_one_partners_sales_reads_each_month_as_the_database_holds_it, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
