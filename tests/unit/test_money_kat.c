@@ -330,13 +330,13 @@ static void kwd_rounds_half_to_even_in_fils(void **state)
 static void a_batch_of_one_partners_sales_reads_each_month_as_the_database_holds_it(void **state)
 {
     struct kat *k = *state;
-    const char *prg =
-        make_program(k, &(struct program_spec){
-                            .currency = "USD",
-                            .rules = "[{\"id\":\"t\",\"type\":\"percent\",\"tiers\":["
-                                     "{\"from\":0,\"bps\":1000},{\"from\":100000,\"bps\":1500},"
-                                     "{\"from\":150000,\"bps\":2000}]}]",
-                            .cap = -1});
+    const char *prg = make_program(
+        k,
+        &(struct program_spec){.currency = "USD",
+                               .rules = "[{\"id\":\"t\",\"type\":\"percent\",\"tiers\":["
+                                        "{\"from\":0,\"bps\":1000},{\"from\":100000,\"bps\":1500},"
+                                        "{\"from\":150000,\"bps\":2000}]}]",
+                               .cap = -1});
     const char *p = make_partner(k, prg, "batch", NULL, NULL);
     int64_t nov = at(2026, 11, 2);
     struct pd_err err = {0};
@@ -349,8 +349,8 @@ static void a_batch_of_one_partners_sales_reads_each_month_as_the_database_holds
     json_decref(c);
 
     /* A job undone: its 50000 never counts. */
-    struct conversion_input in = {.program_id = prg, .order_id = "b3", .amount = 50000,
-                                  .currency = "USD", .ref = "batch"};
+    struct conversion_input in = {
+        .program_id = prg, .order_id = "b3", .amount = 50000, .currency = "USD", .ref = "batch"};
     snprintf(in.request_hash, sizeof in.request_hash, "kat-b3");
     int status = 0;
     assert_int_equal(store_begin(k->s, &err), 0);
@@ -383,8 +383,11 @@ static void a_batch_of_one_partners_sales_reads_each_month_as_the_database_holds
     pt.email = "buyer@example.org";
     assert_int_equal(partner_update(k->s, &pt, nov, &err), 0);
     assert_int_equal(store_commit(k->s, &err), 0);
-    in = (struct conversion_input){.program_id = prg, .order_id = "b8", .amount = 10000,
-                                   .currency = "USD", .ref = "batch",
+    in = (struct conversion_input){.program_id = prg,
+                                   .order_id = "b8",
+                                   .amount = 10000,
+                                   .currency = "USD",
+                                   .ref = "batch",
                                    .email = "buyer@example.org"};
     snprintf(in.request_hash, sizeof in.request_hash, "kat-b8");
     assert_int_equal(store_begin(k->s, &err), 0);
