@@ -41,12 +41,15 @@ static int load_row(struct store *s, const char *id, const char *sum, int64_t fr
                     struct arena *a, struct partner *out, int64_t *sum_out, bool *sum_exact,
                     struct pd_err *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT " PARTNER_COLUMNS "%s%s FROM partners WHERE id = ?1",
-             sum ? ", " : "", sum ? sum : "");
+    /* Without a sum, a string literal: the statement cache finds it by its address. */
+    static const char plain[] = "SELECT " PARTNER_COLUMNS " FROM partners WHERE id = ?1";
+    char with_sum[512];
+    if (sum)
+        snprintf(with_sum, sizeof with_sum,
+                 "SELECT " PARTNER_COLUMNS ", %s FROM partners WHERE id = ?1", sum);
     struct db_val p[3] = {db_text(id), db_int(from), db_int(to)};
     struct store_cursor cur;
-    int rc = store_query_row(s, sql, p, sum ? 3 : 1, &cur, err);
+    int rc = store_query_row(s, sum ? with_sum : plain, p, sum ? 3 : 1, &cur, err);
     if (rc < 0)
         return -1;
     if (rc == STORE_DONE) {

@@ -78,12 +78,15 @@ static int load_row(struct store *s, const char *id, const char *extra, const ch
                     int nextra, struct arena *a, struct program *out, const char **extra_out,
                     struct pd_err *err)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql, "SELECT " PROGRAM_COLUMNS "%s%s FROM programs WHERE id = ?1",
-             extra ? ", " : "", extra ? extra : "");
+    /* Without extra, a string literal: the statement cache finds it by its address. */
+    static const char plain[] = "SELECT " PROGRAM_COLUMNS " FROM programs WHERE id = ?1";
+    char with_extra[1024];
+    if (extra)
+        snprintf(with_extra, sizeof with_extra,
+                 "SELECT " PROGRAM_COLUMNS ", %s FROM programs WHERE id = ?1", extra);
     struct db_val p[2] = {db_text(id), db_text(param2)};
     struct store_cursor cur;
-    int rc = store_query_row(s, sql, p, extra ? 2 : 1, &cur, err);
+    int rc = store_query_row(s, extra ? with_extra : plain, p, extra ? 2 : 1, &cur, err);
     if (rc < 0)
         return -1;
     if (rc == STORE_DONE) {
