@@ -114,8 +114,10 @@ void api_metrics(struct api_call *call)
         (size_t)n < sizeof body) /* jobs run again: another node or writer held their lock */
         n += snprintf(body + n, sizeof body - (size_t)n,
                       "# TYPE partnerd_writes_postponed_total counter\n"
-                      "partnerd_writes_postponed_total %llu\n",
-                      (unsigned long long)ws.postponed);
+                      "partnerd_writes_postponed_total %llu\n"
+                      "# TYPE partnerd_commit_batches_rerun_total counter\n"
+                      "partnerd_commit_batches_rerun_total %llu\n",
+                      (unsigned long long)ws.postponed, (unsigned long long)ws.reruns);
     static const struct http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
     api_reply_raw(call, 200, h, 1, body, n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
 }

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "app/idempotency.h"
+#include "app/totals.h"
 #include "util/json_encode.h"
 #include "util/banned.h"
 
@@ -41,6 +42,9 @@ static int write_run(struct store *s, struct write_job *job)
     /* It may run again (store/writer.h): from its inputs every time. */
     json_decref(w->result);
     w->result = NULL;
+    free(w->answer);
+    w->answer = NULL;
+    w->replayed = false;
     w->err = (struct pd_err){0};
     if (w->idem_key) {
         int rc = idempotency_lookup(s, w);
@@ -143,6 +147,9 @@ static void submit_write(struct api_call *call, api_write_op op, void *op_arg, b
 {
     struct api_write *w = write_new(call, op, op_arg);
     w->job.any_lane = any_lane;
+    /* The sales (any lane) add to few shared rows: their batch writes each row once. */
+    if (any_lane)
+        w->job.write_totals = totals_write;
     const char *key = http_header_get(call->req, "Idempotency-Key");
     if (key) {
         size_t len = strlen(key);

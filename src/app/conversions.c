@@ -297,11 +297,12 @@ static int pay_partner(struct store *s, struct order *o, struct arena *a, struct
             continue;
         const struct rule *rule = &prog->rules.rules[line->rule_index];
         json_t *d = json_pack(
-            "{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I}", "rule_id", rule->id, "rule_version",
+            "{s:s, s:i, s:s, s:I, s:I, s:I, s:b, s:I}", "rule_id", rule->id, "rule_version",
             prog->rules.version, "type", rule->type == RULE_FLAT ? "flat" : "percent", "bps",
             (json_int_t)line->bps, "base", (json_int_t)line->base, "order_amount",
-            (json_int_t)in->amount, "month_revenue_before", (json_int_t)o->month_revenue,
-            "first_purchase", first, "items", (json_int_t)in->nitems);
+            (json_int_t)in->amount, "first_purchase", first, "items", (json_int_t)in->nitems);
+        if (rule->ntiers > 0) /* what chose the tier */
+            json_object_set_new(d, "month_revenue_before", json_integer(o->month_revenue));
         if (prog->monthly_cap >= 0)
             json_object_set_new(d, "cap",
                                 json_pack("{s:I, s:I, s:I}", "monthly_cap",
@@ -354,6 +355,18 @@ static json_t *conversion_answer(const struct order *o, struct arena *a)
     return out;
 }
 
+/* Whether the program's commissions depend on the partner's month (tiers, a cap) or reach its
+ * parents: such a sale reads its totals as they are. */
+static bool reads_month(const struct program *p)
+{
+    if (p->monthly_cap >= 0 || p->parent_bps > 0)
+        return true;
+    for (size_t i = 0; i < p->rules.nrules; i++)
+        if (p->rules.rules[i].ntiers > 0)
+            return true;
+    return false;
+}
+
 /* Who earns the order, and whether it is fraud (a bot's click, the partner's own purchase). */
 static int attribute_order(struct store *s, struct order *o, struct arena *a, struct pd_err *err)
 {
@@ -363,11 +376,20 @@ static int attribute_order(struct store *s, struct order *o, struct arena *a, st
                            in->ref, a, &click_link_id, &o->ar, err) < 0)
         return -1;
     if (o->ar.partner_id) {
-        /* The partner's lock covers its month (tiers, caps) and its rollup and balance rows. */
-        if (store_lock(s, "partner", o->ar.partner_id, NULL, err) < 0 ||
-            stats_partner_month(s, o->ar.partner_id, o->occurred, in->amount, a, &o->partner,
-                                &o->month_revenue, err) != 0)
-            return -1;
+        if (s->defer_totals && !reads_month(&o->prog)) {
+            /* Its balance and rollups wait for the batch, which writes them under the partner's
+             * lock and checks the month's revenue then (app/totals.h). */
+            if (partner_load(s, o->ar.partner_id, a, &o->partner, err) != 0)
+                return -1;
+        } else {
+            /* The partner's lock covers its month (tiers, caps) and its rollup and balance
+             * rows, written as they change. */
+            s->defer_totals = false;
+            if (store_lock(s, "partner", o->ar.partner_id, NULL, err) < 0 ||
+                stats_partner_month(s, o->ar.partner_id, o->occurred, in->amount, a, &o->partner,
+                                    &o->month_revenue, err) != 0)
+                return -1;
+        }
         o->have_partner = true;
         if (o->ar.bot)
             o->fraud = "bot_click";

@@ -5,30 +5,13 @@
 
 #include "core/ids.h"
 #include "core/money.h"
+#include "store/totals.h"
 #include "util/banned.h"
 
-int ledger_append(struct store *s, const char *program_id, const char *partner_id,
-                  const char *commission_id, const char *payout_id, const char *currency,
-                  const struct ledger_delta *d, int64_t now, struct pd_err *err)
+int ledger_balance_add(struct store *s, const char *partner_id, int64_t pending, int64_t approved,
+                       int64_t paid, const char *what, struct pd_err *err)
 {
-    char id[ID_MAX_LEN];
-    id_new(id, sizeof id, "led_", (uint64_t)now);
-    struct db_val v[11] = {db_text(id),         db_text(program_id),
-                           db_text(partner_id), db_text(commission_id),
-                           db_text(payout_id),  db_text(currency),
-                           db_text(ledger_kind_name(d->kind)), db_int(d->pending),
-                           db_int(d->approved), db_int(d->paid),
-                           db_int(now)};
-    if (store_write(s,
-                    "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
-                    " payout_id, currency, kind, pending, approved, paid, created_at)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    v, 11, err) < 0)
-        return -1;
-    /* The partner's running balance; an entry never exceeds MONEY_MAX_AMOUNT and a bucket never
-     * MONEY_MAX_TOTAL, so the addition stays far inside int64. */
-    struct db_val b[4] = {db_text(partner_id), db_int(d->pending), db_int(d->approved),
-                          db_int(d->paid)};
+    struct db_val b[4] = {db_text(partner_id), db_int(pending), db_int(approved), db_int(paid)};
     struct store_cursor cur;
     int rc = store_query_row(s,
                              "INSERT INTO partner_balances (partner_id, pending, approved, paid)"
@@ -52,8 +35,45 @@ int ledger_append(struct store *s, const char *program_id, const char *partner_i
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
                           "this %s would take partner %s's balance past %lld minor units, the "
                           "largest total partnerd keeps",
-                          ledger_kind_name(d->kind), partner_id, (long long)MONEY_MAX_TOTAL);
+                          what, partner_id, (long long)MONEY_MAX_TOTAL);
     return 0;
+}
+
+int ledger_append(struct store *s, const char *program_id, const char *partner_id,
+                  const char *commission_id, const char *payout_id, const char *currency,
+                  const struct ledger_delta *d, int64_t now, struct pd_err *err)
+{
+    char id[ID_MAX_LEN];
+    id_new(id, sizeof id, "led_", (uint64_t)now);
+    struct db_val v[11] = {db_text(id),
+                           db_text(program_id),
+                           db_text(partner_id),
+                           db_text(commission_id),
+                           db_text(payout_id),
+                           db_text(currency),
+                           db_text(ledger_kind_name(d->kind)),
+                           db_int(d->pending),
+                           db_int(d->approved),
+                           db_int(d->paid),
+                           db_int(now)};
+    if (store_write(s,
+                    "INSERT INTO ledger_entries (id, program_id, partner_id, commission_id,"
+                    " payout_id, currency, kind, pending, approved, paid, created_at)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    v, 11, err) < 0)
+        return -1;
+    /* Deferred: only increments (store/totals.h), added once per batch. */
+    if (s->defer_totals && d->pending >= 0 && d->approved >= 0 && d->paid >= 0) {
+        const char *key[TOTAL_TEXTS] = {partner_id, NULL, NULL};
+        int64_t inc[TOTAL_VALUES] = {d->pending, d->approved, d->paid, 0, 0};
+        return store_total_add(s, TOTAL_BALANCE, key, 0, inc) == 0 ? 0 : store_totals_first(s, err);
+    }
+    if (store_totals_pending(s))
+        return store_totals_first(s, err);
+    /* An entry never exceeds MONEY_MAX_AMOUNT and a bucket never MONEY_MAX_TOTAL, so the addition
+     * stays far inside int64. */
+    return ledger_balance_add(s, partner_id, d->pending, d->approved, d->paid,
+                              ledger_kind_name(d->kind), err);
 }
 
 /* The items payout_items_send moved: sent through ?2 at ?3. */

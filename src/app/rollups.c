@@ -4,6 +4,7 @@
 #include "app/rollups.h"
 
 #include "core/money.h"
+#include "store/totals.h"
 #include "util/timefmt.h"
 #include "util/banned.h"
 
@@ -20,11 +21,16 @@
     " revenue = daily_stats.revenue + excluded.revenue,"                                           \
     " commission = daily_stats.commission + excluded.commission"
 
-int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
-              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
-              int64_t revenue, int64_t commission, struct pd_err *err)
+static int64_t day_of(int64_t at_ms)
 {
-    int64_t day = at_ms >= 0 ? at_ms / 86400000 : -((-at_ms + 86399999) / 86400000);
+    return at_ms >= 0 ? at_ms / DAY_MS : -((-at_ms + DAY_MS - 1) / DAY_MS);
+}
+
+int stats_add_now(struct store *s, const char *program_id, const char *partner_id,
+                  const char *link_id, int64_t at_ms, int64_t clicks, int64_t unique_clicks,
+                  int64_t conversions, int64_t revenue, int64_t commission, struct pd_err *err)
+{
+    int64_t day = day_of(at_ms);
     struct db_val v[9] = {db_text(program_id), db_text(partner_id), db_text(link_id ? link_id : ""),
                           db_int(day),         db_int(clicks),      db_int(unique_clicks),
                           db_int(conversions), db_int(revenue),     db_int(commission)};
@@ -49,6 +55,26 @@ int stats_add(struct store *s, const char *program_id, const char *partner_id, c
                           "minor units, the largest total partnerd keeps",
                           partner_id, (long long)MONEY_MAX_TOTAL);
     return 0;
+}
+
+int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
+              int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
+              int64_t revenue, int64_t commission, struct pd_err *err)
+{
+    /* Deferred: only increments (store/totals.h), added once per batch. */
+    if (s->defer_totals && clicks >= 0 && unique_clicks >= 0 && conversions >= 0 && revenue >= 0 &&
+        commission >= 0) {
+        const char *key[TOTAL_TEXTS] = {partner_id, program_id, link_id ? link_id : ""};
+        int64_t inc[TOTAL_VALUES] = {clicks, unique_clicks, conversions, revenue, commission};
+        return store_total_add(s, TOTAL_DAILY, key, day_of(at_ms), inc) == 0
+                   ? 0
+                   : store_totals_first(s, err);
+    }
+    /* Money beside waiting money would be checked against totals without it. */
+    if ((revenue != 0 || commission != 0) && store_totals_pending(s))
+        return store_totals_first(s, err);
+    return stats_add_now(s, program_id, partner_id, link_id, at_ms, clicks, unique_clicks,
+                         conversions, revenue, commission, err);
 }
 
 /* The first day (days since the epoch) of the month after the one starting on `first`. A
@@ -86,6 +112,8 @@ static int month_sum(struct store *s, const char *sql, const char *partner_id, i
 int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
                            struct pd_err *err)
 {
+    if (store_totals_pending(s))
+        return store_totals_first(s, err);
     return month_sum(s,
                      "SELECT SUM(commission) FROM daily_stats"
                      " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
@@ -96,6 +124,8 @@ int stats_partner_month(struct store *s, const char *partner_id, int64_t at, int
                         struct arena *a, struct partner *out, int64_t *revenue_before,
                         struct pd_err *err)
 {
+    if (store_totals_pending(s))
+        return store_totals_first(s, err);
     int64_t first = time_month_start_ms(at) / DAY_MS;
     bool exact = true;
     int rc = partner_load_sum(s, partner_id,
@@ -114,6 +144,23 @@ int stats_partner_month(struct store *s, const char *partner_id, int64_t at, int
         return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
                           "this order would take partner %s's revenue this month past %lld "
                           "minor units, the largest total partnerd keeps",
+                          partner_id, (long long)MONEY_MAX_TOTAL);
+    return 0;
+}
+
+int stats_month_revenue_check(struct store *s, const char *partner_id, int64_t at,
+                              struct pd_err *err)
+{
+    int64_t revenue = 0;
+    if (month_sum(s,
+                  "SELECT SUM(revenue) FROM daily_stats"
+                  " WHERE partner_id = ?1 AND day >= ?2 AND day < ?3",
+                  partner_id, at, &revenue, err) < 0)
+        return -1;
+    if (!money_total_ok(revenue))
+        return pd_err_set(err, PD_ERR_UNPROCESSABLE, "amount",
+                          "partner %s's revenue this month would pass %lld minor units, the "
+                          "largest total partnerd keeps",
                           partner_id, (long long)MONEY_MAX_TOTAL);
     return 0;
 }

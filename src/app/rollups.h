@@ -10,10 +10,26 @@
 #include "store/store.h"
 #include "util/err.h"
 
-/* Adds to the daily rollup row of (program, partner, link, day). */
+/* The kind of a daily rollup row among a batch's deferred totals (store/totals.h): text the
+ * partner, program and link ("" for none), num the day (days since the epoch), values clicks,
+ * unique clicks, conversions, revenue, commission. */
+#define TOTAL_DAILY 2
+
+/* Adds to the daily rollup row of (program, partner, link, day) (in a batch that defers totals,
+ * an increment waits there: store/totals.h). */
 int stats_add(struct store *s, const char *program_id, const char *partner_id, const char *link_id,
               int64_t at_ms, int64_t clicks, int64_t unique_clicks, int64_t conversions,
               int64_t revenue, int64_t commission, struct pd_err *err);
+/* As stats_add, written now whatever the batch defers (how the deferred ones are written). */
+int stats_add_now(struct store *s, const char *program_id, const char *partner_id,
+                  const char *link_id, int64_t at_ms, int64_t clicks, int64_t unique_clicks,
+                  int64_t conversions, int64_t revenue, int64_t commission, struct pd_err *err);
+
+/* 422 when the partner's attributed revenue in the month containing at, as the rollups hold it,
+ * is past MONEY_MAX_TOTAL (a batch's deferred revenue checked once written). */
+int stats_month_revenue_check(struct store *s, const char *partner_id, int64_t at,
+                              struct pd_err *err);
+
 /* Commission a partner has earned in the calendar month containing at (from the rollups). */
 int stats_month_commission(struct store *s, const char *partner_id, int64_t at, int64_t *out,
                            struct pd_err *err);

@@ -1,10 +1,12 @@
 /* One batch in one transaction (store/batch.h): savepoints per job or per run of a group's jobs,
- * the jobs that must run again sorted out, the commit. */
+ * the jobs that must run again sorted out, the deferred totals written (store/totals.h), the
+ * commit. */
 #include "store/batch.h"
 
 #include <stdio.h>
 
 #include "store/flush.h"
+#include "store/totals.h"
 #include "util/banned.h"
 
 /* What became of a job (or a run of a group's jobs) in the batch. */
@@ -15,12 +17,27 @@ enum run_result {
     RUN_BROKEN,    /* the batch can no longer commit */
 };
 
+/* One run of a batch's jobs in one transaction. */
+struct batch {
+    struct store *s;
+    bool defer;        /* jobs with write_totals may defer their totals */
+    bool holds_locks;  /* the transaction holds locks of kept jobs */
+    bool locks_beside; /* ... of jobs that wrote their own totals, or of groups */
+    bool totals_failed;
+    /* how the waiting totals are written (a deferring job's write_totals) */
+    int (*write_totals)(struct store *s, struct pd_err *err);
+};
+
 /* Before a job: its store_lock calls only try once the transaction holds an earlier job's
  * locks (a job undone to its savepoint released its own). */
-static void job_starts(struct store *s, bool holds_locks)
+static void job_starts(struct batch *b, const struct write_job *j)
 {
-    s->retry = false;
-    s->locks_try_only = holds_locks;
+    b->s->retry = false;
+    b->s->locks_try_only = b->holds_locks;
+    b->s->defer_totals = b->defer && j->write_totals;
+    b->s->totals_first = false;
+    if (b->s->defer_totals)
+        b->write_totals = j->write_totals;
 }
 
 /* A job that met a lock held elsewhere or a deadlock: undone, and run again (a few times). */
@@ -29,21 +46,56 @@ static bool must_postpone(struct store *s, const struct write_job *j)
     return s->retry && j->postponed < MAX_POSTPONED;
 }
 
-/* One job in its own savepoint. */
-static enum run_result run_one(struct store *s, struct write_job *j, bool holds_locks)
+/* Writes the totals that wait, outside any job's savepoint. They take their own locks in an order
+ * all batches share, so they wait for them, unless the transaction holds locks taken in another
+ * order (then they only try). false: the batch cannot commit as it ran (b->totals_failed). */
+static bool write_totals(struct batch *b)
 {
+    struct store *s = b->s;
+    if (!store_totals_pending(s))
+        return true;
+    struct pd_err err = {0};
+    s->retry = false;
+    s->locks_try_only = b->locks_beside;
+    s->defer_totals = false;
+    int rc = b->write_totals(s, &err);
+    store_totals_clear(s);
+    if (rc < 0) {
+        b->totals_failed = true;
+        return false;
+    }
+    return true;
+}
+
+/* One job in its own savepoint. A job that must see the totals written first (it reads one) is
+ * undone, they are written, and it runs again writing its own. */
+static enum run_result run_one(struct batch *b, struct write_job *j)
+{
+    struct store *s = b->s;
     struct pd_err err;
     if (store_begin(s, &err) < 0)
         return RUN_BROKEN;
-    job_starts(s, holds_locks);
+    job_starts(b, j);
     int rc = j->run(s, j);
+    if (s->totals_first && b->defer) {
+        store_rollback(s);
+        if (!write_totals(b) || store_begin(s, &err) < 0)
+            return RUN_BROKEN;
+        job_starts(b, j);
+        s->defer_totals = false;
+        rc = j->run(s, j);
+    }
     if (must_postpone(s, j)) {
         store_rollback(s);
         return RUN_POSTPONED;
     }
     if (rc == 0) {
         j->outcome = WRITE_COMMITTED;
-        return store_commit(s, &err) == 0 ? RUN_KEPT : RUN_BROKEN;
+        if (store_commit(s, &err) < 0)
+            return RUN_BROKEN;
+        b->holds_locks = true;
+        b->locks_beside |= !s->defer_totals;
+        return RUN_KEPT;
     }
     j->outcome = WRITE_ROLLED_BACK;
     store_rollback(s);
@@ -79,18 +131,17 @@ static void file_rest(struct sorted_jobs *out, struct write_job *j, size_t n)
     }
 }
 
-/* n consecutive jobs of one group in one savepoint; one by one when that fails. *holds_locks:
- * whether the transaction holds locks of kept jobs, before and after. false when the batch can
- * no longer commit. Every job is filed in out. */
-static bool run_group(struct store *s, struct write_job *first, size_t n, bool *holds_locks,
-                      struct sorted_jobs *out)
+/* n consecutive jobs of one group in one savepoint; one by one when that fails. false when the
+ * batch can no longer commit. Every job is filed in out. */
+static bool run_group(struct batch *b, struct write_job *first, size_t n, struct sorted_jobs *out)
 {
+    struct store *s = b->s;
     struct pd_err err;
     if (store_begin(s, &err) < 0) {
         file_rest(out, first, n);
         return false;
     }
-    job_starts(s, *holds_locks);
+    job_starts(b, first);
     int rc = first->group->run_many(s, first, n);
     enum run_result r = must_postpone(s, first) ? RUN_POSTPONED : rc == 0 ? RUN_KEPT : RUN_UNDONE;
     if (r == RUN_KEPT && store_commit(s, &err) < 0) {
@@ -103,12 +154,11 @@ static bool run_group(struct store *s, struct write_job *first, size_t n, bool *
     for (size_t i = 0; i < n; i++, j = next) {
         next = j->next;
         if (r == RUN_UNDONE) {
-            enum run_result one = run_one(s, j, *holds_locks);
+            enum run_result one = run_one(b, j);
             if (one == RUN_BROKEN) {
                 file_rest(out, j, n - i);
                 return false;
             }
-            *holds_locks |= one == RUN_KEPT;
             file_job(out, j, one);
             continue;
         }
@@ -116,7 +166,8 @@ static bool run_group(struct store *s, struct write_job *first, size_t n, bool *
             j->outcome = WRITE_COMMITTED;
         file_job(out, j, r);
     }
-    *holds_locks |= r == RUN_KEPT;
+    if (r == RUN_KEPT)
+        b->holds_locks = b->locks_beside = true;
     return true;
 }
 
@@ -144,13 +195,12 @@ static struct write_job *groups_last(struct write_job *jobs)
     return others;
 }
 
-void batch_execute(struct store *s, struct write_job *jobs, struct batch_result *res)
+/* Runs the jobs in one transaction and commits it; false when it failed. */
+static bool run_batch(struct batch *b, struct write_job *jobs, struct batch_result *res)
 {
-    if (s->dialect == STORE_POSTGRES)
-        jobs = groups_last(jobs);
+    struct store *s = b->s;
     struct pd_err err = {0};
-    uint64_t link_changes = s->link_changes;
-    bool may_change_links = false, holds_locks = false;
+    bool may_change_links = false;
     struct sorted_jobs out = {.batch_tail = &out.batch, .postponed_tail = &out.postponed};
     bool ok = store_begin(s, &err) == 0;
     if (!ok)
@@ -169,20 +219,24 @@ void batch_execute(struct store *s, struct write_job *jobs, struct batch_result 
         }
         struct write_job *after = last->next;
         if (j->group) {
-            ok = run_group(s, j, run, &holds_locks, &out);
+            ok = run_group(b, j, run, &out);
+        } else if (!(b->defer && j->write_totals) && !write_totals(b)) {
+            ok = false; /* a job that writes its own totals reads them as they are */
+            break;
         } else {
-            enum run_result r = run_one(s, j, holds_locks);
+            enum run_result r = run_one(b, j);
             ok = r != RUN_BROKEN;
-            holds_locks |= r == RUN_KEPT;
             file_job(&out, j, r);
         }
         j = after;
     }
+    ok = ok && write_totals(b);
     if (!ok) /* the jobs not yet run stay in the batch, which fails */
         *out.batch_tail = j;
     res->ran = out.batch;
     res->postponed = out.postponed;
     s->locks_try_only = false;
+    s->defer_totals = false;
     if (ok && store_commit(s, &err) < 0) {
         fprintf(stderr, "level=error msg=\"writer: commit failed\" error=\"%s\"\n", err.message);
         ok = false;
@@ -197,7 +251,38 @@ void batch_execute(struct store *s, struct write_job *jobs, struct batch_result 
             store_rollback(s);
     }
     res->committed = ok;
-    res->links_changed = ok && (s->counts_link_changes ? s->link_changes != link_changes
-                                                       : may_change_links);
+    res->links_changed = ok && may_change_links;
+    return ok;
 }
 
+/* The jobs of a failed run, each once: those it ran, then those it put off. */
+static struct write_job *all_jobs(struct batch_result *res)
+{
+    struct write_job **tail = &res->ran;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = res->postponed;
+    struct write_job *jobs = res->ran;
+    res->ran = res->postponed = NULL;
+    return jobs;
+}
+
+void batch_execute(struct store *s, struct write_job *jobs, struct batch_result *res)
+{
+    if (s->dialect == STORE_POSTGRES)
+        jobs = groups_last(jobs);
+    uint64_t link_changes = s->link_changes;
+    struct batch b = {.s = s, .defer = true};
+    res->rerun = !run_batch(&b, jobs, res) && b.totals_failed;
+    if (res->rerun) {
+        /* The deferred totals could not be written as they were: every job again, each writing
+         * its own, so the one a limit refuses is refused alone. */
+        jobs = all_jobs(res);
+        if (s->dialect == STORE_POSTGRES)
+            jobs = groups_last(jobs);
+        b = (struct batch){.s = s};
+        run_batch(&b, jobs, res);
+    }
+    if (res->committed && s->counts_link_changes)
+        res->links_changed = s->link_changes != link_changes;
+}

@@ -1,8 +1,10 @@
 /* One batch of the group-commit writer (store/writer.h) in one transaction: each job in its own
- * savepoint, a run of a write_group's jobs in one (store/job.h). A job that meets another node's lock or a
- * deadlock (store.h, retry) is undone and handed back to run in a later batch; the first job of a
- * transaction waits for its locks, the later ones only try (store.h, locks_try_only), so two
- * nodes' batches never wait for each other in a circle on those locks. */
+ * savepoint, a run of a write_group's jobs in one (store/job.h). A job that meets another node's
+ * lock or a deadlock (store.h, retry) is undone and handed back to run in a later batch; the first
+ * job of a transaction waits for its locks, the later ones only try (store.h, locks_try_only), so
+ * two nodes' batches never wait for each other in a circle on those locks. Totals the jobs deferred
+ * (store/totals.h) are written before a job that writes its own and before the commit; when they
+ * cannot be (a limit, a lock), the batch runs again with no job deferring. */
 #ifndef PD_STORE_BATCH_H
 #define PD_STORE_BATCH_H
 
@@ -20,6 +22,7 @@ struct batch_result {
     struct write_job *postponed; /* the jobs to run again, linked, nothing of them written */
     bool committed;              /* false: nothing of the batch was written */
     bool links_changed;          /* links, partners, programs or api_keys changed */
+    bool rerun;                  /* its deferred totals could not be written: it ran again */
 };
 
 /* Runs the jobs (linked by next) in one transaction on s and commits it (on PostgreSQL the grouped

@@ -36,6 +36,11 @@ struct write_job {
      * typically posts the response back to the request's worker thread. */
     void (*done)(struct write_job *job);
     const struct write_group *group; /* optional */
+    /* Optional: the job may defer the totals it adds to (store/totals.h), and this writes a
+     * batch's deferred totals (all of them, whichever job's they are), outside any job's
+     * savepoint; -1 when one cannot be written as it is (a limit, another node's lock), and the
+     * batch then runs again with every job writing its own totals. */
+    int (*write_totals)(struct store *s, struct pd_err *err);
     /* The job never changes links, partners or programs (so it need not invalidate the link
      * cache on a backend that cannot count such changes). */
     bool keeps_links;

@@ -38,8 +38,10 @@ struct store *store_open_existing(const char *url, bool read_only, struct pd_err
 
 void store_close(struct store *s)
 {
-    if (s)
-        s->ops->close(s);
+    if (!s)
+        return;
+    store_totals_free(s);
+    s->ops->close(s);
 }
 
 bool store_col_int_exact(struct store_cursor *cur, int col, int64_t *out)
@@ -142,12 +144,12 @@ int store_begin(struct store *s, struct pd_err *err)
     if ((s->tx_depth == 0 ? store_exec(s, sql, NULL, 0, NULL, err)
                           : store_write(s, sql, NULL, 0, err)) < 0)
         return -1;
+    store_totals_savepoint(s, s->tx_depth);
     s->tx_depth++;
     return 0;
 }
 
-int store_lock(struct store *s, const char *kind, const char *a, const char *b,
-               struct pd_err *err)
+int store_lock(struct store *s, const char *kind, const char *a, const char *b, struct pd_err *err)
 {
     if (s->dialect != STORE_POSTGRES)
         return 0;
@@ -181,14 +183,15 @@ int store_commit(struct store *s, struct pd_err *err)
         return pd_err_set(err, PD_ERR_INTERNAL, NULL, "commit outside a transaction");
     /* A savepoint's release may go without waiting (store_write sends it so only when no other
      * write of the job is unanswered). */
-    int rc = s->tx_depth == 1 ? store_exec(s, "COMMIT", NULL, 0, NULL, err)
-                              : store_write(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0,
-                                            err);
+    int rc = s->tx_depth == 1
+                 ? store_exec(s, "COMMIT", NULL, 0, NULL, err)
+                 : store_write(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0, err);
     if (rc < 0) {
         store_rollback(s);
         return -1;
     }
     s->tx_depth--;
+    store_totals_release(s, s->tx_depth);
     if (s->tx_depth == 0)
         s->held_locks = 0;
     return 0;
@@ -206,6 +209,7 @@ void store_rollback(struct store *s)
         store_exec(s, savepoint_sql(s->tx_depth - 1, "RELEASE"), NULL, 0, NULL, NULL);
     }
     s->tx_depth--;
+    store_totals_rollback(s, s->tx_depth);
 }
 
 int store_schema_version(struct store *s)

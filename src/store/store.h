@@ -100,7 +100,8 @@ struct store {
     /* PostgreSQL: the current job met a lock it must not wait for (store_lock with locks_try_only
      * set, held by another node's transaction), or the server ended a statement with a deadlock or
      * a serialization failure. What the job wrote cannot stand, but nothing was wrong with it: the
-     * writer undoes it and runs it again in a later batch. Cleared by the writer before each job. */
+     * writer undoes it and runs it again in a later batch. Cleared by the writer before each job.
+     */
     bool retry;
     /* Set by the writer while its transaction already holds locks of earlier jobs: store_lock
      * then only tries (waiting while holding them could close a circle with another node, which
@@ -111,7 +112,21 @@ struct store {
      * and whenever a savepoint is rolled back (which may release some). */
     int held_locks;
     uint64_t held[STORE_HELD_LOCKS];
+    /* Set by the writer for a job that may defer its totals (store/totals.h), which the job may
+     * clear for itself; then the totals it changes wait in `totals` for the batch to write them. */
+    bool defer_totals;
+    /* Set by a job that must see every total written (it reads one) while some still wait: the
+     * writer undoes the job, writes the totals and runs it again. */
+    bool totals_first;
+    struct store_totals *totals;
 };
+
+/* The deferred totals (store/totals.h) follow the transaction: a savepoint opened at depth,
+ * released or rolled back to depth; freed with the connection. */
+void store_totals_savepoint(struct store *s, int depth);
+void store_totals_release(struct store *s, int depth);
+void store_totals_rollback(struct store *s, int depth);
+void store_totals_free(struct store *s);
 
 /* Opens "sqlite:PATH" (or a bare path) or "postgres://..." / "postgresql://...". read_only: a
  * connection that never writes (the worker threads' reads). */
@@ -185,8 +200,7 @@ void store_rollback(struct store *s);
  * (PD_ERR_UNAVAILABLE). What each lock protects:
  * docs/architecture.md, "The path of a conversion". Take it before reading what the write depends
  * on: under READ COMMITTED every statement after it sees what the previous holder committed. */
-int store_lock(struct store *s, const char *kind, const char *a, const char *b,
-               struct pd_err *err);
+int store_lock(struct store *s, const char *kind, const char *a, const char *b, struct pd_err *err);
 
 /* Applies every migration not yet applied (schema_migrations). Returns the number applied, or -1.
  */

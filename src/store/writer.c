@@ -383,7 +383,8 @@ static void checkpointer_stop(struct writer *w)
 /* After batch_execute. Returns true when the syncers will report the jobs
  * done once the batch is on disk; false when they are done now (outcomes set, done() not called).
  */
-static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, bool links_changed)
+static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, bool links_changed,
+                         bool rerun)
 {
     /* Before any job is reported done: a request that follows an acknowledged change of a link,
      * partner or program never sees the link cache's older copy. */
@@ -398,6 +399,7 @@ static bool settle_batch(struct writer *w, struct write_job *batch, bool ok, boo
     }
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
+    w->stats.reruns += rerun;
     w->stats.jobs += n;
     if (n > w->stats.max_batch)
         w->stats.max_batch = n;
@@ -459,7 +461,7 @@ static void run_batch(struct writer *w, struct store *s, struct write_job *batch
     batch = r.ran;
     if (!batch)
         return;
-    if (settle_batch(w, batch, r.committed, r.links_changed))
+    if (settle_batch(w, batch, r.committed, r.links_changed, r.rerun))
         return;
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next; /* done() may free the job */

@@ -16,6 +16,7 @@
 struct writer_stats {
     uint64_t batches, jobs, failed_batches;
     uint64_t postponed; /* jobs run again in a later batch (store.h, retry) */
+    uint64_t reruns;    /* batches run again, their totals not deferred (store/batch.h) */
     uint64_t max_batch;
     /* SQLite: the checkpoints the writer finished itself with commits blocked (see
      * checkpointer_main in writer.c), and the log frames they copied. */
