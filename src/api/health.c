@@ -63,7 +63,7 @@ void api_metrics(struct api_call *call)
     struct app_metrics *m = &call->app->metrics;
     struct writer_stats ws;
     writer_get_stats(call->app->writer, &ws);
-    char body[2048];
+    char body[4096];
     int n = snprintf(
         body, sizeof body,
         "# TYPE partnerd_requests_total counter\npartnerd_requests_total %llu\n"

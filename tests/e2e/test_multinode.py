@@ -3,12 +3,12 @@
 PostgreSQL database. What one node writes the other reads; clicks and conversions sent to both at
 once are each stored exactly once; the same order sent to both nodes at the same moment yields one
 conversion and one commission (also for 1,000 orders at once); a partner's monthly cap holds when
-its orders reach both nodes at once, and so does a customer's binding (the second order of a new
-customer follows the first one's partner, whichever node each reached); the same three hold on one
-node whose conversions commit in four writer lanes at once; two edits of one partner on the two
-nodes both survive, and two crossing parents cannot close a loop; `partnerd check` passes. On SQLite the two nodes are two processes on
-one database file (WAL, one writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes
-on one cluster."""
+its orders reach both nodes at once, and so do its month's revenue limit and a customer's binding
+(the second order of a new customer follows the first one's partner, whichever node each
+reached); the same hold on one node whose conversions commit in four writer lanes at once; two
+edits of one partner on the two nodes both survive, and two crossing parents cannot close a loop;
+`partnerd check` passes. On SQLite the two nodes are two processes on one database file (WAL, one
+writer at a time); on PostgreSQL (PARTNERD_TEST_DB=postgres) two nodes on one cluster."""
 
 import concurrent.futures
 import os
@@ -217,6 +217,32 @@ def test_a_monthly_cap_holds_when_orders_reach_both_nodes_at_once(a, b):
               10000, "the partner's commissions this month: exactly its cap")
     expect_eq(a.sql1("SELECT sum(commission) FROM daily_stats WHERE partner_id = ?", (ptn["id"],)),
               10000, "the partner's commission in the rollups")
+
+
+@two_nodes
+@and_in_lanes
+def test_a_month_s_revenue_limit_holds_when_orders_reach_both_nodes_at_once(a, b):
+    # Orders of 10^15 yen, each on its own day of one month: nine fit under 2^53 - 1, so of 24
+    # sent at once exactly nine are taken, whichever batches and nodes they share.
+    prog = create_program(a, currency="JPY", rules=[{"type": "percent", "bps": 1}])
+    ptn = create_partner(a, prog["id"])
+    calls = [lambda i=i: convert((a, b)[i % 2], prog["id"], "lim-%d-%s" % (i, uid()), 10 ** 15,
+                                 "JPY", ref=ptn["ref_code"],
+                                 occurred_at="2026-03-%02dT12:00:00Z" % (i + 1))
+             for i in range(24)]
+    results = pairs_at_once(calls)
+    statuses = []
+    for i, r in enumerate(results):
+        expect(not isinstance(r, Exception), "order %d raised %r" % (i, r))
+        statuses.append(r[0])
+        if r[0] != 201:
+            expect_eq((r[0], r[2]["error"].get("param")), (422, "amount"),
+                      "order %d refused for its amount (%s)" % (i, short(r[2])))
+    expect_eq(statuses.count(201), 9, "orders taken (answers %s)" % statuses)
+    expect_eq(a.sql1("SELECT count(*) FROM conversions WHERE program_id = ?", (prog["id"],)), 9,
+              "conversions")
+    expect_eq(a.sql1("SELECT sum(revenue) FROM daily_stats WHERE partner_id = ?", (ptn["id"],)),
+              9 * 10 ** 15, "the partner's revenue in March")
 
 
 @two_nodes
