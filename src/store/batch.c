@@ -64,6 +64,7 @@ static bool write_totals(struct batch *b)
         b->totals_failed = true;
         return false;
     }
+    b->holds_locks = true; /* the partners' locks: later jobs only try theirs */
     return true;
 }
 
@@ -218,11 +219,14 @@ static bool run_batch(struct batch *b, struct write_job *jobs, struct batch_resu
             }
         }
         struct write_job *after = last->next;
+        /* Jobs that write their own totals, and groups, after the waiting ones: they read or
+         * lock those rows as they are. */
+        if (!(b->defer && j->write_totals) && !write_totals(b)) {
+            ok = false;
+            break;
+        }
         if (j->group) {
             ok = run_group(b, j, run, &out);
-        } else if (!(b->defer && j->write_totals) && !write_totals(b)) {
-            ok = false; /* a job that writes its own totals reads them as they are */
-            break;
         } else {
             enum run_result r = run_one(b, j);
             ok = r != RUN_BROKEN;

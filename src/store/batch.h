@@ -3,8 +3,8 @@
  * lock or a deadlock (store.h, retry) is undone and handed back to run in a later batch; the first
  * job of a transaction waits for its locks, the later ones only try (store.h, locks_try_only), so
  * two nodes' batches never wait for each other in a circle on those locks. Totals the jobs deferred
- * (store/totals.h) are written before a job that writes its own and before the commit; when they
- * cannot be (a limit, a lock), the batch runs again with no job deferring. */
+ * (store/totals.h) are written before a job that writes its own (or a group) and before the commit;
+ * when they cannot be (a limit, a lock), the batch runs again with no job deferring. */
 #ifndef PD_STORE_BATCH_H
 #define PD_STORE_BATCH_H
 
