@@ -89,7 +89,7 @@ int paypal_csv_write_part(const struct paypal_csv_row *rows, size_t n, const cha
                           size_t part, struct strbuf *out, struct pd_err *err)
 {
     const struct currency *cur = find_currency(currency, "currency", err);
-    size_t first, end;
+    size_t first = 0, end = 0;
     if (!cur || part_range(n, PAYPAL_CSV_PART_ROWS, part, &first, &end, err) < 0)
         return -1;
     for (size_t i = first; i < end; i++) {
@@ -139,7 +139,7 @@ int wise_csv_write_part(const struct wise_csv_row *rows, size_t n, const char *s
                         size_t part, struct strbuf *out, struct pd_err *err)
 {
     const struct currency *src = find_currency(source_currency, "currency", err);
-    size_t first, end;
+    size_t first = 0, end = 0;
     if (!src || part_range(n, WISE_CSV_PART_ROWS, part, &first, &end, err) < 0)
         return -1;
     char iban[IBAN_MAX_LEN + 1];
