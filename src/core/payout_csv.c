@@ -68,8 +68,7 @@ static int check_amount_ref(int64_t amount, const char *reference, const char *k
     return 0;
 }
 
-static const struct currency *find_currency(const char *code, const char *param,
-                                            struct pd_err *err)
+static const struct currency *find_currency(const char *code, const char *param, struct pd_err *err)
 {
     const struct currency *c = currency_find(code);
     if (!c)
